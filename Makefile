@@ -1,0 +1,44 @@
+# One entry point for people and CI. `make test` is what .ci/run calls.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint type hadolint pytest bench postgres clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	scripts/install-helm $(BIN)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/backups-bot demo
+
+# Everything CI checks: lint, types, Dockerfile lint, the whole test suite (SQLite and PostgreSQL).
+test: $(STAMP) postgres lint type hadolint pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+type: $(STAMP)
+	$(BIN)/mypy
+
+hadolint: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+postgres:
+	@scripts/ensure-postgres
+
+bench: $(STAMP)
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
