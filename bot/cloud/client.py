@@ -1,0 +1,506 @@
+"""The Managed OpenSearch REST API, as the bot uses it: backups, clusters and operations.
+
+Every request goes through :meth:`CloudClient._request`, which adds the IAM token, applies the
+timeout and the process-wide limits, retries what is worth retrying and turns failures into the
+error types of :mod:`bot.errors`. The methods above it only build paths and parse models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+from pydantic import BaseModel, ValidationError
+
+from bot import clock
+from bot.cloud.auth import TokenProvider, build_token_provider
+from bot.cloud.limits import RequestLimiter
+from bot.cloud.retry import RetryPolicy, parse_retry_after
+from bot.cloud.session import SessionSource, as_source
+from bot.cloud.validation import validate_id, validate_page_size, validate_page_token
+from bot.errors import (
+    BadRequest,
+    CloudAPIError,
+    CloudRequestError,
+    CloudTimeout,
+    MalformedResponse,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unauthenticated,
+)
+from bot.models import Backup, BackupPage, Cluster, ClusterPage, Operation
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MDB_PREFIX = "/managed-opensearch/v1"
+REQUEST_ID_HEADERS = ("x-request-id", "x-server-trace-id")
+
+#: Called once per HTTP attempt with (API method, outcome, seconds); outcome is the status
+#: ("200", "429"...), "timeout" or "error".
+RequestObserver = Callable[[str, str, float], None]
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_Item = TypeVar("_Item")
+
+_DEFAULT_MESSAGES = {
+    400: "the cloud refused the request's arguments",
+    401: "the cloud refused the IAM token",
+    403: "permission denied",
+    404: "not found",
+    429: "the cloud is throttling requests; try again in a minute",
+}
+
+
+def _error_class(status: int) -> type[CloudAPIError]:
+    if status == 400:
+        return BadRequest
+    if status == 401:
+        return Unauthenticated
+    if status == 403:
+        return PermissionDenied
+    if status == 404:
+        return NotFound
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    return CloudAPIError
+
+
+def _network_reason(exc: aiohttp.ClientError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return exc.os_error.strerror or type(exc.os_error).__name__
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection"
+    return type(exc).__name__
+
+
+class CloudClient:
+    """Async client of the Managed OpenSearch and Operation REST APIs.
+
+    One per process: it holds the aiohttp session (an injected one, or its own) and the limiter
+    that bounds requests in flight for the whole bot.
+    """
+
+    def __init__(
+        self,
+        *,
+        mdb_endpoint: str,
+        operation_endpoint: str,
+        auth: TokenProvider,
+        session: aiohttp.ClientSession | SessionSource | None = None,
+        max_in_flight: int = 16,
+        requests_per_second: float = 0.0,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        on_request: RequestObserver | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.mdb_endpoint = mdb_endpoint.rstrip("/")
+        self.operation_endpoint = operation_endpoint.rstrip("/")
+        self._auth = auth
+        self._sessions = (
+            as_source(session)
+            if session is not None
+            else SessionSource(limit=max(100, max_in_flight))
+        )
+        self.limiter = RequestLimiter(max_in_flight, requests_per_second)
+        self.timeout = timeout
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retry = retry or RetryPolicy()
+        self._on_request = on_request
+        self._rng = rng or random.Random()
+
+    def __repr__(self) -> str:
+        return (
+            f"CloudClient(mdb_endpoint={self.mdb_endpoint!r}, "
+            f"operation_endpoint={self.operation_endpoint!r}, auth={self._auth!r})"
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        on_request: RequestObserver | None = None,
+    ) -> CloudClient:
+        """A client built from the environment; the token provider shares its session."""
+        sessions = SessionSource(session, limit=max(100, settings.yc_max_in_flight))
+        return cls(
+            mdb_endpoint=settings.yc_mdb_endpoint,
+            operation_endpoint=settings.yc_operation_endpoint,
+            auth=build_token_provider(settings, sessions),
+            session=sessions,
+            max_in_flight=settings.yc_max_in_flight,
+            requests_per_second=settings.yc_requests_per_second,
+            timeout=settings.yc_request_timeout,
+            on_request=on_request,
+        )
+
+    @property
+    def auth(self) -> TokenProvider:
+        """The token provider."""
+        return self._auth
+
+    async def aclose(self) -> None:
+        """Close the session if the client made it."""
+        await self._sessions.aclose()
+
+    async def __aenter__(self) -> CloudClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- backups --------------------------------------------------------------------------------
+
+    def list_cluster_backups(
+        self, cluster_id: str, *, page_size: int = 1000
+    ) -> AsyncIterator[Backup]:
+        """Every backup of a cluster, page after page (Cluster.listBackups)."""
+        validate_id("cluster id", cluster_id)
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> tuple[tuple[Backup, ...], str]:
+            page = await self.list_cluster_backups_page(
+                cluster_id, page_size=page_size, page_token=token
+            )
+            return page.backups, page.next_page_token
+
+        return self._iterate("Cluster.listBackups", fetch)
+
+    async def list_cluster_backups_page(
+        self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> BackupPage:
+        """One page of a cluster's backups (Cluster.listBackups)."""
+        validate_id("cluster id", cluster_id)
+        params = self._page_params(page_size, page_token)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}/backups",
+            api_method="Cluster.listBackups",
+            params=params,
+        )
+        return self._parse(BackupPage, body, "Cluster.listBackups")
+
+    def list_folder_backups(
+        self, folder_id: str, *, page_size: int = 1000
+    ) -> AsyncIterator[Backup]:
+        """Every backup of every cluster in a folder, page after page (Backup.list)."""
+        validate_id("folder id", folder_id)
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> tuple[tuple[Backup, ...], str]:
+            page = await self.list_folder_backups_page(
+                folder_id, page_size=page_size, page_token=token
+            )
+            return page.backups, page.next_page_token
+
+        return self._iterate("Backup.list", fetch)
+
+    async def list_folder_backups_page(
+        self, folder_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> BackupPage:
+        """One page of a folder's backups (Backup.list)."""
+        validate_id("folder id", folder_id)
+        params = {"folderId": folder_id, **self._page_params(page_size, page_token)}
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/backups",
+            api_method="Backup.list",
+            params=params,
+        )
+        return self._parse(BackupPage, body, "Backup.list")
+
+    async def get_backup(self, backup_id: str) -> Backup:
+        """One backup by id (Backup.get)."""
+        validate_id("backup id", backup_id)
+        body = await self._request(
+            "GET", f"{self.mdb_endpoint}{MDB_PREFIX}/backups/{backup_id}", api_method="Backup.get"
+        )
+        return self._parse(Backup, body, "Backup.get")
+
+    # --- clusters -------------------------------------------------------------------------------
+
+    def list_clusters(self, folder_id: str, *, page_size: int = 1000) -> AsyncIterator[Cluster]:
+        """Every cluster in a folder, page after page (Cluster.list)."""
+        validate_id("folder id", folder_id)
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> tuple[tuple[Cluster, ...], str]:
+            page = await self.list_clusters_page(folder_id, page_size=page_size, page_token=token)
+            return page.clusters, page.next_page_token
+
+        return self._iterate("Cluster.list", fetch)
+
+    async def list_clusters_page(
+        self, folder_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> ClusterPage:
+        """One page of a folder's clusters (Cluster.list)."""
+        validate_id("folder id", folder_id)
+        params = {"folderId": folder_id, **self._page_params(page_size, page_token)}
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters",
+            api_method="Cluster.list",
+            params=params,
+        )
+        return self._parse(ClusterPage, body, "Cluster.list")
+
+    async def get_cluster(self, cluster_id: str) -> Cluster:
+        """One cluster by id (Cluster.get)."""
+        validate_id("cluster id", cluster_id)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}",
+            api_method="Cluster.get",
+        )
+        return self._parse(Cluster, body, "Cluster.get")
+
+    async def backup_cluster(
+        self, cluster_id: str, *, idempotency_key: str | None = None
+    ) -> Operation:
+        """Start a backup of a cluster now (Cluster.backup); returns the operation.
+
+        The Idempotency-Key header (a new UUID unless given) is the same on every retry, so a
+        retried request whose first try did reach the cloud does not start a second backup.
+        """
+        validate_id("cluster id", cluster_id)
+        key = idempotency_key or str(uuid.uuid4())
+        body = await self._request(
+            "POST",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}:backup",
+            api_method="Cluster.backup",
+            json_body={},
+            headers={"Idempotency-Key": key},
+        )
+        return self._parse(Operation, body, "Cluster.backup")
+
+    # --- operations -----------------------------------------------------------------------------
+
+    async def get_operation(self, operation_id: str) -> Operation:
+        """One operation by id (Operation.get)."""
+        validate_id("operation id", operation_id)
+        body = await self._request(
+            "GET",
+            f"{self.operation_endpoint}/operations/{operation_id}",
+            api_method="Operation.get",
+        )
+        return self._parse(Operation, body, "Operation.get")
+
+    async def wait_operation(
+        self,
+        operation_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float = 3600.0,  # noqa: ASYNC109 (the contract's name; it bounds polling only)
+    ) -> Operation:
+        """Poll an operation until it is done and return it; check ``.failed`` on the result.
+
+        Raises :class:`~bot.errors.CloudTimeout` if it is not done within ``timeout`` seconds.
+        """
+        validate_id("operation id", operation_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            operation = await self.get_operation(operation_id)
+            if operation.done:
+                return operation
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CloudTimeout(
+                    f"operation {operation_id} is still running after {timeout:g} s; "
+                    "it may finish later"
+                )
+            await asyncio.sleep(min(poll_interval, remaining))
+
+    # --- the choke point ------------------------------------------------------------------------
+
+    @staticmethod
+    def _page_params(page_size: int, page_token: str) -> dict[str, str]:
+        validate_page_size(page_size)
+        validate_page_token(page_token)
+        params = {"pageSize": str(page_size)}
+        if page_token:
+            params["pageToken"] = page_token
+        return params
+
+    async def _iterate(
+        self,
+        api_method: str,
+        fetch: Callable[[str], Awaitable[tuple[tuple[_Item, ...], str]]],
+    ) -> AsyncIterator[_Item]:
+        # A page may be empty and still carry a token: keep going until the token is empty.
+        token = ""
+        seen: set[str] = set()
+        while True:
+            items, token = await fetch(token)
+            for item in items:
+                yield item
+            if not token:
+                return
+            if token in seen:
+                raise MalformedResponse(
+                    f"the cloud sent the same page token twice while paging {api_method}"
+                )
+            seen.add(token)
+
+    @staticmethod
+    def _parse(model: type[_Model], body: bytes, api_method: str) -> _Model:
+        # One pass of pydantic-core over the bytes: parsing to dicts first and validating
+        # them after costs twice the CPU, which shows when a sweep lists thousands of pages.
+        try:
+            return model.model_validate_json(body if body.strip() else b"{}")
+        except ValidationError as exc:
+            first = exc.errors(include_input=False)[0]
+            if first["type"] == "json_invalid":
+                problem = "a body that is not JSON"
+            elif not first["loc"]:
+                problem = "JSON that is not an object"
+            else:
+                where = ".".join(str(part) for part in first["loc"])
+                # Only the location and the reason: values from the body stay out of logs.
+                problem = f"an unexpected body ({where}: {first['msg']})"
+            raise MalformedResponse(f"the cloud answered {api_method} with {problem}") from None
+
+    def _report(self, api_method: str, outcome: str, seconds: float) -> None:
+        if self._on_request is None:
+            return
+        try:
+            self._on_request(api_method, outcome, seconds)
+        except Exception:
+            # Metrics must never break a request.
+            logger.exception("the request observer failed")
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        api_method: str,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """Send one API call: token, limits, timeout, retries; the body of a 2xx answer."""
+        attempt = 0
+        reauthenticated = False
+        while True:
+            token = await self._auth.token()
+            send_headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
+            started = time.monotonic()
+            try:
+                async with self.limiter.slot():
+                    started = time.monotonic()
+                    async with self._sessions.get().request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        headers=send_headers,
+                        timeout=self._timeout,
+                    ) as resp:
+                        status = resp.status
+                        body = await resp.read()
+                        request_id = next(
+                            (resp.headers[h] for h in REQUEST_ID_HEADERS if h in resp.headers),
+                            None,
+                        )
+                        retry_after = resp.headers.get("Retry-After")
+            except TimeoutError:
+                self._report(api_method, "timeout", time.monotonic() - started)
+                if self.retry.has_attempts_left(attempt):
+                    await self._backoff(api_method, attempt, None, "timeout")
+                    attempt += 1
+                    continue
+                raise CloudTimeout(
+                    f"the cloud did not answer {api_method} within {self.timeout:g} s "
+                    f"({attempt + 1} attempt{'s' if attempt else ''})"
+                ) from None
+            except aiohttp.ClientError as exc:
+                self._report(api_method, "error", time.monotonic() - started)
+                reason = _network_reason(exc)
+                if self.retry.has_attempts_left(attempt):
+                    await self._backoff(api_method, attempt, None, reason)
+                    attempt += 1
+                    continue
+                host = urlsplit(url).netloc
+                raise CloudRequestError(
+                    f"could not reach the cloud at {host} for {api_method}: {reason}"
+                ) from None
+
+            self._report(api_method, str(status), time.monotonic() - started)
+            logger.debug(
+                "%s %s -> %s (request id %s)", method, api_method, status, request_id or "-"
+            )
+            if 200 <= status < 300:
+                return body
+            if status == 401 and not reauthenticated and self._auth.can_refresh:
+                # The token may have been revoked or rotated: get a new one and try once more.
+                reauthenticated = True
+                self._auth.invalidate(token)
+                continue
+            if self.retry.should_retry_status(status, attempt):
+                wait = parse_retry_after(retry_after, clock.now())
+                await self._backoff(api_method, attempt, wait, f"HTTP {status}")
+                attempt += 1
+                continue
+            raise self._api_error(status, body, request_id, token)
+
+    async def _backoff(
+        self, api_method: str, attempt: int, retry_after: float | None, reason: str
+    ) -> None:
+        delay = self.retry.delay(attempt, retry_after, self._rng)
+        logger.info(
+            "%s failed (%s); retrying in %.2f s (attempt %d of %d)",
+            api_method,
+            reason,
+            delay,
+            attempt + 2,
+            self.retry.attempts,
+        )
+        await asyncio.sleep(delay)
+
+    @staticmethod
+    def _api_error(status: int, body: bytes, request_id: str | None, token: str) -> CloudAPIError:
+        code: int | None = None
+        message = ""
+        details: list[Any] = []
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if isinstance(data, dict):
+            if isinstance(data.get("code"), int) and not isinstance(data.get("code"), bool):
+                code = data["code"]
+            if isinstance(data.get("message"), str):
+                message = data["message"].strip()
+            if isinstance(data.get("details"), list):
+                details = data["details"]
+        if not message:
+            message = _DEFAULT_MESSAGES.get(status, f"the cloud answered HTTP {status}")
+        # A server should never echo the token back; if one does, it stops here.
+        if token:
+            message = message.replace(token, "***")
+            if details and token in json.dumps(details):
+                details = json.loads(json.dumps(details).replace(token, "***"))
+        return _error_class(status)(
+            status, message, code=code, details=details, request_id=request_id
+        )

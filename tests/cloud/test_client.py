@@ -1,0 +1,567 @@
+"""The API client against the simulated cloud: listing, paging, encodings, retries, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.cloud import CloudClient, RetryPolicy, StaticTokenProvider
+from bot.errors import (
+    BadRequest,
+    CloudAPIError,
+    CloudRequestError,
+    CloudTimeout,
+    MalformedResponse,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unauthenticated,
+)
+from bot.models import ClusterStatus, Environment, WeekDay
+from bot.settings import Settings
+from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
+from tests.cloud.helpers import FAST_RETRY
+
+BACKUPS = r"/clusters/[^/]+/backups$"
+
+
+def first_cluster(sim: SimCloud) -> str:
+    return next(iter(sim.fleet.clusters))
+
+
+def make_client(sim: SimCloud, **kwargs: Any) -> CloudClient:
+    kwargs.setdefault("retry", FAST_RETRY)
+    kwargs.setdefault("timeout", 2.0)
+    return CloudClient(
+        mdb_endpoint=sim.url,
+        operation_endpoint=sim.url,
+        auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
+        rng=random.Random(3),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+async def big() -> AsyncIterator[SimCloud]:
+    """One folder of 25 clusters with 40 backups each."""
+    config = SimConfig(folders=1, clusters_per_folder=25, backups_per_cluster=40, seed=5)
+    async with SimCloud(config) as cloud:
+        yield cloud
+
+
+# --- listing and paging --------------------------------------------------------------------------
+
+
+async def test_it_lists_every_backup_of_a_cluster_across_many_pages(
+    big: SimCloud,
+) -> None:
+    cluster_id = first_cluster(big)
+    async with make_client(big) as client:
+        backups = [b async for b in client.list_cluster_backups(cluster_id, page_size=3)]
+    assert [b.id for b in backups] == [b.id for b in big.fleet.backups[cluster_id]]
+    assert len(big.requests) == 14  # ceil(40 / 3)
+    tokens = [r.query.get("pageToken", "") for r in big.requests]
+    assert tokens[0] == ""
+    assert len(set(tokens)) == 14
+
+
+async def test_it_keeps_paging_through_empty_pages_that_carry_a_token() -> None:
+    config = SimConfig(folders=1, clusters_per_folder=1, backups_per_cluster=4, empty_pages=3)
+    async with SimCloud(config) as sim, make_client(sim) as client:
+        cluster_id = first_cluster(sim)
+        backups = [b async for b in client.list_cluster_backups(cluster_id, page_size=3)]
+        assert len(backups) == 4
+        assert len(sim.requests) == 5  # three empty pages, then 3 + 1
+
+
+async def test_it_lists_a_folders_backups_and_clusters(big: SimCloud) -> None:
+    folder_id = big.fleet.folders[0].id
+    async with make_client(big) as client:
+        backups = [b async for b in client.list_folder_backups(folder_id, page_size=333)]
+        clusters = [c async for c in client.list_clusters(folder_id, page_size=10)]
+    assert len(backups) == 25 * 40
+    assert {b.source_cluster_id for b in backups} == set(big.fleet.clusters)
+    assert [c.id for c in clusters] == list(big.fleet.clusters)
+    assert [r.query["folderId"] for r in big.requests] == [folder_id] * (4 + 3)
+
+
+async def test_one_page_returns_its_token_for_the_caller(big: SimCloud) -> None:
+    cluster_id = first_cluster(big)
+    async with make_client(big) as client:
+        page = await client.list_cluster_backups_page(cluster_id, page_size=30)
+        rest = await client.list_cluster_backups_page(
+            cluster_id, page_size=30, page_token=page.next_page_token
+        )
+    assert len(page.backups) == 30
+    assert page.next_page_token
+    assert len(rest.backups) == 10
+    assert rest.next_page_token == ""
+
+
+async def test_a_page_size_of_zero_gets_the_server_default(big: SimCloud) -> None:
+    folder_id = big.fleet.folders[0].id
+    async with make_client(big) as client:
+        page = await client.list_folder_backups_page(folder_id, page_size=0)
+    assert len(page.backups) == 100
+
+
+async def test_a_server_repeating_a_page_token_is_malformed(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, times=None, body={"backups": [], "nextPageToken": "again"})
+    async with make_client(sim) as client:
+        with pytest.raises(MalformedResponse, match="same page token twice"):
+            [b async for b in client.list_cluster_backups(first_cluster(sim))]
+    assert len(sim.requests) == 2
+
+
+async def test_it_gets_one_backup_and_one_cluster(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    expected = sim.fleet.backups[cluster_id][2]
+    async with make_client(sim) as client:
+        backup = await client.get_backup(expected.id)
+        cluster = await client.get_cluster(cluster_id)
+    assert backup.id == expected.id
+    assert backup.created_at == expected.created_at
+    assert backup.size_bytes == expected.size_bytes
+    assert backup.indices == expected.indices
+    assert cluster.name == sim.fleet.clusters[cluster_id].name
+    assert cluster.labels == sim.fleet.clusters[cluster_id].labels
+
+
+async def test_the_sims_filter_finds_a_cluster_by_name(sim: SimCloud) -> None:
+    folder_id = sim.fleet.folders[0].id
+    wanted = sim.fleet.clusters_in(folder_id)[1]
+    async with make_client(sim) as client:
+        page = await client.list_clusters_page(folder_id)
+    assert wanted.id in [c.id for c in page.clusters]
+
+
+# --- encodings -----------------------------------------------------------------------------------
+
+
+async def test_every_backup_field_is_read_from_proto3_json(sim: SimCloud) -> None:
+    body = {
+        "id": "c9qabc:snap-1",
+        "folderId": "b1gfolder",
+        "sourceClusterId": "c9qabc",
+        "startedAt": "2026-11-20T09:59:00.1Z",
+        "createdAt": "2026-11-20T13:00:00.123456789+03:00",
+        "indices": ["logs-2026.11.20", "logs-2026.11.19"],
+        "opensearchVersion": "2.12",
+        "sizeBytes": "1099511627776",
+        "indicesTotal": 2,
+        "incrementalSizeBytes": "1024",
+        "totalSizeBytes": 2199023255552,
+        "freeSpaceRequiredBytes": "0",
+        "someFutureField": {"nested": ["ignored"]},
+    }
+    sim.inject_fault(r"/backups/", 200, body=body)
+    async with make_client(sim) as client:
+        backup = await client.get_backup("c9qabc:snap-1")
+    assert backup.folder_id == "b1gfolder"
+    assert backup.source_cluster_id == "c9qabc"
+    assert backup.started_at == datetime(2026, 11, 20, 9, 59, 0, 100000, tzinfo=UTC)
+    # The offset is folded into UTC; nanoseconds beyond microseconds are dropped.
+    assert backup.created_at == datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=UTC)
+    assert backup.indices == ("logs-2026.11.20", "logs-2026.11.19")
+    assert backup.opensearch_version == "2.12"
+    assert backup.size_bytes == 1 << 40
+    assert backup.indices_total == 2
+    assert backup.incremental_size_bytes == 1024
+    assert backup.total_size_bytes == 2 << 40
+    assert backup.free_space_required_bytes == 0
+    assert backup.duration_seconds == pytest.approx(60.023456)
+
+
+@pytest.mark.parametrize("digits", range(10))
+async def test_timestamps_with_0_to_9_fractional_digits_are_read(
+    sim: SimCloud, digits: int
+) -> None:
+    fraction = "123456789"[:digits]
+    stamp = "2026-11-20T10:00:00" + (f".{fraction}" if digits else "") + "Z"
+    sim.inject_fault(r"/backups/", 200, body={"id": "b1", "createdAt": stamp})
+    async with make_client(sim) as client:
+        backup = await client.get_backup("b1")
+    micros = int((fraction + "000000")[:6]) if digits else 0
+    assert backup.created_at == datetime(2026, 11, 20, 10, 0, 0, micros, tzinfo=UTC)
+
+
+async def test_missing_fields_take_their_proto3_defaults(sim: SimCloud) -> None:
+    sim.inject_fault(r"/backups/", 200, body={"id": "b1"})
+    sim.inject_fault(r"/clusters/c1$", 200, body={"id": "c1"})
+    async with make_client(sim) as client:
+        backup = await client.get_backup("b1")
+        cluster = await client.get_cluster("c1")
+    assert backup.size_bytes == 0
+    assert backup.indices == ()
+    assert backup.created_at is None
+    assert cluster.environment is Environment.ENVIRONMENT_UNSPECIFIED
+    assert cluster.status is ClusterStatus.STATUS_UNKNOWN
+    assert cluster.labels == {}
+    assert cluster.snapshot_schedule is None
+
+
+async def test_a_cluster_with_its_snapshot_schedule_is_read(sim: SimCloud) -> None:
+    body = {
+        "id": "c1",
+        "environment": "PRODUCTION",
+        "status": "RUNNING",
+        "health": "ALIVE",
+        "labels": {"tier": "critical"},
+        "config": {
+            "version": "2.12",
+            "opensearch": {"plugins": ["x"]},
+            "snapshotManagement": {
+                "snapshotSchedule": {
+                    "weeklySnapshotSchedule": {"day": "SUN", "hour": "3", "minute": 30}
+                },
+                "snapshotMaxAgeDays": "14",
+            },
+        },
+        "networkId": "enp123",
+    }
+    sim.inject_fault(r"/clusters/c1$", 200, body=body)
+    async with make_client(sim) as client:
+        cluster = await client.get_cluster("c1")
+    schedule = cluster.snapshot_schedule
+    assert schedule is not None
+    assert schedule.weekly_snapshot_schedule is not None
+    assert schedule.weekly_snapshot_schedule.day is WeekDay.SUN
+    assert schedule.weekly_snapshot_schedule.hour == 3
+    assert schedule.weekly_snapshot_schedule.minute == 30
+    assert cluster.config is not None
+    assert cluster.config.snapshot_management is not None
+    assert cluster.config.snapshot_management.snapshot_max_age_days == 14
+
+
+async def test_the_sims_own_encoding_round_trips_through_the_client(sim: SimCloud) -> None:
+    async with make_client(sim) as client:
+        for cluster_id, backups in sim.fleet.backups.items():
+            got = [b async for b in client.list_cluster_backups(cluster_id)]
+            assert [(b.id, b.created_at, b.started_at, b.size_bytes) for b in got] == [
+                (b.id, b.created_at, b.started_at, b.size_bytes) for b in backups
+            ]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"<html>gateway</html>", "not JSON"),
+        (b'{"backups": [', "not JSON"),
+        (b"[]", "not an object"),
+        (b'{"backups": [{"folderId": "no id"}]}', "backups.0.id"),
+        (b'{"backups": [{"id": "b", "sizeBytes": "lots"}]}', "backups.0.sizeBytes"),
+        (b'{"backups": [{"id": "b", "createdAt": "yesterday"}]}', "backups.0.createdAt"),
+        (b'{"backups": "none"}', "backups"),
+    ],
+)
+async def test_a_2xx_body_of_the_wrong_shape_is_malformed(
+    sim: SimCloud, body: bytes, why: str
+) -> None:
+    sim.inject_fault(BACKUPS, 200, body=body)
+    async with make_client(sim) as client:
+        with pytest.raises(MalformedResponse, match=why) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert "Cluster.listBackups" in str(err.value)
+    assert len(sim.requests) == 1
+
+
+# --- retries -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_it_retries_a_transient_status_and_succeeds(sim: SimCloud, status: int) -> None:
+    sim.inject_fault(BACKUPS, status, times=2)
+    async with make_client(sim) as client:
+        page = await client.list_cluster_backups_page(first_cluster(sim))
+    assert len(page.backups) == 5
+    assert [r.status for r in sim.requests] == [status, status, 200]
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "code"),
+    [
+        (429, RateLimited, 8),
+        (500, ServerError, 13),
+        (502, ServerError, 14),
+        (503, ServerError, 14),
+        (504, ServerError, 4),
+    ],
+)
+async def test_it_gives_up_after_the_last_attempt_with_a_typed_error(
+    sim: SimCloud, status: int, error: type[CloudAPIError], code: int
+) -> None:
+    sim.inject_fault(BACKUPS, status, times=None)
+    async with make_client(sim) as client:
+        with pytest.raises(error) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert len(sim.requests) == FAST_RETRY.attempts
+    assert err.value.status == status
+    assert err.value.code == code
+    assert err.value.request_id is not None
+    assert err.value.details[0]["requestId"] == err.value.request_id
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, BadRequest), (401, Unauthenticated), (403, PermissionDenied), (404, NotFound)],
+)
+async def test_it_does_not_retry_a_final_status(
+    sim: SimCloud, status: int, error: type[CloudAPIError]
+) -> None:
+    sim.inject_fault(BACKUPS, status, times=None)
+    async with make_client(sim) as client:
+        with pytest.raises(error):
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert len(sim.requests) == 1
+
+
+async def test_it_honours_retry_after_in_seconds(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 429, times=1, retry_after=1)
+    async with make_client(sim) as client:
+        started = time.monotonic()
+        await client.list_cluster_backups_page(first_cluster(sim))
+        elapsed = time.monotonic() - started
+    # The policy's own backoff is a few milliseconds; only the header explains a second.
+    assert 0.95 <= elapsed < 1.9
+
+
+async def test_it_caps_a_retry_after_that_asks_too_much(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 503, times=1, retry_after=86400)
+    policy = RetryPolicy(attempts=2, base_delay=0.001, retry_after_cap=0.05)
+    async with make_client(sim, retry=policy) as client:
+        started = time.monotonic()
+        await client.list_cluster_backups_page(first_cluster(sim))
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_cloud_that_does_not_answer_in_time_is_a_timeout(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, times=None, delay=0.5)
+    policy = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002)
+    async with make_client(sim, timeout=0.1, retry=policy) as client:
+        with pytest.raises(CloudTimeout, match=r"did not answer Cluster.listBackups within 0.1 s"):
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert len(sim.requests) == 2
+
+
+async def test_a_timeout_is_retried_and_can_succeed(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, times=1, delay=0.5)
+    async with make_client(sim, timeout=0.1) as client:
+        page = await client.list_cluster_backups_page(first_cluster(sim))
+    assert len(page.backups) == 5
+
+
+async def test_a_refused_connection_is_a_request_error(unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}"
+    seen: list[str] = []
+    async with CloudClient(
+        mdb_endpoint=url,
+        operation_endpoint=url,
+        auth=StaticTokenProvider("t1.x"),
+        retry=FAST_RETRY,
+        on_request=lambda method, outcome, seconds: seen.append(outcome),
+    ) as client:
+        with pytest.raises(
+            CloudRequestError, match=f"could not reach the cloud at 127.0.0.1:{unused_tcp_port}"
+        ) as err:
+            await client.get_cluster("c1")
+    assert not isinstance(err.value, CloudTimeout)
+    assert seen == ["error"] * FAST_RETRY.attempts
+
+
+async def test_the_observer_hears_every_attempt(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 503, times=1)
+    sim.inject_fault(BACKUPS, 200, times=1, delay=0.3)
+    seen: list[tuple[str, str]] = []
+    async with make_client(
+        sim, timeout=0.1, on_request=lambda m, outcome, s: seen.append((m, outcome))
+    ) as client:
+        await client.list_cluster_backups_page(first_cluster(sim))
+    assert seen == [
+        ("Cluster.listBackups", "503"),
+        ("Cluster.listBackups", "timeout"),
+        ("Cluster.listBackups", "200"),
+    ]
+
+
+async def test_a_failing_observer_does_not_break_requests(sim: SimCloud) -> None:
+    def broken(method: str, outcome: str, seconds: float) -> None:
+        raise RuntimeError("metrics are down")
+
+    async with make_client(sim, on_request=broken) as client:
+        assert await client.get_cluster(first_cluster(sim))
+
+
+# --- errors keep the cloud's words ---------------------------------------------------------------
+
+
+async def test_an_api_error_keeps_the_clouds_message_code_and_request_id(sim: SimCloud) -> None:
+    async with make_client(sim) as client:
+        with pytest.raises(NotFound) as err:
+            await client.get_cluster("c9qdoesnotexist00000")
+    assert str(err.value) == "Cluster c9qdoesnotexist00000 not found"
+    assert err.value.code == 5
+    assert err.value.status == 404
+    assert err.value.request_id
+    assert "status=404" in repr(err.value)
+
+
+async def test_an_unreadable_cluster_is_permission_denied(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    sim.set_unreadable(cluster_id)
+    async with make_client(sim) as client:
+        with pytest.raises(PermissionDenied, match="permission"):
+            await client.list_cluster_backups_page(cluster_id)
+
+
+async def test_an_error_without_a_json_body_gets_a_plain_message(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 403, body=b"<html>Forbidden</html>")
+    async with make_client(sim) as client:
+        with pytest.raises(PermissionDenied) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert str(err.value) == "permission denied"
+    assert err.value.code is None
+
+
+async def test_an_unusual_status_is_a_generic_api_error(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 409)
+    async with make_client(sim) as client:
+        with pytest.raises(CloudAPIError) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert type(err.value) is CloudAPIError
+    assert err.value.status == 409
+
+
+# --- Cluster.backup and operations ---------------------------------------------------------------
+
+
+async def test_a_backup_runs_to_completion_and_appears_in_the_list(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    before = len(sim.fleet.backups[cluster_id])
+    async with make_client(sim) as client:
+        operation = await client.backup_cluster(cluster_id)
+        assert not operation.done
+        assert operation.metadata is not None
+        assert operation.metadata["clusterId"] == cluster_id
+        done = await client.wait_operation(operation.id, poll_interval=0.05, timeout=5)
+        backups = [b async for b in client.list_cluster_backups(cluster_id)]
+    assert done.done
+    assert not done.failed
+    assert done.response is not None
+    assert done.response["id"] == cluster_id
+    assert len(backups) == before + 1
+    assert backups[0].created_at is not None
+    assert done.modified_at is not None
+    assert backups[0].created_at == done.modified_at
+
+
+async def test_the_idempotency_key_is_the_same_on_every_retry(sim: SimCloud) -> None:
+    sim.inject_fault(r":backup$", 503, times=2)
+    async with make_client(sim) as client:
+        operation = await client.backup_cluster(first_cluster(sim))
+    keys = [r.idempotency_key for r in sim.requests_to(r":backup$")]
+    assert len(keys) == 3
+    assert keys[0] is not None
+    assert len(set(keys)) == 1
+    assert uuid.UUID(keys[0]).version == 4
+    assert len(sim.operations) == 1
+    assert operation.id in sim.operations
+
+
+async def test_the_same_idempotency_key_returns_the_same_operation(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    async with make_client(sim) as client:
+        first = await client.backup_cluster(cluster_id, idempotency_key="k-1")
+        again = await client.backup_cluster(cluster_id, idempotency_key="k-1")
+        other = await client.backup_cluster(cluster_id)
+    assert first.id == again.id
+    assert other.id != first.id
+
+
+async def test_a_stopped_cluster_cannot_be_backed_up(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    sim.stop_cluster(cluster_id)
+    async with make_client(sim) as client:
+        with pytest.raises(BadRequest, match="not running"):
+            await client.backup_cluster(cluster_id)
+
+
+async def test_waiting_for_an_operation_gives_up_at_its_timeout() -> None:
+    async with SimCloud(SimConfig(backup_duration=3600)) as sim, make_client(sim) as client:
+        operation = await client.backup_cluster(first_cluster(sim))
+        with pytest.raises(CloudTimeout, match=r"still running after 0\.15 s"):
+            await client.wait_operation(operation.id, poll_interval=0.05, timeout=0.15)
+
+
+async def test_an_unknown_operation_is_not_found(sim: SimCloud) -> None:
+    async with make_client(sim) as client:
+        with pytest.raises(NotFound, match="Operation"):
+            await client.get_operation("c9qnosuchoperation00")
+
+
+# --- limits and sessions -------------------------------------------------------------------------
+
+
+async def test_no_more_requests_are_in_flight_than_the_cap() -> None:
+    config = SimConfig(folders=1, clusters_per_folder=40, backups_per_cluster=2, latency=0.02)
+    async with SimCloud(config) as sim, make_client(sim, max_in_flight=5) as client:
+        await asyncio.gather(*(client.get_cluster(c) for c in sim.fleet.clusters))
+        assert sim.peak_in_flight == 5
+        assert client.limiter.peak_in_flight == 5
+
+
+async def test_the_cap_is_also_reached_so_requests_do_run_concurrently() -> None:
+    config = SimConfig(folders=1, clusters_per_folder=32, backups_per_cluster=1, latency=0.05)
+    async with SimCloud(config) as sim, make_client(sim, max_in_flight=16) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(client.get_cluster(c) for c in sim.fleet.clusters))
+        elapsed = time.monotonic() - started
+    assert sim.peak_in_flight == 16
+    assert elapsed < 0.05 * 32 / 2  # far below one at a time
+
+
+async def test_an_injected_session_is_used_and_left_open(sim: SimCloud) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = make_client(sim, session=session)
+        await client.get_cluster(first_cluster(sim))
+        await client.aclose()
+        assert not session.closed
+
+
+async def test_a_client_from_settings_reaches_the_sim(sim: SimCloud) -> None:
+    settings = Settings.model_validate(
+        {
+            "YC_MDB_ENDPOINT": sim.url + "/",
+            "YC_OPERATION_ENDPOINT": sim.url,
+            "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
+            "YC_MAX_IN_FLIGHT": 4,
+            "YC_REQUEST_TIMEOUT": 3,
+        }
+    )
+    outcomes: list[str] = []
+    async with CloudClient.from_settings(
+        settings, on_request=lambda m, o, s: outcomes.append(o)
+    ) as client:
+        assert client.limiter.max_in_flight == 4
+        assert client.timeout == 3
+        cluster = await client.get_cluster(first_cluster(sim))
+    assert cluster.id == first_cluster(sim)
+    assert outcomes == ["200"]
+    assert sim.requests[0].path == f"/managed-opensearch/v1/clusters/{cluster.id}"
+
+
+async def test_a_backup_added_later_shows_up(sim: SimCloud) -> None:
+    cluster_id = first_cluster(sim)
+    at = datetime.now(UTC) + timedelta(minutes=1)
+    sim.add_backup(cluster_id, created_at=at)
+    async with make_client(sim) as client:
+        page = await client.list_cluster_backups_page(cluster_id, page_size=1)
+    assert page.backups[0].created_at == at

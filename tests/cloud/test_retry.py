@@ -1,0 +1,73 @@
+"""The retry policy: which answers are retried and how long the client waits. Pure."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cloud import RetryPolicy, parse_retry_after
+
+NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_it_retries_throttling_and_transient_server_errors(status: int) -> None:
+    assert RetryPolicy(attempts=3).should_retry_status(status, 0)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 501])
+def test_it_does_not_retry_answers_that_would_not_change(status: int) -> None:
+    assert not RetryPolicy(attempts=3).should_retry_status(status, 0)
+
+
+def test_it_stops_after_the_last_attempt() -> None:
+    policy = RetryPolicy(attempts=3)
+    assert policy.should_retry_status(503, 1)
+    assert not policy.should_retry_status(503, 2)
+
+
+def test_it_refuses_a_policy_without_attempts() -> None:
+    with pytest.raises(ValueError, match="at least one attempt"):
+        RetryPolicy(attempts=0)
+
+
+def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=4.0)
+    rng = random.Random(1)
+    for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (6, 4.0)]:
+        delays = [policy.backoff(attempt, rng) for _ in range(300)]
+        assert all(0.0 <= d <= ceiling for d in delays)
+        # Full jitter spreads over the whole range, not just near the ceiling.
+        assert min(delays) < ceiling * 0.1
+        assert max(delays) > ceiling * 0.9
+
+
+def test_retry_after_wins_over_backoff_but_is_capped() -> None:
+    policy = RetryPolicy(base_delay=0.5, retry_after_cap=30.0)
+    rng = random.Random(1)
+    assert policy.delay(0, 7.0, rng) == 7.0
+    assert policy.delay(0, 3600.0, rng) == 30.0
+    assert policy.delay(0, -5.0, rng) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("1", 1.0),
+        (" 120 ", 120.0),
+        ("0", 0.0),
+        ("2.5", 2.5),
+        ("-3", 0.0),
+        ("Fri, 20 Nov 2026 10:00:30 GMT", 30.0),
+        ("Fri, 20 Nov 2026 09:59:00 GMT", 0.0),
+    ],
+)
+def test_it_reads_retry_after_as_seconds_or_an_http_date(header: str, seconds: float) -> None:
+    assert parse_retry_after(header, NOW) == seconds
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "nan", "inf", "Fri, 99 Nov"])
+def test_it_ignores_a_retry_after_it_cannot_read(header: str | None) -> None:
+    assert parse_retry_after(header, NOW) is None
