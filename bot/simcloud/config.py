@@ -1,0 +1,52 @@
+"""Knobs of the simulated cloud: size of the generated fleet, latency, failures, credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+#: The token the simulated cloud accepts without an exchange (a demo value, not a secret).
+DEFAULT_STATIC_TOKEN = "sim-iam-token"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class SimServiceAccountKey:
+    """A service account key the simulated IAM trusts: its account and public key (PEM)."""
+
+    service_account_id: str
+    public_key_pem: str
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """How the simulated cloud behaves. Times are seconds unless typed otherwise."""
+
+    seed: int = 1
+    #: Added to every request before it is answered.
+    latency: float = 0.0
+    #: Fraction of API requests answered 503 at random (seeded).
+    error_rate: float = 0.0
+    #: Every Nth API request starts a burst of ``burst_length`` 429s (0: never).
+    burst_every: int = 0
+    burst_length: int = 3
+    burst_retry_after: int = 1
+    #: Size of the generated fleet (ignored when a fleet is given).
+    folders: int = 1
+    clusters_per_folder: int = 3
+    backups_per_cluster: int = 5
+    stale_fraction: float = 0.0
+    #: Sim time a Cluster.backup operation takes before it is done.
+    backup_duration: float = 60.0
+    #: Tokens accepted as is, besides the ones the simulated IAM issues.
+    static_tokens: tuple[str, ...] = (DEFAULT_STATIC_TOKEN,)
+    #: OAuth tokens the simulated IAM exchanges.
+    oauth_tokens: tuple[str, ...] = ()
+    #: Service account keys the simulated IAM trusts, by key id.
+    service_account_keys: dict[str, SimServiceAccountKey] = field(default_factory=dict)
+    iam_token_ttl: timedelta = timedelta(hours=12)
+    #: ``expires_in`` of metadata service tokens.
+    metadata_token_ttl: int = 3600
+    #: Empty pages (with a next page token) served before the first real page of each listing.
+    empty_pages: int = 0
+    #: Add fields the bot does not know, to prove they are ignored.
+    unknown_fields: bool = True

@@ -1,0 +1,254 @@
+"""The simulated cloud on the wire: paths, auth, paging, errors, operations, hooks.
+
+Read with a plain aiohttp client, so that the simulator is checked on its own terms and not
+through the client it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from freezegun import freeze_time
+from multidict import CIMultiDictProxy
+
+from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
+
+AUTH = {"Authorization": f"Bearer {DEFAULT_STATIC_TOKEN}"}
+MDB = "/managed-opensearch/v1"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimCloud]:
+    config = SimConfig(folders=2, clusters_per_folder=3, backups_per_cluster=12, backup_duration=60)
+    async with SimCloud(config) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def get(
+    http: aiohttp.ClientSession, url: str, **kwargs: Any
+) -> tuple[int, Any, CIMultiDictProxy[str]]:
+    kwargs.setdefault("headers", AUTH)
+    async with http.get(url, **kwargs) as resp:
+        return resp.status, await resp.json(content_type=None), resp.headers
+
+
+async def test_api_paths_need_a_bearer_token(sim: SimCloud, http: aiohttp.ClientSession) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}"
+    status, body, _ = await get(http, url, headers={})
+    assert status == 401
+    assert body["code"] == 16
+    status, body, _ = await get(http, url, headers={"Authorization": "Bearer t1.wrong"})
+    assert (status, body["message"]) == (401, "The token is invalid")
+    status, body, _ = await get(http, url)
+    assert status == 200
+    assert body["id"] == cluster_id
+
+
+async def test_errors_have_the_gateway_shape_and_a_request_id(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    status, body, headers = await get(http, f"{sim.url}{MDB}/clusters/c9qnothere")
+    assert status == 404
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == 5
+    assert body["details"][0]["requestId"] == headers["X-Request-Id"]
+
+
+async def test_pages_follow_opaque_tokens_to_the_end(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}/backups"
+    seen: list[str] = []
+    token = ""
+    while True:
+        params = {"pageSize": "5", **({"pageToken": token} if token else {})}
+        status, body, _ = await get(http, url, params=params)
+        assert status == 200
+        seen += [b["id"] for b in body.get("backups", [])]
+        token = body.get("nextPageToken", "")
+        if not token:
+            break
+        assert len(token) <= 100
+        assert not token.isdigit()  # opaque, not an offset in the clear
+    assert seen == [b.id for b in sim.fleet.backups[cluster_id]]
+
+
+async def test_a_token_from_another_listing_is_refused(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    one, two = list(sim.fleet.clusters)[:2]
+    _, body, _ = await get(http, f"{sim.url}{MDB}/clusters/{one}/backups", params={"pageSize": "2"})
+    status, err, _ = await get(
+        http,
+        f"{sim.url}{MDB}/clusters/{two}/backups",
+        params={"pageToken": body["nextPageToken"]},
+    )
+    assert status == 400
+    assert "page token" in err["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"pageSize": "1001"}, 400),
+        ({"pageSize": "-1"}, 400),
+        ({"pageSize": "ten"}, 400),
+        ({"pageToken": "x" * 101}, 400),
+        ({"pageSize": "1000"}, 200),
+    ],
+)
+async def test_paging_limits_are_enforced(
+    sim: SimCloud, http: aiohttp.ClientSession, params: dict[str, str], status: int
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    got, _, _ = await get(http, f"{sim.url}{MDB}/clusters/{cluster_id}/backups", params=params)
+    assert got == status
+
+
+async def test_an_id_over_50_characters_is_a_bad_request(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    status, body, _ = await get(http, f"{sim.url}{MDB}/clusters/{'c' * 51}")
+    assert status == 400
+    assert "50" in body["message"]
+
+
+async def test_int64_fields_travel_as_strings(sim: SimCloud, http: aiohttp.ClientSession) -> None:
+    backup = next(iter(sim.fleet.backups.values()))[0]
+    _, body, _ = await get(http, f"{sim.url}{MDB}/backups/{backup.id}")
+    assert body["sizeBytes"] == str(backup.size_bytes)
+    assert body["indicesTotal"] == str(backup.indices_total)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{9})?Z", body["createdAt"])
+
+
+async def test_folder_listings_need_a_known_folder(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    status, _, _ = await get(http, f"{sim.url}{MDB}/backups")
+    assert status == 400
+    status, _, _ = await get(http, f"{sim.url}{MDB}/clusters", params={"folderId": "b1gother"})
+    assert status == 403
+
+
+async def test_the_request_log_never_keeps_the_token(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    await get(http, f"{sim.url}{MDB}/clusters", params={"folderId": sim.fleet.folders[0].id})
+    (entry,) = sim.requests
+    assert entry.had_authorization
+    assert entry.query == {"folderId": sim.fleet.folders[0].id}
+    assert DEFAULT_STATIC_TOKEN not in repr(sim.requests)
+
+
+async def test_an_operation_finishes_when_sim_time_has_passed(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    before = len(sim.fleet.backups[cluster_id])
+    with freeze_time(real_asyncio=True) as frozen:
+        async with http.post(f"{sim.url}{MDB}/clusters/{cluster_id}:backup", headers=AUTH) as r:
+            operation = await r.json()
+        assert "done" not in operation
+        frozen.tick(timedelta(seconds=59))
+        _, still, _ = await get(http, f"{sim.url}/operations/{operation['id']}")
+        assert "done" not in still
+        frozen.tick(timedelta(seconds=2))
+        _, done, _ = await get(http, f"{sim.url}/operations/{operation['id']}")
+    assert done["done"] is True
+    assert done["response"]["id"] == cluster_id
+    assert done["metadata"]["clusterId"] == cluster_id
+    assert len(sim.fleet.backups[cluster_id]) == before + 1
+
+
+async def test_metadata_needs_the_metadata_flavor_header(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    url = f"{sim.url}/computeMetadata/v1/instance/service-accounts/default/token"
+    async with http.get(url) as resp:
+        assert resp.status == 403
+    async with http.get(url, headers={"Metadata-Flavor": "Google"}) as resp:
+        body = await resp.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    # The token it hands out opens the API.
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    status, _, _ = await get(http, f"{sim.url}/operations/none", headers=headers)
+    assert status == 404
+
+
+async def test_an_injected_fault_fires_the_given_number_of_times(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}"
+    fault = sim.inject_fault(r"/clusters/", 429, times=2, retry_after=3)
+    statuses = []
+    for _ in range(3):
+        status, _, headers = await get(http, url)
+        statuses.append((status, headers.get("Retry-After")))
+    assert statuses == [(429, "3"), (429, "3"), (200, None)]
+    assert fault.hits == 2
+
+
+async def test_bursts_of_429_come_every_nth_request() -> None:
+    config = SimConfig(burst_every=4, burst_length=2, burst_retry_after=2)
+    async with SimCloud(config) as sim, aiohttp.ClientSession() as http:
+        cluster_id = next(iter(sim.fleet.clusters))
+        statuses = [(await get(http, f"{sim.url}{MDB}/clusters/{cluster_id}"))[0] for _ in range(8)]
+    assert statuses == [200, 200, 200, 429, 429, 200, 200, 429]
+
+
+async def test_the_error_rate_is_seeded() -> None:
+    async def run() -> list[int]:
+        config = SimConfig(error_rate=0.5, seed=9)
+        async with SimCloud(config) as sim, aiohttp.ClientSession() as http:
+            cluster_id = next(iter(sim.fleet.clusters))
+            url = f"{sim.url}{MDB}/clusters/{cluster_id}"
+            return [(await get(http, url))[0] for _ in range(20)]
+
+    first, second = await run(), await run()
+    assert first == second
+    assert 503 in first
+    assert 200 in first
+
+
+async def test_latency_is_added_and_concurrency_is_measured() -> None:
+    async with SimCloud(SimConfig(latency=0.05)) as sim, aiohttp.ClientSession() as http:
+        cluster_id = next(iter(sim.fleet.clusters))
+        started = time.monotonic()
+        await asyncio.gather(
+            *(get(http, f"{sim.url}{MDB}/clusters/{cluster_id}") for _ in range(10))
+        )
+        elapsed = time.monotonic() - started
+    assert 0.05 <= elapsed < 0.5
+    assert sim.peak_in_flight == 10
+
+
+async def test_the_same_idempotency_key_gives_the_same_operation(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    ids = []
+    for key in ("a", "a", "b"):
+        async with http.post(
+            f"{sim.url}{MDB}/clusters/{cluster_id}:backup",
+            headers={**AUTH, "Idempotency-Key": key},
+        ) as resp:
+            ids.append((await resp.json())["id"])
+    assert ids[0] == ids[1] != ids[2]
+    assert len(sim.operations) == 2
