@@ -1,0 +1,122 @@
+"""Plain values shared by the pure core, the store and the renderers.
+
+These are the vocabulary of the watcher: what state a cluster's backups are in, what an alert
+incident looks like when persisted, and the figures a digest compares day to day. Frozen
+dataclasses, so that every change is an explicit ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+class FreshnessState(enum.StrEnum):
+    """How a cluster's newest backup stands against its maximum age."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    NEVER = "never"  # the cluster has no backup at all
+    UNKNOWN = "unknown"  # the backups could not be read; never shown as fresh
+    STOPPED = "stopped"  # the cluster is stopped: reported as such, not as stale
+    UNSCHEDULED = "unscheduled"  # its snapshot schedule was removed: reported, not stale
+
+    @property
+    def is_problem(self) -> bool:
+        return self in (FreshnessState.STALE, FreshnessState.NEVER, FreshnessState.UNKNOWN)
+
+    @property
+    def fires(self) -> bool:
+        """States that open (or keep open) an alert incident."""
+        return self in (FreshnessState.STALE, FreshnessState.NEVER)
+
+
+class MaxAgeSource(enum.StrEnum):
+    OVERRIDE = "override"  # freshness.overrides in the config, used as is
+    SCHEDULE = "schedule"  # derived from the cluster's snapshot schedule, plus grace
+    DEFAULT = "default"  # freshness.default_max_age, plus grace
+
+
+@dataclass(frozen=True, slots=True)
+class MaxAge:
+    value: timedelta
+    source: MaxAgeSource
+    #: "hourly", "daily at 03:00 UTC", "weekly on MON at 03:00 UTC", "override", "default".
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessReport:
+    """The verdict for one cluster at one ``now``."""
+
+    cluster_id: str
+    state: FreshnessState
+    max_age: MaxAge
+    newest_backup_id: str | None = None
+    newest_backup_at: datetime | None = None  # when the newest backup completed
+    age: timedelta | None = None  # now - newest_backup_at
+    #: For UNKNOWN: what went wrong, as a clause that reads on its own and mid-sentence
+    #: ("the backups of logs-prod could not be read: Permission denied").
+    reason: str = ""
+
+
+class AlertStatus(enum.StrEnum):
+    """The alert state machine: ok -> firing -> (acknowledged | snoozed) -> resolved."""
+
+    OK = "ok"
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED, AlertStatus.SNOOZED)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    """One incident of one (cluster, alert route), as persisted in the store.
+
+    ``version`` is bumped on every save; the store refuses a save whose version is stale, so two
+    replicas can never both move the same incident.
+    """
+
+    cluster_id: str
+    route_key: str  # stable key of the alert route (its channel and match), see bot.core.match
+    status: AlertStatus = AlertStatus.OK
+    channel: str = ""
+    message_ts: str | None = None  # the alert message, updated in place with chat.update
+    opened_at: datetime | None = None  # when this incident was first posted
+    stale_since: datetime | None = None  # newest backup time + max age: when it went stale
+    last_notified_at: datetime | None = None  # the post or the last reminder
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    resolved_at: datetime | None = None
+    last_state: FreshnessState | None = None
+    newest_backup_at: datetime | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFigures:
+    """What a digest remembers of a cluster, to say what changed since the previous one."""
+
+    cluster_id: str
+    newest_backup_id: str | None
+    newest_size_bytes: int | None
+    newest_indices_total: int | None
+    backup_count: int
+    taken_at: datetime
+
+
+class OperationOutcome(enum.StrEnum):
+    """What became of a backup someone started from Slack."""
+
+    DONE = "done"
+    FAILED = "failed"
+    GAVE_UP = "gave_up"  # still running when the bot stopped following it
+    UNKNOWN = "unknown"  # the cloud no longer knows the operation

@@ -1,0 +1,226 @@
+"""The digest model: row order, counts, deltas since the previous digest, the shrink flag."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.digest import STATE_ORDER, Digest, DigestInput, build_digest, figures_of
+from bot.core.types import ClusterFigures, FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.models import Backup, Cluster
+
+NOW = datetime(2025, 3, 14, 6, 30, tzinfo=UTC)
+YESTERDAY = NOW - timedelta(days=1)
+MAX_AGE = MaxAge(timedelta(hours=26), MaxAgeSource.SCHEDULE, "daily at 03:00 UTC")
+GIB = 1024**3
+
+
+def backup(backup_id: str, hours_ago: float, size: int = 10 * GIB, indices: int = 40) -> Backup:
+    return Backup(
+        id=backup_id,
+        created_at=NOW - timedelta(hours=hours_ago),
+        size_bytes=size,
+        indices_total=indices,
+    )
+
+
+def item(
+    name: str,
+    state: FreshnessState,
+    backups: list[Backup] | None = None,
+    *,
+    count: int | None = None,
+) -> DigestInput:
+    cluster = Cluster(id=f"c9q{name}", name=name, folder_id="b1gfolder1")
+    report = FreshnessReport(cluster_id=cluster.id, state=state, max_age=MAX_AGE)
+    return DigestInput(cluster=cluster, report=report, backups=backups, backup_count=count)
+
+
+def build(
+    items: list[DigestInput],
+    previous: dict[str, ClusterFigures] | None = None,
+    *,
+    only: bool = False,
+) -> Digest:
+    return build_digest(items, previous or {}, now=NOW, shrink_threshold=0.3, only_problems=only)
+
+
+def test_problems_come_first_then_stopped_then_fresh_by_name_within() -> None:
+    digest = build(
+        [
+            item("zeta", FreshnessState.FRESH, [backup("z", 3)]),
+            item("Alpha", FreshnessState.FRESH, [backup("a", 3)]),
+            item("orders", FreshnessState.STALE, [backup("o", 40)]),
+            item("logs", FreshnessState.UNKNOWN, None),
+            item("new", FreshnessState.NEVER, []),
+            item("old", FreshnessState.STOPPED, [backup("s", 400)]),
+            item("metrics", FreshnessState.STALE, [backup("m", 50)]),
+            item("gone", FreshnessState.UNSCHEDULED, [backup("g", 90)]),
+        ]
+    )
+    assert [row.cluster.name for row in digest.rows] == [
+        "logs",
+        "new",
+        "metrics",
+        "orders",
+        "old",
+        "gone",
+        "Alpha",
+        "zeta",
+    ]
+
+
+def test_counts_cover_every_cluster_even_when_fresh_rows_are_hidden() -> None:
+    digest = build(
+        [
+            item("a", FreshnessState.FRESH, [backup("a1", 1)]),
+            item("b", FreshnessState.FRESH, [backup("b1", 1)]),
+            item("c", FreshnessState.STALE, [backup("c1", 30)]),
+            item("d", FreshnessState.STOPPED, []),
+        ],
+        only=True,
+    )
+    assert [row.cluster.name for row in digest.rows] == ["c", "d"]
+    assert digest.counts[FreshnessState.FRESH] == 2
+    assert digest.counts[FreshnessState.STALE] == 1
+    assert digest.counts[FreshnessState.NEVER] == 0
+    assert digest.cluster_count == 4
+    assert digest.hidden_count == 2
+    assert digest.only_problems
+    assert {f.cluster_id for f in figures_of(digest)} == {"c9qa", "c9qb", "c9qc", "c9qd"}
+
+
+def test_only_problems_still_shows_a_fresh_cluster_whose_backup_shrank() -> None:
+    shrunk = [backup("new", 1, size=5 * GIB), backup("old", 25, size=10 * GIB)]
+    digest = build([item("a", FreshnessState.FRESH, shrunk)], only=True)
+    assert [row.cluster.name for row in digest.rows] == ["a"]
+    assert digest.rows[0].shrunk
+
+
+def test_only_problems_with_everything_fresh_has_no_rows() -> None:
+    digest = build([item("a", FreshnessState.FRESH, [backup("a1", 1)])], only=True)
+    assert digest.rows == ()
+    assert digest.counts[FreshnessState.FRESH] == 1
+
+
+def test_the_newest_and_the_one_before_are_found_whatever_the_order() -> None:
+    backups = [backup("mid", 25), backup("new", 1), backup("old", 49), backup("running", -1)]
+    backups[3] = Backup(id="running", created_at=None)
+    row = build([item("a", FreshnessState.FRESH, backups)]).rows[0]
+    assert row.newest is not None
+    assert row.newest.id == "new"
+    assert row.previous_backup is not None
+    assert row.previous_backup.id == "mid"
+    assert row.backup_count == 4
+
+
+def test_deltas_compare_with_the_previous_digest() -> None:
+    previous = {
+        "c9qa": ClusterFigures(
+            cluster_id="c9qa",
+            newest_backup_id="a0",
+            newest_size_bytes=8 * GIB,
+            newest_indices_total=38,
+            backup_count=6,
+            taken_at=YESTERDAY,
+        )
+    }
+    backups = [backup(f"a{i}", 24 * i, size=10 * GIB, indices=41) for i in range(7)]
+    row = build([item("a", FreshnessState.FRESH, backups)], previous).rows[0]
+    assert row.size_delta == 2 * GIB
+    assert row.indices_delta == 3
+    assert row.count_delta == 1
+
+
+def test_there_are_no_deltas_without_a_previous_digest() -> None:
+    row = build([item("a", FreshnessState.FRESH, [backup("a1", 1)])]).rows[0]
+    assert (row.size_delta, row.indices_delta, row.count_delta) == (None, None, None)
+
+
+def test_a_cluster_that_lost_all_its_backups_has_a_count_delta_only() -> None:
+    previous = {
+        "c9qa": ClusterFigures("c9qa", "a0", 8 * GIB, 38, backup_count=3, taken_at=YESTERDAY)
+    }
+    row = build([item("a", FreshnessState.NEVER, [])], previous).rows[0]
+    assert row.count_delta == -3
+    assert row.size_delta is None
+    assert row.indices_delta is None
+
+
+def test_the_backup_count_may_be_given_when_only_the_newest_two_were_kept() -> None:
+    digest = build([item("a", FreshnessState.FRESH, [backup("a1", 1), backup("a0", 25)], count=60)])
+    assert digest.rows[0].backup_count == 60
+    assert figures_of(digest)[0].backup_count == 60
+
+
+def test_a_backup_a_third_smaller_than_the_one_before_is_flagged() -> None:
+    flagged = build([item("a", FreshnessState.FRESH, [backup("n", 1, 7 * GIB), backup("o", 25)])])
+    assert flagged.rows[0].shrunk
+    assert flagged.rows[0].shrink_ratio == 0.3
+    slight = build([item("a", FreshnessState.FRESH, [backup("n", 1, 8 * GIB), backup("o", 25)])])
+    assert not slight.rows[0].shrunk
+    grown = build([item("a", FreshnessState.FRESH, [backup("n", 1, 20 * GIB), backup("o", 25)])])
+    assert not grown.rows[0].shrunk
+
+
+def test_a_single_backup_or_an_empty_one_before_it_is_never_flagged() -> None:
+    single = build([item("a", FreshnessState.FRESH, [backup("n", 1, 1)])])
+    assert not single.rows[0].shrunk
+    empty_before = build([item("a", FreshnessState.FRESH, [backup("n", 1, 0), backup("o", 2, 0)])])
+    assert not empty_before.rows[0].shrunk
+
+
+def test_the_total_size_sums_every_clusters_newest_backup() -> None:
+    digest = build(
+        [
+            item("a", FreshnessState.FRESH, [backup("a1", 1, 3 * GIB), backup("a0", 25, GIB)]),
+            item("b", FreshnessState.STALE, [backup("b1", 30, 2 * GIB)]),
+            item("c", FreshnessState.UNKNOWN, None),
+            item("d", FreshnessState.NEVER, []),
+        ],
+        only=True,
+    )
+    assert digest.total_size_bytes == 5 * GIB
+    assert digest.generated_at == NOW
+
+
+def test_figures_remember_the_newest_backup_for_tomorrow() -> None:
+    digest = build([item("a", FreshnessState.FRESH, [backup("a1", 1, 3 * GIB, 12)])])
+    assert figures_of(digest) == [
+        ClusterFigures("c9qa", "a1", 3 * GIB, 12, backup_count=1, taken_at=NOW)
+    ]
+
+
+def test_a_cluster_that_could_not_be_read_keeps_yesterdays_figures() -> None:
+    before = ClusterFigures("c9qa", "a0", GIB, 3, backup_count=5, taken_at=YESTERDAY)
+    digest = build([item("a", FreshnessState.UNKNOWN, None)], {"c9qa": before})
+    assert figures_of(digest) == [before]
+    row = digest.rows[0]
+    assert (row.newest, row.backup_count, row.count_delta, row.shrunk) == (None, None, None, False)
+    assert build([item("b", FreshnessState.UNKNOWN, None)]).figures == ()
+
+
+_states = st.sampled_from(list(FreshnessState))
+
+
+@given(st.lists(st.tuples(st.text(max_size=6), _states), max_size=30), st.booleans())
+def test_no_cluster_is_lost_or_counted_twice(
+    clusters: list[tuple[str, FreshnessState]], only: bool
+) -> None:
+    items = [
+        item(f"{name}-{i}", state, None if state == FreshnessState.UNKNOWN else [backup("x", 1)])
+        for i, (name, state) in enumerate(clusters)
+    ]
+    digest = build(items, only=only)
+    assert digest.cluster_count == len(items)
+    shown = {row.cluster.id for row in digest.rows}
+    for each in items:
+        hidden = only and each.report.state == FreshnessState.FRESH
+        assert (each.cluster.id in shown) is not hidden
+    keys = [
+        (STATE_ORDER.index(row.report.state), row.cluster.display_name.casefold())
+        for row in digest.rows
+    ]
+    assert keys == sorted(keys)

@@ -1,0 +1,236 @@
+"""The freshness policy: maximum ages from schedules and overrides, and the state of a cluster."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.config import Freshness
+from bot.core.freshness import backups_newest_first, classify, max_age_for, newest_backup
+from bot.core.types import FreshnessState, MaxAge, MaxAgeSource
+from bot.models import Backup, Cluster, ClusterStatus
+
+NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+DAILY = MaxAge(timedelta(hours=26), MaxAgeSource.SCHEDULE, "daily at 03:00 UTC")
+
+
+def cluster(schedule: dict[str, Any] | None = None, **fields: Any) -> Cluster:
+    data: dict[str, Any] = {"id": "c9qcluster1", "folderId": "b1gfolder1", "name": "orders"}
+    if schedule is not None:
+        data["config"] = {"snapshotManagement": {"snapshotSchedule": schedule}}
+    data.update(fields)
+    return Cluster.model_validate(data)
+
+
+def backup(backup_id: str, created_at: datetime | None, size: int = 100) -> Backup:
+    return Backup(id=backup_id, created_at=created_at, size_bytes=size)
+
+
+FRESHNESS = Freshness(grace=timedelta(hours=2), default_max_age=timedelta(hours=24))
+
+
+# --- max_age_for -------------------------------------------------------------------------------
+
+
+def test_an_hourly_schedule_allows_an_hour_plus_grace() -> None:
+    got = max_age_for(cluster({"hourlySnapshotSchedule": {"minute": 15}}), FRESHNESS)
+    assert got == MaxAge(timedelta(hours=3), MaxAgeSource.SCHEDULE, "hourly")
+
+
+def test_a_daily_schedule_allows_a_day_plus_grace_and_says_when() -> None:
+    got = max_age_for(cluster({"dailySnapshotSchedule": {"hour": 3, "minute": 5}}), FRESHNESS)
+    assert got == MaxAge(timedelta(hours=26), MaxAgeSource.SCHEDULE, "daily at 03:05 UTC")
+
+
+def test_a_weekly_schedule_allows_a_week_plus_grace_and_says_when() -> None:
+    schedule = {"weeklySnapshotSchedule": {"day": "SUN", "hour": "23", "minute": 30}}
+    got = max_age_for(cluster(schedule), FRESHNESS)
+    assert got == MaxAge(
+        timedelta(days=7, hours=2), MaxAgeSource.SCHEDULE, "weekly on SUN at 23:30 UTC"
+    )
+
+
+def test_a_cluster_without_a_schedule_gets_the_default_plus_grace() -> None:
+    assert max_age_for(cluster(), FRESHNESS) == MaxAge(
+        timedelta(hours=26), MaxAgeSource.DEFAULT, "default"
+    )
+    # An empty schedule object is no schedule.
+    assert max_age_for(cluster({}), FRESHNESS).source == MaxAgeSource.DEFAULT
+
+
+def test_the_first_matching_override_is_used_as_is_without_grace() -> None:
+    freshness = Freshness.model_validate(
+        {
+            "grace": "2h",
+            "overrides": [
+                {"match": {"labels": {"tier": "bulk"}}, "max_age": "3d"},
+                {"match": {"labels": {"tier": "critical"}}, "max_age": "6h"},
+                {"match": {}, "max_age": "12h"},
+            ],
+        }
+    )
+    critical = cluster({"hourlySnapshotSchedule": {}}, labels={"tier": "critical"})
+    assert max_age_for(critical, freshness) == MaxAge(
+        timedelta(hours=6), MaxAgeSource.OVERRIDE, "override"
+    )
+    assert max_age_for(cluster(), freshness).value == timedelta(hours=12)
+
+
+def test_an_override_that_does_not_match_leaves_the_schedule_in_charge() -> None:
+    freshness = Freshness.model_validate(
+        {"overrides": [{"match": {"environment": "prestable"}, "max_age": "1h"}]}
+    )
+    got = max_age_for(cluster({"dailySnapshotSchedule": {}}, environment="PRODUCTION"), freshness)
+    assert got.source == MaxAgeSource.SCHEDULE
+
+
+# --- newest_backup -----------------------------------------------------------------------------
+
+
+def test_the_newest_backup_is_the_one_that_completed_last() -> None:
+    backups = [
+        backup("a", NOW - timedelta(hours=5)),
+        backup("b", NOW - timedelta(hours=1)),
+        backup("c", NOW - timedelta(hours=3)),
+    ]
+    assert newest_backup(backups) == backups[1]
+    assert [b.id for b in backups_newest_first(backups)] == ["b", "c", "a"]
+
+
+def test_a_backup_still_running_is_not_the_newest() -> None:
+    running = backup("running", None)
+    done = backup("done", NOW - timedelta(days=2))
+    assert newest_backup([running, done]) == done
+    assert newest_backup([running]) is None
+    assert newest_backup([]) is None
+
+
+@given(st.permutations(["a", "b", "c", "d"]))
+def test_the_newest_backup_does_not_depend_on_the_api_order(order: list[str]) -> None:
+    # Two backups completed at the same instant: the tie is broken by id, whatever the order.
+    same = NOW - timedelta(hours=1)
+    times = {"a": same, "b": same, "c": NOW - timedelta(hours=2), "d": None}
+    backups = [backup(i, times[i]) for i in order]
+    got = newest_backup(backups)
+    assert got is not None
+    assert got.id == "b"
+
+
+# --- classify ----------------------------------------------------------------------------------
+
+
+def test_a_backup_within_the_maximum_age_is_fresh() -> None:
+    newest = NOW - timedelta(hours=25)
+    report = classify(cluster(), [backup("b1", newest)], max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.FRESH
+    assert report.newest_backup_id == "b1"
+    assert report.newest_backup_at == newest
+    assert report.age == timedelta(hours=25)
+    assert report.max_age == DAILY
+
+
+def test_a_backup_exactly_at_the_maximum_age_is_still_fresh() -> None:
+    report = classify(cluster(), [backup("b1", NOW - DAILY.value)], max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.FRESH
+
+
+def test_a_backup_older_than_the_maximum_age_is_stale() -> None:
+    old = NOW - DAILY.value - timedelta(seconds=1)
+    report = classify(cluster(), [backup("b1", old)], max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.STALE
+    assert report.age == DAILY.value + timedelta(seconds=1)
+
+
+def test_the_age_is_that_of_the_newest_backup() -> None:
+    backups = [backup("old", NOW - timedelta(days=9)), backup("new", NOW - timedelta(hours=1))]
+    report = classify(cluster(), backups, max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.FRESH
+    assert report.newest_backup_id == "new"
+
+
+def test_a_cluster_with_no_backup_has_never_been_backed_up() -> None:
+    assert classify(cluster(), [], max_age=DAILY, now=NOW).state == FreshnessState.NEVER
+    running_only = [backup("running", None)]
+    assert classify(cluster(), running_only, max_age=DAILY, now=NOW).state == FreshnessState.NEVER
+
+
+def test_a_backup_from_the_future_counts_as_age_zero() -> None:
+    report = classify(
+        cluster(), [backup("skew", NOW + timedelta(minutes=7))], max_age=DAILY, now=NOW
+    )
+    assert report.state == FreshnessState.FRESH
+    assert report.age == timedelta(0)
+
+
+def test_backups_that_could_not_be_read_are_unknown_never_fresh() -> None:
+    report = classify(cluster(), None, max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.UNKNOWN
+    assert report.reason
+
+
+def test_a_read_error_is_unknown_with_its_reason_even_with_backups_in_hand() -> None:
+    report = classify(
+        cluster(),
+        [backup("b1", NOW)],
+        max_age=DAILY,
+        now=NOW,
+        read_error="the cloud answered 503 three times",
+    )
+    assert report.state == FreshnessState.UNKNOWN
+    assert report.reason == "the cloud answered 503 three times"
+    assert report.newest_backup_id is None
+
+
+@pytest.mark.parametrize("status", [ClusterStatus.STOPPED, ClusterStatus.STOPPING])
+def test_a_stopped_cluster_is_stopped_not_stale(status: ClusterStatus) -> None:
+    old = [backup("b1", NOW - timedelta(days=30))]
+    report = classify(cluster(status=status), old, max_age=DAILY, now=NOW)
+    assert report.state == FreshnessState.STOPPED
+    assert report.newest_backup_id == "b1"
+    assert classify(cluster(status=status), [], max_age=DAILY, now=NOW).state == (
+        FreshnessState.STOPPED
+    )
+
+
+def test_a_cluster_whose_schedule_was_removed_is_unscheduled_not_stale() -> None:
+    old = [backup("b1", NOW - timedelta(days=30))]
+    report = classify(cluster(), old, max_age=DAILY, now=NOW, had_schedule=True)
+    assert report.state == FreshnessState.UNSCHEDULED
+
+
+def test_a_cluster_that_still_has_its_schedule_is_judged_by_age() -> None:
+    scheduled = cluster({"dailySnapshotSchedule": {"hour": 3}})
+    old = [backup("b1", NOW - timedelta(days=30))]
+    report = classify(scheduled, old, max_age=DAILY, now=NOW, had_schedule=True)
+    assert report.state == FreshnessState.STALE
+
+
+def test_a_cluster_that_never_had_a_schedule_is_judged_by_the_default() -> None:
+    old = [backup("b1", NOW - timedelta(days=30))]
+    assert classify(cluster(), old, max_age=DAILY, now=NOW).state == FreshnessState.STALE
+
+
+@given(
+    ages=st.lists(
+        st.one_of(st.none(), st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(60))),
+        max_size=6,
+    ),
+    limit=st.timedeltas(min_value=timedelta(minutes=1), max_value=timedelta(days=30)),
+)
+def test_the_state_agrees_with_the_newest_completed_backup(
+    ages: list[timedelta | None], limit: timedelta
+) -> None:
+    backups = [backup(f"b{i}", None if age is None else NOW - age) for i, age in enumerate(ages)]
+    report = classify(cluster(), backups, max_age=MaxAge(limit, MaxAgeSource.DEFAULT), now=NOW)
+    done = [age for age in ages if age is not None]
+    if not done:
+        assert report.state == FreshnessState.NEVER
+        assert report.age is None
+        return
+    youngest = max(min(done), timedelta(0))
+    assert report.age == youngest
+    assert report.state == (FreshnessState.STALE if youngest > limit else FreshnessState.FRESH)
