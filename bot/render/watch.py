@@ -1,0 +1,666 @@
+"""The watcher's Slack messages: the daily digest, the stale-backup alert (updated in place), its
+thread replies, and the bot's alert about itself.
+
+Everything that comes from the cloud (names, ids, labels, error text) is escaped and bounded in
+length, so that a cluster named ``<!channel>`` notifies nobody and no row can outgrow a section.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from bot.config import AlertRoute
+from bot.core.alerts import outage_duration
+from bot.core.digest import Digest, DigestRow
+from bot.core.durations import format_duration
+from bot.core.types import (
+    AlertEntry,
+    AlertStatus,
+    FreshnessReport,
+    FreshnessState,
+    MaxAge,
+    MaxAgeSource,
+    OperationOutcome,
+)
+from bot.models import Cluster, Environment
+from bot.render import strings
+from bot.render.message import (
+    MAX_BLOCKS,
+    MAX_HEADER_TEXT,
+    MAX_MESSAGE_TEXT,
+    MAX_SECTION_TEXT,
+    Message,
+)
+from bot.render.mrkdwn import code, escape, link, mention
+from bot.render.units import format_bytes, format_signed, format_signed_bytes
+
+#: Action ids of the alert's buttons; handlers/ listens for these.
+ACTION_ACK = "alert_ack"
+ACTION_SNOOZE_4H = "alert_snooze_4h"
+ACTION_SNOOZE_24H = "alert_snooze_24h"
+ACTION_LIST = "alert_list"
+ACTION_BACKUP = "alert_backup"
+
+#: One emoji per state, the same as the command replies use (bot.render.strings).
+STATE_EMOJI: dict[FreshnessState, str] = {
+    state: strings.STATE_ICON[state.value] for state in FreshnessState
+}
+
+# Bounds on text from the cloud, before escaping (which may grow it up to five times).
+_NAME_MAX = 100
+#: Warnings named in a digest's lead; the rest are counted.
+_WARNINGS_MAX = 5
+_ID_MAX = 64
+_REASON_MAX = 300
+_LABELS_MAX = 10
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def console_backups_url(console_url: str, folder_id: str, cluster_id: str) -> str:
+    """The cluster's backups page in the Yandex Cloud console."""
+    return (
+        f"{console_url.rstrip('/')}/folders/{quote(folder_id, safe='')}"
+        f"/managed-opensearch/cluster/{quote(cluster_id, safe='')}/backups"
+    )
+
+
+def slack_date(when: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in the reader's own time zone; UTC text where it cannot."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def utc_text(when: datetime) -> str:
+    """``2024-05-01 03:00 UTC``, for plain-text fallbacks."""
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str) -> str:
+    # plain_text is not parsed for mentions, but a header or a dialog is no place to show
+    # "<!channel>" either; angle quotes keep the text readable.
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def _name(cluster: Cluster) -> str:
+    return _cut(cluster.display_name, _NAME_MAX)
+
+
+def _cluster_link(cluster: Cluster, console_url: str) -> str:
+    url = console_backups_url(console_url, _cut(cluster.folder_id, _ID_MAX), cluster.id[:_ID_MAX])
+    return link(url, _name(cluster))
+
+
+def _environment(cluster: Cluster) -> str | None:
+    if cluster.environment == Environment.ENVIRONMENT_UNSPECIFIED:
+        return None
+    return cluster.environment.value
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if abs(count) == 1 else f"{count} {word}s"
+
+
+def _max_age_source(max_age: MaxAge) -> str:
+    if max_age.source == MaxAgeSource.OVERRIDE:
+        return "a freshness override"
+    if max_age.source == MaxAgeSource.SCHEDULE:
+        return f"snapshot schedule {escape(max_age.detail)}, plus grace"
+    return "the default for clusters with no snapshot schedule, plus grace"
+
+
+def _section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id is not None:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _plain(_cut(text, MAX_HEADER_TEXT)), "emoji": True},
+    }
+
+
+def _text_length(blocks: Sequence[dict[str, Any]]) -> int:
+    """Characters of text in blocks: what counts against a message's size."""
+    total = 0
+    stack: list[Any] = list(blocks)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+# --- the digest ----------------------------------------------------------------------------------
+
+
+def render_digest(
+    digest: Digest, *, title: str, console_url: str, warnings: Sequence[str] = ()
+) -> list[Message]:
+    """The digest as one or more messages: a summary, then a compact entry per cluster.
+
+    ``warnings`` say what the digest could not see (a folder that could not be listed): its
+    clusters are missing, and the reader must not take their absence for good news.
+
+    Rows are packed into sections and sections into messages without cutting a row, within
+    Slack's limits (50 blocks, 3000 characters a section, 40000 a message). Every message has a
+    plain-text fallback naming its part.
+    """
+    summary = _digest_summary(digest)
+    rows = [_digest_row(row, console_url) for row in digest.rows]
+    if not rows:
+        if digest.cluster_count == 0:
+            rows = ["No watched cluster matches this digest."]
+        elif digest.only_problems:
+            rows = [
+                f":white_check_mark: Nothing to report: all "
+                f"{_plural(digest.cluster_count, 'cluster')} have fresh backups."
+            ]
+    sections = _pack_sections(rows)
+
+    # Pack with headings sized for the largest part number, then render with the real count.
+    lead_room = _text_length(_digest_lead(digest, title, summary, 999, 999, warnings))
+    more_room = _text_length(_digest_more(title, 999, 999))
+    fallback_room = len(_digest_fallback(title, digest, 999, 999))
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    used = lead_room + fallback_room
+    blocks = len(_digest_lead(digest, title, summary, 1, 1, warnings))
+    for section in sections:
+        if current and (used + len(section) > MAX_MESSAGE_TEXT or blocks + 1 > MAX_BLOCKS):
+            chunks.append(current)
+            current = []
+            used = more_room + fallback_room
+            blocks = len(_digest_more(title, 1, 1))
+        current.append(section)
+        used += len(section)
+        blocks += 1
+    chunks.append(current)
+
+    messages = []
+    total = len(chunks)
+    for number, chunk in enumerate(chunks, start=1):
+        head = (
+            _digest_lead(digest, title, summary, number, total, warnings)
+            if number == 1
+            else _digest_more(title, number, total)
+        )
+        messages.append(
+            Message(
+                text=_digest_fallback(title, digest, number, total),
+                blocks=[*head, *(_section(text) for text in chunk)],
+            )
+        )
+    return messages
+
+
+def _digest_counts(digest: Digest, *, emoji: bool) -> list[str]:
+    parts = []
+    for state in (
+        FreshnessState.FRESH,
+        FreshnessState.STALE,
+        FreshnessState.NEVER,
+        FreshnessState.UNKNOWN,
+        FreshnessState.STOPPED,
+        FreshnessState.UNSCHEDULED,
+    ):
+        count = digest.counts.get(state, 0)
+        always = state in (
+            FreshnessState.FRESH,
+            FreshnessState.STALE,
+            FreshnessState.NEVER,
+            FreshnessState.UNKNOWN,
+        )
+        if count or always:
+            prefix = f"{STATE_EMOJI[state]} " if emoji else ""
+            parts.append(f"{prefix}{count} {state.value}")
+    return parts
+
+
+def _digest_summary(digest: Digest) -> str:
+    counts = " · ".join(_digest_counts(digest, emoji=True))
+    return (
+        f"*{_plural(digest.cluster_count, 'cluster')}*: {counts}\n"
+        f"Newest backups total {format_bytes(digest.total_size_bytes)}"
+    )
+
+
+def _digest_lead(
+    digest: Digest,
+    title: str,
+    summary: str,
+    number: int,
+    total: int,
+    warnings: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    notes = [f"Generated {slack_date(digest.generated_at)}"]
+    if digest.only_problems and digest.hidden_count:
+        notes.append(f"{_plural(digest.hidden_count, 'cluster')} with fresh backups not shown")
+    if total > 1:
+        notes.append(f"part {number} of {total}")
+    lead = [_header(title), _section(summary), _context(" · ".join(notes))]
+    if warnings:
+        shown = [escape(_cut(w, _REASON_MAX)) for w in warnings[:_WARNINGS_MAX]]
+        if len(warnings) > _WARNINGS_MAX:
+            shown.append(f"and {len(warnings) - _WARNINGS_MAX} more")
+        lead.append(_section(":warning: *Not in this digest:* " + "; ".join(shown)))
+    return [*lead, {"type": "divider"}]
+
+
+def _digest_more(title: str, number: int, total: int) -> list[dict[str, Any]]:
+    return [_context(f"*{escape(_cut(title, _NAME_MAX))}*, continued: part {number} of {total}")]
+
+
+def _digest_fallback(title: str, digest: Digest, number: int, total: int) -> str:
+    text = f"{escape(_cut(title, _NAME_MAX))}: {', '.join(_digest_counts(digest, emoji=False))}"
+    if total > 1:
+        text += f" (part {number} of {total})"
+    return text
+
+
+def _pack_sections(rows: Sequence[str]) -> list[str]:
+    """Join rows into sections of at most MAX_SECTION_TEXT characters, never cutting a row."""
+    sections: list[str] = []
+    current = ""
+    for row in rows:
+        candidate = f"{current}\n\n{row}" if current else row
+        if current and len(candidate) > MAX_SECTION_TEXT:
+            sections.append(current)
+            current = row
+        else:
+            current = candidate
+    if current:
+        sections.append(current)
+    return sections
+
+
+def _digest_row(row: DigestRow, console_url: str) -> str:
+    cluster, report = row.cluster, row.report
+    head = [f"{STATE_EMOJI[report.state]} *{_cluster_link(cluster, console_url)}*"]
+    environment = _environment(cluster)
+    if environment is not None:
+        head.append(environment)
+    if cluster.folder_id:
+        head.append(f"folder {code(_cut(cluster.folder_id, _ID_MAX))}")
+    lines = [" · ".join(head), _digest_state_line(row)]
+
+    changes = []
+    if row.size_delta is not None:
+        changes.append(format_signed_bytes(row.size_delta))
+    if row.indices_delta is not None:
+        changes.append(f"{format_signed(row.indices_delta)} indices")
+    if row.count_delta is not None:
+        word = "backup" if abs(row.count_delta) == 1 else "backups"
+        changes.append(f"{format_signed(row.count_delta)} {word}")
+    if changes:
+        lines.append("Since the last digest: " + ", ".join(changes))
+
+    ratio = row.shrink_ratio
+    if row.shrunk and ratio is not None and row.newest and row.previous_backup:
+        lines.append(
+            f":warning: The newest backup is {ratio:.0%} smaller than the one before it "
+            f"({format_bytes(row.previous_backup.size_bytes)} → "
+            f"{format_bytes(row.newest.size_bytes)})"
+        )
+    return "\n".join(lines)
+
+
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter (reasons are written to fit mid-sentence too)."""
+    return text[:1].upper() + text[1:]
+
+
+def _digest_state_line(row: DigestRow) -> str:
+    report = row.report
+    limit = format_duration(report.max_age.value)
+    if report.state == FreshnessState.UNKNOWN:
+        return _sentence(
+            escape(_cut(report.reason or "the backups could not be read", _REASON_MAX))
+        )
+    prefix = ""
+    if report.state == FreshnessState.STOPPED:
+        prefix = "Cluster stopped, not checked. "
+    elif report.state == FreshnessState.UNSCHEDULED:
+        prefix = "Snapshot schedule removed, not checked. "
+    newest = row.newest
+    if newest is None or report.age is None:
+        return f"{prefix}No backup yet (max age {limit})"
+    parts = [
+        f"{prefix}Newest {format_duration(report.age)} ago ({slack_date(newest.created_at)})"
+        if newest.created_at is not None
+        else f"{prefix}Newest {format_duration(report.age)} ago",
+        f"max {limit}",
+        format_bytes(newest.size_bytes),
+        f"{newest.indices_total} indices",
+    ]
+    if row.backup_count is not None:
+        parts.append(_plural(row.backup_count, "backup"))
+    return " · ".join(parts)
+
+
+# --- the alert -----------------------------------------------------------------------------------
+
+
+def render_alert(
+    entry: AlertEntry,
+    *,
+    cluster: Cluster,
+    report: FreshnessReport,
+    route: AlertRoute,
+    console_url: str,
+    now: datetime,
+) -> Message:
+    """The alert message, rendered anew on every change and updated in place.
+
+    On-call is mentioned only while the incident is FIRING; the buttons are there while it is
+    open (Acknowledge only until someone has).
+    """
+    status_line = _alert_status_line(entry, route)
+    problem = _alert_problem(report, entry, now)
+    headline = f"{status_line}\n*{_cluster_link(cluster, console_url)}*: {problem}"
+
+    fields = []
+    environment = _environment(cluster)
+    if environment is not None:
+        fields.append(f"*Environment*\n{environment}")
+    if cluster.folder_id:
+        fields.append(f"*Folder*\n{code(_cut(cluster.folder_id, _ID_MAX))}")
+    fields.append(f"*Cluster id*\n{code(cluster.id[:_ID_MAX])}")
+    if report.newest_backup_id is not None and report.newest_backup_at is not None:
+        fields.append(
+            f"*Newest backup*\n{code(report.newest_backup_id[:_ID_MAX])}\n"
+            f"{slack_date(report.newest_backup_at)}"
+        )
+    else:
+        fields.append("*Newest backup*\nnone")
+    age = format_duration(report.age) if report.age is not None else "n/a"
+    fields.append(f"*Age*\n{age} (max {format_duration(report.max_age.value)})")
+    if entry.stale_since is not None:
+        fields.append(f"*Stale since*\n{slack_date(entry.stale_since)}")
+    if cluster.labels:
+        labels = sorted(cluster.labels.items())[:_LABELS_MAX]
+        fields.append(
+            "*Labels*\n" + " ".join(code(f"{_cut(k, 63)}={_cut(v, 63)}") for k, v in labels)
+        )
+
+    notes = [f"Max age from {_max_age_source(report.max_age)}"]
+    if entry.opened_at is not None:
+        notes.append(f"opened {slack_date(entry.opened_at)}")
+    notes.append(f"checked {slack_date(now)}")
+
+    blocks: list[dict[str, Any]] = [
+        _section(headline, block_id="alert_headline"),
+        {
+            "type": "section",
+            "block_id": "alert_fields",
+            "fields": [{"type": "mrkdwn", "text": text} for text in fields],
+        },
+        _context(" · ".join(notes)),
+    ]
+    if entry.status.is_open:
+        blocks.append(_alert_buttons(entry, cluster))
+    return Message(text=_alert_fallback(entry, cluster, report, route), blocks=blocks)
+
+
+def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
+    status = entry.status
+    if status == AlertStatus.FIRING:
+        mentions = " ".join(mention(slack_id) for slack_id in route.mention)
+        return f":rotating_light: *FIRING* {mentions}".rstrip()
+    if status == AlertStatus.ACKNOWLEDGED:
+        who = f" by {mention(entry.acknowledged_by)}" if entry.acknowledged_by else ""
+        when = f" {slack_date(entry.acknowledged_at)}" if entry.acknowledged_at else ""
+        return f":eyes: *ACKNOWLEDGED*{who}{when}"
+    if status == AlertStatus.SNOOZED:
+        until = f" until {slack_date(entry.snoozed_until)}" if entry.snoozed_until else ""
+        who = f" by {mention(entry.snoozed_by)}" if entry.snoozed_by else ""
+        return f":zzz: *SNOOZED*{until}{who}"
+    if status == AlertStatus.RESOLVED:
+        when = f" {slack_date(entry.resolved_at)}" if entry.resolved_at else ""
+        return f":white_check_mark: *RESOLVED*{when}"
+    return ":white_check_mark: *OK*"
+
+
+def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) -> str:
+    limit = format_duration(report.max_age.value)
+    state = report.state
+    if state == FreshnessState.STALE and report.age is not None:
+        return f"the newest backup is {format_duration(report.age)} old; the maximum is {limit}"
+    if state == FreshnessState.NEVER:
+        return f"the cluster has no backup at all; the maximum age is {limit}"
+    if state == FreshnessState.FRESH:
+        age = f" ({format_duration(report.age)} old)" if report.age is not None else ""
+        outage = format_duration(outage_duration(entry, now))
+        return f"a fresh backup landed{age}; it went without one for {outage}"
+    if state == FreshnessState.STOPPED:
+        return "the cluster is stopped; its backups are not checked while it is"
+    if state == FreshnessState.UNSCHEDULED:
+        return "the cluster's snapshot schedule was removed; its backups are no longer checked"
+    if state == FreshnessState.UNKNOWN:
+        return escape(_cut(report.reason or "the backups could not be read", _REASON_MAX))
+    return f"the newest backup is older than the maximum of {limit}"
+
+
+def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> dict[str, Any]:
+    value = json.dumps({"c": entry.cluster_id, "r": entry.route_key}, separators=(",", ":"))
+
+    def button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "button",
+            "text": {"type": "plain_text", "text": text, "emoji": True},
+            "action_id": action_id,
+            "value": value,
+            **extra,
+        }
+
+    elements = []
+    if entry.status != AlertStatus.ACKNOWLEDGED:
+        elements.append(button("Acknowledge", ACTION_ACK, style="primary"))
+    elements += [
+        button("Snooze 4 h", ACTION_SNOOZE_4H),
+        button("Snooze 24 h", ACTION_SNOOZE_24H),
+        button("List backups", ACTION_LIST),
+        button(
+            "Start backup now",
+            ACTION_BACKUP,
+            confirm={
+                "title": {"type": "plain_text", "text": "Start a backup now?"},
+                "text": {
+                    "type": "plain_text",
+                    "text": (
+                        f"Start a backup of {_plain(_cut(cluster.display_name, 60))} now? It "
+                        "runs in the background; the alert resolves when it completes."
+                    ),
+                },
+                "confirm": {"type": "plain_text", "text": "Start backup"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+            },
+        ),
+    ]
+    return {"type": "actions", "block_id": "alert_actions", "elements": elements}
+
+
+def _alert_fallback(
+    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, route: AlertRoute
+) -> str:
+    name = escape(_name(cluster))
+    status = entry.status.value.upper()
+    if report.state == FreshnessState.NEVER:
+        what = f"{name} has no backup at all"
+    elif report.state == FreshnessState.STALE and report.age is not None:
+        what = (
+            f"the newest backup of {name} is {format_duration(report.age)} old "
+            f"(max {format_duration(report.max_age.value)})"
+        )
+    else:
+        what = f"backups of {name}: {report.state.value}"
+    text = f"{status}: {what}"
+    if entry.status == AlertStatus.FIRING and route.mention:
+        text += " " + " ".join(mention(slack_id) for slack_id in route.mention)
+    return text
+
+
+# --- thread replies ------------------------------------------------------------------------------
+
+
+def render_reminder(
+    entry: AlertEntry,
+    *,
+    cluster: Cluster,
+    report: FreshnessReport,
+    now: datetime,
+    mention_ids: Sequence[str] = (),
+) -> Message:
+    """A reminder in the alert's thread: the cluster is still without a fresh backup."""
+    name = f"*{escape(_name(cluster))}*"
+    outage = format_duration(outage_duration(entry, now))
+    limit = format_duration(report.max_age.value)
+    if report.state == FreshnessState.NEVER or report.age is None:
+        what = f"{name} still has no backup at all (max age {limit})"
+    else:
+        what = (
+            f"{name} still has no fresh backup: the newest is {format_duration(report.age)} old "
+            f"(max {limit})"
+        )
+    text = f":alarm_clock: {what}; stale for {outage}."
+    if mention_ids:
+        text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
+    return Message(text=text, blocks=[_section(text)])
+
+
+def render_resolved(
+    entry: AlertEntry, *, cluster: Cluster, report: FreshnessReport, now: datetime
+) -> Message:
+    """The resolved notice in the alert's thread, saying why it resolved."""
+    name = f"*{escape(_name(cluster))}*"
+    outage = format_duration(outage_duration(entry, now))
+    state = report.state
+    if state == FreshnessState.STOPPED:
+        text = (
+            f":white_check_mark: Resolved: cluster stopped. {name} is not checked while it is "
+            f"stopped; it had gone without a fresh backup for {outage}."
+        )
+    elif state == FreshnessState.UNSCHEDULED:
+        text = (
+            f":white_check_mark: Resolved: the snapshot schedule of {name} was removed, so it is "
+            f"no longer checked; it had gone without a fresh backup for {outage}."
+        )
+    else:
+        landed = ""
+        if report.newest_backup_at is not None:
+            landed = f" at {slack_date(report.newest_backup_at)}"
+        backup = f" ({code(report.newest_backup_id[:_ID_MAX])})" if report.newest_backup_id else ""
+        text = (
+            f":white_check_mark: Resolved: a fresh backup landed{landed}{backup}; "
+            f"{name} went without a fresh backup for {outage}."
+        )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def render_retired(entry: AlertEntry, *, now: datetime) -> Message:
+    """An incident closed because its cluster is no longer watched on the route (deleted, moved,
+    or no longer matching): the text that replaces the alert and goes in its thread. The cluster
+    may be gone, so only what the incident itself remembers is shown."""
+    outage = format_duration(outage_duration(entry, now))
+    text = (
+        f":white_check_mark: Resolved: cluster {code(entry.cluster_id[:_ID_MAX])} is no longer "
+        f"watched here (deleted, moved out of the watched folders, or no longer matching this "
+        f"alert route). It had gone without a fresh backup for {outage}."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+# --- the bot about itself ------------------------------------------------------------------------
+
+
+def render_self_alert(
+    consecutive_failures: int, last_ok: datetime | None, reason: str, now: datetime
+) -> Message:
+    """The bot cannot read the cloud: until it can, no stale backup will be noticed."""
+    if last_ok is None:
+        since = "No sweep has succeeded since the bot started."
+    else:
+        ago = format_duration(max(now - last_ok, timedelta(0)))
+        since = f"The last successful sweep was {slack_date(last_ok)} ({ago} ago)."
+    text = (
+        f":rotating_light: *The backups bot is blind*: it could not read the cloud for "
+        f"{_plural(consecutive_failures, 'sweep')} in a row. {since}\n"
+        f"Last error: {escape(_cut(reason, _REASON_MAX))}\n"
+        "Until it can, stale backups go unnoticed."
+    )
+    fallback = (
+        f"The backups bot could not read the cloud for "
+        f"{_plural(consecutive_failures, 'sweep')} in a row."
+    )
+    return Message(text=fallback, blocks=[_section(text)])
+
+
+def render_self_recovered(failures_since: datetime | None, now: datetime) -> Message:
+    """The bot can read the cloud again (posted in the self-alert's thread)."""
+    blind_for = ""
+    if failures_since is not None:
+        blind_for = f" after {format_duration(max(now - failures_since, timedelta(0)))}"
+    text = (
+        f":white_check_mark: *The backups bot can read the cloud again*{blind_for}. "
+        "Stale backups are noticed again from this sweep on."
+    )
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return Message(text=text.replace("*", ""), blocks=[block])
+
+
+def render_operation_outcome(
+    outcome: OperationOutcome,
+    *,
+    cluster_label: str,
+    requested_by: str,
+    operation_id: str,
+    requested_at: datetime,
+    error: str | None,
+    now: datetime,
+) -> Message:
+    """What became of a backup someone started, for the thread it was asked from."""
+    name = f"*{escape(cluster_label[:_NAME_MAX])}*"
+    who = mention(requested_by) if requested_by else "someone"
+    op = code(operation_id[:_ID_MAX])
+    took = format_duration(max(now - requested_at, timedelta(0)))
+    if outcome == OperationOutcome.DONE:
+        text = (
+            f":white_check_mark: The backup of {name} that {who} started is done "
+            f"(operation {op}, {took}). An open alert resolves at the next check."
+        )
+    elif outcome == OperationOutcome.FAILED:
+        reason = escape((error or "no reason given")[:300])
+        text = f":x: The backup of {name} that {who} started failed: {reason} (operation {op})."
+    elif outcome == OperationOutcome.GAVE_UP:
+        text = (
+            f":hourglass: The backup of {name} that {who} started is still running after "
+            f"{took} (operation {op}); I stopped following it. Check the console."
+        )
+    else:
+        text = (
+            f":grey_question: The cloud no longer knows operation {op}, the backup of {name} "
+            f"that {who} started; check the cluster's backups."
+        )
+    return Message(text=text, blocks=[_section(text)])
