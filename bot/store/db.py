@@ -1,0 +1,165 @@
+"""Engines and migrations: the store's connection to SQLite or PostgreSQL.
+
+``create_engine`` builds an async engine tuned for its dialect; ``apply_migrations`` brings the
+schema to the newest Alembic revision. Several replicas may start at once against one database:
+PostgreSQL serialises their migrations with an advisory lock, SQLite with its write lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+#: Execution option read by the SQLite ``begin`` hook: write transactions start with
+#: ``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes cannot wait for the lock
+#: (SQLite answers "database is locked" at once to avoid a deadlock), so writers take the lock up
+#: front and queue behind each other within ``busy_timeout`` instead.
+SQLITE_BEGIN_OPTION = "backups_bot_sqlite_begin"
+
+#: How long a SQLite connection waits for another writer before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Seconds to wait for a PostgreSQL connection, and for one statement.
+POSTGRES_CONNECT_TIMEOUT = 10
+POSTGRES_COMMAND_TIMEOUT = 60
+#: Any fixed number: the advisory lock that lets one replica at a time migrate.
+MIGRATION_LOCK_ID = 0x6261636B757073  # "backups"
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with an async driver: ``postgresql://`` and ``sqlite://`` are accepted as well."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def is_sqlite_file(url: URL) -> bool:
+    """Whether the URL names an SQLite database in a file (not in memory)."""
+    database = url.database or ""
+    return (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+        and url.query.get("mode") != "memory"
+    )
+
+
+def create_engine(url: str | URL) -> AsyncEngine:
+    """An async engine for ``url``. For an SQLite file, its directory is created if missing."""
+    parsed = async_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if is_sqlite_file(parsed):
+            assert parsed.database is not None
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        return create_async_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={
+                "timeout": POSTGRES_CONNECT_TIMEOUT,
+                "command_timeout": POSTGRES_COMMAND_TIMEOUT,
+            },
+        )
+    return create_async_engine(parsed, pool_pre_ping=True)
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put a SQLite file in WAL mode. Switching takes an exclusive lock, and SQLite may refuse
+    it at once, without waiting out the busy timeout, while another connection (a replica
+    starting at the same moment) is switching or migrating: such a refusal is tried again."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)  # in the driver's own thread: the event loop does not wait
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, and transactions that SQLAlchemy (not the sqlite3 module) begins."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # The sqlite3 module's legacy mode skips BEGIN before SELECT and DDL, which breaks
+        # transactional migrations and read-then-write claims; the begin hook below takes over.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # The busy timeout first, so that everything after it waits for a lock instead of
+            # failing at once.
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # WAL lets readers and one writer work at once, across processes sharing the file.
+            _switch_to_wal(cursor)
+            # SQLite's advice for WAL: NORMAL never corrupts the file and spares an fsync per
+            # commit; a power cut (not a crash of the bot) may lose the last commits, which at
+            # worst re-posts an alert whose post was being recorded.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool) whose transactions are meant to write."""
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for the packaged migrations, without an ini file.
+
+    With ``connection``, env.py migrates on it (inside the caller's transaction).
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held until the transaction ends: a replica starting alongside waits here, then finds
+        # the schema at head and does nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def apply_migrations(engine: AsyncEngine) -> None:
+    """Upgrade the schema to the newest revision, in one transaction. A no-op when at head."""
+    async with writer(engine).begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The schema revision recorded in the database, or None before the first migration."""
+    return MigrationContext.configure(connection).get_current_revision()

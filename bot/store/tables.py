@@ -1,0 +1,151 @@
+"""The store's tables, as SQLAlchemy Core metadata.
+
+The migrations in ``bot/store/migrations/versions`` create exactly these; a test compares the two
+so that a change here without a migration fails. Datetimes are ``UTCDateTime``: timezone-aware on
+the way in, UTC on the way out, on every dialect.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Explicit constraint names, so that later migrations can refer to them on both dialects.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+KEY_LENGTH = 255
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC.
+
+    SQLite has no time zone type: SQLAlchemy writes the wall-clock fields and drops ``tzinfo``, so
+    values are converted to UTC before they are written (an aware ``+03:00`` value would otherwise
+    come back three hours off) and naive values read back are marked UTC. Naive values are refused
+    on the way in: they are always a bug in the caller.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the store; use UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: One row per scheduled run ("digest:C0TEAM:2024-05-01"): who holds it, until when, and whether
+#: it is done. A done run is never claimed again; an unfinished one whose lease has passed is.
+run_claims = Table(
+    "run_claims",
+    metadata,
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("owner", String(KEY_LENGTH), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+)
+
+#: One row per (cluster, alert route) incident: bot.core.types.AlertEntry.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("route_key", String(KEY_LENGTH), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("channel", String(KEY_LENGTH), nullable=False),
+    Column("message_ts", String(64), nullable=True),
+    Column("opened_at", UTCDateTime(), nullable=True),
+    Column("stale_since", UTCDateTime(), nullable=True),
+    Column("last_notified_at", UTCDateTime(), nullable=True),
+    Column("acknowledged_by", String(KEY_LENGTH), nullable=True),
+    Column("acknowledged_at", UTCDateTime(), nullable=True),
+    Column("snoozed_until", UTCDateTime(), nullable=True),
+    Column("snoozed_by", String(KEY_LENGTH), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("last_state", String(32), nullable=True),
+    Column("newest_backup_at", UTCDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index(None, "route_key", "status"),
+)
+
+#: What the last digest of a route showed of each cluster: bot.core.types.ClusterFigures.
+digest_figures = Table(
+    "digest_figures",
+    metadata,
+    Column("route_key", String(KEY_LENGTH), primary_key=True),
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("newest_backup_id", String(KEY_LENGTH), nullable=True),
+    Column("newest_size_bytes", BigInteger, nullable=True),
+    Column("newest_indices_total", BigInteger, nullable=True),
+    Column("backup_count", Integer, nullable=False),
+    Column("taken_at", UTCDateTime(), nullable=False),
+)
+
+#: Named points in time: "last_sweep", "last_sweep_ok", "last_digest".
+markers = Table(
+    "markers",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+#: Named integers: consecutive sweep failures.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(KEY_LENGTH), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+#: Small facts the watcher remembers between runs ("cluster X had a snapshot schedule").
+facts = Table(
+    "facts",
+    metadata,
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: Backups started from Slack, followed until their cloud operation is done.
+operations = Table(
+    "operations",
+    metadata,
+    Column("operation_id", String(KEY_LENGTH), primary_key=True),
+    Column("cluster_id", String(KEY_LENGTH), nullable=False),
+    Column("requested_by", String(KEY_LENGTH), nullable=False),
+    Column("channel", String(KEY_LENGTH), nullable=False),
+    Column("thread_ts", String(64), nullable=True),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("outcome", Text, nullable=True),
+)
