@@ -1,0 +1,105 @@
+"""Prometheus metrics of one bot process, on a registry of its own.
+
+A dedicated :class:`~prometheus_client.CollectorRegistry` (not the global default) lets tests and
+several app instances in one process each have their own counters without name collisions.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+PREFIX = "backups_bot_"
+
+#: Cloud calls are mostly small JSON reads; the tail up to the request timeout (10 s) matters.
+CLOUD_DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Every metric the bot exports. Build one per app and pass it down."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.commands_total = Counter(
+            PREFIX + "commands_total",
+            "Slash commands handled, by command and outcome (ok, usage_error, denied, error).",
+            ["command", "outcome"],
+            registry=r,
+        )
+        self.cloud_requests_total = Counter(
+            PREFIX + "cloud_requests_total",
+            "Requests to the Yandex Cloud API, by method and HTTP status (or error kind).",
+            ["method", "status"],
+            registry=r,
+        )
+        self.cloud_request_duration_seconds = Histogram(
+            PREFIX + "cloud_request_duration_seconds",
+            "Duration of requests to the Yandex Cloud API, by method.",
+            ["method"],
+            buckets=CLOUD_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.slack_calls_total = Counter(
+            PREFIX + "slack_calls_total",
+            "Slack Web API calls, by method (chat.postMessage, ...) and outcome.",
+            ["method", "outcome"],
+            registry=r,
+        )
+        self.alerts_firing = Gauge(
+            PREFIX + "alerts_firing",
+            "Staleness alerts currently open (firing, acknowledged or snoozed).",
+            registry=r,
+        )
+        self.last_successful_sweep_timestamp_seconds = Gauge(
+            PREFIX + "last_successful_sweep_timestamp_seconds",
+            "Unix time of the end of the last staleness sweep that read every watched cluster.",
+            registry=r,
+        )
+        self.last_successful_digest_timestamp_seconds = Gauge(
+            PREFIX + "last_successful_digest_timestamp_seconds",
+            "Unix time of the last digest posted.",
+            registry=r,
+        )
+        self.sweeps_total = Counter(
+            PREFIX + "sweeps_total",
+            "Staleness sweeps run, by outcome (ok, failed, skipped when another replica ran it).",
+            ["outcome"],
+            registry=r,
+        )
+        self.digests_posted_total = Counter(
+            PREFIX + "digests_posted_total",
+            "Digests posted to channels.",
+            registry=r,
+        )
+
+    def observe_cloud_request(self, method: str, status: str, seconds: float) -> None:
+        """Count one cloud request and its duration (the cloud client's ``on_request`` hook)."""
+        self.cloud_requests_total.labels(method=method, status=status).inc()
+        self.cloud_request_duration_seconds.labels(method=method).observe(max(seconds, 0.0))
+
+    def count_command(self, command: str, outcome: str) -> None:
+        """Count one slash command (or ``exec``) by its verb and how it ended."""
+        self.commands_total.labels(command=command, outcome=outcome).inc()
+
+    def count_slack_call(self, method: str, outcome: str) -> None:
+        """Count one Slack Web API call (``chat.postMessage``, ...) by how it ended."""
+        self.slack_calls_total.labels(method=method, outcome=outcome).inc()
+
+    def record_sweep(self, outcome: str, finished_at: float | None = None) -> None:
+        """Count a sweep; a successful one (``finished_at`` given) also sets its timestamp."""
+        self.sweeps_total.labels(outcome=outcome).inc()
+        if finished_at is not None:
+            self.last_successful_sweep_timestamp_seconds.set(finished_at)
+
+    def record_digest_posted(self, posted_at: float) -> None:
+        """Count a posted digest and remember when it went out (Unix seconds)."""
+        self.digests_posted_total.inc()
+        self.last_successful_digest_timestamp_seconds.set(posted_at)
+
+    def render(self) -> tuple[bytes, str]:
+        """The registry in the Prometheus text format, and its content type.
+
+        The 0.0.4 text format is the one every Prometheus version and agent understands.
+        """
+        return generate_latest(self.registry), CONTENT_TYPE_PLAIN_0_0_4

@@ -1,0 +1,164 @@
+"""Logging: JSON lines with a request id, text on a terminal, and no secret ever written."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.ops.logging import (
+    REDACTED,
+    bind_request_id,
+    new_request_id,
+    redact,
+    request_id_var,
+    setup_logging,
+)
+
+SLACK_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+APP_TOKEN = "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"
+IAM_TOKEN = "t1.9euelZqOkJGWjZKYz8bKmsnIl5yPle3rnpWalZKVz5qXjZqKk5jPyJKWmpzl8_dPbQ9k-e8"
+OAUTH_TOKEN = "y0_AgAAAAAAbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+    "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n"
+    "-----END PRIVATE KEY-----"
+)
+PEM_BODY_LINE = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+REGISTERED = "signing-secret-8f14e45fceea167a5a36dedd4bea2543"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in root.handlers:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_not_a_terminal_gets_json_lines_with_the_bound_request_id() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", stream=out)
+    with bind_request_id("abc12345") as rid:
+        logging.getLogger("bot.test").info("listed %d backups", 3, extra={"cluster_id": "c9q1"})
+    logging.getLogger("bot.test").warning("outside")
+    first, second = _lines(out)
+    assert rid == "abc12345"
+    assert first["msg"] == "listed 3 backups"
+    assert first["level"] == "INFO"
+    assert first["logger"] == "bot.test"
+    assert first["request_id"] == "abc12345"
+    assert first["cluster_id"] == "c9q1"
+    assert str(first["ts"]).endswith("Z")
+    assert second["request_id"] == "-"
+
+
+def test_a_terminal_gets_readable_text() -> None:
+    out = _Terminal()
+    setup_logging("INFO", stream=out)
+    with bind_request_id("feedf00d"):
+        logging.getLogger("bot.test").info("hello %s", "there")
+    line = out.getvalue().strip()
+    assert "INFO" in line
+    assert "[feedf00d]" in line
+    assert "bot.test: hello there" in line
+    assert not line.startswith("{")
+
+
+def test_json_can_be_forced_on_a_terminal() -> None:
+    out = _Terminal()
+    setup_logging("INFO", "json", stream=out)
+    logging.getLogger("x").info("m")
+    assert _lines(out)[0]["msg"] == "m"
+
+
+def test_secrets_and_token_shapes_never_reach_the_output() -> None:
+    out = io.StringIO()
+    setup_logging("DEBUG", secrets=[REGISTERED, "", None or ""], stream=out)
+    log = logging.getLogger("bot.leaky")
+    log.info("token in the message %s", SLACK_TOKEN)
+    log.info("registered one: " + REGISTERED)
+    log.info("header", extra={"authorization": f"Bearer {IAM_TOKEN}", "key": {"pem": PEM}})
+    log.info("the key file: %r", {"private_key": PEM, "oauth": OAUTH_TOKEN, "app": APP_TOKEN})
+    try:
+        raise RuntimeError(f"auth failed with {SLACK_TOKEN} and {REGISTERED}\n{PEM}")
+    except RuntimeError:
+        log.exception("request failed")
+    log.warning("db down: postgresql+asyncpg://bot:hunter2hunter2@db:5432/bot")
+    text = out.getvalue()
+    for secret in (SLACK_TOKEN, APP_TOKEN, IAM_TOKEN, OAUTH_TOKEN, REGISTERED, PEM_BODY_LINE):
+        assert secret not in text
+    assert "hunter2hunter2" not in text
+    assert "BEGIN PRIVATE KEY" not in text
+    lines = _lines(out)
+    assert len(lines) == 6
+    assert lines[0]["msg"] == f"token in the message {REDACTED}"
+    assert lines[2]["authorization"] == f"Bearer {REDACTED}"
+    assert "RuntimeError" in str(lines[4]["exc"])
+    assert "postgresql+asyncpg://bot:" in str(lines[5]["msg"])
+
+
+def test_records_of_library_loggers_are_redacted_too() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", stream=out)
+    logging.getLogger("slack_sdk.web.async_base_client").info(
+        "Sending a request - token=%s", SLACK_TOKEN
+    )
+    assert SLACK_TOKEN not in out.getvalue()
+    assert REDACTED in out.getvalue()
+
+
+def test_setting_up_twice_keeps_one_handler_and_the_newest_settings() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    before = len(logging.getLogger().handlers)
+    setup_logging("INFO", stream=first)
+    setup_logging("WARNING", stream=second)
+    assert len(logging.getLogger().handlers) == before + 1
+    logging.getLogger("bot").info("dropped")
+    logging.getLogger("bot").warning("kept")
+    assert first.getvalue() == ""
+    assert [line["msg"] for line in _lines(second)] == ["kept"]
+
+
+def test_a_wrong_level_or_format_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        setup_logging("LOUD")
+    with pytest.raises(ConfigError, match="LOG_FORMAT"):
+        setup_logging("INFO", "xml")
+
+
+def test_request_ids_are_short_unique_and_restored_after_the_block() -> None:
+    ids = {new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 8 for i in ids)
+    with bind_request_id() as outer:
+        with bind_request_id("inner001"):
+            assert request_id_var.get() == "inner001"
+        assert request_id_var.get() == outer
+    assert request_id_var.get() == "-"
+
+
+def test_redact_leaves_ordinary_text_alone() -> None:
+    text = (
+        "cluster c9qexamplecluster001 backup t1.micro size 12 GiB at https://console.yandex.cloud/x"
+    )
+    assert redact(text) == text
+    assert redact(f"Bearer {IAM_TOKEN}") == f"Bearer {REDACTED}"
