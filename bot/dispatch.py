@@ -1,0 +1,550 @@
+"""One ``/backups`` command (or one button click) in, one reply out.
+
+The dispatcher is what Slack's handlers and ``backups-bot exec`` share: it parses the text with
+the grammar, checks the access rules, runs ``list``/``get``/``folder`` against the cloud itself,
+hands the watcher's commands to the :class:`WatchLike` service, and turns every failure into a
+message through :func:`~bot.render.commands.render_error`. It never raises: a typed error is
+answered with what went wrong and what to do; anything else with a short id that is also logged
+with its traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.cloud.validation import MAX_PAGE_TOKEN_LENGTH
+from bot.config import BotConfig
+from bot.core.access import authorize, folder_allowed
+from bot.core.grammar import (
+    DEFAULT_LIMIT,
+    MAX_ID_LENGTH,
+    MAX_LIMIT,
+    MIN_LIMIT,
+    BackupCmd,
+    ClustersCmd,
+    Command,
+    FolderCmd,
+    GetCmd,
+    HelpCmd,
+    ListCmd,
+    SnoozeCmd,
+    StatusCmd,
+    UnsnoozeCmd,
+    parse_command,
+)
+from bot.errors import AccessDenied, BotError, NotFound, UsageError
+from bot.lookup import ClusterCache, looks_like_id, resolve_cluster
+from bot.models import Backup, BackupPage, Cluster
+from bot.ops.logging import new_request_id, request_id_var
+from bot.render import commands as rc
+from bot.render.message import Message
+from bot.render.watch import (
+    ACTION_ACK,
+    ACTION_BACKUP,
+    ACTION_LIST,
+    ACTION_SNOOZE_4H,
+    ACTION_SNOOZE_24H,
+)
+
+if TYPE_CHECKING:
+    from bot.cloud.client import CloudClient
+    from bot.ops.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+NEXT_PAGE_ACTION = rc.NEXT_PAGE_ACTION
+BACKUP_CONFIRM_ACTION = rc.BACKUP_CONFIRM_ACTION
+BACKUP_CANCEL_ACTION = rc.BACKUP_CANCEL_ACTION
+
+#: Every button action id the dispatcher answers; handlers/ listens for exactly these.
+ACTION_IDS: tuple[str, ...] = (
+    NEXT_PAGE_ACTION,
+    BACKUP_CONFIRM_ACTION,
+    BACKUP_CANCEL_ACTION,
+    ACTION_ACK,
+    ACTION_SNOOZE_4H,
+    ACTION_SNOOZE_24H,
+    ACTION_LIST,
+    ACTION_BACKUP,
+)
+
+#: How many backups ``folder`` reads before it stops and says the folder has more.
+FOLDER_READ_LIMIT = 2000
+#: Longest button value the dispatcher will even try to decode (Slack's limit is 2000).
+_MAX_VALUE = 2000
+_MAX_ROUTE_KEY = 200
+
+_SNOOZE_OF_ACTION = {
+    ACTION_SNOOZE_4H: timedelta(hours=4),
+    ACTION_SNOOZE_24H: timedelta(hours=24),
+}
+#: The access rule a button click is checked against, by action id.
+_COMMAND_OF_ACTION = {
+    NEXT_PAGE_ACTION: "list",
+    ACTION_LIST: "list",
+    ACTION_ACK: "snooze",  # acknowledging silences reminders, as a snooze does
+    ACTION_SNOOZE_4H: "snooze",
+    ACTION_SNOOZE_24H: "snooze",
+    ACTION_BACKUP: "backup",
+    BACKUP_CONFIRM_ACTION: "backup",
+    BACKUP_CANCEL_ACTION: "backup",
+}
+
+WATCH_COMMANDS = ("clusters", "status", "snooze", "unsnooze", "backup")
+
+WATCHER_OFF = (
+    "`{command}` needs the bot's watcher, which is not running here. "
+    "Ask in the channel where the bot is deployed, or run `backups-bot serve` with a config."
+)
+BAD_BUTTON = "This button's value is not one the bot made, so I ignored it."
+BAD_BUTTON_HINT = "Run the command again, e.g. `/backups list <cluster>`."
+UNKNOWN_BUTTON = "I don't know the button `{action}`."
+BACKUP_CANCELLED = "Backup not started."
+
+
+class WatchLike(Protocol):
+    """The watcher's side of the commands (bot.watch.service.WatchService provides it)."""
+
+    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message: ...
+
+    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]: ...
+
+    async def snooze(
+        self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
+    ) -> Message: ...
+
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message: ...
+
+    async def acknowledge(
+        self, cluster_id: str, route_key: str, *, user: str, now: datetime
+    ) -> Message: ...
+
+    async def snooze_alert(
+        self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
+    ) -> Message: ...
+
+    async def start_backup(
+        self,
+        cluster_ref: str,
+        *,
+        user: str,
+        channel: str,
+        thread_ts: str | None,
+        now: datetime,
+    ) -> Message: ...
+
+
+class WatcherUnavailable(BotError):
+    """A watcher command was asked of a process that runs no watcher."""
+
+
+class BadButtonValue(UsageError):
+    """A button's value is not one the bot rendered (edited, forged, or from an old version)."""
+
+    def __init__(self) -> None:
+        super().__init__(BAD_BUTTON, hint=BAD_BUTTON_HINT)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who asked, and where. ``message_ts`` is the clicked message's, for button actions."""
+
+    user_id: str
+    channel_id: str
+    user_groups: frozenset[str] = frozenset()
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: messages in order, to the asker only (``ephemeral``) or to the channel.
+
+    ``replace_original`` asks a button's reply to replace the message that carried the button.
+    """
+
+    messages: list[Message]
+    ephemeral: bool = True
+    ok: bool = True
+    usage_error: bool = False
+    replace_original: bool = False
+    correlation_id: str | None = None
+
+
+@dataclass
+class _Outcome:
+    messages: list[Message]
+    ephemeral: bool = True
+    replace_original: bool = False
+
+
+class Dispatcher:
+    """Runs commands and button actions against the cloud and the watcher; never raises."""
+
+    def __init__(
+        self,
+        cloud: CloudClient,
+        config: BotConfig,
+        *,
+        watch: WatchLike | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.config = config
+        self.watch = watch
+        self.metrics = metrics
+        self.clusters = ClusterCache()
+
+    # --- what handlers need to know ------------------------------------------------------------
+
+    def candidate_groups(self) -> frozenset[str]:
+        """User groups named by access rules: the only ones worth asking Slack about."""
+        return frozenset(g for rule in self.config.access.rules for g in rule.usergroups)
+
+    # --- commands ------------------------------------------------------------------------------
+
+    async def run(self, text: str, inv: Invocation, *, now: datetime) -> Reply:
+        """Run the command ``text`` (what follows ``/backups``) for ``inv``; always a reply."""
+        name = "unknown"
+        subject: str | None = None
+        try:
+            command = parse_command(text)
+            name = command.name
+            subject = _subject_of(command)
+            self._authorize(name, inv)
+            outcome = await self._execute(command, inv, now=now)
+        except Exception as exc:  # the dispatcher answers everything; cancellation passes
+            return self._failure(exc, name, inv, subject=subject)
+        self._count(name, "ok")
+        return Reply(
+            outcome.messages,
+            ephemeral=outcome.ephemeral,
+            replace_original=outcome.replace_original,
+        )
+
+    async def _execute(self, command: Command, inv: Invocation, *, now: datetime) -> _Outcome:
+        if isinstance(command, HelpCmd):
+            return _Outcome([rc.render_help(command.topic)])
+        if isinstance(command, ListCmd):
+            message = await self._list(
+                command.cluster, command.limit, command.page_token or "", now=now
+            )
+            return _Outcome([message], ephemeral=not command.share)
+        if isinstance(command, GetCmd):
+            return _Outcome([await self._get(command.backup_id, now=now)], not command.share)
+        if isinstance(command, FolderCmd):
+            return _Outcome([await self._folder(command.folder_id, now=now)], not command.share)
+        watch = self._watch(command.name)
+        if isinstance(command, ClustersCmd):
+            message = await watch.clusters_view(command.folder_id, now=now)
+            return _Outcome([message], ephemeral=not command.share)
+        if isinstance(command, StatusCmd):
+            messages = await watch.status_view(command.target, now=now)
+            return _Outcome(list(messages), ephemeral=not command.share)
+        if isinstance(command, SnoozeCmd):
+            message = await watch.snooze(
+                command.cluster, command.duration, user=inv.user_id, now=now
+            )
+            return _Outcome([message])
+        if isinstance(command, UnsnoozeCmd):
+            return _Outcome([await watch.unsnooze(command.cluster, user=inv.user_id, now=now)])
+        assert isinstance(command, BackupCmd)
+        cluster = await self._resolve(command.cluster)
+        return _Outcome([rc.render_backup_confirm(cluster.display_name, cluster.id)])
+
+    # --- buttons -------------------------------------------------------------------------------
+
+    async def run_action(
+        self, action_id: str, value: str, inv: Invocation, *, now: datetime
+    ) -> Reply:
+        """Answer a button click; a value the bot did not render is refused with a message."""
+        name = f"button:{action_id}" if action_id in ACTION_IDS else "button:unknown"
+        try:
+            outcome = await self._action(action_id, value, inv, now=now)
+        except Exception as exc:  # the dispatcher answers everything; cancellation passes
+            return self._failure(exc, name, inv, subject=None)
+        self._count(name, "ok")
+        return Reply(
+            outcome.messages,
+            ephemeral=outcome.ephemeral,
+            replace_original=outcome.replace_original,
+        )
+
+    async def _action(
+        self, action_id: str, value: str, inv: Invocation, *, now: datetime
+    ) -> _Outcome:
+        command = _COMMAND_OF_ACTION.get(action_id)
+        if command is None:
+            raise UsageError(UNKNOWN_BUTTON.format(action=action_id[:100]))
+        self._authorize(command, inv)
+        if action_id == NEXT_PAGE_ACTION:
+            cluster_id, token, limit = _decode_next_page(value)
+            return _Outcome([await self._list(cluster_id, limit, token, now=now)])
+        if action_id == BACKUP_CANCEL_ACTION:
+            return _Outcome([rc.render_ack(BACKUP_CANCELLED)], replace_original=True)
+        if action_id == BACKUP_CONFIRM_ACTION:
+            cluster_id = _check_cluster_id(value)
+            watch = self._watch("backup")
+            cluster = await self._resolve(cluster_id)
+            message = await watch.start_backup(
+                cluster.id, user=inv.user_id, channel=inv.channel_id, thread_ts=None, now=now
+            )
+            return _Outcome([message], replace_original=True)
+        cluster_id, route_key = _decode_alert(value)
+        if action_id == ACTION_LIST:
+            return _Outcome([await self._list(cluster_id, DEFAULT_LIMIT, "", now=now)])
+        watch = self._watch(command)
+        if action_id == ACTION_ACK:
+            message = await watch.acknowledge(cluster_id, route_key, user=inv.user_id, now=now)
+        elif action_id == ACTION_BACKUP:
+            message = await watch.start_backup(
+                cluster_id,
+                user=inv.user_id,
+                channel=inv.channel_id,
+                thread_ts=inv.message_ts,
+                now=now,
+            )
+        else:
+            message = await watch.snooze_alert(
+                cluster_id, route_key, _SNOOZE_OF_ACTION[action_id], user=inv.user_id, now=now
+            )
+        return _Outcome([message])
+
+    # --- the commands the dispatcher runs itself -----------------------------------------------
+
+    async def _resolve(self, ref: str) -> Cluster:
+        cluster = await resolve_cluster(
+            self.cloud,
+            ref,
+            folders=self.config.search_folders(),
+            allowed_folders=self.config.visible_folders(),
+            cache=self.clusters,
+        )
+        return cluster
+
+    async def _list(self, ref: str, limit: int, page_token: str, *, now: datetime) -> Message:
+        page: BackupPage | None = None
+        if looks_like_id(ref):
+            # Ask for the cluster and its page at once: one round trip instead of two. The page
+            # is only shown if the cluster turns out to be one the bot may show.
+            found, fetched = await asyncio.gather(
+                self._resolve(ref),
+                self.cloud.list_cluster_backups_page(ref, page_size=limit, page_token=page_token),
+                return_exceptions=True,
+            )
+            if isinstance(found, BaseException):
+                raise found
+            cluster = found
+            if cluster.id == ref and isinstance(fetched, BackupPage):
+                page = fetched
+        else:
+            cluster = await self._resolve(ref)
+        if page is None:
+            page = await self.cloud.list_cluster_backups_page(
+                cluster.id, page_size=limit, page_token=page_token
+            )
+        return rc.render_backup_list(
+            cluster.display_name,
+            page.backups,
+            now=now,
+            next_page_token=page.next_page_token,
+            cluster_id=cluster.id,
+            limit=limit,
+        )
+
+    async def _get(self, backup_id: str, *, now: datetime) -> Message:
+        backup = await self.cloud.get_backup(backup_id)
+        if not folder_allowed(backup.folder_id, self.config.visible_folders()):
+            log.info(
+                "backup %s is in folder %s, outside access.folders", backup_id, backup.folder_id
+            )
+            raise NotFound(
+                404, f"backup {backup_id} does not exist or is not in a folder the bot shows"
+            )
+        return rc.render_backup(backup, now=now)
+
+    async def _folder(self, folder_id: str, *, now: datetime) -> Message:
+        if not folder_allowed(folder_id, self.config.visible_folders()):
+            log.info("folder %s is outside access.folders", folder_id)
+            raise NotFound(404, "")
+        backups: list[Backup] = []
+        truncated = False
+        async for backup in self.cloud.list_folder_backups(folder_id):
+            if len(backups) >= FOLDER_READ_LIMIT:
+                truncated = True
+                break
+            backups.append(backup)
+        names = await self._cluster_names(folder_id)
+        by_cluster: dict[str, list[Backup]] = defaultdict(list)
+        for backup in backups:
+            by_cluster[backup.source_cluster_id].append(backup)
+        for cluster_id in names:
+            by_cluster.setdefault(cluster_id, [])
+        groups = sorted(by_cluster.items(), key=_newest_key, reverse=True)
+        labelled = [(_label(cid, names.get(cid, "")), group) for cid, group in groups]
+        return rc.render_folder_backups(folder_id, labelled, now=now, truncated=truncated)
+
+    async def _cluster_names(self, folder_id: str) -> dict[str, str]:
+        # Names make the grouping readable; without them the ids still do, so a failure here
+        # (say, a role that can list backups but not clusters) is not worth failing the reply.
+        try:
+            return {c.id: c.name async for c in self.cloud.list_clusters(folder_id)}
+        except BotError as exc:
+            log.warning("cannot list clusters of folder %s for names: %s", folder_id, exc)
+            return {}
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _watch(self, command: str) -> WatchLike:
+        if self.watch is None:
+            raise WatcherUnavailable(WATCHER_OFF.format(command=command))
+        return self.watch
+
+    def _authorize(self, command: str, inv: Invocation) -> None:
+        try:
+            authorize(
+                command,
+                user_id=inv.user_id,
+                channel_id=inv.channel_id,
+                user_groups=inv.user_groups,
+                access=self.config.access,
+            )
+        except AccessDenied as exc:
+            log.warning(
+                "access denied: user %s in channel %s may not run %s: %s",
+                inv.user_id,
+                inv.channel_id,
+                command,
+                exc,
+                extra={"user_id": inv.user_id, "channel_id": inv.channel_id, "command": command},
+            )
+            raise
+
+    def _failure(self, exc: Exception, name: str, inv: Invocation, *, subject: str | None) -> Reply:
+        if isinstance(exc, UsageError):
+            self._count(name, "usage_error")
+            return Reply([rc.render_error(exc)], ok=False, usage_error=True)
+        if isinstance(exc, AccessDenied):
+            self._count(name, "denied")
+            return Reply([rc.render_error(exc)], ok=False)
+        if isinstance(exc, BotError):
+            self._count(name, "error")
+            log.info("%s failed for user %s: %r", name, inv.user_id, exc)
+            return Reply([_safe_render(exc, subject=subject)], ok=False)
+        correlation_id = _correlation_id()
+        self._count(name, "error")
+        log.error(
+            "unexpected error in %s (error id %s)",
+            name,
+            correlation_id,
+            exc_info=exc,
+            extra={"error_id": correlation_id},
+        )
+        return Reply(
+            [_safe_render(exc, correlation_id=correlation_id)],
+            ok=False,
+            correlation_id=correlation_id,
+        )
+
+    def _count(self, name: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.count_command(name, outcome)
+
+
+def _correlation_id() -> str:
+    bound = request_id_var.get()
+    return bound if bound and bound != "-" else new_request_id()
+
+
+def _safe_render(
+    exc: BaseException, *, correlation_id: str | None = None, subject: str | None = None
+) -> Message:
+    try:
+        return rc.render_error(exc, correlation_id=correlation_id, subject=subject)
+    except Exception:  # a renderer bug must still not leave the person without an answer
+        log.exception("render_error failed")
+        cid = correlation_id or _correlation_id()
+        return Message(text=f"Something went wrong on my side (error id {cid}).")
+
+
+def _subject_of(command: Command) -> str | None:
+    """What a NotFound reply says could not be found, in plain text."""
+    if isinstance(command, ListCmd):
+        return f"cluster `{command.cluster}`"
+    if isinstance(command, GetCmd):
+        return f"backup `{command.backup_id}`"
+    if isinstance(command, FolderCmd):
+        return f"folder `{command.folder_id}`"
+    if isinstance(command, SnoozeCmd | UnsnoozeCmd | BackupCmd):
+        return f"cluster `{command.cluster}`"
+    if isinstance(command, StatusCmd) and command.target:
+        return f"`{command.target}`"
+    if isinstance(command, ClustersCmd) and command.folder_id:
+        return f"folder `{command.folder_id}`"
+    return None
+
+
+def _label(cluster_id: str, name: str) -> str:
+    if not cluster_id:
+        return "(no cluster id)"
+    return f"{name} ({cluster_id})" if name and name != cluster_id else cluster_id
+
+
+def _newest_key(item: tuple[str, list[Backup]]) -> tuple[bool, datetime | str]:
+    backups = item[1]
+    moments = [b.created_at or b.started_at for b in backups]
+    known = [m for m in moments if m is not None]
+    if not known:
+        return (False, item[0])
+    return (True, max(known))
+
+
+# --- button values -------------------------------------------------------------------------------
+
+
+def _decode_json(value: str) -> dict[str, Any]:
+    if not value or len(value) > _MAX_VALUE:
+        raise BadButtonValue()
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise BadButtonValue() from None
+    if not isinstance(data, dict):
+        raise BadButtonValue()
+    return data
+
+
+def _check_cluster_id(value: object) -> str:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > MAX_ID_LENGTH
+        or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in value)
+    ):
+        raise BadButtonValue()
+    return value
+
+
+def _decode_next_page(value: str) -> tuple[str, str, int]:
+    data = _decode_json(value)
+    cluster_id = _check_cluster_id(data.get("c"))
+    token, limit = data.get("t"), data.get("l")
+    if not isinstance(token, str) or not token or len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise BadButtonValue()
+    if isinstance(limit, bool) or not isinstance(limit, int) or not MIN_LIMIT <= limit <= MAX_LIMIT:
+        raise BadButtonValue()
+    return cluster_id, token, limit
+
+
+def _decode_alert(value: str) -> tuple[str, str]:
+    data = _decode_json(value)
+    cluster_id = _check_cluster_id(data.get("c"))
+    route_key = data.get("r")
+    if not isinstance(route_key, str) or not route_key or len(route_key) > _MAX_ROUTE_KEY:
+        raise BadButtonValue()
+    return cluster_id, route_key

@@ -1,0 +1,1 @@
+"""Tests of the Bolt listeners: buttons and their values."""

@@ -1,0 +1,140 @@
+"""The notifier against the fake Slack Web API: posts, retries, errors, user groups."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SlackError
+from bot.ops.metrics import Metrics
+from bot.render.message import Message
+from bot.settings import Settings
+from bot.slack.notifier import SlackAPIFailure, SlackNotifier, retry_handlers
+from bot.testing.fake_slack import FakeSlack
+from tests.slack.harness import BOT_TOKEN, LEAD, ONCALL_GROUP, ONCALLER, USER
+
+BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hello*"}}]
+
+
+def _notifier(
+    fake: FakeSlack, token: str = BOT_TOKEN, metrics: Metrics | None = None
+) -> SlackNotifier:
+    settings = Settings(_env_file=None, SLACK_BOT_TOKEN=token, SLACK_API_URL=fake.api_url)
+    return SlackNotifier.from_settings(settings, metrics=metrics)
+
+
+async def test_post_returns_the_ts_and_update_changes_the_message_in_place(
+    fake_slack: FakeSlack,
+) -> None:
+    notifier = _notifier(fake_slack)
+    ts = await notifier.post("C1", Message("hello", BLOCKS), thread_ts="1700000000.000001")
+    await notifier.update("C1", ts, Message("bye"))
+    [message] = fake_slack.messages("C1")
+    assert message["ts"] == ts
+    assert message["text"] == "bye"
+    assert message["blocks"] == []
+    assert message["thread_ts"] == "1700000000.000001"
+
+
+async def test_a_429_with_retry_after_is_retried_without_posting_twice(
+    fake_slack: FakeSlack,
+) -> None:
+    metrics = Metrics()
+    notifier = _notifier(fake_slack, metrics=metrics)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    await notifier.post("C1", Message("once", BLOCKS))
+    assert len(fake_slack.messages("C1")) == 1
+    assert len(fake_slack.rejected) == 1
+    value = metrics.registry.get_sample_value(
+        "backups_bot_slack_calls_total", {"method": "chat.postMessage", "outcome": "ok"}
+    )
+    assert value == 1
+
+
+async def test_a_503_is_retried_without_posting_twice(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    fake_slack.fail_next("chat.postMessage", status=503, retry_after=None)
+    await notifier.post("C1", Message("once"))
+    assert [m["text"] for m in fake_slack.messages("C1")] == ["once"]
+
+
+async def test_a_lasting_failure_is_a_slack_error_with_slacks_code(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    fake_slack.fail_next("chat.postMessage", status=503, retry_after=None, times=10)
+    with pytest.raises(SlackAPIFailure) as caught:
+        await notifier.post("C1", Message("never"))
+    assert caught.value.code == "service_unavailable"
+    assert fake_slack.messages() == []
+
+
+async def test_a_refused_token_never_appears_in_the_error(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack, token="xoxb-wrong-token-value")
+    with pytest.raises(SlackError) as caught:
+        await notifier.post("C1", Message("x"))
+    assert "invalid_auth" in str(caught.value)
+    assert "xoxb" not in str(caught.value)
+    assert "xoxb" not in repr(caught.value)
+
+
+async def test_blocks_over_slacks_limit_are_refused_like_slack_does(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    with pytest.raises(SlackAPIFailure) as caught:
+        await notifier.post("C1", Message("x", BLOCKS * 51))
+    assert caught.value.code == "invalid_blocks"
+
+
+async def test_an_unreachable_slack_is_a_slack_error(unused_tcp_port: int) -> None:
+    client = AsyncWebClient(
+        token=BOT_TOKEN, base_url=f"http://127.0.0.1:{unused_tcp_port}/api/", retry_handlers=[]
+    )
+    with pytest.raises(SlackError):
+        await SlackNotifier(client).post("C1", Message("x"))
+
+
+async def test_user_groups_names_the_users_groups_and_caches_them(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    candidates = [ONCALL_GROUP, "S0DELETED"]
+    assert await notifier.user_groups(ONCALLER, candidates) == {ONCALL_GROUP}
+    assert await notifier.user_groups(LEAD, candidates) == {ONCALL_GROUP}
+    assert await notifier.user_groups(USER, candidates) == frozenset()
+    listed = [c.args["usergroup"] for c in fake_slack.calls_to("usergroups.users.list")]
+    assert listed.count(ONCALL_GROUP) == 1
+
+
+async def test_respond_posts_to_the_response_url(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    await notifier.respond(fake_slack.response_url("a"), Message("hi", BLOCKS), ephemeral=False)
+    [body] = fake_slack.responses("a")
+    assert body["response_type"] == "in_channel"
+    assert body["blocks"] == BLOCKS
+
+
+async def test_respond_retries_a_rate_limited_response_url_once(fake_slack: FakeSlack) -> None:
+    notifier = _notifier(fake_slack)
+    fake_slack.fail_next("response_url", status=429, retry_after=0)
+    await notifier.respond(fake_slack.response_url("a"), Message("hi"))
+    assert len(fake_slack.responses("a")) == 1
+
+
+async def test_auth_test_reports_the_bots_identity(fake_slack: FakeSlack) -> None:
+    identity = await _notifier(fake_slack).auth_test()
+    assert identity["user_id"] == "U0BACKUPSBOT"
+
+
+async def test_the_fake_refuses_a_missing_token_like_slack(fake_slack: FakeSlack) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(fake_slack.api_url + "chat.postMessage", json={}) as resp,
+    ):
+        body = await resp.json()
+    assert body == {"ok": False, "error": "not_authed"}
+
+
+def test_retry_handlers_cover_rate_limits_server_errors_and_connections() -> None:
+    names = {type(h).__name__ for h in retry_handlers()}
+    assert names == {
+        "AsyncConnectionErrorRetryHandler",
+        "AsyncRateLimitErrorRetryHandler",
+        "AsyncServerErrorRetryHandler",
+    }
