@@ -1,0 +1,364 @@
+"""The watcher's side of the Slack commands and buttons: clusters and status views, snoozes and
+acknowledgements of alert incidents, and backups started on request.
+
+The dispatcher calls these with the ``now`` it read once. Every change to an incident is a save
+guarded by the version it was read at (a click racing a sweep, or two clicks, never both win: the
+loser tries again on the fresh entry), then the alert message is updated in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.cloud.client import CloudClient
+from bot.config import AlertRoute, BotConfig, Match
+from bot.core import alerts
+from bot.core.access import folder_allowed
+from bot.core.alerts import Decision
+from bot.core.digest import DigestInput, build_digest
+from bot.core.freshness import classify, max_age_for
+from bot.core.types import AlertEntry, AlertStatus, FreshnessReport
+from bot.errors import BotError, CloudError, NotFound, UsageError
+from bot.lookup import ClusterCache, resolve_cluster
+from bot.models import Cluster
+from bot.render import strings
+from bot.render.commands import ClusterRow, render_ack, render_clusters
+from bot.render.message import Message
+from bot.render.watch import render_alert, render_digest, utc_text
+from bot.slack.notifier import SlackNotifier
+from bot.store import PendingOperation, Store
+from bot.watch.operations import OperationFollower
+from bot.watch.reader import ClusterReading, read_cluster, read_clusters, read_fleet
+from bot.watch.sweep import alert_route_key, had_schedule_ids
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+#: A change to an incident: the pure step of bot.core.alerts applied to the entry as read.
+_Step = Callable[[AlertEntry], Decision]
+
+#: Tries of a read-modify-save of one incident before giving up (each loser re-reads).
+_SAVE_TRIES = 5
+
+
+class WatchService:
+    """What the Slack dispatcher asks of the watcher (see ``bot.dispatch.WatchLike``)."""
+
+    def __init__(
+        self,
+        cloud: CloudClient,
+        store: Store,
+        notifier: SlackNotifier | None,
+        config: BotConfig,
+        *,
+        metrics: Metrics | None = None,
+        console_url: str,
+        owner: str,
+        follower: OperationFollower | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.store = store
+        self.notifier = notifier
+        self.config = config
+        self.metrics = metrics
+        self.console_url = console_url
+        self.owner = owner
+        self.follower = follower or OperationFollower(
+            cloud, store, notifier, owner=owner, lease=config.sweep.lease
+        )
+        #: Name and id look-ups of the last minute, shared by every command and button.
+        self._clusters = ClusterCache()
+
+    # --- views ---------------------------------------------------------------------------------
+
+    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message:
+        """Clusters of a folder (default: the watched folders) with their freshness."""
+        if folder_id is None:
+            folders = list(dict.fromkeys(self.config.watch.folders))
+            if not folders:
+                raise UsageError(
+                    "the bot watches no folder, so there is no default",
+                    hint="name one: clusters <folder-id>",
+                )
+        else:
+            if not folder_allowed(folder_id, self.config.visible_folders()):
+                raise NotFound(404, f"folder {folder_id} is not one the bot shows")
+            folders = [folder_id]
+        clusters: list[Cluster] = []
+        for folder in folders:
+            clusters.extend([c async for c in self.cloud.list_clusters(folder)])
+        readings = await read_clusters(self.cloud, clusters)
+        had = await had_schedule_ids(self.store)
+        rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
+        return render_clusters(", ".join(folders), rows, now=now)
+
+    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]:
+        """The digest, now: for a cluster (id or name), a folder id, or every watched cluster."""
+        had = await had_schedule_ids(self.store)
+        if target is None:
+            title = "Backups status"
+            fleet = await read_fleet(self.cloud, self.config)
+            readings, errors = list(fleet.clusters), list(fleet.errors)
+        elif target in self.config.watch.folders or target in self.config.visible_folders():
+            title = f"Backups status of folder {target}"
+            clusters = [c async for c in self.cloud.list_clusters(target)]
+            readings, errors = await read_clusters(self.cloud, clusters), []
+        else:
+            cluster = await self._resolve(target)
+            title = f"Backups status of {cluster.display_name}"
+            readings, errors = await read_clusters(self.cloud, [cluster]), []
+        if errors and not readings:
+            raise CloudError(errors[0])
+        items = [
+            DigestInput(
+                cluster=r.cluster,
+                report=self._report(r, had, now),
+                backups=r.backups,
+                backup_count=r.count,
+            )
+            for r in readings
+        ]
+        digest = build_digest(
+            items, {}, now=now, shrink_threshold=self.config.freshness.shrink_warning
+        )
+        return render_digest(digest, title=title, console_url=self.console_url, warnings=errors)
+
+    # --- incidents -----------------------------------------------------------------------------
+
+    async def snooze(
+        self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
+    ) -> Message:
+        """Snooze every open incident of a cluster (all alert routes) for ``duration``."""
+        cluster = await self._resolve(cluster_ref)
+        until = now + duration
+        entries = await self._open_entries(cluster.id)
+        if not entries:
+            raise UsageError(f"{cluster.display_name} has no open alert to snooze")
+        for entry in entries:
+            await self._change(
+                entry.cluster_id,
+                entry.route_key,
+                lambda e: alerts.snooze(e, until=until, user=user, now=now),
+                now=now,
+                cluster=cluster,
+            )
+        return render_ack(
+            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+        )
+
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message:
+        """End the snooze of every snoozed incident of a cluster."""
+        cluster = await self._resolve(cluster_ref)
+        entries = [
+            e for e in await self._open_entries(cluster.id) if e.status == AlertStatus.SNOOZED
+        ]
+        if not entries:
+            raise UsageError(f"alerts for {cluster.display_name} are not snoozed")
+        for entry in entries:
+            await self._change(
+                entry.cluster_id,
+                entry.route_key,
+                lambda e: alerts.unsnooze(e, now=now),
+                now=now,
+                cluster=cluster,
+            )
+        log.info("%s unsnoozed the alerts of %s", user, cluster.id)
+        return render_ack(strings.UNSNOOZED.format(cluster=cluster.display_name))
+
+    async def acknowledge(
+        self, cluster_id: str, route_key: str, *, user: str, now: datetime
+    ) -> Message:
+        """The Acknowledge button: no more reminders until the incident resolves."""
+        decision, cluster = await self._change(
+            cluster_id, route_key, lambda e: alerts.acknowledge(e, user=user, now=now), now=now
+        )
+        name = cluster.display_name
+        if not decision.actions:
+            by = decision.entry.acknowledged_by
+            return render_ack(f"The alert for `{name}` was already acknowledged by {by}.")
+        return render_ack(
+            f"Acknowledged the alert for `{name}`: no more reminders until it resolves."
+        )
+
+    async def snooze_alert(
+        self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
+    ) -> Message:
+        """The Snooze buttons: silence one incident for ``duration``."""
+        until = now + duration
+        _, cluster = await self._change(
+            cluster_id,
+            route_key,
+            lambda e: alerts.snooze(e, until=until, user=user, now=now),
+            now=now,
+        )
+        return render_ack(
+            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+        )
+
+    # --- backups on request --------------------------------------------------------------------
+
+    async def start_backup(
+        self,
+        cluster_ref: str,
+        *,
+        user: str,
+        channel: str | None,
+        thread_ts: str | None,
+        now: datetime,
+    ) -> Message:
+        """Start a backup now and follow it; a double click within a minute starts one backup."""
+        cluster = await self._resolve(cluster_ref)
+        key = backup_idempotency_key(cluster.id, user, now)
+        operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
+        if operation.failed:
+            reason = operation.error.message if operation.error else "no reason given"
+            raise CloudError(f"the cloud refused to back up {cluster.display_name}: {reason}")
+        await self.store.record_operation(
+            operation.id, cluster.id, user, channel or "", thread_ts, now=now
+        )
+        self.follower.follow(
+            PendingOperation(
+                operation_id=operation.id,
+                cluster_id=cluster.id,
+                requested_by=user,
+                channel=channel or "",
+                thread_ts=thread_ts,
+                requested_at=now,
+            )
+        )
+        return render_ack(
+            strings.BACKUP_STARTED.format(cluster=cluster.display_name, operation=operation.id)
+        )
+
+    async def resume_pending_operations(self, now: datetime) -> list[str]:
+        """At start: keep following the backups started before a restart. Their ids."""
+        resumed = await self.follower.resume()
+        if resumed:
+            log.info("following %d started backup(s) again at %s", len(resumed), now.isoformat())
+        return resumed
+
+    async def aclose(self) -> None:
+        """Stop following operations (they are resumed at the next start)."""
+        await self.follower.aclose()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    async def _resolve(self, ref: str) -> Cluster:
+        return await resolve_cluster(
+            self.cloud,
+            ref,
+            folders=self.config.search_folders(),
+            allowed_folders=self.config.visible_folders(),
+            cache=self._clusters,
+        )
+
+    async def _open_entries(self, cluster_id: str) -> list[AlertEntry]:
+        return [
+            e for e in await self.store.list_alerts(open_only=True) if e.cluster_id == cluster_id
+        ]
+
+    def _route(self, entry: AlertEntry) -> AlertRoute:
+        for route in self.config.alerts:
+            if alert_route_key(route) == entry.route_key:
+                return route
+        # The route left the config since the incident opened: render it as its channel alone.
+        return AlertRoute(channel=entry.channel, match=Match())
+
+    def _report(self, reading: ClusterReading, had: set[str], now: datetime) -> FreshnessReport:
+        cluster = reading.cluster
+        return classify(
+            cluster,
+            reading.backups,
+            max_age=max_age_for(cluster, self.config.freshness),
+            now=now,
+            read_error=reading.error,
+            had_schedule=cluster.id in had,
+        )
+
+    async def _change(
+        self,
+        cluster_id: str,
+        route_key: str,
+        step: _Step,
+        *,
+        now: datetime,
+        cluster: Cluster | None = None,
+    ) -> tuple[Decision, Cluster]:
+        """Read the incident, apply ``step``, save it (again on a lost race), update its message."""
+        for _ in range(_SAVE_TRIES):
+            entry = await self.store.get_alert(cluster_id, route_key)
+            if entry is None or not entry.status.is_open:
+                raise UsageError("this alert is no longer open; nothing to change")
+            decision = step(entry)
+            if not decision.actions:
+                return decision, cluster or Cluster(id=cluster_id)
+            saved = await self.store.save_alert(decision.entry)
+            if saved is None:
+                continue  # a sweep or another click moved it meanwhile: redo on the new entry
+            cluster = await self._update_message(saved, now=now, cluster=cluster)
+            return replace(decision, entry=saved), cluster
+        raise BotError("the alert kept changing while I tried to update it; try again")
+
+    async def _update_message(
+        self, entry: AlertEntry, *, now: datetime, cluster: Cluster | None
+    ) -> Cluster:
+        """Re-render the alert message of ``entry`` in place; the cluster as read for it."""
+        reading = await read_cluster(self.cloud, entry.cluster_id)
+        if reading.error is None or cluster is None:
+            cluster = reading.cluster  # when unreadable and not known: only its id
+        if self.notifier is None or entry.message_ts is None:
+            return cluster
+        had = await had_schedule_ids(self.store)
+        report = self._entry_report(entry, reading, cluster, had, now)
+        message = render_alert(
+            entry,
+            cluster=cluster,
+            report=report,
+            route=self._route(entry),
+            console_url=self.console_url,
+            now=now,
+        )
+        try:
+            await self.notifier.update(entry.channel, entry.message_ts, message)
+        except BotError as exc:
+            # The change is saved; the message catches up at the next sweep that updates it.
+            log.warning("could not update the alert message of %s: %s", entry.cluster_id, exc)
+        return cluster
+
+    def _entry_report(
+        self,
+        entry: AlertEntry,
+        reading: ClusterReading,
+        cluster: Cluster,
+        had: set[str],
+        now: datetime,
+    ) -> FreshnessReport:
+        """The cluster's freshness for the message: read now, or as the sweep last saw it."""
+        max_age = max_age_for(cluster, self.config.freshness)
+        if reading.error is None:
+            return self._report(reading, had, now)
+        if entry.last_state is None:
+            return classify(cluster, None, max_age=max_age, now=now, read_error=reading.error)
+        newest_at = entry.newest_backup_at
+        return FreshnessReport(
+            cluster_id=entry.cluster_id,
+            state=entry.last_state,
+            max_age=max_age,
+            newest_backup_at=newest_at,
+            age=max(now - newest_at, timedelta(0)) if newest_at is not None else None,
+        )
+
+
+def backup_idempotency_key(cluster_id: str, user: str, now: datetime) -> str:
+    """The same key for the same cluster, person and minute: a double click starts one backup."""
+    minute = now.replace(second=0, microsecond=0).isoformat()
+    digest = hashlib.sha256(f"{cluster_id}|{user}|{minute}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))

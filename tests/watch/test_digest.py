@@ -1,0 +1,517 @@
+"""The daily digest end to end: SimCloud and FakeSlack on loopback, the store on SQLite and on the
+real PostgreSQL. Nothing of ours is mocked; ``now`` is handed in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.cli import main
+from bot.cloud.client import CloudClient
+from bot.config import BotConfig, DigestRoute
+from bot.ops.metrics import Metrics
+from bot.render.message import MAX_BLOCKS, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
+from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.simcloud.fleet import GIB, generate_fleet
+from bot.simcloud.server import SimCloud
+from bot.slack.notifier import SlackNotifier
+from bot.store import Store
+from bot.testing.fake_slack import FakeSlack
+from bot.watch.digest import (
+    MARKER_LAST_DIGEST,
+    DigestRunner,
+    DigestStatus,
+    digest_route_key,
+    fires_once_a_day,
+    run_key,
+)
+from bot.watch.sweep import FACT_HAD_SCHEDULE
+from tests.store.conftest import OpenStore
+from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
+from tests.watch.conftest import (
+    CONSOLE_URL,
+    FOLDER,
+    IDS,
+    NOW,
+    TEAM_CHANNEL,
+    make_cloud,
+    make_config,
+    make_notifier,
+    texts,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def runner(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier | None,
+    config: BotConfig,
+    *,
+    owner: str = "replica-a",
+    metrics: Metrics | None = None,
+) -> DigestRunner:
+    return DigestRunner(
+        cloud, store, notifier, config, metrics=metrics, console_url=CONSOLE_URL, owner=owner
+    )
+
+
+def sections(message: dict[str, Any]) -> list[str]:
+    """The mrkdwn texts of a message's section blocks."""
+    return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+
+
+def cluster_order(message: dict[str, Any]) -> list[str]:
+    """Cluster ids in the order the message's rows show them."""
+    return re.findall(r"/cluster/([a-z0-9]+)/backups", "\n".join(sections(message)))
+
+
+# --- what a digest says ------------------------------------------------------------------------
+
+
+async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+    metrics = Metrics()
+
+    [result] = await runner(cloud, store, notifier, config, metrics=metrics).run_all(now=NOW)
+
+    assert result.status == DigestStatus.POSTED
+    assert result.run_key == f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
+    [message] = fake_slack.messages(TEAM_CHANNEL)
+    assert message["text"] == (
+        "Backups digest · Mon 2 Mar 2026: 1 fresh, 2 stale, 1 never, 0 unknown, 1 stopped"
+    )
+    assert message["blocks"][0]["text"]["text"] == "Backups digest · Mon 2 Mar 2026"
+    assert sections(message)[0].startswith("*5 clusters*: :white_check_mark: 1 fresh")
+    assert cluster_order(message) == [
+        IDS.never,
+        IDS.stale,
+        IDS.prestable,
+        IDS.stopped,
+        IDS.fresh,
+    ]
+    assert IDS.other not in json.dumps(message)  # not in a watched folder
+    assert fake_slack.messages() == [message]  # nothing anywhere else
+    assert await store.get_marker(MARKER_LAST_DIGEST) == NOW
+    assert set(await store.get_figures(digest_route_key(config.digests[0]))) == {
+        IDS.never,
+        IDS.stale,
+        IDS.prestable,
+        IDS.stopped,
+        IDS.fresh,
+    }
+    assert metrics.digests_posted_total._value.get() == 1
+    assert metrics.last_successful_digest_timestamp_seconds._value.get() == NOW.timestamp()
+
+
+async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+) -> None:
+    config = make_config()
+    digests = runner(cloud, store, notifier, config)
+    await digests.run_all(now=NOW)
+    # Overnight: logs-prod gets a backup 60 % smaller than the one before it.
+    sim.add_backup(IDS.fresh, created_at=NOW + timedelta(hours=18), size_bytes=2 * GIB)
+
+    [result] = await digests.run_all(now=NOW + timedelta(days=1))
+
+    assert result.status == DigestStatus.POSTED
+    first, second = fake_slack.messages(TEAM_CHANNEL)
+    assert second["blocks"][0]["text"]["text"] == "Backups digest · Tue 3 Mar 2026"
+    [fresh_row] = [s for s in sections(second)[1].split("\n\n") if IDS.fresh in s]
+    assert "Since the last digest: -3 GiB, ±0 indices, +1 backup" in fresh_row
+    assert ":warning: The newest backup is 60% smaller than the one before it" in fresh_row
+    assert "(5 GiB → 2 GiB)" in fresh_row
+    # Nothing changed elsewhere: the deltas say so.
+    [stale_row] = [s for s in sections(second)[1].split("\n\n") if IDS.stale in s]
+    assert "Since the last digest: ±0 B, ±0 indices, ±0 backups" in stale_row
+    assert ":warning:" not in stale_row
+    assert "Since the last digest" not in sections(first)[1]
+
+
+async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
+    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    await store.set_fact(FACT_HAD_SCHEDULE, json.dumps([IDS.never]))
+
+    await runner(cloud, store, notifier, make_config()).run_all(now=NOW)
+
+    [message] = fake_slack.messages(TEAM_CHANNEL)
+    assert "1 unscheduled" in message["text"]
+    assert "Snapshot schedule removed, not checked." in sections(message)[1]
+
+
+async def test_only_problems_hides_fresh_rows_but_counts_them(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = make_config(digests=[{"channel": TEAM_CHANNEL, "only_problems": True}])
+
+    await runner(cloud, store, notifier, config).run_all(now=NOW)
+
+    [message] = fake_slack.messages(TEAM_CHANNEL)
+    assert IDS.fresh not in cluster_order(message)
+    assert "1 fresh" in message["text"]
+    assert "1 cluster with fresh backups not shown" in json.dumps(message)
+
+
+async def test_a_route_match_restricts_the_digest(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = make_config(
+        digests=[
+            {"channel": TEAM_CHANNEL, "match": {"labels": {"team": "shop"}}},
+            {"channel": "C0PRE", "match": {"environment": "prestable"}},
+        ]
+    )
+
+    results = await runner(cloud, store, notifier, config).run_all(now=NOW)
+
+    assert [r.status for r in results] == [DigestStatus.POSTED, DigestStatus.POSTED]
+    assert cluster_order(fake_slack.messages(TEAM_CHANNEL)[0]) == [IDS.stale]
+    assert cluster_order(fake_slack.messages("C0PRE")[0]) == [IDS.prestable]
+
+
+# --- at most once a day ------------------------------------------------------------------------
+
+
+async def test_a_digest_already_posted_today_is_not_posted_again_after_a_restart(
+    sim: SimCloud, open_store: OpenStore, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+    route = config.digests[0]
+    for attempt, now in enumerate([NOW, NOW + timedelta(hours=5)]):
+        # A new process each time: its own store connection, client, notifier and owner.
+        store, cloud, notifier = await open_store(), make_cloud(sim), make_notifier(fake_slack)
+        try:
+            result = await runner(cloud, store, notifier, config, owner=f"pid-{attempt}").run_route(
+                route, now=now
+            )
+        finally:
+            await cloud.aclose()
+            await notifier.aclose()
+        expected = DigestStatus.POSTED if attempt == 0 else DigestStatus.ALREADY_POSTED
+        assert result.status == expected
+    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+
+
+async def test_the_local_date_names_the_run_in_the_routes_time_zone(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    # 23:30 UTC on Monday is already Tuesday in Moscow (UTC+3).
+    config = make_config(digests=[{"channel": TEAM_CHANNEL, "timezone": "Europe/Moscow"}])
+    late = NOW.replace(hour=23, minute=30)
+
+    [result] = await runner(cloud, store, notifier, config).run_all(now=late)
+
+    assert result.run_key is not None
+    assert result.run_key.endswith(":2026-03-03")
+    assert fake_slack.messages(TEAM_CHANNEL)[0]["text"].startswith(
+        "Backups digest · Tue 3 Mar 2026"
+    )
+
+
+def test_a_schedule_firing_several_times_a_day_gets_a_run_per_fire_time() -> None:
+    once = DigestRoute(channel="C1", schedule="30 9 * * *", timezone="Europe/London")
+    twice = DigestRoute(channel="C1", schedule="0 9,17 * * *", timezone="Europe/London")
+    assert fires_once_a_day(once.schedule)
+    assert not fires_once_a_day(twice.schedule)
+    assert run_key("k", once, NOW) == "digest:k:2026-03-02"
+    assert run_key("k", twice, NOW.replace(hour=17)) == "digest:k:2026-03-02T17:00"
+
+
+@pytest.mark.postgres
+async def test_two_replicas_running_the_same_digest_at_once_post_it_exactly_once(
+    sim: SimCloud, postgres_store_url: str, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+    route = config.digests[0]
+    stores = [await Store.open(postgres_store_url) for _ in range(2)]
+    clouds = [make_cloud(sim) for _ in range(2)]
+    notifiers = [make_notifier(fake_slack) for _ in range(2)]
+    try:
+        results = await asyncio.gather(
+            *(
+                runner(clouds[i], stores[i], notifiers[i], config, owner=f"replica-{i}").run_route(
+                    route, now=NOW
+                )
+                for i in range(2)
+            )
+        )
+    finally:
+        for i in range(2):
+            await stores[i].close()
+            await clouds[i].aclose()
+            await notifiers[i].aclose()
+
+    statuses = sorted(r.status.value for r in results)
+    assert statuses[0] == DigestStatus.POSTED.value
+    assert statuses[1] in (DigestStatus.SKIPPED.value, DigestStatus.ALREADY_POSTED.value)
+    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+
+
+async def test_a_manual_digest_posts_even_after_the_scheduled_one(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    digests = runner(cloud, store, notifier, make_config())
+    await digests.run_all(now=NOW)
+
+    [manual] = await digests.run_all(now=NOW + timedelta(minutes=5), force=True)
+    [scheduled] = await digests.run_all(now=NOW + timedelta(minutes=10))
+
+    assert manual.status == DigestStatus.POSTED
+    assert manual.run_key is not None
+    assert manual.run_key.startswith("digest-manual:")
+    assert scheduled.status == DigestStatus.ALREADY_POSTED
+    assert len(fake_slack.messages(TEAM_CHANNEL)) == 2
+
+
+async def test_a_dry_run_returns_the_messages_and_touches_nothing(
+    cloud: CloudClient, store: Store, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+
+    [result] = await runner(cloud, store, None, config).run_all(now=NOW, dry_run=True)
+
+    assert result.status == DigestStatus.DRY_RUN
+    assert len(result.messages) == 1
+    assert result.messages[0].text.startswith("Backups digest · Mon 2 Mar 2026")
+    assert fake_slack.calls == []
+    assert await store.get_figures(digest_route_key(config.digests[0])) == {}
+    assert await store.get_marker(MARKER_LAST_DIGEST) is None
+    assert not await store.run_finished(f"digest:{digest_route_key(config.digests[0])}:2026-03-02")
+
+
+async def test_a_fleet_that_cannot_be_listed_posts_nothing_and_hands_the_run_back(
+    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+    sim.inject_fault(r"/clusters$", 403, times=None)
+
+    [result] = await runner(cloud, store, notifier, config).run_all(now=NOW)
+
+    assert result.status == DigestStatus.FAILED
+    assert "could not be listed" in result.detail
+    assert fake_slack.messages() == []
+    # Handed back: another replica (or the retry) may take it at once.
+    assert await store.claim_run(result.run_key or "", "replica-b", now=NOW, lease=timedelta(1))
+
+
+async def test_a_folder_that_cannot_be_listed_is_named_in_the_digest(
+    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    # Two watched folders; the other one refuses listing (the sim answers 403 for a folder it
+    # does not know). The digest posts what it saw, and says what it could not see.
+    config = make_config(watch={"folders": [FOLDER, "b1gunknownfolder0009"]})
+
+    [result] = await runner(cloud, store, notifier, config).run_all(now=NOW)
+
+    assert result.status == DigestStatus.POSTED
+    [message] = fake_slack.messages(TEAM_CHANNEL)
+    warning = next(s for s in sections(message) if s.startswith(":warning: *Not in this digest:*"))
+    assert "b1gunknownfolder0009" in warning
+    assert IDS.stale in json.dumps(message)
+
+
+async def test_a_digest_cancelled_mid_run_hands_its_claim_back(
+    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = make_config()
+    sim.inject_fault(r"/backups$", 200, times=None, delay=30.0, body={"backups": []})
+    task = asyncio.create_task(runner(cloud, store, notifier, config).run_all(now=NOW))
+    for _ in range(300):  # until the digest waits on the slow cloud
+        if sim.requests_to(r"/backups$"):
+            break
+        await asyncio.sleep(0.01)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    key = f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
+    assert not await store.run_finished(key)
+    assert await store.claim_run(key, "replica-b", now=NOW, lease=timedelta(minutes=5))
+    assert fake_slack.messages() == []
+
+
+# --- a large fleet, and failures midway --------------------------------------------------------
+
+
+@pytest.fixture
+async def big_sim() -> AsyncIterator[SimCloud]:
+    """300 clusters with 3 backups each, in one folder."""
+    config = SimConfig(folders=1, clusters_per_folder=300, backups_per_cluster=3, seed=7)
+    sim = SimCloud(config, generate_fleet(config, NOW))
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def big_config(sim: SimCloud) -> BotConfig:
+    return make_config(watch={"folders": sim.fleet.folder_ids()}, alerts=[])
+
+
+def assert_within_slack_limits(message: dict[str, Any]) -> None:
+    assert len(message["blocks"]) <= MAX_BLOCKS
+    assert all(len(text) <= MAX_SECTION_TEXT for text in sections(message))
+    assert len(message["text"]) + sum(len(t) for t in sections(message)) <= MAX_MESSAGE_TEXT
+
+
+async def test_a_large_fleet_is_split_into_messages_within_slack_limits_losing_no_row(
+    big_sim: SimCloud, store: Store, fake_slack: FakeSlack
+) -> None:
+    cloud, notifier = make_cloud(big_sim), make_notifier(fake_slack)
+    try:
+        [result] = await runner(cloud, store, notifier, big_config(big_sim)).run_all(now=NOW)
+    finally:
+        await cloud.aclose()
+        await notifier.aclose()
+
+    messages = fake_slack.messages(TEAM_CHANNEL)
+    assert result.status == DigestStatus.POSTED
+    assert len(messages) == len(result.messages) > 1
+    for number, message in enumerate(messages, start=1):
+        assert_within_slack_limits(message)
+        assert message["text"].endswith(f"(part {number} of {len(messages)})")
+    shown = [cid for m in messages for cid in cluster_order(m)]
+    assert sorted(shown) == sorted(big_sim.fleet.clusters)  # every cluster exactly once
+
+
+class FailingAfterFirstPost(FakeSlack):
+    """Slack that accepts one post, then answers 500 to the next three (the notifier's retries
+    included), then recovers."""
+
+    def _post_message(self, args: dict[str, Any]) -> web.Response:
+        response = super()._post_message(args)
+        if len(self.calls_to("chat.postMessage")) == 1:
+            self.fail_next("chat.postMessage", status=500, retry_after=None, times=3)
+        return response
+
+
+async def test_a_post_failing_midway_saves_no_figures_and_the_retry_posts_the_rest_once(
+    big_sim: SimCloud, open_store: OpenStore
+) -> None:
+    config = big_config(big_sim)
+    route = config.digests[0]
+    key = digest_route_key(route)
+    async with FailingAfterFirstPost() as slack:
+        store, cloud, notifier = await open_store(), make_cloud(big_sim), make_notifier(slack)
+        try:
+            digests = runner(cloud, store, notifier, config)
+            failed = await digests.run_route(route, now=NOW)
+
+            assert failed.status == DigestStatus.FAILED
+            assert len(failed.posted) == 1
+            assert len(failed.messages) > 2
+            assert "500" in failed.detail or "service_unavailable" in failed.detail
+            assert await store.get_figures(key) == {}
+            assert await store.get_marker(MARKER_LAST_DIGEST) is None
+            assert not await store.run_finished(failed.run_key or "")
+
+            # Meanwhile the fleet changed: the retry still finishes the digest it started.
+            big_sim.add_backup(next(iter(big_sim.fleet.clusters)), created_at=NOW)
+            # The retry comes from another replica, as after a crash.
+            other = runner(cloud, await open_store(), notifier, config, owner="replica-b")
+            retried = await other.run_route(route, now=NOW + timedelta(minutes=1))
+        finally:
+            await cloud.aclose()
+            await notifier.aclose()
+
+        assert retried.status == DigestStatus.POSTED
+        assert retried.resumed_from == 1
+        assert retried.messages == failed.messages
+        posted = slack.messages(TEAM_CHANNEL)
+        assert [m["text"] for m in posted] == [m.text for m in failed.messages]
+        assert len(await store.get_figures(key)) == len(big_sim.fleet.clusters)
+        assert await store.run_finished(failed.run_key or "")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def write_config(path: Path, config: BotConfig) -> Path:
+    path.write_text(config.model_dump_json(), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def cli_env(tmp_path: Path, sim: SimCloud, slack: FakeSlack, config: BotConfig) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "YC_MDB_ENDPOINT": sim.url,
+        "YC_OPERATION_ENDPOINT": sim.url,
+        "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "BACKUPS_BOT_CONFIG": str(write_config(tmp_path / "bot.yaml", config)),
+        "YC_CONSOLE_URL": CONSOLE_URL,
+    }
+
+
+async def run_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "digest",
+        *args,
+        env=env,
+        cwd=env["TMP_CWD"],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_digest_command_prints_a_dry_run_and_posts_for_real(
+    sim: SimCloud, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = cli_env(tmp_path, sim, fake_slack, make_config())
+    env["TMP_CWD"] = str(tmp_path)
+    env["PYTHONPATH"] = str(ROOT)
+
+    code, out, err = await run_cli(env, "--dry-run")
+    assert (code, err) == (0, "")
+    assert "Backups digest · " in out
+    assert "new-cluster" in out
+    assert "orders-prod" in out
+    assert fake_slack.calls == []
+
+    code, out, err = await run_cli(env, "--json", "--channel", TEAM_CHANNEL)
+    assert code == 0, err
+    [result] = json.loads(out)
+    assert result["status"] == "posted"
+    assert result["channel"] == TEAM_CHANNEL
+    assert texts(fake_slack.messages(TEAM_CHANNEL)) == [result["messages"][0]["text"]]
+
+
+def test_the_digest_command_refuses_a_channel_without_a_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(watch={"folders": [FOLDER]})
+    monkeypatch.setenv("BACKUPS_BOT_CONFIG", str(write_config(tmp_path / "bot.yaml", config)))
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["digest", "--channel", "C0NOWHERE", "--dry-run"]) == 2
+
+    err = capsys.readouterr().err
+    assert "no digest route posts to channel C0NOWHERE" in err
+    assert TEAM_CHANNEL in err

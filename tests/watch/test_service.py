@@ -1,0 +1,278 @@
+"""The watcher's side of the commands and buttons, against the simulated cloud and fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot import clock
+from bot.cloud.client import CloudClient
+from bot.config import BotConfig
+from bot.core.types import AlertStatus
+from bot.errors import NotFound, UsageError
+from bot.simcloud.config import SimConfig
+from bot.simcloud.server import SimCloud
+from bot.slack.notifier import SlackNotifier
+from bot.store import Store
+from bot.testing.fake_slack import FakeSlack
+from bot.watch.operations import OperationFollower
+from bot.watch.service import WatchService, backup_idempotency_key
+from bot.watch.sweep import SweepActionKind, Sweeper, alert_route_key
+from tests.watch.conftest import (
+    CONSOLE_URL,
+    FOLDER,
+    IDS,
+    NOW,
+    ONCALL_CHANNEL,
+    make_cloud,
+    make_fleet,
+    replies,
+    seed_backups,
+    top_level,
+)
+
+
+def make_service(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    config: BotConfig,
+    *,
+    owner: str = "replica-a",
+) -> WatchService:
+    follower = OperationFollower(cloud, store, notifier, owner=owner, poll_interval=0.05)
+    return WatchService(
+        cloud,
+        store,
+        notifier,
+        config,
+        console_url=CONSOLE_URL,
+        owner=owner,
+        follower=follower,
+    )
+
+
+@pytest.fixture
+async def watch(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
+) -> AsyncIterator[WatchService]:
+    service = make_service(cloud, store, notifier, config)
+    yield service
+    await service.aclose()
+
+
+async def sweep_now(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig, *, minutes: int
+) -> None:
+    sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="sweeper")
+    await sweeper.run(now=NOW + timedelta(minutes=minutes))
+
+
+async def test_clusters_view_shows_the_watched_folder_with_each_state(
+    sim: SimCloud, watch: WatchService
+) -> None:
+    message = await watch.clusters_view(None, now=NOW)
+
+    assert message.text.startswith(f"Clusters in {FOLDER}: ")
+    shown = str(message.blocks)
+    for name in ("orders-prod", "logs-prod", "archive", "new-cluster", "search-pre"):
+        assert name in shown
+    assert "elsewhere" not in shown
+    assert "stopped" in message.text
+
+
+async def test_clusters_view_refuses_a_folder_the_bot_does_not_show(
+    sim: SimCloud, watch: WatchService
+) -> None:
+    with pytest.raises(NotFound):
+        await watch.clusters_view("b1gnotshown000000009", now=NOW)
+
+
+async def test_status_view_builds_the_digest_for_one_cluster_by_name(
+    sim: SimCloud, watch: WatchService
+) -> None:
+    messages = await watch.status_view("orders-prod", now=NOW)
+
+    text = "\n".join(str(m.blocks) for m in messages)
+    assert "orders-prod" in text
+    assert "logs-prod" not in text
+
+
+async def test_status_view_of_everything_watched_puts_problems_first(
+    sim: SimCloud, watch: WatchService
+) -> None:
+    messages = await watch.status_view(None, now=NOW)
+
+    text = "\n".join(str(m.blocks) for m in messages)
+    for name in ("orders-prod", "logs-prod", "archive", "new-cluster"):
+        assert name in text
+    assert text.index("new-cluster") < text.index("logs-prod")
+
+
+async def test_snoozing_a_cluster_without_an_open_alert_says_so(
+    sim: SimCloud, watch: WatchService
+) -> None:
+    with pytest.raises(UsageError, match="logs-prod has no open alert to snooze"):
+        await watch.snooze("logs-prod", timedelta(hours=4), user="U0BOB", now=NOW)
+
+
+async def test_snooze_and_unsnooze_update_the_alert_in_place(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: WatchService,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+
+    await watch.snooze(IDS.stale, timedelta(hours=4), user="U0BOB", now=NOW)
+    entry = await store.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.snoozed_by) == (AlertStatus.SNOOZED, "U0BOB")
+
+    fake_slack.calls.clear()
+    reply = await watch.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=5))
+
+    assert reply.text == "Alerts for `orders-prod` are back on."
+    [update] = fake_slack.calls_to("chat.update")
+    assert update.args["ts"] == entry.message_ts
+    assert update.args["text"].startswith("FIRING: ")
+    with pytest.raises(UsageError, match="not snoozed"):
+        await watch.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=6))
+
+
+async def test_two_clicks_on_acknowledge_change_the_alert_once(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: WatchService,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+    fake_slack.calls.clear()
+
+    first = await watch.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
+    second = await watch.acknowledge(IDS.stale, route, user="U0BOB", now=NOW)
+
+    assert first.text.startswith("Acknowledged the alert for `orders-prod`")
+    assert "already acknowledged by U0ALICE" in second.text
+    assert len(fake_slack.calls_to("chat.update")) == 1
+
+
+async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot_be(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    config: BotConfig,
+    watch: WatchService,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+
+    reply = await watch.snooze_alert(IDS.never, route, timedelta(hours=24), user="U0BOB", now=NOW)
+
+    assert reply.text == "Snoozed alerts for `new-cluster` until 2026-03-03 09:00 UTC."
+    sim.add_backup(IDS.stale, created_at=NOW + timedelta(minutes=20))
+    await sweep_now(cloud, store, notifier, config, minutes=30)
+    with pytest.raises(UsageError, match="no longer open"):
+        await watch.snooze_alert(IDS.stale, route, timedelta(hours=4), user="U0BOB", now=NOW)
+
+
+@pytest.fixture
+async def quick_sim() -> AsyncIterator[SimCloud]:
+    """The same fleet, with backups that finish 0.3 s after they are started."""
+    sim = SimCloud(SimConfig(backup_duration=0.3), make_fleet())
+    seed_backups(sim)
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
+    quick_sim: SimCloud,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+) -> None:
+    cloud = make_cloud(quick_sim)
+    watch = make_service(cloud, store, notifier, config)
+    try:
+        await sweep_now(cloud, store, notifier, config, minutes=0)
+        alert = next(
+            m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if "orders" in m["text"]
+        )
+        now = clock.now()
+        clicks = [
+            await watch.start_backup(
+                IDS.stale, user="U0ALICE", channel=ONCALL_CHANNEL, thread_ts=alert["ts"], now=now
+            )
+            for _ in range(2)
+        ]
+        [operation_id] = list(quick_sim.operations)
+        assert [c.text for c in clicks] == [
+            f"Started a backup of `orders-prod` (operation `{operation_id}`)."
+        ] * 2
+        await watch.follower.wait()
+
+        [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
+        assert reply["text"].startswith(
+            ":white_check_mark: The backup of *orders-prod* that <@U0ALICE> started is done"
+        )
+        assert await store.list_pending_operations() == []
+
+        # The next sweep sees the new backup and resolves the alert.
+        sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="s")
+        result = await sweeper.run(now=NOW + timedelta(minutes=15))
+        assert SweepActionKind.POST_RESOLVED in [a.kind for a in result.actions]
+    finally:
+        await watch.aclose()
+        await cloud.aclose()
+
+
+async def test_the_idempotency_key_is_per_cluster_person_and_minute() -> None:
+    key = backup_idempotency_key(IDS.stale, "U0ALICE", NOW)
+
+    assert key == backup_idempotency_key(IDS.stale, "U0ALICE", NOW + timedelta(seconds=59))
+    assert key != backup_idempotency_key(IDS.stale, "U0ALICE", NOW + timedelta(minutes=1))
+    assert key != backup_idempotency_key(IDS.stale, "U0BOB", NOW)
+    assert key != backup_idempotency_key(IDS.fresh, "U0ALICE", NOW)
+
+
+async def test_a_restart_keeps_following_a_started_backup(
+    quick_sim: SimCloud,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+) -> None:
+    cloud = make_cloud(quick_sim)
+    try:
+        before = make_service(cloud, store, notifier, config, owner="before")
+        await before.start_backup(
+            "logs-prod", user="U0BOB", channel=ONCALL_CHANNEL, thread_ts=None, now=clock.now()
+        )
+        await before.aclose()  # shut down before the operation is done
+        assert fake_slack.messages() == []
+        assert len(await store.list_pending_operations()) == 1
+
+        after = make_service(cloud, store, notifier, config, owner="after")
+        resumed = await after.resume_pending_operations(clock.now())
+        await after.follower.wait()
+        await after.aclose()
+
+        assert resumed == list(quick_sim.operations)
+        [report] = fake_slack.messages(ONCALL_CHANNEL)
+        assert "The backup of *logs-prod* that <@U0BOB> started is done" in report["text"]
+        assert await store.list_pending_operations() == []
+    finally:
+        await cloud.aclose()
