@@ -1,0 +1,193 @@
+"""``backups-bot check``: validate config and credentials, reach the APIs, one line per finding.
+
+Every check runs even when an earlier one failed, so one run tells everything that is wrong.
+Lines read ``ok    <what>: <detail>`` or ``FAIL  <what>: <reason>``; the exit code is 0 only when
+nothing failed. No line ever contains a token or a key: reasons come from our typed errors and
+Slack's error codes, both free of secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from bot.cli import EXIT_FAILURE, EXIT_OK, load_bot_config, load_settings
+from bot.cloud import CloudClient
+from bot.config import BotConfig
+from bot.errors import BotError, PermissionDenied
+from bot.settings import Settings, reveal
+
+#: Roles the service account needs, said when the cloud refuses.
+VIEWER_ROLE = "managed-opensearch.viewer"
+EDITOR_ROLE = "managed-opensearch.editor"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report."""
+
+    ok: bool
+    what: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'}  {self.what}: {self.detail}"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="validate config and credentials and reach the APIs",
+        description="Validate config and credentials, reach Slack, IAM, the cloud API and the "
+        "database; print what is wrong in one line each.",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    del args
+    findings = asyncio.run(collect())
+    for finding in findings:
+        print(finding.line())
+    return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILURE
+
+
+async def collect() -> list[Finding]:
+    """Every finding, in a stable order: environment, config, Slack, cloud, database."""
+    try:
+        settings = load_settings()
+    except BotError as exc:
+        return [Finding(False, "environment", str(exc))]
+    findings = [Finding(True, "environment", "variables parse")]
+    config: BotConfig | None
+    try:
+        config = load_bot_config(settings)
+    except BotError as exc:
+        config = None
+        findings.append(Finding(False, "config", str(exc)))
+    else:
+        source = settings.config_path() or "(no file: defaults)"
+        findings.append(Finding(True, "config", f"{source} is valid"))
+    findings += await _check_slack(settings)
+    findings += await _check_cloud(settings, config or BotConfig())
+    findings.append(await _check_database(settings))
+    return findings
+
+
+async def _check_slack(settings: Settings) -> list[Finding]:
+    from bot.slack.notifier import SlackNotifier  # slack_sdk loads only when needed
+
+    out: list[Finding] = []
+    token = reveal(settings.slack_bot_token)
+    if not token:
+        return [Finding(False, "slack", "SLACK_BOT_TOKEN is not set (the bot's xoxb- token)")]
+    if not token.startswith("xoxb-"):
+        out.append(Finding(False, "slack", "SLACK_BOT_TOKEN does not look like a bot token"))
+    if settings.socket_mode:
+        if not reveal(settings.slack_app_token).startswith("xapp-"):
+            out.append(Finding(False, "slack", "SLACK_APP_TOKEN does not look like an xapp- token"))
+        else:
+            out.append(Finding(True, "slack mode", "Socket Mode (SLACK_APP_TOKEN is set)"))
+    elif not reveal(settings.slack_signing_secret):
+        out.append(
+            Finding(
+                False,
+                "slack mode",
+                "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
+            )
+        )
+    else:
+        out.append(Finding(True, "slack mode", f"HTTP mode on port {settings.port}"))
+    notifier = SlackNotifier.from_settings(settings)
+    try:
+        who = await notifier.auth_test()
+    except BotError as exc:
+        out.append(Finding(False, "slack auth.test", str(exc)))
+    else:
+        team = who.get("team") or who.get("team_id") or "?"
+        out.append(Finding(True, "slack auth.test", f"@{who.get('user', '?')} in {team}"))
+    finally:
+        await notifier.aclose()
+    return out
+
+
+async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
+    try:
+        cloud = CloudClient.from_settings(settings)
+    except BotError as exc:  # e.g. an unreadable service account key file
+        return [Finding(False, "cloud credentials", str(exc))]
+    out: list[Finding] = []
+    try:
+        try:
+            await cloud.auth.token()
+        except BotError as exc:
+            return [Finding(False, "cloud credentials", str(exc))]
+        out.append(Finding(True, "cloud credentials", f"IAM token from {_source(settings)}"))
+        folders = dict.fromkeys([*config.watch.folders, *config.access.folders])
+        for folder in folders:
+            out.append(await _probe(f"folder {folder}", partial(_count_clusters, cloud, folder)))
+        for cluster in config.watch.clusters:
+            out.append(await _probe(f"cluster {cluster}", partial(_cluster, cloud, cluster)))
+        if not folders and not config.watch.clusters:
+            out.append(Finding(False, "watch", "the config watches no folder and no cluster"))
+    finally:
+        await cloud.aclose()
+    return out
+
+
+async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> Finding:
+    try:
+        return Finding(True, what, await call())
+    except PermissionDenied as exc:
+        return Finding(
+            False,
+            what,
+            f"the service account cannot read it; grant {VIEWER_ROLE} "
+            f"({EDITOR_ROLE} to start backups). The cloud says: {exc}",
+        )
+    except BotError as exc:
+        return Finding(False, what, str(exc))
+
+
+async def _count_clusters(cloud: CloudClient, folder: str) -> str:
+    count = 0
+    async for _ in cloud.list_clusters(folder):
+        count += 1
+    return f"readable, {count} OpenSearch cluster{'s' if count != 1 else ''}"
+
+
+async def _cluster(cloud: CloudClient, cluster_id: str) -> str:
+    cluster = await cloud.get_cluster(cluster_id)
+    page = await cloud.list_cluster_backups_page(cluster_id, page_size=1)
+    backups = "has backups" if page.backups else "has no backup yet"
+    return f"readable ({cluster.display_name}, {backups})"
+
+
+def _source(settings: Settings) -> str:
+    if reveal(settings.yc_iam_token):
+        return "YC_IAM_TOKEN"
+    if settings.yc_service_account_key_file is not None:
+        return f"the service account key {settings.yc_service_account_key_file}"
+    if reveal(settings.yc_oauth_token):
+        return "YC_OAUTH_TOKEN (deprecated for automation: prefer a service account key)"
+    return f"the metadata service at {settings.yc_metadata_url}"
+
+
+async def _check_database(settings: Settings) -> Finding:
+    from bot.store import Store
+
+    where = settings.database_url.split("://", 1)[0]
+    try:
+        store = await Store.open(settings.database_url)
+    except Exception as exc:  # any driver error: say its type and first line, no URL password
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return Finding(False, "database", f"{where}: {type(exc).__name__}: {first}")
+    try:
+        await store.ping()
+    finally:
+        await store.close()
+    return Finding(True, "database", f"{where}: reachable, migrations applied")

@@ -1,0 +1,113 @@
+"""Wiring in one place: the objects a bot process is made of, built once from settings and config.
+
+Every entry point (``serve``, ``demo``, ``exec``, ``sweep``, ``digest``) opens the same
+:class:`Components` and closes them in reverse order, so there is one answer to "where does the
+cloud client come from" and one place that decides what is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from bot.cloud import CloudClient, RequestObserver
+from bot.config import BotConfig
+from bot.dispatch import Dispatcher
+from bot.ops.metrics import Metrics
+from bot.settings import Settings
+from bot.slack.notifier import SlackNotifier
+from bot.store import Store
+from bot.watch.digest import DigestRunner
+from bot.watch.service import WatchService
+from bot.watch.sweep import Sweeper
+
+
+def make_owner(role: str) -> str:
+    """A name for this process in run claims: unique per process, readable in the database."""
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Components:
+    """What a bot process is made of. ``notifier`` is None for dry runs that post nothing."""
+
+    settings: Settings
+    config: BotConfig
+    metrics: Metrics
+    cloud: CloudClient
+    store: Store
+    notifier: SlackNotifier | None
+    watch: WatchService
+    dispatcher: Dispatcher
+    sweeper: Sweeper
+    digests: DigestRunner
+    owner: str
+
+
+@asynccontextmanager
+async def open_components(
+    settings: Settings,
+    config: BotConfig,
+    *,
+    role: str,
+    slack: bool = True,
+    metrics: Metrics | None = None,
+    on_request: RequestObserver | None = None,
+) -> AsyncIterator[Components]:
+    """Build every component; on exit, stop followers and close sessions and the database.
+
+    ``on_request`` observes every cloud request (default: the metrics' histogram)."""
+    metrics = metrics or Metrics()
+    owner = make_owner(role)
+    async with AsyncExitStack() as stack:
+        cloud = CloudClient.from_settings(
+            settings, on_request=on_request or metrics.observe_cloud_request
+        )
+        stack.push_async_callback(cloud.aclose)
+        store = await Store.open(settings.database_url)
+        stack.push_async_callback(store.close)
+        notifier = (
+            SlackNotifier.from_settings(settings, metrics=metrics, keep_alive=True)
+            if slack
+            else None
+        )
+        if notifier is not None:
+            stack.push_async_callback(notifier.aclose)
+        console_url = settings.yc_console_url
+        watch = WatchService(
+            cloud, store, notifier, config, metrics=metrics, console_url=console_url, owner=owner
+        )
+        stack.push_async_callback(watch.aclose)
+        yield Components(
+            settings=settings,
+            config=config,
+            metrics=metrics,
+            cloud=cloud,
+            store=store,
+            notifier=notifier,
+            watch=watch,
+            dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics),
+            sweeper=Sweeper(
+                cloud,
+                store,
+                notifier,
+                config,
+                metrics=metrics,
+                console_url=console_url,
+                owner=owner,
+            ),
+            digests=DigestRunner(
+                cloud,
+                store,
+                notifier,
+                config,
+                metrics=metrics,
+                console_url=console_url,
+                owner=owner,
+            ),
+            owner=owner,
+        )

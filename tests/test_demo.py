@@ -1,0 +1,113 @@
+"""``backups-bot demo``: a real subprocess, typed at through a pipe, as a newcomer would."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+SCRIPT = "\n".join(
+    [
+        "help",
+        "clusters",
+        "list search-prod-eu --limit 2",
+        "lsit search-prod-eu",
+        ":sweep",
+        ":sweep",
+        ":ack search-prod-asia",
+        ":click Snooze 4 h",
+        "backup search-prod-asia",
+        ":click Start backup",
+        ":digest",
+        "",
+    ]
+)
+
+
+def _demo(stdin: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YC_", "DATABASE"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--no-color"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def test_the_demo_answers_commands_and_shows_the_scheduled_posts() -> None:
+    done = _demo(SCRIPT)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in out + done.stderr
+    # A realistic fleet: three folders, thirty clusters, with the problems the demo promises.
+    assert "with 3 folders and 30 clusters" in out
+    assert "never backed up" in out
+    assert "payments-audit" in out
+    assert "could not be read" in out
+    assert "stopped" in out
+    # Commands answer as Slack would render them, only to the asker.
+    assert "(only visible to you)" in out
+    assert "[Next page]" in out
+    assert "Did you mean" in out or "did you mean" in out
+    # The first sweep posts alerts mentioning on-call with buttons; the second posts none.
+    sweeps = [line for line in out.splitlines() if line.startswith("-- sweep:")]
+    assert len(sweeps) == 2
+    assert "0 alert(s) posted" not in sweeps[0]
+    assert "0 alert(s) posted" in sweeps[1]
+    assert "FIRING* @oncall" in out
+    assert "[Acknowledge] [Snooze 4 h] [Snooze 24 h] [List backups] [Start backup now]" in out
+    # Acknowledge updates the alert in place; the digest is posted to the team channel.
+    assert "#oncall (updated in place):" in out
+    assert "ACKNOWLEDGED* by @you" in out
+    assert "#team-search (posted):" in out
+    assert "Backups digest" in out
+    # Buttons are pressed with :click: a snooze from the alert, a backup after its confirmation.
+    assert "SNOOZED* until" in out
+    assert "Start a backup of *search-prod-asia*" in out
+    assert "Started a backup of `search-prod-asia` (operation " in out
+
+
+def test_the_demo_exits_cleanly_on_end_of_input() -> None:
+    done = _demo("")
+    assert done.returncode == 0
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
+    # On a real terminal (a pty), where the console blocks reading a line when Ctrl-C comes.
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the demo
+        os.execv(sys.executable, [sys.executable, "-m", "bot", "demo"])  # noqa: S606
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"/backups " not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                seen += os.read(fd, 65536)
+        assert b"/backups " in seen, seen[-500:]
+        os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
+        deadline = time.monotonic() + 15
+        status = None
+        while status is None and time.monotonic() < deadline:
+            done, code = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = code
+            elif select.select([fd], [], [], 0.2)[0]:
+                with contextlib.suppress(OSError):
+                    seen += os.read(fd, 65536)
+        assert status is not None, "the demo did not exit after Ctrl-C"
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert b"Traceback" not in seen
+    finally:
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
