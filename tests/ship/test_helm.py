@@ -1,0 +1,296 @@
+"""The Helm chart: schema, docs, value paths and template shape, then `helm lint` and `template`."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from bot import __version__
+from bot.config import BotConfig, parse_config
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm"
+TEMPLATES = CHART / "templates"
+
+ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+BLOCK_OPEN = re.compile(r"^\s*(if|with|range|define|block)\b")
+BLOCK_END = re.compile(r"^\s*end\s*$")
+
+
+def _values() -> dict[str, Any]:
+    data = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _validator() -> jsonschema.Draft7Validator:
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    """values.yaml with dotted keys replaced, e.g. _with(**{"database.url": "x"})."""
+    values = copy.deepcopy(_values())
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node = values
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return values
+
+
+def _paths(node: dict[str, Any], prefix: str = "", *, leaves: bool = False) -> list[str]:
+    """Dotted paths of every key; with ``leaves``, only of keys that hold a value, not a group."""
+    out = []
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        is_group = isinstance(value, dict) and bool(value)
+        if not (leaves and is_group):
+            out.append(path)
+        if isinstance(value, dict):
+            out.extend(_paths(value, path + ".", leaves=leaves))
+    return out
+
+
+def _templates() -> list[Path]:
+    return sorted(p for p in TEMPLATES.iterdir() if p.is_file())
+
+
+def _skeleton(path: Path) -> list[dict[str, Any]]:
+    """The YAML left when template-only lines are dropped and inline actions become "X"."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if ACTION.sub("", line).strip() == "" and "{{" in line:
+            continue
+        lines.append(ACTION.sub("X", line))
+    return [d for d in yaml.safe_load_all("\n".join(lines)) if d is not None]
+
+
+# --- values and schema ---------------------------------------------------------------------------
+
+
+def test_default_values_validate_against_the_schema() -> None:
+    _validator().validate(_values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"replicaCount": "two"}, "replicaCount is not an integer"),
+        ({"replicaCount": 2}, "two replicas on SQLite (empty database.url)"),
+        ({"replicaCount": 2, "database.url": "sqlite+aiosqlite:////data/x.db"}, "two on SQLite"),
+        ({"image.pullPolicy": "Sometimes"}, "pullPolicy outside its enum"),
+        ({"yandexCloud.auth": "password"}, "auth outside its enum"),
+        ({"log.level": "LOUD"}, "unknown log level"),
+        ({"persistence.enabled": "yes"}, "a string for a boolean"),
+        ({"database.url": "mysql://db/x"}, "a database the bot does not support"),
+        ({"database.url": "postgresql+asyncpg://bot:pw@db/x"}, "a password in the URL"),
+        ({"secrets.slackBotToken": "xapp-1-oops"}, "an app token where the bot token goes"),
+        ({"ingress.enabled": True}, "an ingress without a host"),
+        ({"replicas": 2}, "an unknown top-level key"),
+        ({"secrets.slackToken": "xoxb-1"}, "an unknown key in secrets"),
+        ({"config.watcher": {}}, "an unknown key in the bot config"),
+        ({"resources.requests.gpu": 1}, "an unknown resource"),
+    ],
+)
+def test_bad_values_are_refused(changes: dict[str, Any], why: str) -> None:
+    errors = list(_validator().iter_errors(_with(**changes)))
+    assert errors, f"accepted {why}"
+
+
+def test_several_replicas_are_allowed_with_postgresql() -> None:
+    values = _with(replicaCount=3, **{"database.url": "postgresql+asyncpg://bot@db:5432/bot"})
+    _validator().validate(values)
+
+
+def test_every_value_is_documented_in_the_chart_readme() -> None:
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    missing = [p for p in _paths(_values(), leaves=True) if f"| `{p}` |" not in readme]
+    assert not missing, f"helm/README.md does not describe {missing}"
+
+
+def test_the_schema_knows_exactly_the_top_level_values_and_config_keys() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    assert set(schema["properties"]) == set(_values())
+    assert set(schema["properties"]["config"]["properties"]) == set(BotConfig.model_fields)
+
+
+def test_the_default_config_is_one_the_bot_accepts() -> None:
+    config = parse_config(yaml.safe_dump(_values()["config"]), source="helm/values.yaml:config")
+    assert config.sweep.every.total_seconds() == 15 * 60
+
+
+# --- Chart.yaml ----------------------------------------------------------------------------------
+
+
+def test_chart_yaml_has_the_required_fields_and_the_apps_version() -> None:
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
+    assert chart["apiVersion"] == "v2"
+    assert chart["name"] == "opensearch-backups-bot"
+    assert chart["type"] == "application"
+    assert re.fullmatch(r"\d+\.\d+\.\d+(-[\w.]+)?", chart["version"])
+    assert chart["appVersion"] == __version__
+    assert chart["description"]
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+def test_templates_only_use_values_that_exist() -> None:
+    known = set(_paths(_values()))
+    used: dict[str, str] = {}
+    for path in _templates():
+        for match in re.finditer(r"\.Values\.([A-Za-z0-9_.]+)", path.read_text(encoding="utf-8")):
+            used[match.group(1).rstrip(".")] = path.name
+    unknown = {p: f for p, f in used.items() if p not in known}
+    assert not unknown, f"templates use values that values.yaml lacks: {unknown}"
+
+
+@pytest.mark.parametrize("path", _templates(), ids=lambda p: p.name)
+def test_template_actions_and_blocks_are_balanced(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count("{{") == text.count("}}")
+    actions = [a.strip() for a in ACTION.findall(text) if not a.strip().startswith("/*")]
+    opened = sum(1 for a in actions if BLOCK_OPEN.match(a))
+    ended = sum(1 for a in actions if BLOCK_END.match(a))
+    assert opened == ended, f"{opened} if/with/range/define blocks but {ended} ends"
+    assert "\t" not in text
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in _templates() if p.suffix == ".yaml"], ids=lambda p: p.name
+)
+def test_template_yaml_outside_the_actions_is_well_formed(path: Path) -> None:
+    docs = _skeleton(path)
+    assert len(docs) == 1
+    assert {"apiVersion", "kind", "metadata"} <= set(docs[0])
+
+
+def _deployment() -> dict[str, Any]:
+    return _skeleton(TEMPLATES / "deployment.yaml")[0]
+
+
+def test_the_deployment_probes_health_and_readiness() -> None:
+    container = _deployment()["spec"]["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["ports"][0]["containerPort"] == 3000
+    assert container["args"] == ["serve"]
+
+
+def test_the_deployment_sets_only_env_vars_the_bot_reads() -> None:
+    container = _deployment()["spec"]["template"]["spec"]["containers"][0]
+    names = {e["name"] for e in container["env"]}
+    aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
+    # PGPASSWORD is read by asyncpg itself when the URL carries no password.
+    assert names - {"PGPASSWORD"} <= aliases
+    assert {
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "YC_SERVICE_ACCOUNT_KEY_FILE",
+        "YC_OAUTH_TOKEN",
+        "BACKUPS_BOT_CONFIG",
+        "DATABASE_URL",
+        "PORT",
+    } <= names
+    secret_refs = {e["name"] for e in container["env"] if "valueFrom" in e}
+    assert {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"} <= secret_refs
+
+
+def test_the_key_file_and_config_are_mounted_where_the_env_points() -> None:
+    spec = _deployment()["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    key_file = Path(env["YC_SERVICE_ACCOUNT_KEY_FILE"])
+    config_file = Path(env["BACKUPS_BOT_CONFIG"])
+    assert str(key_file) == "/var/run/secrets/yc/key.json"
+    assert str(key_file.parent) in mounts
+    assert str(config_file.parent) in mounts
+    assert {"/tmp", "/data"} <= set(mounts)
+    configmap = _skeleton(TEMPLATES / "configmap.yaml")[0]
+    assert config_file.name in configmap["data"]
+
+
+def test_the_pod_is_locked_down_by_default() -> None:
+    values = _values()
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+    assert values["securityContext"]["allowPrivilegeEscalation"] is False
+    assert values["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert values["podSecurityContext"]["runAsNonRoot"] is True
+    assert values["podSecurityContext"]["runAsUser"] == 10001
+    assert {"requests", "limits"} <= set(values["resources"])
+    spec = _deployment()["spec"]["template"]["spec"]
+    assert spec["automountServiceAccountToken"] is False
+
+
+def test_pods_roll_when_config_or_secret_change() -> None:
+    annotations = _deployment()["spec"]["template"]["metadata"]["annotations"]
+    assert {"checksum/config", "checksum/secret"} <= set(annotations)
+
+
+def test_the_templates_refuse_several_replicas_without_postgresql() -> None:
+    helpers = (TEMPLATES / "_helpers.tpl").read_text(encoding="utf-8")
+    validate = helpers[helpers.index('define "backups-bot.validate"') :]
+    assert "replicaCount" in validate
+    assert "fail" in validate
+    assert (
+        (TEMPLATES / "deployment.yaml")
+        .read_text(encoding="utf-8")
+        .startswith('{{- include "backups-bot.validate" . }}')
+    )
+
+
+def test_the_secret_is_made_only_without_an_existing_one() -> None:
+    first = (TEMPLATES / "secret.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "{{- if not .Values.existingSecret }}"
+
+
+def test_notes_say_what_to_do_next() -> None:
+    notes = (TEMPLATES / "NOTES.txt").read_text(encoding="utf-8")
+    assert "manifest.yaml" in notes
+    assert "backups-bot check" in notes
+    assert "logs" in notes
+
+
+def _helm() -> str:
+    """The helm that `make install` puts beside the venv's python (scripts/install-helm)."""
+    beside = Path(sys.executable).parent / "helm"
+    found = str(beside) if beside.exists() else shutil.which("helm")
+    assert found, "no helm binary: run scripts/install-helm .venv/bin (make test does)"
+    return found
+
+
+def test_helm_lints_and_renders_the_chart(tmp_path: Path) -> None:
+    helm = _helm()
+    env = {**os.environ, "HELM_CACHE_HOME": str(tmp_path), "HELM_CONFIG_HOME": str(tmp_path)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [helm, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+
+    lint = run("lint", str(CHART), "--strict")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    rendered = run("template", "rel", str(CHART))
+    assert rendered.returncode == 0, rendered.stderr
+    kinds = {d["kind"] for d in yaml.safe_load_all(rendered.stdout) if d}
+    assert {"Deployment", "ConfigMap", "Secret", "Service", "PersistentVolumeClaim"} <= kinds
+    refused = run("template", "rel", str(CHART), "--set", "replicaCount=2")
+    assert refused.returncode != 0
+    assert "postgresql" in refused.stderr
