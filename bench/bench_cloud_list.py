@@ -1,0 +1,186 @@
+"""How fast the client lists every cluster's backups, against the ideal for its concurrency.
+
+Starts the simulated cloud on loopback (1,000 clusters x 60 backups, 50 ms of latency per
+request), lists every cluster's backups through CloudClient with the default concurrency, and
+prints the requests made, the wall time, the lower bound ceil(requests / concurrency) x latency
+and their ratio (target <= 1.3); then the same listing one request at a time on a 100-cluster
+subset, scaled to the whole fleet; then peak memory.
+
+The simulator runs in a child process (``python -m bot.simcloud``) with its responses encoded
+before the clock starts, so that its CPU sits on the other core and the numbers are the client's.
+
+Run: .venv/bin/python bench/bench_cloud_list.py [--clusters N] [--backups N] [--latency-ms N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import resource
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.cloud import CloudClient, StaticTokenProvider
+from bot.settings import Settings
+from bot.simcloud import DEFAULT_STATIC_TOKEN
+
+TARGET_RATIO = 1.3
+FOLDERS = 10
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_sim(
+    clusters: int, backups: int, latency_ms: float
+) -> tuple[asyncio.subprocess.Process, str, list[str]]:
+    """Start the simulator in a child process; return it, its URL and its folder ids."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.simcloud",
+        "--port",
+        str(port),
+        "--folders",
+        str(FOLDERS),
+        "--clusters",
+        str(clusters // FOLDERS),
+        "--backups",
+        str(backups),
+        "--latency",
+        str(latency_ms),
+        "--preencode",
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    first = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+    if "simulated cloud at" not in first:
+        raise RuntimeError(f"the simulator did not start: {first!r}")
+    url = first.split()[3]
+    folders = []
+    for _ in range(FOLDERS):
+        folders.append((await proc.stdout.readline()).decode().split()[1])
+    return proc, url, folders
+
+
+def make_client(url: str, max_in_flight: int, outcomes: Counter[str]) -> CloudClient:
+    """A client of the simulator that counts its HTTP attempts by outcome."""
+    return CloudClient(
+        mdb_endpoint=url,
+        operation_endpoint=url,
+        auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
+        max_in_flight=max_in_flight,
+        on_request=lambda method, outcome, seconds: outcomes.update([outcome]),
+    )
+
+
+async def list_all(client: CloudClient, cluster_ids: Sequence[str]) -> int:
+    """List every backup of every cluster, all clusters at once; return the backups seen."""
+
+    async def one(cluster_id: str) -> int:
+        return sum([1 async for _ in client.list_cluster_backups(cluster_id)])
+
+    counts = await asyncio.gather(*(one(c) for c in cluster_ids))
+    return sum(counts)
+
+
+async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> None:
+    """The whole benchmark."""
+    concurrency: int = Settings.model_fields["yc_max_in_flight"].default
+    latency = latency_ms / 1000
+    started = time.perf_counter()
+    proc, url, folders = await start_sim(clusters, backups, latency_ms)
+    print(
+        f"simulator: {clusters} clusters x {backups} backups, {latency_ms:.0f} ms per request, "
+        f"child process at {url} (ready in {time.perf_counter() - started:.1f} s)"
+    )
+    try:
+        async with make_client(url, concurrency, Counter()) as client:
+            cluster_ids = [c.id for f in folders async for c in client.list_clusters(f)]
+
+        # 1. Everything, with the default concurrency.
+        outcomes: Counter[str] = Counter()
+        async with make_client(url, concurrency, outcomes) as client:
+            await client.get_cluster(cluster_ids[0])  # open the first connection untimed
+            outcomes.clear()
+            started = time.perf_counter()
+            seen = await list_all(client, cluster_ids)
+            wall = time.perf_counter() - started
+            peak = client.limiter.peak_in_flight
+        requests = sum(outcomes.values())
+        bound = math.ceil(requests / concurrency) * latency
+        ratio = wall / bound
+        print(f"\nconcurrent listing of {len(cluster_ids)} clusters (max_in_flight={concurrency})")
+        print(f"  backups listed         {seen}")
+        print(f"  requests made          {requests}  by outcome {dict(outcomes)}")
+        print(f"  peak in flight         {peak}")
+        print(f"  wall time              {wall:.2f} s")
+        print(
+            f"  lower bound            {bound:.2f} s  "
+            f"= ceil({requests} / {concurrency}) x {latency_ms:.0f} ms"
+        )
+        verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
+        print(f"  ratio                  {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict})")
+
+        # 2. One request at a time, on a subset (the whole fleet would take about a minute).
+        outcomes_seq: Counter[str] = Counter()
+        part = cluster_ids[:subset]
+        async with make_client(url, 1, outcomes_seq) as client:
+            started = time.perf_counter()
+            await list_all(client, part)
+            seq_wall = time.perf_counter() - started
+        seq_requests = sum(outcomes_seq.values())
+        scaled = seq_wall * len(cluster_ids) / len(part)
+        print(f"\none request at a time (max_in_flight=1), {len(part)}-cluster subset")
+        print(f"  requests made          {seq_requests}")
+        print(f"  wall time              {seq_wall:.2f} s")
+        print(f"  scaled x{len(cluster_ids) // len(part)} to all      {scaled:.1f} s (estimate)")
+        print(f"  concurrency speed-up   x{scaled / wall:.1f}")
+
+        # 3. Memory. Traced in a separate pass: tracing slows Python several times over and
+        # would spoil the timing above.
+        tracemalloc.start()
+        async with make_client(url, concurrency, Counter()) as client:
+            await list_all(client, cluster_ids)
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        proc.terminate()
+        await proc.wait()
+    mib = 1024 * 1024 if sys.platform == "darwin" else 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / mib
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / mib
+    print("\nmemory")
+    print(f"  tracemalloc peak       {traced_peak / 2**20:.1f} MiB during one concurrent listing")
+    print(f"  ru_maxrss, client      {own:.1f} MiB (this process)")
+    print(f"  ru_maxrss, simulator   {child:.1f} MiB (child process, fleet included)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(description="Benchmark listing backups through CloudClient.")
+    parser.add_argument("--clusters", type=int, default=1000)
+    parser.add_argument("--backups", type=int, default=60)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--subset", type=int, default=100)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    asyncio.run(run(args.clusters, args.backups, args.latency_ms, args.subset))
+    print(f"\ntotal script time {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,298 @@
+"""Bench of the watcher: one staleness sweep and one digest over 1,000 simulated clusters.
+
+Everything runs on loopback: SimCloud (1,000 clusters, 60 backups each, 50 ms added to every
+request) in a child process of its own, as the real cloud is another machine (in this process it
+would take the bot's CPU: encoding 60,000 backups a pass is the simulator's work, not the bot's);
+FakeSlack and an SQLite store in a temporary directory in this one. For each of the sweep and the
+digest it reports
+
+* the wall time;
+* the API requests made (from the simulated cloud's request log) against their lower bound: the
+  cluster listing pages, one ``listBackups`` per cluster, and for the sweep the confirming
+  re-read (``get`` + ``listBackups``) of each new incident;
+* the time lower bound ``ceil(requests / concurrency) * latency``, and the ratios (target:
+  within 1.3x);
+* peak memory: tracemalloc's peak of Python allocations during the phase (fake Slack's work
+  included, since it shares the process) and this process's ``ru_maxrss`` (target: < 200 MB).
+
+Wall times are taken in a first pass without tracemalloc (tracing slows allocation-heavy code
+down and would distort the time ratio); memory in a second, identical pass on a fresh store.
+
+Run: ``python bench/bench_watch.py`` (``--check`` exits 1 when a target is missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import clock
+from bot.cloud.auth import StaticTokenProvider
+from bot.cloud.client import CloudClient
+from bot.config import BotConfig
+from bot.settings import Settings
+from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.simcloud.fleet import generate_fleet
+from bot.simcloud.server import SimCloud
+from bot.slack.notifier import SlackNotifier
+from bot.store import Store
+from bot.testing.fake_slack import FakeSlack
+from bot.watch.digest import DigestRunner, DigestStatus
+from bot.watch.reader import PAGE_SIZE, read_fleet
+from bot.watch.sweep import Sweeper
+
+CLUSTERS = 1_000
+BACKUPS = 60
+LATENCY = 0.05
+STALE_FRACTION = 0.02  # some clusters are stale: the sweep opens (and re-reads) incidents
+CONCURRENCY: int = Settings.model_fields["yc_max_in_flight"].default
+TIME_TARGET = 1.3
+MEMORY_TARGET_MB = 200.0
+CONSOLE_URL = "https://console.example.test"
+
+
+class SimProcess:
+    """SimCloud in a child process, driven over a pipe: clear or count its request log."""
+
+    def __init__(self, sim_config: SimConfig, now: datetime) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_sim, args=(child, sim_config, now), name="simcloud", daemon=True
+        )
+        self._process.start()
+        self.url, self.folder_ids = self._conn.recv()
+
+    def _ask(self, *command: str) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def clear_requests(self) -> None:
+        self._ask("clear")
+
+    def requests(self) -> int:
+        count: int = self._ask("count")
+        return count
+
+    def stop(self) -> float:
+        """Stop the simulator; its peak RSS in MB."""
+        rss: float = self._ask("stop")
+        self._process.join(timeout=10)
+        return rss
+
+
+def _serve_sim(conn: Connection, sim_config: SimConfig, now: datetime) -> None:
+    asyncio.run(_sim_main(conn, sim_config, now))
+
+
+async def _sim_main(conn: Connection, sim_config: SimConfig, now: datetime) -> None:
+    sim = SimCloud(sim_config, generate_fleet(sim_config, now))
+    loop = asyncio.get_running_loop()
+    async with sim:
+        conn.send((sim.url, sim.fleet.folder_ids()))
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command[0] == "clear":
+                sim.clear_requests()
+                conn.send(None)
+            elif command[0] == "count":
+                conn.send(len(sim.requests))
+            else:
+                break
+    conn.send(maxrss_mb())
+
+
+@dataclass
+class Phase:
+    name: str
+    wall: float = 0.0
+    requests: int = 0
+    bound_requests: int = 0
+    py_peak_mb: float = 0.0
+    detail: str = ""
+
+    @property
+    def bound_time(self) -> float:
+        return math.ceil(self.bound_requests / CONCURRENCY) * LATENCY
+
+    @property
+    def request_ratio(self) -> float:
+        return self.requests / self.bound_requests
+
+    @property
+    def time_ratio(self) -> float:
+        return self.wall / self.bound_time
+
+
+def maxrss_mb() -> float:
+    # Linux reports kilobytes, macOS bytes.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def make_cloud(sim: SimProcess) -> CloudClient:
+    return CloudClient(
+        mdb_endpoint=sim.url,
+        operation_endpoint=sim.url,
+        auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
+        max_in_flight=CONCURRENCY,
+    )
+
+
+async def one_pass(
+    sim: SimProcess, config: BotConfig, now: datetime, workdir: Path, *, trace: bool
+) -> tuple[Phase, Phase]:
+    """A sweep, then a digest, on a fresh store; wall time or traced peak of each."""
+    sweep, digest = Phase("sweep"), Phase("digest")
+    listing_pages = max(1, math.ceil(CLUSTERS / PAGE_SIZE))
+    async with (
+        FakeSlack() as slack,
+        await Store.open(f"sqlite+aiosqlite:///{workdir / 'state.db'}") as store,
+    ):
+        cloud = make_cloud(sim)
+        notifier = SlackNotifier(AsyncWebClient(token=slack.bot_token, base_url=slack.api_url))
+        console_url, owner = CONSOLE_URL, "bench"
+        try:
+            sweeper = Sweeper(cloud, store, notifier, config, console_url=console_url, owner=owner)
+            sim.clear_requests()
+            if trace:
+                tracemalloc.reset_peak()
+            started = time.perf_counter()
+            result = await sweeper.run(now=now)
+            sweep.wall = time.perf_counter() - started
+            if trace:
+                sweep.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+            incidents = len(result.posted) + len(result.unconfirmed)
+            sweep.requests = sim.requests()
+            sweep.bound_requests = listing_pages + CLUSTERS + 2 * incidents
+            sweep.detail = result.summary()
+            if not result.ok or result.skipped:
+                raise SystemExit(f"the sweep did not complete: {result.summary()}")
+
+            runner = DigestRunner(
+                cloud, store, notifier, config, console_url=console_url, owner=owner
+            )
+            sim.clear_requests()
+            if trace:
+                tracemalloc.reset_peak()
+            started = time.perf_counter()
+            [posted] = await runner.run_all(now=now)
+            digest.wall = time.perf_counter() - started
+            if trace:
+                digest.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+            digest.requests = sim.requests()
+            digest.bound_requests = listing_pages + CLUSTERS
+            digest.detail = posted.summary()
+            if posted.status != DigestStatus.POSTED:
+                raise SystemExit(f"the digest was not posted: {posted.summary()}")
+        finally:
+            await cloud.aclose()
+            await notifier.aclose()
+    return sweep, digest
+
+
+async def bench(sim: SimProcess, now: datetime) -> list[Phase]:
+    config = BotConfig.model_validate(
+        {
+            "watch": {"folders": sim.folder_ids},
+            "alerts": [{"channel": "C0ONCALL", "mention": ["S0ONCALL"]}],
+            "digests": [{"channel": "C0TEAM"}],
+        }
+    )
+    # Warm-up: one fleet read, so that the simulator's one-time encoding of its 60,000 backups
+    # (it caches each one) and opening connections are not counted against the bot.
+    cloud = make_cloud(sim)
+    try:
+        await read_fleet(cloud, config)
+    finally:
+        await cloud.aclose()
+    with tempfile.TemporaryDirectory(prefix="bench-watch-") as first:
+        timed = await one_pass(sim, config, now, Path(first), trace=False)
+    tracemalloc.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-watch-") as second:
+            traced = await one_pass(sim, config, now, Path(second), trace=True)
+    finally:
+        tracemalloc.stop()
+    for phase, memory in zip(timed, traced, strict=True):
+        phase.py_peak_mb = memory.py_peak_mb
+    return list(timed)
+
+
+def report(phases: list[Phase], rss: float, sim_rss: float) -> bool:
+    print(
+        f"watcher bench: {CLUSTERS} clusters x {BACKUPS} backups, {LATENCY * 1000:.0f} ms "
+        f"latency, {CONCURRENCY} requests in flight, SQLite store, FakeSlack"
+    )
+    header = (
+        f"{'phase':<7} {'wall':>7} {'requests':>9} {'bound':>6} {'ratio':>6} "
+        f"{'time bound':>11} {'ratio':>6} {'py peak':>9}  target"
+    )
+    print(header)
+    ok = True
+    for p in phases:
+        met = (
+            p.time_ratio <= TIME_TARGET
+            and p.request_ratio <= TIME_TARGET
+            and p.py_peak_mb < MEMORY_TARGET_MB
+        )
+        print(
+            f"{p.name:<7} {p.wall:>6.2f}s {p.requests:>9} {p.bound_requests:>6} "
+            f"{p.request_ratio:>5.2f}x {p.bound_time:>10.2f}s {p.time_ratio:>5.2f}x "
+            f"{p.py_peak_mb:>6.1f} MB  {'met' if met else 'MISSED'}"
+        )
+        ok = ok and met
+    print(f"ru_maxrss: {rss:.1f} MB (the simulated cloud's process: {sim_rss:.1f} MB)")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"load average at the end ({os.cpu_count()} CPUs): {load}")
+    for p in phases:
+        print(f"  {p.detail}")
+    ok = ok and rss < MEMORY_TARGET_MB
+    print(
+        f"targets: time and requests within {TIME_TARGET}x of the bound, memory < "
+        f"{MEMORY_TARGET_MB:.0f} MB: {'met' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    now = clock.now()
+    sim_config = SimConfig(
+        folders=1,
+        clusters_per_folder=CLUSTERS,
+        backups_per_cluster=BACKUPS,
+        latency=LATENCY,
+        stale_fraction=STALE_FRACTION,
+        seed=42,
+    )
+    sim = SimProcess(sim_config, now)
+    try:
+        phases = asyncio.run(bench(sim, now))
+    finally:
+        sim_rss = sim.stop()
+    ok = report(phases, maxrss_mb(), sim_rss)
+    print(f"bench finished in {time.perf_counter() - started:.1f}s")
+    return 1 if args.check and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
