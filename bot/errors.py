@@ -114,3 +114,15 @@ class MalformedResponse(CloudError):
 
 class SlackError(BotError):
     """A Slack Web API call failed for good."""
+
+
+# --- the bot's own database ----------------------------------------------------------------------
+
+
+class StoreError(BotError):
+    """The bot's database failed. The message never holds the database URL or the SQL."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be reached or did not answer (connection refused or dropped,
+    locked past the busy timeout, pool exhausted). The transaction did not commit."""

@@ -34,6 +34,7 @@ from bot.errors import (
     RateLimited,
     ServerError,
     SlackError,
+    StoreUnavailable,
     Unauthenticated,
     UsageError,
 )
@@ -573,6 +574,8 @@ def _describe(
     if isinstance(err, SlackError):
         message = s.SLACK_ERROR.format(detail=_clip(str(err), _CLOUD_MESSAGE_CLIP))
         return s.ERROR_ICON_BUG, message, s.TRY_AGAIN, None
+    if isinstance(err, StoreUnavailable):
+        return s.ERROR_ICON_BUG, s.STORE_UNAVAILABLE, s.STORE_HINT, None
     if isinstance(err, BotError) and str(err):
         return s.ERROR_ICON_USAGE, _clip(str(err), _MESSAGE_CLIP), None, None
     # An unexpected error: its text may hold anything, so only the id is shown.

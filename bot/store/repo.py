@@ -10,17 +10,20 @@ exception. All datetimes go in and come out timezone-aware, in UTC.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import Row, Table, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.types import AlertEntry, AlertStatus, ClusterFigures, FreshnessState
+from bot.errors import StoreUnavailable
 from bot.store.db import apply_migrations, create_engine, writer
 from bot.store.tables import (
     alerts,
@@ -96,9 +99,25 @@ class Store:
         await self.close()
 
     async def ping(self) -> None:
-        """Run ``SELECT 1``; raises if the database cannot be reached (readiness)."""
+        """Run ``SELECT 1``; raises the driver's own error if the database cannot be reached, so
+        that readiness and ``check`` can name it."""
         async with self._engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; the database being unreachable becomes StoreUnavailable."""
+        with _unavailable_as_store_error():
+            async with self._engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction; it commits whole or not at all, and the database being
+        unreachable becomes StoreUnavailable."""
+        with _unavailable_as_store_error():
+            async with self._writer.begin() as conn:
+                yield conn
 
     # --- run claims ----------------------------------------------------------------------------
 
@@ -110,7 +129,7 @@ class Store:
         """
         _check_lease(lease)
         until = now + lease
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             inserted = await conn.execute(
                 self._insert(run_claims)
                 .values(key=key, owner=owner, claimed_at=now, lease_until=until)
@@ -140,7 +159,7 @@ class Store:
         """Extend ``owner``'s lease to ``now + lease``; False if it no longer holds the run."""
         _check_lease(lease)
         c = run_claims.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             renewed = await conn.execute(
                 update(run_claims)
                 .where(c.key == key, c.owner == owner, c.finished_at.is_(None))
@@ -152,7 +171,7 @@ class Store:
     async def finish_run(self, key: str, owner: str, *, now: datetime) -> bool:
         """Mark the run done, so that no one claims it again; False if ``owner`` lost it."""
         c = run_claims.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             finished = await conn.execute(
                 update(run_claims)
                 .where(c.key == key, c.owner == owner)
@@ -165,7 +184,7 @@ class Store:
     async def release_run(self, key: str, owner: str) -> None:
         """Hand an unfinished run back (graceful shutdown): any replica may claim it at once."""
         c = run_claims.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 update(run_claims)
                 .where(c.key == key, c.owner == owner, c.finished_at.is_(None))
@@ -175,7 +194,7 @@ class Store:
     async def run_finished(self, key: str) -> bool:
         """Whether the run ``key`` was finished by someone."""
         c = run_claims.c
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             finished_at = await conn.scalar(select(c.finished_at).where(c.key == key))
             return finished_at is not None
 
@@ -184,7 +203,7 @@ class Store:
     async def get_alert(self, cluster_id: str, route_key: str) -> AlertEntry | None:
         """The incident of ``cluster_id`` on the alert route ``route_key``, if any."""
         c = alerts.c
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             result = await conn.execute(
                 select(alerts).where(c.cluster_id == cluster_id, c.route_key == route_key)
             )
@@ -201,7 +220,7 @@ class Store:
             query = query.where(c.route_key == route_key)
         if open_only:
             query = query.where(c.status.in_(_OPEN_STATUSES))
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             result = await conn.execute(query)
             return [_alert_from_row(row) for row in result]
 
@@ -216,7 +235,7 @@ class Store:
         values = _alert_values(entry)
         next_version = entry.version + 1
         c = alerts.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             if entry.version == 0:
                 result = await conn.execute(
                     self._insert(alerts)
@@ -244,7 +263,7 @@ class Store:
     async def get_figures(self, route_key: str) -> dict[str, ClusterFigures]:
         """What the last digest of ``route_key`` showed, by cluster id."""
         c = digest_figures.c
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             result = await conn.execute(
                 select(digest_figures).where(c.route_key == route_key).order_by(c.cluster_id)
             )
@@ -277,7 +296,7 @@ class Store:
         cluster_ids = [row["cluster_id"] for row in rows]
         if len(set(cluster_ids)) != len(cluster_ids):
             raise ValueError(f"figures of route {route_key!r} name a cluster twice")
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             # Two replacements of one route must not interleave their DELETE and INSERT (the
             # second INSERT would collide). SQLite's write lock already serialises them.
             await self._lock(conn, f"figures:{route_key}")
@@ -295,7 +314,7 @@ class Store:
         Also sets the markers ``last_sweep`` and, when ``ok``, ``last_sweep_ok`` to ``now``.
         """
         c = counters.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             result = await conn.execute(
                 self._insert(counters)
                 .values(name=COUNTER_SWEEP_FAILURES, value=0 if ok else 1)
@@ -313,7 +332,7 @@ class Store:
 
     async def get_marker(self, name: str) -> datetime | None:
         """The time recorded under ``name``, if any."""
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             at: datetime | None = await conn.scalar(
                 select(markers.c.at).where(markers.c.name == name)
             )
@@ -321,27 +340,27 @@ class Store:
 
     async def set_marker(self, name: str, at: datetime) -> None:
         """Record ``at`` under ``name``, replacing what was there."""
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await self._upsert_marker(conn, name, at)
 
     # --- facts ---------------------------------------------------------------------------------
 
     async def get_fact(self, key: str) -> str | None:
         """The value remembered under ``key``, if any."""
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             value: str | None = await conn.scalar(select(facts.c.value).where(facts.c.key == key))
             return value
 
     async def set_fact(self, key: str, value: str) -> None:
         """Remember ``value`` under ``key``, replacing what was there."""
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await self._upsert(conn, facts, {"key": key, "value": value}, key_column="key")
 
     async def delete_facts(self, *keys: str) -> None:
         """Forget the facts under ``keys`` (unknown keys are fine)."""
         if not keys:
             return
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(delete(facts).where(facts.c.key.in_(keys)))
 
     async def prune(self, *, before: datetime) -> int:
@@ -349,7 +368,7 @@ class Store:
         and incidents resolved before it. Open or unfinished work is never touched. Returns the
         number of rows removed. Without this the claims table grows by a row every sweep."""
         removed = 0
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             for statement in (
                 delete(run_claims).where(
                     run_claims.c.finished_at.is_not(None), run_claims.c.finished_at < before
@@ -378,7 +397,7 @@ class Store:
         now: datetime,
     ) -> None:
         """Remember a started backup until its operation is done. Recording it twice is a no-op."""
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 self._insert(operations)
                 .values(
@@ -395,7 +414,7 @@ class Store:
     async def list_pending_operations(self) -> list[PendingOperation]:
         """Started backups not yet finished, oldest first."""
         c = operations.c
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             result = await conn.execute(
                 select(
                     c.operation_id,
@@ -423,7 +442,7 @@ class Store:
     async def finish_operation(self, operation_id: str, *, outcome: str, now: datetime) -> None:
         """Mark a started backup done with ``outcome``; the first finish wins."""
         c = operations.c
-        async with self._writer.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 update(operations)
                 .where(c.operation_id == operation_id, c.finished_at.is_(None))
@@ -463,6 +482,31 @@ class Store:
         digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
         lock_id = int.from_bytes(digest, "big", signed=True)
         await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+#: What a database that is down, restarting, locked or overloaded raises: SQLAlchemy's wrappers of
+#: the driver's errors, its pool timeout, and the OSError asyncpg raises when it cannot connect.
+#: Constraint and programming errors are not among them: those are bugs and stay unexpected.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    OSError,
+)
+
+
+@contextmanager
+def _unavailable_as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(f"the bot's database did not answer ({type(exc).__name__})") from exc
+    except sa_exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise StoreUnavailable(
+            f"the bot's database dropped the connection ({type(exc).__name__})"
+        ) from exc
 
 
 def _check_lease(lease: timedelta) -> None:

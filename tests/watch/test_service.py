@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.core.types import AlertStatus
+from bot.dispatch import Dispatcher, Invocation
 from bot.errors import NotFound, UsageError
 from bot.simcloud.config import SimConfig
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
-from bot.store import Store
+from bot.store import Store, db
 from bot.testing.fake_slack import FakeSlack
 from bot.watch.operations import OperationFollower
 from bot.watch.service import WatchService, backup_idempotency_key
@@ -32,6 +35,8 @@ from tests.watch.conftest import (
     seed_backups,
     top_level,
 )
+
+WHO = Invocation(user_id="U0BOB", channel_id=ONCALL_CHANNEL)
 
 
 def make_service(
@@ -276,3 +281,47 @@ async def test_a_restart_keeps_following_a_started_backup(
         assert await store.list_pending_operations() == []
     finally:
         await cloud.aclose()
+
+
+async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    sim: SimCloud,
+    cloud: CloudClient,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    sqlite_url: str,
+) -> None:
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)  # fail in 200 ms, not 30 s
+    store = await Store.open(sqlite_url)
+    service = make_service(cloud, store, notifier, config)
+    dispatcher = Dispatcher(cloud, config, watch=service)
+    try:
+        await sweep_now(cloud, store, notifier, config, minutes=0)
+        route = alert_route_key(config.alerts[0])
+        fake_slack.calls.clear()
+
+        path = make_url(sqlite_url).database
+        assert path is not None
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            reply = await dispatcher.run("snooze orders-prod 4h", WHO, now=NOW)
+        finally:
+            blocker.close()
+
+        assert not reply.ok
+        text = reply.messages[0].payload()["text"]
+        assert "My database is not answering right now, so nothing was changed." in text
+        assert "error id" not in text
+        assert fake_slack.calls_to("chat.update") == []
+        entry = await store.get_alert(IDS.stale, route)
+        assert entry is not None
+        assert entry.status is AlertStatus.FIRING
+
+        again = await dispatcher.run("snooze orders-prod 4h", WHO, now=NOW)
+        assert again.ok
+        assert len(fake_slack.calls_to("chat.update")) == 1
+    finally:
+        await service.aclose()
+        await store.close()
