@@ -13,10 +13,9 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from bot.testing.fake_slack import (
     slash_command_form,
     slash_command_payload,
 )
+from tests.waiting import free_port, wait_until
 from tests.watch.conftest import FOLDER, IDS, ONCALL_CHANNEL, ONCALL_GROUP, make_fleet, seed_backups
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,29 +49,6 @@ SECRETS = (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, IAM_TOKEN)
 
 #: How long a test waits for the process to start serving (Python start-up, migrations...).
 START_TIMEOUT = 20.0
-
-
-async def wait_until(
-    condition: Callable[[], object],
-    *,
-    timeout: float,  # noqa: ASYNC109
-    what: str,
-) -> float:
-    """Poll ``condition`` until it holds; how long that took. Fails the test after ``timeout``."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def write_config(path: Path, *, every: str = "1h", lease: str = "5m") -> Path:
@@ -403,12 +380,14 @@ async def test_sigterm_turns_readyz_503_and_lets_a_running_sweep_finish(
 
         started = time.monotonic()
         serve.process.send_signal(signal.SIGTERM)
-        for _ in range(250):
-            status, body = await serve.get("/readyz")
-            if status == 503:
-                break
-            await asyncio.sleep(0.02)
-        assert status == 503, body
+        readyz: list[tuple[int, str]] = []
+
+        async def draining() -> bool:
+            readyz.append(await serve.get("/readyz"))
+            return readyz[-1][0] == 503
+
+        await wait_until(draining, timeout=5, what="/readyz to turn 503 after SIGTERM")
+        body = readyz[-1][1]
         assert json.loads(body)["status"] == "draining"
         assert (await serve.get("/healthz"))[0] == 200  # alive, just not taking traffic
 

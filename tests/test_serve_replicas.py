@@ -28,13 +28,12 @@ from tests.test_runtime import (
     ServeProcess,
     alert_posts,
     assert_clean_logs,
-    free_port,
     serve_env,
     serving,
     start_sim,
-    wait_until,
     write_config,
 )
+from tests.waiting import free_port, wait_until
 from tests.watch.conftest import IDS
 
 pytestmark = pytest.mark.postgres

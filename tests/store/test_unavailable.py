@@ -3,7 +3,6 @@ error whose message is safe to show, and a failed write leaves nothing behind.""
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -13,17 +12,10 @@ from sqlalchemy.engine import make_url
 
 from bot.errors import StoreUnavailable
 from bot.store import Store, db
+from tests.waiting import free_port
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PASSWORD = "s3cret-db-password"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then let go)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -41,7 +33,7 @@ def sqlite_path(sqlite_url: str) -> str:
 
 @pytest.mark.postgres
 async def test_a_postgres_server_that_refuses_connections_makes_every_call_unavailable() -> None:
-    url = f"postgresql+asyncpg://bot:{PASSWORD}@127.0.0.1:{closed_port()}/test"
+    url = f"postgresql+asyncpg://bot:{PASSWORD}@127.0.0.1:{free_port()}/test"
     store = Store(db.create_engine(url))
     try:
         calls = [

@@ -38,6 +38,7 @@ from bot.watch.digest import (
 from bot.watch.sweep import FACT_HAD_SCHEDULE
 from tests.store.conftest import OpenStore
 from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
+from tests.waiting import wait_until
 from tests.watch.conftest import (
     CONSOLE_URL,
     FOLDER,
@@ -335,10 +336,7 @@ async def test_a_digest_cancelled_mid_run_hands_its_claim_back(
     config = make_config()
     sim.inject_fault(r"/backups$", 200, times=None, delay=30.0, body={"backups": []})
     task = asyncio.create_task(runner(cloud, store, notifier, config).run_all(now=NOW))
-    for _ in range(300):  # until the digest waits on the slow cloud
-        if sim.requests_to(r"/backups$"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: sim.requests_to(r"/backups$"), what="the digest to wait on the cloud")
 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -17,6 +17,7 @@ from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.simcloud.server import SimCloud
 from bot.testing.fake_slack import FakeSlack
 from bot.watch.sweep import SKIPPED_CLAIM
+from tests.waiting import wait_until
 from tests.watch.conftest import FOLDER, ONCALL_CHANNEL, ONCALL_GROUP, make_fleet, seed_backups
 
 pytestmark = pytest.mark.postgres
@@ -138,11 +139,7 @@ async def test_a_replica_killed_mid_run_leaves_nothing_half_done(
     try:
         env = environment(sim, slack, postgres_store_url, config_file)
         doomed = await start_sweep(env, tmp_path)
-        for _ in range(600):
-            if sim.requests_to(r"/backups$"):
-                break
-            await asyncio.sleep(0.02)
-        assert sim.requests_to(r"/backups$"), "the first replica never started reading"
+        await wait_until(lambda: sim.requests_to(r"/backups$"), what="the first replica's read")
         doomed.kill()
         await doomed.communicate()
         assert slack.calls_to("chat.postMessage") == []

@@ -31,6 +31,7 @@ from bot.watch.scheduler import (
 )
 from bot.watch.sweep import Sweeper, slot_key
 from tests.store.conftest import OpenStore
+from tests.waiting import wait_until
 from tests.watch.conftest import (
     CONSOLE_URL,
     NOW,
@@ -273,10 +274,10 @@ async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     assert process.scheduler.running
     assert set(process.scheduler.next_runs()) == {SWEEP_JOB, digest_route_key(config.digests[0])}
 
-    for _ in range(300):
-        if sum(name == SWEEP_JOB for name, _ in process.scheduler.history) >= 2:
-            break
-        await asyncio.sleep(0.01)
+    await wait_until(
+        lambda: sum(name == SWEEP_JOB for name, _ in process.scheduler.history) >= 2,
+        what="two sweeps",
+    )
     await process.scheduler.shutdown(wait=True)
 
     sweeps = [result for name, result in process.scheduler.history if name == SWEEP_JOB]
@@ -297,11 +298,7 @@ async def test_a_sweep_still_running_at_the_shutdown_timeout_hands_its_claim_bac
     config = quiet_config()
     now = NOW
     process = await processes(config, clock=at(now), shutdown_timeout=0.3)
-    for _ in range(300):  # until the sweep is waiting on the slow cloud
-        if sim.requests_to(r"/backups$"):
-            break
-        await asyncio.sleep(0.01)
-    assert sim.requests_to(r"/backups$")
+    await wait_until(lambda: sim.requests_to(r"/backups$"), what="the sweep to wait on the cloud")
 
     await process.scheduler.shutdown(wait=True)
 
@@ -324,10 +321,7 @@ async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
         process = await processes(config, clock=clock.now)
         assert clock.now() < FIRE, "the process took longer than START_LEAD to start"
         assert fake_slack.messages(TEAM_CHANNEL) == []  # not yet: nothing to catch up
-        for _ in range(1000):
-            if fake_slack.messages(TEAM_CHANNEL):
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: fake_slack.messages(TEAM_CHANNEL), what="the digest post")
         await process.scheduler.shutdown(wait=True)
 
     [digest] = fake_slack.messages(TEAM_CHANNEL)
@@ -356,13 +350,11 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
     )
     await scheduler.start()
     try:
-        for _ in range(300):
-            # Gone once pruned: a finished run would refuse a new claim; a forgotten one takes it.
-            if await store.claim_run("sweep:long-ago", "new", now=clock.now(), lease=timedelta(1)):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            pytest.fail("the old finished claim was never pruned")
+        # Gone once pruned: a finished run would refuse a new claim; a forgotten one takes it.
+        await wait_until(
+            lambda: store.claim_run("sweep:long-ago", "new", now=clock.now(), lease=timedelta(1)),
+            what="the old finished claim to be pruned",
+        )
     finally:
         await scheduler.shutdown(wait=True)
         await cloud.aclose()
