@@ -28,11 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock as bot_clock
-from bot.cloud.client import CloudClient
 from bot.config import BotConfig, DigestRoute
 from bot.core.digest import Digest, DigestInput, build_digest, figures_of
 from bot.core.freshness import classify, max_age_for
@@ -41,13 +40,9 @@ from bot.core.types import ClusterFigures
 from bot.errors import BotError
 from bot.render.message import Message
 from bot.render.watch import render_digest
-from bot.slack.notifier import SlackNotifier
-from bot.store import Store
+from bot.watch.part import SKIPPED_CLAIM, WatchPart
 from bot.watch.reader import FleetReading, read_fleet
 from bot.watch.sweep import had_schedule_ids
-
-if TYPE_CHECKING:
-    from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +50,6 @@ log = logging.getLogger(__name__)
 MARKER_LAST_DIGEST = "last_digest"
 
 ALREADY_POSTED = "already posted today"
-SKIPPED_CLAIM = "another replica got there first"
 CLAIM_LOST = "the claim was taken over mid-run"
 
 _PLAN_VERSION = 1
@@ -199,31 +193,13 @@ class _Built:
     errors: tuple[str, ...]
 
 
-class DigestRunner:
+@dataclass(eq=False, repr=False)
+class DigestRunner(WatchPart):
     """Builds and posts the digests of the configured routes."""
 
-    def __init__(
-        self,
-        cloud: CloudClient,
-        store: Store,
-        notifier: SlackNotifier | None,
-        config: BotConfig,
-        *,
-        metrics: Metrics | None = None,
-        console_url: str,
-        owner: str,
-        clock: Callable[[], datetime] = bot_clock.now,
-    ) -> None:
-        self.cloud = cloud
-        self.store = store
-        self.notifier = notifier
-        self.config = config
-        self.metrics = metrics
-        self.console_url = console_url
-        self.owner = owner
-        #: Only for renewing the claim's lease while parts are posted; the digest itself is
-        #: built at the ``now`` handed to :meth:`run_route`.
-        self._clock = clock
+    #: Only for renewing the claim's lease while parts are posted; the digest itself is built
+    #: at the ``now`` handed to :meth:`run_route`.
+    clock: Callable[[], datetime] = field(default=bot_clock.now, kw_only=True)
 
     async def run_all(
         self,
@@ -331,7 +307,7 @@ class DigestRunner:
 
         for message in plan.messages[len(plan.posted) :]:
             renewed = await self.store.renew_claim(
-                claim, self.owner, now=self._clock(), lease=self.config.sweep.lease
+                claim, self.owner, now=self.clock(), lease=self.config.sweep.lease
             )
             if not renewed:
                 log.warning("digest %s: %s; stopped", claim, CLAIM_LOST)

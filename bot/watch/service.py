@@ -12,12 +12,10 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, InitVar, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from bot.cloud.client import CloudClient
-from bot.config import AlertRoute, BotConfig, Match
+from bot.config import AlertRoute, Match
 from bot.core import alerts
 from bot.core.access import folder_allowed
 from bot.core.alerts import Decision
@@ -31,14 +29,11 @@ from bot.render import strings
 from bot.render.commands import ClusterRow, render_ack, render_clusters
 from bot.render.message import Message
 from bot.render.watch import render_alert, render_digest, utc_text
-from bot.slack.notifier import SlackNotifier
-from bot.store import PendingOperation, Store
+from bot.store import PendingOperation
 from bot.watch.operations import OperationFollower
+from bot.watch.part import WatchPart
 from bot.watch.reader import ClusterReading, read_cluster, read_clusters, read_fleet
 from bot.watch.sweep import alert_route_key, had_schedule_ids
-
-if TYPE_CHECKING:
-    from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -49,33 +44,21 @@ _Step = Callable[[AlertEntry], Decision]
 _SAVE_TRIES = 5
 
 
-class WatchService:
+@dataclass(eq=False, repr=False)
+class WatchService(WatchPart):
     """What the Slack dispatcher asks of the watcher (see ``bot.dispatch.WatchLike``)."""
 
-    def __init__(
-        self,
-        cloud: CloudClient,
-        store: Store,
-        notifier: SlackNotifier | None,
-        config: BotConfig,
-        *,
-        metrics: Metrics | None = None,
-        console_url: str,
-        owner: str,
-        follower: OperationFollower | None = None,
-    ) -> None:
-        self.cloud = cloud
-        self.store = store
-        self.notifier = notifier
-        self.config = config
-        self.metrics = metrics
-        self.console_url = console_url
-        self.owner = owner
-        self.follower = follower or OperationFollower(
-            cloud, store, notifier, owner=owner, lease=config.sweep.lease
+    _: KW_ONLY
+    #: Follows started backups to their end; when not given, the service makes its own.
+    follower: InitVar[OperationFollower | None] = None
+    operations: OperationFollower = field(init=False)
+    #: Name and id look-ups of the last minute, shared by every command and button.
+    _clusters: ClusterCache = field(default_factory=ClusterCache, init=False)
+
+    def __post_init__(self, follower: OperationFollower | None) -> None:
+        self.operations = follower or OperationFollower(
+            self.cloud, self.store, self.notifier, owner=self.owner, lease=self.config.sweep.lease
         )
-        #: Name and id look-ups of the last minute, shared by every command and button.
-        self._clusters = ClusterCache()
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -224,7 +207,7 @@ class WatchService:
         await self.store.record_operation(
             operation.id, cluster.id, user, channel or "", thread_ts, now=now
         )
-        self.follower.follow(
+        self.operations.follow(
             PendingOperation(
                 operation_id=operation.id,
                 cluster_id=cluster.id,
@@ -240,14 +223,14 @@ class WatchService:
 
     async def resume_pending_operations(self, now: datetime) -> list[str]:
         """At start: keep following the backups started before a restart. Their ids."""
-        resumed = await self.follower.resume()
+        resumed = await self.operations.resume()
         if resumed:
             log.info("following %d started backup(s) again at %s", len(resumed), now.isoformat())
         return resumed
 
     async def aclose(self) -> None:
         """Stop following operations (they are resumed at the next start)."""
-        await self.follower.aclose()
+        await self.operations.aclose()
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -21,11 +21,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from bot import clock
-from bot.cloud.client import CloudClient
-from bot.config import AlertRoute, BotConfig
+from bot.config import AlertRoute
 from bot.core import alerts
 from bot.core.alerts import ActionKind, Decision, Reason
 from bot.core.freshness import classify, max_age_for
@@ -42,12 +41,9 @@ from bot.render.watch import (
     render_self_alert,
     render_self_recovered,
 )
-from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from bot.watch.part import SKIPPED_CLAIM, WatchPart
 from bot.watch.reader import ClusterReading, FleetReading, read_cluster, read_fleet
-
-if TYPE_CHECKING:
-    from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +52,6 @@ log = logging.getLogger(__name__)
 FACT_HAD_SCHEDULE = "watch:had_schedule"
 #: Store fact: the open self-alert (JSON ``{"since": iso, "messages": {channel: ts}}``), or "".
 FACT_SELF_ALERT = "watch:self_alert"
-
-SKIPPED_CLAIM = "another replica got there first"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -243,28 +237,11 @@ class _Run:
     requests: int = 0
 
 
-class Sweeper:
+@dataclass(eq=False, repr=False)
+class Sweeper(WatchPart):
     """Runs the staleness sweep. One per process; :meth:`run` may be called every slot."""
 
-    def __init__(
-        self,
-        cloud: CloudClient,
-        store: Store,
-        notifier: SlackNotifier | None,
-        config: BotConfig,
-        *,
-        metrics: Metrics | None = None,
-        console_url: str,
-        owner: str,
-    ) -> None:
-        self.cloud = cloud
-        self.store = store
-        self.notifier = notifier
-        self.config = config
-        self.metrics = metrics
-        self.console_url = console_url
-        self.owner = owner
-        self._lost = asyncio.Event()
+    _lost: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     # --- the run -------------------------------------------------------------------------------
 

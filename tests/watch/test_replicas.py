@@ -16,7 +16,7 @@ from bot import clock
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.simcloud.server import SimCloud
 from bot.testing.fake_slack import FakeSlack
-from bot.watch.sweep import SKIPPED_CLAIM
+from bot.watch.part import SKIPPED_CLAIM
 from tests.waiting import wait_until
 from tests.watch.conftest import FOLDER, ONCALL_CHANNEL, ONCALL_GROUP, make_fleet, seed_backups
 

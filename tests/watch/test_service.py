@@ -227,7 +227,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         assert [c.text for c in clicks] == [
             f"Started a backup of `orders-prod` (operation `{operation_id}`)."
         ] * 2
-        await watch.follower.wait()
+        await watch.operations.wait()
 
         [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
         assert reply["text"].startswith(
@@ -272,7 +272,7 @@ async def test_a_restart_keeps_following_a_started_backup(
 
         after = make_service(cloud, store, notifier, config, owner="after")
         resumed = await after.resume_pending_operations(clock.now())
-        await after.follower.wait()
+        await after.operations.wait()
         await after.aclose()
 
         assert resumed == list(quick_sim.operations)

@@ -1,0 +1,31 @@
+"""What the sweep, the digests and the alert service are built from: one base for the three."""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.cloud.client import CloudClient
+    from bot.config import BotConfig
+    from bot.ops.metrics import Metrics
+    from bot.slack.notifier import SlackNotifier
+    from bot.store import Store
+
+#: What a run says when another replica holds its claim.
+SKIPPED_CLAIM = "another replica got there first"
+
+
+@dataclass(eq=False, repr=False)
+class WatchPart:
+    """The cloud to read, the state to keep, Slack to post to (None: only print), the config,
+    where cluster links point, and who this process is among replicas (claims carry it)."""
+
+    cloud: CloudClient
+    store: Store
+    notifier: SlackNotifier | None
+    config: BotConfig
+    _: KW_ONLY
+    console_url: str
+    owner: str
+    metrics: Metrics | None = None
