@@ -1,15 +1,58 @@
 """Process-wide limits on cloud requests: how many in flight, and optionally how many per second.
 
 :class:`TokenBucket` is pure (it is handed the monotonic time); :class:`RequestLimiter` is the
-small async wrapper that sleeps and holds a semaphore.
+small async wrapper that sleeps and hands out slots.
+
+Requests wait for a slot in one of two lanes (:class:`Lane`). A freed slot goes to the oldest
+waiter of the interactive lane, and to the background lane only when no interactive request
+waits, so a person's ``/backups list`` does not queue behind the thousand reads of a scheduled
+sweep. The lane is carried in a context variable: code that starts background work enters
+:func:`background_lane` once, and every request made under it (in tasks created there too, as
+tasks copy the context) waits in that lane. Everything else is interactive by default.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+
+
+class Lane(enum.StrEnum):
+    """Where a request waits for a slot; lanes are served in the order they are declared."""
+
+    #: A person waits for the answer: slash commands, buttons, ``exec``, ``check``.
+    INTERACTIVE = "interactive"
+    #: Nobody watches it happen: the scheduled sweep, digests, catch-ups.
+    BACKGROUND = "background"
+
+
+_lane: ContextVar[Lane] = ContextVar("cloud_request_lane", default=Lane.INTERACTIVE)
+
+
+def current_lane() -> Lane:
+    """The lane requests made here wait in."""
+    return _lane.get()
+
+
+@contextmanager
+def request_lane(lane: Lane) -> Iterator[Lane]:
+    """Make requests in ``lane`` for the duration of the block (and in tasks created in it)."""
+    token = _lane.set(lane)
+    try:
+        yield lane
+    finally:
+        _lane.reset(token)
+
+
+def background_lane() -> contextlib.AbstractContextManager[Lane]:
+    """Make requests in the background lane for the duration of the block."""
+    return request_lane(Lane.BACKGROUND)
 
 
 class TokenBucket:
@@ -40,9 +83,11 @@ class TokenBucket:
 
 
 class RequestLimiter:
-    """Bounds requests in flight (a semaphore) and, when ``requests_per_second`` > 0, their rate.
+    """Bounds requests in flight and, when ``requests_per_second`` > 0, their rate.
 
-    One per process: the client owns one and every request passes through :meth:`slot`.
+    One per process: the client owns one and every request passes through :meth:`slot`. At most
+    ``max_in_flight`` requests hold a slot, whatever their lanes; waiters are served by lane
+    (see :class:`Lane`), and first come, first served within a lane.
     """
 
     def __init__(
@@ -59,7 +104,10 @@ class RequestLimiter:
         self.max_in_flight = max_in_flight
         self.requests_per_second = requests_per_second
         self._monotonic = monotonic
-        self._semaphore = asyncio.Semaphore(max_in_flight)
+        # Slots nobody holds or has been handed. While it is above zero no one waits: a slot
+        # that frees up goes straight to a waiter, never back here while one is queued.
+        self._free = max_in_flight
+        self._waiters: dict[Lane, deque[asyncio.Future[None]]] = {lane: deque() for lane in Lane}
         self._bucket = (
             TokenBucket(requests_per_second, now=monotonic()) if requests_per_second > 0 else None
         )
@@ -67,17 +115,60 @@ class RequestLimiter:
         #: The most requests ever in flight at once; the benchmark and tests read it.
         self.peak_in_flight = 0
 
+    def waiting(self, lane: Lane | None = None) -> int:
+        """How many requests wait for a slot, in ``lane`` or in all lanes."""
+        lanes = [lane] if lane is not None else list(Lane)
+        return sum(not w.done() for name in lanes for w in self._waiters[name])
+
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait for the rate limit, then for a free slot; hold the slot for the block."""
-        if self._bucket is not None:
-            wait = self._bucket.reserve(self._monotonic())
-            if wait > 0:
-                await asyncio.sleep(wait)
-        async with self._semaphore:
+    async def slot(self, lane: Lane | None = None) -> AsyncIterator[None]:
+        """Wait for a free slot in ``lane`` (by default the current one, see
+        :func:`current_lane`), then for the rate limit; hold the slot for the block."""
+        await self._acquire(lane if lane is not None else current_lane())
+        try:
+            # The rate is waited for while holding the slot, so that only slot holders queue in
+            # the bucket: a person waits for at most ``max_in_flight`` tokens, never behind the
+            # tokens of a whole sweep (the bucket itself knows nothing of lanes).
+            if self._bucket is not None:
+                wait = self._bucket.reserve(self._monotonic())
+                if wait > 0:
+                    await asyncio.sleep(wait)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 yield
             finally:
                 self.in_flight -= 1
+        finally:
+            self._release()
+
+    async def _acquire(self, lane: Lane) -> None:
+        if self._free > 0:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiters[lane]
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                # The slot was handed over, but the task was cancelled before it could run:
+                # pass the slot on, or it is lost for good.
+                self._release()
+            else:
+                # Still queued (a releaser may have skipped it already, being cancelled).
+                with contextlib.suppress(ValueError):
+                    queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        """Hand a freed slot to the first live waiter of the first lane that has one."""
+        for queue in self._waiters.values():
+            while queue:
+                waiter = queue.popleft()
+                # A cancelled waiter stays queued until its task runs again: skip it.
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._free += 1

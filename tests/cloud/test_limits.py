@@ -1,12 +1,15 @@
-"""The token bucket (pure) and the limiter that bounds requests in flight."""
+"""The token bucket (pure) and the limiter that bounds requests in flight and serves its
+interactive lane before its background lane."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
 from bot.cloud import RequestLimiter, TokenBucket
+from bot.cloud.limits import Lane, background_lane, current_lane
 
 
 def test_a_bucket_lets_a_burst_through_then_spaces_requests() -> None:
@@ -63,3 +66,181 @@ def test_the_limiter_refuses_nonsense() -> None:
         RequestLimiter(max_in_flight=0)
     with pytest.raises(ValueError, match="negative"):
         RequestLimiter(requests_per_second=-1)
+
+
+# --- lanes ---------------------------------------------------------------------------------------
+
+
+async def _queue(
+    limiter: RequestLimiter, order: list[str], name: str, lane: Lane | None = None
+) -> asyncio.Task[None]:
+    """A task that takes a slot (in ``lane``, or the current one), notes ``name`` and lets go;
+    returned once it waits in the queue."""
+
+    async def take() -> None:
+        async with limiter.slot(lane):
+            order.append(name)
+
+    task = asyncio.create_task(take())
+    await asyncio.sleep(0)  # the task runs up to its wait in the queue
+    return task
+
+
+async def test_an_interactive_request_overtakes_queued_background_ones() -> None:
+    limiter = RequestLimiter(max_in_flight=1)
+    order: list[str] = []
+    async with limiter.slot():
+        tasks = [await _queue(limiter, order, f"bg{i}", Lane.BACKGROUND) for i in range(5)]
+        tasks.append(await _queue(limiter, order, "person"))
+        assert limiter.waiting(Lane.BACKGROUND) == 5
+        assert limiter.waiting(Lane.INTERACTIVE) == 1
+    await asyncio.gather(*tasks)
+
+    assert order == ["person", "bg0", "bg1", "bg2", "bg3", "bg4"]
+    assert limiter.waiting() == 0
+
+
+async def test_each_lane_is_first_come_first_served() -> None:
+    limiter = RequestLimiter(max_in_flight=1)
+    order: list[str] = []
+    async with limiter.slot():
+        tasks = []
+        for i in range(4):
+            tasks.append(await _queue(limiter, order, f"bg{i}", Lane.BACKGROUND))
+            tasks.append(await _queue(limiter, order, f"person{i}", Lane.INTERACTIVE))
+    await asyncio.gather(*tasks)
+
+    assert order == [f"person{i}" for i in range(4)] + [f"bg{i}" for i in range(4)]
+
+
+async def test_with_a_rate_limit_a_person_still_overtakes_queued_background_requests() -> None:
+    # 50 per second after a burst of 50: the 70 background requests past the burst need 1.4 s.
+    limiter = RequestLimiter(max_in_flight=2, requests_per_second=50.0)
+    order: list[str] = []
+    background = [await _queue(limiter, order, f"bg{i}", Lane.BACKGROUND) for i in range(120)]
+    person = await _queue(limiter, order, "person")
+
+    await person
+
+    # Only the two slot holders' tokens were ahead of the person's, not the queue's.
+    assert order.index("person") <= 53
+    assert sum(not task.done() for task in background) >= 60
+    await asyncio.gather(*background)
+    assert len(order) == 121
+
+
+async def test_lanes_share_the_cap_on_requests_in_flight() -> None:
+    limiter = RequestLimiter(max_in_flight=4)
+    rng = random.Random(7)
+
+    async def work(lane: Lane) -> None:
+        async with limiter.slot(lane):
+            assert limiter.in_flight <= 4
+            await asyncio.sleep(rng.random() * 0.005)
+
+    await asyncio.gather(*(work(rng.choice(list(Lane))) for _ in range(60)))
+    assert limiter.peak_in_flight == 4
+    assert limiter.in_flight == 0
+
+
+async def test_background_work_gets_every_slot_when_no_person_waits() -> None:
+    limiter = RequestLimiter(max_in_flight=3)
+
+    async def work() -> None:
+        async with limiter.slot(Lane.BACKGROUND):
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(work() for _ in range(12)))
+    assert limiter.peak_in_flight == 3
+
+
+async def _assert_capacity_is(limiter: RequestLimiter, slots: int) -> None:
+    """Neither a slot lost nor one too many: a burst reaches exactly ``slots`` in flight."""
+    limiter.peak_in_flight = 0
+
+    async def work() -> None:
+        async with limiter.slot():
+            await asyncio.sleep(0.002)
+
+    await asyncio.wait_for(asyncio.gather(*(work() for _ in range(4 * slots))), timeout=5)
+    assert limiter.peak_in_flight == slots
+    assert limiter.in_flight == 0
+    assert limiter.waiting() == 0
+
+
+async def test_cancelled_waiters_neither_lose_a_slot_nor_take_one() -> None:
+    limiter = RequestLimiter(max_in_flight=2)
+    order: list[str] = []
+    async with limiter.slot(), limiter.slot():
+        tasks = [
+            await _queue(limiter, order, f"w{i}", lane)
+            for i, lane in enumerate([Lane.BACKGROUND, Lane.INTERACTIVE] * 3)
+        ]
+        for i in (0, 1, 4):
+            tasks[i].cancel()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+
+    assert order == ["w3", "w5", "w2"]
+    assert [t.cancelled() for t in tasks] == [True, True, False, False, True, False]
+    await _assert_capacity_is(limiter, 2)
+
+
+async def test_a_waiter_cancelled_right_after_it_was_handed_a_slot_passes_it_on() -> None:
+    limiter = RequestLimiter(max_in_flight=1)
+    order: list[str] = []
+    async with limiter.slot():
+        first = await _queue(limiter, order, "first")
+        second = await _queue(limiter, order, "second", Lane.BACKGROUND)
+    # Leaving the block handed the slot to ``first``, which has not run since: cancel it now.
+    assert limiter.waiting() == 1
+    first.cancel()
+    await asyncio.wait_for(second, timeout=5)
+
+    assert first.cancelled()
+    assert order == ["second"]
+    await _assert_capacity_is(limiter, 1)
+
+
+async def test_a_slot_is_given_back_when_its_holder_is_cancelled() -> None:
+    limiter = RequestLimiter(max_in_flight=1)
+    holding = asyncio.Event()
+
+    async def hold() -> None:
+        async with limiter.slot():
+            holding.set()
+            await asyncio.Event().wait()
+
+    holder = asyncio.create_task(hold())
+    await holding.wait()
+    holder.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await holder
+    await _assert_capacity_is(limiter, 1)
+
+
+async def test_requests_are_interactive_unless_made_in_the_background_lane() -> None:
+    async def lane_of_task() -> Lane:
+        return current_lane()
+
+    assert current_lane() == Lane.INTERACTIVE
+    with background_lane():
+        assert current_lane() == Lane.BACKGROUND
+        # A task copies the context it is created in, so work spawned here stays background...
+        spawned = asyncio.create_task(lane_of_task())
+    # ...even when it runs after the block has ended.
+    assert current_lane() == Lane.INTERACTIVE
+    assert await spawned == Lane.BACKGROUND
+    assert await asyncio.create_task(lane_of_task()) == Lane.INTERACTIVE
+
+
+async def test_a_task_created_in_the_background_lane_queues_there() -> None:
+    limiter = RequestLimiter(max_in_flight=1)
+    order: list[str] = []
+    async with limiter.slot():
+        with background_lane():
+            sweep = await _queue(limiter, order, "sweep")
+        person = await _queue(limiter, order, "person")
+        assert limiter.waiting(Lane.BACKGROUND) == 1
+    await asyncio.gather(sweep, person)
+
+    assert order == ["person", "sweep"]
