@@ -98,7 +98,9 @@ async def list_all(client: CloudClient, cluster_ids: Sequence[str]) -> int:
 
 async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> None:
     """The whole benchmark."""
-    concurrency: int = Settings.model_fields["yc_max_in_flight"].default
+    # A bulk listing is what the scheduled sweep does, in the background lane: its share of the
+    # requests in flight (YC_BACKGROUND_IN_FLIGHT) is the concurrency that bounds it.
+    concurrency: int = Settings.model_fields["yc_background_in_flight"].default
     latency = latency_ms / 1000
     started = time.perf_counter()
     proc, url, folders = await start_sim(clusters, backups, latency_ms)

@@ -102,6 +102,7 @@ class CloudClient:
         auth: TokenProvider,
         session: aiohttp.ClientSession | SessionSource | None = None,
         max_in_flight: int = 16,
+        background_in_flight: int | None = None,
         requests_per_second: float = 0.0,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
@@ -116,7 +117,9 @@ class CloudClient:
             if session is not None
             else SessionSource(limit=max(100, max_in_flight))
         )
-        self.limiter = RequestLimiter(max_in_flight, requests_per_second)
+        self.limiter = RequestLimiter(
+            max_in_flight, requests_per_second, background_in_flight=background_in_flight
+        )
         self.timeout = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.retry = retry or RetryPolicy()
@@ -145,6 +148,7 @@ class CloudClient:
             auth=build_token_provider(settings, sessions),
             session=sessions,
             max_in_flight=settings.yc_max_in_flight,
+            background_in_flight=settings.yc_background_in_flight,
             requests_per_second=settings.yc_requests_per_second,
             timeout=settings.yc_request_timeout,
             on_request=on_request,

@@ -86,8 +86,10 @@ class RequestLimiter:
     """Bounds requests in flight and, when ``requests_per_second`` > 0, their rate.
 
     One per process: the client owns one and every request passes through :meth:`slot`. At most
-    ``max_in_flight`` requests hold a slot, whatever their lanes; waiters are served by lane
-    (see :class:`Lane`), and first come, first served within a lane.
+    ``max_in_flight`` requests hold a slot, whatever their lanes, and of them at most
+    ``background_in_flight`` in the background lane: a sweep stays as gentle with the cloud as
+    that share says, and the rest of the slots are always there for people. Waiters are served
+    by lane (see :class:`Lane`), and first come, first served within a lane.
     """
 
     def __init__(
@@ -95,18 +97,23 @@ class RequestLimiter:
         max_in_flight: int = 16,
         requests_per_second: float = 0.0,
         *,
+        background_in_flight: int | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        if background_in_flight is not None and background_in_flight < 1:
+            raise ValueError("background_in_flight must be at least 1")
         if requests_per_second < 0:
             raise ValueError("requests_per_second must not be negative")
         self.max_in_flight = max_in_flight
+        #: The background lane's share; never more than the whole.
+        self.background_in_flight = min(background_in_flight or max_in_flight, max_in_flight)
         self.requests_per_second = requests_per_second
         self._monotonic = monotonic
-        # Slots nobody holds or has been handed. While it is above zero no one waits: a slot
-        # that frees up goes straight to a waiter, never back here while one is queued.
+        # Slots nobody holds or has been handed, and how many of the held ones are background.
         self._free = max_in_flight
+        self._background_held = 0
         self._waiters: dict[Lane, deque[asyncio.Future[None]]] = {lane: deque() for lane in Lane}
         self._bucket = (
             TokenBucket(requests_per_second, now=monotonic()) if requests_per_second > 0 else None
@@ -124,7 +131,8 @@ class RequestLimiter:
     async def slot(self, lane: Lane | None = None) -> AsyncIterator[None]:
         """Wait for a free slot in ``lane`` (by default the current one, see
         :func:`current_lane`), then for the rate limit; hold the slot for the block."""
-        await self._acquire(lane if lane is not None else current_lane())
+        lane = lane if lane is not None else current_lane()
+        await self._acquire(lane)
         try:
             # The rate is waited for while holding the slot, so that only slot holders queue in
             # the bucket: a person waits for at most ``max_in_flight`` tokens, never behind the
@@ -140,35 +148,52 @@ class RequestLimiter:
             finally:
                 self.in_flight -= 1
         finally:
-            self._release()
+            self._release(lane)
+
+    def _may_take(self, lane: Lane) -> bool:
+        """Whether a slot may go to ``lane`` now, the waiters queued before it aside."""
+        if self._free == 0:
+            return False
+        return lane is not Lane.BACKGROUND or self._background_held < self.background_in_flight
+
+    def _take(self, lane: Lane) -> None:
+        self._free -= 1
+        if lane is Lane.BACKGROUND:
+            self._background_held += 1
 
     async def _acquire(self, lane: Lane) -> None:
-        if self._free > 0:
-            self._free -= 1
+        queue = self._waiters[lane]
+        if not queue and self._may_take(lane):
+            self._take(lane)
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue = self._waiters[lane]
         queue.append(waiter)
         try:
-            await waiter
+            await waiter  # the slot is taken for us (see _hand_out) before this returns
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 # The slot was handed over, but the task was cancelled before it could run:
                 # pass the slot on, or it is lost for good.
-                self._release()
+                self._release(lane)
             else:
                 # Still queued (a releaser may have skipped it already, being cancelled).
                 with contextlib.suppress(ValueError):
                     queue.remove(waiter)
             raise
 
-    def _release(self) -> None:
-        """Hand a freed slot to the first live waiter of the first lane that has one."""
-        for queue in self._waiters.values():
-            while queue:
+    def _release(self, lane: Lane) -> None:
+        self._free += 1
+        if lane is Lane.BACKGROUND:
+            self._background_held -= 1
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Give free slots to the first live waiters, lane by lane, as far as the background
+        share allows."""
+        for lane, queue in self._waiters.items():
+            while queue and self._may_take(lane):
                 waiter = queue.popleft()
                 # A cancelled waiter stays queued until its task runs again: skip it.
                 if not waiter.done():
+                    self._take(lane)
                     waiter.set_result(None)
-                    return
-        self._free += 1

@@ -9,7 +9,9 @@ import random
 import pytest
 
 from bot.cloud import RequestLimiter, TokenBucket
+from bot.cloud.client import CloudClient
 from bot.cloud.limits import Lane, background_lane, current_lane
+from bot.settings import Settings
 
 
 def test_a_bucket_lets_a_burst_through_then_spaces_requests() -> None:
@@ -154,6 +156,49 @@ async def test_background_work_gets_every_slot_when_no_person_waits() -> None:
     assert limiter.peak_in_flight == 3
 
 
+async def test_background_work_holds_at_most_its_share_and_people_get_the_rest() -> None:
+    limiter = RequestLimiter(max_in_flight=4, background_in_flight=2)
+    release = asyncio.Event()
+    holding = {Lane.BACKGROUND: 0, Lane.INTERACTIVE: 0}
+    most = dict(holding)
+    started: list[Lane] = []
+
+    async def work(lane: Lane) -> None:
+        async with limiter.slot(lane):
+            started.append(lane)
+            holding[lane] += 1
+            most[lane] = max(most[lane], holding[lane])
+            await release.wait()
+            holding[lane] -= 1
+
+    sweep = [asyncio.create_task(work(Lane.BACKGROUND)) for _ in range(10)]
+    await asyncio.sleep(0)
+    assert (limiter.in_flight, limiter.waiting(Lane.BACKGROUND)) == (2, 8)
+
+    people = [asyncio.create_task(work(Lane.INTERACTIVE)) for _ in range(3)]
+    await asyncio.sleep(0)
+    # Two free slots the sweep may not take: two people get them at once; the third waits
+    # for the cap on the whole, like anyone.
+    assert holding == {Lane.BACKGROUND: 2, Lane.INTERACTIVE: 2}
+    assert limiter.waiting(Lane.INTERACTIVE) == 1
+
+    release.set()
+    await asyncio.gather(*sweep, *people)
+    assert most[Lane.BACKGROUND] == 2
+    # The waiting person went before the eight queued background requests.
+    assert started[4:] == [Lane.INTERACTIVE] + [Lane.BACKGROUND] * 8
+    assert limiter.peak_in_flight == 4
+    assert (limiter.in_flight, limiter.waiting()) == (0, 0)
+
+
+def test_the_background_share_defaults_to_the_whole_and_never_exceeds_it() -> None:
+    assert RequestLimiter(4).background_in_flight == 4
+    assert RequestLimiter(4, background_in_flight=1).background_in_flight == 1
+    assert RequestLimiter(4, background_in_flight=10).background_in_flight == 4
+    with pytest.raises(ValueError, match="background_in_flight must be at least 1"):
+        RequestLimiter(4, background_in_flight=0)
+
+
 async def _assert_capacity_is(limiter: RequestLimiter, slots: int) -> None:
     """Neither a slot lost nor one too many: a burst reaches exactly ``slots`` in flight."""
     limiter.peak_in_flight = 0
@@ -244,3 +289,19 @@ async def test_a_task_created_in_the_background_lane_queues_there() -> None:
     await asyncio.gather(sweep, person)
 
     assert order == ["person", "sweep"]
+
+
+async def test_the_client_from_settings_gives_people_64_slots_and_the_scheduler_16() -> None:
+    settings = Settings(_env_file=None, YC_IAM_TOKEN="t1.test")
+    defaults = CloudClient.from_settings(settings)
+    tuned = CloudClient.from_settings(
+        Settings(
+            _env_file=None, YC_IAM_TOKEN="t1.test", YC_MAX_IN_FLIGHT=8, YC_BACKGROUND_IN_FLIGHT=32
+        )
+    )
+    try:
+        assert (defaults.limiter.max_in_flight, defaults.limiter.background_in_flight) == (64, 16)
+        assert (tuned.limiter.max_in_flight, tuned.limiter.background_in_flight) == (8, 8)
+    finally:
+        await defaults.aclose()
+        await tuned.aclose()
