@@ -330,6 +330,14 @@ class Store:
                 await self._upsert_marker(conn, MARKER_LAST_SWEEP_OK, now)
             return failures
 
+    async def sweep_failures(self) -> int:
+        """The consecutive failed sweeps so far, as ``record_sweep`` last counted them."""
+        async with self._reading() as conn:
+            value = await conn.scalar(
+                select(counters.c.value).where(counters.c.name == COUNTER_SWEEP_FAILURES)
+            )
+            return int(value or 0)
+
     async def get_marker(self, name: str) -> datetime | None:
         """The time recorded under ``name``, if any."""
         async with self._reading() as conn:

@@ -151,6 +151,10 @@ class SweepResult:
             f"{len(self._of(SweepActionKind.POST_REMINDER))} reminder(s)",
             f"{len(self._of(SweepActionKind.POST_RESOLVED))} resolved",
         ]
+        if self_alerts := self._of(SweepActionKind.POST_SELF_ALERT):
+            parts.append(f"{verb} {len(self_alerts)} self-alert(s)")
+        if recovered := self._of(SweepActionKind.POST_SELF_RECOVERED):
+            parts.append(f"{verb} {len(recovered)} recovery notice(s)")
         if self.failed:
             parts.append(f"{len(self.failed)} Slack call(s) failed")
         if self.blind:
@@ -336,10 +340,11 @@ class Sweeper(WatchPart):
             if not dry_run:
                 await self._remember_schedules(fleet, had_schedule)
 
-        failures = 0
         if not dry_run:
             failures = await self.store.record_sweep(ok=not blind, now=now)
-            await self._self_alert(run, failures, read_failure)
+        else:  # what record_sweep would count, so that a dry run shows a self-alert it would post
+            failures = await self.store.sweep_failures() + 1 if blind else 0
+        await self._self_alert(run, failures, read_failure)
 
         return SweepResult(
             slot=key,
@@ -689,6 +694,8 @@ class Sweeper(WatchPart):
                 )
                 if action.error is None and action.ts is not None:
                     posted[channel] = action.ts
+            if run.dry_run:
+                return
             # Blind since the last sweep that could see (or since this one, if none ever did).
             since = state.get("since") or (last_ok or run.now).isoformat()
             await self.store.set_fact(
@@ -713,5 +720,7 @@ class Sweeper(WatchPart):
             )
             if action.error is not None:
                 left[channel] = ts
+        if run.dry_run:
+            return
         value = json.dumps({"since": since_raw, "messages": left}) if left else ""
         await self.store.set_fact(FACT_SELF_ALERT, value)

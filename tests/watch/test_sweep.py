@@ -394,6 +394,36 @@ async def test_a_blind_bot_alerts_about_itself_once_and_says_once_when_it_sees_a
     assert await store.get_fact(FACT_SELF_ALERT) == ""
 
 
+async def test_a_dry_run_shows_the_self_alert_the_next_blind_sweep_would_post(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+) -> None:
+    config = make_config(sweep={"every": "15m", "blind_after": 3})
+    sweep = sweeper(cloud, store, notifier, config)
+    sim.inject_fault(r"^/managed-opensearch/", 503, times=None)
+    for i in range(2):
+        await sweep.run(now=NOW + timedelta(minutes=15 * i))
+    fake_slack.calls.clear()
+
+    dry = await sweep.run(now=NOW + timedelta(minutes=30), dry_run=True)
+
+    assert dry.blind
+    assert dry.consecutive_failures == 3
+    assert [a.kind for a in dry.actions] == [SweepActionKind.POST_SELF_ALERT]
+    assert "would post 1 self-alert(s)" in dry.summary()
+    assert posts(fake_slack) == []  # a dry run posts nothing and counts nothing
+    assert await store.sweep_failures() == 2
+    assert not await store.get_fact(FACT_SELF_ALERT)
+
+    real = await sweep.run(now=NOW + timedelta(minutes=30))
+    assert [a.kind for a in real.actions] == [SweepActionKind.POST_SELF_ALERT]
+    assert "posted 1 self-alert(s)" in real.summary()
+    assert len(posts(fake_slack)) == 1
+
+
 async def test_a_restart_on_the_same_database_posts_no_second_alert(
     sim: SimCloud,
     cloud: CloudClient,
