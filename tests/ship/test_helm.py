@@ -105,6 +105,8 @@ def test_default_values_validate_against_the_schema() -> None:
         ({"secrets.slackToken": "xoxb-1"}, "an unknown key in secrets"),
         ({"config.watcher": {}}, "an unknown key in the bot config"),
         ({"resources.requests.gpu": 1}, "an unknown resource"),
+        ({"yandexCloud.maxInFlight": 0}, "no cloud requests at all"),
+        ({"yandexCloud.backgroundInFlight": "16"}, "a share that is not a number"),
     ],
 )
 def test_bad_values_are_refused(changes: dict[str, Any], why: str) -> None:
