@@ -28,7 +28,8 @@ class Lane(enum.StrEnum):
 
     #: A person waits for the answer: slash commands, buttons, ``exec``, ``check``.
     INTERACTIVE = "interactive"
-    #: Nobody watches it happen: the scheduled sweep, digests, catch-ups.
+    #: Nobody watches it happen: the scheduled sweep, digests, catch-ups, and the ``sweep`` and
+    #: ``digest`` verbs that run them by hand.
     BACKGROUND = "background"
 
 
