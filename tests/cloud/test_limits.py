@@ -116,20 +116,21 @@ async def test_each_lane_is_first_come_first_served() -> None:
 
 
 async def test_with_a_rate_limit_a_person_still_overtakes_queued_background_requests() -> None:
-    # 50 per second after a burst of 50: the 70 background requests past the burst need 1.4 s.
-    # The bucket's clock stands still, so the order below depends on no machine's speed: no
-    # token refills while the test queues its requests.
-    limiter = RequestLimiter(max_in_flight=2, requests_per_second=50.0, monotonic=lambda: 0.0)
+    # 20 tokens a second after a burst of 20. The bucket's clock stands still and every request
+    # queues while both slots are held, so the order below depends on no machine's speed.
+    limiter = RequestLimiter(max_in_flight=2, requests_per_second=20.0, monotonic=lambda: 0.0)
     order: list[str] = []
-    background = [await _queue(limiter, order, f"bg{i}", Lane.BACKGROUND) for i in range(120)]
-    person = await _queue(limiter, order, "person")
+    async with limiter.slot(), limiter.slot():
+        background = [await _queue(limiter, order, f"bg{i}", Lane.BACKGROUND) for i in range(60)]
+        person = await _queue(limiter, order, "person")
 
     await person
 
-    # Only the two slot holders' tokens were ahead of the person's, not the queue's.
-    assert order.index("person") <= 53
-    assert sum(not task.done() for task in background) >= 60
-    for task in background:  # with the clock standing still, the rest would take 25 s
+    # Only slot holders take tokens, so the person's token comes right after the two holders':
+    # not after the 60 background requests' (3 s at this rate).
+    assert order[0] == "person"
+    assert sum(not task.done() for task in background) >= 55
+    for task in background:  # with the clock standing still, the rest would take seconds
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
     assert (limiter.in_flight, limiter.waiting()) == (0, 0)
