@@ -44,7 +44,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import clock
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
-from bot.cloud.limits import background_lane
 from bot.config import BotConfig
 from bot.settings import Settings
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
@@ -61,8 +60,8 @@ CLUSTERS = 1_000
 BACKUPS = 60
 LATENCY = 0.05
 STALE_FRACTION = 0.02  # some clusters are stale: the sweep opens (and re-reads) incidents
-#: The scheduler runs the sweep and digests in the background lane, whose share of the requests
-#: in flight is YC_BACKGROUND_IN_FLIGHT; the bench does the same with the defaults.
+#: The sweep and the digests read the fleet in the background lane, whose share of the requests
+#: in flight is YC_BACKGROUND_IN_FLIGHT; the bench runs them with the defaults.
 MAX_IN_FLIGHT: int = Settings.model_fields["yc_max_in_flight"].default
 CONCURRENCY: int = Settings.model_fields["yc_background_in_flight"].default
 TIME_TARGET = 1.3
@@ -178,8 +177,7 @@ async def one_pass(
             if trace:
                 tracemalloc.reset_peak()
             started = time.perf_counter()
-            with background_lane():
-                result = await sweeper.run(now=now)
+            result = await sweeper.run(now=now)
             sweep.wall = time.perf_counter() - started
             if trace:
                 sweep.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
@@ -197,8 +195,7 @@ async def one_pass(
             if trace:
                 tracemalloc.reset_peak()
             started = time.perf_counter()
-            with background_lane():
-                [posted] = await runner.run_all(now=now)
+            [posted] = await runner.run_all(now=now)
             digest.wall = time.perf_counter() - started
             if trace:
                 digest.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20

@@ -28,8 +28,8 @@ class Lane(enum.StrEnum):
 
     #: A person waits for the answer: slash commands, buttons, ``exec``, ``check``.
     INTERACTIVE = "interactive"
-    #: Nobody watches it happen: the scheduled sweep, digests, catch-ups, and the ``sweep`` and
-    #: ``digest`` verbs that run them by hand.
+    #: Nobody watches it happen: the fleet reads of the sweep and the digests (``Sweeper.run``
+    #: and ``DigestRunner`` enter it), whether the scheduler or a verb runs them.
     BACKGROUND = "background"
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock as bot_clock
+from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.core.digest import Digest, DigestInput, build_digest, figures_of
 from bot.core.freshness import classify, max_age_for
@@ -334,7 +335,8 @@ class DigestRunner(WatchPart):
 
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         """Read, classify, compare and render; the figures to save once it is posted."""
-        fleet = await read_fleet(self.cloud, self.config, match=route.match)
+        with background_lane():  # behind people's requests, within the background share
+            fleet = await read_fleet(self.cloud, self.config, match=route.match)
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)

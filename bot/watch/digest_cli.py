@@ -20,7 +20,6 @@ from typing import Any
 
 from bot.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
 from bot.clock import now as clock_now
-from bot.cloud.limits import background_lane
 from bot.config import BotConfig
 from bot.render.console import render_console
 from bot.settings import Settings
@@ -73,12 +72,10 @@ async def _digest(
     settings: Settings, config: BotConfig, channel: str | None, *, dry_run: bool
 ) -> list[DigestResult]:
     async with open_components(settings, config, role="digest-cli", slack=not dry_run) as parts:
-        # Read the clock once: every route's digest is "as of" the same moment. Like the
-        # scheduled digest, it reads the cloud within the background lane's share.
-        with background_lane():
-            return await parts.digests.run_all(
-                now=clock_now(), channel=channel, dry_run=dry_run, force=not dry_run
-            )
+        # Read the clock once: every route's digest is "as of" the same moment.
+        return await parts.digests.run_all(
+            now=clock_now(), channel=channel, dry_run=dry_run, force=not dry_run
+        )
 
 
 def _print(results: list[DigestResult], *, as_json: bool) -> None:

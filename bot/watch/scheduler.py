@@ -14,10 +14,6 @@ here:
   finish; one that does not finish within the timeout is cancelled, and its claim is handed back
   so that another replica takes it at once.
 
-Every run starts in :meth:`WatchScheduler._spawn`, in the cloud client's background lane
-(:func:`bot.cloud.limits.background_lane`): a sweep's thousand reads queue behind the requests
-of people using the bot at the same time, not in front of them.
-
 Cron weekdays follow crontab (0 or 7 is Sunday, 1 is Monday), not APScheduler 3's own numbering
 (0 is Monday): numeric weekdays are translated to names before APScheduler sees them.
 """
@@ -37,7 +33,6 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import clock as bot_clock
-from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.errors import ConfigError
 from bot.ops.logging import bind_request_id
@@ -321,9 +316,8 @@ class WatchScheduler:
     # --- task bookkeeping ----------------------------------------------------------------------
 
     def _spawn(self, name: str, work: Awaitable[Any]) -> asyncio.Task[Any]:
-        # The task copies the context here: every log line of this run carries one request id,
-        # and every cloud request of it waits in the background lane, behind people's requests.
-        with bind_request_id(), background_lane():
+        # The task copies the context here: every log line of this run carries one request id.
+        with bind_request_id():
             task: asyncio.Task[Any] = asyncio.ensure_future(self._record(name, work))
         self._running.add(task)
         task.add_done_callback(self._running.discard)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from bot import clock
+from bot.cloud.limits import background_lane
 from bot.config import AlertRoute
 from bot.core import alerts
 from bot.core.alerts import ActionKind, Decision, Reason
@@ -274,7 +275,10 @@ class Sweeper(WatchPart):
         self._lost.clear()
         renewer = None if dry_run else asyncio.create_task(self._renew(key))
         try:
-            result = await self._sweep(key, now, dry_run)
+            # Its reads (and the re-reads it starts as tasks) wait behind people's requests and
+            # within the background share, whoever runs it: the scheduler, the verb, the demo.
+            with background_lane():
+                result = await self._sweep(key, now, dry_run)
         except _ClaimLost:
             log.warning("sweep %s: the claim was taken over mid-run; stopped", key)
             if self.metrics is not None:

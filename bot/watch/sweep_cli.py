@@ -20,7 +20,6 @@ from typing import Any
 
 from bot.cli import EXIT_FAILURE, EXIT_OK, load_bot_config, load_settings
 from bot.clock import now as clock_now
-from bot.cloud.limits import background_lane
 from bot.config import BotConfig
 from bot.render.console import render_console
 from bot.settings import Settings
@@ -57,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _sweep(settings: Settings, config: BotConfig, *, dry_run: bool) -> SweepResult:
     async with open_components(settings, config, role="sweep-cli", slack=not dry_run) as parts:
-        # The scheduled sweep run by hand: it reads the cloud within the same background share.
-        with background_lane():
-            return await parts.sweeper.run(now=clock_now(), dry_run=dry_run, manual=True)
+        return await parts.sweeper.run(now=clock_now(), dry_run=dry_run, manual=True)
 
 
 def _print(result: SweepResult, *, as_json: bool) -> None:
