@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from bot.clock import now as clock_now
 from bot.config import BotConfig, parse_config
+from bot.delivery.pacing import Pace
 from bot.dispatch import Invocation, Reply
 from bot.errors import BotError
 from bot.lookup import resolve_cluster
@@ -130,7 +131,9 @@ class Demo:
                     DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
                 )
                 config = demo_config(fleet)
-                async with open_components(settings, config, role="demo") as parts:
+                # The fake Slack takes posts as fast as they come: no need to wait a second each.
+                pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
+                async with open_components(settings, config, role="demo", pace=pace) as parts:
                     self._print_banner(stdout, fleet, sim.url)
                     await self._loop(parts, slack, stdin, stdout)
 
@@ -171,7 +174,13 @@ class Demo:
         reply = await parts.dispatcher.run(text.removeprefix("/backups").strip(), inv, now=now)
         self._show_reply(reply, out)
         # A command may post to Slack too (snooze updates alerts in place, backup follows up).
+        await self._deliver(parts)
         self._show_new_posts(slack, out)
+
+    async def _deliver(self, parts: Components) -> None:
+        """Let the executor send what was queued, so the console shows it now."""
+        if parts.executor is not None:
+            await parts.executor.deliver(timeout=30)
 
     async def _invocation(
         self, parts: Components, channel: str, message_ts: str | None
@@ -210,6 +219,7 @@ class Demo:
         inv = await self._invocation(parts, found.channel, found.ts)
         reply = await parts.dispatcher.run_action(found.action_id, found.value, inv, now=now)
         self._show_reply(reply, out)
+        await self._deliver(parts)
 
     async def _console_command(
         self, text: str, parts: Components, slack: FakeSlack, out: TextIO, now: Any
@@ -233,6 +243,7 @@ class Demo:
             out.write(HELP)
         else:
             out.write(f"unknown console command {verb}; try :help\n")
+        await self._deliver(parts)
         self._show_new_posts(slack, out)
 
     async def _ack(self, ref: str, parts: Components, out: TextIO, now: Any) -> None:

@@ -38,6 +38,7 @@ from bot.slack.app import (
     start_socket_mode,
 )
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier
+from bot.store.outbox import EVERY_CHANNEL
 from bot.watch.scheduler import WatchScheduler
 from bot.wiring import Components, open_components
 from handlers import InFlight
@@ -182,9 +183,8 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
         )
         readiness.add_check("database", parts.store.ping)
         allowed = 3 * config.sweep.every.total_seconds() + 60
-        readiness.add_check(
-            "cloud", fresh_within(lambda: cloud_health.last_ok, allowed, what="cloud read")
-        )
+        readiness.add_check("fleet", _fleet_check(parts, cloud_health, allowed))
+        readiness.add_check("delivery", _delivery_check(parts))
         scheduler = WatchScheduler(
             sweeper=parts.sweeper,
             digests=parts.digests,
@@ -209,6 +209,8 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
                     app, host=LISTEN_HOST, port=settings.port, extra_routes_hook=ops_routes
                 )
             await parts.watch.resume_pending_operations(clock_now())
+            if parts.executor is not None:
+                await parts.executor.start()
             await scheduler.start()
             log.info(
                 "serving in %s; next runs: %s",
@@ -217,7 +219,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
             )
             await stop.wait()
         finally:
-            await _shut_down(readiness, socket, in_flight, scheduler, server)
+            await _shut_down(readiness, socket, in_flight, scheduler, server, parts)
 
 
 async def _shut_down(
@@ -226,6 +228,7 @@ async def _shut_down(
     in_flight: InFlight,
     scheduler: WatchScheduler,
     server: HttpServer | None,
+    parts: Components,
 ) -> None:
     """Stop taking work, let what runs finish (within the grace), stop serving."""
     log.info("shutting down: draining answers and scheduled runs")
@@ -240,12 +243,23 @@ async def _shut_down(
     )
     if not drained:
         log.warning("%d answer(s) were still running after %.0fs", len(in_flight), SHUTDOWN_GRACE)
-    if server is not None:
+
+    async def stop_serving() -> None:
+        if server is None:
+            return
         # In HTTP mode commands were still taken until now (the load balancer may not have seen
         # /readyz turn 503 yet); the few taken meanwhile get a short last chance to answer.
         await server.stop()
         if not await in_flight.drain(FINAL_DRAIN):
             log.warning("%d answer(s) were cut short at shutdown", len(in_flight))
+
+    async def stop_delivering() -> None:
+        # A post cut short stays in doubt in the outbox: whoever delivers next looks for it
+        # before posting it again.
+        if parts.executor is not None:
+            await parts.executor.aclose(timeout=FINAL_DRAIN)
+
+    await asyncio.gather(stop_serving(), stop_delivering())
 
 
 async def _unless_stopped(stop: asyncio.Event, work: Awaitable[_T]) -> _T:
@@ -289,6 +303,35 @@ async def _first_cloud_read(parts: Components) -> None:
             await parts.cloud.get_cluster(parts.config.watch.clusters[0])
     except BotError as exc:
         log.warning("first cloud read failed: %s", exc)
+
+
+def _fleet_check(parts: Components, cloud_health: CloudHealth, allowed: float) -> Check:
+    """Ready while the fleet was read recently by any replica (the store knows the last good
+    sweep), or this process read the cloud recently: a replica that lost every sweep slot to its
+    twin is as ready as the twin."""
+
+    async def check() -> None:
+        last = await parts.store.get_marker("last_sweep_ok")
+        stamps = [t for t in (cloud_health.last_ok, last.timestamp() if last else None) if t]
+        await fresh_within(lambda: max(stamps) if stamps else None, allowed, what="fleet read")()
+
+    return check
+
+
+def _delivery_check(parts: Components) -> Check:
+    """Not ready while Slack refuses the bot token (nothing can be posted); channels that refuse
+    the bot are named in the detail."""
+
+    async def check() -> str | None:
+        problems = await parts.store.channel_problems()
+        token = [p for p in problems if p.channel == EVERY_CHANNEL]
+        if token:
+            raise CheckFailed(f"Slack refuses the bot token ({token[0].code}); posts are waiting")
+        if not problems:
+            return None
+        return "Slack refuses posts to " + ", ".join(f"{p.channel} ({p.code})" for p in problems)
+
+    return check
 
 
 def _socket_check(handler: Any) -> Check:

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 from bot.cloud import CloudClient, RequestObserver
 from bot.config import BotConfig
+from bot.delivery.executor import DeliveryExecutor
+from bot.delivery.pacing import Pace
 from bot.dispatch import Dispatcher
 from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.watch.digest import DigestRunner
+from bot.watch.notices import ChannelNotices
 from bot.watch.service import WatchService
 from bot.watch.sweep import Sweeper
 
@@ -33,7 +36,8 @@ def make_owner(role: str) -> str:
 
 @dataclass
 class Components:
-    """What a bot process is made of. ``notifier`` is None for dry runs that post nothing."""
+    """What a bot process is made of. ``notifier`` and ``executor`` are None for dry runs that
+    post nothing (their sweeps and digests queue nothing either)."""
 
     settings: Settings
     config: BotConfig
@@ -46,6 +50,7 @@ class Components:
     sweeper: Sweeper
     digests: DigestRunner
     owner: str
+    executor: DeliveryExecutor | None
 
 
 @asynccontextmanager
@@ -57,10 +62,12 @@ async def open_components(
     slack: bool = True,
     metrics: Metrics | None = None,
     on_request: RequestObserver | None = None,
+    pace: Pace | None = None,
 ) -> AsyncIterator[Components]:
     """Build every component; on exit, stop followers and close sessions and the database.
 
-    ``on_request`` observes every cloud request (default: the metrics' histogram)."""
+    ``on_request`` observes every cloud request (default: the metrics' histogram); ``pace`` is
+    how fast posts go out (default: Slack's, about one a second per channel)."""
     metrics = metrics or Metrics()
     owner = make_owner(role)
     async with AsyncExitStack() as stack:
@@ -77,9 +84,24 @@ async def open_components(
         )
         if notifier is not None:
             stack.push_async_callback(notifier.aclose)
+        executor = None
+        if notifier is not None:
+            executor = DeliveryExecutor(
+                store, notifier, owner=owner, lease=config.sweep.lease, metrics=metrics, pace=pace
+            )
+            executor.watch = ChannelNotices(store, config, queued=executor.wake)
+            stack.push_async_callback(executor.aclose)
+        queued = executor.wake if executor is not None else None
         console_url = settings.yc_console_url
         watch = WatchService(
-            cloud, store, notifier, config, metrics=metrics, console_url=console_url, owner=owner
+            cloud,
+            store,
+            notifier,
+            config,
+            metrics=metrics,
+            console_url=console_url,
+            owner=owner,
+            queued=queued,
         )
         stack.push_async_callback(watch.aclose)
         yield Components(
@@ -99,6 +121,7 @@ async def open_components(
                 metrics=metrics,
                 console_url=console_url,
                 owner=owner,
+                queued=queued,
             ),
             digests=DigestRunner(
                 cloud,
@@ -108,6 +131,8 @@ async def open_components(
                 metrics=metrics,
                 console_url=console_url,
                 owner=owner,
+                queued=queued,
             ),
             owner=owner,
+            executor=executor,
         )

@@ -7,6 +7,8 @@
 
 A check is an async callable that returns when things are fine and raises when they are not; the
 exception's message (its first line, scrubbed of secrets and token shapes) is the reason shown.
+A check that passes may return a string: a detail shown beside it (a channel that refuses the
+bot is worth knowing, but not a reason to take the replica out of service).
 Each check has a short timeout, so one hung dependency makes the probe fail, not hang.
 """
 
@@ -41,11 +43,14 @@ class CheckResult:
     ok: bool
     reason: str | None = None
     seconds: float = 0.0
+    detail: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "seconds": round(self.seconds, 3)}
         if self.reason is not None:
             out["reason"] = self.reason
+        if self.detail is not None:
+            out["detail"] = self.detail
         return out
 
 
@@ -103,13 +108,16 @@ class Readiness:
         started = time.monotonic()
         try:
             async with asyncio.timeout(allowed):
-                await check()
+                outcome = await check()
         except TimeoutError:
             reason = f"no answer within {allowed:g}s"
         except Exception as exc:
             reason = self._reason(exc)
         else:
-            return CheckResult(name, True, None, time.monotonic() - started)
+            detail = (
+                self._redactor.redact(outcome)[:_MAX_REASON] if isinstance(outcome, str) else None
+            )
+            return CheckResult(name, True, None, time.monotonic() - started, detail)
         return CheckResult(name, False, reason, time.monotonic() - started)
 
     def _reason(self, exc: Exception) -> str:

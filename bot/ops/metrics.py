@@ -72,6 +72,25 @@ class Metrics:
             "Digests posted to channels.",
             registry=r,
         )
+        self.deliveries_total = Counter(
+            PREFIX + "deliveries_total",
+            "Outbox posts handled by the delivery executor, by kind (alert, digest, ...) and "
+            "outcome (sent, found: an attempt in doubt was found in the channel, retried, "
+            "in_doubt, text_only, parked, failed, superseded).",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.outbox_waiting = Gauge(
+            PREFIX + "outbox_waiting",
+            "Posts in the outbox not yet delivered (all replicas), as of this process's last look.",
+            registry=r,
+        )
+        self.channels_parked = Gauge(
+            PREFIX + "channels_parked",
+            "Channels that refuse the bot (not in channel, archived, ...; '*' counts the token): "
+            "their posts wait and are retried hourly.",
+            registry=r,
+        )
 
     def observe_cloud_request(self, method: str, status: str, seconds: float) -> None:
         """Count one cloud request and its duration (the cloud client's ``on_request`` hook)."""
@@ -96,6 +115,10 @@ class Metrics:
         """Count a posted digest and remember when it went out (Unix seconds)."""
         self.digests_posted_total.inc()
         self.last_successful_digest_timestamp_seconds.set(posted_at)
+
+    def count_delivery(self, kind: str, outcome: str) -> None:
+        """Count one outbox post's attempt by its kind and what came of it."""
+        self.deliveries_total.labels(kind=kind, outcome=outcome).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The registry in the Prometheus text format, and its content type.

@@ -1,10 +1,18 @@
 """The one choke-point for everything the bot sends to Slack.
 
-Posts, updates, response-URL replies and the few reads (``auth.test``, user group members) go
-through :class:`SlackNotifier`. Retries live in slack_sdk's retry handlers: 429 waits for
-``Retry-After`` (Slack did not post, so a retry cannot double-post), 500/503 and dropped
-connections are retried a couple of times with backoff. Whatever still fails becomes a
-:class:`SlackAPIFailure` carrying Slack's error code and never a token.
+Posts, updates, response-URL replies and the few reads (``auth.test``, user group members,
+channel history) go through :class:`SlackNotifier`. Two kinds of sending:
+
+* the watcher's posts (alerts, digests, notices) are delivered by the outbox's executor through
+  :meth:`SlackNotifier.deliver_post` and :meth:`~SlackNotifier.deliver_update`, which make exactly
+  one attempt each: a 5xx or a timeout does not mean Slack did not post, so retrying is the
+  executor's decision (it first looks for the post by its metadata, :meth:`find_post`);
+* replies to people (response URLs, ephemeral messages) and reads use slack_sdk's retry handlers:
+  429 waits for ``Retry-After``, 500/503 and dropped connections are retried with backoff (a
+  rare repeated reply to one person beats a lost one).
+
+Whatever fails becomes a :class:`SlackAPIFailure` carrying Slack's error code (or ``http_<status>``
+for an answer that is not Slack's JSON), never a token, a URL or a body.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.core.outbox import EVENT_TYPE
 from bot.errors import SlackError
 from bot.render.message import Message
 from bot.settings import Settings, reveal
@@ -39,15 +48,23 @@ log = logging.getLogger(__name__)
 USERGROUP_CACHE_SECONDS = 60.0
 #: Seconds one Slack request may take (slack_sdk's unit is whole seconds).
 REQUEST_TIMEOUT = 10
+#: How far back of a post's first attempt its lost answer is looked for (clocks differ).
+FIND_MARGIN_SECONDS = 300
+#: Pages of history (of 200 messages) read when looking for a post; a channel busier than that
+#: within the window is not searched further, and the post is treated as not found.
+FIND_PAGES = 5
 
 
 class SlackAPIFailure(SlackError):
-    """A Slack call failed for good; ``code`` is Slack's error (``channel_not_found``, ...)."""
+    """A Slack call failed; ``code`` is Slack's error (``channel_not_found``, ...), or
+    ``http_<status>``, ``timeout``, ``unreachable (...)`` when there was no answer from Slack;
+    ``retry_after`` the seconds Slack asked to wait (429)."""
 
-    def __init__(self, method: str, code: str) -> None:
+    def __init__(self, method: str, code: str, *, retry_after: float | None = None) -> None:
         super().__init__(f"Slack refused {method}: {code}")
         self.method = method
         self.code = code
+        self.retry_after = retry_after
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -76,6 +93,7 @@ class SlackNotifier:
         self._metrics = metrics
         self._keep_alive = keep_alive
         self._session: aiohttp.ClientSession | None = None
+        self._single: AsyncWebClient | None = None
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
     @classmethod
@@ -91,6 +109,18 @@ class SlackNotifier:
             retry_handlers=retry_handlers(),
         )
         return cls(client, metrics=metrics, keep_alive=keep_alive)
+
+    def _sender(self) -> AsyncWebClient:
+        """A client like :attr:`client` without retry handlers: one attempt per call."""
+        if self._single is None or self._single.token != self.client.token:
+            self._single = AsyncWebClient(
+                token=self.client.token,
+                base_url=self.client.base_url,
+                timeout=self.client.timeout,
+                retry_handlers=[],
+            )
+        self._single.session = self.client.session
+        return self._single
 
     def _shared_session(self) -> aiohttp.ClientSession | None:
         if not self._keep_alive:
@@ -116,6 +146,67 @@ class SlackNotifier:
         where = f" in thread {thread_ts}" if thread_ts else ""
         log.info("posted to %s%s: ts %s", channel, where, ts)
         return ts
+
+    async def deliver_post(
+        self,
+        channel: str,
+        payload: dict[str, Any],
+        *,
+        post_id: str,
+        thread_ts: str | None = None,
+    ) -> str:
+        """One attempt at an outbox post; its ts. The message carries ``post_id`` in its
+        metadata, so that :meth:`find_post` can tell whether an attempt in doubt went through.
+        Links are not unfurled: a console link's preview is noise in an alert."""
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            **payload,
+            "unfurl_links": False,
+            "unfurl_media": False,
+            "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": post_id}},
+        }
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        data = await self._call("chat.postMessage", kwargs, client=self._sender())
+        ts = str(data.get("ts") or "")
+        if not ts:
+            raise SlackAPIFailure("chat.postMessage", "no_ts_in_answer")
+        return ts
+
+    async def deliver_update(self, channel: str, ts: str, payload: dict[str, Any]) -> None:
+        """One attempt at replacing the message at ``ts`` (idempotent: safe to repeat)."""
+        await self._call(
+            "chat.update", {"channel": channel, "ts": ts, **payload}, client=self._sender()
+        )
+
+    async def find_post(
+        self, channel: str, post_id: str, *, since: float, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of the message carrying outbox id ``post_id`` in ``channel`` (in the thread
+        of ``thread_ts``), posted after ``since`` (Unix seconds) less a margin; None if it is
+        not there. Raises SlackAPIFailure (``missing_scope`` when the token may not read the
+        channel's history)."""
+        method = "conversations.history" if thread_ts is None else "conversations.replies"
+        params: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{max(since - FIND_MARGIN_SECONDS, 0):.6f}",
+            "include_all_metadata": "true",
+            "inclusive": "true",
+            "limit": 200,
+        }
+        if thread_ts is not None:
+            params["ts"] = thread_ts
+        for _ in range(FIND_PAGES):
+            data = await self._call(method, params, http_verb="GET")
+            for message in data.get("messages") or []:
+                if isinstance(message, dict) and _carries(message, post_id):
+                    return str(message.get("ts") or "") or None
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                return None
+            params["cursor"] = cursor
+        log.warning("%s of %s: over %d pages to search; not found", method, channel, FIND_PAGES)
+        return None
 
     async def update(self, channel: str, ts: str, message: Message) -> None:
         """Replace the message at ``ts`` in ``channel``."""
@@ -201,17 +292,24 @@ class SlackNotifier:
 
     # --- the choke-point -----------------------------------------------------------------------
 
-    async def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    async def _call(
+        self,
+        method: str,
+        kwargs: dict[str, Any],
+        *,
+        client: AsyncWebClient | None = None,
+        http_verb: str | None = None,
+    ) -> dict[str, Any]:
         self._shared_session()
+        client = client or self.client
         try:
-            if method == "usergroups.users.list":
-                resp = await self.client.api_call(method, http_verb="GET", params=kwargs)
+            if http_verb == "GET" or method == "usergroups.users.list":
+                resp = await client.api_call(method, http_verb="GET", params=kwargs)
             else:
-                resp = await self.client.api_call(method, json=kwargs)
+                resp = await client.api_call(method, json=kwargs)
         except SlackApiError as exc:
             self._count(method, "error")
-            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            raise SlackAPIFailure(method, code) from None
+            raise _failure(method, exc) from None
         except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
             self._count(method, "error")
             raise SlackAPIFailure(method, _transport_code(exc)) from None
@@ -222,6 +320,43 @@ class SlackNotifier:
     def _count(self, method: str, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.count_slack_call(method, outcome)
+
+
+def _failure(method: str, exc: SlackApiError) -> SlackAPIFailure:
+    """Slack's answer as a failure with a code, whatever its body was (JSON or an HTML page)."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    status = getattr(response, "status_code", 0)
+    error = data.get("error") if isinstance(data, dict) else None
+    if status >= 500 or status == 429 or not isinstance(error, str) or not error:
+        # A 5xx's body says nothing reliable (Slack may have posted anyway); keep the status.
+        code = f"http_{status}" if status and status != 200 else "unexpected_answer"
+        if status == 429:
+            code = "ratelimited"
+    else:
+        code = error[:100]
+    headers = getattr(response, "headers", None) or {}
+    return SlackAPIFailure(method, code, retry_after=_retry_after(headers))
+
+
+def _retry_after(headers: Any) -> float | None:
+    raw = None
+    for key, value in dict(headers).items():
+        if str(key).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+    try:
+        seconds = float(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None
+
+
+def _carries(message: dict[str, Any], post_id: str) -> bool:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != EVENT_TYPE:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("outbox_id") == post_id
 
 
 def _transport_code(exc: BaseException) -> str:

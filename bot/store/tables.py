@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -96,7 +97,84 @@ alerts = Table(
     Column("last_state", String(32), nullable=True),
     Column("newest_backup_at", UTCDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
+    #: The outbox id of the alert message; its ts is the outbox row's once it is posted.
+    Column("message_id", String(64), nullable=True),
+    #: The grouped alert the incident belongs to, if it was opened in a storm.
+    Column("group_id", String(64), nullable=True),
+    #: The cluster's name and folder as last read, so its row can be shown without a cloud read.
+    Column("cluster_name", String(KEY_LENGTH), nullable=True),
+    Column("folder_id", String(KEY_LENGTH), nullable=True),
     Index(None, "route_key", "status"),
+)
+
+#: Every message the watcher sends, queued in the transaction of the state that calls for it,
+#: then delivered (in ``seq`` order per channel) by the delivery executor. See bot.core.outbox.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(KEY_LENGTH), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("parent_id", String(64), nullable=True),
+    Column("parent_ts", String(64), nullable=True),
+    Column("subject", String(KEY_LENGTH), nullable=False),
+    #: pending, sending (an attempt started: it may be in Slack), sent, failed, superseded.
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("first_sent_at", UTCDateTime(), nullable=True),  # the first attempt
+    #: An attempt's outcome is unknown (5xx, timeout): look for the post before posting again.
+    Column("in_doubt", Boolean, nullable=False),
+    #: Slack refused the blocks: the post goes as its text only.
+    Column("text_only", Boolean, nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("ts", String(64), nullable=True),
+    Column("error", String(KEY_LENGTH), nullable=True),
+    Index(None, "channel", "state", "seq"),
+    Index(None, "state", "not_before"),
+)
+
+#: Channels (or "*", the whole token) that refused the bot: their posts wait, tried again hourly.
+channel_problems = Table(
+    "channel_problems",
+    metadata,
+    Column("channel", String(KEY_LENGTH), primary_key=True),
+    Column("code", String(KEY_LENGTH), nullable=False),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("next_try", UTCDateTime(), nullable=False),
+)
+
+#: Grouped alerts: one post for a storm of incidents of one route and group (bot.core.types).
+alert_groups = Table(
+    "alert_groups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("route_key", String(KEY_LENGTH), nullable=False),
+    Column("group_key", String(KEY_LENGTH), nullable=False),
+    Column("label", String(KEY_LENGTH), nullable=False),
+    Column("channel", String(KEY_LENGTH), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("last_reminded_at", UTCDateTime(), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Index(None, "route_key", "group_key"),
+)
+
+#: The bot's own incidents (blind, a channel it cannot post to): bot.core.types.BotIncident.
+bot_incidents = Table(
+    "bot_incidents",
+    metadata,
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("since", UTCDateTime(), nullable=True),
+    Column("detail", Text, nullable=False),
+    Column("messages", Text, nullable=False),  # JSON [[channel, outbox id], ...]
+    Column("version", Integer, nullable=False),
 )
 
 #: What the last digest of a route showed of each cluster: bot.core.types.ClusterFigures.

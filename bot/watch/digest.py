@@ -1,19 +1,16 @@
-"""The daily digest of a route: read the fleet, classify, compare with the previous digest, post.
+"""The daily digest of a route: read the fleet, classify, compare with the previous digest, queue.
 
-A scheduled digest posts at most once per route and local day, across replicas and restarts: the
-run is claimed in the store under ``digest:<route key>:<local date>`` (a schedule that fires more
-than once a day adds the local time, ``...:2026-11-02T17:00``), and finished once every part is
-in the channel. A replica that loses the claim does nothing ("another replica got there first";
-"already posted today" once the winner finished).
+A scheduled digest posts once per route and local day, across replicas and restarts: the run is
+claimed in the store under ``digest:<route key>:<local date>`` (a schedule that fires more than
+once a day adds the local time, ``...:2026-11-02T17:00``). A replica that loses the claim does
+nothing ("another replica got there first"; "already posted today" once the winner finished); the
+scheduler tries again after a lease until the run is finished, so a claim held by a replica that
+died is taken over and the digest still goes out.
 
-Never half-written, and never posted twice: before the first part goes out, the rendered parts
-and the figures for tomorrow's deltas are saved as the run's *plan* (a store fact), and each
-part's ``ts`` is recorded (in a second, small fact) as soon as Slack accepted it. If a post
-fails, the claim is handed back, and a retry (the scheduler's, or another replica's after a
-crash) resumes the same plan from the first part not posted: no part is lost, repeated or mixed
-with a newer reading. Figures and the ``last_digest`` marker are saved only after the last part
-was posted. The one window left is a crash between Slack's answer and that record
-(milliseconds): that part would be posted again by the retry.
+Never half-written, and never posted twice: the digest's posts (its top post and the parts of
+its thread), tomorrow's figures and the run's end are committed in ONE transaction. Before it
+nothing is visible; after it the delivery executor posts each part once, in order, each recorded
+as Slack accepts it, so a retry after a failure or a crash sends only what is missing.
 
 ``force`` (the ``digest`` command) posts now whether or not today's scheduled digest went out,
 under its own key ``digest-manual:<route key>:<time>``; it saves figures like a scheduled digest,
@@ -22,46 +19,38 @@ since "what changed since the last digest" should be since the last one people s
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import clock as bot_clock
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.core.digest import Digest, DigestInput, build_digest, figures_of
 from bot.core.freshness import classify, max_age_for
 from bot.core.match import route_key
+from bot.core.outbox import OutboundPost, PostKind, new_post_id
 from bot.core.types import ClusterFigures
-from bot.errors import BotError
 from bot.render.message import Message
 from bot.render.watch import render_digest
+from bot.store.outbox import Change, RunFinish
 from bot.watch.part import SKIPPED_CLAIM, WatchPart
 from bot.watch.reader import FleetReading, read_fleet
 from bot.watch.sweep import had_schedule_ids
 
 log = logging.getLogger(__name__)
 
-#: Marker set to the time of the last digest posted (any route).
-MARKER_LAST_DIGEST = "last_digest"
-
 ALREADY_POSTED = "already posted today"
 CLAIM_LOST = "the claim was taken over mid-run"
 
-_PLAN_VERSION = 1
-
 
 class DigestStatus(StrEnum):
-    POSTED = "posted"  # every part is in the channel (possibly finishing an earlier attempt)
+    QUEUED = "queued"  # every part is in the outbox, the run is finished; the executor posts it
     DRY_RUN = "dry_run"  # built and rendered only
     ALREADY_POSTED = "already_posted"  # this run was finished before
     SKIPPED = "skipped"  # another replica holds the run, or took it over mid-run
-    FAILED = "failed"  # nothing or only some parts posted; the run was handed back for a retry
+    FAILED = "failed"  # nothing could be read; the run was handed back for a retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +61,9 @@ class DigestResult:
     route_key: str
     run_key: str | None  # None for a dry run, which claims nothing
     status: DigestStatus
-    messages: tuple[Message, ...] = ()  # every part of the digest, posted or not
-    posted: tuple[str, ...] = ()  # ts of the parts in the channel, in order
-    resumed_from: int = 0  # parts an earlier attempt had already posted
-    digest: Digest | None = None  # None when resumed from a plan, or when nothing was built
+    messages: tuple[Message, ...] = ()  # the top post, then the parts of its thread
+    posts: tuple[OutboundPost, ...] = ()  # as queued (empty for a dry run)
+    digest: Digest | None = None  # None when nothing was built
     detail: str = ""  # why it was skipped or failed, for a person
     errors: tuple[str, ...] = ()  # what could not be listed at all (the digest lacks it)
 
@@ -85,18 +73,15 @@ class DigestResult:
 
     def summary(self) -> str:
         where = f"digest for {self.route.channel}"
-        if self.status == DigestStatus.POSTED:
-            text = f"{where}: posted {len(self.messages)} message(s)"
-            if self.resumed_from:
-                text += f" ({self.resumed_from} by an earlier attempt)"
-            return text
+        parts = (
+            f"{len(self.messages)} message(s) (1 post and {len(self.messages) - 1} in its thread)"
+        )
+        if self.status == DigestStatus.QUEUED:
+            return f"{where}: queued {parts}"
         if self.status == DigestStatus.DRY_RUN:
-            return f"{where}: {len(self.messages)} message(s), not posted (dry run)"
+            return f"{where}: {parts}, not posted (dry run)"
         if self.status == DigestStatus.FAILED:
-            return (
-                f"{where}: failed after {len(self.posted)} of {len(self.messages) or '?'} "
-                f"message(s): {self.detail}"
-            )
+            return f"{where}: not posted: {self.detail}"
         return f"{where}: {self.detail}"
 
 
@@ -139,53 +124,6 @@ def routes_for(config: BotConfig, channel: str | None) -> list[DigestRoute]:
     return [r for r in config.digests if channel is None or r.channel == channel]
 
 
-@dataclass(slots=True)
-class _Plan:
-    """A run's rendered parts and figures, saved before the first post so a retry resumes it.
-
-    ``posted`` (the ts of each part in the channel) is kept in a small fact of its own, updated
-    after every post, so the bulky plan is written once.
-    """
-
-    messages: list[Message]
-    figures: list[ClusterFigures]
-    posted: list[str] = field(default_factory=list)
-
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "v": _PLAN_VERSION,
-                "messages": [m.payload() for m in self.messages],
-                "figures": [_figures_json(f) for f in self.figures],
-            },
-            separators=(",", ":"),
-        )
-
-    def dump_posted(self) -> str:
-        return json.dumps(self.posted)
-
-    @classmethod
-    def load(cls, raw: str | None, raw_posted: str | None) -> _Plan | None:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            if data.get("v") != _PLAN_VERSION:
-                return None
-            posted = json.loads(raw_posted) if raw_posted else []
-            return cls(
-                messages=[
-                    Message(text=str(m["text"]), blocks=list(m.get("blocks") or []))
-                    for m in data["messages"]
-                ],
-                figures=[_figures_from_json(f) for f in data["figures"]],
-                posted=[str(ts) for ts in posted],
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            log.warning("ignoring an unreadable digest plan")
-            return None
-
-
 @dataclass(frozen=True, slots=True)
 class _Built:
     digest: Digest
@@ -196,11 +134,7 @@ class _Built:
 
 @dataclass(eq=False, repr=False)
 class DigestRunner(WatchPart):
-    """Builds and posts the digests of the configured routes."""
-
-    #: Only for renewing the claim's lease while parts are posted; the digest itself is built
-    #: at the ``now`` handed to :meth:`run_route`.
-    clock: Callable[[], datetime] = field(default=bot_clock.now, kw_only=True)
+    """Builds the digests of the configured routes and queues them for delivery."""
 
     async def run_all(
         self,
@@ -244,9 +178,6 @@ class DigestRunner(WatchPart):
                 digest=built.digest,
                 errors=built.errors,
             )
-        if self.notifier is None:
-            raise ValueError("a digest that posts needs a Slack notifier")
-
         claim = manual_run_key(key, now) if force else run_key(key, route, slot or now)
         lease = self.config.sweep.lease
         if not await self.store.claim_run(claim, self.owner, now=now, lease=lease):
@@ -256,82 +187,61 @@ class DigestRunner(WatchPart):
             status = DigestStatus.ALREADY_POSTED if finished else DigestStatus.SKIPPED
             return DigestResult(route, key, claim, status, detail=detail)
         try:
-            return await self._post(route, key, claim, now, day)
+            return await self._queue(route, key, claim, now, day)
         except BaseException:
             # Unexpected (the database, a cancellation at shutdown): hand the run back so that a
-            # retry or another replica can take it at once; the plan keeps what was posted.
+            # retry or another replica can take it at once. Nothing was queued.
             await self._release(claim)
             raise
 
     # --- the steps -----------------------------------------------------------------------------
 
-    async def _post(
+    async def _queue(
         self, route: DigestRoute, key: str, claim: str, now: datetime, day: date
     ) -> DigestResult:
-        assert self.notifier is not None
-        plan_key, posted_key = f"digest-plan:{claim}", f"digest-posted:{claim}"
-        plan = _Plan.load(
-            await self.store.get_fact(plan_key), await self.store.get_fact(posted_key)
-        )
-        digest: Digest | None = None
-        errors: tuple[str, ...] = ()
-        if plan is None:
-            built = await self._build(route, key, now, day)
-            digest, errors = built.digest, built.errors
-            if digest.cluster_count == 0 and errors:
-                # Nothing could be listed: an empty digest would say all is well. Retry instead.
-                detail = "; ".join(errors)
-                await self._release(claim)
-                return DigestResult(
-                    route, key, claim, DigestStatus.FAILED, detail=detail, errors=errors
-                )
-            plan = _Plan(messages=built.messages, figures=built.figures)
-            await self.store.set_fact(posted_key, plan.dump_posted())
-            await self.store.set_fact(plan_key, plan.dump())
-        resumed = len(plan.posted)
-        if resumed:
-            log.info("digest %s: resuming after %d posted part(s)", claim, resumed)
-
-        def result(status: DigestStatus, detail: str = "") -> DigestResult:
+        built = await self._build(route, key, now, day)
+        digest, errors = built.digest, built.errors
+        if digest.cluster_count == 0 and errors:
+            # Nothing could be listed: an empty digest would say all is well. Retry instead.
+            await self._release(claim)
             return DigestResult(
-                route,
-                key,
-                claim,
-                status,
-                tuple(plan.messages),
-                tuple(plan.posted),
-                resumed,
-                digest,
-                detail,
-                errors,
+                route, key, claim, DigestStatus.FAILED, detail="; ".join(errors), errors=errors
             )
-
-        for message in plan.messages[len(plan.posted) :]:
-            renewed = await self.store.renew_claim(
-                claim, self.owner, now=self.clock(), lease=self.config.sweep.lease
+        top_id = new_post_id()
+        posts = [
+            OutboundPost(
+                kind=PostKind.DIGEST if index == 0 else PostKind.DIGEST_PART,
+                channel=route.channel,
+                payload=message.payload(),
+                id=top_id if index == 0 else new_post_id(),
+                parent_id=None if index == 0 else top_id,
+                subject=claim,
             )
-            if not renewed:
-                log.warning("digest %s: %s; stopped", claim, CLAIM_LOST)
-                return result(DigestStatus.SKIPPED, CLAIM_LOST)
-            try:
-                ts = await self.notifier.post(route.channel, message)
-            except BotError as exc:
-                log.warning("digest %s: a post failed, handing the run back: %s", claim, exc)
-                await self._release(claim)
-                return result(DigestStatus.FAILED, str(exc))
-            plan.posted.append(ts)
-            await self.store.set_fact(posted_key, plan.dump_posted())
-
-        await self.store.save_figures(key, plan.figures)
-        await self.store.set_marker(MARKER_LAST_DIGEST, now)
-        if not await self.store.finish_run(claim, self.owner, now=now):
-            log.warning("digest %s: posted, but the claim had been taken over", claim)
-        # The plan is only needed while the run is unfinished.
-        await self.store.delete_facts(plan_key, posted_key)
-        if self.metrics is not None:
-            self.metrics.record_digest_posted(now.timestamp())
-        log.info("digest %s: posted %d part(s) to %s", claim, len(plan.messages), route.channel)
-        return result(DigestStatus.POSTED)
+            for index, message in enumerate(built.messages)
+        ]
+        change = Change(
+            posts=posts,
+            figures=(key, built.figures),
+            finish_run=RunFinish(claim, self.owner, now),
+        )
+        if await self.store.commit(change, now=now) is None:
+            # Our lease ran out while the digest was built, and another replica took the run.
+            log.warning("digest %s: %s; nothing queued", claim, CLAIM_LOST)
+            return DigestResult(route, key, claim, DigestStatus.SKIPPED, detail=CLAIM_LOST)
+        self._queued()
+        log.info(
+            "digest %s: queued %d message(s) for %s", claim, len(built.messages), route.channel
+        )
+        return DigestResult(
+            route,
+            key,
+            claim,
+            DigestStatus.QUEUED,
+            tuple(built.messages),
+            tuple(posts),
+            digest,
+            errors=errors,
+        )
 
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         """Read, classify, compare and render; the figures to save once it is posted."""
@@ -385,25 +295,3 @@ class DigestRunner(WatchPart):
             await self.store.release_run(claim, self.owner)
         except Exception:
             log.exception("digest %s: could not hand the run back", claim)
-
-
-def _figures_json(f: ClusterFigures) -> dict[str, Any]:
-    return {
-        "cluster_id": f.cluster_id,
-        "newest_backup_id": f.newest_backup_id,
-        "newest_size_bytes": f.newest_size_bytes,
-        "newest_indices_total": f.newest_indices_total,
-        "backup_count": f.backup_count,
-        "taken_at": f.taken_at.isoformat(),
-    }
-
-
-def _figures_from_json(data: dict[str, Any]) -> ClusterFigures:
-    return ClusterFigures(
-        cluster_id=str(data["cluster_id"]),
-        newest_backup_id=data["newest_backup_id"],
-        newest_size_bytes=data["newest_size_bytes"],
-        newest_indices_total=data["newest_indices_total"],
-        backup_count=int(data["backup_count"]),
-        taken_at=datetime.fromisoformat(data["taken_at"]),
-    )

@@ -2,9 +2,10 @@
 
 Each started backup is recorded in the store first, so that a restart (or another replica) keeps
 following it: :meth:`OperationFollower.follow` claims the operation in the store (a run claim
-``operation:<id>`` with a lease it renews), polls Operation.get until the operation is done, says
-how it went in the thread it was asked from, and marks it finished. A follower stopped by a
-shutdown hands its claim back, so that the next process to start picks the operation up.
+``operation:<id>`` with a lease it renews), polls Operation.get until the operation is done, and
+then, in one transaction, marks it finished and queues the message saying how it went (in the
+thread it was asked from) for the delivery executor. A follower stopped by a shutdown hands its
+claim back, so that the next process to start picks the operation up.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot import clock
 from bot.cloud.client import CloudClient
+from bot.core.outbox import OutboundPost, PostKind
 from bot.core.types import OperationOutcome
-from bot.errors import BotError, CloudError, NotFound
+from bot.errors import CloudError, NotFound
 from bot.models import Operation
 from bot.render.watch import render_operation_outcome
 from bot.slack.notifier import SlackNotifier
 from bot.store import PendingOperation, Store
+from bot.store.outbox import Change, OperationFinish
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ class OperationFollower:
         lease: timedelta = timedelta(minutes=5),
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER,
+        queued: Callable[[], None] | None = None,
     ) -> None:
         self.cloud = cloud
         self.store = store
@@ -58,6 +63,7 @@ class OperationFollower:
         self.lease = lease
         self.poll_interval = poll_interval
         self.give_up_after = give_up_after
+        self.queued = queued
         self._tasks: dict[str, asyncio.Task[str | None]] = {}
 
     @property
@@ -108,10 +114,7 @@ class OperationFollower:
             return None
         try:
             outcome, operation = await self._poll(pending, key)
-            await self._report(pending, outcome, operation)
-            await self.store.finish_operation(
-                pending.operation_id, outcome=outcome, now=clock.now()
-            )
+            await self._finish(pending, outcome, operation)
             await self.store.finish_run(key, self.owner, now=clock.now())
             return outcome
         except asyncio.CancelledError:
@@ -143,27 +146,35 @@ class OperationFollower:
             await asyncio.sleep(self.poll_interval)
             await self.store.renew_claim(key, self.owner, now=clock.now(), lease=self.lease)
 
-    async def _report(
+    async def _finish(
         self, pending: PendingOperation, outcome: str, operation: Operation | None
     ) -> None:
-        if self.notifier is None or not pending.channel:
-            return
-        name = None
-        if operation is not None and operation.response:
-            raw = operation.response.get("name")
-            name = raw if isinstance(raw, str) and raw else None
-        message = render_operation_outcome(
-            OperationOutcome(outcome),
-            cluster_label=name or pending.cluster_id,
-            requested_by=pending.requested_by,
-            operation_id=pending.operation_id,
-            requested_at=pending.requested_at,
-            error=operation.error.message if operation and operation.error else None,
-            now=clock.now(),
-        )
-        try:
-            await self.notifier.post(pending.channel, message, thread_ts=pending.thread_ts)
-        except BotError as exc:
-            # The operation is done either way; a report that could not be delivered is logged
-            # rather than retried forever.
-            log.warning("operation %s: could not report its outcome: %s", pending.operation_id, exc)
+        """Mark the operation done and queue the message saying how it went, at once."""
+        now = clock.now()
+        change = Change(finish_operation=OperationFinish(pending.operation_id, outcome, now))
+        if pending.channel:
+            name = None
+            if operation is not None and operation.response:
+                raw = operation.response.get("name")
+                name = raw if isinstance(raw, str) and raw else None
+            message = render_operation_outcome(
+                OperationOutcome(outcome),
+                cluster_label=name or pending.cluster_id,
+                requested_by=pending.requested_by,
+                operation_id=pending.operation_id,
+                requested_at=pending.requested_at,
+                error=operation.error.message if operation and operation.error else None,
+                now=now,
+            )
+            change.posts.append(
+                OutboundPost(
+                    kind=PostKind.OPERATION,
+                    channel=pending.channel,
+                    payload=message.payload(),
+                    parent_ts=pending.thread_ts,
+                    subject=pending.operation_id,
+                )
+            )
+        await self.store.commit(change, now=now)
+        if change.posts and self.queued is not None:
+            self.queued()

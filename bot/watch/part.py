@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,9 @@ SKIPPED_CLAIM = "another replica got there first"
 
 @dataclass(eq=False, repr=False)
 class WatchPart:
-    """The cloud to read, the state to keep, Slack to post to (None: only print), the config,
-    where cluster links point, and who this process is among replicas (claims carry it)."""
+    """The cloud to read, the state to keep, Slack (for the few direct reads; None: only
+    print), the config, where cluster links point, who this process is among replicas (claims
+    carry it), and how to tell the delivery executor that posts were queued."""
 
     cloud: CloudClient
     store: Store
@@ -29,3 +31,9 @@ class WatchPart:
     console_url: str
     owner: str
     metrics: Metrics | None = None
+    #: Called after posts were queued in the outbox, so the executor sends them at once.
+    queued: Callable[[], None] | None = None
+
+    def _queued(self) -> None:
+        if self.queued is not None:
+            self.queued()

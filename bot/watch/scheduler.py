@@ -9,6 +9,9 @@ here:
 * **catch-up after a restart**: its memory job store forgets a fire time missed while the process
   was down, so at start each route's latest scheduled time is looked up and, if it is within the
   route's ``misfire_grace`` and its digest was not posted, it is posted now;
+* **runs held by the dead**: a digest whose claim another replica holds is looked at again once
+  that claim's lease could have run out, until it is done or the grace is over, so a replica
+  killed mid-digest does not cost the day's digest;
 * **graceful shutdown**: APScheduler cancels running coroutine jobs when it shuts down. Jobs here
   run in tasks of their own (shielded from that cancellation), so a running sweep or digest can
   finish; one that does not finish within the timeout is cancelled, and its claim is handed back
@@ -281,6 +284,11 @@ class WatchScheduler:
             result = None
         if result is None or result.status == DigestStatus.FAILED:
             self._schedule_retry(key, route, slot, now, attempt + 1)
+        elif result.status == DigestStatus.SKIPPED:
+            # Another replica holds the run. Alive, it finishes it; dead (killed mid-run), its
+            # lease runs out: look again just after, and take the run over if it is not done.
+            after = self._config.sweep.lease + timedelta(seconds=1)
+            self._schedule_retry(key, route, slot, now, attempt + 1, after=after)
         return result
 
     async def _catch_up(
@@ -296,9 +304,16 @@ class WatchScheduler:
         return await self._run_digest(key, route, slot, now, 0)
 
     def _schedule_retry(
-        self, key: str, route: DigestRoute, slot: datetime, now: datetime, attempt: int
+        self,
+        key: str,
+        route: DigestRoute,
+        slot: datetime,
+        now: datetime,
+        attempt: int,
+        *,
+        after: timedelta | None = None,
     ) -> None:
-        when = now + retry_delay(attempt)
+        when = now + (after if after is not None else retry_delay(attempt))
         if self._closing or self._scheduler is None or when > slot + route.misfire_grace:
             if not self._closing:
                 log.error("the digest %s for %s was not posted; giving up", key, slot.isoformat())

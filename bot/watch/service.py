@@ -3,7 +3,8 @@ acknowledgements of alert incidents, and backups started on request.
 
 The dispatcher calls these with the ``now`` it read once. Every change to an incident is a save
 guarded by the version it was read at (a click racing a sweep, or two clicks, never both win: the
-loser tries again on the fresh entry), then the alert message is updated in place.
+loser tries again on the fresh entry), committed with the update of its alert message (or of its
+grouped alert's post), which the delivery executor sends.
 """
 
 from __future__ import annotations
@@ -21,17 +22,21 @@ from bot.core.access import folder_allowed
 from bot.core.alerts import Decision
 from bot.core.digest import DigestInput, build_digest
 from bot.core.freshness import classify, max_age_for
-from bot.core.types import AlertEntry, AlertStatus, FreshnessReport
+from bot.core.outbox import OutboundPost, PostKind
+from bot.core.types import AlertEntry, AlertGroup, AlertStatus, FreshnessReport
 from bot.errors import BotError, CloudError, NotFound, UsageError
 from bot.lookup import ClusterCache, resolve_cluster
 from bot.models import Cluster
 from bot.render import strings
 from bot.render.commands import ClusterRow, render_ack, render_clusters
+from bot.render.groups import GroupMember, render_group_alert
 from bot.render.message import Message
 from bot.render.watch import render_alert, render_digest, utc_text
 from bot.store import PendingOperation
+from bot.store.outbox import Change
 from bot.watch.operations import OperationFollower
 from bot.watch.part import WatchPart
+from bot.watch.plan import cluster_of
 from bot.watch.reader import ClusterReading, read_cluster, read_clusters, read_fleet
 from bot.watch.sweep import alert_route_key, had_schedule_ids
 
@@ -57,7 +62,12 @@ class WatchService(WatchPart):
 
     def __post_init__(self, follower: OperationFollower | None) -> None:
         self.operations = follower or OperationFollower(
-            self.cloud, self.store, self.notifier, owner=self.owner, lease=self.config.sweep.lease
+            self.cloud,
+            self.store,
+            self.notifier,
+            owner=self.owner,
+            lease=self.config.sweep.lease,
+            queued=self.queued,
         )
 
     # --- views ---------------------------------------------------------------------------------
@@ -249,11 +259,8 @@ class WatchService(WatchPart):
         ]
 
     def _route(self, entry: AlertEntry) -> AlertRoute:
-        for route in self.config.alerts:
-            if alert_route_key(route) == entry.route_key:
-                return route
-        # The route left the config since the incident opened: render it as its channel alone.
-        return AlertRoute(channel=entry.channel, match=Match())
+        # A route that left the config since the incident opened renders as its channel alone.
+        return self._route_of_key(entry.route_key, entry.channel)
 
     def _report(self, reading: ClusterReading, had: set[str], now: datetime) -> FreshnessReport:
         cluster = reading.cluster
@@ -275,30 +282,43 @@ class WatchService(WatchPart):
         now: datetime,
         cluster: Cluster | None = None,
     ) -> tuple[Decision, Cluster]:
-        """Read the incident, apply ``step``, save it (again on a lost race), update its message."""
+        """Read the incident, apply ``step``, commit it with the update of its message (again on
+        a lost race)."""
+        reading: ClusterReading | None = None
         for _ in range(_SAVE_TRIES):
             entry = await self.store.get_alert(cluster_id, route_key)
             if entry is None or not entry.status.is_open:
                 raise UsageError("this alert is no longer open; nothing to change")
             decision = step(entry)
             if not decision.actions:
-                return decision, cluster or Cluster(id=cluster_id)
-            saved = await self.store.save_alert(decision.entry)
-            if saved is None:
+                return decision, cluster or cluster_of(entry)
+            nxt = decision.entry
+            change = Change(alerts=[nxt])
+            if nxt.group_id is not None:
+                group_change = await self._group_update(nxt.group_id, {nxt.cluster_id: nxt}, now)
+                change.groups, change.posts = group_change.groups, group_change.posts
+                known = cluster or cluster_of(nxt)
+            else:
+                if reading is None:
+                    reading = await read_cluster(self.cloud, cluster_id)
+                known = reading.cluster if reading.error is None else cluster or cluster_of(nxt)
+                post = await self._alert_update(nxt, reading, known, now)
+                if post is not None:
+                    change.posts.append(post)
+            committed = await self.store.commit(change, now=now)
+            if committed is None:
                 continue  # a sweep or another click moved it meanwhile: redo on the new entry
-            cluster = await self._update_message(saved, now=now, cluster=cluster)
-            return replace(decision, entry=saved), cluster
+            if change.posts:
+                self._queued()
+            return replace(decision, entry=committed.alerts[0]), known
         raise BotError("the alert kept changing while I tried to update it; try again")
 
-    async def _update_message(
-        self, entry: AlertEntry, *, now: datetime, cluster: Cluster | None
-    ) -> Cluster:
-        """Re-render the alert message of ``entry`` in place; the cluster as read for it."""
-        reading = await read_cluster(self.cloud, entry.cluster_id)
-        if reading.error is None or cluster is None:
-            cluster = reading.cluster  # when unreadable and not known: only its id
-        if self.notifier is None or entry.message_ts is None:
-            return cluster
+    async def _alert_update(
+        self, entry: AlertEntry, reading: ClusterReading, cluster: Cluster, now: datetime
+    ) -> OutboundPost | None:
+        """The update of an incident's own alert message, rendered anew; None without one."""
+        if entry.message_id is None and entry.message_ts is None:
+            return None
         had = await had_schedule_ids(self.store)
         report = self._entry_report(entry, reading, cluster, had, now)
         message = render_alert(
@@ -309,12 +329,72 @@ class WatchService(WatchPart):
             console_url=self.console_url,
             now=now,
         )
-        try:
-            await self.notifier.update(entry.channel, entry.message_ts, message)
-        except BotError as exc:
-            # The change is saved; the message catches up at the next sweep that updates it.
-            log.warning("could not update the alert message of %s: %s", entry.cluster_id, exc)
-        return cluster
+        return OutboundPost(
+            kind=PostKind.ALERT_UPDATE,
+            channel=entry.channel,
+            payload=message.payload(),
+            parent_id=entry.message_id,
+            parent_ts=entry.message_ts if entry.message_id is None else None,
+            subject=entry.cluster_id,
+        )
+
+    async def _group_update(
+        self, group_id: str, changed: dict[str, AlertEntry], now: datetime
+    ) -> Change:
+        """The grouped alert with ``changed`` members as given: its version-guarded save and
+        the update of its post, rendered from what the incidents remember (no cloud read for
+        a storm of 300)."""
+        group = await self.store.get_group(group_id)
+        if group is None:
+            return Change()
+        members = [
+            changed.get(e.cluster_id, e) for e in await self.store.list_alerts(group_id=group_id)
+        ]
+        shown = [GroupMember(cluster_of(e), None, e) for e in members]
+        top, _ = render_group_alert(
+            group,
+            shown,
+            route=self._route_of_key(group.route_key, group.channel),
+            console_url=self.console_url,
+            now=now,
+        )
+        post = OutboundPost(
+            kind=PostKind.GROUP_UPDATE,
+            channel=group.channel,
+            payload=top.payload(),
+            parent_id=group.message_id,
+            subject=f"group {group.label}",
+        )
+        return Change(groups=[group], posts=[post])
+
+    async def change_group(
+        self, group_id: str, step: _Step, *, now: datetime
+    ) -> tuple[AlertGroup, int]:
+        """Apply ``step`` to every open incident of a grouped alert (its buttons: acknowledge
+        all, snooze all), committed at once with the update of the group's post; the group and
+        how many incidents changed."""
+        for _ in range(_SAVE_TRIES):
+            group = await self.store.get_group(group_id)
+            if group is None or not group.is_open:
+                raise UsageError("this storm is over: every cluster in it has recovered")
+            members = await self.store.list_alerts(group_id=group_id, open_only=True)
+            decisions = [step(entry) for entry in members]
+            changed = {d.entry.cluster_id: d.entry for d in decisions if d.actions}
+            if not changed:
+                return group, 0
+            change = await self._group_update(group_id, changed, now)
+            change.alerts = list(changed.values())
+            if await self.store.commit(change, now=now) is None:
+                continue
+            self._queued()
+            return group, len(changed)
+        raise BotError("the storm kept changing while I tried to update it; try again")
+
+    def _route_of_key(self, route_key: str, channel: str) -> AlertRoute:
+        for route in self.config.alerts:
+            if alert_route_key(route) == route_key:
+                return route
+        return AlertRoute(channel=channel, match=Match())
 
     def _entry_report(
         self,

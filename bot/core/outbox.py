@@ -1,0 +1,192 @@
+"""What the bot sends to Slack, as plain values: outbound posts and how a refusal is judged.
+
+Nothing the watcher says goes to Slack directly. Each message is first an :class:`OutboundPost`
+written to the store's outbox in the same transaction as the state it follows from (an incident
+opened, a digest run finished); the delivery executor sends it later, once, and records Slack's
+answer. A post names its thread parent or the message it updates by *outbox id*, so a reply can
+be queued before its parent is in the channel.
+
+:func:`judge` is the one place that decides what a Slack answer means for a post: done, try
+again later (and whether the post may already be in the channel), refused for this channel or
+for the whole token, or refused for its content (sent again as text only).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+#: ``metadata.event_type`` of every message the bot posts; its payload carries the outbox id, so
+#: that a post whose answer was lost can be found in the channel instead of posted again.
+EVENT_TYPE = "backups_bot_post"
+
+
+class PostKind(enum.StrEnum):
+    ALERT = "alert"  # a new alert, top level
+    ALERT_UPDATE = "alert_update"  # chat.update of an alert message
+    REMINDER = "reminder"  # in an alert's (or a group's) thread
+    RESOLVED = "resolved"  # in an alert's (or a group's) thread
+    GROUP_ALERT = "group_alert"  # one post for a storm of alerts
+    GROUP_UPDATE = "group_update"  # chat.update of a group's post
+    GROUP_REPLY = "group_reply"  # the rest of a group's rows, joins and recoveries, in its thread
+    DIGEST = "digest"  # a digest's top post
+    DIGEST_PART = "digest_part"  # the rest of a digest, in its thread
+    SELF_ALERT = "self_alert"  # the bot about itself: blind, or cannot post to a channel
+    SELF_REPLY = "self_reply"  # its all-clear, in its thread
+    OPERATION = "operation"  # what became of a backup someone started
+
+    @property
+    def is_update(self) -> bool:
+        return self in (PostKind.ALERT_UPDATE, PostKind.GROUP_UPDATE)
+
+
+class Method(enum.StrEnum):
+    POST = "post"  # chat.postMessage: not idempotent; found by its metadata if in doubt
+    UPDATE = "update"  # chat.update: idempotent, simply sent again
+
+
+def new_post_id() -> str:
+    """A fresh outbox id: stable for the post's life, carried in its Slack metadata."""
+    return "p" + uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """One message to send, as planned: where, what, and in reply to (or in place of) what.
+
+    ``parent_id`` is the outbox id of the thread parent (a post) or of the message to replace
+    (an update); ``parent_ts`` names it by Slack ts instead, for messages posted before the
+    outbox existed.
+    """
+
+    kind: PostKind
+    channel: str
+    payload: dict[str, Any]  # text and blocks, as Message.payload() gives them
+    id: str = field(default_factory=new_post_id)
+    parent_id: str | None = None
+    parent_ts: str | None = None
+    subject: str = ""  # what it is about (a cluster id, a group, a digest run), for logs
+
+    @property
+    def method(self) -> Method:
+        return Method.UPDATE if self.kind.is_update else Method.POST
+
+    @property
+    def threaded(self) -> bool:
+        return self.method == Method.POST and (self.parent_id or self.parent_ts) is not None
+
+    def describe(self) -> str:
+        """One line for a person: what, where, about what."""
+        what = self.kind.value.replace("_", " ")
+        where = self.channel + (" (in a thread)" if self.threaded else "")
+        about = f" for {self.subject}" if self.subject else ""
+        return f"{what}{about} in {where}"
+
+
+class Verdict(enum.StrEnum):
+    """What a Slack answer means for one post."""
+
+    DONE = "done"
+    #: Slack did not take it (429, or refused before doing anything): try again later.
+    RETRY = "retry"
+    #: The post may be in the channel (5xx, a timeout, a dropped connection): look for it first.
+    IN_DOUBT = "in_doubt"
+    #: The message itself was refused (too long, bad blocks): send it again as text only.
+    CONTENT = "content"
+    #: This channel refuses the bot (not a member, archived, gone): park the channel.
+    CHANNEL = "channel"
+    #: The token is refused everywhere (revoked, wrong): park every channel.
+    AUTH = "auth"
+    #: Nothing to do any more (the message to update is gone): give the post up.
+    GONE = "gone"
+    #: Not understood: retried a few times, then given up and reported.
+    OTHER = "other"
+
+
+#: Slack's error codes by verdict (chat.postMessage and chat.update references).
+_BY_CODE: dict[str, Verdict] = {
+    "ratelimited": Verdict.RETRY,
+    "rate_limited": Verdict.RETRY,
+    "service_unavailable": Verdict.RETRY,
+    "request_timeout": Verdict.IN_DOUBT,
+    "internal_error": Verdict.IN_DOUBT,
+    "fatal_error": Verdict.IN_DOUBT,
+    "timeout": Verdict.IN_DOUBT,
+    "msg_too_long": Verdict.CONTENT,
+    "msg_blocks_too_long": Verdict.CONTENT,
+    "invalid_blocks": Verdict.CONTENT,
+    "invalid_blocks_format": Verdict.CONTENT,
+    "invalid_attachments": Verdict.CONTENT,
+    "too_many_attachments": Verdict.CONTENT,
+    "invalid_metadata_format": Verdict.CONTENT,
+    "invalid_metadata_schema": Verdict.CONTENT,
+    "metadata_too_large": Verdict.CONTENT,
+    "no_text": Verdict.CONTENT,
+    "channel_not_found": Verdict.CHANNEL,
+    "not_in_channel": Verdict.CHANNEL,
+    "is_archived": Verdict.CHANNEL,
+    "channel_is_archived": Verdict.CHANNEL,
+    "restricted_action": Verdict.CHANNEL,
+    "restricted_action_read_only_channel": Verdict.CHANNEL,
+    "restricted_action_thread_only_channel": Verdict.CHANNEL,
+    "restricted_action_non_threadable_channel": Verdict.CHANNEL,
+    "team_access_not_granted": Verdict.CHANNEL,
+    "ekm_access_denied": Verdict.CHANNEL,
+    "invalid_auth": Verdict.AUTH,
+    "not_authed": Verdict.AUTH,
+    "account_inactive": Verdict.AUTH,
+    "token_revoked": Verdict.AUTH,
+    "token_expired": Verdict.AUTH,
+    "no_permission": Verdict.AUTH,
+    "missing_scope": Verdict.AUTH,
+    "not_allowed_token_type": Verdict.AUTH,
+    "message_not_found": Verdict.GONE,
+    "cant_update_message": Verdict.GONE,
+    "edit_window_closed": Verdict.GONE,
+}
+
+
+def judge(code: str) -> Verdict:
+    """The verdict for a failure code as :class:`bot.slack.notifier.SlackAPIFailure` carries it:
+    Slack's ``error``, ``http_<status>`` for an answer without one, ``timeout`` or
+    ``unreachable (...)`` for a transport failure."""
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if code.startswith("http_"):
+        status = code.removeprefix("http_")
+        if status == "429":
+            return Verdict.RETRY
+        if status.startswith("5"):
+            return Verdict.IN_DOUBT
+        return Verdict.OTHER
+    if code.startswith("unreachable"):
+        # A connection refused before anything was sent cannot have posted, but a reset after the
+        # request went out may have: without knowing which, look before posting again.
+        return Verdict.IN_DOUBT
+    return Verdict.OTHER
+
+
+#: Backoff of a post that is retried: 2 s, 4 s, 8 s ... up to 5 minutes.
+RETRY_FIRST = timedelta(seconds=2)
+RETRY_MAX = timedelta(minutes=5)
+#: A post refused for reasons not understood is given up after this many attempts.
+OTHER_ATTEMPTS = 3
+#: How often a channel (or the token) that refused the bot is tried again.
+PARKED_RETRY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long a post waits after its ``attempts``-th failed attempt; Slack's ``Retry-After``
+    (seconds) wins when it is longer."""
+    backoff = min(RETRY_FIRST * (1 << min(max(attempts - 1, 0), 16)), RETRY_MAX)
+    if retry_after is not None and retry_after > backoff.total_seconds():
+        return timedelta(seconds=min(retry_after, RETRY_MAX.total_seconds() * 12))
+    return backoff
+
+
+def text_only(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its blocks dropped: the plain-text fallback, for a refused message."""
+    return {key: value for key, value in payload.items() if key != "blocks"}
