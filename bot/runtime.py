@@ -254,9 +254,10 @@ async def _shut_down(
             log.warning("%d answer(s) were cut short at shutdown", len(in_flight))
 
     async def stop_delivering() -> None:
-        # A post cut short stays in doubt in the outbox: whoever delivers next looks for it
-        # before posting it again.
+        # What the last sweep queued goes out if it can within the drain; a post cut short
+        # stays in doubt in the outbox: whoever delivers next looks for it before posting again.
         if parts.executor is not None:
+            await parts.executor.flush(FINAL_DRAIN)
             await parts.executor.aclose(timeout=FINAL_DRAIN)
 
     await asyncio.gather(stop_serving(), stop_delivering())

@@ -60,8 +60,8 @@ def test_the_demo_answers_commands_and_shows_the_scheduled_posts() -> None:
     # The first sweep posts alerts mentioning on-call with buttons; the second posts none.
     sweeps = [line for line in out.splitlines() if line.startswith("-- sweep:")]
     assert len(sweeps) == 2
-    assert "0 alert(s) posted" not in sweeps[0]
-    assert "0 alert(s) posted" in sweeps[1]
+    assert "0 alert(s) queued" not in sweeps[0]
+    assert "0 alert(s) queued" in sweeps[1]
     assert "FIRING* @oncall" in out
     assert "[Acknowledge] [Snooze 4 h] [Snooze 24 h] [List backups] [Start backup now]" in out
     # Acknowledge updates the alert in place; the digest is posted to the team channel.

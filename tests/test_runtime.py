@@ -28,7 +28,7 @@ from bot import clock
 from bot.simcloud.config import SimConfig
 from bot.simcloud.server import SimCloud
 from bot.store import Store
-from bot.store.tables import run_claims
+from bot.store.tables import outbox, run_claims
 from bot.testing.fake_slack import (
     FakeSlack,
     signed_headers,
@@ -320,7 +320,8 @@ async def test_http_mode_serves_probes_metrics_and_signed_commands(
         assert ready["status"] == "ok"
         assert {name: check["ok"] for name, check in ready["checks"].items()} == {
             "database": True,
-            "cloud": True,
+            "fleet": True,
+            "delivery": True,
         }
 
         form = slash_command_form(f"list {IDS.stale}", response_url=slack.response_url("r1"))
@@ -394,20 +395,23 @@ async def test_sigterm_turns_readyz_503_and_lets_a_running_sweep_finish(
         assert await serve.wait_exit(15) == 0
         assert time.monotonic() - started < 10
     # The sweep was let finish: both alerts went out, and its claim is marked done.
-    assert len(alert_posts(slack)) == 2
+    assert len(alert_posts(slack)) == 2, serve.output()
     async with await Store.open(database_url) as store, store.engine.connect() as conn:
-        claims = (await conn.execute(select(run_claims))).all()
+        claims = (
+            await conn.execute(select(run_claims).where(run_claims.c.key.like("sweep:%")))
+        ).all()
+        delivered = (await conn.execute(select(outbox.c.state))).scalars().all()
     assert len(claims) == 1
     assert claims[0].finished_at is not None
+    assert delivered == ["sent", "sent"]
     assert_clean_logs(serve)
     # One line for the sweep, with the request id that its other lines carry too.
-    summaries = [r for r in serve.records() if "2 alert(s) posted" in r["msg"]]
+    summaries = [r for r in serve.records() if "2 alert(s) queued" in r["msg"]]
     assert len(summaries) == 1
     assert summaries[0]["request_id"] != "-"
-    # One line per post, under the sweep's request id.
-    posted = [r for r in serve.records() if str(r["msg"]).startswith("posted to ")]
+    # One line per post, as the executor delivered it.
+    posted = [r for r in serve.records() if str(r["msg"]).startswith("posted alert ")]
     assert len(posted) == 2
-    assert {r["request_id"] for r in posted} == {summaries[0]["request_id"]}
     assert "shutting down: draining answers and scheduled runs" in serve.messages()
     assert serve.messages()[-1] == "stopped"
 
@@ -438,7 +442,8 @@ async def test_socket_mode_connects_answers_and_delivers_an_answer_after_sigterm
         checks = json.loads(body)["checks"]
         assert {name: check["ok"] for name, check in checks.items()} == {
             "database": True,
-            "cloud": True,
+            "fleet": True,
+            "delivery": True,
             "slack": True,
         }
         # Nothing listens for Slack over HTTP in Socket Mode.

@@ -200,7 +200,24 @@ class DeliveryExecutor:
                 await self._round()
             else:
                 self.wake()
-            await self._idle(min(0.05, max(deadline - time.monotonic(), 0.0)))
+            # A plain sleep, not the wake event: it is set just above, and waiting on a set
+            # event would never let the loop run.
+            await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+
+    async def flush(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Deliver what is due now (at shutdown: what the last sweep queued), for at most
+        ``timeout`` seconds; what is left stays queued for the next process."""
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(StoreUnavailable):
+            while time.monotonic() < deadline and not self._closing:
+                busy = [w for w in self._workers.values() if not w.done()]
+                if not busy and not await self.store.due_channels(self.clock()):
+                    return
+                if self._loop_task is None:
+                    await self._round()
+                else:
+                    self.wake()
+                await asyncio.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -301,6 +318,7 @@ class DeliveryExecutor:
             return await self._failed(post, failure)
         await self.store.mark_sent(post.seq, target, now=self.clock())
         self._count(post, "sent")
+        log.info("updated %s: ts %s", post.describe(), target)
         return _Next.CONTINUE
 
     async def _post(self, post: QueuedPost) -> _Next:
@@ -340,6 +358,7 @@ class DeliveryExecutor:
             return await self._failed(post, failure)
         await self.store.mark_sent(post.seq, ts, now=self.clock())
         self._count(post, "sent")
+        log.info("posted %s: ts %s", post.describe(), ts)
         self._find_failures.pop(post.id, None)
         if post.kind == PostKind.DIGEST and self.metrics is not None:
             self.metrics.record_digest_posted(time.time())

@@ -24,6 +24,10 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "usergroups.list": frozenset({"usergroups:read"}),
     "users.info": frozenset({"users:read"}),
     "conversations.info": frozenset({"channels:read", "groups:read"}),
+    # Looking for a post whose answer was lost (by its metadata), in public and private
+    # channels: what makes delivery exactly once.
+    "conversations.history": frozenset({"channels:history", "groups:history"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
     "conversations.members": frozenset({"channels:read", "groups:read"}),
     "reactions.add": frozenset({"reactions:write"}),
     "views.open": frozenset(),
