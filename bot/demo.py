@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,6 +51,8 @@ Type a command as you would in Slack, e.g.  /backups help   /backups clusters   
   list search-prod-eu      get <backup-id>      folder <folder-id>     snooze <cluster> 4h
 Console commands:
   :sweep    run the staleness check now and show the alerts it posts (run it twice: no repeats)
+  :storm    an Object Storage outage loses two days of backups of a whole folder: :sweep then
+            shows one grouped alert for it instead of one per cluster
   :digest   post the daily digest now and show it
   :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
   :ack <cluster>   press Acknowledge on that cluster's alert
@@ -94,6 +97,8 @@ alerts:
     mention: [{ONCALL_GROUP}]
     repeat: 4h
     match: {{environment: PRODUCTION}}
+    group_by: [folder]
+    group_after: 3
 access:
   rules:
     - commands: [backup]
@@ -109,6 +114,7 @@ class Demo:
     def __init__(self, *, color: bool) -> None:
         self.color = color
         self._seen_calls = 0
+        self._sim: SimCloud | None = None
         #: Buttons of the messages shown so far, newest last, for ``:click``.
         self._buttons: list[_Button] = []
 
@@ -133,6 +139,7 @@ class Demo:
                 config = demo_config(fleet)
                 # The fake Slack takes posts as fast as they come: no need to wait a second each.
                 pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
+                self._sim = sim
                 async with open_components(settings, config, role="demo", pace=pace) as parts:
                     self._print_banner(stdout, fleet, sim.url)
                     await self._loop(parts, slack, stdin, stdout)
@@ -232,6 +239,8 @@ class Demo:
         elif verb == ":digest":
             for posted in await parts.digests.run_all(now=now, force=True):
                 out.write(f"-- digest: {posted.summary()}\n")
+        elif verb == ":storm":
+            self._storm(rest.strip(), out, now)
         elif verb == ":click":
             await self._click(rest, parts, slack, out, now)
         elif verb == ":ack":
@@ -245,6 +254,26 @@ class Demo:
             out.write(f"unknown console command {verb}; try :help\n")
         await self._deliver(parts)
         self._show_new_posts(slack, out)
+
+    def _storm(self, folder: str, out: TextIO, now: datetime) -> None:
+        """Lose the last two days of backups of every cluster in ``folder`` (default: the folder
+        with the most production clusters)."""
+        assert self._sim is not None
+        fleet = self._sim.fleet
+        if not folder:
+            folder = max(
+                fleet.folder_ids(),
+                key=lambda f: sum(c.environment == "PRODUCTION" for c in fleet.clusters_in(f)),
+            )
+        clusters = fleet.clusters_in(folder)
+        if not clusters:
+            out.write(f"no simulated folder {folder!r}; :folders lists them\n")
+            return
+        lost = sum(fleet.drop_backups_after(c.id, now - timedelta(days=2)) for c in clusters)
+        out.write(
+            f"-- storm: an Object Storage outage lost {lost} backups of the last two days in "
+            f"folder {folder} ({len(clusters)} clusters); run :sweep to see the grouped alert\n"
+        )
 
     async def _ack(self, ref: str, parts: Components, out: TextIO, now: Any) -> None:
         try:

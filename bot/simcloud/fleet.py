@@ -121,6 +121,17 @@ class Fleet:
         """A backup by id, or None."""
         return self._by_id.get(backup_id)
 
+    def drop_backups_after(self, cluster_id: str, when: datetime) -> int:
+        """Forget the cluster's backups finished after ``when`` (an outage that lost them, for
+        the demo's ``:storm``); how many."""
+        items = self.backups.get(cluster_id, [])
+        kept = [b for b in items if b.created_at <= when]
+        for backup in items:
+            if backup.created_at > when:
+                self._by_id.pop(backup.id, None)
+        self.backups[cluster_id] = kept
+        return len(items) - len(kept)
+
     def folder_ids(self) -> list[str]:
         """Ids of every folder."""
         return [f.id for f in self.folders]

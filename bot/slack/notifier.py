@@ -326,7 +326,9 @@ def _failure(method: str, exc: SlackApiError) -> SlackAPIFailure:
     """Slack's answer as a failure with a code, whatever its body was (JSON or an HTML page)."""
     response = exc.response
     data = getattr(response, "data", None)
-    status = getattr(response, "status_code", 0)
+    # slack_sdk hands a SlackResponse, or the raw aiohttp response when the body claims to be
+    # JSON and is not: either way, the status is all that can be trusted.
+    status = getattr(response, "status_code", None) or getattr(response, "status", 0) or 0
     error = data.get("error") if isinstance(data, dict) else None
     if status >= 500 or status == 429 or not isinstance(error, str) or not error:
         # A 5xx's body says nothing reliable (Slack may have posted anyway); keep the status.
