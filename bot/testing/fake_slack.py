@@ -51,12 +51,14 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
   ``thread_ts`` (``""``, ``"0"``) is ``invalid_thread_ts``; a well-formed one that is no message
   is accepted and the reply is visible nowhere in the channel (python-slack-sdk#840).
 - **response_url** refusals answer HTTP 4xx with the error as a plain-text body. Slack takes at
-  most 5 posts to one response URL in 30 minutes; :attr:`FakeSlack.response_url_uses` turns that
-  on. The answer past the limit (404 ``used_url`` here) is not documented.
+  most 5 posts to one response URL in 30 minutes; so does the fake
+  (:attr:`FakeSlack.response_url_uses`, per URL, not timed). The answer past the limit (404
+  ``used_url`` here) is not documented.
 
-Defaults keep the polite behaviour the suite was written against where the bot does not yet
-cope: every documented limit is on, while the undocumented block-text budget
-(:data:`STRICT_LIMITS` turns it on), pacing and the response-URL use limit are off.
+Defaults: everything above is on except where today's bot does not cope yet or a test would pay
+for it: the undocumented block-text budget is off (:data:`STRICT_LIMITS` turns it on; today's
+digest renders 32,000 characters of block text a message) and so is pacing (:meth:`FakeSlack.pace`;
+with it on the suite still passes but waits out every 429).
 
 It also carries the helpers a test needs to talk to the bot like Slack does over HTTP:
 :func:`sign` (the v0 request signature) and :func:`slash_command_form`.
@@ -120,7 +122,15 @@ _TOKEN_ERRORS = frozenset(get_args(TokenError))
 # A thread_ts Slack takes: digits, a dot, digits ("0" and "" are refused as invalid_thread_ts).
 _TS_FORMAT = re.compile(r"^\d+\.\d+$")
 _MENTION = re.compile(r"<(@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+|!here|!channel|!everyone)")
-_POST_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+# Slack's rate limiter runs on Slack's time, not on a test's frozen clock. freezegun swaps
+# module attributes that are time.monotonic, not functions held in a tuple: this one stays real.
+_REAL_MONOTONIC = (time.monotonic,)
+
+
+def elapsed() -> float:
+    """Real monotonic seconds, which freezegun does not stop: the clock of pacing and of
+    :attr:`Post.at`."""
+    return _REAL_MONOTONIC[0]()
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,7 @@ class SlackCall:
 
 @dataclass(frozen=True)
 class Post:
-    """A chat.postMessage Slack accepted: where, its ts, and when by the fake's clock."""
+    """A chat.postMessage Slack accepted: where, its ts, and when (:func:`elapsed` seconds)."""
 
     channel: str
     ts: str
@@ -186,6 +196,7 @@ class _Failure:
     times: int
     error: str | None = None
     body: str | None = None
+    content_type: str = "text/html"
 
 
 @dataclass
@@ -466,10 +477,13 @@ class FakeSlack:
         limits: SlackLimits = DEFAULT_LIMITS,
         scopes: Iterable[str] = DEFAULT_SCOPES,
         clock: Callable[[], float] | None = None,
+        pace_clock: Callable[[], float] = elapsed,
     ) -> None:
         """``limits``: what messages Slack refuses (:data:`STRICT_LIMITS` for all of it).
-        ``clock``: epoch seconds for message ts and pacing; by default ``time.time()``, looked up
-        at each call (so freezegun moves it)."""
+        ``clock``: epoch seconds for message ts; by default ``time.time()``, looked up at each
+        call (so freezegun moves it, and ts agree with a frozen bot's clock). ``pace_clock``:
+        seconds for pacing and :attr:`Post.at`; by default real time, which freezegun does not
+        stop (Slack's limiter does not wait for a test's clock)."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.usergroups: dict[str, list[str]] = {k: list(v) for k, v in (usergroups or {}).items()}
@@ -480,7 +494,7 @@ class FakeSlack:
         #: Channels whose history needs ``groups:history`` rather than ``channels:history``.
         self.private_channels: set[str] = set()
         #: Posts allowed to one response URL (Slack: 5 in 30 minutes); ``None``: no limit.
-        self.response_url_uses: int | None = None
+        self.response_url_uses: int | None = 5
         #: When set, every bot-token call answers this error (see :meth:`revoke_token`).
         self.token_error: TokenError | None = None
         self.calls: list[SlackCall] = []
@@ -493,6 +507,7 @@ class FakeSlack:
         self.api_url = ""
         self.base_url = ""
         self._clock = clock if clock is not None else (lambda: time.time())
+        self._pace_clock = pace_clock
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._posts: list[Post] = []
         self._ephemeral: list[dict[str, Any]] = []
@@ -583,8 +598,8 @@ class FakeSlack:
         return [name for post in self.posts(channel) for name in post.mentions]
 
     def max_posts_in_window(self, channel: str | None = None, window: float = 1.0) -> int:
-        """The most posts one channel (or ``channel``) accepted within any ``window`` seconds of
-        the fake's clock: 1 (plus the burst) when pacing was respected."""
+        """The most posts one channel (or ``channel``) accepted within any ``window`` seconds
+        (of ``pace_clock``): at most the burst when a pace of one a second was respected."""
         by_channel: dict[str, list[float]] = defaultdict(list)
         for post in self.posts(channel):
             by_channel[post.channel].append(post.at)
@@ -637,12 +652,16 @@ class FakeSlack:
         times: int = 1,
         error: str | None = None,
         body: str | None = None,
+        content_type: str = "text/html",
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with ``status`` and do and record
         nothing else. The body is JSON ``{"ok": false, "error": error}`` (by default
-        ``ratelimited`` for 429, ``service_unavailable`` otherwise), or ``body`` as an HTML page
-        (e.g. :data:`HTML_ERROR_PAGE`) when given."""
-        self._failures[method].append(_Failure(status, retry_after, times, error, body))
+        ``ratelimited`` for 429, ``service_unavailable`` otherwise), or ``body`` when given (e.g.
+        :data:`HTML_ERROR_PAGE`), sent as ``content_type`` (say ``application/json`` for a body
+        that claims to be JSON and is not, as a truncated answer does)."""
+        self._failures[method].append(
+            _Failure(status, retry_after, times, error, body, content_type)
+        )
 
     def lose_next(
         self,
@@ -851,12 +870,8 @@ class FakeSlack:
         if failure.retry_after is not None:
             headers["Retry-After"] = str(failure.retry_after)
         if failure.body is not None:
-            return web.Response(
-                status=failure.status,
-                text=failure.body,
-                content_type="text/html",
-                headers=headers,
-            )
+            headers["Content-Type"] = f"{failure.content_type}; charset=utf-8"
+            return web.Response(status=failure.status, text=failure.body, headers=headers)
         error = failure.error or ("ratelimited" if failure.status == 429 else "service_unavailable")
         return web.json_response(
             {"ok": False, "error": error}, status=failure.status, headers=headers
@@ -869,7 +884,7 @@ class FakeSlack:
         if pace is None:
             return None
         key = (method, str(args.get("channel") or ""))
-        now = self._clock()
+        now = self._pace_clock()
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(float(pace.burst), now)
@@ -1101,7 +1116,7 @@ class FakeSlack:
         }
         self._messages[(channel, ts)] = message
         self._posts.append(
-            Post(channel, ts, self._clock(), thread_ts or None, _mentions_in(text, blocks))
+            Post(channel, ts, self._pace_clock(), thread_ts or None, _mentions_in(text, blocks))
         )
         return web.json_response(
             {
