@@ -19,19 +19,22 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
   slackapi/bolt-js#2509 found refusals from about 13,200 characters, and refusals are seen as low
   as ~11,300, so :attr:`SlackLimits.block_text` is configurable (12,000 when on).
 - **Pacing**: chat.postMessage takes "one message per second per channel", short bursts allowed
-  (docs.slack.dev, "Rate limits", special tier). :meth:`FakeSlack.pace` turns on a token bucket
-  per channel; past it Slack answers HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with a
-  ``Retry-After`` in whole seconds, and posts nothing.
+  (docs.slack.dev, "Rate limits", special tier); other methods have per-workspace tiers (Tier 3,
+  "50+ per minute", for conversations.history and .replies). :meth:`FakeSlack.pace` turns on a
+  token bucket per channel (or per workspace); past it Slack answers HTTP 429
+  ``{"ok": false, "error": "ratelimited"}`` with a ``Retry-After`` in whole seconds, and does
+  nothing.
 - **A 5xx or a timeout does not mean the post did not happen** (the method references list
   ``internal_error``/``fatal_error``: "it's possible some aspect of the operation succeeded").
   :meth:`FakeSlack.lose_next` posts and then answers 500/503 (JSON or an HTML page), answers
   late, or drops the connection. :meth:`FakeSlack.fail_next` refuses without posting, with a
   JSON or a non-JSON body.
 - **Channels and tokens**: ``channel_not_found``, ``not_in_channel``, ``is_archived`` (and
-  ``is_inactive`` for chat.update in an archived channel) from the chat.postMessage and
-  chat.update references; a bot not in a channel can be invited (``not_in_channel`` then goes
+  ``is_inactive`` for chat.update in an archived channel), ``message_not_found`` and
+  ``cant_update_message`` from Slack's method references (as mirrored in
+  slack-ruby/slack-api-ref); a bot not in a channel can be invited (``not_in_channel`` then goes
   away); a revoked token answers ``token_revoked``, ``invalid_auth`` or ``account_inactive`` to
-  every call.
+  every call, with HTTP 200 like every Web API refusal.
 - **Message metadata** (docs.slack.dev "Using message metadata"): chat.postMessage keeps
   ``metadata`` ``{"event_type": ..., "event_payload": {...}}`` (``invalid_metadata_format``
   otherwise); chat.update keeps it when the field is absent and drops it for ``{}``.
@@ -39,17 +42,21 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
   ``include_all_metadata=true``.
 - **History**: conversations.history returns top-level messages (and broadcast replies) newest
   first, ``oldest``/``latest`` exclusive unless ``inclusive``, ``limit`` 100 by default and at
-  most 999, ``has_more`` and ``response_metadata.next_cursor`` (docs.slack.dev reference);
+  most 999, ``has_more`` and ``response_metadata.next_cursor`` (docs.slack.dev reference); a
+  bot token reads only conversations the bot is a member of (``not_in_channel``, same page);
   thread replies are only in conversations.replies, which takes the parent's ts (or a reply's)
   and returns the parent first, then the replies oldest first, ``thread_not_found`` for a ts
-  that is no message. Both answer ``missing_scope`` with ``needed`` and ``provided`` when the
+  that is no message (the fake always leads with the parent, even when ``oldest`` is later than
+  it: what Slack does there is not documented). Both answer ``missing_scope`` with ``needed`` and
+  ``provided`` when the
   token lacks ``channels:history`` (``groups:history`` for a private channel): that is the shape
   Slack sends (``{'ok': False, 'error': 'missing_scope', 'needed': ..., 'provided': ...}``, as
   quoted in apache/superset#15904). Every answer carries ``X-OAuth-Scopes``, which Bolt reads
   from auth.test (slack_bolt ``middleware/authorization/internals.py``).
 - **ts**: ``<seconds>.<6 digits>`` from the fake's clock, unique and increasing. A malformed
-  ``thread_ts`` (``""``, ``"0"``) is ``invalid_thread_ts``; a well-formed one that is no message
-  is accepted and the reply is visible nowhere in the channel (python-slack-sdk#840).
+  ``thread_ts`` is ``invalid_thread_ts`` (``"0"``: jenkinsci/slack-plugin#584, ``""``:
+  vercel/chat#268); a well-formed one that is no message is accepted and the reply is visible
+  nowhere in the channel (python-slack-sdk#840).
 - **response_url** refusals answer HTTP 4xx with the error as a plain-text body. Slack takes at
   most 5 posts to one response URL in 30 minutes; so does the fake
   (:attr:`FakeSlack.response_url_uses`, per URL, not timed). The answer past the limit (404
@@ -163,10 +170,12 @@ DEFAULT_LIMITS = SlackLimits(block_text=None)
 
 @dataclass(frozen=True)
 class Pace:
-    """A token bucket per channel: ``rate`` calls a second, ``burst`` at once."""
+    """A token bucket: ``rate`` calls a second, ``burst`` at once."""
 
     rate: float = 1.0
     burst: int = 3
+    #: One bucket per channel (chat.postMessage) or one for the workspace (the tiers).
+    per_channel: bool = True
 
 
 @dataclass(frozen=True)
@@ -883,7 +892,7 @@ class FakeSlack:
         pace = self._paces.get(method)
         if pace is None:
             return None
-        key = (method, str(args.get("channel") or ""))
+        key = (method, str(args.get("channel") or "") if pace.per_channel else "")
         now = self._pace_clock()
         bucket = self._buckets.get(key)
         if bucket is None:

@@ -338,6 +338,20 @@ async def test_retry_after_says_how_long_until_the_bucket_has_a_post_again() -> 
     assert unpaced["ok"] is True
 
 
+async def test_a_workspace_tier_paces_a_method_across_channels_and_leaves_others_alone() -> None:
+    clock = Clock(0.0)
+    async with FakeSlack(pace_clock=clock) as fake:
+        fake.pace("conversations.history", Pace(rate=50 / 60, burst=2, per_channel=False))
+        web = client(fake)
+        await web.conversations_history(channel=CHANNEL)
+        await web.conversations_history(channel=OTHER)
+        throttled = await refusal(web.conversations_history(channel="C0THIRD"))
+        posts = [await web.chat_postMessage(channel=CHANNEL, text=str(n)) for n in range(5)]
+    assert throttled.response.status_code == 429
+    assert [c.args["channel"] for c in fake.throttled] == ["C0THIRD"]
+    assert all(p["ok"] for p in posts)
+
+
 async def test_max_posts_in_window_counts_per_channel_within_any_window() -> None:
     clock = Clock(0.0)
     async with FakeSlack(pace_clock=clock) as fake:
