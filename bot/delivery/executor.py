@@ -121,7 +121,10 @@ class DeliveryExecutor:
         poll_interval: float = POLL_INTERVAL,
         watch: ChannelWatch | None = None,
         verify: bool = True,
+        backoff: Callable[[int, float | None], timedelta] = retry_delay,
     ) -> None:
+        """``backoff(attempts, retry_after)`` is how long a post waits after a failed attempt
+        (Slack's ``Retry-After`` in seconds, if it gave one); tests make it short."""
         self.store = store
         self.notifier = notifier
         self.owner = owner
@@ -131,6 +134,7 @@ class DeliveryExecutor:
         self.clock = clock
         self.poll_interval = poll_interval
         self.watch = watch
+        self.backoff = backoff
         #: Whether posts in doubt can be looked for (False once the token may not read history).
         self.can_verify = verify
         self._wake = asyncio.Event()
@@ -138,6 +142,9 @@ class DeliveryExecutor:
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
         self._find_failures: dict[str, int] = {}
+        #: Channels (and "*", the token) parked until when, as this process last heard: a
+        #: worker already running stops before its next attempt instead of trying again.
+        self._parked: dict[str, datetime] = {}
         self._store_down_since: float | None = None
         self.last_round_ok: float | None = None
 
@@ -266,7 +273,7 @@ class DeliveryExecutor:
     async def _work(self, channel: str, key: str) -> None:
         """Deliver ``channel``'s posts in order until it is empty or must wait."""
         try:
-            while not self._closing:
+            while not self._closing and not self._is_parked(channel):
                 post = await self.store.head_post(channel)
                 if post is None or post.not_before > self.clock():
                     return
@@ -286,6 +293,10 @@ class DeliveryExecutor:
                 await asyncio.shield(self.store.release_run(key, self.owner))
             self._wake.set()  # the loop may start the channel again if something is due
 
+    def _is_parked(self, channel: str) -> bool:
+        now = self.clock()
+        return any(self._parked.get(key, now) > now for key in (channel, EVERY_CHANNEL))
+
     # --- one post ------------------------------------------------------------------------------
 
     async def _deliver(self, post: QueuedPost) -> _Next:
@@ -304,7 +315,7 @@ class DeliveryExecutor:
                 # Queued before its message was out (the message is in another channel's
                 # queue, or was re-queued): wait for it.
                 await self.store.mark_retry(
-                    post.seq, not_before=now + retry_delay(1), error="waiting_for_its_message"
+                    post.seq, not_before=now + self.backoff(1, None), error="waiting_for_its_message"
                 )
                 return _Next.STOP
             await self.store.mark_failed(post.seq, error="no_message_to_update", now=now)
@@ -312,6 +323,8 @@ class DeliveryExecutor:
             return _Next.CONTINUE
         payload = text_only(post.payload) if post.text_only else post.payload
         await self.pacer.wait(post.channel, update=True)
+        if self._is_parked(post.channel):
+            return _Next.STOP
         try:
             await self.notifier.deliver_update(post.channel, target, payload)
         except SlackAPIFailure as failure:
@@ -329,7 +342,7 @@ class DeliveryExecutor:
             if thread_ts is None:
                 if post.parent_state in OutboxState.OPEN:
                     await self.store.mark_retry(
-                        post.seq, not_before=now + retry_delay(1), error="waiting_for_its_thread"
+                        post.seq, not_before=now + self.backoff(1, None), error="waiting_for_its_thread"
                     )
                     return _Next.STOP
                 # Its thread's first post was given up (or is long gone): say it at top level
@@ -350,6 +363,12 @@ class DeliveryExecutor:
         payload = text_only(post.payload) if post.text_only else post.payload
         await self.pacer.wait(post.channel)
         await self.store.mark_sending(post.seq, now=self.clock())
+        if self._is_parked(post.channel):
+            # Another worker of this process just found the channel (or the token) refused.
+            await self.store.mark_retry(
+                post.seq, not_before=self.clock(), error="parked", in_doubt=post.in_doubt
+            )
+            return _Next.STOP
         try:
             ts = await self.notifier.deliver_post(
                 post.channel, payload, post_id=post.id, thread_ts=thread_ts
@@ -401,6 +420,7 @@ class DeliveryExecutor:
         """A post went through: a channel (or the token) parked before works again."""
         now = self.clock()
         for key in (post.channel, EVERY_CHANNEL):
+            self._parked.pop(key, None)
             problem = await self.store.unpark_channel(key)
             if problem is not None:
                 where = "every channel" if key == EVERY_CHANNEL else key
@@ -414,14 +434,14 @@ class DeliveryExecutor:
         verdict = judge(failure.code)
         update = post.method == Method.UPDATE
         if verdict == Verdict.RETRY:
-            delay = retry_delay(post.attempts, failure.retry_after)
+            delay = self.backoff(post.attempts, failure.retry_after)
             self.pacer.throttled(post.channel, delay.total_seconds(), update=update)
             await self.store.mark_retry(post.seq, not_before=now + delay, error=failure.code)
             self._count(post, "retried")
             log.info("%s: %s; waiting %.0f s", post.describe(), failure.code, delay.total_seconds())
             return _Next.STOP
         if verdict == Verdict.IN_DOUBT:
-            delay = retry_delay(post.attempts)
+            delay = self.backoff(post.attempts, None)
             await self.store.mark_retry(
                 post.seq, not_before=now + delay, error=failure.code, in_doubt=not update
             )
@@ -449,6 +469,7 @@ class DeliveryExecutor:
             fresh = await self.store.park_channel(
                 key, code=failure.code, now=now, next_try=now + PARKED_RETRY
             )
+            self._parked[key] = now + PARKED_RETRY
             self._count(post, "parked")
             if fresh:
                 await self._report_parked(key, failure.code, now)
@@ -460,7 +481,7 @@ class DeliveryExecutor:
             self._count(post, "failed")
             log.error("%s was given up: Slack refused it (%s)", post.describe(), failure.code)
             return _Next.CONTINUE
-        delay = retry_delay(post.attempts)
+        delay = self.backoff(post.attempts, None)
         await self.store.mark_retry(post.seq, not_before=now + delay, error=failure.code)
         self._count(post, "retried")
         log.warning(
