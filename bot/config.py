@@ -25,7 +25,6 @@ from pydantic import (
 from bot.core.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.models import Environment
-from bot.schedule import cron_trigger
 
 
 def _duration(value: Any) -> timedelta:
@@ -97,6 +96,9 @@ def _check_cron(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a cron schedule; write five fields: minute hour day month weekday"
         )
+    # Imported here: the pure core imports these models, and must not pull APScheduler in.
+    from bot.schedule import cron_trigger
+
     try:
         cron_trigger(value, "UTC")
     except ValueError as exc:

@@ -14,9 +14,9 @@ import enum
 from collections.abc import Sequence
 
 from bot.config import Access, AccessRule
+from bot.core import strings as s
+from bot.core.mrkdwn import escape, mention
 from bot.errors import AccessDenied
-from bot.render import strings as s
-from bot.render.mrkdwn import escape, mention
 
 #: How many users, groups or channels a refusal names before it says "and N more".
 _NAMED = 5

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
+from bot.core import strings as s
 from bot.core.durations import format_duration, parse_duration
 from bot.errors import InvalidArgument, UsageError
-from bot.render import strings as s
 
 DEFAULT_LIMIT = 10
 MIN_LIMIT = 1
