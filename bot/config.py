@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from bot.core.durations import format_duration, parse_duration
+from bot.core.grouping import check_group_by
 from bot.errors import ConfigError
 from bot.models import Environment
 
@@ -114,9 +115,12 @@ class DigestRoute(_Strict):
     match: Match = Field(default_factory=Match)
     #: A digest missed while the bot was down is still posted if it comes back within this.
     misfire_grace: Duration = timedelta(hours=2)
+    #: The digest's problems are shown in groups: by folder, environment or label:<name>.
+    group_by: list[str] = Field(default_factory=lambda: ["folder"])
 
     _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
     _cron = field_validator("schedule")(classmethod(lambda cls, v: _check_cron(v)))
+    _group_by = field_validator("group_by")(classmethod(lambda cls, v: check_group_by(v)))
 
 
 class AlertRoute(_Strict):
@@ -125,6 +129,12 @@ class AlertRoute(_Strict):
     repeat: Duration = timedelta(hours=4)
     send_resolved: bool = True
     match: Match = Field(default_factory=Match)
+    #: A storm becomes one post per group: [] (the default) is one group for the whole route.
+    group_by: list[str] = Field(default_factory=list)
+    #: More clusters than this of one group going stale in one sweep are alerted as the group.
+    group_after: int = Field(default=5, ge=1)
+
+    _group_by = field_validator("group_by")(classmethod(lambda cls, v: check_group_by(v)))
 
     @field_validator("mention")
     @classmethod
