@@ -59,12 +59,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NEXT_PAGE_ACTION = rc.NEXT_PAGE_ACTION
+STATUS_NEXT_PAGE_ACTION = rc.STATUS_NEXT_PAGE_ACTION
+CLUSTERS_NEXT_PAGE_ACTION = rc.CLUSTERS_NEXT_PAGE_ACTION
 BACKUP_CONFIRM_ACTION = rc.BACKUP_CONFIRM_ACTION
 BACKUP_CANCEL_ACTION = rc.BACKUP_CANCEL_ACTION
 
 #: Every button action id the dispatcher answers; handlers/ listens for exactly these.
 ACTION_IDS: tuple[str, ...] = (
     NEXT_PAGE_ACTION,
+    STATUS_NEXT_PAGE_ACTION,
+    CLUSTERS_NEXT_PAGE_ACTION,
     BACKUP_CONFIRM_ACTION,
     BACKUP_CANCEL_ACTION,
     ACTION_ACK,
@@ -79,6 +83,8 @@ FOLDER_READ_LIMIT = 2000
 #: Longest button value the dispatcher will even try to decode (Slack's limit is 2000).
 _MAX_VALUE = 2000
 _MAX_ROUTE_KEY = 200
+#: The furthest row a status or clusters Next page button may start at.
+_MAX_PAGE_OFFSET = 1_000_000
 
 _SNOOZE_OF_ACTION = {
     ACTION_SNOOZE_4H: timedelta(hours=4),
@@ -87,6 +93,8 @@ _SNOOZE_OF_ACTION = {
 #: The access rule a button click is checked against, by action id.
 _COMMAND_OF_ACTION = {
     NEXT_PAGE_ACTION: "list",
+    STATUS_NEXT_PAGE_ACTION: "status",
+    CLUSTERS_NEXT_PAGE_ACTION: "clusters",
     ACTION_LIST: "list",
     ACTION_ACK: "snooze",  # acknowledging silences reminders, as a snooze does
     ACTION_SNOOZE_4H: "snooze",
@@ -111,9 +119,13 @@ BACKUP_CANCELLED = "Backup not started."
 class WatchLike(Protocol):
     """The watcher's side of the commands (bot.watch.service.WatchService provides it)."""
 
-    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message: ...
+    async def clusters_view(
+        self, folder_id: str | None, *, now: datetime, offset: int = 0
+    ) -> Message: ...
 
-    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]: ...
+    async def status_view(
+        self, target: str | None, *, now: datetime, offset: int = 0
+    ) -> Message: ...
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
@@ -244,8 +256,8 @@ class Dispatcher:
             message = await watch.clusters_view(command.folder_id, now=now)
             return _Outcome([message], ephemeral=not command.share)
         if isinstance(command, StatusCmd):
-            messages = await watch.status_view(command.target, now=now)
-            return _Outcome(list(messages), ephemeral=not command.share)
+            message = await watch.status_view(command.target, now=now)
+            return _Outcome([message], ephemeral=not command.share)
         if isinstance(command, SnoozeCmd):
             message = await watch.snooze(
                 command.cluster, command.duration, user=inv.user_id, now=now
@@ -285,6 +297,12 @@ class Dispatcher:
         if action_id == NEXT_PAGE_ACTION:
             cluster_id, token, limit = _decode_next_page(value)
             return _Outcome([await self._list(cluster_id, limit, token, now=now)])
+        if action_id in (STATUS_NEXT_PAGE_ACTION, CLUSTERS_NEXT_PAGE_ACTION):
+            target, offset = _decode_view_page(value)
+            watch = self._watch(command)
+            if action_id == STATUS_NEXT_PAGE_ACTION:
+                return _Outcome([await watch.status_view(target, now=now, offset=offset)])
+            return _Outcome([await watch.clusters_view(target, now=now, offset=offset)])
         if action_id == BACKUP_CANCEL_ACTION:
             return _Outcome([rc.render_ack(BACKUP_CANCELLED)], replace_original=True)
         if action_id == BACKUP_CONFIRM_ACTION:
@@ -539,6 +557,22 @@ def _decode_next_page(value: str) -> tuple[str, str, int]:
     if isinstance(limit, bool) or not isinstance(limit, int) or not MIN_LIMIT <= limit <= MAX_LIMIT:
         raise BadButtonValue()
     return cluster_id, token, limit
+
+
+def _decode_view_page(value: str) -> tuple[str | None, int]:
+    """A status/clusters Next page value: the cluster or folder asked for (None: everything
+    watched) and the row to start at."""
+    data = _decode_json(value)
+    target, offset = data.get("t"), data.get("o")
+    if target is not None:
+        target = _check_cluster_id(target)  # names allow the same characters as ids
+    if (
+        isinstance(offset, bool)
+        or not isinstance(offset, int)
+        or not 0 < offset <= _MAX_PAGE_OFFSET
+    ):
+        raise BadButtonValue()
+    return target, offset
 
 
 def _decode_alert(value: str) -> tuple[str, str]:

@@ -94,7 +94,13 @@ CLUSTERS_EMPTY = "No clusters in {folder}."
 CLUSTERS_ROW = "{icon} *{name}* `{id}` · {state}{detail}"
 CLUSTERS_ROW_NEWEST = " · newest {when} ({age}, max {max_age})"
 CLUSTERS_ROW_REASON = " · {reason}"
-CLUSTERS_MORE = "{n} more clusters did not fit in one message."
+VIEW_ROWS = "rows {first}–{last} of {total}"
+VIEW_MORE = "{n} more: *{button}*"
+VIEW_FROM_ROW = "from row {n}"
+VIEW_FLEET_CHANGED = (
+    "No more clusters after row {n}: the fleet changed since the first page. "
+    "Run `{prefix} {command}` again."
+)
 CLUSTERS_SUMMARY = "{total} clusters: {counts}"
 CLUSTERS_FALLBACK = "Clusters in {folder}: {counts}."
 

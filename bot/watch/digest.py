@@ -40,7 +40,7 @@ from bot.core.match import route_key
 from bot.core.types import ClusterFigures
 from bot.errors import BotError
 from bot.render.message import Message
-from bot.render.watch import render_digest
+from bot.render.watch import flatten_digest, render_digest
 from bot.watch.part import SKIPPED_CLAIM, WatchPart
 from bot.watch.reader import FleetReading, read_fleet
 from bot.watch.sweep import had_schedule_ids
@@ -347,6 +347,7 @@ class DigestRunner(WatchPart):
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
             only_problems=route.only_problems,
+            group_by=route.group_by,
         )
         figures = figures_of(digest)
         if fleet.errors:
@@ -354,11 +355,15 @@ class DigestRunner(WatchPart):
             # gone: keep their figures so that the next digest still has something to compare.
             seen = {f.cluster_id for f in figures}
             figures += [f for cid, f in previous.items() if cid not in seen]
-        messages = render_digest(
-            digest,
-            title=digest_title(route, day),
-            console_url=self.console_url,
-            warnings=fleet.errors,
+        # The top post and its thread, posted one after the other until the delivery executor
+        # threads them.
+        messages = flatten_digest(
+            render_digest(
+                digest,
+                title=digest_title(route, day),
+                console_url=self.console_url,
+                warnings=fleet.errors,
+            )
         )
         return _Built(digest, messages, figures, fleet.errors)
 

@@ -28,7 +28,7 @@ from bot.models import Cluster
 from bot.render import strings
 from bot.render.commands import ClusterRow, render_ack, render_clusters
 from bot.render.message import Message
-from bot.render.watch import render_alert, render_digest, utc_text
+from bot.render.watch import render_alert, render_status, utc_text
 from bot.store import PendingOperation
 from bot.watch.operations import OperationFollower
 from bot.watch.part import WatchPart
@@ -62,8 +62,11 @@ class WatchService(WatchPart):
 
     # --- views ---------------------------------------------------------------------------------
 
-    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message:
-        """Clusters of a folder (default: the watched folders) with their freshness."""
+    async def clusters_view(
+        self, folder_id: str | None, *, now: datetime, offset: int = 0
+    ) -> Message:
+        """One page of the clusters of a folder (default: the watched folders) with their
+        freshness, worst first, from row ``offset``; a Next page button leads on."""
         if folder_id is None:
             folders = list(dict.fromkeys(self.config.watch.folders))
             if not folders:
@@ -81,10 +84,11 @@ class WatchService(WatchPart):
         readings = await read_clusters(self.cloud, clusters)
         had = await had_schedule_ids(self.store)
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
-        return render_clusters(", ".join(folders), rows, now=now)
+        return render_clusters(", ".join(folders), rows, now=now, offset=offset, target=folder_id)
 
-    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]:
-        """The digest, now: for a cluster (id or name), a folder id, or every watched cluster."""
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
+        """The digest view, now, in one message: for a cluster (id or name), a folder id, or
+        every watched cluster; worst first from row ``offset``, a Next page button for more."""
         had = await had_schedule_ids(self.store)
         if target is None:
             title = "Backups status"
@@ -112,7 +116,14 @@ class WatchService(WatchPart):
         digest = build_digest(
             items, {}, now=now, shrink_threshold=self.config.freshness.shrink_warning
         )
-        return render_digest(digest, title=title, console_url=self.console_url, warnings=errors)
+        return render_status(
+            digest,
+            title=title,
+            console_url=self.console_url,
+            warnings=errors,
+            target=target,
+            offset=offset,
+        )
 
     # --- incidents -----------------------------------------------------------------------------
 

@@ -98,9 +98,9 @@ async def test_clusters_view_refuses_a_folder_the_bot_does_not_show(
 async def test_status_view_builds_the_digest_for_one_cluster_by_name(
     sim: SimCloud, watch: WatchService
 ) -> None:
-    messages = await watch.status_view("orders-prod", now=NOW)
+    message = await watch.status_view("orders-prod", now=NOW)
 
-    text = "\n".join(str(m.blocks) for m in messages)
+    text = str(message.blocks)
     assert "orders-prod" in text
     assert "logs-prod" not in text
 
@@ -108,9 +108,9 @@ async def test_status_view_builds_the_digest_for_one_cluster_by_name(
 async def test_status_view_of_everything_watched_puts_problems_first(
     sim: SimCloud, watch: WatchService
 ) -> None:
-    messages = await watch.status_view(None, now=NOW)
+    message = await watch.status_view(None, now=NOW)
 
-    text = "\n".join(str(m.blocks) for m in messages)
+    text = str(message.blocks)
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster"):
         assert name in text
     assert text.index("new-cluster") < text.index("logs-prod")
