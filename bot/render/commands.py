@@ -41,7 +41,14 @@ from bot.errors import (
 )
 from bot.models import Backup, Cluster
 from bot.render import strings as s
-from bot.render.budget import MAX_BLOCK_TEXT, checked, clip, escape_clipped, pack_rows
+from bot.render.budget import (
+    MAX_BLOCK_TEXT,
+    LazyRows,
+    checked,
+    clip,
+    escape_clipped,
+    pack_rows,
+)
 from bot.render.message import (
     MAX_BLOCKS,
     MAX_BUTTON_VALUE,
@@ -72,8 +79,6 @@ NEXT_PAGE_ACTION = "list_next_page"
 #: The Next page buttons of ``status`` and ``clusters``; their value is :func:`view_page_value`.
 STATUS_NEXT_PAGE_ACTION = "status_next_page"
 CLUSTERS_NEXT_PAGE_ACTION = "clusters_next_page"
-#: Rows of a ``status`` or ``clusters`` page tried at once (one message never holds more).
-PAGE_WINDOW = 400
 BACKUP_CONFIRM_ACTION = "backup_confirm"
 BACKUP_CANCEL_ACTION = "backup_cancel"
 
@@ -534,15 +539,21 @@ def render_clusters(
         )
     offset = max(0, offset)
     ordered = sorted(rows, key=lambda r: worst_first_key(r.cluster, r.report))
-    window = ordered[offset : offset + PAGE_WINDOW]
-    lines = [_cluster_row(r, now) for r in window] or [
-        _t(s.VIEW_FLEET_CHANGED, n=offset, prefix=s.PREFIX, command="clusters")
-    ]
+    window = ordered[offset:]
     title = _t(s.CLUSTERS_TITLE, folder=folder)
     if offset:
         title += " · " + _t(s.VIEW_FROM_ROW, n=offset + 1)
-    lines[0] = f"{title}\n{lines[0]}"  # the title opens the first section
+
+    def line(i: int) -> str:
+        text = _cluster_row(window[i], now) if window else ""
+        if not window:
+            text = _t(s.VIEW_FLEET_CHANGED, n=offset, prefix=s.PREFIX, command="clusters")
+        return f"{title}\n{text}" if i == 0 else text  # the title opens the first section
+
+    lines = LazyRows(max(len(window), 1), line)
     total = len(rows)
+    counts = _state_counts(rows)
+    summary = _t(s.CLUSTERS_SUMMARY, total=total, counts=counts)
 
     def shown_of(left: int) -> int:
         return len(window) - left if window else 0
@@ -550,7 +561,7 @@ def render_clusters(
     def foot(left: int) -> list[Block]:
         shown = shown_of(left)
         remaining = total - offset - shown
-        notes = [_t(s.CLUSTERS_SUMMARY, total=total, counts=_state_counts(rows))]
+        notes = [summary]
         if shown and (offset or remaining > 0):
             notes.append(_t(s.VIEW_ROWS, first=offset + 1, last=offset + shown, total=total))
         blocks = []
@@ -560,9 +571,7 @@ def render_clusters(
             blocks.append(next_page_button(CLUSTERS_NEXT_PAGE_ACTION, value))
         return [_context(" · ".join(notes)), *blocks]
 
-    text = _t(
-        s.CLUSTERS_FALLBACK, folder=_plain(folder_label, _NAME_CLIP), counts=_state_counts(rows)
-    )
+    text = _t(s.CLUSTERS_FALLBACK, folder=_plain(folder_label, _NAME_CLIP), counts=counts)
     return pack_rows(lines, text=_fallback(text), foot=foot, sep="\n").message
 
 

@@ -30,6 +30,7 @@ from bot.core.types import (
 from bot.models import Cluster, Environment
 from bot.render import strings
 from bot.render.budget import (
+    LazyRows,
     OverBudget,
     checked,
     cut_escaped,
@@ -168,8 +169,6 @@ TOP_ROWS = 20
 _GROUP_LABEL_MAX = 150
 #: Fresh-only groups named in the top post's foot; the rest are counted.
 _QUIET_GROUPS_MAX = 5
-#: Rows tried for one message at a time (a message never holds more than this many).
-_WINDOW = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,16 +352,20 @@ def _digest_thread(
     widest = len(str(max(len(order), 1)))
     parts: list[list[str]] = []
     at = 0
+
+    def rows_from(start: int) -> LazyRows:
+        return LazyRows(len(order) - start, lambda j: decorated(start + j, j == 0))
+
     while at < len(order):
-        window = [decorated(j, j == at) for j in range(at, min(at + _WINDOW, len(order)))]
+        rest = rows_from(at)
         packed = pack_rows(
-            window,
+            rest,
             text=_thread_fallback(title, 10**widest - 1, 10**widest - 1),
             head=_thread_head(title, 10**widest - 1, 10**widest - 1),
         )
         if packed.shown == 0:
             raise OverBudget([f"row {at + 1} of the digest's thread fits no message"])
-        parts.append(window[: packed.shown])
+        parts.append(list(rest[: packed.shown]))
         at += packed.shown
     messages = []
     for number, part in enumerate(parts, start=1):
@@ -408,8 +411,8 @@ def render_status(
     next offset, so the page after survives a restart)."""
     total = len(digest.rows)
     offset = max(0, offset)
-    window = digest.rows[offset : offset + _WINDOW]
-    texts = [_digest_row(row, console_url) for row in window]
+    window = digest.rows[offset:]
+    texts: Sequence[str] = LazyRows(len(window), lambda i: _digest_row(window[i], console_url))
     if not texts:
         if total == 0 and offset == 0:
             texts = ["No watched cluster matches."]
@@ -441,7 +444,7 @@ def render_status(
             blocks.append(
                 next_page_button(STATUS_NEXT_PAGE_ACTION, view_page_value(target, offset + shown))
             )
-        return [_context(" · ".join(notes)), *blocks]
+        return [*([_context(" · ".join(notes))] if notes else []), *blocks]
 
     def fallback(left: int) -> str:
         text = _digest_fallback(title, digest)
