@@ -664,13 +664,19 @@ def render_error(
     if detail:
         blocks.append(_context(escape_clipped(detail, _HINT_ESCAPED)))
     plain = message if not hint else f"{message} {hint}"
-    return checked(Message(text=_fallback(escape(plain)), blocks=blocks))
+    fallback = _fallback(escape(plain))
+    return checked(Message(text=fallback if fallback.strip() else icon, blocks=blocks))
 
 
 def render_ack(text: str) -> Message:
     """A short confirmation. ``text`` is plain (backticks and asterisks allowed) and escaped."""
     escaped = escape_clipped(_clip(text, _MESSAGE_CLIP), _ERROR_ESCAPED)
-    return checked(Message(text=escaped, blocks=[_section(f":white_check_mark: {escaped}")]))
+    return checked(
+        Message(
+            text=escaped if escaped.strip() else "Done.",
+            blocks=[_section(f":white_check_mark: {escaped}")],
+        )
+    )
 
 
 def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:

@@ -33,12 +33,14 @@ from bot.core.types import (
     MaxAgeSource,
     OperationOutcome,
 )
+from bot.errors import NotFound, UsageError
 from bot.models import Backup, Cluster, Environment
 from bot.render.budget import violations
 from bot.render.commands import (
     CLUSTERS_NEXT_PAGE_ACTION,
     STATUS_NEXT_PAGE_ACTION,
     ClusterRow,
+    render_ack,
     render_clusters,
     render_error,
 )
@@ -243,7 +245,10 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
                 now=NOW,
             )
         )
-    assert_within(render_error(ValueError(rng.choice(words)), correlation_id="abc123"))
+    said = " ".join(rng.choice(words) for _ in range(8))
+    assert_within(render_error(UsageError(said, hint=said)))
+    assert_within(render_error(NotFound(404, said), subject=said))
+    assert_within(render_ack(said))
 
 
 def alert_messages(cluster: Cluster, report: FreshnessReport, route: AlertRoute) -> list[Message]:

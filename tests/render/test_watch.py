@@ -483,6 +483,20 @@ def test_any_names_render_valid_digests_that_keep_every_row(names: list[str], on
     assert rows == len(digest.rows)
 
 
+def test_many_long_hostile_labels_are_cut_to_fit_the_field_and_counted() -> None:
+    labels = {f"<k{i:02d}>" + "&" * 60: "<!channel>" * 6 for i in range(14)}
+    message = alert(firing(), cluster=cluster(labels=labels))
+    [field] = [
+        f["text"] for b in message.blocks for f in b.get("fields", []) if "*Labels*" in f["text"]
+    ]
+    # Each label escaped is over 300 characters: ten of them whole would be over 3,000.
+    assert len(field) <= MAX_FIELD_TEXT
+    assert field.count("`") // 2 == 10
+    assert field.endswith(" and 4 more")
+    assert "&lt;k00&gt;" in field
+    assert_no_broadcast(message)
+
+
 # --- status: the digest view, paged ------------------------------------------------------------
 
 
