@@ -202,7 +202,8 @@ def render_digest(
     (with ``only_problems`` the fresh clusters are only counted).
     """
     rows = digest.rows
-    texts = [_digest_row(row, console_url) for row in rows]
+    by_folder = "folder" in digest.group_by  # the group heading names the folder
+    texts = [_digest_row(row, console_url, folder=not by_folder) for row in rows]
     group_rank = {group.key: rank for rank, group in enumerate(digest.groups)}
     groups = {group.key: group for group in digest.groups}
     grouped = bool(digest.group_by)
@@ -492,13 +493,14 @@ def _digest_summary(digest: Digest) -> str:
     )
 
 
-def _digest_row(row: DigestRow, console_url: str) -> str:
+def _digest_row(row: DigestRow, console_url: str, *, folder: bool = True) -> str:
+    """One cluster's row; ``folder=False`` leaves out the folder (its group heading names it)."""
     cluster, report = row.cluster, row.report
     head = [f"{STATE_EMOJI[report.state]} *{_cluster_link(cluster, console_url)}*"]
     environment = _environment(cluster)
     if environment is not None:
         head.append(environment)
-    if cluster.folder_id:
+    if cluster.folder_id and folder:
         head.append(f"folder {_id_code(cluster.folder_id)}")
     lines = [" · ".join(head), _digest_state_line(row)]
 

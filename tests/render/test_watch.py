@@ -273,11 +273,18 @@ def test_the_digest_summarises_then_lists_each_cluster() -> None:
     assert row.startswith(":red_circle: *<https://console.yandex.cloud/folders/b1gfolder")
     assert "|orders-prod>*" in row
     assert "PRODUCTION" in row
-    assert "`b1gfolder0000000001`" in row
+    assert "`b1gfolder0000000001`" not in row  # the group's heading names the folder
     assert "1d 6h ago" in row
     assert "6 GiB" in row
     assert "Since the last digest: -3 GiB, +2 indices, +1 backup" in row
     assert ":warning: The newest backup is 40% smaller than the one before it" in row
+
+
+def test_rows_name_their_folder_when_the_digest_is_not_grouped_by_folder() -> None:
+    items = [DigestInput(cluster(labels={"team": "shop"}), report(FreshnessState.STALE), [])]
+    by_team = top_of(digest_of(items, group_by=["label:team"])).top
+    assert "*team=shop* · :red_circle: 1 stale" in all_text([by_team])
+    assert "folder `b1gfolder0000000001`" in all_text([by_team])
 
 
 def test_a_cluster_that_could_not_be_read_says_why() -> None:
