@@ -234,13 +234,15 @@ def render_help(topic: str | None = None) -> Message:
             _context(escape(s.HELP_SHARE_NOTE.format(prefix=s.PREFIX))),
         ]
         plain = [s.HELP_TITLE] + [f"{s.usage_line(h.name)}: {h.summary}" for h in s.COMMAND_HELP]
-        return Message(text=escape("\n".join(plain)), blocks=blocks)
+        return checked(Message(text=escape("\n".join(plain)), blocks=blocks))
     body = [f"*{escape(s.usage_line(entry.name))}*", escape(entry.summary.capitalize()) + "."]
     if entry.details:
         body.append(escape(entry.details))
     examples = "\n".join(f"`{escape(s.PREFIX)} {escape(e)}`" for e in entry.examples)
     blocks = [_section("\n".join(body)), _section(f"*{s.HELP_EXAMPLES}*\n{examples}")]
-    return Message(text=escape(f"{s.usage_line(entry.name)}: {entry.summary}"), blocks=blocks)
+    return checked(
+        Message(text=escape(f"{s.usage_line(entry.name)}: {entry.summary}"), blocks=blocks)
+    )
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -683,7 +685,7 @@ def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:
     """Ask before starting a backup: a Start backup and a Cancel button, value the cluster id."""
     question = _t(s.BACKUP_CONFIRM, cluster=_esc(cluster_label, _NAME_CLIP), id=_code(cluster_id))
     value = _clip(cluster_id, _ID_CLIP)
-    return Message(
+    message = Message(
         text=_t(s.BACKUP_CONFIRM_FALLBACK, cluster=_plain(cluster_label, _NAME_CLIP)),
         blocks=[
             _section(question),
@@ -707,3 +709,4 @@ def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:
             },
         ],
     )
+    return checked(message)

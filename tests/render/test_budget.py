@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.core.strings import COMMAND_HELP
 from bot.render.budget import (
     MAX_BLOCK_TEXT,
     MAX_FALLBACK_TEXT,
@@ -19,6 +20,7 @@ from bot.render.budget import (
     pack_rows,
     violations,
 )
+from bot.render.commands import render_backup_confirm, render_help
 from bot.render.message import MAX_BLOCKS, MAX_SECTION_TEXT, Message
 
 
@@ -180,3 +182,9 @@ def test_a_row_longer_than_a_section_is_a_bug_not_a_silent_cut() -> None:
 def test_a_head_and_foot_over_budget_on_their_own_raise_rather_than_post() -> None:
     with pytest.raises(OverBudget):
         pack_rows([], text="t", head=[section("x" * 3000)] * 4)
+
+
+def test_the_help_of_every_command_is_within_budget() -> None:
+    for topic in [None, *(h.name for h in COMMAND_HELP)]:
+        assert violations(render_help(topic)) == [], topic
+    assert violations(render_backup_confirm("<!channel>" * 40, "c9q" + "x" * 90)) == []

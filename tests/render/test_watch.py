@@ -414,7 +414,6 @@ def test_only_problems_puts_left_out_problems_in_the_thread_and_only_counts_fres
         else each
         for each in many(60)
     ]
-    items += many(5, name="fresh")[:0]  # (none: every cluster here has a problem)
     fresh = [
         DigestInput(
             cluster(f"ok-{i}", id=f"c9qok{i}", labels={}),
