@@ -57,10 +57,11 @@ from bot.ops.logging import setup_logging
 from bot.settings import Settings
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.simcloud.server import SimCloud
-from bot.slack.app import build_bolt_app, start_http
+from bot.slack.app import start_http
 from bot.slack.notifier import SlackNotifier
 from bot.testing.fake_slack import FakeSlack, signed_headers, slash_command_form
 from handlers import InFlight
+from handlers.app import build_bolt_app
 
 SECRET = "bench-signing-secret"  # noqa: S105 - a bench value
 ACK_TARGET = 0.100
@@ -194,7 +195,9 @@ async def serve_bot(
             start(work, **kw)
 
     in_flight.start = start_unless_ack_only  # type: ignore[method-assign]
-    server = await start_http(app, host="127.0.0.1", port=0, extra_routes_hook=hook)
+    server = await start_http(
+        app, host="127.0.0.1", port=0, signing_secret=SECRET, extra_routes_hook=hook
+    )
     print(f"READY {server.url}", flush=True)
     profiler = cProfile.Profile() if profile else None
     cpu = _cpu()

@@ -30,17 +30,12 @@ from bot.ops.health import Check, CheckFailed, Readiness, add_ops_routes, fresh_
 from bot.ops.logging import Redactor, setup_logging
 from bot.ops.metrics import Metrics
 from bot.settings import Settings, reveal
-from bot.slack.app import (
-    HttpServer,
-    RoutesHook,
-    build_bolt_app,
-    start_http,
-    start_socket_mode,
-)
+from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier
 from bot.watch.scheduler import WatchScheduler
 from bot.wiring import Components, open_components
 from handlers import InFlight
+from handlers.app import build_bolt_app
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +201,11 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
                 readiness.add_check("slack", _socket_check(socket))
             else:
                 server = await start_http(
-                    app, host=LISTEN_HOST, port=settings.port, extra_routes_hook=ops_routes
+                    app,
+                    host=LISTEN_HOST,
+                    port=settings.port,
+                    signing_secret=reveal(settings.slack_signing_secret),
+                    extra_routes_hook=ops_routes,
                 )
             await parts.watch.resume_pending_operations(clock_now())
             await scheduler.start()
