@@ -74,7 +74,9 @@ async def collect() -> list[Finding]:
         findings.append(Finding(True, "config", f"{source} is valid"))
     findings += failed("config")
     findings += await _check_slack(settings, failed("slack", "slack mode"))
-    findings += await _check_cloud(settings, startup.config or BotConfig())
+    findings += failed("cloud credentials") or await _check_cloud(
+        settings, startup.config or BotConfig()
+    )
     findings += failed("database") or [await _check_database(settings)]
     return findings
 
@@ -83,8 +85,8 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
     from bot.slack.notifier import SlackNotifier  # slack_sdk loads only when needed
 
     out = list(problems)
-    if not reveal(settings.slack_bot_token):
-        return out
+    if any(p.what == "slack" for p in problems):
+        return out  # no token, or not a bot token: Slack's answer would add nothing
     if not any(p.what == "slack mode" for p in problems):
         mode = "Socket Mode (SLACK_APP_TOKEN is set)" if settings.socket_mode else None
         out.append(Finding(True, "slack mode", mode or f"HTTP mode on port {settings.port}"))

@@ -152,7 +152,11 @@ def validate_startup() -> Startup:
     except (UnicodeDecodeError, OSError) as exc:
         detail = _dotenv_problem(exc) if isinstance(exc, UnicodeDecodeError) else str(exc)
         return Startup(None, None, (Problem("environment", detail),))
-    problems = [*_environment_problems(settings), *_slack_problems(settings)]
+    problems = [
+        *_environment_problems(settings),
+        *_slack_problems(settings),
+        *_credential_problems(settings),
+    ]
     config: BotConfig | None = None
     try:
         config = load_bot_config(settings)
@@ -198,6 +202,18 @@ def _slack_problems(settings: Settings) -> Iterator[Problem]:
             "slack mode",
             "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
         )
+
+
+def _credential_problems(settings: Settings) -> Iterator[Problem]:
+    """A service account key file that the settings select and that cannot be used."""
+    if reveal(settings.yc_iam_token) or settings.yc_service_account_key_file is None:
+        return
+    from bot.cloud.auth import load_service_account_key
+
+    try:
+        load_service_account_key(settings.yc_service_account_key_file)
+    except BotError as exc:
+        yield Problem("cloud credentials", str(exc))
 
 
 # --- logging, the same for every verb --------------------------------------------------------

@@ -135,7 +135,7 @@ def describe_connect_failure(url: URL, exc: BaseException, *, timeout: float) ->
     return f"DATABASE_URL: cannot reach {where} ({type(exc).__name__}); check DATABASE_URL"
 
 
-async def probe_database(url: str, *, timeout: float = POSTGRES_CONNECT_TIMEOUT) -> None:
+async def probe_database(url: str, *, timeout: float = POSTGRES_CONNECT_TIMEOUT) -> None:  # noqa: ASYNC109
     """Connect once and ask ``SELECT 1``: a ConfigError in one line when the URL is wrong or the
     database cannot be reached. ``check`` and ``serve`` both ask this before anything else."""
     parsed = check_database_url(url)
