@@ -73,13 +73,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _nonblank_ids(values: list[str]) -> list[str]:
-    for value in values:
-        if not value.strip():
-            raise ValueError("an empty id; remove it or write the id")
-    return values
-
-
 class Match(_Strict):
     """Which clusters a rule applies to; every given key must match, an empty match matches all."""
 
@@ -99,8 +92,6 @@ class Watch(_Strict):
     clusters: list[str] = Field(default_factory=list)
     #: Only clusters matching one of these (if any) are watched, e.g. by label or environment.
     only: list[Match] = Field(default_factory=list)
-
-    _ids = field_validator("folders", "clusters")(classmethod(lambda cls, v: _nonblank_ids(v)))
 
     @property
     def is_empty(self) -> bool:

@@ -59,7 +59,6 @@ def test_a_valid_environment_has_no_problem(environment: Path) -> None:
         ("watch:\n  folders: [a]\nsweep:\n  every: 0m\n", "sweep.every: '0m' is zero"),
         ("watch:\n\tfolders: [b1g]\n", "bot.yaml:2: "),
         ("# watch:\n#   folders: [a]\n", WATCHES_NOTHING),
-        ("watch:\n  folders: ['']\n", "watch.folders: an empty id; remove it or write the id"),
         (
             "watch:\n  folders: [a]\ndigests:\n  - channel: C1\n    schedule: '61 9 * * *'\n",
             "digests.0.schedule: '61 9 * * *' is not a valid cron schedule",
