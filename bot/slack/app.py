@@ -146,8 +146,8 @@ class RequestGate:
         return f"RequestGate(max_body={self._max_body})"
 
     async def admit(self, request: web.Request) -> AsyncBoltRequest | Refusal:
-        """The request as Bolt takes it, or why it is refused. Reads at most ``max_body`` + 1
-        bytes; decodes and parses only a body whose signature matched."""
+        """The request as Bolt takes it, or why it is refused. Reads no more than ``max_body``
+        and one more chunk; decodes and parses only a body whose signature matched."""
         admitted = await self._verify(request)
         if isinstance(admitted, Refusal):
             self._log.refused(admitted)
