@@ -104,15 +104,16 @@ def signature_matches(secret: bytes, timestamp: str, signature: str, body: bytes
 
 
 @dataclass
-class _RefusalLog:
+class RefusalLog:
     """One log line per reason per interval; the refusals in between are counted."""
 
     interval: float = REFUSAL_LOG_INTERVAL
+    clock: Callable[[], float] = time.monotonic
     _last: dict[Refusal, float] = field(default_factory=dict)
     _unlogged: dict[Refusal, int] = field(default_factory=dict)
 
     def refused(self, reason: Refusal) -> None:
-        now = time.monotonic()
+        now = self.clock()
         last = self._last.get(reason)
         if last is not None and now - last < self.interval:
             self._unlogged[reason] = self._unlogged.get(reason, 0) + 1
@@ -140,7 +141,7 @@ class RequestGate:
         self._secret = signing_secret.encode()
         self._max_body = max_body
         self._clock = clock
-        self._log = _RefusalLog()
+        self._log = RefusalLog()
 
     def __repr__(self) -> str:
         return f"RequestGate(max_body={self._max_body})"

@@ -20,6 +20,7 @@ from bot.slack.app import (
     MAX_BODY_BYTES,
     SIGNATURE_WINDOW,
     Refusal,
+    RefusalLog,
     check_headers,
     new_bolt_app,
     signature_matches,
@@ -98,6 +99,26 @@ def test_the_signature_is_the_hmac_of_the_raw_bytes() -> None:
     assert not signature_matches(SIGNING_SECRET.encode(), "1700000001", good, body)
     assert not signature_matches(b"another-secret", "1700000000", good, body)
     assert not signature_matches(SIGNING_SECRET.encode(), "1700000000", good, body + b" ")
+
+
+def test_a_flood_of_refusals_is_one_line_per_reason_per_interval_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.slack.app")
+    now = [100.0]
+    refusals = RefusalLog(interval=10.0, clock=lambda: now[0])
+    for _ in range(500):
+        refusals.refused(Refusal.WRONG_SIGNATURE)
+    refusals.refused(Refusal.TOO_LARGE)
+    now[0] += 10.0
+    refusals.refused(Refusal.WRONG_SIGNATURE)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "refused a request to the Slack endpoint: the signature does not match the body (401)",
+        "refused a request to the Slack endpoint: the body is over 64 KB (413)",
+        "refused a request to the Slack endpoint: the signature does not match the body (401); "
+        "499 more refused for this since the last line",
+    ]
 
 
 # --- over HTTP, against the real Bolt app ---------------------------------------------------
