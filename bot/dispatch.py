@@ -38,11 +38,13 @@ from bot.core.grammar import (
     UnsnoozeCmd,
     parse_command,
 )
+from bot.core.ratelimit import CommandLimiter, SlowDown
 from bot.errors import AccessDenied, BotError, NotFound, UsageError
 from bot.lookup import ClusterCache, looks_like_id, resolve_cluster
 from bot.models import Backup, BackupPage, Cluster
 from bot.ops.logging import new_request_id, request_id_var
 from bot.render import commands as rc
+from bot.render import strings
 from bot.render.message import Message
 from bot.render.watch import (
     ACTION_ACK,
@@ -105,6 +107,9 @@ _COMMAND_OF_ACTION = {
 }
 
 WATCH_COMMANDS = ("clusters", "status", "snooze", "unsnooze", "backup")
+#: Commands and buttons that do not reach the cloud, so no rate limit counts them.
+_OFFLINE_COMMANDS = frozenset({"help"})
+_OFFLINE_ACTIONS = frozenset({BACKUP_CANCEL_ACTION})
 
 WATCHER_OFF = (
     "`{command}` needs the bot's watcher, which is not running here. "
@@ -156,6 +161,19 @@ class WatcherUnavailable(BotError):
     """A watcher command was asked of a process that runs no watcher."""
 
 
+class TooFast(UsageError):
+    """A person or a channel went over the rate limit; answered, not queued."""
+
+    def __init__(self, slow: SlowDown) -> None:
+        hint = (
+            strings.SLOW_DOWN_USER_HINT if slow.scope == "user" else strings.SLOW_DOWN_CHANNEL_HINT
+        )
+        super().__init__(
+            strings.SLOW_DOWN.format(seconds=slow.retry_after), hint=hint.format(limit=slow.limit)
+        )
+        self.slow = slow
+
+
 class BadButtonValue(UsageError):
     """A button's value is not one the bot rendered (edited, forged, or from an old version)."""
 
@@ -205,12 +223,18 @@ class Dispatcher:
         *,
         watch: WatchLike | None = None,
         metrics: Metrics | None = None,
+        limiter: CommandLimiter | None = None,
     ) -> None:
         self.cloud = cloud
         self.config = config
         self.watch = watch
         self.metrics = metrics
         self.clusters = ClusterCache()
+        #: Per-user and per-channel limits of this process (config ``limits``).
+        self.limiter = limiter or CommandLimiter(
+            user_per_minute=config.limits.user_per_minute,
+            channel_per_minute=config.limits.channel_per_minute,
+        )
 
     # --- what handlers need to know ------------------------------------------------------------
 
@@ -229,6 +253,8 @@ class Dispatcher:
             name = command.name
             subject = _subject_of(command)
             self._authorize(name, inv)
+            if name not in _OFFLINE_COMMANDS:
+                self._limit(inv, now)
             outcome = await self._execute(command, inv, now=now)
         except Exception as exc:  # the dispatcher answers everything; cancellation passes
             return self._failure(exc, name, inv, subject=subject)
@@ -294,6 +320,8 @@ class Dispatcher:
         if command is None:
             raise UsageError(UNKNOWN_BUTTON.format(action=action_id[:100]))
         self._authorize(command, inv)
+        if action_id not in _OFFLINE_ACTIONS:
+            self._limit(inv, now)
         if action_id == NEXT_PAGE_ACTION:
             cluster_id, token, limit = _decode_next_page(value)
             return _Outcome([await self._list(cluster_id, limit, token, now=now)])
@@ -443,7 +471,24 @@ class Dispatcher:
             )
             raise
 
+    def _limit(self, inv: Invocation, now: datetime) -> None:
+        """Count a command that reaches the cloud; over a limit, refuse it (raise TooFast)."""
+        slow = self.limiter.admit(inv.user_id, inv.channel_id, now)
+        if slow is not None:
+            log.info(
+                "slowed down user %s in channel %s: over %d a minute per %s; retry in %d s",
+                inv.user_id,
+                inv.channel_id,
+                slow.limit,
+                slow.scope,
+                slow.retry_after,
+            )
+            raise TooFast(slow)
+
     def _failure(self, exc: Exception, name: str, inv: Invocation, *, subject: str | None) -> Reply:
+        if isinstance(exc, TooFast):
+            self._count(name, "limited")
+            return Reply([rc.render_error(exc)], ok=False)
         if isinstance(exc, UsageError):
             self._count(name, "usage_error")
             return Reply([rc.render_error(exc)], ok=False, usage_error=True)

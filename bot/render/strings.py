@@ -130,6 +130,22 @@ BUTTON_CANCEL = "Cancel"
 SNOOZED = "Snoozed alerts for `{cluster}` until {until}."
 UNSNOOZED = "Alerts for `{cluster}` are back on."
 BACKUP_STARTED = "Started a backup of `{cluster}` (operation `{operation}`)."
+BACKUP_ALREADY_STARTED = (
+    "A backup of `{cluster}` was started {ago} ago (operation `{operation}`), so I did not start "
+    "another: one backup per cluster every {every}. Ask again after {after} if you need one."
+)
+
+# --- limits on what one person or channel can make the bot do --------------------------------
+
+SLOW_DOWN = "Slow down, try again in {seconds} s."
+SLOW_DOWN_USER_HINT = (
+    "Commands that reach the cloud are limited to {limit} a minute for each person "
+    "(limits.user_per_minute in the bot's config)."
+)
+SLOW_DOWN_CHANNEL_HINT = (
+    "Commands that reach the cloud are limited to {limit} a minute for each channel "
+    "(limits.channel_per_minute in the bot's config)."
+)
 
 EPHEMERAL_NOTE = "(only visible to you)"
 UNKNOWN_VALUE = "—"

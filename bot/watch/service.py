@@ -8,6 +8,7 @@ loser tries again on the fresh entry), then the alert message is updated in plac
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -20,7 +21,9 @@ from bot.core import alerts
 from bot.core.access import folder_allowed
 from bot.core.alerts import Decision
 from bot.core.digest import DigestInput, build_digest
+from bot.core.durations import format_duration
 from bot.core.freshness import classify, max_age_for
+from bot.core.ratelimit import BackupStart, recent_backup
 from bot.core.types import AlertEntry, AlertStatus, FreshnessReport
 from bot.errors import BotError, CloudError, NotFound, UsageError
 from bot.lookup import ClusterCache, resolve_cluster
@@ -54,6 +57,10 @@ class WatchService(WatchPart):
     operations: OperationFollower = field(init=False)
     #: Name and id look-ups of the last minute, shared by every command and button.
     _clusters: ClusterCache = field(default_factory=ClusterCache, init=False)
+    #: Backups this process started (the store forgets a start once its operation is done).
+    _backups_started: dict[str, BackupStart] = field(default_factory=dict, init=False)
+    #: One start at a time per cluster in this process, so two clicks at once start one backup.
+    _backup_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
 
     def __post_init__(self, follower: OperationFollower | None) -> None:
         self.operations = follower or OperationFollower(
@@ -208,8 +215,52 @@ class WatchService(WatchPart):
         thread_ts: str | None,
         now: datetime,
     ) -> Message:
-        """Start a backup now and follow it; a double click within a minute starts one backup."""
+        """Start a backup now and follow it. A cluster is backed up at most once per
+        ``limits.backup_every``, whoever asks: asking again sooner is answered with the backup
+        already started (also when another replica started it), and starts nothing."""
         cluster = await self._resolve(cluster_ref)
+        lock = self._backup_locks.setdefault(cluster.id, asyncio.Lock())
+        async with lock:
+            every = self.config.limits.backup_every
+            started = await self._backup_starts()
+            recent = recent_backup(started, cluster.id, now=now, every=every)
+            if recent is not None:
+                log.info(
+                    "not starting a backup of %s for %s: operation %s started at %s",
+                    cluster.id,
+                    user,
+                    recent.operation_id,
+                    recent.requested_at.isoformat(),
+                )
+                return render_ack(
+                    strings.BACKUP_ALREADY_STARTED.format(
+                        cluster=cluster.display_name,
+                        ago=format_duration(max(now - recent.requested_at, timedelta(0))),
+                        operation=recent.operation_id,
+                        every=format_duration(every),
+                        after=utc_text(recent.requested_at + every),
+                    )
+                )
+            return await self._start_backup(cluster, user, channel, thread_ts, now)
+
+    async def _backup_starts(self) -> list[BackupStart]:
+        """Backups started on request that a new request could repeat: those whose operation
+        is still running (from the store, whichever replica started them) and this process's
+        own recent starts (done ones included)."""
+        pending = [
+            BackupStart(p.operation_id, p.cluster_id, p.requested_by, p.requested_at)
+            for p in await self.store.list_pending_operations()
+        ]
+        return [*pending, *self._backups_started.values()]
+
+    async def _start_backup(
+        self,
+        cluster: Cluster,
+        user: str,
+        channel: str | None,
+        thread_ts: str | None,
+        now: datetime,
+    ) -> Message:
         key = backup_idempotency_key(cluster.id, user, now)
         operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
         if operation.failed:
@@ -218,6 +269,7 @@ class WatchService(WatchPart):
         await self.store.record_operation(
             operation.id, cluster.id, user, channel or "", thread_ts, now=now
         )
+        self._backups_started[cluster.id] = BackupStart(operation.id, cluster.id, user, now)
         self.operations.follow(
             PendingOperation(
                 operation_id=operation.id,
