@@ -24,14 +24,21 @@ Targets: ack p99 < 100 ms, final p99 < 400 ms. Lower bound of a final answer: on
 trip (50 ms; the cluster and its first page are asked for at once), or ceil(cloud requests /
 YC_MAX_IN_FLIGHT) round trips when the burst needs more requests than may be in flight.
 
+Under attack: a fourth burst sends the same signed commands while a process of its own writes
+``--attack`` (100) unsigned requests of 1 MB each (just under aiohttp's own 1 MiB cap) to the
+same endpoint at the same moment. The request gate refuses them (413) from their Content-Length,
+before anything reads, parses or logs them; the signed commands' ack p99 is printed beside the
+clean (kept-alive) burst's. Target: the same 100 ms, and every unsigned request refused.
+
     .venv/bin/python bench/bench_slash_commands.py [--n 200] [--latency-ms 50] \
-        [--max-in-flight 16,128] [--text "list {cluster}"] [--profile FILE]
+        [--max-in-flight 16,128] [--text "list {cluster}"] [--attack 100] [--profile FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import contextvars
 import cProfile
 import json
@@ -57,10 +64,11 @@ from bot.ops.logging import setup_logging
 from bot.settings import Settings
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.simcloud.server import SimCloud
-from bot.slack.app import build_bolt_app, start_http
+from bot.slack.app import start_http
 from bot.slack.notifier import SlackNotifier
 from bot.testing.fake_slack import FakeSlack, signed_headers, slash_command_form
 from handlers import InFlight
+from handlers.app import build_bolt_app
 
 SECRET = "bench-signing-secret"  # noqa: S105 - a bench value
 ACK_TARGET = 0.100
@@ -194,7 +202,9 @@ async def serve_bot(
             start(work, **kw)
 
     in_flight.start = start_unless_ack_only  # type: ignore[method-assign]
-    server = await start_http(app, host="127.0.0.1", port=0, extra_routes_hook=hook)
+    server = await start_http(
+        app, host="127.0.0.1", port=0, signing_secret=SECRET, extra_routes_hook=hook
+    )
     print(f"READY {server.url}", flush=True)
     profiler = cProfile.Profile() if profile else None
     cpu = _cpu()
@@ -250,6 +260,53 @@ async def serve_sim(latency: float) -> None:
         await _control(on_line)
     finally:
         await sim.stop()
+
+
+# --- the attacker's process -----------------------------------------------------------------------
+
+#: One unsigned request's body: a megabyte, just under aiohttp's own 1 MiB limit on a body it reads.
+ATTACK_BODY = 1_000_000
+
+
+async def serve_attack(host: str, port: int, n: int) -> None:
+    """On ``GO``, write ``n`` unsigned 1 MB requests at once, each on a connection of its own, and
+    print ``STATS`` with their statuses and times; the end of stdin stops it."""
+    body = b"payload=" + b"a" * (ATTACK_BODY - 8)
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"X-Slack-Request-Timestamp: {int(time.time())}\r\n"
+        f"X-Slack-Signature: v0={'0' * 64}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    print("READY", flush=True)
+
+    async def one() -> tuple[str, float]:
+        started = time.monotonic()
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(head + body)
+            status = (await reader.readline()).decode("latin-1").split()[1]
+            return status, time.monotonic() - started
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def on_line(line: str) -> None:
+        if line == "GO":
+            cpu = _cpu()
+            results = await asyncio.gather(*(one() for _ in range(n)), return_exceptions=True)
+            answered = [r for r in results if isinstance(r, tuple)]
+            stats = {
+                "statuses": [r[0] for r in answered],
+                "errors": [type(r).__name__ for r in results if not isinstance(r, tuple)],
+                "times": [r[1] for r in answered],
+                "cpu": _cpu() - cpu,
+            }
+            print(f"STATS {json.dumps(stats)}", flush=True)
+
+    await _control(on_line)
 
 
 # --- Slack's side: the load -----------------------------------------------------------------------
@@ -313,6 +370,7 @@ class Burst:
     cpu: float  # the bench's process
     bot: dict[str, Any]
     sim: dict[str, Any]
+    attack: dict[str, Any] | None = None
 
 
 async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
@@ -339,9 +397,16 @@ def _spawn(*args: str) -> Awaitable[asyncio.subprocess.Process]:
 
 
 async def bench(
-    n: int, latency: float, max_in_flight: int, text: str, profile: str | None, log_level: str
+    n: int,
+    latency: float,
+    max_in_flight: int,
+    text: str,
+    profile: str | None,
+    log_level: str,
+    attack: int,
 ) -> list[Burst]:
-    """Two bursts of ``n`` commands: on new connections, then on the kept-alive ones."""
+    """Bursts of ``n`` commands: on new connections, on the kept-alive ones, acknowledged with no
+    work behind them, and on the kept-alive ones again with ``attack`` unsigned 1 MB requests."""
     fake = FakeSlack()
     api_url = await fake.start()
     sim = await _spawn("--serve-sim", "--latency-ms", str(latency * 1000))
@@ -360,11 +425,18 @@ async def bench(
     )
     bot_url = urlsplit(await _line(bot, "READY "))
     host, port = bot_url.hostname or "127.0.0.1", bot_url.port or 80
+    attacker = await _spawn("--serve-attack", host, str(port), "--attack", str(attack))
+    await _line(attacker, "READY")
     conns = [Conn(host, port) for _ in range(n)]
 
     def prepared(i: int, key: str) -> bytes:
+        # Each command from a person and a channel of its own: 200 at once from one person would
+        # be (rightly) told to slow down by the per-user limit.
         body = slash_command_form(
-            text.format(cluster=clusters[i % len(clusters)]), response_url=fake.response_url(key)
+            text.format(cluster=clusters[i % len(clusters)]),
+            response_url=fake.response_url(key),
+            user_id=f"U{i:05d}",
+            channel_id=f"C{i:05d}",
         )
         return _http_request(host, port, body, {**signed_headers(SECRET, body), KEY_HEADER: key})
 
@@ -380,7 +452,7 @@ async def bench(
                 raise TimeoutError("answers missing")
             await asyncio.sleep(0.01)
 
-    async def burst(label: str, begin: str = "BEGIN") -> Burst:
+    async def burst(label: str, begin: str = "BEGIN", with_attack: bool = False) -> Burst:
         keys = [f"{label}{i}" for i in range(n)]
         requests = [prepared(i, k) for i, k in enumerate(keys)]  # signed before the clock
         ack_only = begin == "BEGIN ACK-ONLY"
@@ -388,6 +460,8 @@ async def bench(
         await _tell(sim, "BEGIN")
         await asyncio.sleep(0.1)  # both have read it
         cpu = _cpu()
+        if with_attack:
+            await _tell(attacker, "GO")
         started = time.monotonic()
         times = await asyncio.gather(*(one(c, r) for c, r in zip(conns, requests, strict=True)))
         if not ack_only:
@@ -398,6 +472,7 @@ async def bench(
         bot_stats = json.loads(await _line(bot, "STATS "))
         await _tell(sim, "END")
         sim_stats = json.loads(await _line(sim, "STATS "))
+        attack_stats = json.loads(await _line(attacker, "STATS ")) if with_attack else None
         return Burst(
             keys,
             [t[0] for t in times],
@@ -408,6 +483,7 @@ async def bench(
             cpu,
             bot_stats,
             sim_stats,
+            attack_stats,
         )
 
     try:
@@ -420,6 +496,7 @@ async def bench(
             await burst("cold"),
             await burst("warm", "BEGIN PROFILE"),
             await burst("ackonly", "BEGIN ACK-ONLY"),
+            await burst("attacked", with_attack=True),
         ]
         assert len(fake.calls_to("auth.test")) == auth_tests, "auth.test during the bursts"
         errors = sum(
@@ -433,7 +510,7 @@ async def bench(
     finally:
         for conn in conns:
             await conn.close()
-        for proc in (bot, sim):
+        for proc in (bot, sim, attacker):
             assert proc.stdin is not None
             proc.stdin.close()
             await asyncio.wait_for(proc.wait(), 30)
@@ -491,6 +568,38 @@ def report(burst: Burst, title: str, latency: float, max_in_flight: int) -> bool
     return _pct(acks, 99) < ACK_TARGET and _pct(finals, 99) < FINAL_TARGET
 
 
+def report_attack(attacked: Burst, clean: Burst, n_attack: int) -> bool:
+    """The signed commands' acks under attack beside the clean kept-alive burst's."""
+    acks = [a - w for w, a in zip(attacked.written, attacked.acked, strict=True)]
+    clean_acks = [a - w for w, a in zip(clean.written, clean.acked, strict=True)]
+    finals = [f - w for w, f in zip(attacked.written, attacked.answered, strict=True)]
+    attack = attacked.attack or {}
+    statuses: dict[str, int] = {}
+    for status in attack.get("statuses", []):
+        statuses[status] = statuses.get(status, 0) + 1
+    refused = statuses.get("413", 0) + statuses.get("401", 0)
+    times = attack.get("times") or [math.nan]
+    print(
+        f"  under attack: {n_attack} unsigned requests of {ATTACK_BODY:,} bytes each, written at "
+        f"the same moment as the {len(attacked.keys)} signed commands (kept-alive)"
+    )
+    print(
+        f"    signed ack p50 / p99: {statistics.median(acks) * 1000:.1f} / "
+        f"{_pct(acks, 99) * 1000:.1f} ms   beside the clean run's "
+        f"{statistics.median(clean_acks) * 1000:.1f} / {_pct(clean_acks, 99) * 1000:.1f} ms"
+        f"   target p99 < {ACK_TARGET * 1000:.0f} ms: "
+        f"{'ok' if _pct(acks, 99) < ACK_TARGET else 'MISSED'}"
+    )
+    print(_figure("signed final (request written -> response_url post)", finals, FINAL_TARGET))
+    print(
+        f"    the unsigned: {dict(sorted(statuses.items()))}, errors {attack.get('errors', [])}; "
+        f"answered p50 {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms "
+        f"(each answered from its Content-Length, unread); bot CPU on the burst "
+        f"{attacked.bot['cpu'] * 1000:.0f} ms (clean: {clean.bot['cpu'] * 1000:.0f} ms)"
+    )
+    return refused == n_attack and _pct(acks, 99) < ACK_TARGET
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200)
@@ -506,11 +615,19 @@ def main() -> int:
     parser.add_argument("--log-level", default="INFO", help="the bot's LOG_LEVEL (JSON logs)")
     parser.add_argument("--serve-bot", nargs=3, metavar=("CLOUD_URL", "SLACK_API_URL", "FOLDERS"))
     parser.add_argument("--serve-sim", action="store_true")
+    parser.add_argument(
+        "--attack", type=int, default=100, help="unsigned 1 MB requests mixed into a burst"
+    )
+    parser.add_argument("--serve-attack", nargs=2, metavar=("HOST", "PORT"))
     args = parser.parse_args()
     if not args.serve_bot:
         logging.basicConfig(level=logging.ERROR)
     if args.serve_sim:
         asyncio.run(serve_sim(args.latency_ms / 1000))
+        return 0
+    if args.serve_attack:
+        host, port = args.serve_attack
+        asyncio.run(serve_attack(host, int(port), args.attack))
         return 0
     if args.serve_bot:
         cloud_url, api_url, folders = args.serve_bot
@@ -530,8 +647,10 @@ def main() -> int:
     latency = args.latency_ms / 1000
     verdicts = []
     for max_in_flight in (int(v) for v in str(args.max_in_flight).split(",")):
-        cold, warm, floor = asyncio.run(
-            bench(args.n, latency, max_in_flight, args.text, args.profile, args.log_level)
+        cold, warm, floor, attacked = asyncio.run(
+            bench(
+                args.n, latency, max_in_flight, args.text, args.profile, args.log_level, args.attack
+            )
         )
         print(
             f"{args.n} concurrent `/backups {args.text}` over HTTP mode, signed; cloud latency "
@@ -550,6 +669,7 @@ def main() -> int:
             f"{floor.bot['cpu'] / args.n * 1000:.2f} ms an ack: one event loop acknowledges the "
             "burst one request after another)"
         )
+        verdicts.append(report_attack(attacked, warm, args.attack))
         if args.profile:
             print(f"  profile of the bot during the second burst: {args.profile}")
             pstats.Stats(args.profile).sort_stats("cumulative").print_stats(30)

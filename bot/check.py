@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from bot.cli import EXIT_FAILURE, EXIT_OK, load_bot_config, load_settings
+from bot.cli import EXIT_FAILURE, EXIT_OK, validate_startup
 from bot.cloud import CloudClient
 from bot.config import BotConfig
-from bot.errors import BotError, PermissionDenied
+from bot.errors import BotError, ConfigError, PermissionDenied
 from bot.settings import Settings, reveal
 
 #: Roles the service account needs, said when the cloud refuses.
@@ -57,51 +57,39 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def collect() -> list[Finding]:
-    """Every finding, in a stable order: environment, config, Slack, cloud, database."""
-    try:
-        settings = load_settings()
-    except BotError as exc:
-        return [Finding(False, "environment", str(exc))]
-    findings = [Finding(True, "environment", "variables parse")]
-    config: BotConfig | None
-    try:
-        config = load_bot_config(settings)
-    except BotError as exc:
-        config = None
-        findings.append(Finding(False, "config", str(exc)))
-    else:
-        source = settings.config_path() or "(no file: defaults)"
+    """Every finding, in a stable order: environment, config, Slack, cloud, database. What
+    ``serve`` would refuse before connecting anywhere comes from the one validation both share
+    (bot.cli.validate_startup), so the two accept exactly the same settings."""
+    startup = validate_startup()
+    if startup.settings is None:
+        return [Finding(False, p.what, p.detail) for p in startup.problems]
+    settings = startup.settings
+
+    def failed(*whats: str) -> list[Finding]:
+        return [Finding(False, p.what, p.detail) for p in startup.problems if p.what in whats]
+
+    findings = failed("environment") or [Finding(True, "environment", "variables parse")]
+    if startup.config is not None and not failed("config"):
+        source = settings.config_path()
         findings.append(Finding(True, "config", f"{source} is valid"))
-    findings += await _check_slack(settings)
-    findings += await _check_cloud(settings, config or BotConfig())
-    findings.append(await _check_database(settings))
+    findings += failed("config")
+    findings += await _check_slack(settings, failed("slack", "slack mode"))
+    findings += failed("cloud credentials") or await _check_cloud(
+        settings, startup.config or BotConfig()
+    )
+    findings += failed("database") or [await _check_database(settings)]
     return findings
 
 
-async def _check_slack(settings: Settings) -> list[Finding]:
+async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Finding]:
     from bot.slack.notifier import SlackNotifier  # slack_sdk loads only when needed
 
-    out: list[Finding] = []
-    token = reveal(settings.slack_bot_token)
-    if not token:
-        return [Finding(False, "slack", "SLACK_BOT_TOKEN is not set (the bot's xoxb- token)")]
-    if not token.startswith("xoxb-"):
-        out.append(Finding(False, "slack", "SLACK_BOT_TOKEN does not look like a bot token"))
-    if settings.socket_mode:
-        if not reveal(settings.slack_app_token).startswith("xapp-"):
-            out.append(Finding(False, "slack", "SLACK_APP_TOKEN does not look like an xapp- token"))
-        else:
-            out.append(Finding(True, "slack mode", "Socket Mode (SLACK_APP_TOKEN is set)"))
-    elif not reveal(settings.slack_signing_secret):
-        out.append(
-            Finding(
-                False,
-                "slack mode",
-                "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
-            )
-        )
-    else:
-        out.append(Finding(True, "slack mode", f"HTTP mode on port {settings.port}"))
+    out = list(problems)
+    if any(p.what == "slack" for p in problems):
+        return out  # no token, or not a bot token: Slack's answer would add nothing
+    if not any(p.what == "slack mode" for p in problems):
+        mode = "Socket Mode (SLACK_APP_TOKEN is set)" if settings.socket_mode else None
+        out.append(Finding(True, "slack mode", mode or f"HTTP mode on port {settings.port}"))
     notifier = SlackNotifier.from_settings(settings)
     try:
         who = await notifier.auth_test()
@@ -132,8 +120,6 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
             out.append(await _probe(f"folder {folder}", partial(_count_clusters, cloud, folder)))
         for cluster in config.watch.clusters:
             out.append(await _probe(f"cluster {cluster}", partial(_cluster, cloud, cluster)))
-        if not folders and not config.watch.clusters:
-            out.append(Finding(False, "watch", "the config watches no folder and no cluster"))
     finally:
         await cloud.aclose()
     return out
@@ -179,10 +165,14 @@ def _source(settings: Settings) -> str:
 
 async def _check_database(settings: Settings) -> Finding:
     from bot.store import Store
+    from bot.store.db import probe_database
 
     where = settings.database_url.split("://", 1)[0]
     try:
+        await probe_database(settings.database_url)  # what serve asks first, in the same words
         store = await Store.open(settings.database_url)
+    except ConfigError as exc:
+        return Finding(False, "database", str(exc))
     except Exception as exc:  # any driver error: say its type and first line, no URL password
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return Finding(False, "database", f"{where}: {type(exc).__name__}: {first}")

@@ -6,9 +6,10 @@ Validated by pydantic at start; a wrong file is refused with the line and the re
 
 from __future__ import annotations
 
+import difflib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -45,6 +46,29 @@ Duration = Annotated[
 ]
 
 
+class ConfigFileError(ConfigError):
+    """A config file with one or more problems, each one line: ``file:line: key: what to do``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+#: What a watched config means when it names nothing to watch; check and serve refuse it.
+WATCHES_NOTHING = "the config watches nothing: add watch.folders or watch.clusters"
+
+
+def decode_problem(source: str, raw: bytes, exc: UnicodeDecodeError) -> str:
+    """One line for a file that is not UTF-8: where the first bad byte is, and what to do."""
+    before = raw[: exc.start]
+    line = before.count(b"\n") + 1
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    return (
+        f"{source}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); "
+        "save the file as UTF-8"
+    )
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +92,11 @@ class Watch(_Strict):
     clusters: list[str] = Field(default_factory=list)
     #: Only clusters matching one of these (if any) are watched, e.g. by label or environment.
     only: list[Match] = Field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to watch: no folder and no cluster."""
+        return not self.folders and not self.clusters
 
 
 class FreshnessOverride(_Strict):
@@ -169,6 +198,19 @@ class Access(_Strict):
     rules: list[AccessRule] = Field(default_factory=list)
 
 
+class Limits(_Strict):
+    """What one person or one channel can make the bot do, per bot process. A command over a
+    limit is answered "slow down, try again in N s" and not queued."""
+
+    #: Commands and buttons that reach the cloud, per person per minute (0: no limit).
+    user_per_minute: int = Field(default=30, ge=0, le=10_000)
+    #: The same, for everyone in one channel together (0: no limit).
+    channel_per_minute: int = Field(default=60, ge=0, le=10_000)
+    #: A backup of one cluster is started at most once in this long, whoever asks; asking again
+    #: sooner is answered with the backup already started.
+    backup_every: Duration = timedelta(minutes=10)
+
+
 class BotConfig(_Strict):
     """The whole YAML file."""
 
@@ -178,6 +220,7 @@ class BotConfig(_Strict):
     alerts: list[AlertRoute] = Field(default_factory=list)
     sweep: Sweep = Field(default_factory=Sweep)
     access: Access = Field(default_factory=Access)
+    limits: Limits = Field(default_factory=Limits)
 
     def visible_folders(self) -> list[str]:
         """Folders the bot shows at all: ``access.folders``, else the watched folders."""
@@ -209,8 +252,43 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _model_at(path: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The config model that the key path leads to (list indexes are skipped), if any."""
+    model: type[BaseModel] | None = BotConfig
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model = _inner_model(model.model_fields[part].annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """'unknown key' with what to write instead: the nearest known key, and all of them."""
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "unknown key; remove it"
+    known = list(model.model_fields)
+    near = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    where = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int)) or "the top level"
+    hint = f"did you mean {near[0]}? " if near else ""
+    return f"unknown key; {hint}the keys of {where} are {', '.join(known)}"
+
+
 def parse_config(text: str, source: str = "config") -> BotConfig:
-    """Parse and validate config text; errors name ``source:line`` and the key path."""
+    """Parse and validate config text; errors name ``source:line`` and the key path, one line
+    each (:class:`ConfigFileError`)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -218,11 +296,13 @@ def parse_config(text: str, source: str = "config") -> BotConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{where}: {problem}") from None
+        raise ConfigFileError([f"{where}: {problem}; fix the YAML syntax there"]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}:1: the config must be a mapping of keys (watch, digests, ...)")
+        raise ConfigFileError(
+            [f"{source}:1: the config must be a mapping of keys (watch, digests, ...)"]
+        )
     try:
         return BotConfig.model_validate(data)
     except ValidationError as exc:
@@ -233,9 +313,11 @@ def parse_config(text: str, source: str = "config") -> BotConfig:
             path = ".".join(str(p) for p in loc) or "(top)"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key"
+                msg = _unknown_key(loc)
+            elif err["type"] == "missing":
+                msg = "Field required; add it"
             lines.append(f"{source}:{line or '?'}: {path}: {msg}")
-        raise ConfigError("; ".join(lines)) from None
+        raise ConfigFileError(lines) from None
 
 
 def load_config(path: Path | None) -> BotConfig:
@@ -243,7 +325,14 @@ def load_config(path: Path | None) -> BotConfig:
     if path is None:
         return BotConfig()
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigFileError(
+            [f"{path}: cannot read the config file ({reason}); check BACKUPS_BOT_CONFIG"]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError([decode_problem(str(path), raw, exc)]) from None
     return parse_config(text, source=str(path))

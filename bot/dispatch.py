@@ -38,11 +38,13 @@ from bot.core.grammar import (
     UnsnoozeCmd,
     parse_command,
 )
+from bot.core.ratelimit import CommandLimiter, SlowDown
 from bot.errors import AccessDenied, BotError, NotFound, UsageError
 from bot.lookup import ClusterCache, looks_like_id, resolve_cluster
 from bot.models import Backup, BackupPage, Cluster
 from bot.ops.logging import new_request_id, request_id_var
 from bot.render import commands as rc
+from bot.render import strings
 from bot.render.message import Message
 from bot.render.watch import (
     ACTION_ACK,
@@ -59,12 +61,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NEXT_PAGE_ACTION = rc.NEXT_PAGE_ACTION
+STATUS_NEXT_PAGE_ACTION = rc.STATUS_NEXT_PAGE_ACTION
+CLUSTERS_NEXT_PAGE_ACTION = rc.CLUSTERS_NEXT_PAGE_ACTION
 BACKUP_CONFIRM_ACTION = rc.BACKUP_CONFIRM_ACTION
 BACKUP_CANCEL_ACTION = rc.BACKUP_CANCEL_ACTION
 
 #: Every button action id the dispatcher answers; handlers/ listens for exactly these.
 ACTION_IDS: tuple[str, ...] = (
     NEXT_PAGE_ACTION,
+    STATUS_NEXT_PAGE_ACTION,
+    CLUSTERS_NEXT_PAGE_ACTION,
     BACKUP_CONFIRM_ACTION,
     BACKUP_CANCEL_ACTION,
     ACTION_ACK,
@@ -79,6 +85,8 @@ FOLDER_READ_LIMIT = 2000
 #: Longest button value the dispatcher will even try to decode (Slack's limit is 2000).
 _MAX_VALUE = 2000
 _MAX_ROUTE_KEY = 200
+#: The furthest row a status or clusters Next page button may start at.
+_MAX_PAGE_OFFSET = 1_000_000
 
 _SNOOZE_OF_ACTION = {
     ACTION_SNOOZE_4H: timedelta(hours=4),
@@ -87,6 +95,8 @@ _SNOOZE_OF_ACTION = {
 #: The access rule a button click is checked against, by action id.
 _COMMAND_OF_ACTION = {
     NEXT_PAGE_ACTION: "list",
+    STATUS_NEXT_PAGE_ACTION: "status",
+    CLUSTERS_NEXT_PAGE_ACTION: "clusters",
     ACTION_LIST: "list",
     ACTION_ACK: "snooze",  # acknowledging silences reminders, as a snooze does
     ACTION_SNOOZE_4H: "snooze",
@@ -97,6 +107,9 @@ _COMMAND_OF_ACTION = {
 }
 
 WATCH_COMMANDS = ("clusters", "status", "snooze", "unsnooze", "backup")
+#: Commands and buttons that do not reach the cloud, so no rate limit counts them.
+_OFFLINE_COMMANDS = frozenset({"help"})
+_OFFLINE_ACTIONS = frozenset({BACKUP_CANCEL_ACTION})
 
 WATCHER_OFF = (
     "`{command}` needs the bot's watcher, which is not running here. "
@@ -111,9 +124,13 @@ BACKUP_CANCELLED = "Backup not started."
 class WatchLike(Protocol):
     """The watcher's side of the commands (bot.watch.service.WatchService provides it)."""
 
-    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message: ...
+    async def clusters_view(
+        self, folder_id: str | None, *, now: datetime, offset: int = 0
+    ) -> Message: ...
 
-    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]: ...
+    async def status_view(
+        self, target: str | None, *, now: datetime, offset: int = 0
+    ) -> Message: ...
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
@@ -142,6 +159,19 @@ class WatchLike(Protocol):
 
 class WatcherUnavailable(BotError):
     """A watcher command was asked of a process that runs no watcher."""
+
+
+class TooFast(UsageError):
+    """A person or a channel went over the rate limit; answered, not queued."""
+
+    def __init__(self, slow: SlowDown) -> None:
+        hint = (
+            strings.SLOW_DOWN_USER_HINT if slow.scope == "user" else strings.SLOW_DOWN_CHANNEL_HINT
+        )
+        super().__init__(
+            strings.SLOW_DOWN.format(seconds=slow.retry_after), hint=hint.format(limit=slow.limit)
+        )
+        self.slow = slow
 
 
 class BadButtonValue(UsageError):
@@ -193,12 +223,18 @@ class Dispatcher:
         *,
         watch: WatchLike | None = None,
         metrics: Metrics | None = None,
+        limiter: CommandLimiter | None = None,
     ) -> None:
         self.cloud = cloud
         self.config = config
         self.watch = watch
         self.metrics = metrics
         self.clusters = ClusterCache()
+        #: Per-user and per-channel limits of this process (config ``limits``).
+        self.limiter = limiter or CommandLimiter(
+            user_per_minute=config.limits.user_per_minute,
+            channel_per_minute=config.limits.channel_per_minute,
+        )
 
     # --- what handlers need to know ------------------------------------------------------------
 
@@ -217,6 +253,8 @@ class Dispatcher:
             name = command.name
             subject = _subject_of(command)
             self._authorize(name, inv)
+            if name not in _OFFLINE_COMMANDS:
+                self._limit(inv, now)
             outcome = await self._execute(command, inv, now=now)
         except Exception as exc:  # the dispatcher answers everything; cancellation passes
             return self._failure(exc, name, inv, subject=subject)
@@ -244,8 +282,8 @@ class Dispatcher:
             message = await watch.clusters_view(command.folder_id, now=now)
             return _Outcome([message], ephemeral=not command.share)
         if isinstance(command, StatusCmd):
-            messages = await watch.status_view(command.target, now=now)
-            return _Outcome(list(messages), ephemeral=not command.share)
+            message = await watch.status_view(command.target, now=now)
+            return _Outcome([message], ephemeral=not command.share)
         if isinstance(command, SnoozeCmd):
             message = await watch.snooze(
                 command.cluster, command.duration, user=inv.user_id, now=now
@@ -282,9 +320,17 @@ class Dispatcher:
         if command is None:
             raise UsageError(UNKNOWN_BUTTON.format(action=action_id[:100]))
         self._authorize(command, inv)
+        if action_id not in _OFFLINE_ACTIONS:
+            self._limit(inv, now)
         if action_id == NEXT_PAGE_ACTION:
             cluster_id, token, limit = _decode_next_page(value)
             return _Outcome([await self._list(cluster_id, limit, token, now=now)])
+        if action_id in (STATUS_NEXT_PAGE_ACTION, CLUSTERS_NEXT_PAGE_ACTION):
+            target, offset = _decode_view_page(value)
+            watch = self._watch(command)
+            if action_id == STATUS_NEXT_PAGE_ACTION:
+                return _Outcome([await watch.status_view(target, now=now, offset=offset)])
+            return _Outcome([await watch.clusters_view(target, now=now, offset=offset)])
         if action_id == BACKUP_CANCEL_ACTION:
             return _Outcome([rc.render_ack(BACKUP_CANCELLED)], replace_original=True)
         if action_id == BACKUP_CONFIRM_ACTION:
@@ -425,7 +471,24 @@ class Dispatcher:
             )
             raise
 
+    def _limit(self, inv: Invocation, now: datetime) -> None:
+        """Count a command that reaches the cloud; over a limit, refuse it (raise TooFast)."""
+        slow = self.limiter.admit(inv.user_id, inv.channel_id, now)
+        if slow is not None:
+            log.info(
+                "slowed down user %s in channel %s: over %d a minute per %s; retry in %d s",
+                inv.user_id,
+                inv.channel_id,
+                slow.limit,
+                slow.scope,
+                slow.retry_after,
+            )
+            raise TooFast(slow)
+
     def _failure(self, exc: Exception, name: str, inv: Invocation, *, subject: str | None) -> Reply:
+        if isinstance(exc, TooFast):
+            self._count(name, "limited")
+            return Reply([rc.render_error(exc)], ok=False)
         if isinstance(exc, UsageError):
             self._count(name, "usage_error")
             return Reply([rc.render_error(exc)], ok=False, usage_error=True)
@@ -539,6 +602,22 @@ def _decode_next_page(value: str) -> tuple[str, str, int]:
     if isinstance(limit, bool) or not isinstance(limit, int) or not MIN_LIMIT <= limit <= MAX_LIMIT:
         raise BadButtonValue()
     return cluster_id, token, limit
+
+
+def _decode_view_page(value: str) -> tuple[str | None, int]:
+    """A status/clusters Next page value: the cluster or folder asked for (None: everything
+    watched) and the row to start at."""
+    data = _decode_json(value)
+    target, offset = data.get("t"), data.get("o")
+    if target is not None:
+        target = _check_cluster_id(target)  # names allow the same characters as ids
+    if (
+        isinstance(offset, bool)
+        or not isinstance(offset, int)
+        or not 0 < offset <= _MAX_PAGE_OFFSET
+    ):
+        raise BadButtonValue()
+    return target, offset
 
 
 def _decode_alert(value: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """``backups-bot serve``: Slack listeners, the scheduler, health and metrics, in one process.
 
-Start-up order matters for a clean first minute: logging first (so nothing leaks unredacted),
-then the database (migrations), Slack's auth.test (a bad token stops the process at once with
+Start-up order matters for a clean first minute: logging first (so nothing leaks unredacted;
+the CLI sets it up for every verb), then the validation ``check`` shares (environment and config,
+every problem in one line each), then the database (reached once, then migrations), Slack's
+auth.test (a bad token stops the process at once with
 one line), a first cloud read (readiness), the HTTP server, Socket Mode, and last the scheduler.
 SIGTERM runs it backwards: /readyz turns 503, Socket Mode closes (no new commands), answers
 already acknowledged are delivered, the scheduler lets a running sweep finish or hands its claim
@@ -17,31 +19,27 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
+from bot.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, secret_values, validate_startup
 from bot.clock import now as clock_now
 from bot.config import BotConfig
 from bot.errors import BotError, ConfigError
 from bot.ops.health import Check, CheckFailed, Readiness, add_ops_routes, fresh_within
-from bot.ops.logging import Redactor, setup_logging
+from bot.ops.logging import Redactor
 from bot.ops.metrics import Metrics
 from bot.settings import Settings, reveal
-from bot.slack.app import (
-    HttpServer,
-    RoutesHook,
-    build_bolt_app,
-    start_http,
-    start_socket_mode,
-)
+from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier
+from bot.store.db import probe_database
 from bot.store.outbox import EVERY_CHANNEL
 from bot.watch.scheduler import WatchScheduler
 from bot.wiring import Components, open_components
 from handlers import InFlight
+from handlers.app import build_bolt_app
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +73,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; 0 after a graceful stop, 2 on a configuration error (a bad
-    token included), 1 on any other failure. Every failure is one redacted log line."""
+    token included), 1 on any other failure. Every failure is one redacted log line; the CLI
+    has set up the logging (bot.cli.verb_logging)."""
     del args
-    settings = load_settings()
-    setup_logging(settings.log_level, settings.log_format, secrets=list(secret_values(settings)))
+    startup = validate_startup()  # the same validation as `backups-bot check`
+    if startup.settings is None or startup.config is None or not startup.ok:
+        for problem in startup.problems:
+            log.error("cannot start: %s", problem.detail)
+        return EXIT_USAGE
     try:
-        config = load_bot_config(settings)
-        asyncio.run(serve(settings, config))
+        asyncio.run(serve(startup.settings, startup.config))
     except ConfigError as exc:
         log.error("cannot start: %s", exc)
         return EXIT_USAGE
@@ -93,19 +94,6 @@ def run(args: argparse.Namespace) -> int:
         log.exception("the bot stopped on an unexpected error")
         return EXIT_FAILURE
     return EXIT_OK
-
-
-def secret_values(settings: Settings) -> Iterator[str]:
-    """Every secret the settings hold, for the log redactor."""
-    for value in (
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.yc_iam_token,
-        settings.yc_oauth_token,
-    ):
-        if reveal(value):
-            yield reveal(value)
 
 
 class CloudHealth:
@@ -136,6 +124,8 @@ async def serve(
     for sig in signals:
         loop.add_signal_handler(sig, _on_signal, sig, stop)
     try:
+        # The database first: an unreachable or wrong DATABASE_URL is one line naming the host.
+        await _unless_stopped(stop, probe_database(settings.database_url))
         await _serve(settings, config, stop)
     except _Stopped:
         log.info("asked to stop while starting")
@@ -206,7 +196,11 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
                 readiness.add_check("slack", _socket_check(socket))
             else:
                 server = await start_http(
-                    app, host=LISTEN_HOST, port=settings.port, extra_routes_hook=ops_routes
+                    app,
+                    host=LISTEN_HOST,
+                    port=settings.port,
+                    signing_secret=reveal(settings.slack_signing_secret),
+                    extra_routes_hook=ops_routes,
                 )
             await parts.watch.resume_pending_operations(clock_now())
             if parts.executor is not None:

@@ -1,13 +1,20 @@
-"""The daily digest as plain values: one row per cluster, problems first, with what changed since
-the previous digest."""
+"""The daily digest as plain values: one row per cluster, worst first, with what changed since
+the previous digest, and the rows in groups (by folder, or the route's ``group_by``).
+
+"Worst" is one order for every view of the fleet (the digest, ``status``, ``clusters``), see
+:func:`worst_first_key`: by state (UNKNOWN, NEVER, STALE, STOPPED, UNSCHEDULED, FRESH), and
+within a state what has waited longest for a person first.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.freshness import backups_newest_first
+from bot.core.grouping import group_key, group_label
 from bot.core.types import ClusterFigures, FreshnessReport, FreshnessState
 from bot.models import Backup, Cluster
 
@@ -21,6 +28,40 @@ STATE_ORDER: tuple[FreshnessState, ...] = (
     FreshnessState.FRESH,
 )
 _RANK = {state: rank for rank, state in enumerate(STATE_ORDER)}
+
+#: A sort key: lower sorts first, that is, worse.
+WorstKey = tuple[int, int, float, str, str]
+
+
+def worst_first_key(cluster: Cluster, report: FreshnessReport, *, shrunk: bool = False) -> WorstKey:
+    """Sort key putting the worst first: by state in :data:`STATE_ORDER`, then within it
+
+    - UNKNOWN: by name (nothing is known of its backups to weigh);
+    - NEVER: the oldest cluster first (it has gone without a backup the longest); clusters whose
+      creation time is unknown after those whose is known;
+    - STALE: the most overdue first (age minus its maximum age), so a cluster 1d 20h late comes
+      before one 1d 2h late;
+    - STOPPED, UNSCHEDULED: the longest since its newest backup first, none at all before any;
+    - FRESH: one whose newest backup shrank first, then the nearest to going stale (the least
+      time left before its maximum age).
+
+    Ties go by name (case-insensitively), then id, so the order is total and repeatable.
+    """
+    state = report.state
+    age = report.age.total_seconds() if report.age is not None else None
+    limit = report.max_age.value.total_seconds()
+    sub, number = 0, 0.0
+    if state == FreshnessState.NEVER:
+        created = cluster.created_at
+        sub, number = (0, created.timestamp()) if created is not None else (1, 0.0)
+    elif state == FreshnessState.STALE:
+        number = -(age - limit) if age is not None else -math.inf
+    elif state in (FreshnessState.STOPPED, FreshnessState.UNSCHEDULED):
+        number = -age if age is not None else -math.inf
+    elif state == FreshnessState.FRESH:
+        sub = 0 if shrunk else 1
+        number = limit - age if age is not None else math.inf
+    return (_RANK[state], sub, number, cluster.display_name.casefold(), cluster.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +89,16 @@ class DigestRow:
     indices_delta: int | None
     count_delta: int | None
     shrunk: bool  # newest is much smaller than the backup before it
+    group: str = ""  # the key of its group (bot.core.grouping.group_key)
+
+    @property
+    def notable(self) -> bool:
+        """Worth a row in the digest's top post: anything not fresh, or a backup that shrank."""
+        return self.report.state != FreshnessState.FRESH or self.shrunk
+
+    @property
+    def worst_key(self) -> WorstKey:
+        return worst_first_key(self.cluster, self.report, shrunk=self.shrunk)
 
     @property
     def shrink_ratio(self) -> float | None:
@@ -61,14 +112,32 @@ class DigestRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestGroup:
+    """The clusters of one group: its shown rows, worst first, and counts over all of them."""
+
+    key: str
+    label: str  # plain text, e.g. "folder b1g...", "team=search", "all clusters"
+    rows: tuple[DigestRow, ...]
+    counts: dict[FreshnessState, int]  # every state, over every cluster (also hidden ones)
+
+    @property
+    def cluster_count(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
-    rows: tuple[DigestRow, ...]  # the rows to show, problems first, by name within a state
+    rows: tuple[DigestRow, ...]  # the rows to show, worst first (see worst_first_key)
     counts: dict[FreshnessState, int]  # every state, over every cluster (also hidden ones)
     total_size_bytes: int  # the sum of every cluster's newest backup size
     generated_at: datetime
     only_problems: bool
     #: What to remember for the next digest's deltas, for every cluster (also hidden ones).
     figures: tuple[ClusterFigures, ...] = ()
+    #: Every group with at least one cluster: the group of the worst row first, then groups
+    #: whose rows are all hidden, by label.
+    groups: tuple[DigestGroup, ...] = ()
+    group_by: tuple[str, ...] = ()
 
     @property
     def cluster_count(self) -> int:
@@ -86,20 +155,29 @@ def build_digest(
     now: datetime,
     shrink_threshold: float = 0.3,
     only_problems: bool = False,
+    group_by: Sequence[str] = (),
 ) -> Digest:
-    """Rows, counts and figures for a digest.
+    """Rows, counts, groups and figures for a digest.
 
     With ``only_problems`` the rows of FRESH clusters are left out unless their newest backup
     shrank; STOPPED and UNSCHEDULED rows stay (a person should know checking stopped). The counts,
-    the total size and the figures always cover every cluster.
+    the total size and the figures always cover every cluster. ``group_by`` (keys of
+    :mod:`bot.core.grouping`) sorts the clusters into groups; ``()`` makes one group of all.
     """
     rows: list[DigestRow] = []
     figures: list[ClusterFigures] = []
     counts = dict.fromkeys(STATE_ORDER, 0)
+    group_counts: dict[str, dict[FreshnessState, int]] = {}
+    labels: dict[str, str] = {}
     total = 0
     for item in items:
-        row = _row(item, previous.get(item.cluster.id), shrink_threshold)
+        key = group_key(item.cluster, group_by)
+        if key not in labels:
+            labels[key] = group_label(item.cluster, group_by)
+            group_counts[key] = dict.fromkeys(STATE_ORDER, 0)
+        row = _row(item, previous.get(item.cluster.id), shrink_threshold, key)
         counts[row.report.state] += 1
+        group_counts[key][row.report.state] += 1
         if row.newest is not None:
             total += row.newest.size_bytes
         figure = _figures(item, row, now) if item.backups is not None else None
@@ -111,7 +189,7 @@ def build_digest(
         if only_problems and row.report.state == FreshnessState.FRESH and not row.shrunk:
             continue
         rows.append(row)
-    rows.sort(key=_sort_key)
+    rows.sort(key=lambda r: r.worst_key)
     return Digest(
         rows=tuple(rows),
         counts=counts,
@@ -119,6 +197,25 @@ def build_digest(
         generated_at=now,
         only_problems=only_problems,
         figures=tuple(figures),
+        groups=_groups(rows, group_counts, labels),
+        group_by=tuple(group_by),
+    )
+
+
+def _groups(
+    rows: Sequence[DigestRow],
+    counts: Mapping[str, dict[FreshnessState, int]],
+    labels: Mapping[str, str],
+) -> tuple[DigestGroup, ...]:
+    """Groups in the order of their worst row (``rows`` are worst first), then the groups with
+    no row shown, by label."""
+    by_key: dict[str, list[DigestRow]] = {}
+    for row in rows:
+        by_key.setdefault(row.group, []).append(row)
+    quiet = sorted((k for k in counts if k not in by_key), key=lambda k: (labels[k].casefold(), k))
+    return tuple(
+        DigestGroup(key, labels[key], tuple(by_key.get(key, ())), counts[key])
+        for key in [*by_key, *quiet]
     )
 
 
@@ -127,9 +224,13 @@ def figures_of(digest: Digest) -> list[ClusterFigures]:
     return list(digest.figures)
 
 
-def _row(item: DigestInput, before: ClusterFigures | None, threshold: float) -> DigestRow:
+def _row(
+    item: DigestInput, before: ClusterFigures | None, threshold: float, group: str
+) -> DigestRow:
     if item.backups is None:
-        return DigestRow(item.cluster, item.report, None, None, None, None, None, None, False)
+        return DigestRow(
+            item.cluster, item.report, None, None, None, None, None, None, False, group
+        )
     ordered = backups_newest_first(item.backups)
     newest = ordered[0] if ordered else None
     prior = ordered[1] if len(ordered) > 1 else None
@@ -151,6 +252,7 @@ def _row(item: DigestInput, before: ClusterFigures | None, threshold: float) -> 
         indices_delta=indices_delta,
         count_delta=count_delta,
         shrunk=_shrunk(newest, prior, threshold),
+        group=group,
     )
 
 
@@ -171,7 +273,3 @@ def _figures(item: DigestInput, row: DigestRow, now: datetime) -> ClusterFigures
         backup_count=row.backup_count or 0,
         taken_at=now,
     )
-
-
-def _sort_key(row: DigestRow) -> tuple[int, str, str]:
-    return (_RANK[row.report.state], row.cluster.display_name.casefold(), row.cluster.id)

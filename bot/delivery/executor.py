@@ -315,7 +315,9 @@ class DeliveryExecutor:
                 # Queued before its message was out (the message is in another channel's
                 # queue, or was re-queued): wait for it.
                 await self.store.mark_retry(
-                    post.seq, not_before=now + self.backoff(1, None), error="waiting_for_its_message"
+                    post.seq,
+                    not_before=now + self.backoff(1, None),
+                    error="waiting_for_its_message",
                 )
                 return _Next.STOP
             await self.store.mark_failed(post.seq, error="no_message_to_update", now=now)
@@ -342,7 +344,9 @@ class DeliveryExecutor:
             if thread_ts is None:
                 if post.parent_state in OutboxState.OPEN:
                     await self.store.mark_retry(
-                        post.seq, not_before=now + self.backoff(1, None), error="waiting_for_its_thread"
+                        post.seq,
+                        not_before=now + self.backoff(1, None),
+                        error="waiting_for_its_thread",
                     )
                     return _Next.STOP
                 # Its thread's first post was given up (or is long gone): say it at top level

@@ -6,6 +6,14 @@ sweep or one digest can be found together, and the id shown to a user in an erro
 them. A redaction filter on the handler scrubs the secret values it was given and the well-known
 token shapes from the message, its arguments, extra fields and exception text, for every logger
 (ours and the libraries').
+
+What a stranger can put into a log line (a request body, a header, a command's text) must not
+cost more than its length: each line is cut to :data:`MAX_LINE` characters *before* it is
+redacted (and says that it was cut), and every pattern below runs in time linear in its input:
+each starts at a literal (``://``, ``hooks.slack``, ``-----BEGIN``...) and its quantifiers cover
+character classes that cannot overlap what follows them, so no input makes one backtrack more
+than a bounded number of times per character. ``tests/ops/test_redaction_cost.py`` feeds each
+one a megabyte of adversarial text.
 """
 
 from __future__ import annotations
@@ -28,28 +36,67 @@ REDACTED = "[REDACTED]"
 #: The request id of the work being done in this context; "-" outside any.
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
+#: The most characters of one log line (message, exception text, or one extra field) that are
+#: redacted and written; the rest is cut, and the line says how much was.
+MAX_LINE = 8 * 1024
+
+#: Characters of a token, a key or a URL path: a line cut inside a run of them drops the run's
+#: cut end (up to this many characters), so half a token is never written.
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-%")
+_MAX_PARTIAL = 256
+
 #: Token shapes scrubbed even when nobody registered the value (say, a token pasted into a
-#: command, or one read from a file the bot was not told about).
-_TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+#: command, or one read from a file the bot was not told about). Each is linear (see above).
+TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # PEM private keys, also JSON-escaped (\n) as in a service account key file; a block cut
-    # short (no END line) is scrubbed to the end of the text.
+    # short (no END line) is scrubbed to the end of the text. The label is bounded, and the
+    # lazy scan for END runs once per BEGIN: a BEGIN without an END takes the rest of the text.
     (
+        "pem",
         re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:.*?-----END [A-Z ]*PRIVATE KEY-----|.*)",
+            r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----"
+            r"(?:.*?-----END [A-Z ]{0,40}PRIVATE KEY-----|.*)",
             re.DOTALL,
         ),
         REDACTED,
     ),
     # Slack tokens: xoxb- (bot), xoxp- (user), xoxe- / xoxe.xoxp- (refresh), xapp- (app-level).
-    (re.compile(r"\b(?:xox[abeoprs](?:\.xox[a-z])?|xapp)-[0-9A-Za-z-]+"), REDACTED),
+    ("slack token", re.compile(r"\b(?:xox[abeoprs](?:\.xox[a-z])?|xapp)-[0-9A-Za-z-]+"), REDACTED),
     # Yandex Cloud IAM tokens (t1.<base64url>.<base64url>) and OAuth tokens (y0_..., y1_...).
-    (re.compile(r"\bt1\.[A-Za-z0-9_\-]{8,}[A-Za-z0-9_\-.=]*"), REDACTED),
-    (re.compile(r"\by[0-3]_[A-Za-z0-9_\-]{20,}"), REDACTED),
+    ("iam token", re.compile(r"\bt1\.[A-Za-z0-9_\-]{8}[A-Za-z0-9_\-.=]*"), REDACTED),
+    ("oauth token", re.compile(r"\by[0-3]_[A-Za-z0-9_\-]{20,}"), REDACTED),
     # Authorization headers of any scheme the bot uses.
-    (re.compile(r"\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=\-]+", re.IGNORECASE), rf"\1 {REDACTED}"),
-    # Passwords in URLs (a DATABASE_URL in a driver's error message).
-    (re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),
+    (
+        "authorization",
+        re.compile(r"\b(Bearer|OAuth)\s{1,16}[A-Za-z0-9._~+/=\-]+", re.IGNORECASE),
+        rf"\1 {REDACTED}",
+    ),
+    # Passwords in URLs (a DATABASE_URL in a driver's error message): anchored at "://", whose
+    # slashes neither the user nor the password class takes, so no two tries overlap.
+    ("url password", re.compile(r"://([^/\s:@]*):([^@\s/]+)@"), rf"://\1:{REDACTED}@"),
+    # Response URLs and incoming webhooks (hooks.slack.com/commands/..., /actions/..., /app/...,
+    # /services/..., /workflows/..., and GovSlack's hooks.slack-gov.com): a bearer URL, whoever
+    # holds one may post as the bot. Also percent-encoded (a form body) and JSON-escaped (\/).
+    (
+        "response url",
+        re.compile(r"hooks\.slack(?:-gov)?\.com(?:/|%2F|\\/)[^\s\"'<>&|]*", re.IGNORECASE),
+        REDACTED,
+    ),
+    # Slack's legacy verification token, as a form field, a JSON or repr field, or a
+    # percent-encoded JSON field of a ``payload=`` form.
+    ("token field", re.compile(r"(?<![A-Za-z0-9_])token=[^&\s]+"), f"token={REDACTED}"),
+    (
+        "token key",
+        re.compile(r"(\\?[\"']token\\?[\"'][ \t]{0,8}:[ \t]{0,8}\\?[\"'])[^\"'\\]*"),
+        rf"\1{REDACTED}",
+    ),
+    (
+        "encoded token key",
+        re.compile(r"(%22token%22(?:%3A|:)(?:\+|%20){0,8}%22)[^%&\s]*", re.IGNORECASE),
+        rf"\1{REDACTED}",
+    ),
 )
+_TOKEN_PATTERNS = tuple((pattern, replacement) for _, pattern, replacement in TOKEN_PATTERNS)
 
 #: Registered values shorter than this are not scrubbed: they would shred ordinary text.
 _MIN_SECRET_LENGTH = 6
@@ -99,6 +146,46 @@ class Redactor:
             text = pattern.sub(replacement, text)
         return text
 
+    def redact_line(self, text: str, *, limit: int = MAX_LINE, keep: str = "head") -> str:
+        """:meth:`redact` of ``text`` cut to ``limit`` characters first (its head, or for a
+        traceback its ``keep="tail"``), saying how much was cut. The cut never leaves part of a
+        token or of a registered secret behind."""
+        if len(text) <= limit:
+            return self.redact(text)
+        # What is kept may grow when scrubbed ("t1.x" becomes "[REDACTED]"): cut that too.
+        if keep == "tail":
+            kept = self._trim_partial_head(text[-limit:])
+            cut = f"[cut: {len(text) - len(kept):,} characters before] "
+            return cut + self.redact(kept)[-limit:]
+        kept = self._trim_partial_tail(text[:limit])
+        return self.redact(kept)[:limit] + f" [cut: {len(text) - len(kept):,} more characters]"
+
+    def _trim_partial_tail(self, head: str) -> str:
+        end = len(head)
+        floor = max(0, end - _MAX_PARTIAL)
+        while end > floor and head[end - 1] in _TOKEN_CHARS:
+            end -= 1
+        head = head[:end]
+        for value in self._secrets:  # a secret with characters outside _TOKEN_CHARS
+            for size in range(min(len(value) - 1, len(head)), 0, -1):
+                if head.endswith(value[:size]):
+                    head = head[:-size]
+                    break
+        return head
+
+    def _trim_partial_head(self, tail: str) -> str:
+        start = 0
+        ceiling = min(len(tail), _MAX_PARTIAL)
+        while start < ceiling and tail[start] in _TOKEN_CHARS:
+            start += 1
+        tail = tail[start:]
+        for value in self._secrets:
+            for size in range(min(len(value) - 1, len(tail)), 0, -1):
+                if tail.startswith(value[-size:]):
+                    tail = tail[size:]
+                    break
+        return tail
+
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Scrub ``secrets`` and well-known token shapes from ``text`` (for error messages, replies)."""
@@ -117,22 +204,23 @@ class RedactingFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        r = self.redactor.redact
+        r = self.redactor.redact_line
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line (or leak the args)
-            message = f"{record.msg!s} (unformattable arguments)"
+            message = f"{str(record.msg)[:MAX_LINE]} (unformattable arguments)"
         record.msg = r(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = r(record.exc_text)
+            # The end of a traceback (the innermost frames and the error) is the part to keep.
+            record.exc_text = r(record.exc_text, keep="tail")
         # The scrubbed text above is what formatters print; drop the live exception objects so
         # that no formatter renders their (unscrubbed) text again.
         record.exc_info = None
         if record.stack_info:
-            record.stack_info = r(record.stack_info)
+            record.stack_info = r(record.stack_info, keep="tail")
         for key, value in list(vars(record).items()):
             if key not in _RECORD_ATTRS:
                 setattr(record, key, _redact_value(value, r))
@@ -199,15 +287,36 @@ class TextFormatter(logging.Formatter):
 
 
 _FORMATS = ("auto", "json", "text")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level_problem(level: str) -> str | None:
+    """What is wrong with a LOG_LEVEL value, in one line; None when it is a level."""
+    if level.strip().upper() in logging.getLevelNamesMapping():
+        return None
+    return f"LOG_LEVEL: {level[:40]!r} is not a log level; use one of {', '.join(_LEVELS)}"
+
+
+def log_format_problem(fmt: str) -> str | None:
+    """What is wrong with a LOG_FORMAT value, in one line; None when it is a format."""
+    if fmt.strip().lower() in _FORMATS:
+        return None
+    return f"LOG_FORMAT: {fmt[:40]!r} is not a log format; use one of {', '.join(_FORMATS)}"
 
 
 def _level_number(level: str) -> int:
-    names = logging.getLevelNamesMapping()
-    number = names.get(level.strip().upper())
-    if number is None:
-        allowed = ", ".join(n for n in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
-        raise ConfigError(f"LOG_LEVEL: {level!r} is not a log level; use one of {allowed}")
-    return number
+    problem = log_level_problem(level)
+    if problem is not None:
+        raise ConfigError(problem)
+    return logging.getLevelNamesMapping()[level.strip().upper()]
+
+
+def remove_logging() -> None:
+    """Take away the handler :func:`setup_logging` installed (the CLI does, when a verb ends)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+        old.close()
 
 
 def setup_logging(
@@ -223,9 +332,10 @@ def setup_logging(
     replaces the handler it installed before (new level, format or secrets), never adds one.
     """
     number = _level_number(level)
+    problem = log_format_problem(fmt)
+    if problem is not None:
+        raise ConfigError(problem)
     choice = fmt.strip().lower()
-    if choice not in _FORMATS:
-        raise ConfigError(f"LOG_FORMAT: {fmt!r} is not one of {', '.join(_FORMATS)}")
     out = stream if stream is not None else sys.stderr
     if choice == "auto":
         isatty = getattr(out, "isatty", None)
@@ -236,10 +346,8 @@ def setup_logging(
     handler.addFilter(RedactingFilter(Redactor(secrets)))
     handler.setFormatter(JsonFormatter() if choice == "json" else TextFormatter())
 
+    remove_logging()
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
-        root.removeHandler(old)
-        old.close()
     root.addHandler(handler)
     root.setLevel(number)
     # One access line per health probe and scrape is noise; keep them for DEBUG.

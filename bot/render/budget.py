@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from bot.core.mrkdwn import escape
 from bot.render.message import (
@@ -198,13 +198,52 @@ def escape_clipped(value: object, limit: int) -> str:
 # --- packing rows ----------------------------------------------------------------------------
 
 
+class LazyRows(Sequence[str]):
+    """``count`` rows, each rendered the first time it is needed: a page of a 3,000-row view
+    renders only the rows it looks at."""
+
+    def __init__(self, count: int, render: Callable[[int], str]) -> None:
+        self._count = max(count, 0)
+        self._render = render
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        if index not in self._done:
+            self._done[index] = self._render(index)
+        return self._done[index]
+
+
 @dataclass(frozen=True, slots=True)
 class Packed:
-    """A message holding the first ``shown`` rows, and the rows that did not fit, in order."""
+    """A message holding the first ``shown`` rows; ``left`` are the rows that did not fit."""
 
     message: Message
     shown: int
-    left: tuple[str, ...]
+    rows: Sequence[str]
+
+    @property
+    def left(self) -> tuple[str, ...]:
+        """The rows that did not fit, in order (rendered now, if they were lazy)."""
+        return tuple(self.rows[self.shown :])
+
+    @property
+    def left_count(self) -> int:
+        return len(self.rows) - self.shown
 
 
 Foot = Sequence[Block] | Callable[[int], Sequence[Block]]
@@ -226,10 +265,8 @@ def pack_rows(
     ``foot`` and ``text`` (the fallback) may be functions of how many rows are left out, so that
     they can say so. Rows are joined with ``sep`` into sections of at most 3,000 characters; a
     row is never cut, so each must fit a section alone (renderers bound what they put in one).
+    ``rows`` may be :class:`LazyRows`: only the rows looked at are rendered.
     """
-    for row in rows:
-        if not row or len(row) > MAX_SECTION_TEXT:
-            raise ValueError(f"a row of {len(row)} characters cannot fill a section")
     foot_of = _foot_function(foot)
     limit = len(rows) if max_rows is None else min(max_rows, len(rows))
     head_blocks = list(head)
@@ -247,6 +284,8 @@ def pack_rows(
     placed = 0
     while placed < limit:
         row = rows[placed]
+        if not row or len(row) > MAX_SECTION_TEXT:
+            raise ValueError(f"a row of {len(row)} characters cannot fill a section")
         if sections and len(sections[-1]) + len(sep) + len(row) <= MAX_SECTION_TEXT:
             blocks, chars = used_blocks, used_text + len(sep) + len(row)
             joined = True
@@ -265,7 +304,7 @@ def pack_rows(
     fallback = text(left) if callable(text) else text
     blocks_out = [*head_blocks, *(_section(s) for s in sections), *foot_of(left)]
     message = checked(Message(text=fallback, blocks=blocks_out))
-    return Packed(message, placed, tuple(rows[placed:]))
+    return Packed(message, placed, rows)
 
 
 def _foot_function(foot: Foot) -> Callable[[int], Sequence[Block]]:

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.access import CommandDenied, denial_text
-from bot.core.types import FreshnessReport, FreshnessState
+from bot.core.digest import STATE_ORDER, worst_first_key
+from bot.core.types import FreshnessReport
 from bot.errors import (
     AccessDenied,
     AuthError,
@@ -40,6 +41,14 @@ from bot.errors import (
 )
 from bot.models import Backup, Cluster
 from bot.render import strings as s
+from bot.render.budget import (
+    MAX_BLOCK_TEXT,
+    LazyRows,
+    checked,
+    clip,
+    escape_clipped,
+    pack_rows,
+)
 from bot.render.message import (
     MAX_BLOCKS,
     MAX_BUTTON_VALUE,
@@ -51,9 +60,8 @@ from bot.render.units import human_age, human_bytes, human_count, human_duration
 
 Block = dict[str, Any]
 
-#: Total characters of text in one message's blocks; Slack's hard limit is 40000 for ``text``
-#: and we keep blocks and the fallback together under it.
-TEXT_BUDGET = 30000
+#: Total characters of text in one message's blocks (bot.render.budget: Slack refuses ~12000).
+TEXT_BUDGET = MAX_BLOCK_TEXT
 FALLBACK_BUDGET = 3000
 
 #: Longest value shown from the cloud, before escaping (which can grow it five times).
@@ -63,8 +71,14 @@ _VERSION_CLIP = 24
 _INDEX_CLIP = 255  # OpenSearch's own limit on an index name
 _CLOUD_MESSAGE_CLIP = 300
 _MESSAGE_CLIP = 1200
+#: An error's message and hint, measured after escaping: together well within a section.
+_ERROR_ESCAPED = 1800
+_HINT_ESCAPED = 1000
 
 NEXT_PAGE_ACTION = "list_next_page"
+#: The Next page buttons of ``status`` and ``clusters``; their value is :func:`view_page_value`.
+STATUS_NEXT_PAGE_ACTION = "status_next_page"
+CLUSTERS_NEXT_PAGE_ACTION = "clusters_next_page"
 BACKUP_CONFIRM_ACTION = "backup_confirm"
 BACKUP_CANCEL_ACTION = "backup_cancel"
 
@@ -197,7 +211,7 @@ def _newest_first(backups: Iterable[Backup]) -> list[Backup]:
 
 
 def _fallback(text: str) -> str:
-    return text if len(text) <= FALLBACK_BUDGET else text[: FALLBACK_BUDGET - 1] + "…"
+    return clip(text, FALLBACK_BUDGET)
 
 
 # --- help ---------------------------------------------------------------------------------------
@@ -220,13 +234,15 @@ def render_help(topic: str | None = None) -> Message:
             _context(escape(s.HELP_SHARE_NOTE.format(prefix=s.PREFIX))),
         ]
         plain = [s.HELP_TITLE] + [f"{s.usage_line(h.name)}: {h.summary}" for h in s.COMMAND_HELP]
-        return Message(text=escape("\n".join(plain)), blocks=blocks)
+        return checked(Message(text=escape("\n".join(plain)), blocks=blocks))
     body = [f"*{escape(s.usage_line(entry.name))}*", escape(entry.summary.capitalize()) + "."]
     if entry.details:
         body.append(escape(entry.details))
     examples = "\n".join(f"`{escape(s.PREFIX)} {escape(e)}`" for e in entry.examples)
     blocks = [_section("\n".join(body)), _section(f"*{s.HELP_EXAMPLES}*\n{examples}")]
-    return Message(text=escape(f"{s.usage_line(entry.name)}: {entry.summary}"), blocks=blocks)
+    return checked(
+        Message(text=escape(f"{s.usage_line(entry.name)}: {entry.summary}"), blocks=blocks)
+    )
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -253,6 +269,27 @@ def _list_row(backup: Backup, now: datetime) -> str:
 def next_page_value(cluster_id: str, token: str, limit: int) -> str:
     """The Next page button's value: everything needed to fetch the page after a restart."""
     return json.dumps({"c": cluster_id, "t": token, "l": limit}, separators=(",", ":"))
+
+
+def view_page_value(target: str | None, offset: int) -> str:
+    """A ``status``/``clusters`` Next page button's value: what was asked for (a cluster or
+    folder, or None for everything watched) and the row the next page starts at."""
+    return json.dumps({"t": target, "o": offset}, separators=(",", ":"))
+
+
+def next_page_button(action_id: str, value: str) -> Block:
+    """An actions block with one Next page button."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "text": {"type": "plain_text", "text": s.BUTTON_NEXT_PAGE},
+                "value": value,
+            }
+        ],
+    }
 
 
 def render_backup_list(
@@ -306,7 +343,7 @@ def render_backup_list(
         shown=human_count(len(ordered), "backup"),
         newest=f"{utc_time(newest)} ({human_age(newest, now)})",
     )
-    return Message(text=_fallback(text), blocks=blocks)
+    return checked(Message(text=_fallback(text), blocks=blocks))
 
 
 # --- get ----------------------------------------------------------------------------------------
@@ -372,7 +409,7 @@ def render_backup(backup: Backup, *, now: datetime) -> Message:
         size=human_bytes(backup.size_bytes),
         indices=human_count(backup.indices_total, "index", "indices"),
     )
-    return Message(text=_fallback(text), blocks=blocks)
+    return checked(Message(text=_fallback(text), blocks=blocks))
 
 
 # --- folder -------------------------------------------------------------------------------------
@@ -449,26 +486,16 @@ def render_folder_backups(
         clusters=human_count(len(groups), "cluster"),
         backups=human_count(total, "backup"),
     )
-    return Message(text=_fallback(text), blocks=blocks)
+    return checked(Message(text=_fallback(text), blocks=blocks))
 
 
 # --- clusters -----------------------------------------------------------------------------------
-
-_STATE_ORDER = {
-    FreshnessState.STALE: 0,
-    FreshnessState.NEVER: 1,
-    FreshnessState.UNKNOWN: 2,
-    FreshnessState.UNSCHEDULED: 3,
-    FreshnessState.STOPPED: 4,
-    FreshnessState.FRESH: 5,
-}
 
 
 def _state_counts(rows: Sequence[ClusterRow]) -> str:
     counts = Counter(r.report.state for r in rows)
     return ", ".join(
-        f"{counts[state]} {s.STATE_WORD[state.value]}"
-        for state in sorted(counts, key=lambda st: _STATE_ORDER[st])
+        f"{counts[state]} {s.STATE_WORD[state.value]}" for state in STATE_ORDER if counts[state]
     )
 
 
@@ -495,26 +522,59 @@ def _cluster_row(row: ClusterRow, now: datetime) -> str:
     )
 
 
-def render_clusters(folder_label: str, rows: Sequence[ClusterRow], *, now: datetime) -> Message:
-    """Clusters with their newest backup, its age and freshness; problems first."""
+def render_clusters(
+    folder_label: str,
+    rows: Sequence[ClusterRow],
+    *,
+    now: datetime,
+    offset: int = 0,
+    target: str | None = None,
+) -> Message:
+    """One page of clusters with their newest backup, its age and freshness, worst first (the
+    order of :func:`bot.core.digest.worst_first_key`), from row ``offset``; a Next page button
+    (value: ``target``, the folder asked for or None, and the next offset) shows the rest."""
     folder = _esc(folder_label, _NAME_CLIP)
     if not rows:
         return Message(
             text=_t(s.CLUSTERS_EMPTY, folder=_plain(folder_label, _NAME_CLIP)),
             blocks=[_section(_t(s.CLUSTERS_EMPTY, folder=folder))],
         )
-    ordered = sorted(rows, key=lambda r: _STATE_ORDER[r.report.state])
-    budget = _Budget(reserve_blocks=1, reserve_chars=500)
-    lines = [_cluster_row(r, now) for r in ordered]
-    shown = _fit_rows(budget, lines, head=_t(s.CLUSTERS_TITLE, folder=folder))
-    notes = [_t(s.CLUSTERS_SUMMARY, total=len(rows), counts=_state_counts(rows))]
-    if shown < len(rows):
-        notes.append(_t(s.CLUSTERS_MORE, n=len(rows) - shown))
-    blocks = [*budget.blocks, _context(" · ".join(notes))]
-    text = _t(
-        s.CLUSTERS_FALLBACK, folder=_plain(folder_label, _NAME_CLIP), counts=_state_counts(rows)
-    )
-    return Message(text=_fallback(text), blocks=blocks)
+    offset = max(0, offset)
+    ordered = sorted(rows, key=lambda r: worst_first_key(r.cluster, r.report))
+    window = ordered[offset:]
+    title = _t(s.CLUSTERS_TITLE, folder=folder)
+    if offset:
+        title += " · " + _t(s.VIEW_FROM_ROW, n=offset + 1)
+
+    def line(i: int) -> str:
+        text = _cluster_row(window[i], now) if window else ""
+        if not window:
+            text = _t(s.VIEW_FLEET_CHANGED, n=offset, prefix=s.PREFIX, command="clusters")
+        return f"{title}\n{text}" if i == 0 else text  # the title opens the first section
+
+    lines = LazyRows(max(len(window), 1), line)
+    total = len(rows)
+    counts = _state_counts(rows)
+    summary = _t(s.CLUSTERS_SUMMARY, total=total, counts=counts)
+
+    def shown_of(left: int) -> int:
+        return len(window) - left if window else 0
+
+    def foot(left: int) -> list[Block]:
+        shown = shown_of(left)
+        remaining = total - offset - shown
+        notes = [summary]
+        if shown and (offset or remaining > 0):
+            notes.append(_t(s.VIEW_ROWS, first=offset + 1, last=offset + shown, total=total))
+        blocks = []
+        if remaining > 0:
+            notes.append(_t(s.VIEW_MORE, n=remaining, button=s.BUTTON_NEXT_PAGE))
+            value = view_page_value(target, offset + shown)
+            blocks.append(next_page_button(CLUSTERS_NEXT_PAGE_ACTION, value))
+        return [_context(" · ".join(notes)), *blocks]
+
+    text = _t(s.CLUSTERS_FALLBACK, folder=_plain(folder_label, _NAME_CLIP), counts=counts)
+    return pack_rows(lines, text=_fallback(text), foot=foot, sep="\n").message
 
 
 # --- errors, acknowledgements, confirmations ----------------------------------------------------
@@ -599,27 +659,33 @@ def render_error(
     if isinstance(err, CommandDenied):
         text = f"{icon} {denial_text(err, mrkdwn=True)}"
     else:
-        text = f"{icon} {escape(message)}"
+        text = f"{icon} {escape_clipped(message, _ERROR_ESCAPED)}"
     if hint:
-        text += "\n" + escape(_clip(hint, _MESSAGE_CLIP))
+        text += "\n" + escape_clipped(_clip(hint, _MESSAGE_CLIP), _HINT_ESCAPED)
     blocks = [_section(text)]
     if detail:
-        blocks.append(_context(escape(detail)))
+        blocks.append(_context(escape_clipped(detail, _HINT_ESCAPED)))
     plain = message if not hint else f"{message} {hint}"
-    return Message(text=_fallback(escape(plain)), blocks=blocks)
+    fallback = _fallback(escape(plain))
+    return checked(Message(text=fallback if fallback.strip() else icon, blocks=blocks))
 
 
 def render_ack(text: str) -> Message:
     """A short confirmation. ``text`` is plain (backticks and asterisks allowed) and escaped."""
-    escaped = escape(_clip(text, _MESSAGE_CLIP))
-    return Message(text=escaped, blocks=[_section(f":white_check_mark: {escaped}")])
+    escaped = escape_clipped(_clip(text, _MESSAGE_CLIP), _ERROR_ESCAPED)
+    return checked(
+        Message(
+            text=escaped if escaped.strip() else "Done.",
+            blocks=[_section(f":white_check_mark: {escaped}")],
+        )
+    )
 
 
 def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:
     """Ask before starting a backup: a Start backup and a Cancel button, value the cluster id."""
     question = _t(s.BACKUP_CONFIRM, cluster=_esc(cluster_label, _NAME_CLIP), id=_code(cluster_id))
     value = _clip(cluster_id, _ID_CLIP)
-    return Message(
+    message = Message(
         text=_t(s.BACKUP_CONFIRM_FALLBACK, cluster=_plain(cluster_label, _NAME_CLIP)),
         blocks=[
             _section(question),
@@ -643,3 +709,4 @@ def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:
             },
         ],
     )
+    return checked(message)

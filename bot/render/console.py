@@ -43,6 +43,7 @@ EMOJI = {
     "boom": "💥",
     "rotating_light": "🚨",
     "bell": "🔔",
+    "thread": "🧵",
     "zzz": "💤",
     "eyes": "👀",
     "large_green_circle": "🟢",

@@ -94,7 +94,13 @@ CLUSTERS_EMPTY = "No clusters in {folder}."
 CLUSTERS_ROW = "{icon} *{name}* `{id}` · {state}{detail}"
 CLUSTERS_ROW_NEWEST = " · newest {when} ({age}, max {max_age})"
 CLUSTERS_ROW_REASON = " · {reason}"
-CLUSTERS_MORE = "{n} more clusters did not fit in one message."
+VIEW_ROWS = "rows {first}–{last} of {total}"
+VIEW_MORE = "{n} more: *{button}*"
+VIEW_FROM_ROW = "from row {n}"
+VIEW_FLEET_CHANGED = (
+    "No more clusters after row {n}: the fleet changed since the first page. "
+    "Run `{prefix} {command}` again."
+)
 CLUSTERS_SUMMARY = "{total} clusters: {counts}"
 CLUSTERS_FALLBACK = "Clusters in {folder}: {counts}."
 
@@ -124,6 +130,22 @@ BUTTON_CANCEL = "Cancel"
 SNOOZED = "Snoozed alerts for `{cluster}` until {until}."
 UNSNOOZED = "Alerts for `{cluster}` are back on."
 BACKUP_STARTED = "Started a backup of `{cluster}` (operation `{operation}`)."
+BACKUP_ALREADY_STARTED = (
+    "A backup of `{cluster}` was started {ago} ago (operation `{operation}`), so I did not start "
+    "another: one backup per cluster every {every}. Ask again after {after} if you need one."
+)
+
+# --- limits on what one person or channel can make the bot do --------------------------------
+
+SLOW_DOWN = "Slow down, try again in {seconds} s."
+SLOW_DOWN_USER_HINT = (
+    "Commands that reach the cloud are limited to {limit} a minute for each person "
+    "(limits.user_per_minute in the bot's config)."
+)
+SLOW_DOWN_CHANNEL_HINT = (
+    "Commands that reach the cloud are limited to {limit} a minute for each channel "
+    "(limits.channel_per_minute in the bot's config)."
+)
 
 EPHEMERAL_NOTE = "(only visible to you)"
 UNKNOWN_VALUE = "—"

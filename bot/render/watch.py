@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from bot.config import AlertRoute
 from bot.core.alerts import outage_duration
-from bot.core.digest import Digest, DigestRow
+from bot.core.digest import STATE_ORDER, Digest, DigestGroup, DigestRow
 from bot.core.durations import format_duration
 from bot.core.types import (
     AlertEntry,
@@ -28,14 +29,22 @@ from bot.core.types import (
 )
 from bot.models import Cluster, Environment
 from bot.render import strings
-from bot.render.message import (
-    MAX_BLOCKS,
-    MAX_HEADER_TEXT,
-    MAX_MESSAGE_TEXT,
-    MAX_SECTION_TEXT,
-    Message,
+from bot.render.budget import (
+    LazyRows,
+    OverBudget,
+    checked,
+    cut_escaped,
+    escape_clipped,
+    pack_rows,
 )
+from bot.render.commands import (
+    STATUS_NEXT_PAGE_ACTION,
+    next_page_button,
+    view_page_value,
+)
+from bot.render.message import MAX_FIELD_TEXT, MAX_HEADER_TEXT, Message
 from bot.render.mrkdwn import code, escape, link, mention
+from bot.render.strings import BUTTON_NEXT_PAGE, PREFIX
 from bot.render.units import format_bytes, format_signed, format_signed_bytes
 
 #: Action ids of the alert's buttons; handlers/ listens for these.
@@ -50,12 +59,18 @@ STATE_EMOJI: dict[FreshnessState, str] = {
     state: strings.STATE_ICON[state.value] for state in FreshnessState
 }
 
-# Bounds on text from the cloud, before escaping (which may grow it up to five times).
-_NAME_MAX = 100
+# Bounds on text from the cloud, measured after escaping (which may grow it five times).
+_NAME_ESCAPED = 200
+_TITLE_ESCAPED = 200
+_ID_ESCAPED = 100
+_REASON_ESCAPED = 600
+#: One warning in a digest's lead (five of them share a section).
+_WARNING_ESCAPED = 500
+_LABEL_ESCAPED = 150
+#: Ids in console URLs, before percent-encoding (at most three times longer).
+_ID_MAX = 64
 #: Warnings named in a digest's lead; the rest are counted.
 _WARNINGS_MAX = 5
-_ID_MAX = 64
-_REASON_MAX = 300
 _LABELS_MAX = 10
 
 
@@ -92,7 +107,17 @@ def _plain(text: str) -> str:
 
 
 def _name(cluster: Cluster) -> str:
-    return _cut(cluster.display_name, _NAME_MAX)
+    """The cluster's name, plain, short enough that escaped it takes at most _NAME_ESCAPED."""
+    return cut_escaped(cluster.display_name, _NAME_ESCAPED)
+
+
+def _id_code(value: str) -> str:
+    """An id from the cloud as inline code, bounded after escaping."""
+    return code(cut_escaped(value, _ID_ESCAPED))
+
+
+def _reason(text: str) -> str:
+    return escape_clipped(text, _REASON_ESCAPED)
 
 
 def _cluster_link(cluster: Cluster, console_url: str) -> str:
@@ -136,84 +161,305 @@ def _header(text: str) -> dict[str, Any]:
     }
 
 
-def _text_length(blocks: Sequence[dict[str, Any]]) -> int:
-    """Characters of text in blocks: what counts against a message's size."""
-    total = 0
-    stack: list[Any] = list(blocks)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if key == "text" and isinstance(value, str):
-                    total += len(value)
-                else:
-                    stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
-    return total
-
-
 # --- the digest ----------------------------------------------------------------------------------
+
+#: Rows in the digest's top post at most: a screenful; the rest are in its thread.
+TOP_ROWS = 20
+#: Characters (escaped) of a group's name in its heading.
+_GROUP_LABEL_MAX = 150
+#: Fresh-only groups named in the top post's foot; the rest are counted.
+_QUIET_GROUPS_MAX = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMessages:
+    """A digest as Slack gets it: one top-level post, and the parts of its thread."""
+
+    top: Message
+    thread: list[Message]
+
+    def messages(self) -> list[Message]:
+        """The top post, then the thread's parts, in the order they are posted."""
+        return [self.top, *self.thread]
+
+
+def flatten_digest(rendered: DigestMessages) -> list[Message]:
+    """Every message of a digest in posting order, the top post first."""
+    return rendered.messages()
 
 
 def render_digest(
     digest: Digest, *, title: str, console_url: str, warnings: Sequence[str] = ()
-) -> list[Message]:
-    """The digest as one or more messages: a summary, then a compact entry per cluster.
+) -> DigestMessages:
+    """The digest as one top-level post and the parts of its thread.
 
-    ``warnings`` say what the digest could not see (a folder that could not be listed): its
-    clusters are missing, and the reader must not take their absence for good news.
-
-    Rows are packed into sections and sections into messages without cutting a row, within
-    Slack's limits (50 blocks, 3000 characters a section, 40000 a message). Every message has a
-    plain-text fallback naming its part.
+    The top post has the title, the counts, what the digest could not see (``warnings``: a folder
+    that could not be listed, whose clusters are missing, which the reader must not take for good
+    news), and at most :data:`TOP_ROWS` of the worst rows, grouped as the digest's ``group_by``
+    says and worst first within each group; fresh clusters are counted per group, not listed.
+    It ends with what is left for the thread ("412 more problems and 588 fresh clusters in the
+    thread"). The thread names every row the top post left out, in parts within Slack's budget
+    (with ``only_problems`` the fresh clusters are only counted).
     """
-    summary = _digest_summary(digest)
-    rows = [_digest_row(row, console_url) for row in digest.rows]
-    if not rows:
+    rows = digest.rows
+    by_folder = "folder" in digest.group_by  # the group heading names the folder
+    texts = [_digest_row(row, console_url, folder=not by_folder) for row in rows]
+    group_rank = {group.key: rank for rank, group in enumerate(digest.groups)}
+    groups = {group.key: group for group in digest.groups}
+    grouped = bool(digest.group_by)
+    notable = [i for i, row in enumerate(rows) if row.notable]
+
+    top: Message | None = None
+    chosen: list[int] = []
+    for count in range(min(TOP_ROWS, len(notable)), -1, -1):
+        chosen = sorted(notable[:count], key=lambda i: (group_rank[rows[i].group], i))
+        top = _digest_top(digest, title, warnings, rows, texts, chosen, groups, grouped)
+        if top is not None:
+            break
+    assert top is not None  # the head alone always fits: its parts are bounded
+
+    in_top = set(chosen)
+    rest = sorted(
+        (i for i in range(len(rows)) if i not in in_top),
+        key=lambda i: (group_rank[rows[i].group], i),
+    )
+    thread = _digest_thread(title, rows, texts, rest, groups, grouped)
+    return DigestMessages(top=top, thread=thread)
+
+
+def _digest_top(
+    digest: Digest,
+    title: str,
+    warnings: Sequence[str],
+    rows: Sequence[DigestRow],
+    texts: Sequence[str],
+    chosen: Sequence[int],
+    groups: dict[str, DigestGroup],
+    grouped: bool,
+) -> Message | None:
+    """The top post with the rows ``chosen`` (in display order), or None if they do not fit."""
+    body: list[str] = []
+    previous_group: str | None = None
+    for i in chosen:
+        text = texts[i]
+        if grouped and rows[i].group != previous_group:
+            text = f"{_group_heading(groups[rows[i].group])}\n{text}"
+        previous_group = rows[i].group
+        body.append(text)
+    if not body:
         if digest.cluster_count == 0:
-            rows = ["No watched cluster matches this digest."]
-        elif digest.only_problems:
-            rows = [
+            body = ["No watched cluster matches this digest."]
+        elif not any(row.notable for row in rows):
+            body = [
                 f":white_check_mark: Nothing to report: all "
                 f"{_plural(digest.cluster_count, 'cluster')} have fresh backups."
             ]
-    sections = _pack_sections(rows)
+    shown = set(chosen)
+    left = [row for i, row in enumerate(rows) if i not in shown]
+    problems_left = sum(1 for row in left if row.report.state != FreshnessState.FRESH)
+    fresh_left = len(left) - problems_left
+    foot = _digest_top_foot(digest, problems_left, fresh_left, chosen, rows, grouped)
+    packed = pack_rows(
+        body,
+        text=_digest_fallback(title, digest),
+        head=_digest_lead(digest, title, warnings),
+        foot=foot,
+        max_rows=len(body),
+    )
+    return packed.message if packed.shown == len(body) else None
 
-    # Pack with headings sized for the largest part number, then render with the real count.
-    lead_room = _text_length(_digest_lead(digest, title, summary, 999, 999, warnings))
-    more_room = _text_length(_digest_more(title, 999, 999))
-    fallback_room = len(_digest_fallback(title, digest, 999, 999))
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    used = lead_room + fallback_room
-    blocks = len(_digest_lead(digest, title, summary, 1, 1, warnings))
-    for section in sections:
-        if current and (used + len(section) > MAX_MESSAGE_TEXT or blocks + 1 > MAX_BLOCKS):
-            chunks.append(current)
-            current = []
-            used = more_room + fallback_room
-            blocks = len(_digest_more(title, 1, 1))
-        current.append(section)
-        used += len(section)
-        blocks += 1
-    chunks.append(current)
 
+def _digest_lead(digest: Digest, title: str, warnings: Sequence[str] = ()) -> list[dict[str, Any]]:
+    notes = [f"Generated {slack_date(digest.generated_at)}"]
+    if digest.only_problems and digest.hidden_count:
+        notes.append(f"{_plural(digest.hidden_count, 'cluster')} with fresh backups not shown")
+    lead = [_header(title), _section(_digest_summary(digest)), _context(" · ".join(notes))]
+    if warnings:
+        shown = [escape_clipped(w, _WARNING_ESCAPED) for w in warnings[:_WARNINGS_MAX]]
+        if len(warnings) > _WARNINGS_MAX:
+            shown.append(f"and {len(warnings) - _WARNINGS_MAX} more")
+        lead.append(_section(":warning: *Not in this digest:* " + "; ".join(shown)))
+    return [*lead, {"type": "divider"}]
+
+
+def _digest_top_foot(
+    digest: Digest,
+    problems_left: int,
+    fresh_left: int,
+    chosen: Sequence[int],
+    rows: Sequence[DigestRow],
+    grouped: bool,
+) -> list[dict[str, Any]]:
+    notes = []
+    parts = []
+    if problems_left:
+        parts.append(f"{problems_left} more {'problem' if problems_left == 1 else 'problems'}")
+    if fresh_left:
+        parts.append(f"{fresh_left} fresh {'cluster' if fresh_left == 1 else 'clusters'}")
+    if parts:
+        notes.append(f":thread: {' and '.join(parts)} in the thread")
+    if grouped:
+        shown_groups = {rows[i].group for i in chosen}
+        quiet = [
+            g
+            for g in digest.groups
+            if g.key not in shown_groups and g.counts[FreshnessState.FRESH] == g.cluster_count
+        ]
+        if quiet:
+            named = [
+                f"*{escape_clipped(g.label, _GROUP_LABEL_MAX)}* ({g.cluster_count})"
+                for g in quiet[:_QUIET_GROUPS_MAX]
+            ]
+            if len(quiet) > _QUIET_GROUPS_MAX:
+                named.append(f"and {len(quiet) - _QUIET_GROUPS_MAX} more groups")
+            notes.append(f"{STATE_EMOJI[FreshnessState.FRESH]} All fresh: " + " · ".join(named))
+    return [_context(*notes)] if notes else []
+
+
+def _group_heading(group: DigestGroup, *, continued: bool = False) -> str:
+    counts = " · ".join(
+        f"{STATE_EMOJI[state]} {count} {state.value}"
+        for state in STATE_ORDER
+        if (count := group.counts.get(state, 0))
+    )
+    more = " (continued)" if continued else ""
+    return f"*{escape_clipped(group.label, _GROUP_LABEL_MAX)}*{more} · {counts}"
+
+
+def _digest_thread(
+    title: str,
+    rows: Sequence[DigestRow],
+    texts: Sequence[str],
+    order: Sequence[int],
+    groups: dict[str, DigestGroup],
+    grouped: bool,
+) -> list[Message]:
+    """The rows at ``order`` in parts: each within the budget, a group's heading before its
+    first row (again, marked continued, at the top of a part that starts inside a group)."""
+
+    def decorated(at: int, first_in_part: bool) -> str:
+        i = order[at]
+        if not grouped:
+            return texts[i]
+        group = rows[i].group
+        if at == 0 or rows[order[at - 1]].group != group:
+            return f"{_group_heading(groups[group])}\n{texts[i]}"
+        if first_in_part:
+            return f"{_group_heading(groups[group], continued=True)}\n{texts[i]}"
+        return texts[i]
+
+    # Pack with the widest part numbers the thread can have, then number the parts for real
+    # (the real head is no longer, so every part still fits).
+    widest = len(str(max(len(order), 1)))
+    parts: list[list[str]] = []
+    at = 0
+
+    def rows_from(start: int) -> LazyRows:
+        return LazyRows(len(order) - start, lambda j: decorated(start + j, j == 0))
+
+    while at < len(order):
+        rest = rows_from(at)
+        packed = pack_rows(
+            rest,
+            text=_thread_fallback(title, 10**widest - 1, 10**widest - 1),
+            head=_thread_head(title, 10**widest - 1, 10**widest - 1),
+        )
+        if packed.shown == 0:
+            raise OverBudget([f"row {at + 1} of the digest's thread fits no message"])
+        parts.append(list(rest[: packed.shown]))
+        at += packed.shown
     messages = []
-    total = len(chunks)
-    for number, chunk in enumerate(chunks, start=1):
-        head = (
-            _digest_lead(digest, title, summary, number, total, warnings)
-            if number == 1
-            else _digest_more(title, number, total)
+    for number, part in enumerate(parts, start=1):
+        packed = pack_rows(
+            part,
+            text=_thread_fallback(title, number, len(parts)),
+            head=_thread_head(title, number, len(parts)),
         )
-        messages.append(
-            Message(
-                text=_digest_fallback(title, digest, number, total),
-                blocks=[*head, *(_section(text) for text in chunk)],
-            )
-        )
+        assert packed.shown == len(part)
+        messages.append(packed.message)
     return messages
+
+
+def _thread_head(title: str, number: int, total: int) -> list[dict[str, Any]]:
+    return [
+        _context(f"*{escape_clipped(title, _TITLE_ESCAPED)}*, continued: part {number} of {total}")
+    ]
+
+
+def _thread_fallback(title: str, number: int, total: int) -> str:
+    return f"{escape_clipped(title, _TITLE_ESCAPED)}, continued (part {number} of {total})"
+
+
+def _digest_fallback(title: str, digest: Digest) -> str:
+    counts = ", ".join(_digest_counts(digest, emoji=False))
+    return f"{escape_clipped(title, _TITLE_ESCAPED)}: {counts}"
+
+
+# --- status: the digest view, one page at a time -----------------------------------------------
+
+
+def render_status(
+    digest: Digest,
+    *,
+    title: str,
+    console_url: str,
+    warnings: Sequence[str] = (),
+    target: str | None = None,
+    offset: int = 0,
+) -> Message:
+    """One page of ``/backups status``: every row worst first, from row ``offset``, as many as
+    fit one message, with a Next page button for the rest (its value holds ``target`` and the
+    next offset, so the page after survives a restart)."""
+    total = len(digest.rows)
+    offset = max(0, offset)
+    window = digest.rows[offset:]
+    texts: Sequence[str] = LazyRows(len(window), lambda i: _digest_row(window[i], console_url))
+    if not texts:
+        if total == 0 and offset == 0:
+            texts = ["No watched cluster matches."]
+        else:
+            texts = [
+                escape(strings.VIEW_FLEET_CHANGED).format(
+                    n=offset, prefix=escape(PREFIX), command="status"
+                )
+            ]
+        window = ()
+
+    def shown_of(left: int) -> int:
+        return len(window) - left if window else 0
+
+    def foot(left: int) -> list[dict[str, Any]]:
+        shown = shown_of(left)
+        remaining = total - offset - shown
+        notes = []
+        if shown and (offset or remaining > 0):
+            rows_shown = strings.VIEW_ROWS.format(
+                first=offset + 1, last=offset + shown, total=total
+            )
+            notes.append(rows_shown[:1].upper() + rows_shown[1:])
+        elif total:
+            notes.append(_plural(total, "cluster"))
+        blocks = []
+        if remaining > 0:
+            notes.append(strings.VIEW_MORE.format(n=remaining, button=BUTTON_NEXT_PAGE))
+            blocks.append(
+                next_page_button(STATUS_NEXT_PAGE_ACTION, view_page_value(target, offset + shown))
+            )
+        return [*([_context(" · ".join(notes))] if notes else []), *blocks]
+
+    def fallback(left: int) -> str:
+        text = _digest_fallback(title, digest)
+        shown = shown_of(left)
+        if shown and shown < total:
+            text += f" (rows {offset + 1}–{offset + shown} of {total})"
+        return text
+
+    if offset == 0:
+        head = _digest_lead(digest, title, warnings)
+    else:
+        title_text = escape_clipped(title, _TITLE_ESCAPED)
+        head = [_context(f"*{title_text}* · " + strings.VIEW_FROM_ROW.format(n=offset + 1))]
+    return pack_rows(texts, text=fallback, head=head, foot=foot).message
 
 
 def _digest_counts(digest: Digest, *, emoji: bool) -> list[str]:
@@ -247,63 +493,15 @@ def _digest_summary(digest: Digest) -> str:
     )
 
 
-def _digest_lead(
-    digest: Digest,
-    title: str,
-    summary: str,
-    number: int,
-    total: int,
-    warnings: Sequence[str] = (),
-) -> list[dict[str, Any]]:
-    notes = [f"Generated {slack_date(digest.generated_at)}"]
-    if digest.only_problems and digest.hidden_count:
-        notes.append(f"{_plural(digest.hidden_count, 'cluster')} with fresh backups not shown")
-    if total > 1:
-        notes.append(f"part {number} of {total}")
-    lead = [_header(title), _section(summary), _context(" · ".join(notes))]
-    if warnings:
-        shown = [escape(_cut(w, _REASON_MAX)) for w in warnings[:_WARNINGS_MAX]]
-        if len(warnings) > _WARNINGS_MAX:
-            shown.append(f"and {len(warnings) - _WARNINGS_MAX} more")
-        lead.append(_section(":warning: *Not in this digest:* " + "; ".join(shown)))
-    return [*lead, {"type": "divider"}]
-
-
-def _digest_more(title: str, number: int, total: int) -> list[dict[str, Any]]:
-    return [_context(f"*{escape(_cut(title, _NAME_MAX))}*, continued: part {number} of {total}")]
-
-
-def _digest_fallback(title: str, digest: Digest, number: int, total: int) -> str:
-    text = f"{escape(_cut(title, _NAME_MAX))}: {', '.join(_digest_counts(digest, emoji=False))}"
-    if total > 1:
-        text += f" (part {number} of {total})"
-    return text
-
-
-def _pack_sections(rows: Sequence[str]) -> list[str]:
-    """Join rows into sections of at most MAX_SECTION_TEXT characters, never cutting a row."""
-    sections: list[str] = []
-    current = ""
-    for row in rows:
-        candidate = f"{current}\n\n{row}" if current else row
-        if current and len(candidate) > MAX_SECTION_TEXT:
-            sections.append(current)
-            current = row
-        else:
-            current = candidate
-    if current:
-        sections.append(current)
-    return sections
-
-
-def _digest_row(row: DigestRow, console_url: str) -> str:
+def _digest_row(row: DigestRow, console_url: str, *, folder: bool = True) -> str:
+    """One cluster's row; ``folder=False`` leaves out the folder (its group heading names it)."""
     cluster, report = row.cluster, row.report
     head = [f"{STATE_EMOJI[report.state]} *{_cluster_link(cluster, console_url)}*"]
     environment = _environment(cluster)
     if environment is not None:
         head.append(environment)
-    if cluster.folder_id:
-        head.append(f"folder {code(_cut(cluster.folder_id, _ID_MAX))}")
+    if cluster.folder_id and folder:
+        head.append(f"folder {_id_code(cluster.folder_id)}")
     lines = [" · ".join(head), _digest_state_line(row)]
 
     changes = []
@@ -336,9 +534,7 @@ def _digest_state_line(row: DigestRow) -> str:
     report = row.report
     limit = format_duration(report.max_age.value)
     if report.state == FreshnessState.UNKNOWN:
-        return _sentence(
-            escape(_cut(report.reason or "the backups could not be read", _REASON_MAX))
-        )
+        return _sentence(_reason(report.reason or "the backups could not be read"))
     prefix = ""
     if report.state == FreshnessState.STOPPED:
         prefix = "Cluster stopped, not checked. "
@@ -386,11 +582,11 @@ def render_alert(
     if environment is not None:
         fields.append(f"*Environment*\n{environment}")
     if cluster.folder_id:
-        fields.append(f"*Folder*\n{code(_cut(cluster.folder_id, _ID_MAX))}")
-    fields.append(f"*Cluster id*\n{code(cluster.id[:_ID_MAX])}")
+        fields.append(f"*Folder*\n{_id_code(cluster.folder_id)}")
+    fields.append(f"*Cluster id*\n{_id_code(cluster.id)}")
     if report.newest_backup_id is not None and report.newest_backup_at is not None:
         fields.append(
-            f"*Newest backup*\n{code(report.newest_backup_id[:_ID_MAX])}\n"
+            f"*Newest backup*\n{_id_code(report.newest_backup_id)}\n"
             f"{slack_date(report.newest_backup_at)}"
         )
     else:
@@ -400,10 +596,7 @@ def render_alert(
     if entry.stale_since is not None:
         fields.append(f"*Stale since*\n{slack_date(entry.stale_since)}")
     if cluster.labels:
-        labels = sorted(cluster.labels.items())[:_LABELS_MAX]
-        fields.append(
-            "*Labels*\n" + " ".join(code(f"{_cut(k, 63)}={_cut(v, 63)}") for k, v in labels)
-        )
+        fields.append(_labels_field(cluster.labels))
 
     notes = [f"Max age from {_max_age_source(report.max_age)}"]
     if entry.opened_at is not None:
@@ -421,7 +614,20 @@ def render_alert(
     ]
     if entry.status.is_open:
         blocks.append(_alert_buttons(entry, cluster))
-    return Message(text=_alert_fallback(entry, cluster, report, route), blocks=blocks)
+    return checked(Message(text=_alert_fallback(entry, cluster, report, route), blocks=blocks))
+
+
+def _labels_field(labels: dict[str, str]) -> str:
+    """``*Labels*`` and as many ``key=value`` codes as fit a field, then how many more."""
+    items = sorted(labels.items())
+    shown = [code(cut_escaped(f"{k}={v}", _LABEL_ESCAPED)) for k, v in items[:_LABELS_MAX]]
+    room = MAX_FIELD_TEXT - len("*Labels*\n") - len(" and 99 more")
+    while shown and len(" ".join(shown)) > room:
+        shown.pop()
+    text = "*Labels*\n" + " ".join(shown)
+    if len(shown) < len(items):
+        text += f" and {len(items) - len(shown)} more"
+    return text
 
 
 def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
@@ -459,7 +665,7 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
     if state == FreshnessState.UNSCHEDULED:
         return "the cluster's snapshot schedule was removed; its backups are no longer checked"
     if state == FreshnessState.UNKNOWN:
-        return escape(_cut(report.reason or "the backups could not be read", _REASON_MAX))
+        return _reason(report.reason or "the backups could not be read")
     return f"the newest backup is older than the maximum of {limit}"
 
 
@@ -547,7 +753,7 @@ def render_reminder(
     text = f":alarm_clock: {what}; stale for {outage}."
     if mention_ids:
         text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
-    return Message(text=text, blocks=[_section(text)])
+    return checked(Message(text=text, blocks=[_section(text)]))
 
 
 def render_resolved(
@@ -571,12 +777,12 @@ def render_resolved(
         landed = ""
         if report.newest_backup_at is not None:
             landed = f" at {slack_date(report.newest_backup_at)}"
-        backup = f" ({code(report.newest_backup_id[:_ID_MAX])})" if report.newest_backup_id else ""
+        backup = f" ({_id_code(report.newest_backup_id)})" if report.newest_backup_id else ""
         text = (
             f":white_check_mark: Resolved: a fresh backup landed{landed}{backup}; "
             f"{name} went without a fresh backup for {outage}."
         )
-    return Message(text=text, blocks=[_section(text)])
+    return checked(Message(text=text, blocks=[_section(text)]))
 
 
 def render_retired(entry: AlertEntry, *, now: datetime) -> Message:
@@ -585,11 +791,11 @@ def render_retired(entry: AlertEntry, *, now: datetime) -> Message:
     may be gone, so only what the incident itself remembers is shown."""
     outage = format_duration(outage_duration(entry, now))
     text = (
-        f":white_check_mark: Resolved: cluster {code(entry.cluster_id[:_ID_MAX])} is no longer "
+        f":white_check_mark: Resolved: cluster {_id_code(entry.cluster_id)} is no longer "
         f"watched here (deleted, moved out of the watched folders, or no longer matching this "
         f"alert route). It had gone without a fresh backup for {outage}."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return checked(Message(text=text, blocks=[_section(text)]))
 
 
 # --- the bot about itself ------------------------------------------------------------------------
@@ -607,14 +813,14 @@ def render_self_alert(
     text = (
         f":rotating_light: *The backups bot is blind*: it could not read the cloud for "
         f"{_plural(consecutive_failures, 'sweep')} in a row. {since}\n"
-        f"Last error: {escape(_cut(reason, _REASON_MAX))}\n"
+        f"Last error: {_reason(reason)}\n"
         "Until it can, stale backups go unnoticed."
     )
     fallback = (
         f"The backups bot could not read the cloud for "
         f"{_plural(consecutive_failures, 'sweep')} in a row."
     )
-    return Message(text=fallback, blocks=[_section(text)])
+    return checked(Message(text=fallback, blocks=[_section(text)]))
 
 
 def render_self_recovered(failures_since: datetime | None, now: datetime) -> Message:
@@ -627,7 +833,7 @@ def render_self_recovered(failures_since: datetime | None, now: datetime) -> Mes
         "Stale backups are noticed again from this sweep on."
     )
     block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    return Message(text=text.replace("*", ""), blocks=[block])
+    return checked(Message(text=text.replace("*", ""), blocks=[block]))
 
 
 def render_operation_outcome(
@@ -641,9 +847,9 @@ def render_operation_outcome(
     now: datetime,
 ) -> Message:
     """What became of a backup someone started, for the thread it was asked from."""
-    name = f"*{escape(cluster_label[:_NAME_MAX])}*"
+    name = f"*{escape(cut_escaped(cluster_label, _NAME_ESCAPED))}*"
     who = mention(requested_by) if requested_by else "someone"
-    op = code(operation_id[:_ID_MAX])
+    op = _id_code(operation_id)
     took = format_duration(max(now - requested_at, timedelta(0)))
     if outcome == OperationOutcome.DONE:
         text = (
@@ -663,4 +869,4 @@ def render_operation_outcome(
             f":grey_question: The cloud no longer knows operation {op}, the backup of {name} "
             f"that {who} started; check the cluster's backups."
         )
-    return Message(text=text, blocks=[_section(text)])
+    return checked(Message(text=text, blocks=[_section(text)]))

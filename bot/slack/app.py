@@ -1,35 +1,42 @@
 """The Bolt app and its two connection modes.
 
-HTTP mode serves ``POST /slack/events`` on PORT with aiohttp; Bolt's own RequestVerification
-middleware checks every request's v0 signature and refuses one older than five minutes, before
-any listener runs. Socket Mode (chosen when SLACK_APP_TOKEN is set) opens a WebSocket with
-``apps.connections.open`` and needs no public endpoint and no signing secret.
+HTTP mode serves ``POST /slack/events`` on PORT with aiohttp. Anyone can reach that endpoint,
+so :class:`RequestGate` stands in front of Bolt and lets nothing through that Slack did not
+sign: it refuses a body over 64 KB (413) from its Content-Length or as it is read, then a
+missing or malformed ``X-Slack-Request-Timestamp``, one outside the five-minute window, and a
+v0 signature that is not the HMAC-SHA256 of the raw bytes (401, compared in constant time),
+all before anything decodes, parses or logs the body. A refusal is one short log line that
+names the reason only: no body, no header value, no URL. Bolt's own RequestVerification then
+checks the signature again. Socket Mode (chosen when SLACK_APP_TOKEN is set) opens a WebSocket
+with ``apps.connections.open`` and needs no public endpoint and no signing secret.
+
+Listeners are registered by ``handlers`` (``handlers.app.build_bolt_app``): this module builds
+the bare app and serves it, and imports nothing from handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import hashlib
+import hmac
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
-import handlers.actions
-import handlers.commands
-from bot.config import BotConfig
-from bot.dispatch import Dispatcher
 from bot.errors import ConfigError
 from bot.settings import Settings, reveal
-from bot.slack.notifier import SlackNotifier
-from handlers import InFlight
 
 if TYPE_CHECKING:
-    from bot.ops.metrics import Metrics
+    from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +44,164 @@ EVENTS_PATH = "/slack/events"
 #: Seconds between Socket Mode pings; a connection silent for four of these is reopened.
 SOCKET_PING_INTERVAL = 10.0
 
+#: Slack's slash commands and button clicks are a few KB; anything larger is not from Slack.
+MAX_BODY_BYTES = 64 * 1024
+#: Slack's replay window: a request signed more than five minutes ago (or ahead) is refused.
+SIGNATURE_WINDOW = 5 * 60
+#: A refusal of each reason is logged at most once in this many seconds; the lines between are
+#: counted, and the next line says how many (a flood of forged requests is not a flood of logs).
+REFUSAL_LOG_INTERVAL = 10.0
+
 RoutesHook = Callable[[web.Application], None]
 
+_SIGNATURE_HEX = frozenset("0123456789abcdef")
 
-def build_bolt_app(
-    settings: Settings,
-    *,
-    dispatcher: Dispatcher,
-    notifier: SlackNotifier,
-    config: BotConfig,
-    metrics: Metrics | None = None,
-    in_flight: InFlight | None = None,
-) -> AsyncApp:
-    """The Bolt app with the ``/backups`` command and the bot's buttons registered.
 
-    Posts go through ``notifier``'s client. Pass ``in_flight`` to be able to wait for answers
-    still being worked on after their acknowledgement (graceful shutdown, tests).
-    """
-    del config, metrics  # the dispatcher and notifier carry what the listeners need
+class Refusal(enum.Enum):
+    """Why a request to /slack/events was refused, in words safe to log."""
+
+    TOO_LARGE = "the body is over 64 KB"
+    NO_TIMESTAMP = "no X-Slack-Request-Timestamp"
+    BAD_TIMESTAMP = "the timestamp is not a number of seconds"
+    STALE = "the timestamp is outside the five-minute window"
+    BAD_SIGNATURE_FORM = "the signature is missing or not a v0 signature"
+    WRONG_SIGNATURE = "the signature does not match the body"
+    NOT_UTF8 = "the signed body is not UTF-8"
+    UNPARSABLE = "the signed body is not a Slack payload"
+
+    @property
+    def status(self) -> int:
+        if self is Refusal.TOO_LARGE:
+            return 413
+        if self in (Refusal.NOT_UTF8, Refusal.UNPARSABLE):
+            return 400
+        return 401
+
+
+def check_headers(timestamp: str | None, signature: str | None, *, now: float) -> Refusal | None:
+    """The header half of Slack's check, before the body is read: the timestamp is ASCII digits
+    within the window, the signature has the v0 form. None when both pass."""
+    if timestamp is None:
+        return Refusal.NO_TIMESTAMP
+    if not (0 < len(timestamp) <= 12 and timestamp.isascii() and timestamp.isdigit()):
+        return Refusal.BAD_TIMESTAMP
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return Refusal.STALE
+    if (
+        signature is None
+        or len(signature) != 67
+        or not signature.startswith("v0=")
+        or not _SIGNATURE_HEX.issuperset(signature[3:])
+    ):
+        return Refusal.BAD_SIGNATURE_FORM
+    return None
+
+
+def signature_matches(secret: bytes, timestamp: str, signature: str, body: bytes) -> bool:
+    """Whether ``signature`` is v0's HMAC-SHA256 of ``v0:<timestamp>:<body>``, in constant time."""
+    expected = hmac.new(secret, b"v0:" + timestamp.encode("ascii") + b":" + body, hashlib.sha256)
+    return hmac.compare_digest("v0=" + expected.hexdigest(), signature)
+
+
+@dataclass
+class RefusalLog:
+    """One log line per reason per interval; the refusals in between are counted."""
+
+    interval: float = REFUSAL_LOG_INTERVAL
+    clock: Callable[[], float] = time.monotonic
+    _last: dict[Refusal, float] = field(default_factory=dict)
+    _unlogged: dict[Refusal, int] = field(default_factory=dict)
+
+    def refused(self, reason: Refusal) -> None:
+        now = self.clock()
+        last = self._last.get(reason)
+        if last is not None and now - last < self.interval:
+            self._unlogged[reason] = self._unlogged.get(reason, 0) + 1
+            return
+        self._last[reason] = now
+        more = self._unlogged.pop(reason, 0)
+        since = f"; {more} more refused for this since the last line" if more else ""
+        log.info(
+            "refused a request to the Slack endpoint: %s (%d)%s", reason.value, reason.status, since
+        )
+
+
+class RequestGate:
+    """Verify first: what reaches Bolt was signed by Slack, recently, and is small."""
+
+    def __init__(
+        self,
+        signing_secret: str,
+        *,
+        max_body: int = MAX_BODY_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it")
+        self._secret = signing_secret.encode()
+        self._max_body = max_body
+        self._clock = clock
+        self._log = RefusalLog()
+
+    def __repr__(self) -> str:
+        return f"RequestGate(max_body={self._max_body})"
+
+    async def admit(self, request: web.Request) -> AsyncBoltRequest | Refusal:
+        """The request as Bolt takes it, or why it is refused. Reads no more than ``max_body``
+        and one more chunk; decodes and parses only a body whose signature matched."""
+        admitted = await self._verify(request)
+        if isinstance(admitted, Refusal):
+            self._log.refused(admitted)
+        return admitted
+
+    async def _verify(self, request: web.Request) -> AsyncBoltRequest | Refusal:
+        length = request.content_length
+        if length is not None and length > self._max_body:
+            return Refusal.TOO_LARGE
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        signature = request.headers.get("X-Slack-Signature")
+        refusal = check_headers(timestamp, signature, now=self._clock())
+        if refusal is not None or timestamp is None or signature is None:
+            return refusal or Refusal.BAD_SIGNATURE_FORM
+        body = await self._read(request)
+        if body is None:
+            return Refusal.TOO_LARGE
+        if not signature_matches(self._secret, timestamp, signature, body):
+            return Refusal.WRONG_SIGNATURE
+        return self._to_bolt(request, body)
+
+    async def _read(self, request: web.Request) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            if size > self._max_body:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _to_bolt(self, request: web.Request, body: bytes) -> AsyncBoltRequest | Refusal:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return Refusal.NOT_UTF8
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=dict(request.headers)
+            )
+            if not isinstance(bolt_request.body, dict):
+                raise TypeError("not an object")
+        except Exception:  # Bolt's parser on a signed but odd body: JSON that is not an object...
+            return Refusal.UNPARSABLE
+        return bolt_request
+
+
+# --- the app --------------------------------------------------------------------------------------
+
+
+def new_bolt_app(settings: Settings, *, notifier: SlackNotifier) -> AsyncApp:
+    """The Bolt app, without listeners (``handlers.app`` registers them); posts go through
+    ``notifier``'s client."""
     token = reveal(settings.slack_bot_token)
     if not token:
         raise ConfigError("SLACK_BOT_TOKEN is not set; the bot needs its xoxb- token")
@@ -64,7 +211,8 @@ def build_bolt_app(
             "SLACK_SIGNING_SECRET is not set; HTTP mode needs it (or set SLACK_APP_TOKEN "
             "for Socket Mode)"
         )
-    app = AsyncApp(
+    quiet_bolt_loggers()
+    return AsyncApp(
         token=token,
         signing_secret=secret,
         client=notifier.client,
@@ -72,13 +220,10 @@ def build_bolt_app(
         # (handlers.answer), so Bolt can send the acknowledgement when the listener returns.
         # With False, Bolt would instead poll every 10 ms for the acknowledgement.
         process_before_response=True,
+        # Kept behind our own RequestGate: two checks, in case one of them is ever wrong.
         request_verification_enabled=True,
         logger=_bolt_logger(),
     )
-    tracker = in_flight if in_flight is not None else InFlight()
-    handlers.commands.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=tracker)
-    handlers.actions.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=tracker)
-    return app
 
 
 class _NotAboutOurClient(logging.Filter):
@@ -89,29 +234,73 @@ class _NotAboutOurClient(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+class _NoRequestDetails(logging.Filter):
+    """Bolt's signature check logs the refused request's signature, timestamp and whole body at
+    INFO (a response URL and the verification token among them). Our gate refuses those first;
+    should Bolt's check ever refuse one, it is said without the details."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Invalid request signature detected"):
+            record.msg = "Bolt's own check refused a request's signature"
+            record.args = None
+        return True
+
+
+#: Bolt's loggers of its signature check (they are named after the middleware's class).
+_BOLT_VERIFICATION_LOGGERS = (
+    "slack_bolt.AsyncRequestVerification",
+    "slack_bolt.RequestVerification",
+)
+
+
+def quiet_bolt_loggers() -> None:
+    """Keep request details out of Bolt's log lines (idempotent)."""
+    for name in _BOLT_VERIFICATION_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoRequestDetails) for f in logger.filters):
+            logger.addFilter(_NoRequestDetails())
+
+
 def _bolt_logger() -> logging.Logger:
     logger = logging.getLogger("bot.slack.bolt")
     if not any(isinstance(f, _NotAboutOurClient) for f in logger.filters):
         logger.addFilter(_NotAboutOurClient())
+    if not any(isinstance(f, _NoRequestDetails) for f in logger.filters):
+        logger.addFilter(_NoRequestDetails())
     return logger
 
 
 # --- HTTP mode ------------------------------------------------------------------------------------
 
 
-def build_web_app(app: AsyncApp, extra_routes_hook: RoutesHook | None = None) -> web.Application:
-    """An aiohttp application serving Slack at ``/slack/events``; the hook may add routes
-    (``/healthz``, ``/readyz``, ``/metrics``) to the same application."""
+def build_web_app(
+    app: AsyncApp, *, signing_secret: str, extra_routes_hook: RoutesHook | None = None
+) -> web.Application:
+    """An aiohttp application serving Slack at ``/slack/events`` behind a :class:`RequestGate`;
+    the hook may add routes (``/healthz``, ``/readyz``, ``/metrics``) to the same application."""
+    gate = RequestGate(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        admitted = await gate.admit(request)
+        if isinstance(admitted, Refusal):
+            return _refusal_response(admitted)
+        try:
+            bolt_response = await app.async_dispatch(admitted)
+            return await to_aiohttp_response(bolt_response)
+        except Exception:
+            log.exception("Bolt failed on a signed request")
+            return web.json_response({"error": "internal error"}, status=500)
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, slack_events)
     if extra_routes_hook is not None:
         extra_routes_hook(web_app)
     return web_app
+
+
+def _refusal_response(refusal: Refusal) -> web.Response:
+    body = "request body too large" if refusal is Refusal.TOO_LARGE else "invalid request"
+    return web.json_response({"error": body}, status=refusal.status)
 
 
 @dataclass
@@ -131,17 +320,18 @@ async def start_http(
     *,
     host: str,
     port: int,
+    signing_secret: str,
     extra_routes_hook: RoutesHook | None = None,
 ) -> HttpServer:
     """Start serving ``app`` over HTTP (port 0: any free port)."""
-    web_app = build_web_app(app, extra_routes_hook)
+    web_app = build_web_app(app, signing_secret=signing_secret, extra_routes_hook=extra_routes_hook)
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound: Any = runner.addresses[0]
     url = f"http://{bound[0]}:{bound[1]}"
-    log.info("serving Slack events at %s%s", url, EVENTS_PATH)
+    log.info("serving Slack events on port %d at %s", bound[1], EVENTS_PATH)
     return HttpServer(web_app, runner, url)
 
 
@@ -154,7 +344,11 @@ async def run_http(
 ) -> None:
     """Serve Slack (and the hook's routes) on PORT until cancelled."""
     server = await start_http(
-        app, host=host, port=settings.port, extra_routes_hook=extra_routes_hook
+        app,
+        host=host,
+        port=settings.port,
+        signing_secret=reveal(settings.slack_signing_secret),
+        extra_routes_hook=extra_routes_hook,
     )
     try:
         await asyncio.Event().wait()

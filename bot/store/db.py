@@ -7,6 +7,8 @@ PostgreSQL serialises their migrations with an advisory lock, SQLite with its wr
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -19,6 +21,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -48,6 +52,104 @@ def async_url(url: str | URL) -> URL:
     parsed = make_url(url)
     driver = _DRIVERS.get(parsed.drivername)
     return parsed.set(drivername=driver) if driver else parsed
+
+
+#: The async driver the bot has for each database it supports.
+SUPPORTED_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+URL_EXAMPLES = "sqlite+aiosqlite:///./backups-bot.db or postgresql+asyncpg://user@host:5432/db"
+
+
+def check_database_url(url: str) -> URL:
+    """The parsed DATABASE_URL with its async driver, or a ConfigError in one line that says
+    what to write instead. Nothing here connects, and no message shows the password."""
+    try:
+        parsed = async_url(url)
+    except Exception:  # SQLAlchemy's message quotes the whole URL, password and all
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL; write one like {URL_EXAMPLES}"
+        ) from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    wanted = SUPPORTED_DRIVERS.get(backend)
+    if wanted is None:
+        raise ConfigError(
+            f"DATABASE_URL: {backend[:40]!r} databases are not supported; use SQLite or "
+            f"PostgreSQL, e.g. {URL_EXAMPLES}"
+        )
+    if driver != wanted:
+        raise ConfigError(
+            f"DATABASE_URL: the driver {driver[:40]!r} is not one the bot has; write "
+            f"{backend}+{wanted}://..."
+        )
+    if backend == "postgresql" and not parsed.database:
+        raise ConfigError(
+            "DATABASE_URL names no PostgreSQL database; add /<database> after the host"
+        )
+    return parsed
+
+
+def _where(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite file {url.database}" if is_sqlite_file(url) else "SQLite in memory"
+    host = url.host or "localhost"
+    return f"PostgreSQL at {host}:{url.port or 5432}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, the driver's error it wraps, and what caused them (a few levels)."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 8 and current not in out:
+        out.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return out
+
+
+def describe_connect_failure(url: URL, exc: BaseException, *, timeout: float) -> str:
+    """Why the database at ``url`` could not be reached, in one line naming the host (never the
+    password) and what to check."""
+    where = _where(url)
+    for cause in _causes(exc):
+        names = {cls.__name__ for cls in type(cause).__mro__}
+        if isinstance(cause, TimeoutError):
+            return f"DATABASE_URL: {where} did not answer within {timeout:g} s; check the host"
+        if isinstance(cause, socket.gaierror):
+            return f"DATABASE_URL: the host {url.host} is not known; check the host name"
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                f"DATABASE_URL: {where} refused the connection; check the host and the port, "
+                "and that the server runs"
+            )
+        if names & {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
+            return (
+                f"DATABASE_URL: {where} refused the user {url.username or '(none)'}; check the "
+                "user name and its password"
+            )
+        if "InvalidCatalogNameError" in names:
+            return f"DATABASE_URL: {where} has no database {url.database}; create it first"
+        if isinstance(cause, sqlite3.DatabaseError | OSError):
+            reason = cause.strerror if isinstance(cause, OSError) else str(cause)
+            return (
+                f"DATABASE_URL: cannot open {where} ({str(reason)[:100]}); check that the path "
+                "is a database file in a directory the bot may write"
+            )
+    return f"DATABASE_URL: cannot reach {where} ({type(exc).__name__}); check DATABASE_URL"
+
+
+async def probe_database(url: str, *, timeout: float = POSTGRES_CONNECT_TIMEOUT) -> None:  # noqa: ASYNC109
+    """Connect once and ask ``SELECT 1``: a ConfigError in one line when the URL is wrong or the
+    database cannot be reached. ``check`` and ``serve`` both ask this before anything else."""
+    parsed = check_database_url(url)
+    engine: AsyncEngine | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            engine = create_engine(parsed)
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ConfigError(describe_connect_failure(parsed, exc, timeout=timeout)) from None
+    finally:
+        if engine is not None:
+            await engine.dispose()
 
 
 def is_sqlite_file(url: URL) -> bool:

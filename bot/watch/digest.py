@@ -257,6 +257,7 @@ class DigestRunner(WatchPart):
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
             only_problems=route.only_problems,
+            group_by=route.group_by,
         )
         figures = figures_of(digest)
         if fleet.errors:
@@ -264,12 +265,13 @@ class DigestRunner(WatchPart):
             # gone: keep their figures so that the next digest still has something to compare.
             seen = {f.cluster_id for f in figures}
             figures += [f for cid, f in previous.items() if cid not in seen]
+        # The top post first, then the parts of its thread.
         messages = render_digest(
             digest,
             title=digest_title(route, day),
             console_url=self.console_url,
             warnings=fleet.errors,
-        )
+        ).messages()
         return _Built(digest, messages, figures, fleet.errors)
 
     def _inputs(

@@ -9,6 +9,7 @@ grouped alert's post), which the delivery executor sends.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -21,8 +22,10 @@ from bot.core import alerts
 from bot.core.access import folder_allowed
 from bot.core.alerts import Decision
 from bot.core.digest import DigestInput, build_digest
+from bot.core.durations import format_duration
 from bot.core.freshness import classify, max_age_for
 from bot.core.outbox import OutboundPost, PostKind
+from bot.core.ratelimit import BackupStart, recent_backup
 from bot.core.types import AlertEntry, AlertGroup, AlertStatus, FreshnessReport
 from bot.errors import BotError, CloudError, NotFound, UsageError
 from bot.lookup import ClusterCache, resolve_cluster
@@ -31,7 +34,7 @@ from bot.render import strings
 from bot.render.commands import ClusterRow, render_ack, render_clusters
 from bot.render.groups import GroupMember, render_group_alert
 from bot.render.message import Message
-from bot.render.watch import render_alert, render_digest, utc_text
+from bot.render.watch import render_alert, render_status, utc_text
 from bot.store import PendingOperation
 from bot.store.outbox import Change
 from bot.watch.operations import OperationFollower
@@ -59,6 +62,10 @@ class WatchService(WatchPart):
     operations: OperationFollower = field(init=False)
     #: Name and id look-ups of the last minute, shared by every command and button.
     _clusters: ClusterCache = field(default_factory=ClusterCache, init=False)
+    #: Backups this process started (the store forgets a start once its operation is done).
+    _backups_started: dict[str, BackupStart] = field(default_factory=dict, init=False)
+    #: One start at a time per cluster in this process, so two clicks at once start one backup.
+    _backup_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
 
     def __post_init__(self, follower: OperationFollower | None) -> None:
         self.operations = follower or OperationFollower(
@@ -72,8 +79,11 @@ class WatchService(WatchPart):
 
     # --- views ---------------------------------------------------------------------------------
 
-    async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message:
-        """Clusters of a folder (default: the watched folders) with their freshness."""
+    async def clusters_view(
+        self, folder_id: str | None, *, now: datetime, offset: int = 0
+    ) -> Message:
+        """One page of the clusters of a folder (default: the watched folders) with their
+        freshness, worst first, from row ``offset``; a Next page button leads on."""
         if folder_id is None:
             folders = list(dict.fromkeys(self.config.watch.folders))
             if not folders:
@@ -91,10 +101,11 @@ class WatchService(WatchPart):
         readings = await read_clusters(self.cloud, clusters)
         had = await had_schedule_ids(self.store)
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
-        return render_clusters(", ".join(folders), rows, now=now)
+        return render_clusters(", ".join(folders), rows, now=now, offset=offset, target=folder_id)
 
-    async def status_view(self, target: str | None, *, now: datetime) -> list[Message]:
-        """The digest, now: for a cluster (id or name), a folder id, or every watched cluster."""
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
+        """The digest view, now, in one message: for a cluster (id or name), a folder id, or
+        every watched cluster; worst first from row ``offset``, a Next page button for more."""
         had = await had_schedule_ids(self.store)
         if target is None:
             title = "Backups status"
@@ -122,7 +133,14 @@ class WatchService(WatchPart):
         digest = build_digest(
             items, {}, now=now, shrink_threshold=self.config.freshness.shrink_warning
         )
-        return render_digest(digest, title=title, console_url=self.console_url, warnings=errors)
+        return render_status(
+            digest,
+            title=title,
+            console_url=self.console_url,
+            warnings=errors,
+            target=target,
+            offset=offset,
+        )
 
     # --- incidents -----------------------------------------------------------------------------
 
@@ -207,8 +225,52 @@ class WatchService(WatchPart):
         thread_ts: str | None,
         now: datetime,
     ) -> Message:
-        """Start a backup now and follow it; a double click within a minute starts one backup."""
+        """Start a backup now and follow it. A cluster is backed up at most once per
+        ``limits.backup_every``, whoever asks: asking again sooner is answered with the backup
+        already started (also when another replica started it), and starts nothing."""
         cluster = await self._resolve(cluster_ref)
+        lock = self._backup_locks.setdefault(cluster.id, asyncio.Lock())
+        async with lock:
+            every = self.config.limits.backup_every
+            started = await self._backup_starts()
+            recent = recent_backup(started, cluster.id, now=now, every=every)
+            if recent is not None:
+                log.info(
+                    "not starting a backup of %s for %s: operation %s started at %s",
+                    cluster.id,
+                    user,
+                    recent.operation_id,
+                    recent.requested_at.isoformat(),
+                )
+                return render_ack(
+                    strings.BACKUP_ALREADY_STARTED.format(
+                        cluster=cluster.display_name,
+                        ago=format_duration(max(now - recent.requested_at, timedelta(0))),
+                        operation=recent.operation_id,
+                        every=format_duration(every),
+                        after=utc_text(recent.requested_at + every),
+                    )
+                )
+            return await self._start_backup(cluster, user, channel, thread_ts, now)
+
+    async def _backup_starts(self) -> list[BackupStart]:
+        """Backups started on request that a new request could repeat: those whose operation
+        is still running (from the store, whichever replica started them) and this process's
+        own recent starts (done ones included)."""
+        pending = [
+            BackupStart(p.operation_id, p.cluster_id, p.requested_by, p.requested_at)
+            for p in await self.store.list_pending_operations()
+        ]
+        return [*pending, *self._backups_started.values()]
+
+    async def _start_backup(
+        self,
+        cluster: Cluster,
+        user: str,
+        channel: str | None,
+        thread_ts: str | None,
+        now: datetime,
+    ) -> Message:
         key = backup_idempotency_key(cluster.id, user, now)
         operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
         if operation.failed:
@@ -217,6 +279,7 @@ class WatchService(WatchPart):
         await self.store.record_operation(
             operation.id, cluster.id, user, channel or "", thread_ts, now=now
         )
+        self._backups_started[cluster.id] = BackupStart(operation.id, cluster.id, user, now)
         self.operations.follow(
             PendingOperation(
                 operation_id=operation.id,

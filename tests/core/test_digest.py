@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.digest import STATE_ORDER, Digest, DigestInput, build_digest, figures_of
+from bot.core.digest import (
+    STATE_ORDER,
+    Digest,
+    DigestInput,
+    build_digest,
+    figures_of,
+    worst_first_key,
+)
 from bot.core.types import ClusterFigures, FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.models import Backup, Cluster
 
@@ -224,3 +231,157 @@ def test_no_cluster_is_lost_or_counted_twice(
         for row in digest.rows
     ]
     assert keys == sorted(keys)
+
+
+# --- worst first -------------------------------------------------------------------------------
+
+
+def key(
+    name: str,
+    state: FreshnessState,
+    hours: float | None = None,
+    *,
+    max_hours: float = 26,
+    created: datetime | None = None,
+    shrunk: bool = False,
+) -> tuple[int, int, float, str, str]:
+    cluster = Cluster(id=f"c9q{name}", name=name, created_at=created)
+    report = FreshnessReport(
+        cluster_id=cluster.id,
+        state=state,
+        max_age=MaxAge(timedelta(hours=max_hours), MaxAgeSource.SCHEDULE),
+        age=timedelta(hours=hours) if hours is not None else None,
+    )
+    return worst_first_key(cluster, report, shrunk=shrunk)
+
+
+def order(*keys: tuple[int, int, float, str, str]) -> list[str]:
+    """The names (from the ids, as given) in worst-first order."""
+    return [k[4].removeprefix("c9q") for k in sorted(keys)]
+
+
+def test_states_go_unknown_never_stale_stopped_unscheduled_then_fresh() -> None:
+    assert order(
+        key("f", FreshnessState.FRESH, 1),
+        key("u", FreshnessState.UNSCHEDULED, 90),
+        key("s", FreshnessState.STOPPED, 400),
+        key("t", FreshnessState.STALE, 30),
+        key("n", FreshnessState.NEVER),
+        key("k", FreshnessState.UNKNOWN),
+    ) == ["k", "n", "t", "s", "u", "f"]
+
+
+def test_the_most_overdue_stale_cluster_comes_first() -> None:
+    # big-101 is 1d 2h past its maximum age, big-139 1d 20h: the later one leads.
+    assert order(
+        key("big-101", FreshnessState.STALE, 26 + 26),
+        key("big-139", FreshnessState.STALE, 26 + 44),
+    ) == ["big-139", "big-101"]
+
+
+def test_overdue_is_measured_against_each_clusters_own_maximum_age() -> None:
+    # 10 h old against 1 h is 9 h overdue; 30 h old against 26 h only 4 h.
+    assert order(
+        key("daily", FreshnessState.STALE, 30, max_hours=26),
+        key("hourly", FreshnessState.STALE, 10, max_hours=1),
+    ) == ["hourly", "daily"]
+
+
+def test_a_cluster_never_backed_up_for_longest_comes_first_and_unknown_creation_last() -> None:
+    assert order(
+        key("young", FreshnessState.NEVER, created=NOW - timedelta(days=1)),
+        key("dunno", FreshnessState.NEVER),
+        key("old", FreshnessState.NEVER, created=NOW - timedelta(days=30)),
+    ) == ["old", "young", "dunno"]
+
+
+def test_stopped_and_unscheduled_clusters_longest_without_a_backup_come_first() -> None:
+    for state in (FreshnessState.STOPPED, FreshnessState.UNSCHEDULED):
+        assert order(
+            key("recent", state, 5),
+            key("none", state, None),
+            key("ancient", state, 900),
+        ) == ["none", "ancient", "recent"]
+
+
+def test_fresh_clusters_that_shrank_then_those_nearest_to_stale_come_first() -> None:
+    assert order(
+        key("just-backed-up", FreshnessState.FRESH, 1),
+        key("nearly-stale", FreshnessState.FRESH, 25),
+        key("shrank", FreshnessState.FRESH, 2, shrunk=True),
+    ) == ["shrank", "nearly-stale", "just-backed-up"]
+
+
+def test_unknown_clusters_and_ties_go_by_name_then_id() -> None:
+    assert order(
+        key("beta", FreshnessState.UNKNOWN),
+        key("Alpha", FreshnessState.UNKNOWN),
+        key("beta", FreshnessState.STALE, 30),
+        key("alpha", FreshnessState.STALE, 30),
+        key("ALPHA", FreshnessState.STALE, 30),
+    ) == ["Alpha", "beta", "ALPHA", "alpha", "beta"]
+
+
+def test_digest_rows_follow_the_worst_first_order() -> None:
+    def stale(name: str, hours: float) -> DigestInput:
+        cluster = Cluster(id=f"c9q{name}", name=name)
+        report = FreshnessReport(
+            cluster.id, FreshnessState.STALE, MAX_AGE, age=timedelta(hours=hours)
+        )
+        return DigestInput(cluster, report, [backup(name, hours)])
+
+    digest = build([stale("big-101", 52), stale("big-139", 70)])
+    assert [row.cluster.name for row in digest.rows] == ["big-139", "big-101"]
+
+
+# --- groups ------------------------------------------------------------------------------------
+
+
+def in_folder(
+    name: str, folder: str, state: FreshnessState, team: str | None = None
+) -> DigestInput:
+    labels = {"team": team} if team else {}
+    cluster = Cluster(id=f"c9q{name}", name=name, folder_id=folder, labels=labels)
+    report = FreshnessReport(cluster_id=cluster.id, state=state, max_age=MAX_AGE)
+    backups = [] if state == FreshnessState.NEVER else [backup(name, 1)]
+    return DigestInput(cluster=cluster, report=report, backups=backups)
+
+
+def test_groups_come_in_the_order_of_their_worst_row_and_count_every_cluster() -> None:
+    items = [
+        in_folder("a1", "b1gA", FreshnessState.FRESH),
+        in_folder("b1", "b1gB", FreshnessState.STALE),
+        in_folder("b2", "b1gB", FreshnessState.FRESH),
+        in_folder("c1", "b1gC", FreshnessState.NEVER),
+        in_folder("z1", "b1gZ", FreshnessState.FRESH),
+    ]
+    digest = build_digest(items, {}, now=NOW, only_problems=True, group_by=["folder"])
+    assert [g.label for g in digest.groups] == [
+        "folder b1gC",  # its worst row (never) is the worst of all
+        "folder b1gB",
+        "folder b1gA",  # no row shown (only fresh, hidden): after, by label
+        "folder b1gZ",
+    ]
+    group_b = digest.groups[1]
+    assert [r.cluster.name for r in group_b.rows] == ["b1"]  # b2 is fresh and hidden
+    assert group_b.counts[FreshnessState.FRESH] == 1
+    assert group_b.cluster_count == 2
+    assert sum(g.cluster_count for g in digest.groups) == digest.cluster_count == 5
+    assert all(row.group == "folder=b1gB" for row in group_b.rows)
+
+
+def test_grouping_by_a_label_puts_clusters_without_it_in_a_named_group() -> None:
+    items = [
+        in_folder("s1", "b1gA", FreshnessState.STALE, team="search"),
+        in_folder("x1", "b1gA", FreshnessState.STALE),
+    ]
+    digest = build_digest(items, {}, now=NOW, group_by=["label:team"])
+    assert sorted(g.label for g in digest.groups) == ["(no team)", "team=search"]
+
+
+def test_no_grouping_keys_make_one_group_of_the_whole_digest() -> None:
+    items = [in_folder(f"c{i}", f"b1g{i}", FreshnessState.STALE) for i in range(4)]
+    digest = build(items)
+    [group] = digest.groups
+    assert group.label == "all clusters"
+    assert len(group.rows) == 4

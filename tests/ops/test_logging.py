@@ -11,6 +11,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.ops.logging import (
+    MAX_LINE,
     REDACTED,
     bind_request_id,
     new_request_id,
@@ -162,3 +163,79 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     )
     assert redact(text) == text
     assert redact(f"Bearer {IAM_TOKEN}") == f"Bearer {REDACTED}"
+
+
+RESPONSE_URLS = (
+    "https://hooks.slack.com/commands/T0TESTTEAM/1234567890123/AbCdEf0123456789AbCdEf01",
+    "https://hooks.slack.com/actions/T0TESTTEAM/1234567890123/AbCdEf0123456789AbCdEf01",
+    "https://hooks.slack.com/app/T0TESTTEAM/1234567890123/AbCdEf0123456789AbCdEf01",
+    "https://hooks.slack.com/services/T0TESTTEAM/B0123456789/AbCdEf0123456789AbCdEf01",
+    "https://hooks.slack-gov.com/commands/T0TESTTEAM/1234567890123/AbCdEf0123456789AbCd",
+)
+#: The path's secret part, as it would still show if only the host were scrubbed.
+URL_SECRET = "AbCdEf0123456789AbCd"
+
+
+@pytest.mark.parametrize("url", RESPONSE_URLS)
+def test_response_urls_are_scrubbed_plain_percent_encoded_and_json_escaped(url: str) -> None:
+    from urllib.parse import quote
+
+    for text in (
+        f"Sending a request - url: {url}, body: {{}}",
+        f"response_url={quote(url, safe='')}&trigger_id=1.2.3",
+        json.dumps({"response_url": url}).replace("/", "\\/"),
+        repr({"response_url": url}),
+    ):
+        scrubbed = redact(text)
+        assert URL_SECRET not in scrubbed, scrubbed
+        assert REDACTED in scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "token=deprecated-verification-token&team_id=T0TESTTEAM",
+        '{"token": "deprecated-verification-token", "team": {"id": "T0"}}',
+        "{'token': 'deprecated-verification-token', 'team_id': 'T0'}",
+        '{\\"token\\": \\"deprecated-verification-token\\"}',
+        "payload=%7B%22token%22%3A%22deprecated-verification-token%22%2C%22type%22%3A%22x%22",
+        "payload=%7B%22token%22%3A+%22deprecated-verification-token%22%7D",
+    ],
+)
+def test_the_legacy_verification_token_is_scrubbed_in_every_shape(text: str) -> None:
+    scrubbed = redact(text)
+    assert "deprecated-verification-token" not in scrubbed
+    assert REDACTED in scrubbed
+
+
+def test_words_that_merely_end_in_token_keep_their_values() -> None:
+    text = "next_page_token=abc123 pageToken=def456"
+    assert redact(text) == text
+
+
+def test_a_long_message_is_cut_says_so_and_leaves_no_half_secret() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", "json", secrets=[REGISTERED], stream=out)
+    # The cut falls inside the registered secret and inside a token-shaped run.
+    filler = "x " * 5000
+    logging.getLogger("bot.test").info("%s%s tail", filler[: MAX_LINE - 10], REGISTERED)
+    logging.getLogger("bot.test").info("%s", "word " * 10_000)
+    first, second = _lines(out)
+    assert "cut:" in str(first["msg"])
+    assert len(str(first["msg"])) < MAX_LINE + 100
+    assert REGISTERED[:8] not in str(first["msg"])
+    assert str(second["msg"]).endswith("more characters]")
+
+
+def test_a_long_traceback_keeps_its_end() -> None:
+    out = io.StringIO()
+    setup_logging("INFO", "json", stream=out)
+    try:
+        raise ValueError("the innermost reason " + "y" * (2 * MAX_LINE))
+    except ValueError:
+        logging.getLogger("bot.test").exception("failed")
+    [line] = _lines(out)
+    exc = str(line["exc"])
+    assert exc.startswith("[cut: ")
+    assert len(exc) < MAX_LINE + 100
+    assert "y" * 100 in exc

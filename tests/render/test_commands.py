@@ -34,6 +34,7 @@ from bot.errors import (
     UsageError,
 )
 from bot.models import Backup, Cluster
+from bot.render.budget import MAX_BLOCK_TEXT, block_text_length
 from bot.render.commands import (
     NEXT_PAGE_ACTION,
     ClusterRow,
@@ -202,16 +203,18 @@ def test_an_empty_list_says_so() -> None:
     assert "has no backups yet" in message.text
 
 
-def test_a_hundred_backups_with_long_index_names_fit_every_limit_and_every_row() -> None:
+def test_a_hundred_backups_keep_to_slacks_block_text_budget_and_count_the_rest() -> None:
     backups = [_backup(i, indices=_long_names(i), indices_total=100) for i in range(100)]
     message = render_backup_list(
         "logs-prod", backups, now=NOW, next_page_token="x" * 100, cluster_id="c" * 50, limit=100
     )
     assert_valid(message)
+    assert block_text_length(message.blocks) <= MAX_BLOCK_TEXT
     text = "\n".join(_texts(message.blocks))
-    for i in range(100):
-        assert f"`c9qcluster0001:snapshot-{i:04d}`" in text
-    assert "100 backups shown" in text
+    shown = [i for i in range(100) if f"`c9qcluster0001:snapshot-{i:04d}`" in text]
+    assert 0 < len(shown) < 100  # 100 rows are ~28,000 characters: more than Slack takes
+    assert f"{len(shown)} backups shown" in text
+    assert f"{100 - len(shown)} more on this page did not fit" in text
 
 
 def test_rows_that_cannot_all_fit_are_dropped_whole_and_counted() -> None:
@@ -255,9 +258,12 @@ def test_a_backup_shows_every_size_field_and_its_index_names() -> None:
 def test_a_backup_with_a_hundred_long_index_names_is_split_across_sections() -> None:
     message = render_backup(_backup(0, indices=_long_names(0), indices_total=250), now=NOW)
     assert_valid(message)
+    assert block_text_length(message.blocks) <= MAX_BLOCK_TEXT
     text = "\n".join(_texts(message.blocks))
     assert "100 of 250" in text
-    assert sum(1 for name in _long_names(0) if f"`{name}`" in text) == 100
+    shown = sum(1 for name in _long_names(0) if f"`{name}`" in text)
+    assert shown > 0
+    assert f"{100 - shown} more index names did not fit" in text
     assert sum(1 for b in message.blocks if b["type"] == "section") > 3
 
 
@@ -341,26 +347,35 @@ def test_clusters_show_state_newest_backup_and_age_with_problems_first() -> None
     assert_valid(message)
     text = message.blocks[0]["text"]["text"]
     lines = text.split("\n")[1:]
+    # The one worst-first order of every view (bot.core.digest.worst_first_key).
     assert [line.split("*")[1] for line in lines] == [
-        "cluster-1",
-        "cluster-2",
         "cluster-3",
-        "cluster-5",
+        "cluster-2",
+        "cluster-1",
         "cluster-4",
+        "cluster-5",
         "cluster-0",
     ]
     assert "fresh · newest" in lines[-1]
     assert "(3h ago, max 1d 2h)" in lines[-1]
-    assert "unknown · the cloud timed out" in lines[2]
+    assert "unknown · the cloud timed out" in lines[0]
     summary = message.blocks[-1]["elements"][0]["text"]
-    assert summary.startswith("6 clusters: 1 stale, 1 never backed up, 1 unknown")
+    assert summary.startswith("6 clusters: 1 unknown, 1 never backed up, 1 stale")
+    assert not any(b["type"] == "actions" for b in message.blocks)  # one page holds them all
 
 
-def test_hundreds_of_clusters_stay_within_limits() -> None:
+def test_hundreds_of_clusters_stay_within_limits_with_a_next_page_button() -> None:
     rows = [_row(i, FreshnessState.FRESH, name="x" * 200) for i in range(500)]
     message = render_clusters("everything", rows, now=NOW)
     assert_valid(message)
-    assert "more clusters did not fit" in message.blocks[-1]["elements"][0]["text"]
+    assert block_text_length(message.blocks) <= MAX_BLOCK_TEXT
+    note = message.blocks[-2]["elements"][0]["text"]
+    shown = len(re.findall(r"`c9q\d{4}`", json.dumps(message.blocks)))
+    assert f"rows 1–{shown} of 500" in note
+    assert f"{500 - shown} more: *Next page*" in note
+    [button] = message.blocks[-1]["elements"]
+    assert button["action_id"] == "clusters_next_page"
+    assert json.loads(button["value"]) == {"t": None, "o": shown}
 
 
 def test_no_clusters_says_so() -> None:

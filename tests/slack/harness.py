@@ -25,10 +25,11 @@ from bot.render.message import (
 from bot.settings import Settings
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN
 from bot.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
-from bot.slack.app import HttpServer, build_bolt_app, start_http, start_socket_mode
+from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
 from bot.slack.notifier import SlackNotifier
 from bot.testing.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
 from handlers import InFlight
+from handlers.app import build_bolt_app
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -204,8 +205,10 @@ async def running_bot(
     config: BotConfig = CONFIG,
     watch: WatchLike | None = None,
     socket_mode: bool = False,
+    routes: RoutesHook | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """Start the real app (HTTP mode on a free port, or Socket Mode to the fake) and stop it."""
+    """Start the real app (HTTP mode on a free port, or Socket Mode to the fake) and stop it;
+    ``routes`` adds routes to the HTTP server (as serve adds /healthz)."""
     settings = make_settings(fake.api_url, cloud_url, socket_mode=socket_mode)
     cloud = CloudClient.from_settings(settings)
     notifier = SlackNotifier.from_settings(settings, keep_alive=True)
@@ -220,7 +223,13 @@ async def running_bot(
         if socket_mode:
             bot.socket = await start_socket_mode(app, settings)
         else:
-            bot.server = await start_http(app, host="127.0.0.1", port=0)
+            bot.server = await start_http(
+                app,
+                host="127.0.0.1",
+                port=0,
+                signing_secret=SIGNING_SECRET,
+                extra_routes_hook=routes,
+            )
         yield bot
     finally:
         assert await in_flight.drain(15), "answers still running at teardown"

@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, DigestRoute
 from bot.ops.metrics import Metrics
+from bot.render.budget import MAX_BLOCK_TEXT, block_text_length
 from bot.render.message import MAX_BLOCKS, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.simcloud.fleet import GIB, generate_fleet
@@ -78,6 +79,15 @@ def cluster_order(message: dict[str, Any]) -> list[str]:
     return re.findall(r"/cluster/([a-z0-9]+)/backups", "\n".join(sections(message)))
 
 
+def top_posts(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    """The digests' top posts in a channel (not the parts of their threads)."""
+    return [
+        m
+        for m in slack.messages(channel)
+        if not m.get("thread_ts") and ", continued (part " not in m["text"]
+    ]
+
+
 # --- what a digest says ------------------------------------------------------------------------
 
 
@@ -91,21 +101,17 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
 
     assert result.status == DigestStatus.POSTED
     assert result.run_key == f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
-    [message] = fake_slack.messages(TEAM_CHANNEL)
+    message, thread = fake_slack.messages(TEAM_CHANNEL)
     assert message["text"] == (
         "Backups digest · Mon 2 Mar 2026: 1 fresh, 2 stale, 1 never, 0 unknown, 1 stopped"
     )
     assert message["blocks"][0]["text"]["text"] == "Backups digest · Mon 2 Mar 2026"
     assert sections(message)[0].startswith("*5 clusters*: :white_check_mark: 1 fresh")
-    assert cluster_order(message) == [
-        IDS.never,
-        IDS.stale,
-        IDS.prestable,
-        IDS.stopped,
-        IDS.fresh,
-    ]
-    assert IDS.other not in json.dumps(message)  # not in a watched folder
-    assert fake_slack.messages() == [message]  # nothing anywhere else
+    # Worst first: within stale, search-pre (2 days old) is more overdue than orders-prod (30 h).
+    assert cluster_order(message) == [IDS.never, IDS.prestable, IDS.stale, IDS.stopped]
+    assert cluster_order(thread) == [IDS.fresh]  # the fresh one is counted on top, named here
+    assert IDS.other not in json.dumps([message, thread])  # not in a watched folder
+    assert fake_slack.messages() == [message, thread]  # nothing anywhere else
     assert await store.get_marker(MARKER_LAST_DIGEST) == NOW
     assert set(await store.get_figures(digest_route_key(config.digests[0]))) == {
         IDS.never,
@@ -134,7 +140,7 @@ async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup
     [result] = await digests.run_all(now=NOW + timedelta(days=1))
 
     assert result.status == DigestStatus.POSTED
-    first, second = fake_slack.messages(TEAM_CHANNEL)
+    first, second = top_posts(fake_slack, TEAM_CHANNEL)
     assert second["blocks"][0]["text"]["text"] == "Backups digest · Tue 3 Mar 2026"
     [fresh_row] = [s for s in sections(second)[1].split("\n\n") if IDS.fresh in s]
     assert "Since the last digest: -3 GiB, ±0 indices, +1 backup" in fresh_row
@@ -154,7 +160,7 @@ async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
 
     await runner(cloud, store, notifier, make_config()).run_all(now=NOW)
 
-    [message] = fake_slack.messages(TEAM_CHANNEL)
+    [message] = top_posts(fake_slack, TEAM_CHANNEL)
     assert "1 unscheduled" in message["text"]
     assert "Snapshot schedule removed, not checked." in sections(message)[1]
 
@@ -209,7 +215,7 @@ async def test_a_digest_already_posted_today_is_not_posted_again_after_a_restart
             await notifier.aclose()
         expected = DigestStatus.POSTED if attempt == 0 else DigestStatus.ALREADY_POSTED
         assert result.status == expected
-    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+    assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
 
 async def test_the_local_date_names_the_run_in_the_routes_time_zone(
@@ -264,7 +270,7 @@ async def test_two_replicas_running_the_same_digest_at_once_post_it_exactly_once
     statuses = sorted(r.status.value for r in results)
     assert statuses[0] == DigestStatus.POSTED.value
     assert statuses[1] in (DigestStatus.SKIPPED.value, DigestStatus.ALREADY_POSTED.value)
-    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+    assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
 
 async def test_a_manual_digest_posts_even_after_the_scheduled_one(
@@ -280,7 +286,7 @@ async def test_a_manual_digest_posts_even_after_the_scheduled_one(
     assert manual.run_key is not None
     assert manual.run_key.startswith("digest-manual:")
     assert scheduled.status == DigestStatus.ALREADY_POSTED
-    assert len(fake_slack.messages(TEAM_CHANNEL)) == 2
+    assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 2
 
 
 async def test_a_dry_run_returns_the_messages_and_touches_nothing(
@@ -291,7 +297,7 @@ async def test_a_dry_run_returns_the_messages_and_touches_nothing(
     [result] = await runner(cloud, store, None, config).run_all(now=NOW, dry_run=True)
 
     assert result.status == DigestStatus.DRY_RUN
-    assert len(result.messages) == 1
+    assert len(result.messages) == 2  # the top post, and the thread naming the fresh cluster
     assert result.messages[0].text.startswith("Backups digest · Mon 2 Mar 2026")
     assert fake_slack.calls == []
     assert await store.get_figures(digest_route_key(config.digests[0])) == {}
@@ -324,7 +330,7 @@ async def test_a_folder_that_cannot_be_listed_is_named_in_the_digest(
     [result] = await runner(cloud, store, notifier, config).run_all(now=NOW)
 
     assert result.status == DigestStatus.POSTED
-    [message] = fake_slack.messages(TEAM_CHANNEL)
+    [message] = top_posts(fake_slack, TEAM_CHANNEL)
     warning = next(s for s in sections(message) if s.startswith(":warning: *Not in this digest:*"))
     assert "b1gunknownfolder0009" in warning
     assert IDS.stale in json.dumps(message)
@@ -369,9 +375,10 @@ def assert_within_slack_limits(message: dict[str, Any]) -> None:
     assert len(message["blocks"]) <= MAX_BLOCKS
     assert all(len(text) <= MAX_SECTION_TEXT for text in sections(message))
     assert len(message["text"]) + sum(len(t) for t in sections(message)) <= MAX_MESSAGE_TEXT
+    assert block_text_length(message["blocks"]) <= MAX_BLOCK_TEXT
 
 
-async def test_a_large_fleet_is_split_into_messages_within_slack_limits_losing_no_row(
+async def test_a_large_fleet_is_a_top_post_and_its_thread_within_slack_limits_losing_no_row(
     big_sim: SimCloud, store: Store, fake_slack: FakeSlack
 ) -> None:
     cloud, notifier = make_cloud(big_sim), make_notifier(fake_slack)
@@ -384,9 +391,12 @@ async def test_a_large_fleet_is_split_into_messages_within_slack_limits_losing_n
     messages = fake_slack.messages(TEAM_CHANNEL)
     assert result.status == DigestStatus.POSTED
     assert len(messages) == len(result.messages) > 1
-    for number, message in enumerate(messages, start=1):
+    top, *thread = messages
+    assert top["text"].startswith("Backups digest · Mon 2 Mar 2026: ")
+    for message in messages:
         assert_within_slack_limits(message)
-        assert message["text"].endswith(f"(part {number} of {len(messages)})")
+    for number, message in enumerate(thread, start=1):
+        assert message["text"].endswith(f"(part {number} of {len(thread)})")
     shown = [cid for m in messages for cid in cluster_order(m)]
     assert sorted(shown) == sorted(big_sim.fleet.clusters)  # every cluster exactly once
 
@@ -498,7 +508,7 @@ async def test_the_digest_command_prints_a_dry_run_and_posts_for_real(
     [result] = json.loads(out)
     assert result["status"] == "posted"
     assert result["channel"] == TEAM_CHANNEL
-    assert texts(fake_slack.messages(TEAM_CHANNEL)) == [result["messages"][0]["text"]]
+    assert texts(fake_slack.messages(TEAM_CHANNEL)) == [m["text"] for m in result["messages"]]
 
 
 def test_the_digest_command_refuses_a_channel_without_a_digest(

@@ -40,6 +40,7 @@ from tests.watch.conftest import (
     make_config,
     make_notifier,
 )
+from tests.watch.test_digest import top_posts
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -199,7 +200,7 @@ async def test_a_digest_missed_while_down_is_posted_once_when_back_within_the_gr
     back = await processes(config, clock=at(FIRE + timedelta(minutes=45)))
     await back.scheduler.shutdown(wait=True)  # lets the catch-up run to its end
 
-    [digest] = fake_slack.messages(TEAM_CHANNEL)
+    [digest] = top_posts(fake_slack, TEAM_CHANNEL)
     assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
     caught_up = [r for name, r in back.scheduler.history if name.endswith("(catch-up)")]
     assert [r.status for r in caught_up] == [DigestStatus.POSTED]
@@ -207,7 +208,7 @@ async def test_a_digest_missed_while_down_is_posted_once_when_back_within_the_gr
     # Restarted again the same morning, on another replica: not posted a second time.
     again = await processes(config, clock=at(FIRE + timedelta(minutes=50)))
     await again.scheduler.shutdown(wait=True)
-    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+    assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
     # The catch-up looked, found the run finished, and did nothing.
     assert [r for name, r in again.scheduler.history if name.endswith("(catch-up)")] == [None]
 
@@ -242,7 +243,7 @@ async def test_a_digest_posted_before_a_restart_is_not_caught_up(
     after = await processes(config, clock=at(FIRE + timedelta(minutes=30)))
     await after.scheduler.shutdown(wait=True)
 
-    assert len(fake_slack.messages(TEAM_CHANNEL)) == 1
+    assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
 
 async def test_next_runs_name_the_local_half_past_nine_in_utc_across_the_dst_change(
@@ -324,7 +325,7 @@ async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
         await wait_until(lambda: fake_slack.messages(TEAM_CHANNEL), what="the digest post")
         await process.scheduler.shutdown(wait=True)
 
-    [digest] = fake_slack.messages(TEAM_CHANNEL)
+    [digest] = top_posts(fake_slack, TEAM_CHANNEL)
     assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
     key = digest_route_key(config.digests[0])
     assert [name for name, _ in process.scheduler.history if name != SWEEP_JOB] == [key]

@@ -1,0 +1,53 @@
+"""The Bolt app with the bot's listeners: handlers own their registration.
+
+``bot.slack.app`` builds the bare app and serves it (HTTP behind the request gate, or Socket
+Mode) and knows nothing of the listeners; this module adds them. The layers point one way:
+handlers import bot, never the other way round (``tests/test_layers.py`` holds it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncApp
+
+import handlers.actions
+import handlers.commands
+from bot.config import BotConfig
+from bot.dispatch import Dispatcher
+from bot.settings import Settings
+from bot.slack.app import new_bolt_app
+from bot.slack.notifier import SlackNotifier
+from handlers import InFlight
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import Metrics
+
+
+def register_listeners(
+    app: AsyncApp, *, dispatcher: Dispatcher, notifier: SlackNotifier, in_flight: InFlight
+) -> None:
+    """Listen for ``/backups`` and for the bot's buttons on ``app``."""
+    handlers.commands.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=in_flight)
+    handlers.actions.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=in_flight)
+
+
+def build_bolt_app(
+    settings: Settings,
+    *,
+    dispatcher: Dispatcher,
+    notifier: SlackNotifier,
+    config: BotConfig,
+    metrics: Metrics | None = None,
+    in_flight: InFlight | None = None,
+) -> AsyncApp:
+    """The Bolt app with the ``/backups`` command and the bot's buttons registered.
+
+    Posts go through ``notifier``'s client. Pass ``in_flight`` to be able to wait for answers
+    still being worked on after their acknowledgement (graceful shutdown, tests).
+    """
+    del config, metrics  # the dispatcher and notifier carry what the listeners need
+    app = new_bolt_app(settings, notifier=notifier)
+    tracker = in_flight if in_flight is not None else InFlight()
+    register_listeners(app, dispatcher=dispatcher, notifier=notifier, in_flight=tracker)
+    return app
