@@ -355,6 +355,16 @@ async def deliver(executor: DeliveryExecutor) -> DrainResult:
     return drained
 
 
+async def deliver_with(outbox: Store, notifier: SlackNotifier, **kwargs: Any) -> DrainResult:
+    """Deliver everything queued in ``outbox`` with an executor of its own (``kwargs`` as for
+    :func:`make_executor`), closed after: its workers are done before the store closes."""
+    executor = make_executor(outbox, notifier, **kwargs)
+    try:
+        return await deliver(executor)
+    finally:
+        await executor.aclose()
+
+
 async def sweep_and_deliver(
     sweeper: Sweeper, executor: DeliveryExecutor, *, now: datetime, **kwargs: Any
 ) -> SweepResult:

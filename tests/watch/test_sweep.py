@@ -55,10 +55,10 @@ from tests.watch.conftest import (
     HoldingSim,
     alert_of,
     deliver,
+    deliver_with,
     kinds,
     make_cloud,
     make_config,
-    make_executor,
     make_fleet,
     replies,
     seed_backups,
@@ -496,17 +496,15 @@ async def test_a_restart_on_the_same_database_posts_no_second_alert(
     config: BotConfig,
 ) -> None:
     before = await open_store()
-    await sweep_and_deliver(
-        sweeper(cloud, before, notifier, config), make_executor(before, notifier), now=NOW
-    )
+    await sweeper(cloud, before, notifier, config).run(now=NOW)
+    await deliver_with(before, notifier)
     await before.close()
 
     after = await open_store()
-    result = await sweep_and_deliver(
-        sweeper(cloud, after, notifier, config, owner="restarted"),
-        make_executor(after, notifier, owner="restarted"),
-        now=NOW + timedelta(minutes=15),
+    result = await sweeper(cloud, after, notifier, config, owner="restarted").run(
+        now=NOW + timedelta(minutes=15)
     )
+    await deliver_with(after, notifier, owner="restarted")
 
     assert result.posts == ()
     assert len(posts(fake_slack)) == 2
@@ -625,12 +623,10 @@ async def test_a_second_replica_in_the_same_slot_does_nothing(
     first = sweeper(cloud, store_a, notifier, config, owner="a", metrics=metrics)
     second = sweeper(cloud, store_b, notifier, config, owner="b", metrics=metrics)
 
-    ran = await sweep_and_deliver(
-        first, make_executor(store_a, notifier, owner="a"), now=NOW + timedelta(minutes=1)
-    )
-    skipped = await sweep_and_deliver(
-        second, make_executor(store_b, notifier, owner="b"), now=NOW + timedelta(minutes=7)
-    )
+    ran = await first.run(now=NOW + timedelta(minutes=1))
+    await deliver_with(store_a, notifier, owner="a")
+    skipped = await second.run(now=NOW + timedelta(minutes=7))
+    await deliver_with(store_b, notifier, owner="b")
 
     assert ran.skipped is None
     assert skipped.skipped == SKIPPED_CLAIM
@@ -739,7 +735,7 @@ async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival
     assert {e.message_id for e in entries} == {p.id for p in queued if p.kind == ALERT}
     assert all(e.version == 1 for e in entries)
 
-    await deliver(make_executor(store_a, notifier))
+    await deliver_with(store_a, notifier)
     assert len(top_level(fake_slack.messages(ONCALL_CHANNEL))) == 2
     entry = await store_a.get_alert(IDS.stale, route)
     assert entry is not None
@@ -879,7 +875,7 @@ async def test_a_sweep_longer_than_its_lease_keeps_its_claim(
     hold.release()
     done = await running
     await cloud.aclose()
-    await deliver(make_executor(store, notifier))
+    await deliver_with(store, notifier)
 
     assert other.skipped == SKIPPED_CLAIM
     assert done.skipped is None
