@@ -57,11 +57,12 @@ def test_the_demo_answers_commands_and_shows_the_scheduled_posts() -> None:
     assert "(only visible to you)" in out
     assert "[Next page]" in out
     assert "Did you mean" in out or "did you mean" in out
-    # The first sweep posts alerts mentioning on-call with buttons; the second posts none.
+    # The first sweep queues alerts mentioning on-call with buttons (the demo delivers them at
+    # once); the second queues none.
     sweeps = [line for line in out.splitlines() if line.startswith("-- sweep:")]
     assert len(sweeps) == 2
-    assert "0 alert(s) posted" not in sweeps[0]
-    assert "0 alert(s) posted" in sweeps[1]
+    assert "0 alert(s) queued" not in sweeps[0]
+    assert "0 alert(s) queued" in sweeps[1]
     assert "FIRING* @oncall" in out
     assert "[Acknowledge] [Snooze 4 h] [Snooze 24 h] [List backups] [Start backup now]" in out
     # Acknowledge updates the alert in place; the digest is posted to the team channel.
