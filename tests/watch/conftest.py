@@ -229,6 +229,14 @@ async def cloud(sim: SimCloud) -> AsyncIterator[CloudClient]:
 
 
 @pytest.fixture
+async def patient_cloud(sim: HoldingSim) -> AsyncIterator[CloudClient]:
+    """A client of ``sim`` whose requests wait out a :meth:`HoldingSim.hold` (60 s timeout)."""
+    client = make_cloud(sim, timeout=60)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 async def fake_slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack(usergroups={ONCALL_GROUP: ["U0ONCALL1"]}) as slack:
         yield slack

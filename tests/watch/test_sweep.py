@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,6 @@ from tests.watch.conftest import (
     deliver,
     deliver_with,
     kinds,
-    make_cloud,
     make_config,
     make_fleet,
     replies,
@@ -703,13 +703,14 @@ async def test_an_incident_from_before_the_outbox_open_without_a_message_gets_it
 
 async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival_got_there_first(
     sim: HoldingSim,
+    patient_cloud: CloudClient,
     open_store: OpenStore,
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
 ) -> None:
     store_a, store_b = await open_store(), await open_store()
-    cloud = make_cloud(sim, timeout=60)
+    cloud = patient_cloud
     route = alert_route_key(config.alerts[0])
     # Replica a is held in the confirming re-read of orders-prod, after it read the incidents
     # (none) and before it commits; meanwhile replica b sweeps by hand and opens both incidents.
@@ -721,7 +722,6 @@ async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival
     )
     hold.release()
     late = await slow
-    await cloud.aclose()
 
     assert kinds(rival.posts) == [(ALERT, IDS.stale), (ALERT, IDS.never)]
     # Replica a's changes found the incidents saved by b: it wrote neither incident nor post.
@@ -740,6 +740,55 @@ async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival
     entry = await store_a.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.message_ts == alert_of(fake_slack, "orders-prod")["ts"]
+
+
+async def test_a_sweep_whose_incident_a_click_moved_meanwhile_queues_nothing_for_it(
+    sim: HoldingSim,
+    patient_cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    executor: DeliveryExecutor,
+) -> None:
+    cloud = patient_cloud
+    route = alert_route_key(config.alerts[0])
+    # late-cluster was backed up 23 h before NOW: it goes stale at 12:00, a new incident then.
+    late = sim.fleet.add_cluster(replace(sim.fleet.clusters[IDS.fresh], id="c9qlatecluster000007"))
+    late.name = "late-cluster"
+    sim.add_backup(late.id, created_at=NOW - timedelta(hours=23))
+    sweep = sweeper(cloud, store, notifier, config)
+    await sweep_and_deliver(sweep, executor, now=NOW)
+    orders = alert_of(fake_slack, "orders-prod")
+
+    # 13:00, reminders due. The sweep is held in its re-read of late-cluster, after it decided
+    # to remind orders-prod; meanwhile on-call acknowledges orders-prod.
+    hold = sim.hold(rf"/clusters/{late.id}$")
+    at = NOW + timedelta(hours=4)
+    running = asyncio.create_task(sweep.run(now=at))
+    await wait_until(lambda: hold.held, what="the sweep to be held")
+    watch = service(cloud, store, notifier, config)
+    await watch.acknowledge(IDS.stale, route, user="U0ALICE", now=at)
+    hold.release()
+    result = await running
+    await deliver(executor)
+
+    # The sweep's reminder and update of orders-prod were one change with the incident: the
+    # click won, so neither was queued. The other incidents went on as planned.
+    assert result.conflicts == (f"{IDS.stale}/{route}",)
+    assert kinds(result.posts) == [
+        (UPDATE, IDS.never),
+        (REMINDER, IDS.never),
+        (ALERT, late.id),
+    ]
+    assert replies(fake_slack.messages(ONCALL_CHANNEL), orders["ts"]) == []
+    assert alert_of(fake_slack, "orders-prod")["text"].startswith("ACKNOWLEDGED: ")
+    entry = await store.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, "U0ALICE")
+    # Acknowledged: the next sweep does not remind it either.
+    after = await sweep_and_deliver(sweep, executor, now=at + timedelta(minutes=15))
+    assert IDS.stale not in [subject(p) for p in after.posts]
 
 
 # --- the `sweep` verb ----------------------------------------------------------------------------
@@ -847,8 +896,9 @@ async def test_a_sweep_longer_than_its_lease_keeps_its_claim(
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     sim: HoldingSim,
+    patient_cloud: CloudClient,
 ) -> None:
-    cloud = make_cloud(sim, timeout=60)
+    cloud = patient_cloud
     config = make_config(sweep={"every": "1d", "lease": "1s"})
     store = await open_store()
     key = slot_key(NOW, config.sweep.every)
@@ -874,7 +924,6 @@ async def test_a_sweep_longer_than_its_lease_keeps_its_claim(
     assert not running.done()
     hold.release()
     done = await running
-    await cloud.aclose()
     await deliver_with(store, notifier)
 
     assert other.skipped == SKIPPED_CLAIM
