@@ -300,7 +300,10 @@ FAST = Pace(posts_per_second=1000, post_burst=1000, updates_per_second=1000, upd
 
 class DeliveryClock:
     """The executor's clock: real time, plus jumps a test makes to skip a wait it has asked for
-    (a retry's ``not_before``, a 429's pause) instead of sleeping through it."""
+    (a retry's ``not_before``, a 429's pause) instead of sleeping through it.
+
+    Real time is long past :data:`NOW`, so whatever a test queues "at" NOW (or days after it) is
+    due at once; under freezegun it is the frozen time, which is what the test queued at."""
 
     def __init__(self) -> None:
         self.offset = 0.0
