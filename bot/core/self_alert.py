@@ -88,7 +88,5 @@ def evaluate_channel(
         return SelfDecision(closed, Announce.CLOSED, changed=True)
     if current.is_open:
         return SelfDecision(current)
-    opened = replace(
-        current, status=BotIncidentStatus.OPEN, since=now, detail=refused, messages=()
-    )
+    opened = replace(current, status=BotIncidentStatus.OPEN, since=now, detail=refused, messages=())
     return SelfDecision(opened, Announce.OPENED, changed=True)
