@@ -377,18 +377,27 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
 async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_posted_once(
     processes: StartProcess, fake_slack: FakeSlack, open_store: OpenStore
 ) -> None:
-    config = make_config(alerts=[], sweep={"every": "15m", "lease": "2s"})
+    # A sweep every second keeps APScheduler waking, so it sees the clock moved below.
+    config = make_config(alerts=[], sweep={"every": 1, "lease": "30s"})
+    lease = config.sweep.lease
     route = config.digests[0]
     key = digest_route_key(route)
     dead = await open_store()
     claim = run_key(key, route, FIRE)
-    with freeze_time(FIRE + timedelta(minutes=10), tick=True, real_asyncio=True):
+    with freeze_time(FIRE + timedelta(minutes=10), tick=True, real_asyncio=True) as frozen:
         # A replica claimed today's digest and was killed before it committed anything.
-        assert await dead.claim_run(claim, "killed", now=clock.now(), lease=config.sweep.lease)
+        assert await dead.claim_run(claim, "killed", now=clock.now(), lease=lease)
 
-        # Back within the grace: the catch-up finds the run held and steps back; once the
-        # lease could have run out, the scheduler looks again and takes it over.
+        # Back within the grace: the catch-up finds the run held and steps back...
         process = await processes(config, clock=clock.now)
+        await wait_until(
+            lambda: [r for name, r in process.scheduler.history if name.endswith("(catch-up)")],
+            what="the catch-up to find the run held",
+        )
+        assert fake_slack.messages(TEAM_CHANNEL) == []
+        # ...and once the dead replica's lease has run out, the scheduler looks again and
+        # takes the run over.
+        frozen.move_to(clock.now() + lease + timedelta(seconds=2))
         await wait_until(lambda: fake_slack.messages(TEAM_CHANNEL), what="the digest post")
         await process.scheduler.shutdown(wait=True)
         await deliver(process.executor)
