@@ -57,7 +57,8 @@ def test_the_demo_answers_commands_and_shows_the_scheduled_posts() -> None:
     assert "(only visible to you)" in out
     assert "[Next page]" in out
     assert "Did you mean" in out or "did you mean" in out
-    # The first sweep posts alerts mentioning on-call with buttons; the second posts none.
+    # The first sweep queues alerts mentioning on-call with buttons (the demo delivers them at
+    # once); the second queues none.
     sweeps = [line for line in out.splitlines() if line.startswith("-- sweep:")]
     assert len(sweeps) == 2
     assert "0 alert(s) queued" not in sweeps[0]

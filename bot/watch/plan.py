@@ -372,7 +372,13 @@ def _plan_group(
     """An open grouped alert whose members moved, or that clusters joined, in this sweep."""
     route = view.route
     by_id = {s.cluster_id: s for s in steps}
-    stored = [e for e in view.entries.values() if e.group_id == group.id and e.status.is_open]
+    # Every member, recovered ones too: the post counts the whole storm ("20 of 22"), not only
+    # what is still open, and its resolution names them all. A recovered member going stale
+    # again joins anew (below), so it is counted once.
+    rejoining = {s.cluster_id for s in joins}
+    stored = [
+        e for e in view.entries.values() if e.group_id == group.id and e.cluster_id not in rejoining
+    ]
     after = [by_id[e.cluster_id].decision.entry if e.cluster_id in by_id else e for e in stored]
     joined = [
         replace(s.decision.entry, group_id=group.id, message_id=None, message_ts=None)

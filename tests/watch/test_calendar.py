@@ -1,6 +1,7 @@
 """The alert's life on the real clock path: freezegun moves time, and everything reads it the way
 production does (``bot.clock.now()`` at each sweep and each button click), as the scheduler and
-the Slack handlers do. The buttons are pressed with the values the bot itself rendered."""
+the Slack handlers do. The buttons are pressed with the values the bot itself rendered. What the
+sweeps and clicks queue is delivered by the executor, on the same frozen clock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.core.types import AlertStatus
+from bot.delivery.executor import DeliveryExecutor
 from bot.dispatch import Dispatcher, Invocation
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
@@ -20,7 +22,17 @@ from bot.store import Store
 from bot.testing.fake_slack import FakeSlack
 from bot.watch.service import WatchService
 from bot.watch.sweep import Sweeper, alert_route_key
-from tests.watch.conftest import CONSOLE_URL, IDS, NOW, ONCALL_CHANNEL, alert_of, replies
+from tests.watch.conftest import (
+    CONSOLE_URL,
+    IDS,
+    NOW,
+    ONCALL_CHANNEL,
+    alert_of,
+    deliver,
+    replies,
+    subject,
+    sweep_and_deliver,
+)
 
 ONCALLER = Invocation(user_id="U0ONCALL1", channel_id=ONCALL_CHANNEL)
 
@@ -37,6 +49,7 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
+    executor: DeliveryExecutor,
 ) -> None:
     common = {"console_url": CONSOLE_URL, "owner": "replica-a"}
     sweeper = Sweeper(cloud, store, notifier, config, **common)
@@ -46,19 +59,20 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
 
     with freeze_time(NOW, real_asyncio=True) as frozen:
         # Monday 09:00: orders-prod's newest backup is 30 h old: one alert.
-        await sweeper.run(now=clock.now())
+        await sweep_and_deliver(sweeper, executor, now=clock.now())
         alert = alert_of(fake_slack, "orders-prod")
         assert alert["text"].startswith("FIRING: ")
 
         # 13:00, after the route's 4 h: a reminder in its thread.
         frozen.tick(timedelta(hours=4))
-        await sweeper.run(now=clock.now())
+        await sweep_and_deliver(sweeper, executor, now=clock.now())
         assert len(replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])) == 1
 
         # 13:02: on-call presses "Snooze 4 h" on the alert: it says so in place.
         frozen.tick(timedelta(minutes=2))
         value = _button(alert, "alert_snooze_4h")
         reply = await dispatcher.run_action("alert_snooze_4h", value, ONCALLER, now=clock.now())
+        await deliver(executor)
         assert reply.ok, reply
         assert alert_of(fake_slack, "orders-prod")["text"].startswith("SNOOZED: ")
         entry = await store.get_alert(IDS.stale, route)
@@ -67,13 +81,13 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
 
         # 17:00: still snoozed, nothing is said.
         frozen.tick(timedelta(hours=3, minutes=58))
-        quiet = await sweeper.run(now=clock.now())
-        assert [a for a in quiet.actions if a.cluster_id == IDS.stale] == []
+        quiet = await sweep_and_deliver(sweeper, executor, now=clock.now())
+        assert [p for p in quiet.posts if subject(p) == IDS.stale] == []
         assert len(replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])) == 1
 
         # 17:15: the snooze ran out and the backup is still missing: FIRING again, reminded.
         frozen.tick(timedelta(minutes=15))
-        await sweeper.run(now=clock.now())
+        await sweep_and_deliver(sweeper, executor, now=clock.now())
         assert alert_of(fake_slack, "orders-prod")["text"].startswith("FIRING: ")
         assert len(replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])) == 2
 
@@ -81,7 +95,7 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
         frozen.tick(timedelta(minutes=5))
         sim.add_backup(IDS.stale, created_at=clock.now())
         frozen.tick(timedelta(minutes=10))
-        await sweeper.run(now=clock.now())
+        await sweep_and_deliver(sweeper, executor, now=clock.now())
         resolved = alert_of(fake_slack, "orders-prod")
         assert resolved["text"].startswith("RESOLVED: ")
         notice = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])[-1]
@@ -92,6 +106,6 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
         assert entry.status is AlertStatus.RESOLVED
 
         frozen.tick(timedelta(minutes=15))
-        again = await sweeper.run(now=clock.now())
-        assert [a for a in again.actions if a.cluster_id == IDS.stale] == []
+        again = await sweep_and_deliver(sweeper, executor, now=clock.now())
+        assert [p for p in again.posts if subject(p) == IDS.stale] == []
     await watch.aclose()

@@ -1,5 +1,9 @@
 """The daily digest end to end: SimCloud and FakeSlack on loopback, the store on SQLite and on the
-real PostgreSQL. Nothing of ours is mocked; ``now`` is handed in."""
+real PostgreSQL. Nothing of ours is mocked; ``now`` is handed in.
+
+The runner queues a digest (its top post and the parts of its thread) with tomorrow's figures and
+the run's end in one commit; the delivery executor posts it. Each test runs, delivers, and looks
+at the fake Slack."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from aiohttp import web
 from bot.cli import main
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, DigestRoute
+from bot.core.outbox import OutboundPost, PostKind
+from bot.delivery.executor import DeliveryExecutor
 from bot.ops.metrics import Metrics
 from bot.render.budget import MAX_BLOCK_TEXT, block_text_length
 from bot.render.message import MAX_BLOCKS, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
@@ -27,15 +33,17 @@ from bot.simcloud.fleet import GIB, generate_fleet
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from bot.store.outbox import Change, OutboxState, RunFinish
+from bot.store.repo import MARKER_LAST_DIGEST
 from bot.testing.fake_slack import FakeSlack
 from bot.watch.digest import (
-    MARKER_LAST_DIGEST,
     DigestRunner,
     DigestStatus,
     digest_route_key,
     fires_once_a_day,
     run_key,
 )
+from bot.watch.part import SKIPPED_CLAIM
 from bot.watch.sweep import FACT_HAD_SCHEDULE
 from tests.store.conftest import OpenStore
 from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
@@ -46,10 +54,16 @@ from tests.watch.conftest import (
     IDS,
     NOW,
     TEAM_CHANNEL,
+    DeliveryClock,
+    deliver,
+    deliver_with,
     make_cloud,
     make_config,
+    make_executor,
     make_notifier,
+    replies,
     texts,
+    top_level,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,8 +112,14 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     metrics = Metrics()
 
     [result] = await runner(cloud, store, notifier, config, metrics=metrics).run_all(now=NOW)
+    # Queued, with the run finished and the figures saved, but not in Slack yet.
+    assert result.status == DigestStatus.QUEUED
+    assert [p.kind for p in result.posts] == [PostKind.DIGEST, PostKind.DIGEST_PART]
+    assert await store.run_finished(result.run_key or "")
+    assert fake_slack.messages() == []
+    assert await store.get_marker(MARKER_LAST_DIGEST) is None
+    await deliver_with(store, notifier, metrics=metrics)
 
-    assert result.status == DigestStatus.POSTED
     assert result.run_key == f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
     message, thread = fake_slack.messages(TEAM_CHANNEL)
     assert message["text"] == (
@@ -110,9 +130,13 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     # Worst first: within stale, search-pre (2 days old) is more overdue than orders-prod (30 h).
     assert cluster_order(message) == [IDS.never, IDS.prestable, IDS.stale, IDS.stopped]
     assert cluster_order(thread) == [IDS.fresh]  # the fresh one is counted on top, named here
+    assert thread["thread_ts"] == message["ts"]  # in the top post's thread
     assert IDS.other not in json.dumps([message, thread])  # not in a watched folder
     assert fake_slack.messages() == [message, thread]  # nothing anywhere else
-    assert await store.get_marker(MARKER_LAST_DIGEST) == NOW
+    # The store marks the digest posted when Slack took its top post (the executor's clock).
+    posted_at = await store.get_marker(MARKER_LAST_DIGEST)
+    assert posted_at is not None
+    assert posted_at >= NOW
     assert set(await store.get_figures(digest_route_key(config.digests[0]))) == {
         IDS.never,
         IDS.stale,
@@ -121,7 +145,7 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
         IDS.fresh,
     }
     assert metrics.digests_posted_total._value.get() == 1
-    assert metrics.last_successful_digest_timestamp_seconds._value.get() == NOW.timestamp()
+    assert metrics.last_successful_digest_timestamp_seconds._value.get() >= NOW.timestamp()
 
 
 async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup(
@@ -130,16 +154,19 @@ async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup
     store: Store,
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     config = make_config()
     digests = runner(cloud, store, notifier, config)
     await digests.run_all(now=NOW)
+    await deliver(executor)
     # Overnight: logs-prod gets a backup 60 % smaller than the one before it.
     sim.add_backup(IDS.fresh, created_at=NOW + timedelta(hours=18), size_bytes=2 * GIB)
 
     [result] = await digests.run_all(now=NOW + timedelta(days=1))
+    await deliver(executor)
 
-    assert result.status == DigestStatus.POSTED
+    assert result.status == DigestStatus.QUEUED
     first, second = top_posts(fake_slack, TEAM_CHANNEL)
     assert second["blocks"][0]["text"]["text"] == "Backups digest · Tue 3 Mar 2026"
     [fresh_row] = [s for s in sections(second)[1].split("\n\n") if IDS.fresh in s]
@@ -154,11 +181,17 @@ async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup
 
 
 async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
-    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     await store.set_fact(FACT_HAD_SCHEDULE, json.dumps([IDS.never]))
 
     await runner(cloud, store, notifier, make_config()).run_all(now=NOW)
+    await deliver(executor)
 
     [message] = top_posts(fake_slack, TEAM_CHANNEL)
     assert "1 unscheduled" in message["text"]
@@ -166,11 +199,16 @@ async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
 
 
 async def test_only_problems_hides_fresh_rows_but_counts_them(
-    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     config = make_config(digests=[{"channel": TEAM_CHANNEL, "only_problems": True}])
 
     await runner(cloud, store, notifier, config).run_all(now=NOW)
+    await deliver(executor)
 
     [message] = fake_slack.messages(TEAM_CHANNEL)
     assert IDS.fresh not in cluster_order(message)
@@ -179,7 +217,11 @@ async def test_only_problems_hides_fresh_rows_but_counts_them(
 
 
 async def test_a_route_match_restricts_the_digest(
-    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     config = make_config(
         digests=[
@@ -189,8 +231,9 @@ async def test_a_route_match_restricts_the_digest(
     )
 
     results = await runner(cloud, store, notifier, config).run_all(now=NOW)
+    await deliver(executor)
 
-    assert [r.status for r in results] == [DigestStatus.POSTED, DigestStatus.POSTED]
+    assert [r.status for r in results] == [DigestStatus.QUEUED, DigestStatus.QUEUED]
     assert cluster_order(fake_slack.messages(TEAM_CHANNEL)[0]) == [IDS.stale]
     assert cluster_order(fake_slack.messages("C0PRE")[0]) == [IDS.prestable]
 
@@ -206,26 +249,34 @@ async def test_a_digest_already_posted_today_is_not_posted_again_after_a_restart
     for attempt, now in enumerate([NOW, NOW + timedelta(hours=5)]):
         # A new process each time: its own store connection, client, notifier and owner.
         store, cloud, notifier = await open_store(), make_cloud(sim), make_notifier(fake_slack)
+        executor = make_executor(store, notifier, owner=f"pid-{attempt}")
         try:
             result = await runner(cloud, store, notifier, config, owner=f"pid-{attempt}").run_route(
                 route, now=now
             )
+            await deliver(executor)
         finally:
+            await executor.aclose()
             await cloud.aclose()
             await notifier.aclose()
-        expected = DigestStatus.POSTED if attempt == 0 else DigestStatus.ALREADY_POSTED
+        expected = DigestStatus.QUEUED if attempt == 0 else DigestStatus.ALREADY_POSTED
         assert result.status == expected
     assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
 
 async def test_the_local_date_names_the_run_in_the_routes_time_zone(
-    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     # 23:30 UTC on Monday is already Tuesday in Moscow (UTC+3).
     config = make_config(digests=[{"channel": TEAM_CHANNEL, "timezone": "Europe/Moscow"}])
     late = NOW.replace(hour=23, minute=30)
 
     [result] = await runner(cloud, store, notifier, config).run_all(now=late)
+    await deliver(executor)
 
     assert result.run_key is not None
     assert result.run_key.endswith(":2026-03-03")
@@ -261,28 +312,36 @@ async def test_two_replicas_running_the_same_digest_at_once_post_it_exactly_once
                 for i in range(2)
             )
         )
+        for i in range(2):
+            await deliver_with(stores[i], notifiers[i], owner=f"replica-{i}")
     finally:
         for i in range(2):
             await stores[i].close()
             await clouds[i].aclose()
             await notifiers[i].aclose()
 
-    statuses = sorted(r.status.value for r in results)
-    assert statuses[0] == DigestStatus.POSTED.value
-    assert statuses[1] in (DigestStatus.SKIPPED.value, DigestStatus.ALREADY_POSTED.value)
+    statuses = sorted(r.status for r in results)
+    assert statuses.count(DigestStatus.QUEUED) == 1
+    [other] = [s for s in statuses if s != DigestStatus.QUEUED]
+    assert other in (DigestStatus.SKIPPED, DigestStatus.ALREADY_POSTED)
     assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
 
 async def test_a_manual_digest_posts_even_after_the_scheduled_one(
-    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     digests = runner(cloud, store, notifier, make_config())
     await digests.run_all(now=NOW)
 
     [manual] = await digests.run_all(now=NOW + timedelta(minutes=5), force=True)
     [scheduled] = await digests.run_all(now=NOW + timedelta(minutes=10))
+    await deliver(executor)
 
-    assert manual.status == DigestStatus.POSTED
+    assert manual.status == DigestStatus.QUEUED
     assert manual.run_key is not None
     assert manual.run_key.startswith("digest-manual:")
     assert scheduled.status == DigestStatus.ALREADY_POSTED
@@ -300,6 +359,8 @@ async def test_a_dry_run_returns_the_messages_and_touches_nothing(
     assert len(result.messages) == 2  # the top post, and the thread naming the fresh cluster
     assert result.messages[0].text.startswith("Backups digest · Mon 2 Mar 2026")
     assert fake_slack.calls == []
+    assert result.posts == ()
+    assert await store.list_posts() == []
     assert await store.get_figures(digest_route_key(config.digests[0])) == {}
     assert await store.get_marker(MARKER_LAST_DIGEST) is None
     assert not await store.run_finished(f"digest:{digest_route_key(config.digests[0])}:2026-03-02")
@@ -315,21 +376,28 @@ async def test_a_fleet_that_cannot_be_listed_posts_nothing_and_hands_the_run_bac
 
     assert result.status == DigestStatus.FAILED
     assert "could not be listed" in result.detail
+    assert await store.list_posts() == []  # an empty digest would say all is well
     assert fake_slack.messages() == []
     # Handed back: another replica (or the retry) may take it at once.
     assert await store.claim_run(result.run_key or "", "replica-b", now=NOW, lease=timedelta(1))
 
 
 async def test_a_folder_that_cannot_be_listed_is_named_in_the_digest(
-    sim: SimCloud, cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
 ) -> None:
     # Two watched folders; the other one refuses listing (the sim answers 403 for a folder it
     # does not know). The digest posts what it saw, and says what it could not see.
     config = make_config(watch={"folders": [FOLDER, "b1gunknownfolder0009"]})
 
     [result] = await runner(cloud, store, notifier, config).run_all(now=NOW)
+    await deliver(executor)
 
-    assert result.status == DigestStatus.POSTED
+    assert result.status == DigestStatus.QUEUED
     [message] = top_posts(fake_slack, TEAM_CHANNEL)
     warning = next(s for s in sections(message) if s.startswith(":warning: *Not in this digest:*"))
     assert "b1gunknownfolder0009" in warning
@@ -351,6 +419,7 @@ async def test_a_digest_cancelled_mid_run_hands_its_claim_back(
     key = f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
     assert not await store.run_finished(key)
     assert await store.claim_run(key, "replica-b", now=NOW, lease=timedelta(minutes=5))
+    assert await store.list_posts() == []
     assert fake_slack.messages() == []
 
 
@@ -378,76 +447,134 @@ def assert_within_slack_limits(message: dict[str, Any]) -> None:
     assert block_text_length(message["blocks"]) <= MAX_BLOCK_TEXT
 
 
-async def test_a_large_fleet_is_a_top_post_and_its_thread_within_slack_limits_losing_no_row(
+async def test_a_large_fleet_is_one_post_and_the_rest_in_its_thread_losing_no_row(
     big_sim: SimCloud, store: Store, fake_slack: FakeSlack
 ) -> None:
     cloud, notifier = make_cloud(big_sim), make_notifier(fake_slack)
     try:
         [result] = await runner(cloud, store, notifier, big_config(big_sim)).run_all(now=NOW)
+        await deliver_with(store, notifier)
     finally:
         await cloud.aclose()
         await notifier.aclose()
 
+    assert result.status == DigestStatus.QUEUED
+    assert [p.kind for p in result.posts] == [PostKind.DIGEST] + [PostKind.DIGEST_PART] * (
+        len(result.posts) - 1
+    )
     messages = fake_slack.messages(TEAM_CHANNEL)
-    assert result.status == DigestStatus.POSTED
+    [top] = top_level(messages)
+    thread = replies(messages, top["ts"])
     assert len(messages) == len(result.messages) > 1
-    top, *thread = messages
+    assert [top, *thread] == messages  # every part in the top post's thread, in order
     assert top["text"].startswith("Backups digest · Mon 2 Mar 2026: ")
+    assert [m["text"] for m in messages] == [m.text for m in result.messages]
     for message in messages:
         assert_within_slack_limits(message)
-    for number, message in enumerate(thread, start=1):
-        assert message["text"].endswith(f"(part {number} of {len(thread)})")
     shown = [cid for m in messages for cid in cluster_order(m)]
     assert sorted(shown) == sorted(big_sim.fleet.clusters)  # every cluster exactly once
 
 
-class FailingAfterFirstPost(FakeSlack):
-    """Slack that accepts one post, then answers 500 to the next three (the notifier's retries
-    included), then recovers."""
+class RefusingThirdPost(FakeSlack):
+    """Slack that answers the third chat.postMessage with 429 (Retry-After: 1), once."""
 
     def _post_message(self, args: dict[str, Any]) -> web.Response:
         response = super()._post_message(args)
-        if len(self.calls_to("chat.postMessage")) == 1:
-            self.fail_next("chat.postMessage", status=500, retry_after=None, times=3)
+        if len(self.calls_to("chat.postMessage")) == 2:
+            self.fail_next("chat.postMessage", status=429, retry_after=1)
         return response
 
 
-async def test_a_post_failing_midway_saves_no_figures_and_the_retry_posts_the_rest_once(
+async def _refused(store: Store, post: OutboundPost) -> bool:
+    queued = await store.get_post(post.id)
+    return queued is not None and (queued.state, queued.error) == (
+        OutboxState.PENDING,
+        "ratelimited",
+    )
+
+
+async def test_a_digest_refused_part_way_posts_only_its_missing_parts_when_retried(
     big_sim: SimCloud, open_store: OpenStore
 ) -> None:
     config = big_config(big_sim)
     route = config.digests[0]
-    key = digest_route_key(route)
-    async with FailingAfterFirstPost() as slack:
+    delivery_clock = DeliveryClock()
+    async with RefusingThirdPost() as slack:
         store, cloud, notifier = await open_store(), make_cloud(big_sim), make_notifier(slack)
+        first = make_executor(store, notifier, owner="replica-a", delivery_clock=delivery_clock)
         try:
-            digests = runner(cloud, store, notifier, config)
-            failed = await digests.run_route(route, now=NOW)
+            result = await runner(cloud, store, notifier, config).run_route(route, now=NOW)
+            assert result.status == DigestStatus.QUEUED
+            posts = result.posts
+            assert len(posts) >= 3
 
-            assert failed.status == DigestStatus.FAILED
-            assert len(failed.posted) == 1
-            assert len(failed.messages) > 2
-            assert "500" in failed.detail or "service_unavailable" in failed.detail
-            assert await store.get_figures(key) == {}
-            assert await store.get_marker(MARKER_LAST_DIGEST) is None
-            assert not await store.run_finished(failed.run_key or "")
+            # The top post and the first part go out; Slack refuses the second part.
+            drained = await first.deliver([p.id for p in posts[:2]], timeout=15)
+            assert drained.ok
+            await wait_until(lambda: _refused(store, posts[2]), what="the refusal of part 2")
+            assert len(slack.messages(TEAM_CHANNEL)) == 2
+            waiting = await store.list_posts(states=OutboxState.OPEN)
+            assert [p.id for p in waiting] == [p.id for p in posts[2:]]
+            assert await store.get_marker(MARKER_LAST_DIGEST) is not None  # the top is out
 
-            # Meanwhile the fleet changed: the retry still finishes the digest it started.
-            big_sim.add_backup(next(iter(big_sim.fleet.clusters)), created_at=NOW)
-            # The retry comes from another replica, as after a crash.
-            other = runner(cloud, await open_store(), notifier, config, owner="replica-b")
-            retried = await other.run_route(route, now=NOW + timedelta(minutes=1))
+            # Past Retry-After, another replica delivers what is missing, and only that.
+            delivery_clock.advance(timedelta(seconds=5))
+            other = make_executor(
+                await open_store(), notifier, owner="replica-b", delivery_clock=delivery_clock
+            )
+            try:
+                await deliver(other)
+            finally:
+                await other.aclose()
         finally:
+            await first.aclose()
             await cloud.aclose()
             await notifier.aclose()
 
-        assert retried.status == DigestStatus.POSTED
-        assert retried.resumed_from == 1
-        assert retried.messages == failed.messages
-        posted = slack.messages(TEAM_CHANNEL)
-        assert [m["text"] for m in posted] == [m.text for m in failed.messages]
-        assert len(await store.get_figures(key)) == len(big_sim.fleet.clusters)
-        assert await store.run_finished(failed.run_key or "")
+        messages = slack.messages(TEAM_CHANNEL)
+        assert [m["text"] for m in messages] == [m.text for m in result.messages]
+        [top] = top_level(messages)
+        assert replies(messages, top["ts"]) == messages[1:]
+        assert len(slack.calls_to("chat.postMessage")) == len(posts)  # each part once
+        assert len(slack.rejected) == 1
+        figures = await store.get_figures(digest_route_key(route))
+        assert len(figures) == len(big_sim.fleet.clusters)
+        assert await store.run_finished(result.run_key or "")
+
+
+async def test_a_digest_whose_runner_died_before_its_commit_is_taken_over_and_posted_once(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
+) -> None:
+    config = make_config()
+    route = config.digests[0]
+    claim = run_key(digest_route_key(route), route, NOW)
+    lease = config.sweep.lease
+    # A replica claimed today's digest and died while building it: nothing committed.
+    assert await store.claim_run(claim, "dead-replica", now=NOW, lease=lease)
+    digests = runner(cloud, store, notifier, config)
+
+    held = await digests.run_route(route, now=NOW + timedelta(minutes=1))
+    taken = await digests.run_route(route, now=NOW + lease + timedelta(seconds=1))
+    # Had it only been slow, its commit now finds the run taken and writes nothing.
+    late = Change(
+        posts=[OutboundPost(PostKind.DIGEST, TEAM_CHANNEL, {"text": "a late digest"})],
+        finish_run=RunFinish(claim, "dead-replica", NOW + lease + timedelta(minutes=1)),
+    )
+    assert await store.commit(late, now=NOW + lease + timedelta(minutes=1)) is None
+    await deliver(executor)
+
+    assert (held.status, held.detail) == (DigestStatus.SKIPPED, SKIPPED_CLAIM)
+    assert taken.status == DigestStatus.QUEUED
+    assert taken.run_key == claim
+    [digest] = top_posts(fake_slack, TEAM_CHANNEL)
+    assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
+    assert [p.id for p in await store.list_posts()] == [p.id for p in taken.posts]
+    again = await digests.run_route(route, now=NOW + timedelta(hours=1))
+    assert again.status == DigestStatus.ALREADY_POSTED
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -506,8 +633,9 @@ async def test_the_digest_command_prints_a_dry_run_and_posts_for_real(
     code, out, err = await run_cli(env, "--json", "--channel", TEAM_CHANNEL)
     assert code == 0, err
     [result] = json.loads(out)
-    assert result["status"] == "posted"
+    assert result["status"] == "queued"
     assert result["channel"] == TEAM_CHANNEL
+    assert {post["state"] for post in result["posts"]} == {"sent"}
     assert texts(fake_slack.messages(TEAM_CHANNEL)) == [m["text"] for m in result["messages"]]
 
 

@@ -1,9 +1,9 @@
 """The watcher's scheduler: digests at the right local time across DST changes, catch-up after a
-restart, the periodic sweep, and a clean shutdown. Real SimCloud, FakeSlack and store."""
+restart, a digest held by a dead replica taken over, the periodic sweep, and a clean shutdown.
+Real SimCloud, FakeSlack and store; each process runs a delivery executor, as ``serve`` does."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,14 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
+from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
+from bot.core.outbox import PostKind
+from bot.delivery.executor import DeliveryExecutor
 from bot.schedule import crontab_weekdays
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.testing.fake_slack import FakeSlack
-from bot.watch.digest import DigestRunner, DigestStatus, digest_route_key
+from bot.watch.digest import DigestRunner, DigestStatus, digest_route_key, run_key
 from bot.watch.scheduler import (
     SWEEP_JOB,
     WatchScheduler,
@@ -36,8 +39,11 @@ from tests.watch.conftest import (
     CONSOLE_URL,
     NOW,
     TEAM_CHANNEL,
+    deliver,
+    deliver_with,
     make_cloud,
     make_config,
+    make_executor,
     make_notifier,
 )
 from tests.watch.test_digest import top_posts
@@ -127,12 +133,14 @@ def test_failed_digests_are_retried_sooner_then_later() -> None:
 
 @dataclass
 class Process:
-    """One bot process: its own client, notifier, store connection and owner."""
+    """One bot process: its own client, notifier, store connection, owner, and a delivery
+    executor running in the background that the sweep and the digests wake."""
 
     cloud: CloudClient
     notifier: SlackNotifier
     store: Store
     scheduler: WatchScheduler
+    executor: DeliveryExecutor
 
 
 class StartProcess(Protocol):
@@ -156,32 +164,32 @@ async def processes(
     ) -> Process:
         cloud, notifier, store = make_cloud(sim), make_notifier(fake_slack), await open_store()
         owner = f"process-{len(started)}"
-        console_url = CONSOLE_URL
+        executor = make_executor(store, notifier, owner=owner)
+        common = {"console_url": CONSOLE_URL, "owner": owner, "queued": executor.wake}
         scheduler = WatchScheduler(
-            sweeper=Sweeper(cloud, store, notifier, config, console_url=console_url, owner=owner),
-            digests=DigestRunner(
-                cloud, store, notifier, config, clock=clock, console_url=console_url, owner=owner
-            ),
+            sweeper=Sweeper(cloud, store, notifier, config, **common),
+            digests=DigestRunner(cloud, store, notifier, config, **common),
             config=config,
             store=store,
             owner=owner,
             clock=clock,
             shutdown_timeout=shutdown_timeout,
         )
-        process = Process(cloud, notifier, store, scheduler)
+        process = Process(cloud, notifier, store, scheduler, executor)
         started.append(process)
+        await executor.start()
         await scheduler.start()
         return process
 
     yield start
     for process in started:
         await process.scheduler.shutdown(wait=False)
+        await process.executor.aclose()
         await process.cloud.aclose()
         await process.notifier.aclose()
 
 
 FIRE = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # Monday's digest in the default config
-START_LEAD = timedelta(seconds=2)  # how long before FIRE a ticking clock starts a process
 
 
 def at(when: datetime) -> Callable[[], datetime]:
@@ -199,15 +207,17 @@ async def test_a_digest_missed_while_down_is_posted_once_when_back_within_the_gr
     config = quiet_config()
     back = await processes(config, clock=at(FIRE + timedelta(minutes=45)))
     await back.scheduler.shutdown(wait=True)  # lets the catch-up run to its end
+    await deliver(back.executor)
 
     [digest] = top_posts(fake_slack, TEAM_CHANNEL)
     assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
     caught_up = [r for name, r in back.scheduler.history if name.endswith("(catch-up)")]
-    assert [r.status for r in caught_up] == [DigestStatus.POSTED]
+    assert [r.status for r in caught_up] == [DigestStatus.QUEUED]
 
     # Restarted again the same morning, on another replica: not posted a second time.
     again = await processes(config, clock=at(FIRE + timedelta(minutes=50)))
     await again.scheduler.shutdown(wait=True)
+    await deliver(again.executor)
     assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
     # The catch-up looked, found the run finished, and did nothing.
     assert [r for name, r in again.scheduler.history if name.endswith("(catch-up)")] == [None]
@@ -218,7 +228,9 @@ async def test_a_digest_missed_beyond_the_grace_is_not_posted(
 ) -> None:
     late = await processes(quiet_config(), clock=at(FIRE + timedelta(hours=2, minutes=1)))
     await late.scheduler.shutdown(wait=True)
+    await deliver(late.executor)
 
+    assert await late.store.list_posts() == []
     assert fake_slack.messages(TEAM_CHANNEL) == []
 
 
@@ -229,19 +241,21 @@ async def test_a_digest_posted_before_a_restart_is_not_caught_up(
     open_store: OpenStore,
 ) -> None:
     config = quiet_config()
-    cloud, notifier = make_cloud(sim), make_notifier(fake_slack)
+    cloud, notifier, store = make_cloud(sim), make_notifier(fake_slack), await open_store()
     try:
         runner = DigestRunner(
-            cloud, await open_store(), notifier, config, console_url=CONSOLE_URL, owner="before"
+            cloud, store, notifier, config, console_url=CONSOLE_URL, owner="before"
         )
         [posted] = await runner.run_all(now=FIRE)
+        await deliver_with(store, notifier, owner="before")
     finally:
         await cloud.aclose()
         await notifier.aclose()
-    assert posted.status == DigestStatus.POSTED
+    assert posted.status == DigestStatus.QUEUED
 
     after = await processes(config, clock=at(FIRE + timedelta(minutes=30)))
     await after.scheduler.shutdown(wait=True)
+    await deliver(after.executor)
 
     assert len(top_posts(fake_slack, TEAM_CHANNEL)) == 1
 
@@ -268,8 +282,6 @@ async def test_next_runs_name_the_local_half_past_nine_in_utc_across_the_dst_cha
 async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     processes: StartProcess,
 ) -> None:
-    from bot import clock
-
     config = make_config(sweep={"every": 1, "lease": "1m"})
     process = await processes(config, clock=clock.now)
     assert process.scheduler.running
@@ -279,6 +291,7 @@ async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
         lambda: sum(name == SWEEP_JOB for name, _ in process.scheduler.history) >= 2,
         what="two sweeps",
     )
+    due = process.scheduler.next_runs()[SWEEP_JOB]
     await process.scheduler.shutdown(wait=True)
 
     sweeps = [result for name, result in process.scheduler.history if name == SWEEP_JOB]
@@ -288,8 +301,13 @@ async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     for result in sweeps:
         assert await process.store.run_finished(result.slot)
     count = len(process.scheduler.history)
-    await asyncio.sleep(1.2)
-    assert len(process.scheduler.history) == count  # nothing runs after shutdown
+    # Nothing runs after shutdown: once the next sweep (and one more) would have been due, none
+    # ran, and its slot was never claimed.
+    interval = config.sweep.every
+    await wait_until(lambda: clock.now() > due + interval, what="the next sweep's time to pass")
+    assert len(process.scheduler.history) == count
+    slot = slot_key(due, interval)
+    assert await process.store.claim_run(slot, "probe", now=clock.now(), lease=timedelta(1))
 
 
 async def test_a_sweep_still_running_at_the_shutdown_timeout_hands_its_claim_back(
@@ -312,16 +330,14 @@ async def test_a_sweep_still_running_at_the_shutdown_timeout_hands_its_claim_bac
 async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
     processes: StartProcess, fake_slack: FakeSlack
 ) -> None:
-    from bot import clock
-
-    config = quiet_config()
-    # The clock ticks from a moment before the fire time. The lead must cover the process start
-    # (store, migrations, scheduler) on a loaded CI machine: with 300 ms, a slow start once began
-    # after the fire time and the digest went out as a catch-up instead.
-    with freeze_time(FIRE - START_LEAD, tick=True, real_asyncio=True):
+    # The process starts an hour before the fire time, however long the start takes, and then
+    # the clock is moved to just before it. A sweep every second wakes APScheduler, so it sees
+    # the move; no real hour, and no bet on how fast a loaded machine starts a process.
+    config = make_config(alerts=[], sweep={"every": 1, "lease": "1m"})
+    with freeze_time(FIRE - timedelta(hours=1), tick=True, real_asyncio=True) as frozen:
         process = await processes(config, clock=clock.now)
-        assert clock.now() < FIRE, "the process took longer than START_LEAD to start"
         assert fake_slack.messages(TEAM_CHANNEL) == []  # not yet: nothing to catch up
+        frozen.move_to(FIRE - timedelta(seconds=1))
         await wait_until(lambda: fake_slack.messages(TEAM_CHANNEL), what="the digest post")
         await process.scheduler.shutdown(wait=True)
 
@@ -334,8 +350,6 @@ async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
 async def test_old_finished_history_is_pruned_by_the_scheduler(
     sim: SimCloud, fake_slack: FakeSlack, open_store: OpenStore
 ) -> None:
-    from bot import clock
-
     config = make_config()
     cloud, notifier, store = make_cloud(sim), make_notifier(fake_slack), await open_store()
     long_ago = clock.now() - timedelta(days=45)
@@ -360,3 +374,45 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
         await scheduler.shutdown(wait=True)
         await cloud.aclose()
         await notifier.aclose()
+
+
+async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_posted_once(
+    processes: StartProcess, fake_slack: FakeSlack, open_store: OpenStore
+) -> None:
+    # A sweep every second keeps APScheduler waking, so it sees the clock moved below.
+    config = make_config(alerts=[], sweep={"every": 1, "lease": "30s"})
+    lease = config.sweep.lease
+    route = config.digests[0]
+    key = digest_route_key(route)
+    dead = await open_store()
+    claim = run_key(key, route, FIRE)
+    with freeze_time(FIRE + timedelta(minutes=10), tick=True, real_asyncio=True) as frozen:
+        # A replica claimed today's digest and was killed before it committed anything.
+        assert await dead.claim_run(claim, "killed", now=clock.now(), lease=lease)
+
+        # Back within the grace: the catch-up finds the run held and steps back...
+        process = await processes(config, clock=clock.now)
+        await wait_until(
+            lambda: [r for name, r in process.scheduler.history if name.endswith("(catch-up)")],
+            what="the catch-up to find the run held",
+        )
+        assert fake_slack.messages(TEAM_CHANNEL) == []
+        # ...and once the dead replica's lease has run out, the scheduler looks again and
+        # takes the run over.
+        frozen.move_to(clock.now() + lease + timedelta(seconds=2))
+        await wait_until(lambda: fake_slack.messages(TEAM_CHANNEL), what="the digest post")
+        await process.scheduler.shutdown(wait=True)
+        await deliver(process.executor)
+
+    [digest] = top_posts(fake_slack, TEAM_CHANNEL)
+    assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
+    digests = [(name, r.status) for name, r in process.scheduler.history if name != SWEEP_JOB]
+    assert digests == [
+        (f"{key} (catch-up)", DigestStatus.SKIPPED),
+        (key, DigestStatus.QUEUED),
+    ]
+    assert await process.store.run_finished(claim)
+    assert [p.kind for p in await process.store.list_posts()] == [
+        PostKind.DIGEST,
+        PostKind.DIGEST_PART,
+    ]

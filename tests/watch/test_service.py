@@ -1,4 +1,6 @@
-"""The watcher's side of the commands and buttons, against the simulated cloud and fake Slack."""
+"""The watcher's side of the commands and buttons, against the simulated cloud and fake Slack.
+
+A click commits the incident with the update of its message; the delivery executor sends it."""
 
 from __future__ import annotations
 
@@ -12,23 +14,28 @@ from sqlalchemy.engine import make_url
 from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
+from bot.core.outbox import PostKind
 from bot.core.types import AlertStatus
+from bot.delivery.executor import DeliveryExecutor
 from bot.dispatch import Dispatcher, Invocation
 from bot.errors import NotFound, UsageError
 from bot.simcloud.config import SimConfig
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store, db
+from bot.store.outbox import OutboxState
 from bot.testing.fake_slack import FakeSlack
 from bot.watch.operations import OperationFollower
 from bot.watch.service import WatchService, backup_idempotency_key
-from bot.watch.sweep import SweepActionKind, Sweeper, alert_route_key
+from bot.watch.sweep import Sweeper, alert_route_key
 from tests.watch.conftest import (
     CONSOLE_URL,
     FOLDER,
     IDS,
     NOW,
     ONCALL_CHANNEL,
+    deliver,
+    deliver_with,
     make_cloud,
     make_fleet,
     replies,
@@ -71,8 +78,10 @@ async def watch(
 async def sweep_now(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig, *, minutes: int
 ) -> None:
+    """A sweep at NOW + ``minutes``, and what it queued delivered."""
     sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="sweeper")
     await sweeper.run(now=NOW + timedelta(minutes=minutes))
+    await deliver_with(store, notifier, owner="sweeper")
 
 
 async def test_clusters_view_shows_the_watched_folder_with_each_state(
@@ -131,6 +140,7 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     fake_slack: FakeSlack,
     config: BotConfig,
     watch: WatchService,
+    executor: DeliveryExecutor,
 ) -> None:
     await sweep_now(cloud, store, notifier, config, minutes=0)
     route = alert_route_key(config.alerts[0])
@@ -139,9 +149,15 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     entry = await store.get_alert(IDS.stale, route)
     assert entry is not None
     assert (entry.status, entry.snoozed_by) == (AlertStatus.SNOOZED, "U0BOB")
+    # Committed with the update of the alert message, which waits for the executor.
+    [queued] = await store.list_posts(states=OutboxState.OPEN)
+    assert (queued.kind, queued.parent_id) == (PostKind.ALERT_UPDATE, entry.message_id)
+    await deliver(executor)
+    assert fake_slack.calls_to("chat.update")[-1].args["text"].startswith("SNOOZED: ")
 
     fake_slack.calls.clear()
     reply = await watch.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=5))
+    await deliver(executor)
 
     assert reply.text == "Alerts for `orders-prod` are back on."
     [update] = fake_slack.calls_to("chat.update")
@@ -159,6 +175,7 @@ async def test_two_clicks_on_acknowledge_change_the_alert_once(
     fake_slack: FakeSlack,
     config: BotConfig,
     watch: WatchService,
+    executor: DeliveryExecutor,
 ) -> None:
     await sweep_now(cloud, store, notifier, config, minutes=0)
     route = alert_route_key(config.alerts[0])
@@ -166,6 +183,7 @@ async def test_two_clicks_on_acknowledge_change_the_alert_once(
 
     first = await watch.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
     second = await watch.acknowledge(IDS.stale, route, user="U0BOB", now=NOW)
+    await deliver(executor)
 
     assert first.text.startswith("Acknowledged the alert for `orders-prod`")
     assert "already acknowledged by U0ALICE" in second.text
@@ -208,6 +226,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
+    executor: DeliveryExecutor,
 ) -> None:
     cloud = make_cloud(quick_sim)
     watch = make_service(cloud, store, notifier, config)
@@ -231,6 +250,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
             "not start another"
         )
         await watch.operations.wait()
+        await deliver(executor)
 
         [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
         assert reply["text"].startswith(
@@ -241,7 +261,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         # The next sweep sees the new backup and resolves the alert.
         sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="s")
         result = await sweeper.run(now=NOW + timedelta(minutes=15))
-        assert SweepActionKind.POST_RESOLVED in [a.kind for a in result.actions]
+        assert PostKind.RESOLVED in [p.kind for p in result.posts]
     finally:
         await watch.aclose()
         await cloud.aclose()
@@ -262,6 +282,7 @@ async def test_a_restart_keeps_following_a_started_backup(
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
+    executor: DeliveryExecutor,
 ) -> None:
     cloud = make_cloud(quick_sim)
     try:
@@ -270,6 +291,7 @@ async def test_a_restart_keeps_following_a_started_backup(
             "logs-prod", user="U0BOB", channel=ONCALL_CHANNEL, thread_ts=None, now=clock.now()
         )
         await before.aclose()  # shut down before the operation is done
+        assert await store.list_posts() == []
         assert fake_slack.messages() == []
         assert len(await store.list_pending_operations()) == 1
 
@@ -277,6 +299,7 @@ async def test_a_restart_keeps_following_a_started_backup(
         resumed = await after.resume_pending_operations(clock.now())
         await after.operations.wait()
         await after.aclose()
+        await deliver(executor)
 
         assert resumed == list(quick_sim.operations)
         [report] = fake_slack.messages(ONCALL_CHANNEL)
@@ -317,12 +340,15 @@ async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing
         text = reply.messages[0].payload()["text"]
         assert "My database is not answering right now, so nothing was changed." in text
         assert "error id" not in text
+        assert await store.list_posts(states=OutboxState.OPEN) == []  # no update queued either
+        await deliver_with(store, notifier)
         assert fake_slack.calls_to("chat.update") == []
         entry = await store.get_alert(IDS.stale, route)
         assert entry is not None
         assert entry.status is AlertStatus.FIRING
 
         again = await dispatcher.run("snooze orders-prod 4h", WHO, now=NOW)
+        await deliver_with(store, notifier)
         assert again.ok
         assert len(fake_slack.calls_to("chat.update")) == 1
     finally:
