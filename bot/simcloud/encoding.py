@@ -20,7 +20,16 @@ MDB_TYPE = "type.googleapis.com/yandex.cloud.mdb.opensearch.v1"
 FUTURE_HEALTH = "REBALANCING"
 #: Proto numbers of the enum values the simulator sends (declaration order in the protos).
 ENVIRONMENT_NUMBERS = {"ENVIRONMENT_UNSPECIFIED": 0, "PRODUCTION": 1, "PRESTABLE": 2}
-_STATUSES = "STATUS_UNKNOWN CREATING RUNNING ERROR UPDATING STOPPING STOPPED STARTING".split()
+_STATUSES = [
+    "STATUS_UNKNOWN",
+    "CREATING",
+    "RUNNING",
+    "ERROR",
+    "UPDATING",
+    "STOPPING",
+    "STOPPED",
+    "STARTING",
+]
 STATUS_NUMBERS = {name: number for number, name in enumerate(_STATUSES)}
 
 

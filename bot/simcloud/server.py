@@ -86,6 +86,8 @@ class SimRequest:
     metadata_flavor: str | None = None
     had_authorization: bool = False
     status: int = 0
+    #: Bytes of the request body (its content is not kept: an IAM exchange carries secrets).
+    body_size: int = 0
 
 
 @dataclass
@@ -325,6 +327,7 @@ class SimCloud:
             idempotency_key=request.headers.get("Idempotency-Key"),
             metadata_flavor=request.headers.get("Metadata-Flavor"),
             had_authorization="Authorization" in request.headers,
+            body_size=len(await request.read()) if request.can_read_body else 0,
         )
         self.requests.append(entry)
         request_id = str(uuid.uuid4())
