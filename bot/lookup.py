@@ -14,8 +14,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from bot.core.access import folder_allowed
 from bot.cloud.validation import validate_id
+from bot.core.access import folder_allowed
 from bot.errors import BotError, InvalidArgument, NotFound, UsageError
 from bot.models import Cluster
 
@@ -115,6 +115,7 @@ NO_FOLDERS = "`{ref}` is not a cluster id, and no folders are configured to look
 
 class NoFoldersToSearch(UsageError):
     """A name was given, and the bot has no folders to look names up in."""
+
 
 NO_FOLDERS_HINT = (
     "Use the cluster's id (20 characters, e.g. `c9qexamplecluster001`), or list folders under "

@@ -18,9 +18,9 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
@@ -380,6 +380,58 @@ def newest_first(backups: Iterable[Backup]) -> list[Backup]:
     """Backups by ``createdAt``, the newest first, ties by id (the greater first); backups with
     no ``createdAt`` last. The API promises no order, so every "newest" view sorts with this."""
     return sorted(backups, key=newest_first_key, reverse=True)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosition:
+    """A place in the :func:`newest_first` order: the ``createdAt`` and id of a backup.
+
+    The rows after it are the backups that sort after it, whatever the cloud's order or paging,
+    so a position stays valid after a restart and does not shift when a newer backup lands.
+    """
+
+    created_at: datetime | None
+    backup_id: str
+
+    @classmethod
+    def of(cls, backup: Backup) -> ListPosition:
+        """The position of ``backup``."""
+        return cls(backup.created_at, backup.id)
+
+    def key(self) -> tuple[bool, datetime, str]:
+        """Comparable with :func:`newest_first_key`."""
+        created = self.created_at
+        return (created is not None, created or _NO_TIME, self.backup_id)
+
+    def after(self, ordered: Sequence[Backup]) -> int:
+        """Index in ``ordered`` (newest first) of the first backup after this position."""
+        key = self.key()
+        for index, backup in enumerate(ordered):
+            if newest_first_key(backup) < key:
+                return index
+        return len(ordered)
+
+    def encode(self) -> str:
+        """``<createdAt in Unix microseconds>~<backup id>``; the time is empty when unknown."""
+        micros = "" if self.created_at is None else str((self.created_at - _EPOCH) // _MICROSECOND)
+        return f"{micros}~{self.backup_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> ListPosition | None:
+        """The position :meth:`encode` wrote, or None for anything else."""
+        micros, sep, backup_id = text.partition("~")
+        if not sep or not backup_id or (micros and not _INTEGER.fullmatch(micros)):
+            return None
+        if not micros:
+            return cls(None, backup_id)
+        try:
+            return cls(_EPOCH + int(micros) * _MICROSECOND, backup_id)
+        except OverflowError:
+            return None
 
 
 # --- reading bodies ------------------------------------------------------------------------------

@@ -231,6 +231,26 @@ class CloudClient:
         )
         return self._backup_page(body, "Cluster.listBackups")
 
+    async def all_cluster_backups(self, cluster_id: str, *, page_size: int = 1000) -> BackupPage:
+        """Every page of a cluster's backups at once (Cluster.listBackups): all the backups, in
+        no order, and every item the cloud sent that could not be read."""
+        validate_id("cluster id", cluster_id)
+        validate_page_size(page_size)
+        backups: list[Backup] = []
+        skipped: list[SkippedItem] = []
+        token = ""
+        seen: set[str] = set()
+        while True:
+            page = await self.list_cluster_backups_page(
+                cluster_id, page_size=page_size, page_token=token
+            )
+            backups.extend(page.backups)
+            skipped.extend(page.skipped)
+            token = page.next_page_token
+            if not token:
+                return BackupPage(tuple(backups), "", tuple(skipped))
+            self._check_repeat(token, seen, "Cluster.listBackups")
+
     def list_folder_backups(
         self, folder_id: str, *, page_size: int = 1000
     ) -> AsyncIterator[Backup]:
@@ -393,11 +413,15 @@ class CloudClient:
                 yield item
             if not token:
                 return
-            if token in seen:
-                raise MalformedResponse(
-                    f"the cloud sent the same page token twice while paging {api_method}"
-                )
-            seen.add(token)
+            self._check_repeat(token, seen, api_method)
+
+    @staticmethod
+    def _check_repeat(token: str, seen: set[str], api_method: str) -> None:
+        if token in seen:
+            raise MalformedResponse(
+                f"the cloud sent the same page token twice while paging {api_method}"
+            )
+        seen.add(token)
 
     @staticmethod
     def _malformed(api_method: str, exc: DecodeError) -> MalformedResponse:
