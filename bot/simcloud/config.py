@@ -48,6 +48,9 @@ class SimConfig:
     metadata_token_ttl: int = 3600
     #: Empty pages (with a next page token) served before the first real page of each listing.
     empty_pages: int = 0
+    #: The most items a page holds whatever pageSize asks (a server may send fewer than asked;
+    #: a token says more follow). None: pageSize decides, up to the API's 1000.
+    max_page_size: int | None = None
     #: Add fields the bot does not know, to prove they are ignored.
     unknown_fields: bool = True
 

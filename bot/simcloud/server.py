@@ -449,6 +449,8 @@ class SimCloud:
                 400, "Request validation error: page_size: Acceptable values are 0 to 1000"
             )
         size = size or 100
+        if self.config.max_page_size is not None:
+            size = min(size, self.config.max_page_size)
         token = request.query.get("pageToken", "")
         if len(token) > MAX_TOKEN:
             raise _ApiError(
