@@ -70,7 +70,8 @@ async def read_fleet(
     cloud: CloudClient, config: BotConfig, *, match: Match | None = None
 ) -> FleetReading:
     """Read every watched cluster (``watch.folders`` and ``watch.clusters``) that passes
-    ``watch.only`` and the optional ``match``, and the state of its backups."""
+    ``watch.only`` and the optional ``match``, and the state of its backups; the clusters come
+    by name (then id), whatever order the cloud lists them in."""
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
@@ -96,11 +97,16 @@ async def read_fleet(
             continue
         found.setdefault(got.id, got)
 
-    selected = [
-        cluster
-        for cluster in found.values()
-        if watched(config, cluster) and (match is None or matches(match, cluster))
-    ]
+    # By name, then id: the API lists in no particular order, and the sweep posts its alerts
+    # in the reading's order, which must not change from one listing to the next.
+    selected = sorted(
+        (
+            cluster
+            for cluster in found.values()
+            if watched(config, cluster) and (match is None or matches(match, cluster))
+        ),
+        key=lambda cluster: (cluster.display_name, cluster.id),
+    )
     readings = await asyncio.gather(*(_read_backups(cloud, c, counter) for c in selected))
     for reading in readings:
         errors.extend(f"of {reading.cluster.display_name}, {item}" for item in reading.skipped)
