@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from bot.dispatch import NEXT_PAGE_ACTION, Dispatcher, Invocation, Reply
 from bot.ops.metrics import Metrics
 from bot.simcloud.config import SimConfig
 from bot.simcloud.server import SimCloud
+from bot.wiring import open_components
 from tests.slack.harness import (
     CONFIG,
     FOLDER,
@@ -294,3 +296,21 @@ def test_any_command_text_gets_an_answer_and_never_raises(
     assert "Traceback" not in all_text(reply.messages[0].payload())
     if not reply.ok:
         assert "Something went wrong on my side" not in reply.messages[0].text
+
+
+async def test_an_unreadable_backup_is_counted_in_the_metrics_of_a_wired_bot(
+    sim: SimCloud, tmp_path: Path
+) -> None:
+    body = {"backups": [{"id": f"{LOGS}:ok"}, {"id": f"{LOGS}:bad", "sizeBytes": "lots"}]}
+    sim.inject_fault(rf"/clusters/{LOGS}/backups$", 200, body=body, times=None)
+    settings = make_settings("http://127.0.0.1:9/api/", sim.url).model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
+    )
+    async with open_components(settings, CONFIG, role="test", slack=False) as parts:
+        reply = await parts.dispatcher.run(f"list {LOGS}", USER, now=NOW)
+        assert reply.ok
+        body_text, _ = parts.metrics.render()
+    assert (
+        'backups_bot_cloud_items_skipped_total{kind="backup",method="Cluster.listBackups"} 1.0'
+        in body_text.decode()
+    )

@@ -114,11 +114,11 @@ async def test_the_exchanged_jwt_names_the_iam_it_was_sent_to(
     assert await provider.token()
     await provider.aclose()
     # The simulated IAM, like the real one, takes only JWTs meant for itself.
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            iam.url + "/iam/v1/tokens", json={"jwt": key.make_jwt(FakeNow()())}
-        ) as r:
-            refused = await r.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(iam.url + "/iam/v1/tokens", json={"jwt": key.make_jwt(FakeNow()())}) as r,
+    ):
+        refused = await r.json()
     assert r.status == 401
     assert "InvalidAudience" in refused["message"]
     assert iam.iam_exchanges == 1

@@ -16,10 +16,10 @@ import pytest
 from bot.cloud import CloudClient, RetryPolicy, StaticTokenProvider
 from bot.errors import (
     BadRequest,
-    InvalidArgument,
     CloudAPIError,
     CloudRequestError,
     CloudTimeout,
+    InvalidArgument,
     MalformedResponse,
     NotFound,
     PermissionDenied,
