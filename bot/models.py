@@ -24,16 +24,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
     SerializationInfo,
+    Strict,
     StrictBool,
     ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -56,16 +56,21 @@ _M = TypeVar("_M", bound=BaseModel)
 
 def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
     def read(value: Any) -> int:
-        # bool is an int in Python; refuse it so that `true` never becomes 1.
-        if isinstance(value, bool):
-            raise ValueError(f"expected an int{bits}, got a boolean")
-        if isinstance(value, int):
-            number = value
-        elif isinstance(value, str):
+        # Decoding 60,000 backups calls this 300,000 times: the common cases come first.
+        kind = type(value)
+        if kind is str:
             text = value.strip()
-            if not _INTEGER.fullmatch(text):
+            # int() also takes "1_000" and non-ASCII digits, which protobuf refuses.
+            if not (text.isascii() and (text.isdigit() or _INTEGER.fullmatch(text))):
                 raise ValueError(f"expected an int{bits}, got a string that is not a number")
             number = int(text)
+        elif kind is int:
+            number = value
+        elif isinstance(value, bool):
+            # bool is an int in Python; refuse it so that `true` never becomes 1.
+            raise ValueError(f"expected an int{bits}, got a boolean")
+        elif isinstance(value, int):
+            number = value
         elif isinstance(value, float):
             # proto3 JSON parsers accept 1.0 and 1e3 for an integer, not 1.5.
             if not value.is_integer():
@@ -80,12 +85,7 @@ def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
     return read
 
 
-def _timestamp(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
-    # A google.protobuf.Timestamp is an RFC 3339 string in JSON; a number is not one (pydantic
-    # would read it as Unix time).
-    if isinstance(value, int | float):
-        raise ValueError("expected an RFC 3339 timestamp, got a number")
-    parsed: datetime = handler(value)
+def _to_utc(parsed: datetime) -> datetime:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     try:
@@ -96,7 +96,9 @@ def _timestamp(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
 
 Int64 = Annotated[int, PlainValidator(_integer(64, INT64_MIN, INT64_MAX))]
 Int32 = Annotated[int, PlainValidator(_integer(32, INT32_MIN, INT32_MAX))]
-UTCDateTime = Annotated[datetime, WrapValidator(_timestamp)]
+#: A google.protobuf.Timestamp: an RFC 3339 string in JSON (strict: pydantic would read a number
+#: as Unix time, and a date alone as midnight), a datetime in Python; always in UTC.
+UTCDateTime = Annotated[datetime, Strict(), AfterValidator(_to_utc)]
 #: An id the bot can use: proto3 would read a missing id as "", which names nothing.
 Id = Annotated[str, Field(min_length=1)]
 
