@@ -147,7 +147,8 @@ async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> No
         )
         verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
         print(f"  ratio                  {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict})")
-        print(f"  machine load           {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (1 min)")
+        load = os.getloadavg()[0]
+        print(f"  machine load           {load:.1f} on {os.cpu_count()} cores (1-minute average)")
 
         # 2. One request at a time, on a subset (the whole fleet would take about a minute).
         outcomes_seq: Counter[str] = Counter()
