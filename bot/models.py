@@ -26,12 +26,12 @@ from typing import Annotated, Any, Self, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     PlainValidator,
     SerializationInfo,
-    Strict,
     StrictBool,
     ValidationError,
 )
@@ -85,6 +85,12 @@ def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
     return read
 
 
+def _not_a_number(value: Any) -> Any:
+    if type(value) is not str and isinstance(value, int | float):
+        raise ValueError("expected an RFC 3339 timestamp, got a number")
+    return value
+
+
 def _to_utc(parsed: datetime) -> datetime:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
@@ -96,9 +102,9 @@ def _to_utc(parsed: datetime) -> datetime:
 
 Int64 = Annotated[int, PlainValidator(_integer(64, INT64_MIN, INT64_MAX))]
 Int32 = Annotated[int, PlainValidator(_integer(32, INT32_MIN, INT32_MAX))]
-#: A google.protobuf.Timestamp: an RFC 3339 string in JSON (strict: pydantic would read a number
-#: as Unix time, and a date alone as midnight), a datetime in Python; always in UTC.
-UTCDateTime = Annotated[datetime, Strict(), AfterValidator(_to_utc)]
+#: A google.protobuf.Timestamp: an RFC 3339 string in JSON (not a number, which pydantic would
+#: read as Unix time), or a datetime; always in UTC.
+UTCDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
 #: An id the bot can use: proto3 would read a missing id as "", which names nothing.
 Id = Annotated[str, Field(min_length=1)]
 

@@ -179,8 +179,8 @@ def test_a_timestamp_is_rfc3339_folded_into_utc(sent: str, read: datetime) -> No
 @pytest.mark.parametrize(
     ("sent", "why"),
     [
-        (1763632800, "createdAt: Input should be a valid datetime"),
-        (1763632800.5, "createdAt: Input should be a valid datetime"),
+        (1763632800, "number"),
+        (1763632800.5, "number"),
         ("yesterday", "createdAt"),
         ("0001-01-01T00:00:00+03:00", "range"),
     ],
