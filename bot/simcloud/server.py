@@ -139,6 +139,7 @@ class _Counters:
     burst_left: int = 0
     iam_exchanges: int = 0
     metadata_requests: int = 0
+    empty_pages: int = 0
     issued: dict[str, _Issued] = field(default_factory=dict)
 
 
@@ -285,6 +286,11 @@ class SimCloud:
     def peak_in_flight(self) -> int:
         """The most requests ever in flight at once."""
         return self._stats.peak_in_flight
+
+    @property
+    def empty_pages_served(self) -> int:
+        """Pages served empty with a token (the freedom a bound on requests must allow for)."""
+        return self._stats.empty_pages
 
     @property
     def iam_exchanges(self) -> int:
@@ -461,6 +467,7 @@ class SimCloud:
         offset, empties = _decode_token(token, scope) if token else (0, 0)
         cfg = self.config
         if empties < cfg.empty_pages or self._random_empty(scope, offset, empties):
+            self._stats.empty_pages += 1
             return [], _encode_token(scope, offset, empties + 1)
         ordered = self._ordered(scope, items)
         chunk = list(ordered[offset : offset + size])

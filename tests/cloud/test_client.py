@@ -97,6 +97,7 @@ async def test_it_keeps_paging_through_empty_pages_that_carry_a_token() -> None:
         backups = [b async for b in client.list_cluster_backups(cluster_id, page_size=3)]
         assert len(backups) == 4
         assert len(sim.requests) == 5  # three empty pages, then 3 + 1
+        assert sim.empty_pages_served == 3
 
 
 async def test_it_lists_a_folders_backups_and_clusters(big: SimCloud) -> None:
