@@ -99,11 +99,12 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     route = alert_route_key(config.alerts[0])
 
     # 09:00: orders-prod's newest backup is 30 h old (daily schedule: max 1d 2h), new-cluster
-    # never had one. One alert each, in the on-call channel, mentioning on-call, with buttons.
+    # never had one. One alert each, in the on-call channel, mentioning on-call, with buttons;
+    # clusters go by name (the cloud lists them in no particular order).
     first = await sweep.run(now=NOW)
     assert [(a.kind, a.cluster_id) for a in first.actions] == [
-        (SweepActionKind.POST_ALERT, IDS.stale),
         (SweepActionKind.POST_ALERT, IDS.never),
+        (SweepActionKind.POST_ALERT, IDS.stale),
     ]
     assert [(p["channel"], p.get("thread_ts")) for p in posts(fake_slack)] == [
         (ONCALL_CHANNEL, None),
@@ -261,25 +262,25 @@ async def test_new_incidents_are_re_read_together_and_posted_in_cluster_order(
     fake_slack: FakeSlack,
     config: BotConfig,
 ) -> None:
-    # orders-prod comes first in the fleet, but its re-read is slow: the first Cluster.get
-    # answers 503 after 300 ms and the retry gets through. new-cluster's re-read is quick.
-    sim.inject_fault(rf"/clusters/{IDS.stale}$", 503, times=1, delay=0.3, method="GET")
+    # new-cluster comes first (clusters go by name), but its re-read is slow: the first
+    # Cluster.get answers 503 after 300 ms and the retry gets through. orders-prod's is quick.
+    sim.inject_fault(rf"/clusters/{IDS.never}$", 503, times=1, delay=0.3, method="GET")
 
     result = await sweeper(cloud, store, notifier, config).run(now=NOW)
 
-    # new-cluster was re-read while orders-prod's re-read was still waiting...
+    # orders-prod was re-read while new-cluster's re-read was still waiting...
     listings = [r.path for r in sim.requests if r.path.endswith("/backups")]
     last = {
         cluster_id: max(i for i, p in enumerate(listings) if cluster_id in p)
         for cluster_id in (IDS.stale, IDS.never)
     }
-    assert last[IDS.never] < last[IDS.stale]
-    # ...yet the alerts went out in the fleet's order, each once.
+    assert last[IDS.stale] < last[IDS.never]
+    # ...yet the alerts went out in the reading's order, each once.
     assert [(a.kind, a.cluster_id) for a in result.actions] == [
-        (SweepActionKind.POST_ALERT, IDS.stale),
         (SweepActionKind.POST_ALERT, IDS.never),
+        (SweepActionKind.POST_ALERT, IDS.stale),
     ]
-    names = ("orders-prod", "new-cluster")
+    names = ("new-cluster", "orders-prod")
     assert [next(n for n in names if n in p["text"]) for p in posts(fake_slack)] == list(names)
 
 
@@ -506,10 +507,10 @@ async def test_a_dry_run_shows_the_messages_and_changes_nothing(
 
     assert result.dry_run
     assert [(a.kind, a.channel, a.cluster_id) for a in result.actions] == [
-        (SweepActionKind.POST_ALERT, ONCALL_CHANNEL, IDS.stale),
         (SweepActionKind.POST_ALERT, ONCALL_CHANNEL, IDS.never),
+        (SweepActionKind.POST_ALERT, ONCALL_CHANNEL, IDS.stale),
     ]
-    assert result.actions[0].message.text.startswith("FIRING: the newest backup of orders-prod")
+    assert result.actions[1].message.text.startswith("FIRING: the newest backup of orders-prod")
     assert fake_slack.calls == []
     assert await store.list_alerts() == []
     assert not await store.run_finished(slot_key(NOW, config.sweep.every))
@@ -657,9 +658,9 @@ async def test_the_sweep_verb_posts_once_and_prints_a_line_per_action(
     assert await run_cli("sweep") == 0
     first = capsys.readouterr().out.splitlines()
 
-    assert first[:2] == [
-        "post alert for c9qordersprod0000001 in C0ONCALL [new_incident]",
+    assert first[:2] == [  # clusters by name: new-cluster, orders-prod
         "post alert for c9qnewcluster0000004 in C0ONCALL [new_incident]",
+        "post alert for c9qordersprod0000001 in C0ONCALL [new_incident]",
     ]
     # Run by hand again at once: it does sweep (the verb is not bound to the scheduled slot),
     # and the open incidents get no second alert.
@@ -679,8 +680,8 @@ async def test_the_sweep_verb_dry_run_json_prints_slack_payloads(
     result = json.loads(capsys.readouterr().out)
     payloads = [action["payload"] for action in result["actions"]]
     assert [p["channel"] for p in payloads] == [ONCALL_CHANNEL, ONCALL_CHANNEL]
-    assert payloads[0]["text"].startswith("FIRING: the newest backup of orders-prod")
-    assert payloads[0]["blocks"][0]["type"] == "section"
+    assert payloads[1]["text"].startswith("FIRING: the newest backup of orders-prod")
+    assert payloads[1]["blocks"][0]["type"] == "section"
 
 
 async def test_the_sweep_verb_exits_1_when_the_cloud_cannot_be_read(
