@@ -4,7 +4,12 @@ Starts the simulated cloud on loopback (1,000 clusters x 60 backups, 50 ms of la
 request), lists every cluster's backups through CloudClient with the default concurrency, and
 prints the requests made, the wall time, the lower bound ceil(requests / concurrency) x latency
 and their ratio (target <= 1.3); then the same listing one request at a time on a 100-cluster
-subset, scaled to the whole fleet; then peak memory.
+subset, scaled to the whole fleet; then peak memory; then ``/backups list`` of a cluster of 1,000
+backups through the dispatcher (time to the answer and requests made, against the bound of its
+sequential pages x latency).
+
+The simulator takes the API's freedoms (no order, an empty page with a token now and then, int64
+as numbers...), as the real cloud may: the requests counted include its empty pages.
 
 The simulator runs in a child process (``python -m bot.simcloud``) with its responses encoded
 before the clock starts, so that its CPU sits on the other core and the numbers are the client's.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import resource
 import socket
 import subprocess
@@ -26,12 +32,16 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Sequence
 
+from bot import clock
 from bot.cloud import CloudClient, StaticTokenProvider
+from bot.config import BotConfig, Watch
+from bot.dispatch import Dispatcher, Invocation
 from bot.settings import Settings
 from bot.simcloud import DEFAULT_STATIC_TOKEN
 
 TARGET_RATIO = 1.3
 FOLDERS = 10
+INVOKER = Invocation(user_id="U0BENCH", channel_id="C0BENCH")
 
 
 def free_port() -> int:
@@ -43,7 +53,7 @@ def free_port() -> int:
 
 
 async def start_sim(
-    clusters: int, backups: int, latency_ms: float
+    clusters: int, backups: int, latency_ms: float, folders: int = FOLDERS
 ) -> tuple[asyncio.subprocess.Process, str, list[str]]:
     """Start the simulator in a child process; return it, its URL and its folder ids."""
     port = free_port()
@@ -54,9 +64,9 @@ async def start_sim(
         "--port",
         str(port),
         "--folders",
-        str(FOLDERS),
+        str(folders),
         "--clusters",
-        str(clusters // FOLDERS),
+        str(clusters // folders),
         "--backups",
         str(backups),
         "--latency",
@@ -69,10 +79,10 @@ async def start_sim(
     if "simulated cloud at" not in first:
         raise RuntimeError(f"the simulator did not start: {first!r}")
     url = first.split()[3]
-    folders = []
-    for _ in range(FOLDERS):
-        folders.append((await proc.stdout.readline()).decode().split()[1])
-    return proc, url, folders
+    ids = []
+    for _ in range(folders):
+        ids.append((await proc.stdout.readline()).decode().split()[1])
+    return proc, url, ids
 
 
 def make_client(url: str, max_in_flight: int, outcomes: Counter[str]) -> CloudClient:
@@ -118,8 +128,10 @@ async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> No
             await client.get_cluster(cluster_ids[0])  # open the first connection untimed
             outcomes.clear()
             started = time.perf_counter()
+            cpu_started = time.process_time()
             seen = await list_all(client, cluster_ids)
             wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             peak = client.limiter.peak_in_flight
         requests = sum(outcomes.values())
         bound = math.ceil(requests / concurrency) * latency
@@ -128,13 +140,15 @@ async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> No
         print(f"  backups listed         {seen}")
         print(f"  requests made          {requests}  by outcome {dict(outcomes)}")
         print(f"  peak in flight         {peak}")
-        print(f"  wall time              {wall:.2f} s")
+        print(f"  wall time              {wall:.2f} s  (client CPU {cpu:.2f} s)")
         print(
             f"  lower bound            {bound:.2f} s  "
             f"= ceil({requests} / {concurrency}) x {latency_ms:.0f} ms"
         )
         verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
         print(f"  ratio                  {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict})")
+        load = os.getloadavg()[0]
+        print(f"  machine load           {load:.1f} on {os.cpu_count()} cores (1-minute average)")
 
         # 2. One request at a time, on a subset (the whole fleet would take about a minute).
         outcomes_seq: Counter[str] = Counter()
@@ -168,6 +182,56 @@ async def run(clusters: int, backups: int, latency_ms: float, subset: int) -> No
     print(f"  tracemalloc peak       {traced_peak / 2**20:.1f} MiB during one concurrent listing")
     print(f"  ru_maxrss, client      {own:.1f} MiB (this process)")
     print(f"  ru_maxrss, simulator   {child:.1f} MiB (child process, fleet included)")
+
+    await bench_list_command(latency_ms)
+
+
+async def bench_list_command(latency_ms: float, backups: int = 1000, runs: int = 10) -> None:
+    """``/backups list`` of one cluster of ``backups`` backups, through the dispatcher: every
+    page is read and sorted before the first answer, so time it against its pages."""
+    latency = latency_ms / 1000
+    proc, url, (folder,) = await start_sim(1, backups, latency_ms, folders=1)
+    methods: Counter[str] = Counter()
+    walls: list[float] = []
+    pages: list[int] = []
+    total: list[int] = []
+    try:
+        async with CloudClient(
+            mdb_endpoint=url,
+            operation_endpoint=url,
+            auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
+            on_request=lambda method, outcome, seconds: methods.update([method]),
+        ) as client:
+            (cluster_id,) = [c.id async for c in client.list_clusters(folder)]
+            dispatcher = Dispatcher(client, BotConfig(watch=Watch(folders=[folder])))
+            for run in range(runs + 1):
+                methods.clear()
+                started = time.perf_counter()
+                reply = await dispatcher.run(f"list {cluster_id}", INVOKER, now=clock.now())
+                wall = time.perf_counter() - started
+                assert reply.ok, reply.messages[0].text
+                if run == 0:
+                    continue  # the first opens the connections and fills the cluster cache
+                walls.append(wall)
+                total.append(sum(methods.values()))
+                pages.append(methods["Cluster.listBackups"])
+    finally:
+        proc.terminate()
+        await proc.wait()
+    bound = max(pages) * latency
+    walls.sort()
+    median = walls[len(walls) // 2]
+    print(f"\n/backups list of a {backups}-backup cluster, through the dispatcher ({runs} runs)")
+    print(
+        f"  requests per answer    {min(total)}-{max(total)} ({min(pages)}-{max(pages)} "
+        "Cluster.listBackups pages of 1000, empty ones included; Cluster.get once cached)"
+    )
+    print(f"  time to the answer     median {median * 1000:.0f} ms, max {walls[-1] * 1000:.0f} ms")
+    print(
+        f"  lower bound            {bound * 1000:.0f} ms = {max(pages)} sequential page(s) x "
+        f"{latency_ms:.0f} ms"
+    )
+    print(f"  ratio (median)         {median / bound:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,9 +39,9 @@ from bot.core.grammar import (
     parse_command,
 )
 from bot.core.ratelimit import CommandLimiter, SlowDown
-from bot.errors import AccessDenied, BotError, NotFound, UsageError
+from bot.errors import AccessDenied, BotError, InvalidArgument, NotFound, UsageError
 from bot.lookup import ClusterCache, looks_like_id, resolve_cluster
-from bot.models import Backup, BackupPage, Cluster
+from bot.models import Backup, BackupPage, Cluster, ListPosition, newest_first
 from bot.ops.logging import new_request_id, request_id_var
 from bot.render import commands as rc
 from bot.render import strings
@@ -269,9 +269,8 @@ class Dispatcher:
         if isinstance(command, HelpCmd):
             return _Outcome([rc.render_help(command.topic)])
         if isinstance(command, ListCmd):
-            message = await self._list(
-                command.cluster, command.limit, command.page_token or "", now=now
-            )
+            after = _typed_position(command.page_token)
+            message = await self._list(command.cluster, command.limit, after, now=now)
             return _Outcome([message], ephemeral=not command.share)
         if isinstance(command, GetCmd):
             return _Outcome([await self._get(command.backup_id, now=now)], not command.share)
@@ -323,8 +322,12 @@ class Dispatcher:
         if action_id not in _OFFLINE_ACTIONS:
             self._limit(inv, now)
         if action_id == NEXT_PAGE_ACTION:
-            cluster_id, token, limit = _decode_next_page(value)
-            return _Outcome([await self._list(cluster_id, limit, token, now=now)])
+            cluster_id, after, limit = _decode_next_page(value)
+            # A button posted by an older version carries the cloud's page token, which meant a
+            # page of the cloud's (undefined) order: start again from the newest, and say so.
+            notice = strings.LIST_OLD_BUTTON if after is None else None
+            message = await self._list(cluster_id, limit, after, now=now, notice=notice)
+            return _Outcome([message])
         if action_id in (STATUS_NEXT_PAGE_ACTION, CLUSTERS_NEXT_PAGE_ACTION):
             target, offset = _decode_view_page(value)
             watch = self._watch(command)
@@ -343,7 +346,7 @@ class Dispatcher:
             return _Outcome([message], replace_original=True)
         cluster_id, route_key = _decode_alert(value)
         if action_id == ACTION_LIST:
-            return _Outcome([await self._list(cluster_id, DEFAULT_LIMIT, "", now=now)])
+            return _Outcome([await self._list(cluster_id, DEFAULT_LIMIT, None, now=now)])
         watch = self._watch(command)
         if action_id == ACTION_ACK:
             message = await watch.acknowledge(cluster_id, route_key, user=inv.user_id, now=now)
@@ -373,34 +376,52 @@ class Dispatcher:
         )
         return cluster
 
-    async def _list(self, ref: str, limit: int, page_token: str, *, now: datetime) -> Message:
-        page: BackupPage | None = None
+    async def _list(
+        self,
+        ref: str,
+        limit: int,
+        after: ListPosition | None,
+        *,
+        now: datetime,
+        notice: str | None = None,
+    ) -> Message:
+        """A page of ``limit`` of the cluster's backups, newest first, after ``after``.
+
+        Every page of the cloud's listing is read (the API promises no order, so the newest
+        could be on any page), sorted, and paged here: the Next page button carries the place
+        of the last row shown, which stays right after a restart and when a backup lands.
+        """
+        listing: BackupPage | None = None
         if looks_like_id(ref):
-            # Ask for the cluster and its page at once: one round trip instead of two. The page
-            # is only shown if the cluster turns out to be one the bot may show.
+            # Ask for the cluster and its backups at once: one round trip instead of two. The
+            # backups are only shown if the cluster turns out to be one the bot may show.
             found, fetched = await asyncio.gather(
                 self._resolve(ref),
-                self.cloud.list_cluster_backups_page(ref, page_size=limit, page_token=page_token),
+                self.cloud.all_cluster_backups(ref),
                 return_exceptions=True,
             )
             if isinstance(found, BaseException):
                 raise found
             cluster = found
             if cluster.id == ref and isinstance(fetched, BackupPage):
-                page = fetched
+                listing = fetched
         else:
             cluster = await self._resolve(ref)
-        if page is None:
-            page = await self.cloud.list_cluster_backups_page(
-                cluster.id, page_size=limit, page_token=page_token
-            )
+        if listing is None:
+            listing = await self.cloud.all_cluster_backups(cluster.id)
+        ordered = newest_first(listing.backups)
+        start = 0 if after is None else after.after(ordered)
         return rc.render_backup_list(
             cluster.display_name,
-            page.backups,
+            ordered[start : start + limit],
             now=now,
-            next_page_token=page.next_page_token,
             cluster_id=cluster.id,
             limit=limit,
+            more=start + limit < len(ordered),
+            first=start + 1,
+            total=len(ordered),
+            skipped=len(listing.skipped),
+            notice=notice,
         )
 
     async def _get(self, backup_id: str, *, now: datetime) -> Message:
@@ -593,15 +614,34 @@ def _check_cluster_id(value: object) -> str:
     return value
 
 
-def _decode_next_page(value: str) -> tuple[str, str, int]:
+def _decode_next_page(value: str) -> tuple[str, ListPosition | None, int]:
+    """Cluster id, position and limit of a Next page button; no position for a button of the
+    older format, which carried the cloud's page token (``t``) instead."""
     data = _decode_json(value)
     cluster_id = _check_cluster_id(data.get("c"))
-    token, limit = data.get("t"), data.get("l")
-    if not isinstance(token, str) or not token or len(token) > MAX_PAGE_TOKEN_LENGTH:
-        raise BadButtonValue()
+    limit = data.get("l")
     if isinstance(limit, bool) or not isinstance(limit, int) or not MIN_LIMIT <= limit <= MAX_LIMIT:
         raise BadButtonValue()
-    return cluster_id, token, limit
+    if "p" in data:
+        encoded = data["p"]
+        position = ListPosition.decode(encoded) if isinstance(encoded, str) else None
+        if position is None:
+            raise BadButtonValue()
+        return cluster_id, position, limit
+    token = data.get("t")
+    if not isinstance(token, str) or not token or len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise BadButtonValue()
+    return cluster_id, None, limit
+
+
+def _typed_position(token: str | None) -> ListPosition | None:
+    """``--page-token``: the position a Next page button carries (``p``), typed by hand."""
+    if token is None:
+        return None
+    position = ListPosition.decode(token)
+    if position is None:
+        raise InvalidArgument(strings.LIST_BAD_POSITION, hint=strings.HINT_PAGE_TOKEN)
+    return position
 
 
 def _decode_view_page(value: str) -> tuple[str | None, int]:

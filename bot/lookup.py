@@ -14,8 +14,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from bot.cloud.validation import validate_id
 from bot.core.access import folder_allowed
-from bot.errors import BotError, NotFound, UsageError
+from bot.errors import BotError, InvalidArgument, NotFound, UsageError
 from bot.models import Cluster
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,12 @@ def _not_found(ref: str) -> NotFound:
 
 
 NO_FOLDERS = "`{ref}` is not a cluster id, and no folders are configured to look names up in."
+
+
+class NoFoldersToSearch(UsageError):
+    """A name was given, and the bot has no folders to look names up in."""
+
+
 NO_FOLDERS_HINT = (
     "Use the cluster's id (20 characters, e.g. `c9qexamplecluster001`), or list folders under "
     "`watch.folders` in the bot's config."
@@ -126,23 +133,51 @@ async def resolve_cluster(
 ) -> Cluster:
     """The cluster named by ``ref``: an id (Cluster.get), else a unique name in ``folders``.
 
-    Raises NotFound when there is no such cluster the bot may show, and UsageError listing the
-    ids when a name matches several clusters. ``cache`` spares repeated reads.
+    A ``ref`` shaped like an id is asked for as an id first, then looked up as a name; any other
+    ``ref`` is looked up as a name first and, when no name matches, still asked for as an id
+    (ids have no shape the API promises). Raises NotFound when there is no such cluster the bot
+    may show, and UsageError listing the ids when a name matches several clusters. ``cache``
+    spares repeated reads.
     """
     cache = cache if cache is not None else ClusterCache(ttl=0)
     if looks_like_id(ref):
-        try:
-            cluster = await cache.get_cluster(cloud, ref)
-        except NotFound:
-            cluster = None
+        cluster = await _by_id(cloud, ref, allowed_folders=allowed_folders, cache=cache)
         if cluster is not None:
-            if folder_allowed(cluster.folder_id, allowed_folders):
-                return cluster
-            log.info("cluster %s is in folder %s, outside access.folders", ref, cluster.folder_id)
-            raise _not_found(ref)
-    return await _find_by_name(
-        cloud, ref, folders=folders, allowed_folders=allowed_folders, cache=cache
-    )
+            return cluster
+        return await _find_by_name(
+            cloud, ref, folders=folders, allowed_folders=allowed_folders, cache=cache
+        )
+    try:
+        return await _find_by_name(
+            cloud, ref, folders=folders, allowed_folders=allowed_folders, cache=cache
+        )
+    except BotError as exc:
+        # No name matched, no folders to look in, or a folder could not be read: the ref may
+        # still be an id. An ambiguous name stays ambiguous.
+        if isinstance(exc, UsageError) and not isinstance(exc, NoFoldersToSearch):
+            raise
+        cluster = await _by_id(cloud, ref, allowed_folders=allowed_folders, cache=cache)
+        if cluster is not None:
+            return cluster
+        raise
+
+
+async def _by_id(
+    cloud: ClusterSource, ref: str, *, allowed_folders: Sequence[str], cache: ClusterCache
+) -> Cluster | None:
+    """Cluster.get of ``ref``; None when there is no such cluster (or ``ref`` cannot be an id)."""
+    try:
+        validate_id("cluster id", ref)
+    except InvalidArgument:
+        return None
+    try:
+        cluster = await cache.get_cluster(cloud, ref)
+    except NotFound:
+        return None
+    if folder_allowed(cluster.folder_id, allowed_folders):
+        return cluster
+    log.info("cluster %s is in folder %s, outside access.folders", ref, cluster.folder_id)
+    raise _not_found(ref)
 
 
 async def _find_by_name(
@@ -157,7 +192,7 @@ async def _find_by_name(
     if not searched:
         if looks_like_id(name):
             raise _not_found(name)
-        raise UsageError(NO_FOLDERS.format(ref=name), hint=NO_FOLDERS_HINT)
+        raise NoFoldersToSearch(NO_FOLDERS.format(ref=name), hint=NO_FOLDERS_HINT)
 
     async def in_folder(folder_id: str) -> list[Cluster]:
         return [c for c in await cache.clusters_in(cloud, folder_id) if c.name == name]

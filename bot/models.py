@@ -1,42 +1,241 @@
-"""Cloud resources as pydantic models, parsed the way the REST gateway encodes them.
+"""Cloud resources as pydantic models, read the way the proto3 JSON mapping allows them to come.
 
-proto3 JSON rules apply: names are camelCase, int64 values usually arrive as strings, fields at
-their default value are omitted, timestamps are RFC 3339 with 0 to 9 fractional digits. Unknown
-fields are ignored so that a newer API never breaks the bot.
+The REST gateway writes proto3 JSON: names are camelCase (parsers must accept the proto names
+too), int64 values usually arrive as strings (numbers are valid input too), fields at their
+default value are left out (and ``null`` reads as the default), timestamps are RFC 3339 with 0 to
+9 fractional digits. Unknown fields are ignored, and enums are **open**: a value added to the API
+after this code was written, or an enum sent as its number, is kept as the cloud sent it (see
+:class:`OpenEnum`), so that a newer API never breaks the bot.
+
+A body is read by :func:`decode` (one resource) or :func:`decode_backup_page` /
+:func:`decode_cluster_page` (a list): a malformed item of a list costs that item only, which the
+page names in ``skipped``; everything else that cannot be read raises :class:`DecodeError`.
+Pure: no I/O here.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
-from typing import Annotated, Any
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    StrictBool,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
-def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+#: What a proto enum value name can be (an identifier). An unknown name is kept only if it has
+#: this shape: anything else is not an enum value at all, and would reach Slack unescaped in
+#: renderers that trust enum values.
+_ENUM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: Longest item id quoted back when a list item is left out.
+_ID_SHOWN = 100
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
-def _int64(value: Any) -> Any:
-    # proto3 JSON encodes int64 as a string, but a number is valid input too. bool is an int in
-    # Python; refuse it so that `true` never becomes 1.
-    if isinstance(value, bool):
-        raise ValueError("expected an int64, got a boolean")
-    if isinstance(value, str):
-        return int(value.strip())
+# --- scalars -------------------------------------------------------------------------------------
+
+
+def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
+    def read(value: Any) -> int:
+        # Decoding 60,000 backups calls this 300,000 times: the common cases come first.
+        kind = type(value)
+        if kind is str:
+            text = value.strip()
+            # int() also takes "1_000" and non-ASCII digits, which protobuf refuses.
+            if not (text.isascii() and (text.isdigit() or _INTEGER.fullmatch(text))):
+                raise ValueError(f"expected an int{bits}, got a string that is not a number")
+            number = int(text)
+        elif kind is int:
+            number = value
+        elif isinstance(value, bool):
+            # bool is an int in Python; refuse it so that `true` never becomes 1.
+            raise ValueError(f"expected an int{bits}, got a boolean")
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float):
+            # proto3 JSON parsers accept 1.0 and 1e3 for an integer, not 1.5.
+            if not value.is_integer():
+                raise ValueError(f"expected an int{bits}, got a number with a fraction")
+            number = int(value)
+        else:
+            raise ValueError(f"expected an int{bits}, got {type(value).__name__}")
+        if not low <= number <= high:
+            raise ValueError(f"the number is outside the int{bits} range")
+        return number
+
+    return read
+
+
+def _not_a_number(value: Any) -> Any:
+    if type(value) is not str and isinstance(value, int | float):
+        raise ValueError("expected an RFC 3339 timestamp, got a number")
     return value
 
 
-UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
-Int64 = Annotated[int, BeforeValidator(_int64)]
+def _to_utc(parsed: datetime) -> datetime:
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+03:00 is before datetime.min in UTC
+        raise ValueError("the timestamp is outside the range of dates") from None
+
+
+Int64 = Annotated[int, PlainValidator(_integer(64, INT64_MIN, INT64_MAX))]
+Int32 = Annotated[int, PlainValidator(_integer(32, INT32_MIN, INT32_MAX))]
+#: A google.protobuf.Timestamp: an RFC 3339 string in JSON (not a number, which pydantic would
+#: read as Unix time), or a datetime; always in UTC.
+UTCDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
+#: An id the bot can use: proto3 would read a missing id as "", which names nothing.
+Id = Annotated[str, Field(min_length=1)]
+
+
+# --- open enums ----------------------------------------------------------------------------------
+
+
+class OpenEnum(enum.StrEnum):
+    """A proto3 enum, open as proto3 enums are.
+
+    Members are declared in proto order, so a member's position is its proto number.
+    :meth:`decode` reads what the cloud sends: a known name or number gives the member; an
+    unknown name (a value added to the API later) or number gives a value of the same type that
+    is not a member (``is_known`` is False) and shows as sent (``"RESTORING"``, ``"9"``).
+    Calling the class (``ClusterStatus("X")``) stays strict, as config parsing needs.
+    """
+
+    @classmethod
+    def decode(cls, value: Any) -> Self:
+        """The value the cloud sent, known or not; ValueError for what is no enum at all."""
+        if isinstance(value, cls):
+            return value
+        if value is None:
+            return cls.default()
+        if isinstance(value, bool):
+            raise ValueError("expected an enum name or number, got a boolean")
+        if isinstance(value, str) and _INTEGER.fullmatch(value):
+            value = int(value)  # as protobuf's own parser does: "2" is the number 2
+        if isinstance(value, int):
+            members = list(cls)
+            if 0 <= value < len(members):
+                return members[value]
+            if not INT32_MIN <= value <= INT32_MAX:
+                raise ValueError("the enum number is outside the int32 range")
+            return cls._unknown(str(value))
+        if isinstance(value, str):
+            known = cls._value2member_map_.get(value)
+            if known is not None:
+                return known  # type: ignore[return-value]
+            if _ENUM_NAME.fullmatch(value) is None:
+                raise ValueError("expected an enum name, got a string that cannot be one")
+            return cls._unknown(value)
+        raise ValueError(f"expected an enum name or number, got {type(value).__name__}")
+
+    @classmethod
+    def default(cls) -> Self:
+        """The proto default: the member numbered 0."""
+        return next(iter(cls))
+
+    @classmethod
+    def _unknown(cls, raw: str) -> Self:
+        # Made the way enum makes members, but not registered: `cls(raw)` still refuses it, and
+        # iterating the class still lists the known members only.
+        value = str.__new__(cls, raw)
+        value._name_ = raw
+        value._value_ = raw
+        return value
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this code knows the value (False for a value from a newer API)."""
+        return self._name_ in type(self).__members__
+
+    @property
+    def number(self) -> int | None:
+        """The proto number of a known value, or of an unknown one sent as a number."""
+        if self.is_known:
+            return list(type(self)).index(self)
+        return int(self._value_) if _INTEGER.fullmatch(self._value_) else None
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Copies and pickles go through decode, which knows unknown values; Enum's own reduce
+        # calls the class, which refuses them.
+        return (type(self).decode, (self._value_,))
+
+
+def _serialize_enum(value: OpenEnum, info: SerializationInfo) -> Any:
+    # pydantic's own enum serializer warns about values that are not members.
+    return value.value if info.mode == "json" else value
+
+
+_ENUM_OUT = PlainSerializer(_serialize_enum)
+
+
+class Environment(OpenEnum):
+    ENVIRONMENT_UNSPECIFIED = "ENVIRONMENT_UNSPECIFIED"
+    PRODUCTION = "PRODUCTION"
+    PRESTABLE = "PRESTABLE"
+
+
+class ClusterStatus(OpenEnum):
+    STATUS_UNKNOWN = "STATUS_UNKNOWN"
+    CREATING = "CREATING"
+    RUNNING = "RUNNING"
+    ERROR = "ERROR"
+    UPDATING = "UPDATING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    STARTING = "STARTING"
+
+
+class ClusterHealth(OpenEnum):
+    HEALTH_UNKNOWN = "HEALTH_UNKNOWN"
+    ALIVE = "ALIVE"
+    DEAD = "DEAD"
+    DEGRADED = "DEGRADED"
+
+
+class WeekDay(OpenEnum):
+    WEEK_DAY_UNSPECIFIED = "WEEK_DAY_UNSPECIFIED"
+    MON = "MON"
+    TUE = "TUE"
+    WED = "WED"
+    THU = "THU"
+    FRI = "FRI"
+    SAT = "SAT"
+    SUN = "SUN"
+
+
+# --- resources -----------------------------------------------------------------------------------
+
+
+OpenEnvironment = Annotated[Environment, PlainValidator(Environment.decode), _ENUM_OUT]
+OpenClusterStatus = Annotated[ClusterStatus, PlainValidator(ClusterStatus.decode), _ENUM_OUT]
+OpenClusterHealth = Annotated[ClusterHealth, PlainValidator(ClusterHealth.decode), _ENUM_OUT]
+OpenWeekDay = Annotated[WeekDay, PlainValidator(WeekDay.decode), _ENUM_OUT]
 
 
 class CloudModel(BaseModel):
-    """Base for API objects: camelCase aliases, unknown fields ignored, immutable."""
+    """Base for API objects: camelCase aliases (proto names accepted too), unknown fields
+    ignored, immutable."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -47,9 +246,10 @@ class CloudModel(BaseModel):
 
 
 class Backup(CloudModel):
-    """One OpenSearch backup (snapshot) of a cluster."""
+    """One OpenSearch backup (snapshot) of a cluster. It has no status: a failed attempt shows
+    only among the cluster's operations."""
 
-    id: str
+    id: Id
     folder_id: str = ""
     source_cluster_id: str = ""
     started_at: UTCDateTime | None = None
@@ -74,41 +274,6 @@ class Backup(CloudModel):
         return max(0.0, (self.created_at - self.started_at).total_seconds())
 
 
-class Environment(enum.StrEnum):
-    ENVIRONMENT_UNSPECIFIED = "ENVIRONMENT_UNSPECIFIED"
-    PRODUCTION = "PRODUCTION"
-    PRESTABLE = "PRESTABLE"
-
-
-class ClusterStatus(enum.StrEnum):
-    STATUS_UNKNOWN = "STATUS_UNKNOWN"
-    CREATING = "CREATING"
-    RUNNING = "RUNNING"
-    ERROR = "ERROR"
-    UPDATING = "UPDATING"
-    STOPPING = "STOPPING"
-    STOPPED = "STOPPED"
-    STARTING = "STARTING"
-
-
-class ClusterHealth(enum.StrEnum):
-    HEALTH_UNKNOWN = "HEALTH_UNKNOWN"
-    ALIVE = "ALIVE"
-    DEAD = "DEAD"
-    DEGRADED = "DEGRADED"
-
-
-class WeekDay(enum.StrEnum):
-    WEEK_DAY_UNSPECIFIED = "WEEK_DAY_UNSPECIFIED"
-    MON = "MON"
-    TUE = "TUE"
-    WED = "WED"
-    THU = "THU"
-    FRI = "FRI"
-    SAT = "SAT"
-    SUN = "SUN"
-
-
 class HourlySnapshotSchedule(CloudModel):
     minute: Int64 = 0
 
@@ -119,7 +284,7 @@ class DailySnapshotSchedule(CloudModel):
 
 
 class WeeklySnapshotSchedule(CloudModel):
-    day: WeekDay = WeekDay.WEEK_DAY_UNSPECIFIED
+    day: OpenWeekDay = WeekDay.WEEK_DAY_UNSPECIFIED
     hour: Int64 = 0
     minute: Int64 = 0
 
@@ -134,6 +299,7 @@ class SnapshotSchedule(CloudModel):
 
 class SnapshotManagement(CloudModel):
     snapshot_schedule: SnapshotSchedule | None = None
+    #: A google.protobuf.Int64Value: None when unset.
     snapshot_max_age_days: Int64 | None = None
 
 
@@ -145,15 +311,15 @@ class ClusterConfig(CloudModel):
 class Cluster(CloudModel):
     """A Managed OpenSearch cluster, with just the fields the bot reads."""
 
-    id: str
+    id: Id
     folder_id: str = ""
     name: str = ""
     description: str = ""
     created_at: UTCDateTime | None = None
     labels: dict[str, str] = Field(default_factory=dict)
-    environment: Environment = Environment.ENVIRONMENT_UNSPECIFIED
-    status: ClusterStatus = ClusterStatus.STATUS_UNKNOWN
-    health: ClusterHealth = ClusterHealth.HEALTH_UNKNOWN
+    environment: OpenEnvironment = Environment.ENVIRONMENT_UNSPECIFIED
+    status: OpenClusterStatus = ClusterStatus.STATUS_UNKNOWN
+    health: OpenClusterHealth = ClusterHealth.HEALTH_UNKNOWN
     config: ClusterConfig | None = None
 
     @property
@@ -174,11 +340,16 @@ class Cluster(CloudModel):
     def display_name(self) -> str:
         return self.name or self.id
 
+    @property
+    def known_status(self) -> ClusterStatus:
+        """The status to decide on: a value this code does not know is STATUS_UNKNOWN."""
+        return self.status if self.status.is_known else ClusterStatus.STATUS_UNKNOWN
+
 
 class OperationError(CloudModel):
     """google.rpc.Status as carried by an Operation."""
 
-    code: int = 0
+    code: Int32 = 0
     message: str = ""
     details: list[Any] = Field(default_factory=list)
 
@@ -186,30 +357,237 @@ class OperationError(CloudModel):
 class Operation(CloudModel):
     """A long-running operation. ``error`` may be set while ``done`` is still false."""
 
-    id: str
+    id: Id
     description: str = ""
     created_at: UTCDateTime | None = None
     created_by: str = ""
     modified_at: UTCDateTime | None = None
-    done: bool = False
+    done: StrictBool = False
     metadata: dict[str, Any] | None = None
     error: OperationError | None = None
     response: dict[str, Any] | None = None
 
     @property
     def failed(self) -> bool:
+        """An error with a non-zero code (google.rpc code 0 is OK)."""
         return self.error is not None and self.error.code != 0
 
 
-class BackupPage(CloudModel):
+# --- ordering ------------------------------------------------------------------------------------
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def newest_first_key(backup: Backup) -> tuple[bool, datetime, str]:
+    """Sort key of :func:`newest_first` (sort with ``reverse=True``)."""
+    created = backup.created_at
+    return (created is not None, created or _NO_TIME, backup.id)
+
+
+def newest_first(backups: Iterable[Backup]) -> list[Backup]:
+    """Backups by ``createdAt``, the newest first, ties by id (the greater first); backups with
+    no ``createdAt`` last. The API promises no order, so every "newest" view sorts with this."""
+    return sorted(backups, key=newest_first_key, reverse=True)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosition:
+    """A place in the :func:`newest_first` order: the ``createdAt`` and id of a backup.
+
+    The rows after it are the backups that sort after it, whatever the cloud's order or paging,
+    so a position stays valid after a restart and does not shift when a newer backup lands.
+    """
+
+    created_at: datetime | None
+    backup_id: str
+
+    @classmethod
+    def of(cls, backup: Backup) -> ListPosition:
+        """The position of ``backup``."""
+        return cls(backup.created_at, backup.id)
+
+    def key(self) -> tuple[bool, datetime, str]:
+        """Comparable with :func:`newest_first_key`."""
+        created = self.created_at
+        return (created is not None, created or _NO_TIME, self.backup_id)
+
+    def after(self, ordered: Sequence[Backup]) -> int:
+        """Index in ``ordered`` (newest first) of the first backup after this position."""
+        key = self.key()
+        for index, backup in enumerate(ordered):
+            if newest_first_key(backup) < key:
+                return index
+        return len(ordered)
+
+    def encode(self) -> str:
+        """``<createdAt in Unix microseconds>~<backup id>``; the time is empty when unknown."""
+        micros = "" if self.created_at is None else str((self.created_at - _EPOCH) // _MICROSECOND)
+        return f"{micros}~{self.backup_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> ListPosition | None:
+        """The position :meth:`encode` wrote, or None for anything else."""
+        micros, sep, backup_id = text.partition("~")
+        if not sep or not backup_id or (micros and not _INTEGER.fullmatch(micros)):
+            return None
+        if not micros:
+            return cls(None, backup_id)
+        try:
+            return cls(_EPOCH + int(micros) * _MICROSECOND, backup_id)
+        except OverflowError:
+            return None
+
+
+# --- reading bodies ------------------------------------------------------------------------------
+
+
+class DecodeError(ValueError):
+    """A body the models cannot read. The message names where and why, never a value."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """A list item that could not be read and was left out of its page."""
+
+    kind: str  # "backup", "cluster"
+    index: int  # its position in the page
+    item_id: str | None  # its id, when it had a readable one
+    problem: str  # where and why, without values
+
+    def __str__(self) -> str:
+        named = f"{self.kind} {self.item_id}" if self.item_id else f"{self.kind} #{self.index + 1}"
+        return f"{named} could not be read ({self.problem}) and was left out"
+
+
+@dataclass(frozen=True, slots=True)
+class BackupPage:
     """One page of Cluster.listBackups or Backup.list."""
 
     backups: tuple[Backup, ...] = ()
     next_page_token: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
 
 
-class ClusterPage(CloudModel):
+@dataclass(frozen=True, slots=True)
+class ClusterPage:
     """One page of Cluster.list."""
 
     clusters: tuple[Cluster, ...] = ()
     next_page_token: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+class _BackupList(CloudModel):
+    backups: tuple[Backup, ...] = ()
+    next_page_token: str = ""
+
+
+class _ClusterList(CloudModel):
+    clusters: tuple[Cluster, ...] = ()
+    next_page_token: str = ""
+
+
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors(include_input=False)[0]
+    if first["type"] == "json_invalid":
+        return "a body that is not JSON"
+    if not first["loc"]:
+        return "JSON that is not an object"
+    where = ".".join(str(part) for part in first["loc"])
+    # Only the location and the reason: values from the body stay out of logs and messages.
+    return f"{where}: {first['msg']}"
+
+
+def _drop_nulls(value: Any) -> Any:
+    """proto3 JSON reads ``null`` as the field's default, which is what a missing field gets."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise DecodeError("a body that is not JSON") from None
+    if not isinstance(data, dict):
+        raise DecodeError("JSON that is not an object")
+    cleaned: dict[str, Any] = _drop_nulls(data)
+    return cleaned
+
+
+def decode(model: type[_M], body: bytes) -> _M:
+    """One resource from a response body; DecodeError if it cannot be read."""
+    # The first try is one pass of pydantic-core over the bytes; a body with nulls (or a real
+    # problem) takes the slower second path.
+    try:
+        return model.model_validate_json(body if body.strip() else b"{}")
+    except ValidationError as exc:
+        if exc.errors(include_input=False)[0]["type"] == "json_invalid":
+            raise DecodeError("a body that is not JSON") from None
+    data = _load_object(body)
+    try:
+        return model.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        raise DecodeError(_problem(exc)) from None
+
+
+def _item_id(raw: Any) -> str | None:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
+        ident: str = raw["id"]
+        return ident if len(ident) <= _ID_SHOWN else ident[: _ID_SHOWN - 1] + "…"
+    return None
+
+
+def _decode_list(
+    body: bytes, key: str, item: type[_M], kind: str
+) -> tuple[list[_M], str, list[SkippedItem]]:
+    data = _load_object(body)
+    raw_items = data.get(key, [])
+    if not isinstance(raw_items, list):
+        raise DecodeError(f"{key}: not a list")
+    token = data.get("nextPageToken", data.get("next_page_token", ""))
+    if not isinstance(token, str):
+        raise DecodeError("nextPageToken: not a string")
+    items: list[_M] = []
+    skipped: list[SkippedItem] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append(item.model_validate_json(json.dumps(raw)))
+        except ValidationError as exc:
+            problem = f"{key}.{index}.{_problem(exc)}" if isinstance(raw, dict) else "not an object"
+            skipped.append(SkippedItem(kind, index, _item_id(raw), problem))
+    return items, token, skipped
+
+
+def _fast_list(model: type[_M], body: bytes) -> _M | None:
+    try:
+        return model.model_validate_json(body if body.strip() else b"{}")
+    except ValidationError as exc:
+        if exc.errors(include_input=False)[0]["type"] == "json_invalid":
+            raise DecodeError("a body that is not JSON") from None
+        return None
+
+
+def decode_backup_page(body: bytes) -> BackupPage:
+    """A page of backups; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast_list(_BackupList, body)
+    if whole is not None:
+        return BackupPage(whole.backups, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "backups", Backup, "backup")
+    return BackupPage(tuple(items), token, tuple(skipped))
+
+
+def decode_cluster_page(body: bytes) -> ClusterPage:
+    """A page of clusters; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast_list(_ClusterList, body)
+    if whole is not None:
+        return ClusterPage(whole.clusters, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "clusters", Cluster, "cluster")
+    return ClusterPage(tuple(items), token, tuple(skipped))

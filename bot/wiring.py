@@ -72,7 +72,9 @@ async def open_components(
     owner = make_owner(role)
     async with AsyncExitStack() as stack:
         cloud = CloudClient.from_settings(
-            settings, on_request=on_request or metrics.observe_cloud_request
+            settings,
+            on_request=on_request or metrics.observe_cloud_request,
+            on_skipped=metrics.count_skipped_item,
         )
         stack.push_async_callback(cloud.aclose)
         store = await Store.open(settings.database_url)

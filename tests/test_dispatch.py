@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,10 +17,11 @@ from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.core.grammar import COMMAND_NAMES
-from bot.dispatch import Dispatcher, Invocation
+from bot.dispatch import NEXT_PAGE_ACTION, Dispatcher, Invocation, Reply
 from bot.ops.metrics import Metrics
 from bot.simcloud.config import SimConfig
 from bot.simcloud.server import SimCloud
+from bot.wiring import open_components
 from tests.slack.harness import (
     CONFIG,
     FOLDER,
@@ -49,7 +53,7 @@ async def cloud(sim: SimCloud) -> AsyncIterator[CloudClient]:
         await client.aclose()
 
 
-async def test_list_uses_the_limit_as_page_size_and_counts_the_command(
+async def test_list_reads_whole_pages_shows_the_limit_and_counts_the_command(
     sim: SimCloud, cloud: CloudClient
 ) -> None:
     metrics = Metrics()
@@ -57,8 +61,11 @@ async def test_list_uses_the_limit_as_page_size_and_counts_the_command(
     reply = await dispatcher.run(f"list {LOGS} --limit 3", USER, now=clock.now())
     assert reply.ok
     assert reply.ephemeral
-    assert backup_id(LOGS, 2) in all_text(reply.messages[0].payload())
-    assert [r.query.get("pageSize") for r in sim.requests if r.path.endswith("/backups")] == ["3"]
+    text = all_text(reply.messages[0].payload())
+    assert [backup_id(LOGS, n) in text for n in range(5)] == [True, True, True, False, False]
+    # Every page, of the API's largest size: the newest backup may be on any of them.
+    sizes = {r.query.get("pageSize") for r in sim.requests if r.path.endswith("/backups")}
+    assert sizes == {"1000"}
     sample = metrics.registry.get_sample_value(
         "backups_bot_commands_total", {"command": "list", "outcome": "ok"}
     )
@@ -68,7 +75,141 @@ async def test_list_uses_the_limit_as_page_size_and_counts_the_command(
 async def test_list_defaults_to_ten_backups(sim: SimCloud, cloud: CloudClient) -> None:
     reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
     assert reply.ok
-    assert [r.query.get("pageSize") for r in sim.requests if r.path.endswith("/backups")] == ["10"]
+    text = all_text(reply.messages[0].payload())
+    assert backup_id(LOGS, 9) in text
+    assert backup_id(LOGS, 10) not in text
+
+
+# --- list over any order, any paging --------------------------------------------------------------
+
+
+@pytest.fixture
+async def paged() -> AsyncIterator[SimCloud]:
+    """The cloud pages logs-prod 4 at a time, in its seeded order, starting with an empty page."""
+    config = SimConfig(max_page_size=4, empty_pages=1)
+    async with SimCloud(config, make_fleet(clock.now())) as cloud:
+        yield cloud
+
+
+def _shown(reply: Reply) -> list[str]:
+    text = all_text(reply.messages[0].payload())
+    found = re.findall(rf"{LOGS}:snapshot-\d{{4}}", text)
+    return list(dict.fromkeys(found))
+
+
+def _next(reply: Reply) -> str | None:
+    for block in reply.messages[0].blocks:
+        if block["type"] == "actions":
+            return str(block["elements"][0]["value"])
+    return None
+
+
+async def _click_through(dispatcher: Dispatcher, first: Reply) -> list[list[str]]:
+    pages = [_shown(first)]
+    value = _next(first)
+    while value is not None:
+        reply = await dispatcher.run_action(NEXT_PAGE_ACTION, value, USER, now=clock.now())
+        assert reply.ok, all_text(reply.messages[0].payload())
+        pages.append(_shown(reply))
+        value = _next(reply)
+    return pages
+
+
+async def test_list_and_next_page_show_every_backup_once_newest_first_in_any_order(
+    paged: SimCloud,
+) -> None:
+    async with CloudClient.from_settings(make_settings("http://127.0.0.1:9/", paged.url)) as cloud:
+        dispatcher = Dispatcher(cloud, CONFIG)
+        first = await dispatcher.run(f"list {LOGS} --limit 7", USER, now=clock.now())
+        pages = await _click_through(dispatcher, first)
+    # The cloud's order is not newest first, and its pages are smaller than asked for.
+    listed = [r for r in paged.requests if r.path.endswith(f"{LOGS}/backups")]
+    assert len(listed) >= 1 + 7  # an empty page, then ceil(25 / 4) pages, per reading
+    assert [len(page) for page in pages] == [7, 7, 7, 4]
+    assert [b for page in pages for b in page] == [backup_id(LOGS, n) for n in range(25)]
+
+
+async def test_a_next_page_button_from_before_a_restart_still_works(paged: SimCloud) -> None:
+    settings = make_settings("http://127.0.0.1:9/", paged.url)
+    async with CloudClient.from_settings(settings) as cloud:
+        first = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
+    value = _next(first)
+    assert value is not None
+    async with CloudClient.from_settings(settings) as cloud:  # a new process: nothing kept
+        second = await Dispatcher(cloud, CONFIG).run_action(
+            NEXT_PAGE_ACTION, value, USER, now=clock.now()
+        )
+    assert _shown(second) == [backup_id(LOGS, n) for n in range(10, 20)]
+
+
+async def test_a_backup_landing_between_clicks_does_not_shift_the_next_page(
+    paged: SimCloud,
+) -> None:
+    async with CloudClient.from_settings(make_settings("http://127.0.0.1:9/", paged.url)) as cloud:
+        dispatcher = Dispatcher(cloud, CONFIG)
+        first = await dispatcher.run(f"list {LOGS}", USER, now=clock.now())
+        paged.add_backup(LOGS, created_at=clock.now())
+        value = _next(first)
+        assert value is not None
+        second = await dispatcher.run_action(NEXT_PAGE_ACTION, value, USER, now=clock.now())
+        again = await dispatcher.run(f"list {LOGS} --limit 1", USER, now=clock.now())
+    assert _shown(second) == [backup_id(LOGS, n) for n in range(10, 20)]
+    assert backup_id(LOGS, 0) not in all_text(again.messages[0].payload())  # the new one is
+
+
+async def test_a_next_page_button_of_the_older_format_starts_over_and_says_so(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    old = json.dumps({"c": LOGS, "t": "b2xkLXRva2Vu", "l": 10})
+    reply = await Dispatcher(cloud, CONFIG).run_action(NEXT_PAGE_ACTION, old, USER, now=NOW)
+    assert reply.ok
+    assert _shown(reply) == [backup_id(LOGS, n) for n in range(10)]
+    assert "older version of the bot" in all_text(reply.messages[0].payload())
+    assert all(r.query.get("pageToken") != "b2xkLXRva2Vu" for r in sim.requests)  # not sent
+
+
+async def test_a_typed_page_token_is_a_position_and_a_foreign_one_is_refused(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    dispatcher = Dispatcher(cloud, CONFIG)
+    first = await dispatcher.run(f"list {LOGS} --limit 5", USER, now=clock.now())
+    value = _next(first)
+    assert value is not None
+    position = json.loads(value)["p"]
+    typed = await dispatcher.run(
+        f"list {LOGS} --limit 5 --page-token {position}", USER, now=clock.now()
+    )
+    assert _shown(typed) == [backup_id(LOGS, n) for n in range(5, 10)]
+    foreign = await dispatcher.run(f"list {LOGS} --page-token abc", USER, now=clock.now())
+    assert foreign.usage_error
+    assert "not a place in a list" in all_text(foreign.messages[0].payload())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        json.dumps({"c": LOGS, "p": "not-a-position", "l": 10}),
+        json.dumps({"c": LOGS, "p": "12x~id", "l": 10}),
+        json.dumps({"c": LOGS, "p": 5, "l": 10}),
+        json.dumps({"c": LOGS, "p": "1~", "l": 10}),
+    ],
+)
+async def test_a_forged_position_gets_a_clear_message(cloud: CloudClient, value: str) -> None:
+    reply = await Dispatcher(cloud, CONFIG).run_action(NEXT_PAGE_ACTION, value, USER, now=NOW)
+    assert not reply.ok
+    assert "not one the bot made" in all_text(reply.messages[0].payload())
+
+
+async def test_an_unreadable_backup_is_left_out_of_the_list_and_counted(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    body = {"backups": [{"id": f"{LOGS}:ok", "createdAt": "2026-11-20T10:00:00Z"}, {"id": 1}]}
+    sim.inject_fault(rf"/clusters/{LOGS}/backups$", 200, body=body, times=None)
+    reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=NOW)
+    assert reply.ok
+    text = all_text(reply.messages[0].payload())
+    assert f"{LOGS}:ok" in text
+    assert "1 sent by the cloud could not be read" in text
 
 
 async def test_a_usage_error_is_flagged_and_counted(cloud: CloudClient) -> None:
@@ -155,3 +296,21 @@ def test_any_command_text_gets_an_answer_and_never_raises(
     assert "Traceback" not in all_text(reply.messages[0].payload())
     if not reply.ok:
         assert "Something went wrong on my side" not in reply.messages[0].text
+
+
+async def test_an_unreadable_backup_is_counted_in_the_metrics_of_a_wired_bot(
+    sim: SimCloud, tmp_path: Path
+) -> None:
+    body = {"backups": [{"id": f"{LOGS}:ok"}, {"id": f"{LOGS}:bad", "sizeBytes": "lots"}]}
+    sim.inject_fault(rf"/clusters/{LOGS}/backups$", 200, body=body, times=None)
+    settings = make_settings("http://127.0.0.1:9/api/", sim.url).model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
+    )
+    async with open_components(settings, CONFIG, role="test", slack=False) as parts:
+        reply = await parts.dispatcher.run(f"list {LOGS}", USER, now=NOW)
+        assert reply.ok
+        body_text, _ = parts.metrics.render()
+    assert (
+        'backups_bot_cloud_items_skipped_total{kind="backup",method="Cluster.listBackups"} 1.0'
+        in body_text.decode()
+    )

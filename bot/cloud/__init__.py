@@ -12,7 +12,7 @@ from bot.cloud.auth import (
     build_token_provider,
     load_service_account_key,
 )
-from bot.cloud.client import CloudClient, RequestObserver
+from bot.cloud.client import CloudClient, RequestObserver, SkipObserver
 from bot.cloud.limits import RequestLimiter, TokenBucket
 from bot.cloud.retry import RetryPolicy, parse_retry_after
 from bot.cloud.session import SessionSource
@@ -20,6 +20,7 @@ from bot.cloud.validation import (
     MAX_ID_LENGTH,
     MAX_PAGE_SIZE,
     MAX_PAGE_TOKEN_LENGTH,
+    path_segment,
     validate_id,
     validate_page_size,
     validate_page_token,
@@ -39,6 +40,7 @@ __all__ = [
     "ServiceAccountKey",
     "ServiceAccountKeyProvider",
     "SessionSource",
+    "SkipObserver",
     "StaticTokenProvider",
     "TokenBucket",
     "TokenCache",
@@ -46,6 +48,7 @@ __all__ = [
     "build_token_provider",
     "load_service_account_key",
     "parse_retry_after",
+    "path_segment",
     "validate_id",
     "validate_page_size",
     "validate_page_token",

@@ -41,9 +41,9 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-#: The audience IAM expects in a service account JWT.
-IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"  # noqa: S105 (a URL)
 IAM_TOKENS_PATH = "/iam/v1/tokens"
+#: The audience the public IAM expects in a service account JWT (see :func:`iam_audience`).
+IAM_TOKEN_AUDIENCE = "https://iam.api.cloud.yandex.net" + IAM_TOKENS_PATH
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 #: The metadata service answers fast or not at all; do not let a missing one stall a request.
 METADATA_TIMEOUT = aiohttp.ClientTimeout(total=3.0, sock_connect=1.0)
@@ -55,6 +55,16 @@ _DATETIME = TypeAdapter(UTCDateTime)
 
 
 # --- the pure part -------------------------------------------------------------------------------
+
+
+def iam_audience(iam_endpoint: str) -> str:
+    """The ``aud`` of a service account JWT: the token exchange URL of the IAM endpoint the bot
+    is configured with, as the official SDK derives it (``https://iam.{endpoint}/iam/v1/tokens``).
+
+    A JWT for the public IAM is refused by any other IAM (a private installation, a proxy that
+    re-signs), and the other way round.
+    """
+    return iam_endpoint.rstrip("/") + IAM_TOKENS_PATH
 
 
 @dataclass(frozen=True)
@@ -162,12 +172,15 @@ class ServiceAccountKey:
             f"service_account_id={self.service_account_id!r})"
         )
 
-    def make_jwt(self, now: datetime) -> str:
-        """A PS256 JWT to exchange at IAM for a token, valid from ``now`` for under an hour."""
+    def make_jwt(self, now: datetime, *, audience: str = IAM_TOKEN_AUDIENCE) -> str:
+        """A PS256 JWT to exchange at IAM for a token, valid from ``now`` for under an hour.
+
+        ``audience`` is the exchange URL of the IAM that will read it (:func:`iam_audience`).
+        """
         issued = int(now.timestamp())
         claims = {
             "iss": self.service_account_id,
-            "aud": IAM_TOKEN_AUDIENCE,
+            "aud": audience,
             "iat": issued,
             "exp": issued + int(JWT_LIFETIME.total_seconds()),
         }
@@ -520,7 +533,7 @@ class ServiceAccountKeyProvider(_IamExchangeProvider):
         )
 
     def _payload(self, now: datetime) -> dict[str, str]:
-        return {"jwt": self.key.make_jwt(now)}
+        return {"jwt": self.key.make_jwt(now, audience=iam_audience(self.iam_endpoint))}
 
     def _secrets(self) -> list[str]:
         return []

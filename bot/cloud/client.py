@@ -19,14 +19,21 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+from yarl import URL
 
 from bot import clock
 from bot.cloud.auth import TokenProvider, build_token_provider
 from bot.cloud.limits import RequestLimiter
 from bot.cloud.retry import RetryPolicy, parse_retry_after
 from bot.cloud.session import SessionSource, as_source
-from bot.cloud.validation import validate_id, validate_page_size, validate_page_token
+from bot.cloud.validation import (
+    MAX_PAGE_TOKEN_LENGTH,
+    path_segment,
+    validate_id,
+    validate_page_size,
+    validate_page_token,
+)
 from bot.errors import (
     BadRequest,
     CloudAPIError,
@@ -39,7 +46,18 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
-from bot.models import Backup, BackupPage, Cluster, ClusterPage, Operation
+from bot.models import (
+    Backup,
+    BackupPage,
+    Cluster,
+    ClusterPage,
+    DecodeError,
+    Operation,
+    SkippedItem,
+    decode,
+    decode_backup_page,
+    decode_cluster_page,
+)
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +68,9 @@ REQUEST_ID_HEADERS = ("x-request-id", "x-server-trace-id")
 #: Called once per HTTP attempt with (API method, outcome, seconds); outcome is the status
 #: ("200", "429"...), "timeout" or "error".
 RequestObserver = Callable[[str, str, float], None]
+#: Called once per list item that could not be read and was left out of its page, with the API
+#: method and the item (for the metrics).
+SkipObserver = Callable[[str, SkippedItem], None]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _Item = TypeVar("_Item")
@@ -107,6 +128,7 @@ class CloudClient:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         on_request: RequestObserver | None = None,
+        on_skipped: SkipObserver | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.mdb_endpoint = mdb_endpoint.rstrip("/")
@@ -124,6 +146,7 @@ class CloudClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.retry = retry or RetryPolicy()
         self._on_request = on_request
+        self._on_skipped = on_skipped
         self._rng = rng or random.Random()
 
     def __repr__(self) -> str:
@@ -139,6 +162,7 @@ class CloudClient:
         *,
         session: aiohttp.ClientSession | None = None,
         on_request: RequestObserver | None = None,
+        on_skipped: SkipObserver | None = None,
     ) -> CloudClient:
         """A client built from the environment; the token provider shares its session."""
         sessions = SessionSource(session, limit=max(100, settings.yc_max_in_flight))
@@ -152,6 +176,7 @@ class CloudClient:
             requests_per_second=settings.yc_requests_per_second,
             timeout=settings.yc_request_timeout,
             on_request=on_request,
+            on_skipped=on_skipped,
         )
 
     @property
@@ -179,7 +204,8 @@ class CloudClient:
     def list_cluster_backups(
         self, cluster_id: str, *, page_size: int = 1000
     ) -> AsyncIterator[Backup]:
-        """Every backup of a cluster, page after page (Cluster.listBackups)."""
+        """Every backup of a cluster, page after page (Cluster.listBackups), in the API's order
+        (which is none: sort them, e.g. with :func:`bot.models.newest_first`)."""
         validate_id("cluster id", cluster_id)
         validate_page_size(page_size)
 
@@ -199,11 +225,31 @@ class CloudClient:
         params = self._page_params(page_size, page_token)
         body = await self._request(
             "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}/backups",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/backups",
             api_method="Cluster.listBackups",
             params=params,
         )
-        return self._parse(BackupPage, body, "Cluster.listBackups")
+        return self._backup_page(body, "Cluster.listBackups")
+
+    async def all_cluster_backups(self, cluster_id: str, *, page_size: int = 1000) -> BackupPage:
+        """Every page of a cluster's backups at once (Cluster.listBackups): all the backups, in
+        no order, and every item the cloud sent that could not be read."""
+        validate_id("cluster id", cluster_id)
+        validate_page_size(page_size)
+        backups: list[Backup] = []
+        skipped: list[SkippedItem] = []
+        token = ""
+        seen: set[str] = set()
+        while True:
+            page = await self.list_cluster_backups_page(
+                cluster_id, page_size=page_size, page_token=token
+            )
+            backups.extend(page.backups)
+            skipped.extend(page.skipped)
+            token = page.next_page_token
+            if not token:
+                return BackupPage(tuple(backups), "", tuple(skipped))
+            self._check_repeat(token, seen, "Cluster.listBackups")
 
     def list_folder_backups(
         self, folder_id: str, *, page_size: int = 1000
@@ -232,13 +278,15 @@ class CloudClient:
             api_method="Backup.list",
             params=params,
         )
-        return self._parse(BackupPage, body, "Backup.list")
+        return self._backup_page(body, "Backup.list")
 
     async def get_backup(self, backup_id: str) -> Backup:
-        """One backup by id (Backup.get)."""
-        validate_id("backup id", backup_id)
+        """One backup by id (Backup.get). The proto sets no length limit on the id."""
+        validate_id("backup id", backup_id, max_length=None)
         body = await self._request(
-            "GET", f"{self.mdb_endpoint}{MDB_PREFIX}/backups/{backup_id}", api_method="Backup.get"
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/backups/{path_segment(backup_id)}",
+            api_method="Backup.get",
         )
         return self._parse(Backup, body, "Backup.get")
 
@@ -267,14 +315,19 @@ class CloudClient:
             api_method="Cluster.list",
             params=params,
         )
-        return self._parse(ClusterPage, body, "Cluster.list")
+        try:
+            page = decode_cluster_page(body)
+        except DecodeError as exc:
+            raise self._malformed("Cluster.list", exc) from None
+        self._check_page(page.next_page_token, page.skipped, "Cluster.list")
+        return page
 
     async def get_cluster(self, cluster_id: str) -> Cluster:
         """One cluster by id (Cluster.get)."""
         validate_id("cluster id", cluster_id)
         body = await self._request(
             "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}",
             api_method="Cluster.get",
         )
         return self._parse(Cluster, body, "Cluster.get")
@@ -284,16 +337,16 @@ class CloudClient:
     ) -> Operation:
         """Start a backup of a cluster now (Cluster.backup); returns the operation.
 
-        The Idempotency-Key header (a new UUID unless given) is the same on every retry, so a
-        retried request whose first try did reach the cloud does not start a second backup.
+        The http rule of Cluster.backup has no body, so none is sent. The Idempotency-Key header
+        (a new UUID unless given) is the same on every retry, so a retried request whose first
+        try did reach the cloud does not start a second backup.
         """
         validate_id("cluster id", cluster_id)
         key = idempotency_key or str(uuid.uuid4())
         body = await self._request(
             "POST",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{cluster_id}:backup",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}:backup",
             api_method="Cluster.backup",
-            json_body={},
             headers={"Idempotency-Key": key},
         )
         return self._parse(Operation, body, "Cluster.backup")
@@ -301,11 +354,11 @@ class CloudClient:
     # --- operations -----------------------------------------------------------------------------
 
     async def get_operation(self, operation_id: str) -> Operation:
-        """One operation by id (Operation.get)."""
-        validate_id("operation id", operation_id)
+        """One operation by id (Operation.get). The proto sets no length limit on the id."""
+        validate_id("operation id", operation_id, max_length=None)
         body = await self._request(
             "GET",
-            f"{self.operation_endpoint}/operations/{operation_id}",
+            f"{self.operation_endpoint}/operations/{path_segment(operation_id)}",
             api_method="Operation.get",
         )
         return self._parse(Operation, body, "Operation.get")
@@ -321,7 +374,7 @@ class CloudClient:
 
         Raises :class:`~bot.errors.CloudTimeout` if it is not done within ``timeout`` seconds.
         """
-        validate_id("operation id", operation_id)
+        validate_id("operation id", operation_id, max_length=None)
         deadline = time.monotonic() + timeout
         while True:
             operation = await self.get_operation(operation_id)
@@ -360,29 +413,53 @@ class CloudClient:
                 yield item
             if not token:
                 return
-            if token in seen:
-                raise MalformedResponse(
-                    f"the cloud sent the same page token twice while paging {api_method}"
-                )
-            seen.add(token)
+            self._check_repeat(token, seen, api_method)
 
     @staticmethod
-    def _parse(model: type[_Model], body: bytes, api_method: str) -> _Model:
-        # One pass of pydantic-core over the bytes: parsing to dicts first and validating
-        # them after costs twice the CPU, which shows when a sweep lists thousands of pages.
+    def _check_repeat(token: str, seen: set[str], api_method: str) -> None:
+        if token in seen:
+            raise MalformedResponse(
+                f"the cloud sent the same page token twice while paging {api_method}"
+            )
+        seen.add(token)
+
+    @staticmethod
+    def _malformed(api_method: str, exc: DecodeError) -> MalformedResponse:
+        problem = str(exc)
+        if not problem.startswith(("a body", "JSON")):
+            problem = f"an unexpected body ({problem})"
+        return MalformedResponse(f"the cloud answered {api_method} with {problem}")
+
+    @classmethod
+    def _parse(cls, model: type[_Model], body: bytes, api_method: str) -> _Model:
         try:
-            return model.model_validate_json(body if body.strip() else b"{}")
-        except ValidationError as exc:
-            first = exc.errors(include_input=False)[0]
-            if first["type"] == "json_invalid":
-                problem = "a body that is not JSON"
-            elif not first["loc"]:
-                problem = "JSON that is not an object"
-            else:
-                where = ".".join(str(part) for part in first["loc"])
-                # Only the location and the reason: values from the body stay out of logs.
-                problem = f"an unexpected body ({where}: {first['msg']})"
-            raise MalformedResponse(f"the cloud answered {api_method} with {problem}") from None
+            return decode(model, body)
+        except DecodeError as exc:
+            raise cls._malformed(api_method, exc) from None
+
+    def _backup_page(self, body: bytes, api_method: str) -> BackupPage:
+        try:
+            page = decode_backup_page(body)
+        except DecodeError as exc:
+            raise self._malformed(api_method, exc) from None
+        self._check_page(page.next_page_token, page.skipped, api_method)
+        return page
+
+    def _check_page(self, token: str, skipped: tuple[SkippedItem, ...], api_method: str) -> None:
+        # The token goes back as a request field limited to 100 characters: one longer is the
+        # cloud's mistake, and must not be blamed on whoever asks for the next page.
+        if len(token) > MAX_PAGE_TOKEN_LENGTH:
+            raise MalformedResponse(
+                f"the cloud answered {api_method} with a page token of {len(token)} characters; "
+                f"its requests take at most {MAX_PAGE_TOKEN_LENGTH}"
+            )
+        for item in skipped:
+            logger.warning("%s: %s", api_method, item)
+            if self._on_skipped is not None:
+                try:
+                    self._on_skipped(api_method, item)
+                except Exception:
+                    logger.exception("the skipped-item observer failed")
 
     def _report(self, api_method: str, outcome: str, seconds: float) -> None:
         if self._on_request is None:
@@ -415,7 +492,7 @@ class CloudClient:
                     started = time.monotonic()
                     async with self._sessions.get().request(
                         method,
-                        url,
+                        URL(url, encoded=True),  # ids are already percent-encoded
                         params=params,
                         json=json_body,
                         headers=send_headers,

@@ -1,4 +1,12 @@
-"""Checks of request arguments against the API's documented limits, before anything is sent.
+"""Checks of request arguments against the limits the API's protos declare, before anything is
+sent, and the encoding of ids into URL paths.
+
+The limits are the ``(yandex.cloud.length)`` and ``(yandex.cloud.value)`` options of each request
+message, and nothing more: cluster and folder ids are at most 50 characters, page sizes 0 to
+1000, page tokens at most 100 characters; a backup id (``GetBackupRequest``) and an operation id
+(``GetOperationRequest``) are only required. An id is percent-encoded into its path segment
+(:func:`path_segment`), so any id reaches the cloud as it is; only "." and "..", which no URL can
+carry as a segment, are refused.
 
 Pure functions, shared by the client and the command layer, so that a person typing
 ``/backups list <id>`` gets the same plain answer as code calling the client.
@@ -6,54 +14,40 @@ Pure functions, shared by the client and the command layer, so that a person typ
 
 from __future__ import annotations
 
-import string
-import unicodedata
+from urllib.parse import quote
 
 from bot.errors import InvalidArgument
 
-#: Longest id the API accepts (``The maximum string length in characters is 50``).
+#: Longest cluster or folder id the API accepts (``length: "<=50"`` in the protos).
 MAX_ID_LENGTH = 50
-#: Longest page token the API accepts.
+#: Longest page token the API accepts (``length: "<=100"``).
 MAX_PAGE_TOKEN_LENGTH = 100
 #: Largest page size the API accepts; 0 means the server's default (100).
 MAX_PAGE_SIZE = 1000
 
-# RFC 3986 unreserved characters plus ':' (a valid path-segment character; MDB backup ids are
-# "<cluster id>:<name>"). Everything else would need percent-encoding, and no real id does.
-_ID_CHARS = frozenset(string.ascii_letters + string.digits + "-._~:")
 
+def validate_id(kind: str, value: str, *, max_length: int | None = MAX_ID_LENGTH) -> str:
+    """Return ``value`` if it can be sent as an id of ``kind`` ("cluster id"...), else raise.
 
-def _describe(char: str) -> str:
-    if char == " ":
-        return "a space"
-    if char.isspace():
-        return f"a whitespace character (U+{ord(char):04X})"
-    if unicodedata.category(char).startswith("C"):
-        return f"a control character (U+{ord(char):04X})"
-    return f"'{char}'"
-
-
-def validate_id(kind: str, value: str) -> str:
-    """Return ``value`` if it is a possible id of ``kind`` ("cluster id"...), else raise.
-
+    ``max_length`` is the proto's limit for that request's field; None where it declares none.
     Raises :class:`~bot.errors.InvalidArgument` with a message a person understands.
     """
     if not value:
         raise InvalidArgument(f"{kind} is empty")
-    if len(value) > MAX_ID_LENGTH:
+    if max_length is not None and len(value) > max_length:
         raise InvalidArgument(
-            f"{kind} is {len(value)} characters long; the cloud allows at most {MAX_ID_LENGTH}"
+            f"{kind} is {len(value)} characters long; the cloud allows at most {max_length}"
         )
-    for char in value:
-        if char not in _ID_CHARS:
-            raise InvalidArgument(
-                f"{kind} contains {_describe(char)}, which cannot be part of an id",
-                hint="ids are letters, digits, '-', '_', '.', '~' and ':'",
-            )
-    # "." and ".." are dot-segments: a URL library would resolve them away and hit another path.
-    if set(value) == {"."}:
+    # "." and ".." are dot-segments: a URL library (or a proxy) would resolve them away and hit
+    # another path, encoded or not.
+    if value in (".", ".."):
         raise InvalidArgument(f"{kind} {value!r} is not an id")
     return value
+
+
+def path_segment(value: str) -> str:
+    """``value`` percent-encoded as one URL path segment (``:`` kept: MDB backup ids hold it)."""
+    return quote(value, safe=":")
 
 
 def validate_page_size(value: int) -> int:

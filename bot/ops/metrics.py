@@ -9,6 +9,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
+from bot.models import SkippedItem
+
 PREFIX = "backups_bot_"
 
 #: Cloud calls are mostly small JSON reads; the tail up to the request timeout (10 s) matters.
@@ -38,6 +40,13 @@ class Metrics:
             "Duration of requests to the Yandex Cloud API, by method.",
             ["method"],
             buckets=CLOUD_DURATION_BUCKETS,
+            registry=r,
+        )
+        self.cloud_items_skipped_total = Counter(
+            PREFIX + "cloud_items_skipped_total",
+            "Items of a cloud listing that could not be read and were left out, by method and "
+            "kind (backup, cluster).",
+            ["method", "kind"],
             registry=r,
         )
         self.slack_calls_total = Counter(
@@ -96,6 +105,10 @@ class Metrics:
         """Count one cloud request and its duration (the cloud client's ``on_request`` hook)."""
         self.cloud_requests_total.labels(method=method, status=status).inc()
         self.cloud_request_duration_seconds.labels(method=method).observe(max(seconds, 0.0))
+
+    def count_skipped_item(self, method: str, item: SkippedItem) -> None:
+        """Count one list item left out (the cloud client's ``on_skipped`` hook)."""
+        self.cloud_items_skipped_total.labels(method=method, kind=item.kind).inc()
 
     def count_command(self, command: str, outcome: str) -> None:
         """Count one slash command (or ``exec``) by its verb and how it ended."""

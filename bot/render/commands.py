@@ -39,7 +39,7 @@ from bot.errors import (
     Unauthenticated,
     UsageError,
 )
-from bot.models import Backup, Cluster
+from bot.models import Backup, Cluster, ListPosition, newest_first
 from bot.render import strings as s
 from bot.render.budget import (
     MAX_BLOCK_TEXT,
@@ -206,8 +206,8 @@ def _t(template: str, **values: object) -> str:
 
 
 def _newest_first(backups: Iterable[Backup]) -> list[Backup]:
-    floor = datetime.min.replace(tzinfo=UTC)
-    return sorted(backups, key=lambda b: b.created_at or b.started_at or floor, reverse=True)
+    # The API promises no order: sort, by the one order every view of the bot uses.
+    return newest_first(backups)
 
 
 def _fallback(text: str) -> str:
@@ -266,9 +266,10 @@ def _list_row(backup: Backup, now: datetime) -> str:
     return f"{head}\n{tail}"
 
 
-def next_page_value(cluster_id: str, token: str, limit: int) -> str:
-    """The Next page button's value: everything needed to fetch the page after a restart."""
-    return json.dumps({"c": cluster_id, "t": token, "l": limit}, separators=(",", ":"))
+def next_page_value(cluster_id: str, after: ListPosition, limit: int) -> str:
+    """The Next page button's value: the cluster, where the page ended and the page size;
+    everything needed to show the next page after a restart, whatever the cloud's order."""
+    return json.dumps({"c": cluster_id, "p": after.encode(), "l": limit}, separators=(",", ":"))
 
 
 def view_page_value(target: str | None, offset: int) -> str:
@@ -297,32 +298,57 @@ def render_backup_list(
     backups: Sequence[Backup],
     *,
     now: datetime,
-    next_page_token: str,
     cluster_id: str,
     limit: int,
+    more: bool = False,
+    first: int = 1,
+    total: int | None = None,
+    skipped: int = 0,
+    notice: str | None = None,
 ) -> Message:
-    """A page of a cluster's backups, newest first, with a Next page button if there is more."""
+    """A page of a cluster's backups, newest first, with a Next page button if ``more`` follow.
+
+    ``first`` is the 1-based place of the page's first row among ``total`` backups. The button
+    continues after the last row shown (rows that did not fit come next), by position, not by
+    the cloud's page token. ``skipped`` counts backups the cloud sent that could not be read;
+    ``notice`` (plain text) is said above the list.
+    """
     cluster_label = cluster_label or cluster_id
     label = _esc(cluster_label, _NAME_CLIP)
+    head = [_context(escape(_clip(notice, _MESSAGE_CLIP)))] if notice else []
     if not backups:
-        text = _t(s.LIST_EMPTY, cluster=label)
+        empty = s.LIST_EMPTY if first <= 1 else s.LIST_NO_MORE
+        blocks = [*head, _section(_t(empty, cluster=label))]
+        if skipped:
+            blocks.append(_context(_t(s.LIST_SKIPPED, n=skipped)))
         return Message(
             text=_t(s.LIST_FALLBACK_EMPTY, cluster=_plain(cluster_label, _NAME_CLIP)),
-            blocks=[_section(text)],
+            blocks=blocks,
         )
-    ordered = _newest_first(backups)
-    button_value = next_page_value(cluster_id, next_page_token, limit) if next_page_token else ""
-    budget = _Budget(reserve_blocks=2, reserve_chars=1000 + len(button_value))
+    ordered = newest_first(backups)
+    # Room for the longest button value this page could need, decided once the rows are known.
+    longest = max(len(next_page_value(cluster_id, ListPosition.of(b), limit)) for b in ordered)
+    budget = _Budget(reserve_blocks=2, reserve_chars=1000 + min(longest, MAX_BUTTON_VALUE))
+    for block in head:
+        budget.add(block)
     budget.add(_section(_t(s.LIST_TITLE, cluster=label)))
     rows = [_list_row(b, now) for b in ordered]
     shown = _fit_rows(budget, rows, sep="\n\n")
     footer = [_t(s.LIST_FOOTER, shown=human_count(shown, "backup"), prefix=s.PREFIX)]
+    if total is not None and shown and (first > 1 or more or shown < len(rows)):
+        footer.append(_t(s.LIST_RANGE, first=first, last=first + shown - 1, total=total))
     if shown < len(rows):
         footer.append(_t(s.LIST_NOT_SHOWN, n=len(rows) - shown))
-    if next_page_token and len(button_value) > MAX_BUTTON_VALUE:
-        footer.append(s.LIST_TOKEN_TOO_LONG)
+    if skipped:
+        footer.append(_t(s.LIST_SKIPPED, n=skipped))
+    button_value = ""
+    if shown and (more or shown < len(rows)):
+        button_value = next_page_value(cluster_id, ListPosition.of(ordered[shown - 1]), limit)
+        if len(button_value) > MAX_BUTTON_VALUE:
+            footer.append(s.LIST_POSITION_TOO_LONG)
+            button_value = ""
     blocks = [*budget.blocks, _context(" · ".join(footer))]
-    if next_page_token and len(button_value) <= MAX_BUTTON_VALUE:
+    if button_value:
         blocks.append(
             {
                 "type": "actions",

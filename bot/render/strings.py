@@ -54,12 +54,20 @@ REQUEST_ID = "cloud request id `{id}`"
 LIST_TITLE = "*Backups of {cluster}* · newest first"
 LIST_EMPTY = "*{cluster}* has no backups yet."
 LIST_FOOTER = "{shown} shown · `{prefix} get <backup-id>` shows one in full"
-LIST_NOT_SHOWN = "{n} more on this page did not fit; ask for fewer with `--limit`"
+LIST_NOT_SHOWN = "{n} more on this page did not fit; *Next page* starts with them"
+LIST_RANGE = "{first}–{last} of {total}"
+LIST_NO_MORE = "No more backups of *{cluster}* after the last page."
+LIST_SKIPPED = "{n} sent by the cloud could not be read and are not listed"
+LIST_POSITION_TOO_LONG = "More backups exist, but the last one's id is too long for a button."
+LIST_OLD_BUTTON = (
+    "This Next page button came from an older version of the bot, "
+    "so the list starts again from the newest backup."
+)
+LIST_BAD_POSITION = "This page token is not a place in a list the bot made."
 LIST_FALLBACK = "Backups of {cluster}: {shown}, newest {newest}."
 LIST_FALLBACK_EMPTY = "{cluster} has no backups yet."
 LIST_ROW_HEAD = "*{started}* · took {took} · {size} · {indices} · OpenSearch {version}"
 LIST_ROW_TAIL = "`{id}` · finished {finished} ({age})"
-LIST_TOKEN_TOO_LONG = "More backups exist, but the cloud's page token is too long for a button."  # noqa: S105
 BUTTON_NEXT_PAGE = "Next page"
 
 BACKUP_TITLE = "*Backup* `{id}`"

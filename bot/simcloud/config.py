@@ -48,5 +48,30 @@ class SimConfig:
     metadata_token_ttl: int = 3600
     #: Empty pages (with a next page token) served before the first real page of each listing.
     empty_pages: int = 0
+    #: The most items a page holds whatever pageSize asks (a server may send fewer than asked;
+    #: a token says more follow). None: pageSize decides, up to the API's 1000.
+    max_page_size: int | None = None
     #: Add fields the bot does not know, to prove they are ignored.
     unknown_fields: bool = True
+
+    # The freedoms the API's contract allows and the real cloud may take (see DESIGN.md). On by
+    # default, so that the whole test suite, the benchmarks and the demo meet them; a test that
+    # turns one off says why. Every choice is a hash of the seed and the item, never of the
+    # order requests arrive in, so runs are reproducible however concurrent.
+
+    #: Listings in no particular order: a shuffle fixed by the seed (stable between the pages
+    #: of one listing, as long as nothing is added).
+    shuffle: bool = True
+    #: Chance that a page comes back empty with a token to go on (at most
+    #: ``max_random_empty_pages`` per listing), or that a last page still carries a token.
+    empty_page_rate: float = 0.15
+    max_random_empty_pages: int = 3
+    #: Chance that an item's int64 fields travel as JSON numbers instead of strings.
+    int64_number_rate: float = 0.25
+    #: Chance that a timestamp with microseconds is written with 9 fractional digits (as a Go
+    #: server writes it) instead of protobuf's fewest of 0, 3 or 6.
+    nanos_rate: float = 0.3
+    #: Chance that a healthy cluster's health is a value from a newer API (``FUTURE_HEALTH``).
+    future_enum_rate: float = 0.2
+    #: Chance that a cluster's environment and status travel as enum numbers.
+    enum_number_rate: float = 0.25

@@ -1,8 +1,9 @@
-"""proto3 JSON, as the cloud's REST gateway writes it.
+"""proto3 JSON, as the cloud's REST gateway writes it, with the freedoms the mapping allows.
 
-camelCase names; int64 as strings; fields at their default value left out; timestamps in UTC with
-"Z" and 0, 3, 6 or 9 fractional digits, the fewest that hold the value (as protobuf's own
-encoder picks them, with 9 for a value that needs microseconds, as a Go server sends it).
+camelCase names; int64 as strings (or, where asked, as numbers: parsers must take both); enums as
+names (or numbers); fields at their default value left out; timestamps in UTC with "Z" and 0, 3,
+6 or 9 fractional digits: the fewest of 0, 3 or 6 that hold the value, as protobuf's own encoder
+picks them, or 9 where asked, as a Go server sends it.
 """
 
 from __future__ import annotations
@@ -15,16 +16,36 @@ from bot.simcloud.fleet import SimBackup, SimCluster, SimSchedule
 MDB_TYPE = "type.googleapis.com/yandex.cloud.mdb.opensearch.v1"
 
 
-def encode_timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with the fewest of 0, 3 or 9 fractional digits that hold the value."""
+#: What a newer API might report as a cluster's health: a value this code has never seen.
+FUTURE_HEALTH = "REBALANCING"
+#: Proto numbers of the enum values the simulator sends (declaration order in the protos).
+ENVIRONMENT_NUMBERS = {"ENVIRONMENT_UNSPECIFIED": 0, "PRODUCTION": 1, "PRESTABLE": 2}
+_STATUSES = [
+    "STATUS_UNKNOWN",
+    "CREATING",
+    "RUNNING",
+    "ERROR",
+    "UPDATING",
+    "STOPPING",
+    "STOPPED",
+    "STARTING",
+]
+STATUS_NUMBERS = {name: number for number, name in enumerate(_STATUSES)}
+
+
+def encode_timestamp(value: datetime, *, nanos: bool = False) -> str:
+    """RFC 3339 in UTC with the fewest of 0, 3 or 6 fractional digits that hold the value, or
+    with 9 when ``nanos`` is set and the value has a fraction."""
     value = value.astimezone(UTC)
     base = value.strftime("%Y-%m-%dT%H:%M:%S")
     micros = value.microsecond
     if micros == 0:
         return base + "Z"
+    if nanos:
+        return f"{base}.{micros:06d}000Z"
     if micros % 1000 == 0:
         return f"{base}.{micros // 1000:03d}Z"
-    return f"{base}.{micros:06d}000Z"
+    return f"{base}.{micros:06d}Z"
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -36,24 +57,33 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
     out[key] = value
 
 
-def _int64(value: int) -> str | None:
-    return str(value) if value else None
+def _int64(value: int, as_number: bool = False) -> str | int | None:
+    if not value:
+        return None
+    return value if as_number else str(value)
 
 
-def encode_backup(backup: SimBackup, *, unknown_fields: bool = True) -> dict[str, Any]:
+def encode_backup(
+    backup: SimBackup,
+    *,
+    unknown_fields: bool = True,
+    int64_as_numbers: bool = False,
+    nanos: bool = False,
+) -> dict[str, Any]:
     """A Backup resource."""
+    n = int64_as_numbers
     out: dict[str, Any] = {"id": backup.id}
     _put(out, "folderId", backup.folder_id)
     _put(out, "sourceClusterId", backup.cluster_id)
-    _put(out, "startedAt", encode_timestamp(backup.started_at))
-    _put(out, "createdAt", encode_timestamp(backup.created_at))
+    _put(out, "startedAt", encode_timestamp(backup.started_at, nanos=nanos))
+    _put(out, "createdAt", encode_timestamp(backup.created_at, nanos=nanos))
     _put(out, "indices", list(backup.indices))
     _put(out, "opensearchVersion", backup.opensearch_version)
-    _put(out, "sizeBytes", _int64(backup.size_bytes))
-    _put(out, "indicesTotal", _int64(backup.indices_total))
-    _put(out, "incrementalSizeBytes", _int64(backup.incremental_size_bytes))
-    _put(out, "totalSizeBytes", _int64(backup.total_size_bytes))
-    _put(out, "freeSpaceRequiredBytes", _int64(backup.free_space_required_bytes))
+    _put(out, "sizeBytes", _int64(backup.size_bytes, n))
+    _put(out, "indicesTotal", _int64(backup.indices_total, n))
+    _put(out, "incrementalSizeBytes", _int64(backup.incremental_size_bytes, n))
+    _put(out, "totalSizeBytes", _int64(backup.total_size_bytes, n))
+    _put(out, "freeSpaceRequiredBytes", _int64(backup.free_space_required_bytes, n))
     if unknown_fields:
         # Fields a newer API might add; the client must ignore them.
         out["snapshotRepository"] = "yc-managed-backups"
@@ -61,31 +91,49 @@ def encode_backup(backup: SimBackup, *, unknown_fields: bool = True) -> dict[str
     return out
 
 
-def encode_schedule(schedule: SimSchedule) -> dict[str, Any]:
+def encode_schedule(schedule: SimSchedule, *, int64_as_numbers: bool = False) -> dict[str, Any]:
     """A SnapshotManagement message."""
+    n = int64_as_numbers
     inner: dict[str, Any] = {}
     if schedule.kind == "hourly":
-        _put(inner, "minute", _int64(schedule.minute))
+        _put(inner, "minute", _int64(schedule.minute, n))
         which = "hourlySnapshotSchedule"
     elif schedule.kind == "daily":
-        _put(inner, "hour", _int64(schedule.hour))
-        _put(inner, "minute", _int64(schedule.minute))
+        _put(inner, "hour", _int64(schedule.hour, n))
+        _put(inner, "minute", _int64(schedule.minute, n))
         which = "dailySnapshotSchedule"
     else:
         _put(inner, "day", schedule.day)
-        _put(inner, "hour", _int64(schedule.hour))
-        _put(inner, "minute", _int64(schedule.minute))
+        _put(inner, "hour", _int64(schedule.hour, n))
+        _put(inner, "minute", _int64(schedule.minute, n))
         which = "weeklySnapshotSchedule"
     out: dict[str, Any] = {"snapshotSchedule": {which: inner}}
-    _put(out, "snapshotMaxAgeDays", _int64(schedule.max_age_days))
+    _put(out, "snapshotMaxAgeDays", _int64(schedule.max_age_days, n))
     return out
 
 
-def encode_cluster(cluster: SimCluster, *, unknown_fields: bool = True) -> dict[str, Any]:
-    """A Cluster resource, with the parts of it the bot reads and some it does not."""
+def _enum(value: str, numbers: dict[str, int], as_number: bool) -> str | int:
+    return numbers.get(value, value) if as_number else value
+
+
+def encode_cluster(
+    cluster: SimCluster,
+    *,
+    unknown_fields: bool = True,
+    int64_as_numbers: bool = False,
+    enums_as_numbers: bool = False,
+    future_health: bool = False,
+) -> dict[str, Any]:
+    """A Cluster resource, with the parts of it the bot reads and some it does not.
+
+    ``future_health`` reports a healthy cluster's health as :data:`FUTURE_HEALTH`;
+    ``enums_as_numbers`` sends environment and status as their proto numbers.
+    """
     config: dict[str, Any] = {"version": cluster.version}
     if cluster.schedule is not None:
-        config["snapshotManagement"] = encode_schedule(cluster.schedule)
+        config["snapshotManagement"] = encode_schedule(
+            cluster.schedule, int64_as_numbers=int64_as_numbers
+        )
     if unknown_fields:
         config["opensearch"] = {
             "plugins": ["analysis-icu"],
@@ -109,7 +157,7 @@ def encode_cluster(cluster: SimCluster, *, unknown_fields: bool = True) -> dict[
     _put(out, "name", cluster.name)
     _put(out, "description", cluster.description)
     _put(out, "labels", dict(cluster.labels))
-    _put(out, "environment", cluster.environment)
+    _put(out, "environment", _enum(cluster.environment, ENVIRONMENT_NUMBERS, enums_as_numbers))
     if unknown_fields:
         out["monitoring"] = [
             {"name": "Console", "description": "Console charts", "link": "https://console.example"}
@@ -118,8 +166,10 @@ def encode_cluster(cluster: SimCluster, *, unknown_fields: bool = True) -> dict[
         out["maintenanceWindow"] = {"anytime": {}}
         out["deletionProtection"] = cluster.environment == "PRODUCTION"
     out["config"] = config
-    _put(out, "health", "" if cluster.health == "HEALTH_UNKNOWN" else cluster.health)
-    _put(out, "status", "" if cluster.status == "STATUS_UNKNOWN" else cluster.status)
+    health = FUTURE_HEALTH if future_health and cluster.health == "ALIVE" else cluster.health
+    _put(out, "health", "" if health == "HEALTH_UNKNOWN" else health)
+    status = "" if cluster.status == "STATUS_UNKNOWN" else cluster.status
+    _put(out, "status", _enum(status, STATUS_NUMBERS, enums_as_numbers))
     return out
 
 

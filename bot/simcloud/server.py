@@ -44,7 +44,6 @@ from bot.simcloud.fleet import (
 )
 
 MDB = "/managed-opensearch/v1"
-IAM_AUDIENCE = "https://iam.api.cloud.yandex.net/iam/v1/tokens"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 MAX_ID = 50
 MAX_TOKEN = 100
@@ -87,6 +86,8 @@ class SimRequest:
     metadata_flavor: str | None = None
     had_authorization: bool = False
     status: int = 0
+    #: Bytes of the request body (its content is not kept: an IAM exchange carries secrets).
+    body_size: int = 0
 
 
 @dataclass
@@ -138,6 +139,7 @@ class _Counters:
     burst_left: int = 0
     iam_exchanges: int = 0
     metadata_requests: int = 0
+    empty_pages: int = 0
     issued: dict[str, _Issued] = field(default_factory=dict)
 
 
@@ -153,6 +155,7 @@ class SimCloud:
         self._by_key: dict[str, str] = {}
         self._faults: list[Fault] = []
         self._encoded: dict[str, str] = {}
+        self._orders: dict[str, tuple[int, list[Any]]] = {}
         self._rng = random.Random(self.config.seed)
         self._stats = _Counters()
         self._runner: web.AppRunner | None = None
@@ -285,6 +288,11 @@ class SimCloud:
         return self._stats.peak_in_flight
 
     @property
+    def empty_pages_served(self) -> int:
+        """Pages served empty with a token (the freedom a bound on requests must allow for)."""
+        return self._stats.empty_pages
+
+    @property
     def iam_exchanges(self) -> int:
         """Successful token exchanges at the simulated IAM."""
         return self._stats.iam_exchanges
@@ -325,6 +333,7 @@ class SimCloud:
             idempotency_key=request.headers.get("Idempotency-Key"),
             metadata_flavor=request.headers.get("Metadata-Flavor"),
             had_authorization="Authorization" in request.headers,
+            body_size=len(await request.read()) if request.can_read_body else 0,
         )
         self.requests.append(entry)
         request_id = str(uuid.uuid4())
@@ -422,10 +431,12 @@ class SimCloud:
     # --- paging and checks ----------------------------------------------------------------------
 
     @staticmethod
-    def _check_id(field_name: str, value: str) -> str:
+    def _check_id(field_name: str, value: str, max_length: int | None = MAX_ID) -> str:
+        # The limits of the request messages' protos: GetBackupRequest.backup_id and
+        # GetOperationRequest.operation_id are only required.
         if not value:
             raise _ApiError(400, f"Request validation error: {field_name}: Required field")
-        if len(value) > MAX_ID:
+        if max_length is not None and len(value) > max_length:
             raise _ApiError(
                 400,
                 f"Request validation error: {field_name}: "
@@ -444,6 +455,8 @@ class SimCloud:
                 400, "Request validation error: page_size: Acceptable values are 0 to 1000"
             )
         size = size or 100
+        if self.config.max_page_size is not None:
+            size = min(size, self.config.max_page_size)
         token = request.query.get("pageToken", "")
         if len(token) > MAX_TOKEN:
             raise _ApiError(
@@ -452,11 +465,39 @@ class SimCloud:
                 f"The maximum string length in characters is {MAX_TOKEN}",
             )
         offset, empties = _decode_token(token, scope) if token else (0, 0)
-        if empties < self.config.empty_pages:
+        cfg = self.config
+        if empties < cfg.empty_pages or self._random_empty(scope, offset, empties):
+            self._stats.empty_pages += 1
             return [], _encode_token(scope, offset, empties + 1)
-        chunk = list(items[offset : offset + size])
-        end = offset + size
-        return chunk, _encode_token(scope, end, empties) if end < len(items) else ""
+        ordered = self._ordered(scope, items)
+        chunk = list(ordered[offset : offset + size])
+        end = offset + len(chunk)
+        if end < len(ordered):
+            return chunk, _encode_token(scope, end, empties)
+        if chunk and self._random_empty(scope, -1, empties):
+            # A last page that still carries a token: the page after it is empty and final.
+            return chunk, _encode_token(scope, end, empties + 1)
+        return chunk, ""
+
+    def _random_empty(self, scope: str, offset: int, empties: int) -> bool:
+        cfg = self.config
+        if cfg.empty_page_rate <= 0 or empties >= cfg.empty_pages + cfg.max_random_empty_pages:
+            return False
+        return _chance(cfg.seed, "empty", scope, offset, empties) < cfg.empty_page_rate
+
+    def _ordered(self, scope: str, items: Sequence[_T]) -> Sequence[_T]:
+        """``items`` in the order this listing serves them: shuffled by the seed unless told
+        otherwise, the same order for every page while the listing does not change."""
+        if not self.config.shuffle or len(items) < 2:
+            return items
+        cached = self._orders.get(scope)
+        if cached is not None and cached[0] == len(items):
+            order: list[_T] = cached[1]
+            return order
+        seed = self.config.seed
+        order = sorted(items, key=lambda item: _digest(seed, "order", scope, _item_key(item)))
+        self._orders[scope] = (len(items), order)
+        return order
 
     def _cluster(self, cluster_id: str) -> SimCluster:
         self._check_id("cluster_id", cluster_id)
@@ -476,12 +517,26 @@ class SimCloud:
         # costs the simulator a string join, and benchmarks measure the client, not the sim.
         text = self._encoded.get(backup.id)
         if text is None:
-            text = _dumps(encode_backup(backup, unknown_fields=self.config.unknown_fields))
+            cfg = self.config
+            encoded = encode_backup(
+                backup,
+                unknown_fields=cfg.unknown_fields,
+                int64_as_numbers=_chance(cfg.seed, "int64", backup.id) < cfg.int64_number_rate,
+                nanos=_chance(cfg.seed, "nanos", backup.id) < cfg.nanos_rate,
+            )
+            text = _dumps(encoded)
             self._encoded[backup.id] = text
         return text
 
     def _cluster_json(self, cluster: SimCluster) -> dict[str, Any]:
-        return encode_cluster(cluster, unknown_fields=self.config.unknown_fields)
+        cfg = self.config
+        return encode_cluster(
+            cluster,
+            unknown_fields=cfg.unknown_fields,
+            int64_as_numbers=_chance(cfg.seed, "int64", cluster.id) < cfg.int64_number_rate,
+            enums_as_numbers=_chance(cfg.seed, "enum", cluster.id) < cfg.enum_number_rate,
+            future_health=_chance(cfg.seed, "future", cluster.id) < cfg.future_enum_rate,
+        )
 
     # --- handlers -------------------------------------------------------------------------------
 
@@ -503,7 +558,7 @@ class SimCloud:
         return _page_response("backups", [self._backup_text(b) for b in items], token)
 
     async def _get_backup(self, request: web.Request) -> web.Response:
-        backup_id = self._check_id("backup_id", request.match_info["backupId"])
+        backup_id = self._check_id("backup_id", request.match_info["backupId"], None)
         backup = self.fleet.backup(backup_id)
         if backup is None:
             raise _ApiError(404, f"Backup {backup_id} not found")
@@ -551,7 +606,7 @@ class SimCloud:
         return web.json_response(self._operation_json(operation))
 
     async def _get_operation(self, request: web.Request) -> web.Response:
-        operation_id = self._check_id("operation_id", request.match_info["operationId"])
+        operation_id = self._check_id("operation_id", request.match_info["operationId"], None)
         operation = self.operations.get(operation_id)
         if operation is None:
             raise _ApiError(404, f"Operation {operation_id} not found")
@@ -605,7 +660,9 @@ class SimCloud:
         if not isinstance(payload, dict):
             raise _ApiError(400, "Request body is not a JSON object")
         if "jwt" in payload:
-            source = self._verify_jwt(str(payload["jwt"]))
+            # The audience is this IAM's own token URL, as the real IAM expects its own.
+            audience = f"{request.url.origin()}{request.path}"
+            source = self._verify_jwt(str(payload["jwt"]), audience)
         elif "yandexPassportOauthToken" in payload:
             if payload["yandexPassportOauthToken"] not in self.config.oauth_tokens:
                 raise _ApiError(401, "The OAuth token is invalid or expired")
@@ -616,7 +673,7 @@ class SimCloud:
         self._stats.iam_exchanges += 1
         return web.json_response({"iamToken": token, "expiresAt": encode_timestamp(expires_at)})
 
-    def _verify_jwt(self, token: str) -> str:
+    def _verify_jwt(self, token: str, audience: str) -> str:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -631,7 +688,7 @@ class SimCloud:
                 token,
                 key.public_key_pem,
                 algorithms=["PS256"],
-                audience=IAM_AUDIENCE,
+                audience=audience,
                 options={"require": ["iss", "aud", "iat", "exp"]},
             )
         except jwt.PyJWTError as exc:
@@ -670,6 +727,20 @@ def _header_number(value: float | str) -> str:
     if isinstance(value, str):
         return value
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _digest(*parts: object) -> int:
+    text = "|".join(str(part) for part in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def _chance(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts``: the simulator's seeded coin."""
+    return _digest(*parts) / 2**64
+
+
+def _item_key(item: object) -> str:
+    return str(getattr(item, "id", item))
 
 
 def _scope_hash(scope: str) -> str:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, Match
 from bot.core.match import matches, watched
 from bot.errors import BotError, CloudError
-from bot.models import Backup, Cluster
+from bot.models import Backup, Cluster, SkippedItem, newest_first_key
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
@@ -32,6 +31,8 @@ class ClusterReading:
     previous: Backup | None  # the completed backup before it (for the digest's shrink check)
     count: int | None  # how many backups the cluster has; None when they could not be read
     error: str | None  # why the backups could not be read, for a person; None when read
+    #: Backups the cloud sent that could not be read and were left out, for a person.
+    skipped: tuple[str, ...] = ()
 
     @property
     def backups(self) -> list[Backup] | None:
@@ -49,7 +50,9 @@ class FleetReading:
     """Every watched cluster's reading, and what could not be listed at all."""
 
     clusters: tuple[ClusterReading, ...]
-    errors: tuple[str, ...]  # folders or clusters that could not be listed at all
+    #: Folders or clusters that could not be listed at all, and items of a listing that could
+    #: not be read and were left out (the reading is incomplete either way).
+    errors: tuple[str, ...]
     requests: int  # cloud requests this reading made (for benches)
 
     def by_id(self) -> dict[str, ClusterReading]:
@@ -67,7 +70,8 @@ async def read_fleet(
     cloud: CloudClient, config: BotConfig, *, match: Match | None = None
 ) -> FleetReading:
     """Read every watched cluster (``watch.folders`` and ``watch.clusters``) that passes
-    ``watch.only`` and the optional ``match``, and the state of its backups."""
+    ``watch.only`` and the optional ``match``, and the state of its backups; the clusters come
+    by name (then id), whatever order the cloud lists them in."""
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
@@ -78,7 +82,9 @@ async def read_fleet(
         if isinstance(result, str):
             errors.append(f"the clusters of folder {folder_id} could not be listed: {result}")
             continue
-        for cluster in result:
+        clusters, skipped = result
+        errors.extend(f"in folder {folder_id}, {item}" for item in skipped)
+        for cluster in clusters:
             found.setdefault(cluster.id, cluster)
 
     extra = [c for c in dict.fromkeys(config.watch.clusters) if c not in found]
@@ -91,12 +97,19 @@ async def read_fleet(
             continue
         found.setdefault(got.id, got)
 
-    selected = [
-        cluster
-        for cluster in found.values()
-        if watched(config, cluster) and (match is None or matches(match, cluster))
-    ]
+    # By name, then id: the API lists in no particular order, and the sweep posts its alerts
+    # in the reading's order, which must not change from one listing to the next.
+    selected = sorted(
+        (
+            cluster
+            for cluster in found.values()
+            if watched(config, cluster) and (match is None or matches(match, cluster))
+        ),
+        key=lambda cluster: (cluster.display_name, cluster.id),
+    )
     readings = await asyncio.gather(*(_read_backups(cloud, c, counter) for c in selected))
+    for reading in readings:
+        errors.extend(f"of {reading.cluster.display_name}, {item}" for item in reading.skipped)
     return FleetReading(clusters=tuple(readings), errors=tuple(errors), requests=counter.requests)
 
 
@@ -134,21 +147,18 @@ def newest_two(backups: Sequence[Backup]) -> tuple[Backup | None, Backup | None]
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _key(backup: Backup) -> tuple[datetime, str]:
-    assert backup.created_at is not None
-    return (backup.created_at, backup.id)
-
-
 def _keep_newest_two(
     newest: Backup | None, previous: Backup | None, backup: Backup
 ) -> tuple[Backup | None, Backup | None]:
-    # The same order as bot.core.freshness.newest_backup: completion time, then id. Backups still
-    # running have no completion time and are not counted as done.
+    # The API's order means nothing: every backup is compared, in the order of
+    # bot.models.newest_first (completion time, then id), the same as
+    # bot.core.freshness.newest_backup. Backups with no completion time are not counted as done.
     if backup.created_at is None:
         return newest, previous
-    if newest is None or _key(backup) > _key(newest):
+    key = newest_first_key(backup)
+    if newest is None or key > newest_first_key(newest):
         return backup, newest
-    if previous is None or _key(backup) > _key(previous):
+    if previous is None or key > newest_first_key(previous):
         return newest, backup
     return newest, previous
 
@@ -160,17 +170,23 @@ def _reason(exc: BotError) -> str:
 
 async def _list_folder(
     cloud: CloudClient, folder_id: str, counter: _Counter
-) -> list[Cluster] | str:
+) -> tuple[list[Cluster], list[SkippedItem]] | str:
     clusters: list[Cluster] = []
+    skipped: list[SkippedItem] = []
     token = ""
+    seen: set[str] = set()
     try:
         while True:
             counter.requests += 1
             page = await cloud.list_clusters_page(folder_id, page_size=PAGE_SIZE, page_token=token)
             clusters.extend(page.clusters)
+            skipped.extend(page.skipped)
             token = page.next_page_token
             if not token:
-                return clusters
+                return clusters, skipped
+            if token in seen:
+                raise CloudError("the cloud sent the same page token twice")
+            seen.add(token)
     except BotError as exc:
         return _reason(exc)
 
@@ -187,6 +203,7 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
     newest: Backup | None = None
     previous: Backup | None = None
     count = 0
+    skipped: list[str] = []
     token = ""
     seen: set[str] = set()
     try:
@@ -198,6 +215,7 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             for backup in page.backups:
                 count += 1
                 newest, previous = _keep_newest_two(newest, previous, backup)
+            skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
             if not token:
                 break
@@ -213,5 +231,10 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             error=f"the backups of {cluster.display_name} could not be read: {_reason(exc)}",
         )
     return ClusterReading(
-        cluster=cluster, newest=newest, previous=previous, count=count, error=None
+        cluster=cluster,
+        newest=newest,
+        previous=previous,
+        count=count,
+        error=None,
+        skipped=tuple(skipped),
     )

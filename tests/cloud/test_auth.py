@@ -25,7 +25,7 @@ from bot.cloud import (
     build_token_provider,
     load_service_account_key,
 )
-from bot.cloud.auth import IAM_TOKEN_AUDIENCE
+from bot.cloud.auth import IAM_TOKEN_AUDIENCE, iam_audience
 from bot.errors import AuthError, Unauthenticated
 from bot.settings import Settings
 from bot.simcloud import SimCloud, SimConfig, SimServiceAccountKey
@@ -95,6 +95,33 @@ async def test_a_key_file_jwt_is_verified_by_iam_and_exchanged(
         assert len([cl async for cl in c.list_clusters(folder)]) == 2
     assert iam.iam_exchanges == 1
     await provider.aclose()
+
+
+def test_the_jwt_audience_is_the_token_url_of_the_configured_iam() -> None:
+    # As the official SDK derives it: https://iam.{endpoint}/iam/v1/tokens.
+    assert iam_audience("https://iam.api.cloud.yandex.net") == IAM_TOKEN_AUDIENCE
+    assert IAM_TOKEN_AUDIENCE == "https://iam.api.cloud.yandex.net/iam/v1/tokens"
+    assert (
+        iam_audience("https://iam.private.example/") == "https://iam.private.example/iam/v1/tokens"
+    )
+
+
+async def test_the_exchanged_jwt_names_the_iam_it_was_sent_to(
+    iam: SimCloud, rsa_key: rsa.RSAPrivateKey, tmp_path: Path
+) -> None:
+    key = load_service_account_key(write_key_file(tmp_path / "key.json", rsa_key))
+    provider = ServiceAccountKeyProvider(key, iam.url + "/")
+    assert await provider.token()
+    await provider.aclose()
+    # The simulated IAM, like the real one, takes only JWTs meant for itself.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(iam.url + "/iam/v1/tokens", json={"jwt": key.make_jwt(FakeNow()())}) as r,
+    ):
+        refused = await r.json()
+    assert r.status == 401
+    assert "InvalidAudience" in refused["message"]
+    assert iam.iam_exchanges == 1
 
 
 def test_the_jwt_has_the_claims_iam_requires(rsa_key: rsa.RSAPrivateKey, tmp_path: Path) -> None:

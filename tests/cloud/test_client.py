@@ -19,6 +19,7 @@ from bot.errors import (
     CloudAPIError,
     CloudRequestError,
     CloudTimeout,
+    InvalidArgument,
     MalformedResponse,
     NotFound,
     PermissionDenied,
@@ -26,7 +27,7 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
-from bot.models import ClusterStatus, Environment, WeekDay
+from bot.models import ClusterStatus, Environment, SkippedItem, WeekDay, newest_first
 from bot.settings import Settings
 from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
 from tests.cloud.helpers import FAST_RETRY
@@ -67,20 +68,36 @@ async def test_it_lists_every_backup_of_a_cluster_across_many_pages(
     cluster_id = first_cluster(big)
     async with make_client(big) as client:
         backups = [b async for b in client.list_cluster_backups(cluster_id, page_size=3)]
-    assert [b.id for b in backups] == [b.id for b in big.fleet.backups[cluster_id]]
-    assert len(big.requests) == 14  # ceil(40 / 3)
+    ids = [b.id for b in backups]
+    assert sorted(ids) == sorted(b.id for b in big.fleet.backups[cluster_id])
+    assert len(set(ids)) == 40
+    # ceil(40 / 3) pages at least; the simulator also serves an empty page now and then.
+    assert len(big.requests) >= 14
     tokens = [r.query.get("pageToken", "") for r in big.requests]
     assert tokens[0] == ""
-    assert len(set(tokens)) == 14
+    assert len(set(tokens)) == len(tokens)
+
+
+async def test_the_listing_is_not_in_the_order_the_backups_were_made(big: SimCloud) -> None:
+    # The API promises no order; the simulator uses that freedom, so nothing may rely on one.
+    cluster_id = first_cluster(big)
+    async with make_client(big) as client:
+        ids = [b.id async for b in client.list_cluster_backups(cluster_id)]
+    assert ids != [b.id for b in big.fleet.backups[cluster_id]]
+    assert ids != [b.id for b in reversed(big.fleet.backups[cluster_id])]
 
 
 async def test_it_keeps_paging_through_empty_pages_that_carry_a_token() -> None:
-    config = SimConfig(folders=1, clusters_per_folder=1, backups_per_cluster=4, empty_pages=3)
+    # Exactly three empty pages: the seeded random ones are off so the count is exact.
+    config = SimConfig(
+        folders=1, clusters_per_folder=1, backups_per_cluster=4, empty_pages=3, empty_page_rate=0
+    )
     async with SimCloud(config) as sim, make_client(sim) as client:
         cluster_id = first_cluster(sim)
         backups = [b async for b in client.list_cluster_backups(cluster_id, page_size=3)]
         assert len(backups) == 4
         assert len(sim.requests) == 5  # three empty pages, then 3 + 1
+        assert sim.empty_pages_served == 3
 
 
 async def test_it_lists_a_folders_backups_and_clusters(big: SimCloud) -> None:
@@ -88,29 +105,40 @@ async def test_it_lists_a_folders_backups_and_clusters(big: SimCloud) -> None:
     async with make_client(big) as client:
         backups = [b async for b in client.list_folder_backups(folder_id, page_size=333)]
         clusters = [c async for c in client.list_clusters(folder_id, page_size=10)]
-    assert len(backups) == 25 * 40
+    assert len({b.id for b in backups}) == 25 * 40
     assert {b.source_cluster_id for b in backups} == set(big.fleet.clusters)
-    assert [c.id for c in clusters] == list(big.fleet.clusters)
-    assert [r.query["folderId"] for r in big.requests] == [folder_id] * (4 + 3)
+    assert sorted(c.id for c in clusters) == sorted(big.fleet.clusters)
+    assert len(big.requests) >= 4 + 3
+    assert {r.query["folderId"] for r in big.requests} == {folder_id}
 
 
 async def test_one_page_returns_its_token_for_the_caller(big: SimCloud) -> None:
     cluster_id = first_cluster(big)
+    seen: list[str] = []
+    sizes: list[int] = []
     async with make_client(big) as client:
         page = await client.list_cluster_backups_page(cluster_id, page_size=30)
-        rest = await client.list_cluster_backups_page(
-            cluster_id, page_size=30, page_token=page.next_page_token
-        )
-    assert len(page.backups) == 30
-    assert page.next_page_token
-    assert len(rest.backups) == 10
-    assert rest.next_page_token == ""
+        while True:
+            seen += [b.id for b in page.backups]
+            sizes.append(len(page.backups))
+            if not page.next_page_token:
+                break
+            page = await client.list_cluster_backups_page(
+                cluster_id, page_size=30, page_token=page.next_page_token
+            )
+    assert sorted(seen) == sorted(b.id for b in big.fleet.backups[cluster_id])
+    assert max(sizes) == 30
+    assert sum(sizes) == 40
 
 
 async def test_a_page_size_of_zero_gets_the_server_default(big: SimCloud) -> None:
     folder_id = big.fleet.folders[0].id
     async with make_client(big) as client:
         page = await client.list_folder_backups_page(folder_id, page_size=0)
+        while not page.backups:  # an empty page with a token may come first
+            page = await client.list_folder_backups_page(
+                folder_id, page_size=0, page_token=page.next_page_token
+            )
     assert len(page.backups) == 100
 
 
@@ -246,9 +274,9 @@ async def test_the_sims_own_encoding_round_trips_through_the_client(sim: SimClou
     async with make_client(sim) as client:
         for cluster_id, backups in sim.fleet.backups.items():
             got = [b async for b in client.list_cluster_backups(cluster_id)]
-            assert [(b.id, b.created_at, b.started_at, b.size_bytes) for b in got] == [
+            assert sorted((b.id, b.created_at, b.started_at, b.size_bytes) for b in got) == sorted(
                 (b.id, b.created_at, b.started_at, b.size_bytes) for b in backups
-            ]
+            )
 
 
 @pytest.mark.parametrize(
@@ -257,10 +285,8 @@ async def test_the_sims_own_encoding_round_trips_through_the_client(sim: SimClou
         (b"<html>gateway</html>", "not JSON"),
         (b'{"backups": [', "not JSON"),
         (b"[]", "not an object"),
-        (b'{"backups": [{"folderId": "no id"}]}', "backups.0.id"),
-        (b'{"backups": [{"id": "b", "sizeBytes": "lots"}]}', "backups.0.sizeBytes"),
-        (b'{"backups": [{"id": "b", "createdAt": "yesterday"}]}', "backups.0.createdAt"),
-        (b'{"backups": "none"}', "backups"),
+        (b'{"backups": "none"}', "backups: not a list"),
+        (b'{"backups": [], "nextPageToken": 7}', "nextPageToken: not a string"),
     ],
 )
 async def test_a_2xx_body_of_the_wrong_shape_is_malformed(
@@ -274,6 +300,100 @@ async def test_a_2xx_body_of_the_wrong_shape_is_malformed(
     assert len(sim.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("item", "named", "problem"),
+    [
+        ({"folderId": "no id"}, "backup #2", "backups.1.id"),
+        ({"id": "b-bad", "sizeBytes": "lots"}, "backup b-bad", "backups.1.sizeBytes"),
+        ({"id": "b-bad", "createdAt": "yesterday"}, "backup b-bad", "backups.1.createdAt"),
+        ({"id": "b-bad", "indicesTotal": True}, "backup b-bad", "backups.1.indicesTotal"),
+        ("just a string", "backup #2", "not an object"),
+    ],
+)
+async def test_a_malformed_item_costs_that_item_and_not_the_page(
+    sim: SimCloud, item: Any, named: str, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {"backups": [{"id": "b-1"}, item, {"id": "b-3", "sizeBytes": "7"}]}
+    sim.inject_fault(BACKUPS, 200, body=body)
+    skipped: list[tuple[str, SkippedItem]] = []
+    async with make_client(sim, on_skipped=lambda m, i: skipped.append((m, i))) as client:
+        page = await client.list_cluster_backups_page(first_cluster(sim))
+    assert [b.id for b in page.backups] == ["b-1", "b-3"]
+    assert page.backups[1].size_bytes == 7
+    assert [str(s).split(" could not")[0] for s in page.skipped] == [named]
+    assert problem in page.skipped[0].problem
+    assert skipped == [("Cluster.listBackups", page.skipped[0])]
+    (record,) = [r for r in caplog.records if r.name == "bot.cloud.client"]
+    assert record.levelname == "WARNING"
+    assert named in record.getMessage()
+    assert "lots" not in record.getMessage()  # where and why, never the value
+
+
+async def test_a_malformed_cluster_in_a_listing_is_left_out_and_named(sim: SimCloud) -> None:
+    body = {"clusters": [{"id": "c-1"}, {"id": "c-2", "labels": {"a": 1}}]}
+    sim.inject_fault(r"/clusters$", 200, body=body)
+    async with make_client(sim) as client:
+        page = await client.list_clusters_page(sim.fleet.folders[0].id)
+    assert [c.id for c in page.clusters] == ["c-1"]
+    assert str(page.skipped[0]).startswith("cluster c-2 could not be read (clusters.1.labels.a")
+
+
+async def test_a_failing_skip_observer_does_not_break_the_page(sim: SimCloud) -> None:
+    def broken(method: str, item: SkippedItem) -> None:
+        raise RuntimeError("metrics are down")
+
+    sim.inject_fault(BACKUPS, 200, body={"backups": [{"id": "b-1"}, {}]})
+    async with make_client(sim, on_skipped=broken) as client:
+        page = await client.list_cluster_backups_page(first_cluster(sim))
+    assert [b.id for b in page.backups] == ["b-1"]
+
+
+async def test_null_reads_as_the_default_everywhere(sim: SimCloud) -> None:
+    body = {
+        "backups": [
+            {"id": "b-1", "sizeBytes": None, "indices": None, "createdAt": None, "folderId": None}
+        ],
+        "nextPageToken": None,
+    }
+    sim.inject_fault(BACKUPS, 200, body=body)
+    sim.inject_fault(r"/clusters/c1$", 200, body={"id": "c1", "labels": None, "status": None})
+    async with make_client(sim) as client:
+        page = await client.list_cluster_backups_page(first_cluster(sim))
+        cluster = await client.get_cluster("c1")
+    (backup,) = page.backups
+    assert (backup.size_bytes, backup.indices, backup.created_at, backup.folder_id) == (
+        0,
+        (),
+        None,
+        "",
+    )
+    assert page.next_page_token == ""
+    assert page.skipped == ()
+    assert cluster.labels == {}
+    assert cluster.status is ClusterStatus.STATUS_UNKNOWN
+
+
+async def test_a_cluster_in_a_status_from_a_newer_api_is_read_and_kept(sim: SimCloud) -> None:
+    body = {"id": "c1", "status": "RESTORING", "health": 9, "environment": 1}
+    sim.inject_fault(r"/clusters/c1$", 200, body=body)
+    async with make_client(sim) as client:
+        cluster = await client.get_cluster("c1")
+    assert cluster.status == "RESTORING"
+    assert not cluster.status.is_known
+    assert cluster.known_status is ClusterStatus.STATUS_UNKNOWN
+    assert cluster.health.value == "9"
+    assert cluster.environment is Environment.PRODUCTION
+
+
+async def test_a_page_token_too_long_to_send_back_is_the_clouds_mistake(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, body={"backups": [], "nextPageToken": "t" * 101})
+    async with make_client(sim) as client:
+        with pytest.raises(MalformedResponse, match="page token of 101 characters") as err:
+            [b async for b in client.list_cluster_backups(first_cluster(sim))]
+    assert not isinstance(err.value, InvalidArgument)
+    assert len(sim.requests) == 1
+
+
 # --- retries -------------------------------------------------------------------------------------
 
 
@@ -281,9 +401,10 @@ async def test_a_2xx_body_of_the_wrong_shape_is_malformed(
 async def test_it_retries_a_transient_status_and_succeeds(sim: SimCloud, status: int) -> None:
     sim.inject_fault(BACKUPS, status, times=2)
     async with make_client(sim) as client:
-        page = await client.list_cluster_backups_page(first_cluster(sim))
-    assert len(page.backups) == 5
-    assert [r.status for r in sim.requests] == [status, status, 200]
+        backups = [b async for b in client.list_cluster_backups(first_cluster(sim))]
+    assert len(backups) == 5
+    assert [r.status for r in sim.requests][:3] == [status, status, 200]
+    assert {r.status for r in sim.requests[3:]} <= {200}
 
 
 @pytest.mark.parametrize(
@@ -355,8 +476,8 @@ async def test_a_cloud_that_does_not_answer_in_time_is_a_timeout(sim: SimCloud) 
 async def test_a_timeout_is_retried_and_can_succeed(sim: SimCloud) -> None:
     sim.inject_fault(BACKUPS, 200, times=1, delay=0.5)
     async with make_client(sim, timeout=0.1) as client:
-        page = await client.list_cluster_backups_page(first_cluster(sim))
-    assert len(page.backups) == 5
+        backups = [b async for b in client.list_cluster_backups(first_cluster(sim))]
+    assert len(backups) == 5
 
 
 async def test_a_refused_connection_is_a_request_error(unused_tcp_port: int) -> None:
@@ -458,9 +579,19 @@ async def test_a_backup_runs_to_completion_and_appears_in_the_list(sim: SimCloud
     assert done.response is not None
     assert done.response["id"] == cluster_id
     assert len(backups) == before + 1
-    assert backups[0].created_at is not None
+    newest = newest_first(backups)[0]
+    assert newest.created_at is not None
     assert done.modified_at is not None
-    assert backups[0].created_at == done.modified_at
+    assert newest.created_at == done.modified_at
+
+
+async def test_cluster_backup_is_sent_without_a_body(sim: SimCloud) -> None:
+    # The http rule of ClusterService.Backup has no `body:`; the request fields are in the path.
+    async with make_client(sim) as client:
+        await client.backup_cluster(first_cluster(sim))
+    (sent,) = sim.requests_to(r":backup$")
+    assert sent.method == "POST"
+    assert sent.body_size == 0
 
 
 async def test_the_idempotency_key_is_the_same_on_every_retry(sim: SimCloud) -> None:
@@ -505,6 +636,25 @@ async def test_an_unknown_operation_is_not_found(sim: SimCloud) -> None:
     async with make_client(sim) as client:
         with pytest.raises(NotFound, match="Operation"):
             await client.get_operation("c9qnosuchoperation00")
+
+
+async def test_a_backup_id_longer_than_50_characters_is_asked_for(sim: SimCloud) -> None:
+    # GetBackupRequest.backup_id has no length limit in the proto: the cloud decides.
+    long_id = first_cluster(sim) + ":" + "s" * 80
+    sim.inject_fault(r"/backups/", 200, body={"id": long_id})
+    async with make_client(sim) as client:
+        backup = await client.get_backup(long_id)
+    assert backup.id == long_id
+    assert sim.requests[0].path.endswith("/" + long_id)
+
+
+@pytest.mark.parametrize("odd", ["a/b", "a?b", "a#b", "a b", "a%2Fb", "снимок"])
+async def test_an_id_reaches_the_cloud_exactly_as_given(sim: SimCloud, odd: str) -> None:
+    async with make_client(sim) as client:
+        with pytest.raises(NotFound) as err:
+            await client.get_backup(odd)
+    assert str(err.value) == f"Backup {odd} not found"
+    assert sim.requests[0].path == f"/managed-opensearch/v1/backups/{odd}"
 
 
 # --- limits and sessions -------------------------------------------------------------------------
@@ -563,5 +713,5 @@ async def test_a_backup_added_later_shows_up(sim: SimCloud) -> None:
     at = datetime.now(UTC) + timedelta(minutes=1)
     sim.add_backup(cluster_id, created_at=at)
     async with make_client(sim) as client:
-        page = await client.list_cluster_backups_page(cluster_id, page_size=1)
-    assert page.backups[0].created_at == at
+        backups = [b async for b in client.list_cluster_backups(cluster_id)]
+    assert newest_first(backups)[0].created_at == at

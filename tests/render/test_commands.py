@@ -33,7 +33,7 @@ from bot.errors import (
     Unauthenticated,
     UsageError,
 )
-from bot.models import Backup, Cluster
+from bot.models import Backup, Cluster, ListPosition
 from bot.render.budget import MAX_BLOCK_TEXT, block_text_length
 from bot.render.commands import (
     NEXT_PAGE_ACTION,
@@ -156,7 +156,7 @@ def test_help_on_a_topic_shows_its_usage_and_examples(topic: str | None) -> None
 def test_a_list_shows_each_backup_newest_first_with_every_column() -> None:
     backups = [_backup(2), _backup(0), _backup(1)]
     message = render_backup_list(
-        "logs-prod", backups, now=NOW, next_page_token="", cluster_id="c9qcluster0001", limit=3
+        "logs-prod", backups, now=NOW, cluster_id="c9qcluster0001", limit=3
     )
     assert_valid(message)
     text = "\n".join(_texts(message.blocks))
@@ -172,41 +172,82 @@ def test_a_list_shows_each_backup_newest_first_with_every_column() -> None:
     )
 
 
-def test_a_list_with_a_token_has_a_next_page_button_that_survives_a_restart() -> None:
+def test_ties_on_created_at_are_ordered_by_id_and_undated_backups_come_last() -> None:
+    same = NOW - timedelta(hours=1)
+    backups = [
+        _backup(0, id="b-undated", created_at=None),
+        _backup(1, id="b-a", created_at=same),
+        _backup(2, id="b-c", created_at=same),
+        _backup(3, id="b-b", created_at=same),
+    ]
+    message = render_backup_list("logs", backups, now=NOW, cluster_id="c1", limit=4)
+    text = "\n".join(_texts(message.blocks))
+    order = sorted(["b-undated", "b-a", "b-b", "b-c"], key=text.index)
+    assert order == ["b-c", "b-b", "b-a", "b-undated"]
+
+
+def test_a_list_with_more_has_a_next_page_button_holding_the_last_rows_place() -> None:
     message = render_backup_list(
         "logs-prod",
-        [_backup(0)],
+        [_backup(1), _backup(0)],
         now=NOW,
-        next_page_token="tok/123==",
         cluster_id="c9qcluster0001",
-        limit=20,
+        limit=2,
+        more=True,
+        first=3,
+        total=9,
     )
     assert_valid(message)
     (button,) = message.blocks[-1]["elements"]
     assert button["action_id"] == NEXT_PAGE_ACTION == "list_next_page"
     assert button["text"]["text"] == "Next page"
-    assert json.loads(button["value"]) == {"c": "c9qcluster0001", "t": "tok/123==", "l": 20}
+    value = json.loads(button["value"])
+    assert value == {"c": "c9qcluster0001", "p": ListPosition.of(_backup(1)).encode(), "l": 2}
+    assert ListPosition.decode(value["p"]) == ListPosition.of(_backup(1))
+    footer = message.blocks[-2]["elements"][0]["text"]
+    assert "3–4 of 9" in footer
 
 
-def test_a_page_token_too_long_for_a_button_is_explained_instead() -> None:
+def test_the_last_page_has_no_button() -> None:
     message = render_backup_list(
-        "c", [_backup(0)], now=NOW, next_page_token="t" * 3000, cluster_id="c", limit=10
+        "logs", [_backup(0)], now=NOW, cluster_id="c1", limit=1, more=False, first=9, total=9
+    )
+    assert not any(b["type"] == "actions" for b in message.blocks)
+    assert "9–9 of 9" in message.blocks[-1]["elements"][0]["text"]
+
+
+def test_a_position_too_long_for_a_button_is_explained_instead() -> None:
+    message = render_backup_list(
+        "c", [_backup(0, id="b" * 3000)], now=NOW, cluster_id="c", limit=1, more=True
     )
     assert_valid(message)
     assert not any(b["type"] == "actions" for b in message.blocks)
-    assert "page token is too long" in message.blocks[-1]["elements"][0]["text"]
+    assert "too long for a button" in message.blocks[-1]["elements"][0]["text"]
 
 
 def test_an_empty_list_says_so() -> None:
-    message = render_backup_list("logs", [], now=NOW, next_page_token="", cluster_id="c", limit=10)
+    message = render_backup_list("logs", [], now=NOW, cluster_id="c", limit=10)
     assert_valid(message)
     assert "has no backups yet" in message.text
+    later = render_backup_list("logs", [], now=NOW, cluster_id="c", limit=10, first=11, total=10)
+    assert "No more backups" in "\n".join(_texts(later.blocks))
+
+
+def test_backups_the_cloud_sent_unreadable_are_counted_and_a_notice_is_shown() -> None:
+    message = render_backup_list(
+        "logs", [_backup(0)], now=NOW, cluster_id="c", limit=10, skipped=2, notice=EVIL
+    )
+    assert_valid(message)
+    assert_escaped(message)
+    text = "\n".join(_texts(message.blocks))
+    assert "2 sent by the cloud could not be read" in text
+    assert message.blocks[0]["type"] == "context"
 
 
 def test_a_hundred_backups_keep_to_slacks_block_text_budget_and_count_the_rest() -> None:
     backups = [_backup(i, indices=_long_names(i), indices_total=100) for i in range(100)]
     message = render_backup_list(
-        "logs-prod", backups, now=NOW, next_page_token="x" * 100, cluster_id="c" * 50, limit=100
+        "logs-prod", backups, now=NOW, cluster_id="c" * 50, limit=100, more=True
     )
     assert_valid(message)
     assert block_text_length(message.blocks) <= MAX_BLOCK_TEXT
@@ -217,21 +258,24 @@ def test_a_hundred_backups_keep_to_slacks_block_text_budget_and_count_the_rest()
     assert f"{100 - len(shown)} more on this page did not fit" in text
 
 
-def test_rows_that_cannot_all_fit_are_dropped_whole_and_counted() -> None:
+def test_rows_that_cannot_all_fit_are_dropped_whole_and_the_button_starts_with_them() -> None:
     backups = [
-        _backup(i, id="&" * 99 + str(i % 10), opensearch_version="&" * 500) for i in range(100)
+        _backup(i, id="&" * 97 + f"{i:03d}", opensearch_version="&" * 500) for i in range(100)
     ]
-    message = render_backup_list(
-        EVIL, backups, now=NOW, next_page_token="tok", cluster_id="c1", limit=100
-    )
+    message = render_backup_list(EVIL, backups, now=NOW, cluster_id="c1", limit=100)
     assert_valid(message)
-    assert_escaped(message)
+    # The button value is data, not mrkdwn; everything else must be escaped.
+    assert_escaped(Message(message.text, [b for b in message.blocks if b["type"] != "actions"]))
     footer = message.blocks[-2]["elements"][0]["text"]
     shown = int(re.search(r"(\d+) backups shown", footer).group(1))  # type: ignore[union-attr]
     assert 0 < shown < 100
     assert f"{100 - shown} more on this page did not fit" in footer
     rows = "\n".join(_texts(message.blocks)).count("· finished ")
     assert rows == shown
+    # No more pages, but the rows that did not fit still need a way to be seen.
+    (button,) = message.blocks[-1]["elements"]
+    after = ListPosition.decode(json.loads(button["value"])["p"])
+    assert after == ListPosition.of(backups[shown - 1])
 
 
 # --- get ----------------------------------------------------------------------------------------
@@ -524,8 +568,8 @@ def test_cloud_text_is_escaped_in_every_reply() -> None:
         reason=EVIL,
     )
     messages = [
-        render_backup_list(EVIL, [evil], now=NOW, next_page_token=EVIL, cluster_id=EVIL, limit=5),
-        render_backup_list(EVIL, [], now=NOW, next_page_token="", cluster_id=EVIL, limit=5),
+        render_backup_list(EVIL, [evil], now=NOW, more=True, cluster_id=EVIL, limit=5),
+        render_backup_list(EVIL, [], now=NOW, cluster_id=EVIL, limit=5, notice=EVIL),
         render_backup(evil, now=NOW),
         render_folder_backups(EVIL, [(EVIL, [evil]), (EVIL, [])], now=NOW, truncated=True),
         render_folder_backups(EVIL, [], now=NOW, truncated=False),
@@ -569,14 +613,12 @@ _cloud_text = st.text(max_size=120)
         max_size=100,
     ),
     _cloud_text,
-    st.text(max_size=100),
+    st.booleans(),
 )
 def test_any_page_of_backups_renders_within_limits(
-    backups: list[Backup], label: str, token: str
+    backups: list[Backup], label: str, more: bool
 ) -> None:
-    message = render_backup_list(
-        label, backups, now=NOW, next_page_token=token, cluster_id="c1", limit=100
-    )
+    message = render_backup_list(label, backups, now=NOW, more=more, cluster_id="c1", limit=100)
     assert_valid(message)
     assert_escaped(Message(message.text, [b for b in message.blocks if b["type"] != "actions"]))
     if backups:

@@ -47,7 +47,7 @@ def test_a_list_reply_with_a_next_page_button_renders_like_slack() -> None:
         "logs-prod <!channel>",
         _backups(),
         now=NOW,
-        next_page_token="tok123",
+        more=True,
         cluster_id="c9qcluster0001",
         limit=2,
     )
@@ -55,9 +55,7 @@ def test_a_list_reply_with_a_next_page_button_renders_like_slack() -> None:
 
 
 def test_color_makes_bold_bold_and_code_cyan() -> None:
-    message = render_backup_list(
-        "logs-prod", _backups()[:1], now=NOW, next_page_token="", cluster_id="c", limit=1
-    )
+    message = render_backup_list("logs-prod", _backups()[:1], now=NOW, cluster_id="c", limit=1)
     out = render_console(message.payload(), color=True)
     assert out.startswith("\x1b[1mBackups of logs-prod\x1b[0m · newest first")
     assert "\x1b[36mc9qcluster0001:snapshot-0\x1b[0m" in out

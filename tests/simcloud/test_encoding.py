@@ -5,15 +5,46 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from bot.simcloud import SimBackup, SimCluster, SimSchedule, encode_backup, encode_cluster
-from bot.simcloud.encoding import encode_schedule, encode_timestamp
+from bot.simcloud.encoding import FUTURE_HEALTH, encode_schedule, encode_timestamp
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 
 
-def test_timestamps_use_the_fewest_of_0_3_or_9_digits() -> None:
+def test_timestamps_use_the_fewest_of_0_3_or_6_digits_as_protobuf_does() -> None:
     assert encode_timestamp(NOW) == "2026-11-20T10:00:00Z"
     assert encode_timestamp(NOW.replace(microsecond=120000)) == "2026-11-20T10:00:00.120Z"
-    assert encode_timestamp(NOW.replace(microsecond=123456)) == "2026-11-20T10:00:00.123456000Z"
+    assert encode_timestamp(NOW.replace(microsecond=123456)) == "2026-11-20T10:00:00.123456Z"
+
+
+def test_timestamps_with_nanos_have_9_digits_as_a_go_server_writes_them() -> None:
+    assert encode_timestamp(NOW, nanos=True) == "2026-11-20T10:00:00Z"
+    assert encode_timestamp(NOW.replace(microsecond=120000), nanos=True) == (
+        "2026-11-20T10:00:00.120000000Z"
+    )
+
+
+def test_int64_fields_can_travel_as_numbers() -> None:
+    backup = SimBackup(
+        id="b", folder_id="", cluster_id="c", started_at=NOW, created_at=NOW, size_bytes=5
+    )
+    assert encode_backup(backup, unknown_fields=False)["sizeBytes"] == "5"
+    assert encode_backup(backup, unknown_fields=False, int64_as_numbers=True)["sizeBytes"] == 5
+    schedule = SimSchedule(kind="daily", hour=3, minute=30, max_age_days=7)
+    assert encode_schedule(schedule, int64_as_numbers=True) == {
+        "snapshotSchedule": {"dailySnapshotSchedule": {"hour": 3, "minute": 30}},
+        "snapshotMaxAgeDays": 7,
+    }
+
+
+def test_a_cluster_can_send_enum_numbers_and_a_health_from_a_newer_api() -> None:
+    cluster = SimCluster(id="c9q1", folder_id="b1g", name="logs", created_at=NOW)
+    out = encode_cluster(cluster, enums_as_numbers=True, future_health=True)
+    assert (out["environment"], out["status"], out["health"]) == (1, 2, FUTURE_HEALTH)
+    stopped = SimCluster(
+        id="c9q2", folder_id="b1g", name="x", created_at=NOW, status="STOPPED", health="DEAD"
+    )
+    out = encode_cluster(stopped, future_health=True)
+    assert (out["status"], out["health"]) == ("STOPPED", "DEAD")  # only a healthy one changes
 
 
 def test_timestamps_are_written_in_utc() -> None:

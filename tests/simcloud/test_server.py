@@ -85,7 +85,85 @@ async def test_pages_follow_opaque_tokens_to_the_end(
             break
         assert len(token) <= 100
         assert not token.isdigit()  # opaque, not an offset in the clear
-    assert seen == [b.id for b in sim.fleet.backups[cluster_id]]
+    assert sorted(seen) == sorted(b.id for b in sim.fleet.backups[cluster_id])
+    assert len(seen) == len(set(seen))
+
+
+async def test_listings_come_in_a_seeded_order_that_is_not_the_fleets(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    async def listing(cluster_id: str) -> list[str]:
+        ids: list[str] = []
+        token = ""
+        while True:
+            params = {"pageSize": "4", **({"pageToken": token} if token else {})}
+            _, body, _ = await get(
+                http, f"{sim.url}{MDB}/clusters/{cluster_id}/backups", params=params
+            )
+            ids += [b["id"] for b in body.get("backups", [])]
+            token = body.get("nextPageToken", "")
+            if not token:
+                return ids
+
+    orders = {c: await listing(c) for c in sim.fleet.clusters}
+    newest_first = {c: [b.id for b in sim.fleet.backups[c]] for c in sim.fleet.clusters}
+    assert any(orders[c] != newest_first[c] for c in orders)
+    assert any(orders[c] != newest_first[c][::-1] for c in orders)
+    assert orders == {c: await listing(c) for c in sim.fleet.clusters}  # stable, not random
+
+
+async def test_the_freedoms_are_fixed_by_the_seed_and_switch_off() -> None:
+    async def wire(config: SimConfig) -> list[Any]:
+        async with SimCloud(config) as sim, aiohttp.ClientSession() as http:
+            folder = sim.fleet.folders[0].id
+            pages = []
+            token = ""
+            for _ in range(40):
+                params = {"folderId": folder, "pageSize": "7"}
+                if token:
+                    params["pageToken"] = token
+                _, body, _ = await get(http, f"{sim.url}{MDB}/backups", params=params)
+                pages.append(body)
+                token = body.get("nextPageToken", "")
+                if not token:
+                    break
+            _, clusters, _ = await get(
+                http, f"{sim.url}{MDB}/clusters", params={"folderId": folder}
+            )
+            return [pages, clusters]
+
+    config = SimConfig(folders=1, clusters_per_folder=12, backups_per_cluster=6, seed=3)
+    with freeze_time("2026-11-20 10:00:00", real_asyncio=True):  # the same fleet twice
+        pages, clusters = await wire(config)
+        assert [pages, clusters] == await wire(config)
+    backups = [b for page in pages for b in page.get("backups", [])]
+    empties = [p for p in pages if not p.get("backups") and p.get("nextPageToken")]
+    assert empties
+    assert any(isinstance(b.get("sizeBytes"), int) for b in backups)
+    assert any(isinstance(b.get("sizeBytes"), str) for b in backups)
+    assert any(re.search(r"\.\d{9}Z$", b["createdAt"]) for b in backups)
+    assert any(re.search(r"\.\d{6}Z$", b["createdAt"]) for b in backups)
+    items = clusters["clusters"]
+    assert any(c.get("health") == "REBALANCING" for c in items)
+    assert any(isinstance(c.get("status"), int) for c in items)
+
+    tame = SimConfig(
+        folders=1,
+        clusters_per_folder=12,
+        backups_per_cluster=6,
+        seed=3,
+        shuffle=False,
+        empty_page_rate=0,
+        int64_number_rate=0,
+        nanos_rate=0,
+        future_enum_rate=0,
+        enum_number_rate=0,
+    )
+    pages, clusters = await wire(tame)
+    assert all(page.get("backups") for page in pages)
+    backups = [b for page in pages for b in page.get("backups", [])]
+    assert all(isinstance(b.get("sizeBytes"), str) for b in backups)
+    assert all(c["health"] == "ALIVE" and c["status"] == "RUNNING" for c in clusters["clusters"])
 
 
 async def test_a_token_from_another_listing_is_refused(
@@ -128,12 +206,19 @@ async def test_an_id_over_50_characters_is_a_bad_request(
     assert "50" in body["message"]
 
 
-async def test_int64_fields_travel_as_strings(sim: SimCloud, http: aiohttp.ClientSession) -> None:
-    backup = next(iter(sim.fleet.backups.values()))[0]
-    _, body, _ = await get(http, f"{sim.url}{MDB}/backups/{backup.id}")
-    assert body["sizeBytes"] == str(backup.size_bytes)
-    assert body["indicesTotal"] == str(backup.indices_total)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{9})?Z", body["createdAt"])
+async def test_int64_fields_travel_as_strings_and_for_some_items_as_numbers(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    sizes: list[Any] = []
+    for backups in sim.fleet.backups.values():
+        for backup in backups:
+            _, body, _ = await get(http, f"{sim.url}{MDB}/backups/{backup.id}")
+            assert body["sizeBytes"] in (str(backup.size_bytes), backup.size_bytes)
+            assert int(body["indicesTotal"]) == backup.indices_total
+            stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z"
+            assert re.fullmatch(stamp, body["createdAt"])
+            sizes.append(body["sizeBytes"])
+    assert {type(size) for size in sizes} == {str, int}
 
 
 async def test_folder_listings_need_a_known_folder(

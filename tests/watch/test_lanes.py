@@ -43,7 +43,15 @@ STILL_QUEUED = CLUSTERS // 2
 
 @pytest.fixture
 async def big_sim() -> AsyncIterator[SimCloud]:
-    config = SimConfig(folders=1, clusters_per_folder=CLUSTERS, backups_per_cluster=3, latency=0.01)
+    # One page per cluster (no seeded empty pages), so that the queue the lanes order is known:
+    # these tests are about lanes, not paging. Every other freedom stays on.
+    config = SimConfig(
+        folders=1,
+        clusters_per_folder=CLUSTERS,
+        backups_per_cluster=3,
+        latency=0.01,
+        empty_page_rate=0,
+    )
     async with SimCloud(config, generate_fleet(config, NOW)) as sim:
         yield sim
 

@@ -122,9 +122,10 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     route = alert_route_key(config.alerts[0])
 
     # 09:00: orders-prod's newest backup is 30 h old (daily schedule: max 1d 2h), new-cluster
-    # never had one. One alert each, in the on-call channel, mentioning on-call, with buttons.
+    # never had one. One alert each, in the on-call channel, mentioning on-call, with buttons;
+    # clusters go by name (the cloud lists them in no particular order).
     first = await sweep_and_deliver(sweep, executor, now=NOW)
-    assert kinds(first.posts) == [(ALERT, IDS.stale), (ALERT, IDS.never)]
+    assert kinds(first.posts) == [(ALERT, IDS.never), (ALERT, IDS.stale)]
     assert [(p["channel"], p.get("thread_ts")) for p in posts(fake_slack)] == [
         (ONCALL_CHANNEL, None),
         (ONCALL_CHANNEL, None),
@@ -288,22 +289,22 @@ async def test_new_incidents_are_re_read_together_and_posted_in_cluster_order(
     config: BotConfig,
     executor: DeliveryExecutor,
 ) -> None:
-    # orders-prod comes first in the fleet, but its re-read is slow: the first Cluster.get
-    # answers 503 after 300 ms and the retry gets through. new-cluster's re-read is quick.
-    sim.inject_fault(rf"/clusters/{IDS.stale}$", 503, times=1, delay=0.3, method="GET")
+    # new-cluster comes first (clusters go by name), but its re-read is slow: the first
+    # Cluster.get answers 503 after 300 ms and the retry gets through. orders-prod's is quick.
+    sim.inject_fault(rf"/clusters/{IDS.never}$", 503, times=1, delay=0.3, method="GET")
 
     result = await sweep_and_deliver(sweeper(cloud, store, notifier, config), executor, now=NOW)
 
-    # new-cluster was re-read while orders-prod's re-read was still waiting...
+    # orders-prod was re-read while new-cluster's re-read was still waiting...
     listings = [r.path for r in sim.requests if r.path.endswith("/backups")]
     last = {
         cluster_id: max(i for i, p in enumerate(listings) if cluster_id in p)
         for cluster_id in (IDS.stale, IDS.never)
     }
-    assert last[IDS.never] < last[IDS.stale]
-    # ...yet the alerts were queued, and went out, in the fleet's order, each once.
-    assert kinds(result.posts) == [(ALERT, IDS.stale), (ALERT, IDS.never)]
-    names = ("orders-prod", "new-cluster")
+    assert last[IDS.stale] < last[IDS.never]
+    # ...yet the alerts were queued, and went out, in the reading's order, each once.
+    assert kinds(result.posts) == [(ALERT, IDS.never), (ALERT, IDS.stale)]
+    names = ("new-cluster", "orders-prod")
     assert [next(n for n in names if n in p["text"]) for p in posts(fake_slack)] == list(names)
 
 
@@ -600,10 +601,10 @@ async def test_a_dry_run_shows_the_messages_and_changes_nothing(
 
     assert result.dry_run
     assert [(p.kind, p.channel, subject(p)) for p in result.posts] == [
-        (ALERT, ONCALL_CHANNEL, IDS.stale),
         (ALERT, ONCALL_CHANNEL, IDS.never),
+        (ALERT, ONCALL_CHANNEL, IDS.stale),
     ]
-    assert result.posts[0].payload["text"].startswith("FIRING: the newest backup of orders-prod")
+    assert result.posts[1].payload["text"].startswith("FIRING: the newest backup of orders-prod")
     assert fake_slack.calls == []
     assert await store.list_alerts() == []
     assert await store.list_posts() == []
@@ -857,8 +858,9 @@ async def test_the_sweep_verb_posts_once_and_prints_a_line_per_post(
     first = capsys.readouterr().out.splitlines()
 
     in_slack = r"alert p[0-9a-f]{32} for {} \[new_incident\] in C0ONCALL: in Slack \(ts [0-9.]+\)"
-    assert re.fullmatch(in_slack.replace("{}", IDS.stale), first[0]), first
-    assert re.fullmatch(in_slack.replace("{}", IDS.never), first[1]), first
+    # clusters by name: new-cluster, orders-prod
+    assert re.fullmatch(in_slack.replace("{}", IDS.never), first[0]), first
+    assert re.fullmatch(in_slack.replace("{}", IDS.stale), first[1]), first
     # Run by hand again at once: it does sweep (the verb is not bound to the scheduled slot),
     # and the open incidents get no second alert.
     assert await run_cli("sweep", "--json") == 0
@@ -877,8 +879,8 @@ async def test_the_sweep_verb_dry_run_json_prints_slack_payloads(
     result = json.loads(capsys.readouterr().out)
     payloads = [post["payload"] for post in result["posts"]]
     assert [p["channel"] for p in payloads] == [ONCALL_CHANNEL, ONCALL_CHANNEL]
-    assert payloads[0]["text"].startswith("FIRING: the newest backup of orders-prod")
-    assert payloads[0]["blocks"][0]["type"] == "section"
+    assert payloads[1]["text"].startswith("FIRING: the newest backup of orders-prod")
+    assert payloads[1]["blocks"][0]["type"] == "section"
     assert [post["state"] for post in result["posts"]] == [None, None]  # nothing queued
 
 

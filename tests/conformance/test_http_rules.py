@@ -1,0 +1,149 @@
+"""Every request the client sends matches the ``google.api.http`` rule of its RPC, read from the
+official SDK's descriptors: the verb, the path (its ``{field}`` segments filled with what the
+client was given), no body where the rule has none, and only the request message's own fields
+as query parameters. A typo in a path, or a body on ``:backup``, cannot pass."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from google.api import annotations_pb2, http_pb2
+from google.protobuf.descriptor import MethodDescriptor
+from yandex.cloud.mdb.opensearch.v1 import backup_service_pb2, cluster_service_pb2
+from yandex.cloud.operation import operation_service_pb2
+
+from bot.cloud import CloudClient
+from tests.conformance.conftest import Wire
+
+CLUSTER = "c9qcluster00000000001"
+FOLDER = "b1gfolder00000000001"
+BACKUP = f"{CLUSTER}:snapshot-20261120t101500"
+OPERATION = "c9qoperation000000001"
+
+Call = Callable[[CloudClient], Awaitable[Any]]
+
+#: (service descriptor, RPC, the client call, the values it was given by request field).
+RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "Get",
+        lambda c: c.get_cluster(CLUSTER),
+        {"cluster_id": CLUSTER},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "List",
+        lambda c: c.list_clusters_page(FOLDER, page_size=50, page_token="tok"),
+        {"folder_id": FOLDER, "page_size": "50", "page_token": "tok"},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "ListBackups",
+        lambda c: c.list_cluster_backups_page(CLUSTER, page_size=1000, page_token="tok"),
+        {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "Backup",
+        lambda c: c.backup_cluster(CLUSTER),
+        {"cluster_id": CLUSTER},
+    ),
+    (
+        backup_service_pb2.DESCRIPTOR.services_by_name["BackupService"],
+        "Get",
+        lambda c: c.get_backup(BACKUP),
+        {"backup_id": BACKUP},
+    ),
+    (
+        backup_service_pb2.DESCRIPTOR.services_by_name["BackupService"],
+        "List",
+        lambda c: c.list_folder_backups_page(FOLDER, page_size=0),
+        {"folder_id": FOLDER, "page_size": "0"},
+    ),
+    (
+        operation_service_pb2.DESCRIPTOR.services_by_name["OperationService"],
+        "Get",
+        lambda c: c.get_operation(OPERATION),
+        {"operation_id": OPERATION},
+    ),
+]
+
+#: A minimal valid answer for each RPC, so that the client returns normally.
+ANSWERS = {"Get": '{"id": "x"}', "Backup": '{"id": "op"}'}
+
+
+def http_rule(method: MethodDescriptor) -> tuple[str, str, str]:
+    """(verb, path template, body) of an RPC's google.api.http option."""
+    rule: http_pb2.HttpRule = method.GetOptions().Extensions[annotations_pb2.http]
+    verb = rule.WhichOneof("pattern")
+    assert verb is not None, f"{method.full_name} has no http rule"
+    return verb.upper(), getattr(rule, verb), rule.body
+
+
+@pytest.mark.parametrize(
+    ("service", "rpc", "call", "given"),
+    RPCS,
+    ids=[f"{service.name}.{rpc}" for service, rpc, _, _ in RPCS],
+)
+async def test_the_request_matches_the_rpcs_http_rule(
+    wire: Wire,
+    client: CloudClient,
+    service: Any,
+    rpc: str,
+    call: Call,
+    given: dict[str, str],
+) -> None:
+    method = service.methods_by_name[rpc]
+    verb, template, body = http_rule(method)
+    wire.body = ANSWERS.get(rpc, "{}")
+
+    await call(client)
+
+    (sent,) = wire.seen
+    in_path = re.findall(r"\{(\w+)\}", template)
+    expected_path = template
+    for name in in_path:
+        expected_path = expected_path.replace("{" + name + "}", given[name])
+    assert (sent.method, sent.path) == (verb, expected_path)
+    if body == "":
+        assert sent.body == b"", f"{method.full_name} takes no body"
+    # Query parameters: fields of the request message not bound in the path, by JSON name.
+    request = method.input_type
+    by_json = {f.json_name: f.name for f in request.fields}
+    for key, value in sent.query.items():
+        assert key in by_json, f"{key} is not a field of {request.full_name}"
+        assert by_json[key] not in in_path, f"{key} is already in the path"
+        assert value == given[by_json[key]], key
+    # Required fields are all sent, in the path or the query.
+    for fd in request.fields:
+        options = {d.name: v for d, v in fd.GetOptions().ListFields()}
+        if options.get("required"):
+            assert fd.name in in_path or fd.json_name in sent.query, fd.name
+
+
+def test_every_rpc_the_client_calls_is_checked() -> None:
+    # The client's methods that send requests, and the RPCs above: one each.
+    senders = {
+        "get_cluster",
+        "list_clusters_page",
+        "list_cluster_backups_page",
+        "backup_cluster",
+        "get_backup",
+        "list_folder_backups_page",
+        "get_operation",
+    }
+    assert len(RPCS) == len(senders)
+    assert {f"{s.name}.{rpc}" for s, rpc, _, _ in RPCS} == {
+        "ClusterService.Get",
+        "ClusterService.List",
+        "ClusterService.ListBackups",
+        "ClusterService.Backup",
+        "BackupService.Get",
+        "BackupService.List",
+        "OperationService.Get",
+    }
+    for name in senders:
+        assert callable(getattr(CloudClient, name))
