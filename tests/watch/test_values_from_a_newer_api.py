@@ -12,6 +12,7 @@ import pytest
 
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
+from bot.core.outbox import PostKind
 from bot.core.types import FreshnessState
 from bot.render.message import Message
 from bot.simcloud.server import SimCloud
@@ -20,7 +21,7 @@ from bot.store import Store
 from bot.watch.digest import DigestRunner
 from bot.watch.reader import read_fleet
 from bot.watch.service import WatchService
-from bot.watch.sweep import SweepActionKind, Sweeper
+from bot.watch.sweep import Sweeper
 from tests.watch.conftest import CONSOLE_URL, FOLDER, IDS, NOW
 
 WATCHED = {IDS.stale, IDS.fresh, IDS.stopped, IDS.never, IDS.prestable}
@@ -96,9 +97,9 @@ async def test_the_sweep_still_alerts_on_the_folders_stale_clusters(
 ) -> None:
     sweeper = Sweeper(cloud, store, None, config, console_url=CONSOLE_URL, owner="a")
     result = await sweeper.run(now=NOW, dry_run=True)
-    assert [(a.kind, a.cluster_id) for a in result.actions] == [
-        (SweepActionKind.POST_ALERT, IDS.never),
-        (SweepActionKind.POST_ALERT, IDS.stale),
+    assert [(p.kind, p.subject.split()[0]) for p in result.posts] == [
+        (PostKind.ALERT, IDS.never),
+        (PostKind.ALERT, IDS.stale),
     ]
 
 
