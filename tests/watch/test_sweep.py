@@ -154,10 +154,10 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     fake_slack.calls.clear()
     reminded = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(hours=4))
     assert kinds(reminded.posts) == [
-        (UPDATE, IDS.stale),
-        (REMINDER, IDS.stale),
         (UPDATE, IDS.never),
         (REMINDER, IDS.never),
+        (UPDATE, IDS.stale),
+        (REMINDER, IDS.stale),
     ]
     assert sorted((u["channel"], u["ts"]) for u in updates(fake_slack)) == sorted(
         [(ONCALL_CHANNEL, orders["ts"]), (ONCALL_CHANNEL, never["ts"])]
@@ -392,8 +392,8 @@ async def test_a_removed_snapshot_schedule_resolves_the_alert_and_posts_no_new_o
     # Reported, not alerted: no second alert about orders-prod, now or hours later.
     assert IDS.stale not in [subject(p) for p in later.posted]
     assert [m["ts"] for m in top_level(fake_slack.messages(ONCALL_CHANNEL))] == [
-        orders["ts"],
         alert_of(fake_slack, "new-cluster")["ts"],
+        orders["ts"],
     ]
     entry = await store.get_alert(IDS.stale, route)
     assert entry is not None
@@ -544,7 +544,7 @@ async def test_alerts_slack_refuses_wait_in_the_outbox_and_go_out_once_without_b
     delivery_clock.advance(timedelta(seconds=31))
     drained = await executor.deliver(timeout=15)
     assert drained.ok
-    assert [subject(p) for p in drained.posts] == [IDS.stale, IDS.never]
+    assert [subject(p) for p in drained.posts] == [IDS.never, IDS.stale]
     assert len(top_level(fake_slack.messages(ONCALL_CHANNEL))) == 2
     assert len(fake_slack.rejected) == 1
     entry = await store.get_alert(IDS.stale, route)
@@ -724,7 +724,7 @@ async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival
     hold.release()
     late = await slow
 
-    assert kinds(rival.posts) == [(ALERT, IDS.stale), (ALERT, IDS.never)]
+    assert kinds(rival.posts) == [(ALERT, IDS.never), (ALERT, IDS.stale)]
     # Replica a's changes found the incidents saved by b: it wrote neither incident nor post.
     assert late.posts == ()
     assert len(late.conflicts) == 2
