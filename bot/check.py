@@ -33,9 +33,12 @@ class Finding:
     ok: bool
     what: str
     detail: str
+    #: Works, but less well than it could (the check still passes).
+    warning: bool = False
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'}  {self.what}: {self.detail}"
+        mark = "FAIL" if not self.ok else "warn" if self.warning else "ok  "
+        return f"{mark}  {self.what}: {self.detail}"
 
 
 def register(subparsers: Any) -> None:
@@ -77,7 +80,7 @@ async def collect() -> list[Finding]:
     findings += failed("cloud credentials") or await _check_cloud(
         settings, startup.config or BotConfig()
     )
-    findings += failed("database") or [await _check_database(settings)]
+    findings += failed("database") or list(await _check_database(settings))
     return findings
 
 
@@ -98,9 +101,37 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
     else:
         team = who.get("team") or who.get("team_id") or "?"
         out.append(Finding(True, "slack auth.test", f"@{who.get('user', '?')} in {team}"))
+        out.append(_scopes_finding(await notifier.granted_scopes()))
     finally:
         await notifier.aclose()
     return out
+
+
+def _scopes_finding(granted: frozenset[str] | None) -> Finding:
+    """What the token's scopes allow: posting at all, and exactly-once delivery."""
+    from bot.ops.slack_scopes import HISTORY_SCOPES, POST_SCOPES
+
+    if granted is None:
+        return Finding(True, "slack scopes", "Slack did not list them", warning=True)
+    missing = sorted(POST_SCOPES - granted)
+    if missing:
+        return Finding(
+            False,
+            "slack scopes",
+            f"the token lacks {', '.join(missing)}: nothing can be posted; add them to the "
+            "app (manifest.yaml lists every scope) and reinstall it",
+        )
+    lacking = sorted(HISTORY_SCOPES - granted)
+    if lacking:
+        return Finding(
+            True,
+            "slack scopes",
+            f"the token lacks {', '.join(lacking)}: delivery is at-least-once (a post whose "
+            "answer Slack loses may appear twice, since the bot cannot look for it); add them "
+            "and reinstall the app",
+            warning=True,
+        )
+    return Finding(True, "slack scopes", "posting, and exactly-once delivery (history scopes)")
 
 
 async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
@@ -163,7 +194,32 @@ def _source(settings: Settings) -> str:
     return f"the metadata service at {settings.yc_metadata_url}"
 
 
-async def _check_database(settings: Settings) -> Finding:
+async def _delivery_findings(store: Any) -> list[Finding]:
+    """What the outbox says: channels that refuse the bot, posts waiting or given up."""
+    from bot.store.outbox import EVERY_CHANNEL
+
+    out = []
+    for problem in await store.channel_problems():
+        where = (
+            "the bot token" if problem.channel == EVERY_CHANNEL else f"channel {problem.channel}"
+        )
+        out.append(
+            Finding(
+                False,
+                "slack delivery",
+                f"Slack refuses {where} ({problem.code}) since {problem.since:%Y-%m-%d %H:%M} "
+                "UTC; its posts wait: invite the bot or fix the config, then restart it",
+            )
+        )
+    counts = await store.count_posts()
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    failed = counts.get("failed", 0)
+    detail = f"{waiting} post(s) waiting to be sent, {failed} given up"
+    out.append(Finding(True, "slack delivery", detail, warning=failed > 0))
+    return out
+
+
+async def _check_database(settings: Settings) -> tuple[Finding, ...]:
     from bot.store import Store
     from bot.store.db import probe_database
 
@@ -172,12 +228,13 @@ async def _check_database(settings: Settings) -> Finding:
         await probe_database(settings.database_url)  # what serve asks first, in the same words
         store = await Store.open(settings.database_url)
     except ConfigError as exc:
-        return Finding(False, "database", str(exc))
+        return (Finding(False, "database", str(exc)),)
     except Exception as exc:  # any driver error: say its type and first line, no URL password
         first = (str(exc).strip().splitlines() or [""])[0][:200]
-        return Finding(False, "database", f"{where}: {type(exc).__name__}: {first}")
+        return (Finding(False, "database", f"{where}: {type(exc).__name__}: {first}"),)
     try:
         await store.ping()
+        delivery = await _delivery_findings(store)
     finally:
         await store.close()
-    return Finding(True, "database", f"{where}: reachable, migrations applied")
+    return Finding(True, "database", f"{where}: reachable, migrations applied"), *delivery

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ from bot.models import Backup, BackupPage, Cluster, ListPosition, newest_first
 from bot.ops.logging import new_request_id, request_id_var
 from bot.render import commands as rc
 from bot.render import strings
+from bot.render.groups import ACTION_GROUP_ACK, ACTION_GROUP_SNOOZE_4H, ACTION_GROUP_SNOOZE_24H
 from bot.render.message import Message
 from bot.render.watch import (
     ACTION_ACK,
@@ -78,6 +80,9 @@ ACTION_IDS: tuple[str, ...] = (
     ACTION_SNOOZE_24H,
     ACTION_LIST,
     ACTION_BACKUP,
+    ACTION_GROUP_ACK,
+    ACTION_GROUP_SNOOZE_4H,
+    ACTION_GROUP_SNOOZE_24H,
 )
 
 #: How many backups ``folder`` reads before it stops and says the folder has more.
@@ -91,7 +96,10 @@ _MAX_PAGE_OFFSET = 1_000_000
 _SNOOZE_OF_ACTION = {
     ACTION_SNOOZE_4H: timedelta(hours=4),
     ACTION_SNOOZE_24H: timedelta(hours=24),
+    ACTION_GROUP_SNOOZE_4H: timedelta(hours=4),
+    ACTION_GROUP_SNOOZE_24H: timedelta(hours=24),
 }
+_GROUP_ACTIONS = frozenset({ACTION_GROUP_ACK, ACTION_GROUP_SNOOZE_4H, ACTION_GROUP_SNOOZE_24H})
 #: The access rule a button click is checked against, by action id.
 _COMMAND_OF_ACTION = {
     NEXT_PAGE_ACTION: "list",
@@ -102,6 +110,9 @@ _COMMAND_OF_ACTION = {
     ACTION_SNOOZE_4H: "snooze",
     ACTION_SNOOZE_24H: "snooze",
     ACTION_BACKUP: "backup",
+    ACTION_GROUP_ACK: "snooze",
+    ACTION_GROUP_SNOOZE_4H: "snooze",
+    ACTION_GROUP_SNOOZE_24H: "snooze",
     BACKUP_CONFIRM_ACTION: "backup",
     BACKUP_CANCEL_ACTION: "backup",
 }
@@ -154,6 +165,12 @@ class WatchLike(Protocol):
         channel: str,
         thread_ts: str | None,
         now: datetime,
+    ) -> Message: ...
+
+    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Message: ...
+
+    async def snooze_group(
+        self, group_id: str, duration: timedelta, *, user: str, now: datetime
     ) -> Message: ...
 
 
@@ -344,6 +361,16 @@ class Dispatcher:
                 cluster.id, user=inv.user_id, channel=inv.channel_id, thread_ts=None, now=now
             )
             return _Outcome([message], replace_original=True)
+        if action_id in _GROUP_ACTIONS:
+            group_id = _decode_group(value)
+            watch = self._watch(command)
+            if action_id == ACTION_GROUP_ACK:
+                return _Outcome(
+                    [await watch.acknowledge_group(group_id, user=inv.user_id, now=now)]
+                )
+            duration = _SNOOZE_OF_ACTION[action_id]
+            message = await watch.snooze_group(group_id, duration, user=inv.user_id, now=now)
+            return _Outcome([message])
         cluster_id, route_key = _decode_alert(value)
         if action_id == ACTION_LIST:
             return _Outcome([await self._list(cluster_id, DEFAULT_LIMIT, None, now=now)])
@@ -658,6 +685,14 @@ def _decode_view_page(value: str) -> tuple[str | None, int]:
     ):
         raise BadButtonValue()
     return target, offset
+
+
+def _decode_group(value: str) -> str:
+    """The group id a grouped alert's button carries (``g<32 hex>``)."""
+    group_id = _decode_json(value).get("g")
+    if not isinstance(group_id, str) or not re.fullmatch(r"g[0-9a-f]{32}", group_id):
+        raise BadButtonValue()
+    return group_id
 
 
 def _decode_alert(value: str) -> tuple[str, str]:

@@ -6,12 +6,16 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.core.outbox import OutboundPost, PostKind
 from bot.simcloud import SimCloud
 from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.store import Store
+from bot.store.outbox import Change
 from bot.testing.fake_slack import FakeSlack
 
 SLACK_TOKEN = "xoxb-check-test-token-0123456789"
@@ -71,7 +75,7 @@ async def test_it_reports_every_check_ok_and_exits_0(
     code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
     assert code == 0, out
     lines = out.strip().splitlines()
-    assert all(line.startswith("ok  ") for line in lines), out
+    assert all(line.startswith("ok  ") for line in lines), out  # no FAIL, no warning
     folder = sim.fleet.folder_ids()[0]
     assert f"ok    folder {folder}: readable, 2 OpenSearch clusters" in lines
     assert "ok    slack auth.test: @backups-bot in Example" in lines
@@ -136,3 +140,48 @@ async def test_a_missing_bot_token_is_said_plainly(
     code, out = await _check(env, tmp_path)
     assert code == 1
     assert "FAIL  slack: SLACK_BOT_TOKEN is not set" in out
+
+
+async def test_it_says_the_scopes_allow_exactly_once_delivery(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 0, out
+    assert "ok    slack scopes: posting, and exactly-once delivery (history scopes)" in out
+    assert "ok    slack delivery: 0 post(s) waiting to be sent, 0 given up" in out
+
+
+async def test_a_token_without_history_scopes_is_a_warning_about_at_least_once(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    slack.remove_scopes("channels:history", "groups:history")
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 0, out
+    [line] = [line for line in out.splitlines() if "slack scopes" in line]
+    assert line.startswith("warn  slack scopes: the token lacks channels:history, groups:history")
+    assert "at-least-once" in line
+
+
+async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    store = await Store.open(env["DATABASE_URL"])
+    try:
+        await store.commit(
+            Change(posts=[OutboundPost(PostKind.ALERT, "C0GONE", {"text": "alert"})]),
+            now=datetime.now(UTC),
+        )
+        await store.park_channel(
+            "C0GONE", code="not_in_channel", now=datetime.now(UTC), next_try=datetime.now(UTC)
+        )
+    finally:
+        await store.close()
+
+    code, out = await _check(env, tmp_path)
+
+    assert code == 1
+    [line] = [line for line in out.splitlines() if line.startswith("FAIL  slack delivery")]
+    assert "Slack refuses channel C0GONE (not_in_channel)" in line
+    assert "invite the bot" in line
+    assert "ok    slack delivery: 1 post(s) waiting to be sent, 0 given up" in out

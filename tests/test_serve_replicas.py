@@ -185,3 +185,44 @@ async def test_a_replica_killed_mid_post_is_taken_over_after_its_lease_without_a
     assert left == []
     assert_clean_logs(survivor)
     assert survivor.messages()[-1] == "stopped"
+
+
+async def test_a_replica_that_never_read_the_cloud_itself_is_ready_while_its_twin_sweeps(
+    fresh_postgres_url: str,  # noqa: F811
+    slack: FakeSlack,
+    config_file: Path,
+    tmp_path: Path,
+) -> None:
+    sim = await start_sim(latency=0.02)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(sim.stop)
+        env = serve_env(
+            sim, slack, database_url=fresh_postgres_url, config=config_file, port=free_port()
+        )
+        twin = await stack.enter_async_context(serving(env, tmp_path))
+        await twin.wait_serving()
+        await wait_until(lambda: swept_slots([twin]), timeout=20, what="the twin's first sweep")
+        # This replica cannot reach the cloud at all (nothing listens there): every sweep slot
+        # it might win is blind, and it never reads the cloud itself.
+        blind_env = serve_env(
+            sim,
+            slack,
+            database_url=fresh_postgres_url,
+            config=config_file,
+            port=free_port(),
+            YC_MDB_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        )
+        blind = await stack.enter_async_context(serving(blind_env, tmp_path))
+        await blind.wait_serving()
+
+        async def ready() -> bool:
+            status, _ = await blind.get("/readyz")
+            return status == 200
+
+        await wait_until(ready, timeout=20, what="the blind replica to be ready")
+        _, body = await blind.get("/readyz")
+        checks = json.loads(body)["checks"]
+        assert checks["fleet"]["ok"] is True
+        assert await blind.terminate() == 0
+        assert await twin.terminate() == 0
+    assert any("first cloud read failed" in m for m in blind.messages())

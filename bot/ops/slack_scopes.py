@@ -38,6 +38,11 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "apps.connections.open": frozenset(),
 }
 
+#: Without these nothing can be posted.
+POST_SCOPES = frozenset({"chat:write"})
+#: Without these a post whose answer was lost cannot be looked for: at-least-once delivery.
+HISTORY_SCOPES = frozenset({"channels:history", "groups:history"})
+
 #: Names called without a client object that still reach the Web API (Bolt's ``say``).
 _BARE_CALLS: dict[str, str] = {"say": "chat.postMessage"}
 

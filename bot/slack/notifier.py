@@ -282,6 +282,22 @@ class SlackNotifier:
         """Who the bot token belongs to (``user_id``, ``team_id``...)."""
         return await self._call("auth.test", {})
 
+    async def granted_scopes(self) -> frozenset[str] | None:
+        """The bot token's scopes, as Slack lists them in every answer's ``X-OAuth-Scopes``
+        header; None when the answer does not say."""
+        self._shared_session()
+        try:
+            resp = await self.client.api_call("auth.test", json={})
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, SlackClientError):
+            return None
+        raw = None
+        for key, value in dict(resp.headers or {}).items():
+            if str(key).lower() == "x-oauth-scopes":
+                raw = value[0] if isinstance(value, list) and value else value
+        if not isinstance(raw, str):
+            return None
+        return frozenset(s.strip() for s in raw.split(",") if s.strip())
+
     async def aclose(self) -> None:
         """Close the connection pool, if one is held (``keep_alive``)."""
         if self._session is not None:

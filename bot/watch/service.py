@@ -34,6 +34,7 @@ from bot.render import strings
 from bot.render.commands import ClusterRow, render_ack, render_clusters
 from bot.render.groups import GroupMember, render_group_alert
 from bot.render.message import Message
+from bot.render.mrkdwn import escape
 from bot.render.watch import render_alert, render_status, utc_text
 from bot.store import PendingOperation
 from bot.store.outbox import Change
@@ -212,6 +213,32 @@ class WatchService(WatchPart):
         )
         return render_ack(
             strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+        )
+
+    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Message:
+        """The Acknowledge all button of a grouped alert: every open cluster of the storm."""
+        group, changed = await self.change_group(
+            group_id, lambda e: alerts.acknowledge(e, user=user, now=now), now=now
+        )
+        label = escape(group.label)
+        if not changed:
+            return render_ack(f"Every cluster of the storm in {label} was already acknowledged.")
+        return render_ack(
+            f"Acknowledged {changed} cluster{'s' if changed != 1 else ''} of the storm in "
+            f"{label}: no more reminders until they resolve."
+        )
+
+    async def snooze_group(
+        self, group_id: str, duration: timedelta, *, user: str, now: datetime
+    ) -> Message:
+        """The Snooze all buttons of a grouped alert."""
+        until = now + duration
+        group, changed = await self.change_group(
+            group_id, lambda e: alerts.snooze(e, until=until, user=user, now=now), now=now
+        )
+        return render_ack(
+            f"Snoozed {changed} cluster{'s' if changed != 1 else ''} of the storm in "
+            f"{escape(group.label)} until {utc_text(until)}."
         )
 
     # --- backups on request --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.core import alerts
 from bot.core.outbox import PostKind
 from bot.core.types import AlertGroup, AlertStatus
 from bot.delivery.executor import DeliveryExecutor
+from bot.dispatch import ACTION_IDS, Dispatcher, Invocation
 from bot.simcloud.fleet import SimCluster, SimSchedule
 from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
@@ -382,3 +383,43 @@ async def test_a_recovered_member_going_stale_again_rejoins_the_storm_counted_on
     entry = await store.get_alert(first, group.route_key)
     assert entry is not None
     assert (entry.status, entry.group_id) == (AlertStatus.FIRING, group.id)
+
+
+async def test_a_click_on_a_groups_button_goes_through_the_dispatcher_like_slack_sends_it(
+    storm: list[str],
+    cloud: CloudClient,
+    store: Store,
+    fake_slack: FakeSlack,
+    sweeper: Sweeper,
+    watch: WatchService,
+    executor: DeliveryExecutor,
+    config: BotConfig,
+) -> None:
+    await sweep_and_deliver(sweeper, executor, now=NOW)
+    post = the_post(fake_slack)
+    buttons = {
+        element["action_id"]: element["value"]
+        for block in post["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    assert set(buttons) == set(ACTION_IDS) & {"group_ack", "group_snooze_4h", "group_snooze_24h"}
+    dispatcher = Dispatcher(cloud, config, watch=watch)
+    click = Invocation("U0ALICE", ONCALL_CHANNEL, message_ts=post["ts"])
+    at = NOW + timedelta(minutes=5)
+
+    reply = await dispatcher.run_action(
+        "group_snooze_24h", buttons["group_snooze_24h"], click, now=at
+    )
+    await deliver(executor)
+
+    assert f"Snoozed {len(storm)} clusters of the storm" in reply.messages[0].text
+    members = await store.list_alerts(group_id=(await the_group(store)).id)
+    assert {e.status for e in members} == {AlertStatus.SNOOZED}
+    assert ":zzz:" in str(the_post(fake_slack)["blocks"])
+    # A forged value is refused in words, and changes nothing.
+    forged = await dispatcher.run_action("group_ack", '{"g": "../../etc"}', click, now=at)
+    assert "not one the bot made" in forged.messages[0].text
+    assert {e.status for e in await store.list_alerts(group_id=members[0].group_id)} == {
+        AlertStatus.SNOOZED
+    }
