@@ -170,7 +170,7 @@ def render_group_alert(
     else:
         firing = sum(1 for m in open_members if m.entry.status == AlertStatus.FIRING)
         if firing:
-            mentions = " ".join(mention(i) for i in route.mention)
+            mentions = " ".join(mention(i) for i in dict.fromkeys(route.mention))
             head = f":rotating_light: *FIRING* {mentions}".rstrip()
         else:
             head = ":eyes: *ACKNOWLEDGED OR SNOOZED*"
@@ -180,7 +180,7 @@ def render_group_alert(
         )
         fallback = f"FIRING: {len(open_members)} clusters in {label} have no fresh backup"
         if firing and route.mention:
-            fallback += " " + " ".join(mention(i) for i in route.mention)
+            fallback += " " + " ".join(mention(i) for i in dict.fromkeys(route.mention))
     notes = [
         f"opened {slack_date(group.opened_at)}",
         f"checked {slack_date(now)}",
@@ -266,7 +266,7 @@ def render_group_reminder(
         f"acknowledged); it started {lasted} ago."
     )
     if mention_ids and firing:
-        text += " " + " ".join(mention(i) for i in mention_ids)
+        text += " " + " ".join(mention(i) for i in dict.fromkeys(mention_ids))
     return Message(text=text, blocks=[_section(text)])
 
 
