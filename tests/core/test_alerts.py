@@ -270,6 +270,9 @@ def test_an_entry_for_another_cluster_or_route_is_refused() -> None:
     entry = run(None, STALE, NOW).entry
     with pytest.raises(ValueError, match="evaluated with a report"):
         evaluate(entry, STALE, route=ROUTE, route_key="alert:C1:00000000", now=NOW)
+    other_cluster = replace(STALE, cluster_id="c9qcluster2")
+    with pytest.raises(ValueError, match=r"c9qcluster1/.* evaluated with .* for c9qcluster2/"):
+        evaluate(entry, other_cluster, route=ROUTE, route_key=KEY, now=NOW)
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -424,3 +427,23 @@ def test_retiring_an_incident_that_is_not_open_is_a_usage_error() -> None:
     closed = AlertEntry(cluster_id="c1", route_key=KEY, status=AlertStatus.RESOLVED)
     with pytest.raises(UsageError):
         retire(closed, route=ROUTE, now=NOW)
+
+
+def test_a_newer_backup_that_is_still_stale_updates_the_open_alert() -> None:
+    entry = run(None, STALE, NOW).entry
+    newer = report(FreshnessState.STALE, at=LAST_BACKUP + hours(1))
+    d = run(entry, newer, NOW + hours(1))
+    assert d.actions == (Action(ActionKind.UPDATE_ALERT, Reason.STATE_CHANGED),)
+    assert d.entry.newest_backup_at == LAST_BACKUP + hours(1)
+    # The incident keeps the moment it went stale, and its opening.
+    assert d.entry.stale_since == entry.stale_since
+    assert d.entry.opened_at == NOW
+
+
+def test_an_outage_of_unknown_start_counts_from_the_alert() -> None:
+    opened = AlertEntry(
+        cluster_id="c9qcluster1", route_key=KEY, status=AlertStatus.FIRING, opened_at=NOW
+    )
+    assert outage_duration(opened, NOW + hours(3)) == hours(3)
+    resolved = replace(opened, status=AlertStatus.RESOLVED, resolved_at=NOW + hours(5))
+    assert outage_duration(resolved, NOW + hours(50)) == hours(5)

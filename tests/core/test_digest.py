@@ -224,3 +224,16 @@ def test_no_cluster_is_lost_or_counted_twice(
         for row in digest.rows
     ]
     assert keys == sorted(keys)
+
+
+def test_a_cluster_whose_previous_digest_had_no_backup_gets_a_count_delta_only() -> None:
+    # Yesterday's digest saw the cluster without a backup: no size or indices to compare with.
+    previous = {
+        "c9qa": ClusterFigures("c9qa", None, None, None, backup_count=0, taken_at=YESTERDAY)
+    }
+    row = build([item("a", FreshnessState.FRESH, [backup("a1", 1, 3 * GIB, 12)])], previous).rows[0]
+    assert row.count_delta == 1
+    assert row.size_delta is None
+    assert row.indices_delta is None
+    assert row.newest is not None
+    assert row.newest.id == "a1"

@@ -403,3 +403,37 @@ def test_any_sequence_of_likely_words_is_a_command_or_a_usage_error(words: list[
         assert result.hint
     else:
         assert result.name in COMMAND_NAMES
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("list c1 c2", "`list` takes one cluster id or name; I don't know what to do with `c2`."),
+        ("get b1 b2 b3", "`get` takes one backup id; I don't know what to do with `b2`."),
+        ("folder f1 f2", "`folder` takes one folder id; I don't know what to do with `f2`."),
+        (
+            "clusters f1 f2",
+            "`clusters` takes at most one folder id; I don't know what to do with `f2`.",
+        ),
+        (
+            "status c1 c2",
+            "`status` takes at most one cluster or folder id; I don't know what to do with `c2`.",
+        ),
+        (
+            "unsnooze c1 c2",
+            "`unsnooze` takes one cluster id or name; I don't know what to do with `c2`.",
+        ),
+        (
+            "backup c1 c2",
+            "`backup` takes one cluster id or name; I don't know what to do with `c2`.",
+        ),
+    ],
+)
+def test_a_word_too_many_is_a_usage_error_naming_it(text: str, message: str) -> None:
+    verb = text.split()[0]
+    with pytest.raises(UsageError) as info:
+        parse_command(text)
+    assert type(info.value) is UsageError
+    assert str(info.value) == message
+    assert info.value.hint is not None
+    assert info.value.hint.startswith(f"Type `/backups {verb} ")
