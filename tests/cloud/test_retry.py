@@ -29,8 +29,9 @@ def test_it_stops_after_the_last_attempt() -> None:
 
 
 def test_it_refuses_a_policy_without_attempts() -> None:
-    with pytest.raises(ValueError, match="at least one attempt"):
+    with pytest.raises(ValueError, match="at least one attempt") as caught:
         RetryPolicy(attempts=0)
+    assert str(caught.value) == "a retry policy needs at least one attempt"
 
 
 def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
