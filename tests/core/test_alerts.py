@@ -244,6 +244,7 @@ def test_a_snoozed_incident_that_recovers_resolves_without_waking() -> None:
     assert d.entry.status == AlertStatus.RESOLVED
     assert ActionKind.POST_REMINDER not in kinds(d)
     assert d.entry.snoozed_until is None
+    assert d.entry.snoozed_by is None
 
 
 def test_a_stale_cluster_after_resolution_opens_a_new_incident() -> None:
