@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint type hadolint pytest bench postgres clean
+.PHONY: install demo test lint type hadolint pytest bench mutate postgres clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ postgres:
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Mutation testing of the core (scripts/mutate.py): minutes, so not part of `make test` or CI.
+# MUTATE_ARGS="bot/core/access.py" runs one module; "--phase 2" adds models.py and the planning.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

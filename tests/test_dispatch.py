@@ -223,10 +223,17 @@ async def test_a_usage_error_is_flagged_and_counted(cloud: CloudClient) -> None:
     assert sample == 1
 
 
-async def test_a_denial_is_not_a_usage_error(cloud: CloudClient) -> None:
-    reply = await Dispatcher(cloud, CONFIG).run(f"backup {LOGS}", USER, now=NOW)
+async def test_a_denial_is_not_a_usage_error(sim: SimCloud, cloud: CloudClient) -> None:
+    metrics = Metrics()
+    reply = await Dispatcher(cloud, CONFIG, metrics=metrics).run(f"backup {LOGS}", USER, now=NOW)
     assert not reply.ok
     assert not reply.usage_error
+    assert "may run `backup`" in all_text(reply.messages[0].payload())
+    sample = metrics.registry.get_sample_value(
+        "backups_bot_commands_total", {"command": "backup", "outcome": "denied"}
+    )
+    assert sample == 1
+    assert [r for r in sim.requests if r.method != "GET"] == []  # no backup was started
 
 
 async def test_a_group_member_passes_the_rule(cloud: CloudClient) -> None:

@@ -327,7 +327,9 @@ async def test_http_mode_serves_probes_metrics_and_signed_commands(
         form = slash_command_form(f"list {IDS.stale}", response_url=slack.response_url("r1"))
         status, took = await serve.post("/slack/events", form, signed_headers(SIGNING_SECRET, form))
         assert status == 200
-        assert took < 1.5  # acknowledged at once; the answer follows at the response URL
+        # Acknowledged within Slack's 3 s (a bound for a collapse, not a speed claim); the answer
+        # follows at the response URL.
+        assert took < 3.0
         await slack.wait_responses("r1", timeout=10)
         answer = json.dumps(slack.responses("r1")[0])
         assert "orders-prod" in answer
@@ -481,7 +483,8 @@ async def test_sigterm_while_starting_stops_at_once_and_exits_0(
             await wait_until(lambda: hung.requests, timeout=START_TIMEOUT, what="the first read")
             started = time.monotonic()
             assert await serve.terminate() == 0
-            assert time.monotonic() - started < 3
+            # Waiting for the hung read would take about 8 s; anything well under that is "at once".
+            assert time.monotonic() - started < 6
     finally:
         await hung.stop()
     assert_clean_logs(serve)

@@ -451,8 +451,9 @@ async def test_it_honours_retry_after_in_seconds(sim: SimCloud) -> None:
         started = time.monotonic()
         await client.list_cluster_backups_page(first_cluster(sim))
         elapsed = time.monotonic() - started
-    # The policy's own backoff is a few milliseconds; only the header explains a second.
-    assert 0.95 <= elapsed < 1.9
+    # The policy's own backoff is a few milliseconds; only the header explains a second. The upper
+    # bound only catches a collapse (a wait read as minutes), not a slow machine.
+    assert 0.95 <= elapsed < 30
 
 
 async def test_it_caps_a_retry_after_that_asks_too_much(sim: SimCloud) -> None:
@@ -671,11 +672,9 @@ async def test_no_more_requests_are_in_flight_than_the_cap() -> None:
 async def test_the_cap_is_also_reached_so_requests_do_run_concurrently() -> None:
     config = SimConfig(folders=1, clusters_per_folder=32, backups_per_cluster=1, latency=0.05)
     async with SimCloud(config) as sim, make_client(sim, max_in_flight=16) as client:
-        started = time.monotonic()
         await asyncio.gather(*(client.get_cluster(c) for c in sim.fleet.clusters))
-        elapsed = time.monotonic() - started
+    # The simulated cloud counts what it held at once: 16 requests did run concurrently.
     assert sim.peak_in_flight == 16
-    assert elapsed < 0.05 * 32 / 2  # far below one at a time
 
 
 async def test_an_injected_session_is_used_and_left_open(sim: SimCloud) -> None:

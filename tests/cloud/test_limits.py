@@ -12,6 +12,7 @@ from bot.cloud import RequestLimiter, TokenBucket
 from bot.cloud.client import CloudClient
 from bot.cloud.limits import Lane, background_lane, current_lane
 from bot.settings import Settings
+from tests.waiting import wait_until
 
 
 def test_a_bucket_lets_a_burst_through_then_spaces_requests() -> None:
@@ -83,8 +84,9 @@ async def _queue(
         async with limiter.slot(lane):
             order.append(name)
 
+    before = limiter.waiting()
     task = asyncio.create_task(take())
-    await asyncio.sleep(0)  # the task runs up to its wait in the queue
+    await wait_until(lambda: limiter.waiting() > before, what=f"{name} to queue", interval=0.001)
     return task
 
 
@@ -177,11 +179,11 @@ async def test_background_work_holds_at_most_its_share_and_people_get_the_rest()
             holding[lane] -= 1
 
     sweep = [asyncio.create_task(work(Lane.BACKGROUND)) for _ in range(10)]
-    await asyncio.sleep(0)
+    await wait_until(lambda: limiter.waiting(Lane.BACKGROUND) == 8, what="8 sweep requests queued")
     assert (limiter.in_flight, limiter.waiting(Lane.BACKGROUND)) == (2, 8)
 
     people = [asyncio.create_task(work(Lane.INTERACTIVE)) for _ in range(3)]
-    await asyncio.sleep(0)
+    await wait_until(lambda: limiter.waiting(Lane.INTERACTIVE) == 1, what="a person queued")
     # Two free slots the sweep may not take: two people get them at once; the third waits
     # for the cap on the whole, like anyone.
     assert holding == {Lane.BACKGROUND: 2, Lane.INTERACTIVE: 2}

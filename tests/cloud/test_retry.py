@@ -29,8 +29,9 @@ def test_it_stops_after_the_last_attempt() -> None:
 
 
 def test_it_refuses_a_policy_without_attempts() -> None:
-    with pytest.raises(ValueError, match="at least one attempt"):
+    with pytest.raises(ValueError, match="at least one attempt") as caught:
         RetryPolicy(attempts=0)
+    assert str(caught.value) == "a retry policy needs at least one attempt"
 
 
 def test_backoff_is_full_jitter_under_an_exponential_ceiling() -> None:
@@ -71,3 +72,78 @@ def test_it_reads_retry_after_as_seconds_or_an_http_date(header: str, seconds: f
 @pytest.mark.parametrize("header", [None, "", "soon", "nan", "inf", "Fri, 99 Nov"])
 def test_it_ignores_a_retry_after_it_cannot_read(header: str | None) -> None:
     assert parse_retry_after(header, NOW) is None
+
+
+def test_an_http_date_without_a_zone_is_read_as_utc() -> None:
+    # "-0000" is RFC 5322's "zone unknown": parsedate gives a naive time, taken as UTC.
+    assert parse_retry_after("Fri, 20 Nov 2026 10:00:30 -0000", NOW) == 30.0
+    assert parse_retry_after("Fri, 20 Nov 2026 13:00:30 +0300", NOW) == 30.0
+
+
+class _Ceiling(random.Random):
+    """Jitter that always picks the top of its range, so the ceiling itself shows."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_the_production_policy_tries_four_times_backing_off_from_a_quarter_second_to_8() -> None:
+    policy = RetryPolicy()
+    assert [policy.has_attempts_left(attempt) for attempt in range(5)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    rng = _Ceiling()
+    assert [policy.backoff(attempt, rng) for attempt in range(7)] == [
+        0.25,
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        8.0,
+    ]
+
+
+def test_the_production_policy_waits_at_most_thirty_seconds_for_retry_after() -> None:
+    policy = RetryPolicy()
+    rng = random.Random(1)
+    assert policy.delay(0, 29.5, rng) == 29.5
+    assert policy.delay(0, 31.0, rng) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [
+        (429, True),
+        (500, True),
+        (502, True),
+        (503, True),
+        (504, True),
+        (501, False),
+        (505, False),
+        (408, False),
+        (200, False),
+    ],
+)
+def test_the_production_policy_retries_throttling_and_transient_server_errors(
+    status: int, retried: bool
+) -> None:
+    assert RetryPolicy().should_retry_status(status, 0) is retried
+
+
+def test_a_server_wish_of_no_wait_is_honoured_without_backoff() -> None:
+    assert RetryPolicy(base_delay=5.0).delay(2, 0.0, _Ceiling()) == 0.0
+
+
+def test_without_a_server_wish_the_delay_is_the_backoff() -> None:
+    assert RetryPolicy(base_delay=0.5, max_delay=4.0).delay(1, None, _Ceiling()) == 1.0
+
+
+def test_a_policy_of_one_attempt_never_retries() -> None:
+    policy = RetryPolicy(attempts=1)
+    assert not policy.has_attempts_left(0)
+    assert not policy.should_retry_status(503, 0)

@@ -194,3 +194,9 @@ def test_a_proxy_in_the_environment_turns_trust_env_on(monkeypatch: pytest.Monke
     assert not proxy_configured()
     monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
     assert proxy_configured()
+
+
+def test_a_page_size_that_is_not_a_number_is_named_by_its_type() -> None:
+    with pytest.raises(InvalidArgument) as err:
+        validate_page_size("10")  # type: ignore[arg-type]
+    assert str(err.value) == "page size must be a whole number, not str"

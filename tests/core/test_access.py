@@ -14,6 +14,8 @@ LEADS = AccessRule(
 OPS_CHANNEL = AccessRule(commands=["backup"], usergroups=["S0OPS"], channels=["C0OPS"])
 ANYONE_IN_OPS = AccessRule(commands=["status"], channels=["C0OPS"])
 DISABLED = AccessRule(commands=["folder"])
+USERS_ONLY = AccessRule(commands=["backup"], users=["U0LEAD", "U0DEPUTY"])
+GROUPS_ONLY = AccessRule(commands=["backup"], usergroups=["S0ONCALL"])
 EVERYTHING = AccessRule(commands=["*"], usergroups=["S0STAFF"])
 
 
@@ -39,6 +41,13 @@ def _check(
         ("backup", [LEADS], "U0SOMEONE", frozenset({"S0ONCALL"}), "C0TEAM", True),
         ("backup", [LEADS], "U0SOMEONE", frozenset({"S0OTHER"}), "C0TEAM", False),
         ("snooze", [LEADS], "U0SOMEONE", frozenset(), "D0DM", False),
+        # a rule naming only users admits exactly them, anywhere
+        ("backup", [USERS_ONLY], "U0LEAD", frozenset(), "C0TEAM", True),
+        ("backup", [USERS_ONLY], "U0DEPUTY", frozenset(), "D0DM", True),
+        ("backup", [USERS_ONLY], "U0SOMEONE", frozenset({"S0ONCALL"}), "C0TEAM", False),
+        # a rule naming only groups admits their members, and not a user of the same name
+        ("backup", [GROUPS_ONLY], "U0X", frozenset({"S0OTHER", "S0ONCALL"}), "C0TEAM", True),
+        ("backup", [GROUPS_ONLY], "S0ONCALL", frozenset(), "C0TEAM", False),
         # channels narrow a rule
         ("backup", [OPS_CHANNEL], "U0X", frozenset({"S0OPS"}), "C0OPS", True),
         ("backup", [OPS_CHANNEL], "U0X", frozenset({"S0OPS"}), "C0TEAM", False),
@@ -145,3 +154,76 @@ def test_with_no_rule_nobody_may_start_a_backup_and_is_told_how_to_allow_it() ->
     authorize(
         "backup", user_id="U1", channel_id="C1", user_groups=frozenset({"S0ONCALL"}), access=allowed
     )
+
+
+def test_a_refusal_by_a_users_only_rule_names_the_users() -> None:
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[USERS_ONLY]))
+    assert info.value.reason is DenialReason.WHO
+    assert info.value.users == ("U0LEAD", "U0DEPUTY")
+    assert info.value.usergroups == ()
+    assert str(info.value) == "Only @U0LEAD or @U0DEPUTY may run `backup`."
+
+
+def test_a_refusal_names_no_channel_when_some_rule_admits_people_anywhere() -> None:
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[OPS_CHANNEL, USERS_ONLY]))
+    assert info.value.channels == ()
+    assert str(info.value) == "Only @U0LEAD, @U0DEPUTY or members of @S0OPS may run `backup`."
+
+
+def test_a_refusal_names_each_person_once_however_many_rules_name_them() -> None:
+    again = AccessRule(commands=["backup"], users=["U0LEAD"], usergroups=["S0ONCALL"])
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[LEADS, again, USERS_ONLY]))
+    assert info.value.users == ("U0LEAD", "U0DEPUTY")
+    assert info.value.usergroups == ("S0ONCALL",)
+
+
+def test_a_refusal_in_the_wrong_channel_names_each_allowed_channel_once() -> None:
+    other = AccessRule(commands=["backup"], usergroups=["S0OPS"], channels=["C0OPS", "C0SRE"])
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[OPS_CHANNEL, other]), groups=frozenset({"S0OPS"}))
+    assert info.value.reason is DenialReason.WHERE
+    assert info.value.channels == ("C0OPS", "C0SRE")
+    assert str(info.value) == "`backup` may only be run in #C0OPS or #C0SRE."
+
+
+def test_a_refusal_in_the_wrong_channel_names_only_the_channels_of_rules_that_admit_the_user() -> (
+    None
+):
+    elsewhere = AccessRule(commands=["backup"], usergroups=["S0SRE"], channels=["C0SRE"])
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[OPS_CHANNEL, elsewhere]), groups=frozenset({"S0OPS"}))
+    assert info.value.channels == ("C0OPS",)
+
+
+def test_exactly_five_people_are_all_named() -> None:
+    rule = AccessRule(commands=["backup"], users=[f"U{i}" for i in range(5)])
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[rule]))
+    assert str(info.value) == "Only @U0, @U1, @U2, @U3 or @U4 may run `backup`."
+
+
+def test_a_refusal_as_mrkdwn_mentions_people_and_channels() -> None:
+    with pytest.raises(CommandDenied) as info:
+        _check("backup", Access(rules=[OPS_CHANNEL]))
+    assert denial_text(info.value, mrkdwn=True) == (
+        "Only members of <!subteam^S0OPS>, in <#C0OPS>, may run `backup`."
+    )
+
+
+def test_a_backtick_in_the_command_cannot_break_the_code_span() -> None:
+    rule = AccessRule(commands=["*"], users=["U0LEAD"])
+    with pytest.raises(CommandDenied) as info:
+        _check("a`b", Access(rules=[rule]))
+    assert str(info.value) == "Only @U0LEAD may run `a'b`."
+    assert denial_text(info.value, mrkdwn=True) == "Only <@U0LEAD> may run `a'b`."
+
+
+def test_the_other_refusals_read_the_same_as_text_and_as_mrkdwn() -> None:
+    for access, command in [(Access(rules=[DISABLED]), "folder"), (Access(), "backup")]:
+        with pytest.raises(CommandDenied) as info:
+            _check(command, access)
+        assert denial_text(info.value, mrkdwn=True) == str(info.value)
+        assert f"`{command}`" in str(info.value)

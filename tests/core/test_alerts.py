@@ -244,6 +244,7 @@ def test_a_snoozed_incident_that_recovers_resolves_without_waking() -> None:
     assert d.entry.status == AlertStatus.RESOLVED
     assert ActionKind.POST_REMINDER not in kinds(d)
     assert d.entry.snoozed_until is None
+    assert d.entry.snoozed_by is None
 
 
 def test_a_stale_cluster_after_resolution_opens_a_new_incident() -> None:
@@ -270,6 +271,9 @@ def test_an_entry_for_another_cluster_or_route_is_refused() -> None:
     entry = run(None, STALE, NOW).entry
     with pytest.raises(ValueError, match="evaluated with a report"):
         evaluate(entry, STALE, route=ROUTE, route_key="alert:C1:00000000", now=NOW)
+    other_cluster = replace(STALE, cluster_id="c9qcluster2")
+    with pytest.raises(ValueError, match=r"c9qcluster1/.* evaluated with .* for c9qcluster2/"):
+        evaluate(entry, other_cluster, route=ROUTE, route_key=KEY, now=NOW)
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -424,3 +428,127 @@ def test_retiring_an_incident_that_is_not_open_is_a_usage_error() -> None:
     closed = AlertEntry(cluster_id="c1", route_key=KEY, status=AlertStatus.RESOLVED)
     with pytest.raises(UsageError):
         retire(closed, route=ROUTE, now=NOW)
+
+
+def test_a_newer_backup_that_is_still_stale_updates_the_open_alert() -> None:
+    entry = run(None, STALE, NOW).entry
+    newer = report(FreshnessState.STALE, at=LAST_BACKUP + hours(1))
+    d = run(entry, newer, NOW + hours(1))
+    assert d.actions == (Action(ActionKind.UPDATE_ALERT, Reason.STATE_CHANGED),)
+    assert d.entry.newest_backup_at == LAST_BACKUP + hours(1)
+    # The incident keeps the moment it went stale, and its opening.
+    assert d.entry.stale_since == entry.stale_since
+    assert d.entry.opened_at == NOW
+
+
+def test_an_outage_of_unknown_start_counts_from_the_alert() -> None:
+    opened = AlertEntry(
+        cluster_id="c9qcluster1", route_key=KEY, status=AlertStatus.FIRING, opened_at=NOW
+    )
+    assert outage_duration(opened, NOW + hours(3)) == hours(3)
+    resolved = replace(opened, status=AlertStatus.RESOLVED, resolved_at=NOW + hours(5))
+    assert outage_duration(resolved, NOW + hours(50)) == hours(5)
+
+
+def test_a_decision_says_which_actions_it_holds() -> None:
+    d = run(None, STALE, NOW)
+    assert d.has(ActionKind.POST_ALERT)
+    assert not d.has(ActionKind.POST_RESOLVED)
+    assert not Decision(d.entry).has(ActionKind.POST_ALERT)
+
+
+def test_a_cluster_with_no_incident_gets_a_blank_entry_for_this_route() -> None:
+    d = run(None, fresh(NOW), NOW)
+    assert d.actions == ()
+    assert (d.entry.cluster_id, d.entry.route_key, d.entry.channel) == (
+        "c9qcluster1",
+        KEY,
+        "C0ONCALL",
+    )
+    assert d.entry.status == AlertStatus.OK
+
+
+def test_an_open_incident_saved_without_its_stale_moment_gets_it_on_the_next_sweep() -> None:
+    entry = replace(run(None, STALE, NOW).entry, stale_since=None)
+    d = run(entry, STALE, NOW + hours(1))
+    assert d.entry.stale_since == LAST_BACKUP + MAX_AGE.value
+
+
+def test_a_snooze_that_ends_fires_again_as_if_just_notified() -> None:
+    entry = snooze(run(None, STALE, NOW).entry, until=NOW + hours(2), user="U1", now=NOW).entry
+    d = run(entry, STALE, NOW + hours(2))
+    assert d.entry.status == AlertStatus.FIRING
+    assert (d.entry.snoozed_until, d.entry.snoozed_by) == (None, None)
+    assert d.entry.last_notified_at == NOW + hours(2)
+    # The next reminder is one repeat interval after the wake-up, not at once.
+    assert run(d.entry, STALE, NOW + hours(3)).actions == ()
+    assert kinds(run(d.entry, STALE, NOW + hours(6))) == [ActionKind.POST_REMINDER]
+
+
+def test_a_firing_incident_never_notified_is_reminded_at_once() -> None:
+    entry = replace(run(None, STALE, NOW).entry, last_notified_at=None)
+    d = run(entry, STALE, NOW + timedelta(minutes=1))
+    assert kinds(d) == [ActionKind.POST_REMINDER]
+    assert d.entry.last_notified_at == NOW + timedelta(minutes=1)
+
+
+def test_people_acting_on_an_incident_are_remembered_with_the_time() -> None:
+    entry = run(None, STALE, NOW).entry
+    acked = acknowledge(entry, user="U0ALICE", now=NOW + hours(1)).entry
+    assert (acked.acknowledged_by, acked.acknowledged_at) == ("U0ALICE", NOW + hours(1))
+    snoozed = snooze(acked, until=NOW + hours(5), user="U0BOB", now=NOW + hours(2)).entry
+    assert (snoozed.snoozed_by, snoozed.snoozed_until) == ("U0BOB", NOW + hours(5))
+    assert (snoozed.acknowledged_by, snoozed.acknowledged_at) == (None, None)
+    woken = unsnooze(snoozed, now=NOW + hours(3)).entry
+    assert (woken.snoozed_by, woken.snoozed_until) == (None, None)
+
+
+def test_a_retired_incident_forgets_its_snooze() -> None:
+    entry = snooze(run(None, STALE, NOW).entry, until=NOW + hours(8), user="U1", now=NOW).entry
+    assert retire(entry, route=ROUTE, now=NOW + hours(1)).entry.snoozed_until is None
+
+
+def test_refusals_say_what_was_asked_and_why() -> None:
+    closed = AlertEntry(cluster_id="c1", route_key=KEY, status=AlertStatus.RESOLVED)
+    with pytest.raises(UsageError, match="retire") as caught:
+        retire(closed, route=ROUTE, now=NOW)
+    assert str(caught.value) == "cannot retire this alert: it is resolved, not open"
+    quiet = AlertEntry(cluster_id="c1", route_key=KEY)
+    with pytest.raises(UsageError, match="acknowledge") as caught:
+        acknowledge(quiet, user="U1", now=NOW)
+    assert str(caught.value) == "cannot acknowledge this alert: it is not firing, not open"
+    firing = run(None, STALE, NOW).entry
+    with pytest.raises(UsageError, match="unsnooze") as caught:
+        unsnooze(firing, now=NOW)
+    assert str(caught.value) == (
+        "this alert is not snoozed (it is firing), so there is nothing to unsnooze"
+    )
+    with pytest.raises(UsageError, match="future") as caught:
+        snooze(firing, until=NOW - hours(1), user="U1", now=NOW)
+    assert str(caught.value) == "a snooze must end in the future"
+    assert caught.value.hint == "for example: snooze 4h"
+
+
+def test_a_new_incident_keeps_the_stored_version() -> None:
+    resolved = replace(
+        run(run(None, STALE, NOW).entry, fresh(NOW), NOW + hours(1)).entry, version=7
+    )
+    d = run(resolved, STALE, NOW + hours(30))
+    assert kinds(d) == [ActionKind.POST_ALERT]
+    assert d.entry.version == 7
+
+
+def test_a_stopped_incident_ends_at_its_resolution_even_after_a_newer_backup() -> None:
+    entry = run(None, STALE, NOW).entry  # stale since NOW - 4h
+    stopped = report(FreshnessState.STOPPED, at=NOW - hours(1))
+    resolved = run(entry, stopped, NOW + hours(2)).entry
+    # Only a fresh backup ends an outage early; the cluster stopping ends it when noticed.
+    assert outage_duration(resolved, NOW + hours(50)) == hours(6)
+
+
+def test_a_fresh_backup_landing_as_the_cluster_went_stale_ends_the_outage_there() -> None:
+    entry = run(None, STALE, NOW).entry
+    start = entry.stale_since
+    assert start is not None
+    resolved = run(entry, fresh(start), NOW + hours(1)).entry
+    assert outage_duration(resolved, NOW + hours(50)) == timedelta(0)

@@ -385,3 +385,68 @@ def test_no_grouping_keys_make_one_group_of_the_whole_digest() -> None:
     [group] = digest.groups
     assert group.label == "all clusters"
     assert len(group.rows) == 4
+
+
+def test_a_cluster_whose_previous_digest_had_no_backup_gets_a_count_delta_only() -> None:
+    # Yesterday's digest saw the cluster without a backup: no size or indices to compare with.
+    previous = {
+        "c9qa": ClusterFigures("c9qa", None, None, None, backup_count=0, taken_at=YESTERDAY)
+    }
+    row = build([item("a", FreshnessState.FRESH, [backup("a1", 1, 3 * GIB, 12)])], previous).rows[0]
+    assert row.count_delta == 1
+    assert row.size_delta is None
+    assert row.indices_delta is None
+    assert row.newest is not None
+    assert row.newest.id == "a1"
+
+
+def test_by_default_every_row_shows_and_a_shrink_of_30_percent_is_flagged() -> None:
+    items = [
+        item("a", FreshnessState.FRESH, [backup("n", 1, 7 * GIB), backup("o", 25, 10 * GIB)]),
+        item("b", FreshnessState.FRESH, [backup("n", 1, 8 * GIB), backup("o", 25, 10 * GIB)]),
+    ]
+    digest = build_digest(items, {}, now=NOW)
+    assert [(row.cluster.name, row.shrunk) for row in digest.rows] == [("a", True), ("b", False)]
+    assert not digest.only_problems
+
+
+def test_with_a_zero_threshold_any_shrink_is_flagged_but_an_equal_size_is_not() -> None:
+    items = [
+        item("a", FreshnessState.FRESH, [backup("n", 1, 10 * GIB - 1), backup("o", 25, 10 * GIB)]),
+        item("b", FreshnessState.FRESH, [backup("n", 1, 10 * GIB), backup("o", 25, 10 * GIB)]),
+    ]
+    digest = build_digest(items, {}, now=NOW, shrink_threshold=0.0)
+    assert [(row.cluster.name, row.shrunk) for row in digest.rows] == [("a", True), ("b", False)]
+
+
+def test_a_backup_of_nothing_after_one_of_a_byte_shrank_entirely() -> None:
+    row = build([item("a", FreshnessState.FRESH, [backup("n", 1, 0), backup("o", 25, 1)])]).rows[0]
+    assert row.shrunk
+    assert row.shrink_ratio == 1.0
+
+
+def test_there_is_no_shrink_ratio_without_a_backup_before_or_when_it_was_empty() -> None:
+    single = build([item("a", FreshnessState.FRESH, [backup("n", 1)])]).rows[0]
+    assert single.shrink_ratio is None
+    empty = build([item("a", FreshnessState.FRESH, [backup("n", 1, 5), backup("o", 2, 0)])])
+    assert empty.rows[0].shrink_ratio is None
+    blind = build([item("a", FreshnessState.UNKNOWN, None)]).rows[0]
+    assert blind.shrink_ratio is None
+
+
+def test_a_cluster_without_backups_remembers_a_count_of_zero() -> None:
+    digest = build([item("a", FreshnessState.NEVER, [])])
+    assert [f.backup_count for f in figures_of(digest)] == [0]
+    assert figures_of(digest)[0].newest_backup_id is None
+
+
+def test_without_a_count_the_backups_given_are_the_count() -> None:
+    cluster = Cluster(id="c9qa", name="a", folder_id="b1gfolder1")
+    report = FreshnessReport(cluster_id=cluster.id, state=FreshnessState.FRESH, max_age=MAX_AGE)
+    given_only = DigestInput(cluster=cluster, report=report, backups=[backup("a1", 1)])
+    assert build([given_only]).rows[0].backup_count == 1
+
+
+def test_a_digest_made_without_figures_remembers_nothing() -> None:
+    digest = Digest(rows=(), counts={}, total_size_bytes=0, generated_at=NOW, only_problems=False)
+    assert figures_of(digest) == []

@@ -234,3 +234,26 @@ def test_the_state_agrees_with_the_newest_completed_backup(
     youngest = max(min(done), timedelta(0))
     assert report.age == youngest
     assert report.state == (FreshnessState.STALE if youngest > limit else FreshnessState.FRESH)
+
+
+def test_a_weekly_schedule_without_a_day_says_only_when() -> None:
+    schedule = {"weeklySnapshotSchedule": {"hour": 4, "minute": 0}}
+    got = max_age_for(cluster(schedule), FRESHNESS)
+    assert got == MaxAge(timedelta(days=7, hours=2), MaxAgeSource.SCHEDULE, "weekly at 04:00 UTC")
+
+
+def test_a_report_names_its_cluster_and_its_maximum_age_whatever_the_state() -> None:
+    c = cluster()
+    blind = classify(c, None, max_age=DAILY, now=NOW)
+    assert (blind.cluster_id, blind.max_age, blind.state) == (
+        "c9qcluster1",
+        DAILY,
+        FreshnessState.UNKNOWN,
+    )
+    assert blind.reason == "the cluster's backups could not be read"
+    seen = classify(c, [backup("b1", NOW - timedelta(hours=1))], max_age=DAILY, now=NOW)
+    assert (seen.cluster_id, seen.max_age, seen.state) == (
+        "c9qcluster1",
+        DAILY,
+        FreshnessState.FRESH,
+    )

@@ -403,3 +403,156 @@ def test_any_sequence_of_likely_words_is_a_command_or_a_usage_error(words: list[
         assert result.hint
     else:
         assert result.name in COMMAND_NAMES
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("list c1 c2", "`list` takes one cluster id or name; I don't know what to do with `c2`."),
+        ("get b1 b2 b3", "`get` takes one backup id; I don't know what to do with `b2`."),
+        ("folder f1 f2", "`folder` takes one folder id; I don't know what to do with `f2`."),
+        (
+            "clusters f1 f2",
+            "`clusters` takes at most one folder id; I don't know what to do with `f2`.",
+        ),
+        (
+            "status c1 c2",
+            "`status` takes at most one cluster or folder id; I don't know what to do with `c2`.",
+        ),
+        (
+            "unsnooze c1 c2",
+            "`unsnooze` takes one cluster id or name; I don't know what to do with `c2`.",
+        ),
+        (
+            "backup c1 c2",
+            "`backup` takes one cluster id or name; I don't know what to do with `c2`.",
+        ),
+    ],
+)
+def test_a_word_too_many_is_a_usage_error_naming_it(text: str, message: str) -> None:
+    verb = text.split()[0]
+    with pytest.raises(UsageError) as info:
+        parse_command(text)
+    assert type(info.value) is UsageError
+    assert str(info.value) == message
+    assert info.value.hint is not None
+    assert info.value.hint.startswith(f"Type `/backups {verb} ")
+
+
+ID_HINT_TEXT = "Ids are letters, digits, `-` and `_`; find them with `/backups clusters`."
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "message", "hint"),
+    [
+        (
+            "list a\x07b",
+            InvalidArgument,
+            "The cluster id `a b` has characters an id cannot have: an invisible U+0007.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "list c1>",
+            InvalidArgument,
+            "The cluster id `c1>` has characters an id cannot have: `>`.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "list <>",
+            UsageError,
+            "`<>` is a placeholder; type a cluster id in its place.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "list a/b?c*d%e^f&g",  # six characters wrong: five are named
+            InvalidArgument,
+            "The cluster id `a/b?c*d%e^f&g` has characters an id cannot have: `/` `?` `*` `%` `^`.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "clusters b/1",
+            InvalidArgument,
+            "The folder id `b/1` has characters an id cannot have: `/`.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "unsnooze c/1",
+            InvalidArgument,
+            "The cluster id `c/1` has characters an id cannot have: `/`.",
+            ID_HINT_TEXT,
+        ),
+        (
+            "backup c/1",
+            InvalidArgument,
+            "The cluster id `c/1` has characters an id cannot have: `/`.",
+            ID_HINT_TEXT,
+        ),
+        ("help zzzz", UsageError, "There is no help on `zzzz`.", HELP_HINT),
+        (
+            "snooze c1 4h --shar",  # --share is a flag, but not of snooze: no "did you mean"
+            UsageError,
+            "`snooze` has no flag `--shar`.",
+            SNOOZE_USAGE,
+        ),
+        (
+            "status a b",
+            UsageError,
+            "`status` takes at most one cluster or folder id; I don't know what to do with `b`.",
+            "Type `/backups status [<cluster-or-folder-id>] [--share]`, "
+            "e.g. `/backups status c9qexamplecluster001`.",
+        ),
+        (
+            "x" * 45,  # quoted back cut to 40 characters
+            UsageError,
+            "I don't know the command `" + "x" * 39 + "…`.",
+            HELP_HINT,
+        ),
+    ],
+)
+def test_more_mistakes_say_exactly_what_was_wrong(
+    text: str, kind: type[UsageError], message: str, hint: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_command(text)
+    assert type(info.value) is kind
+    assert str(info.value) == message
+    assert info.value.hint == hint
+
+
+def test_a_word_of_forty_characters_is_quoted_back_whole() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_command("y" * 40)
+    assert str(info.value) == "I don't know the command `" + "y" * 40 + "`."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("list C9QCLUSTER", ListCmd(cluster="C9QCLUSTER")),  # ids may have capitals
+        ("get ABC:snapshot.1", GetCmd(backup_id="ABC:snapshot.1")),
+        ("list -", ListCmd(cluster="-")),  # a lone dash is a word, not a flag
+        ("list c1 --page-token " + "t" * 100, ListCmd(cluster="c1", page_token="t" * 100)),
+        ("help list --help", HelpCmd(topic="list")),
+    ],
+)
+def test_edge_cases_that_are_commands(text: str, expected: Command) -> None:
+    assert parse_command(text) == expected
+
+
+def test_plain_help_has_no_topic() -> None:
+    assert parse_command("help").topic is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("list «a b»", ["list", "a b"]),
+        ("list \u201aa b\u201b", ["list", "a b"]),
+        ("list \u201ea b\u201f", ["list", "a b"]),
+        ("a&amp;b X1", ["a&b", "X1"]),
+        *[(f"{dash}share", ["--share"]) for dash in "\u2014\u2013\u2012\u2015\u2212\u2010\u2011"],
+        ("\u2014Xy", ["--Xy"]),
+    ],
+)
+def test_what_phones_and_slack_do_to_text_is_undone(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens

@@ -117,3 +117,14 @@ def test_watch_only_narrows_the_watched_clusters() -> None:
 
 def test_an_unnamed_cluster_is_not_watched_by_an_empty_name() -> None:
     assert not watched(_config(clusters=[""]), Cluster(id="c9qnoname", folder_id="b1gx"))
+
+
+def test_route_keys_stay_what_they_were_when_incidents_were_stored() -> None:
+    # Open incidents are stored under these keys: a change would orphan every one of them.
+    match = Match(
+        folder="b1gfolder1",
+        labels={"tier": "critical", "team": "search"},
+        environment=Environment.PRODUCTION,
+    )
+    assert route_key("alert", "C0ONCALL", match) == "alert:C0ONCALL:1b28ace7"
+    assert route_key("digest", "C0TEAM", Match()) == "digest:C0TEAM:44136fa3"

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from handlers import InFlight
+from tests.waiting import wait_until
 
 
 async def test_started_work_is_in_flight_until_it_ends() -> None:
@@ -54,7 +55,7 @@ async def test_cancelled_work_leaves_nothing_in_flight(caplog: pytest.LogCapture
         await asyncio.Event().wait()
 
     in_flight.start(forever())
-    await asyncio.sleep(0)
+    await wait_until(lambda: running, what="the work to start")
     (task,) = running
     assert task is not None
     task.cancel()

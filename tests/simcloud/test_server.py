@@ -320,8 +320,8 @@ async def test_latency_is_added_and_concurrency_is_measured() -> None:
             *(get(http, f"{sim.url}{MDB}/clusters/{cluster_id}") for _ in range(10))
         )
         elapsed = time.monotonic() - started
-    assert 0.05 <= elapsed < 0.5
-    assert sim.peak_in_flight == 10
+    assert elapsed >= 0.05  # the latency was added; no upper bound: a loaded machine is slow
+    assert sim.peak_in_flight == 10  # and the ten requests overlapped
 
 
 async def test_the_same_idempotency_key_gives_the_same_operation(
