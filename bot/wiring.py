@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.cloud import CloudClient, RequestObserver
 from bot.config import BotConfig
@@ -25,8 +26,11 @@ from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.watch.digest import DigestRunner
 from bot.watch.notices import ChannelNotices
+from bot.watch.part import WatchPart
 from bot.watch.service import WatchService
 from bot.watch.sweep import Sweeper
+
+_Part = TypeVar("_Part", bound=WatchPart)
 
 
 def make_owner(role: str) -> str:
@@ -94,17 +98,21 @@ async def open_components(
             executor.watch = ChannelNotices(store, config, queued=executor.wake)
             stack.push_async_callback(executor.aclose)
         queued = executor.wake if executor is not None else None
-        console_url = settings.yc_console_url
-        watch = WatchService(
-            cloud,
-            store,
-            notifier,
-            config,
-            metrics=metrics,
-            console_url=console_url,
-            owner=owner,
-            queued=queued,
-        )
+
+        def part(kind: type[_Part]) -> _Part:
+            """One of the watcher's parts, made of what they all share."""
+            return kind(
+                cloud,
+                store,
+                notifier,
+                config,
+                metrics=metrics,
+                console_url=settings.yc_console_url,
+                owner=owner,
+                queued=queued,
+            )
+
+        watch = part(WatchService)
         stack.push_async_callback(watch.aclose)
         yield Components(
             settings=settings,
@@ -115,26 +123,8 @@ async def open_components(
             notifier=notifier,
             watch=watch,
             dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics),
-            sweeper=Sweeper(
-                cloud,
-                store,
-                notifier,
-                config,
-                metrics=metrics,
-                console_url=console_url,
-                owner=owner,
-                queued=queued,
-            ),
-            digests=DigestRunner(
-                cloud,
-                store,
-                notifier,
-                config,
-                metrics=metrics,
-                console_url=console_url,
-                owner=owner,
-                queued=queued,
-            ),
+            sweeper=part(Sweeper),
+            digests=part(DigestRunner),
             owner=owner,
             executor=executor,
         )

@@ -207,32 +207,20 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
     channel = entry.channel or view.route.channel
     parent = _message_of(entry)
     has_message = parent != (None, None)
-    posts: list[OutboundPost] = []
+
+    def about(kind: PostKind, message: Message) -> OutboundPost:
+        """A post about this incident, on its message: the update, or a reply in its thread."""
+        return _post(
+            kind, channel, message, subject=step.cluster_id, reason=step.reason, parent=parent
+        )
 
     if step.report is None:  # retired: the cluster is no longer watched on this route
         message = render_retired(entry, now=now)
+        posts = []
         if has_message:
-            posts.append(
-                _post(
-                    PostKind.ALERT_UPDATE,
-                    channel,
-                    message,
-                    subject=step.cluster_id,
-                    reason=step.reason,
-                    parent=parent,
-                )
-            )
+            posts.append(about(PostKind.ALERT_UPDATE, message))
             if ActionKind.POST_RESOLVED in kinds:
-                posts.append(
-                    _post(
-                        PostKind.RESOLVED,
-                        channel,
-                        message,
-                        subject=step.cluster_id,
-                        reason=step.reason,
-                        parent=parent,
-                    )
-                )
+                posts.append(about(PostKind.RESOLVED, message))
         return Change(alerts=[entry], posts=posts)
 
     if entry.status.is_open and not has_message and entry.group_id is None:
@@ -242,33 +230,20 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
 
     reply: OutboundPost | None = None
     if ActionKind.POST_RESOLVED in kinds and has_message:
-        message = render_resolved(entry, cluster=step.cluster, report=step.report, now=now)
-        reply = _post(
-            PostKind.RESOLVED,
-            channel,
-            message,
-            subject=step.cluster_id,
-            reason=step.reason,
-            parent=parent,
-        )
+        resolved = render_resolved(entry, cluster=step.cluster, report=step.report, now=now)
+        reply = about(PostKind.RESOLVED, resolved)
     elif ActionKind.POST_REMINDER in kinds and has_message:
-        message = render_reminder(
+        reminder = render_reminder(
             entry,
             cluster=step.cluster,
             report=step.report,
             now=now,
             mention_ids=view.route.mention,
         )
-        reply = _post(
-            PostKind.REMINDER,
-            channel,
-            message,
-            subject=step.cluster_id,
-            reason=step.reason,
-            parent=parent,
-        )
+        reply = about(PostKind.REMINDER, reminder)
+    posts = []
     if has_message and (reply is not None or ActionKind.UPDATE_ALERT in kinds):
-        message = render_alert(
+        alert = render_alert(
             entry,
             cluster=step.cluster,
             report=step.report,
@@ -276,16 +251,7 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
             console_url=console_url,
             now=now,
         )
-        posts.append(
-            _post(
-                PostKind.ALERT_UPDATE,
-                channel,
-                message,
-                subject=step.cluster_id,
-                reason=step.reason,
-                parent=parent,
-            )
-        )
+        posts.append(about(PostKind.ALERT_UPDATE, alert))
     if reply is not None:
         posts.append(reply)
     if not posts and step.before == entry:
