@@ -430,6 +430,15 @@ class CloudClient:
         self._check_page(page.next_page_token, page.skipped, "BackupRetentionPolicy.list")
         return page
 
+    def may_offer_retention_policies(self, cluster_id: str) -> bool:
+        """False once the cloud said it offers no retention policies for this cluster (or for
+        any): then :meth:`all_retention_policies` answers None without a request."""
+        return not {"retention_policies", f"retention_policies:{cluster_id}"} & self._not_offered
+
+    def may_offer_versions(self) -> bool:
+        """False once the cloud said it lists no versions."""
+        return "versions" not in self._not_offered
+
     async def all_retention_policies(
         self, cluster_id: str, *, page_size: int = 1000
     ) -> PolicyPage | None:
@@ -441,7 +450,7 @@ class CloudClient:
         """
         validate_id("cluster id", cluster_id)
         validate_page_size(page_size)
-        if {"retention_policies", f"retention_policies:{cluster_id}"} & self._not_offered:
+        if not self.may_offer_retention_policies(cluster_id):
             return None
 
         async def fetch(token: str) -> PolicyPage:
@@ -493,7 +502,7 @@ class CloudClient:
         """Every version the service lists, or None where it lists none: a 404 or 501 is
         remembered for the life of the process, as for retention policies."""
         validate_page_size(page_size)
-        if "versions" in self._not_offered:
+        if not self.may_offer_versions():
             return None
 
         async def fetch(token: str) -> VersionPage:

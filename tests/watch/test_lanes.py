@@ -83,7 +83,7 @@ async def list_one(cloud: CloudClient, sim: SimCloud) -> int:
 async def start_fleet_read(cloud: CloudClient, sim: SimCloud) -> asyncio.Task[FleetReading]:
     """A fleet read in the background lane, returned once most of its requests are queued."""
     with background_lane():
-        reading = asyncio.create_task(read_fleet(cloud, watch_all(sim)))
+        reading = asyncio.create_task(read_fleet(cloud, watch_all(sim), now=NOW))
     await wait_until(
         lambda: cloud.limiter.waiting(Lane.BACKGROUND) > CLUSTERS - 10, what="the read queued"
     )
