@@ -166,6 +166,9 @@ class CloudClient:
         #: Optional endpoints found not offered ("retention_policies", "retention_policies:<id>",
         #: "versions"): asked once per process, never again.
         self._not_offered: set[str] = set()
+        #: Optional endpoints that have answered once (until then, one request at a time).
+        self._answered: set[str] = set()
+        self._probes: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:
         return (
@@ -450,33 +453,21 @@ class CloudClient:
         """
         validate_id("cluster id", cluster_id)
         validate_page_size(page_size)
-        if not self.may_offer_retention_policies(cluster_id):
-            return None
 
         async def fetch(token: str) -> PolicyPage:
             return await self.list_retention_policies_page(
                 cluster_id, page_size=page_size, page_token=token
             )
 
-        try:
+        async def read() -> PolicyPage:
             pages = await self._all_pages(fetch, "BackupRetentionPolicy.list")
-        except CloudAPIError as exc:
-            if exc.status not in NOT_OFFERED_STATUSES:
-                raise
-            key = "retention_policies" if exc.status == 501 else f"retention_policies:{cluster_id}"
-            if key not in self._not_offered:
-                logger.info(
-                    "backup retention policies are not offered for %s (HTTP %s)",
-                    "any cluster" if exc.status == 501 else cluster_id,
-                    exc.status,
-                )
-            self._not_offered.add(key)
-            return None
-        return PolicyPage(
-            tuple(policy for page in pages for policy in page.policies),
-            "",
-            tuple(item for page in pages for item in page.skipped),
-        )
+            return PolicyPage(
+                tuple(policy for page in pages for policy in page.policies),
+                "",
+                tuple(item for page in pages for item in page.skipped),
+            )
+
+        return await self._optional("retention_policies", f"retention_policies:{cluster_id}", read)
 
     # --- versions -------------------------------------------------------------------------------
 
@@ -502,26 +493,54 @@ class CloudClient:
         """Every version the service lists, or None where it lists none: a 404 or 501 is
         remembered for the life of the process, as for retention policies."""
         validate_page_size(page_size)
-        if not self.may_offer_versions():
-            return None
 
         async def fetch(token: str) -> VersionPage:
             return await self.list_versions_page(page_size=page_size, page_token=token)
 
-        try:
+        async def read() -> VersionPage:
             pages = await self._all_pages(fetch, "Versions.list")
+            return VersionPage(
+                tuple(v for page in pages for v in page.versions),
+                "",
+                tuple(item for page in pages for item in page.skipped),
+            )
+
+        return await self._optional("versions", "versions", read)
+
+    async def _optional(
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
+    ) -> _Page | None:
+        """``read()`` from an endpoint the cloud may not offer; None once it said so (501 for
+        the endpoint, 404 for ``key``). Until the endpoint has answered once, one caller asks
+        at a time: a sweep asking for 200 clusters at once still learns of a 501 from one
+        request."""
+        if endpoint not in self._answered:
+            lock = self._probes.setdefault(endpoint, asyncio.Lock())
+            async with lock:
+                if endpoint not in self._answered:
+                    if {endpoint, key} & self._not_offered:
+                        return None
+                    return await self._ask_optional(endpoint, key, read)
+        if {endpoint, key} & self._not_offered:
+            return None
+        return await self._ask_optional(endpoint, key, read)
+
+    async def _ask_optional(
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
+    ) -> _Page | None:
+        try:
+            result = await read()
         except CloudAPIError as exc:
             if exc.status not in NOT_OFFERED_STATUSES:
                 raise
-            if "versions" not in self._not_offered:
-                logger.info("the versions list is not offered (HTTP %s)", exc.status)
-            self._not_offered.add("versions")
+            self._answered.add(endpoint)
+            gone = endpoint if exc.status == 501 else key
+            if gone not in self._not_offered:
+                logger.info("%s not offered here (HTTP %s); not asked again", gone, exc.status)
+            self._not_offered.add(gone)
             return None
-        return VersionPage(
-            tuple(v for page in pages for v in page.versions),
-            "",
-            tuple(item for page in pages for item in page.skipped),
-        )
+        self._answered.add(endpoint)
+        return result
 
     # --- operations -----------------------------------------------------------------------------
 

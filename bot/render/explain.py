@@ -175,16 +175,16 @@ def _policy(policy: RetentionPolicy) -> str:
     name = escape_clipped(
         policy.policy_name or policy.policy_id or "(unnamed)", _POLICY_NAME_ESCAPED
     )
-    parts = [f"*{name}*"]
+    text = f"*{name}*"
     if policy.cron is not None:
         tab = policy.cron
-        text = " ".join(
+        cron = " ".join(
             f or "*" for f in (tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
         )
-        parts.append(f"`{escape_clipped(text, _CRON_ESCAPED).replace('`', chr(39))}` UTC")
+        text += f" `{escape_clipped(cron, _CRON_ESCAPED).replace('`', chr(39))}` UTC"
     if policy.retain_for_days:
-        parts.append(f"kept {_plural(policy.retain_for_days, 'day')}")
-    return " ".join(parts)
+        text += f", kept {_plural(policy.retain_for_days, 'day')}"
+    return text
 
 
 def restore_line(restore: RestoreReadiness | None, *, of: str = "the newest backup") -> str:
