@@ -82,11 +82,16 @@ def condition_line(condition: Condition | None, *, with_blocking: bool = True) -
 
 
 def attempt_line(
-    explanation: Explanation | None, now: datetime, *, error_limit: int = ERROR_ESCAPED
+    explanation: Explanation | None,
+    now: datetime,
+    *,
+    state: FreshnessState | None = None,
+    error_limit: int = ERROR_ESCAPED,
 ) -> str:
     """The last backup attempt and its outcome: "The last backup attempt, 02:30 UTC, failed:
     <the cloud's message>", "A backup has been running for 3h", ...; "" when the operations
-    were not read."""
+    were not read. For a cluster whose backups are missing (``state``), a last attempt that
+    succeeded is the one of its newest backup: then nothing has tried since, which is said."""
     if explanation is None:
         return ""
     if explanation.operations_error:
@@ -115,6 +120,8 @@ def attempt_line(
         if history.failed_in_a_row > 1:
             row = f" ({history.failed_in_a_row} attempts in a row have failed)"
         return f":x: The last backup attempt, {at}, failed: {reason}{row}"
+    if state is not None and state.fires:
+        return f":grey_question: The last backup attempt, {at}, succeeded; none was made since."
     return f":white_check_mark: The last backup attempt, {at}, succeeded."
 
 
@@ -264,7 +271,7 @@ def detail_lines(
     lines = []
     said_first = bool(blocking_clause(explanation.condition, state))
     lines.append(condition_line(explanation.condition, with_blocking=not said_first))
-    lines.append(attempt_line(explanation, now, error_limit=error_limit))
+    lines.append(attempt_line(explanation, now, state=state, error_limit=error_limit))
     detail = explanation.schedule.detail if explanation.schedule is not None else ""
     lines.append(maintenance_line(explanation.maintenance, detail))
     if full:

@@ -564,7 +564,7 @@ def _digest_state_line(row: DigestRow) -> str:
     explanation = report.explanation
     clause = blocking_clause(explanation.condition if explanation else None, report.state)
     if clause:
-        prefix = f":skull: {_sentence(clause)}. "
+        prefix = f":no_entry: {_sentence(clause)}. "
     elif report.state == FreshnessState.STOPPED:
         prefix = "Cluster stopped, not checked. "
     elif report.state == FreshnessState.UNSCHEDULED:
@@ -808,7 +808,7 @@ def render_reminder(
     if mention_ids:
         text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
     lines = [text]
-    attempt = attempt_line(report.explanation, now)
+    attempt = attempt_line(report.explanation, now, state=report.state)
     if attempt:
         lines.append(attempt)
     return checked(Message(text=text, blocks=[_section("\n".join(lines))]))

@@ -440,6 +440,23 @@ _DEMO: tuple[tuple[int, str, str, str, str, str | None, float | None, int], ...]
 _DEMO_FOLDERS = ("search-platform", "observability", "commerce")
 _STOPPED = frozenset({"logs-archive"})
 _UNREADABLE = frozenset({"payments-audit"})
+#: (status, health) of the clusters that are not RUNNING and ALIVE (besides the stopped one).
+_STATES = {
+    "vector-search-prod": ("ERROR", "DEAD"),
+    "security-events": ("RUNNING", "DEGRADED"),
+    "search-staging": ("UPDATING", "ALIVE"),
+}
+#: The demo's failed backups: every slot since the newest backup failed with this message.
+_FAILING = {
+    "traces-prod": (
+        "Snapshot failed: [yc-managed-backups] access denied to the backup bucket "
+        "(Object Storage: 403 AccessDenied)"
+    ),
+    "search-prod-asia": (
+        "Snapshot failed: [yc-managed-backups] Object Storage is throttling requests "
+        "(503 SlowDown); the snapshot was aborted"
+    ),
+}
 
 
 def _parse_schedule(spec: str | None, rng: random.Random) -> SimSchedule | None:
@@ -463,7 +480,12 @@ def demo_fleet(now: datetime) -> Fleet:
     """The demo's realistic fleet: 3 folders and 30 clusters, as seen at ``now``.
 
     Some clusters are stale, ``search-dev`` has no backups, ``payments-audit`` is unreadable
-    (403 on its backups) and ``logs-archive`` is stopped.
+    (403 on its backups) and ``logs-archive`` is stopped. Why some are late: the last backup
+    attempts of ``traces-prod`` (its last two) and ``search-prod-asia`` failed,
+    ``vector-search-prod`` is DEAD, ``security-events`` DEGRADED, ``search-staging`` UPDATING;
+    ``catalog-prod-eu``'s newest backup would not fit a restore, ``orders-prod`` has maintenance
+    planned over its backup window; ``vector-search-staging`` is scheduled by a retention policy
+    and ``alerts-history`` is offered none.
     """
     rng = random.Random(20261120)
     fleet = Fleet()
@@ -471,6 +493,7 @@ def demo_fleet(now: datetime) -> Fleet:
         fleet.folders.append(SimFolder(id=make_id("b1g", rng), name=name))
     for folder_index, name, env, tier, team, spec, age_hours, count in _DEMO:
         folder = fleet.folders[folder_index]
+        status, health = _STATES.get(name, ("RUNNING", "ALIVE"))
         cluster = fleet.add_cluster(
             SimCluster(
                 id=make_id("c9q", rng),
@@ -480,8 +503,8 @@ def demo_fleet(now: datetime) -> Fleet:
                 created_at=now - timedelta(days=rng.randint(60, 1200)),
                 environment=env,
                 labels={"tier": tier, "team": team},
-                status="STOPPED" if name in _STOPPED else "RUNNING",
-                health="HEALTH_UNKNOWN" if name in _STOPPED else "ALIVE",
+                status="STOPPED" if name in _STOPPED else status,
+                health="HEALTH_UNKNOWN" if name in _STOPPED else health,
                 version=rng.choice(("2.12", "2.15", "2.17")),
                 schedule=_parse_schedule(spec, rng),
                 unreadable=name in _UNREADABLE,
@@ -491,14 +514,92 @@ def demo_fleet(now: datetime) -> Fleet:
             continue
         if name.startswith(("logs", "metrics", "traces", "audit", "security")):
             base_size = rng.randint(800, 6000) * GIB
+            cluster.node_groups = default_node_groups(4 * TIB)
         else:
             base_size = rng.randint(5, 700) * GIB
+        age = timedelta(hours=age_hours)
+        schedule = cluster.schedule
+        # A scheduled cluster's backups start at its slots; one meant to be fresh has the backup
+        # of its latest slot that had time to finish.
+        on_time = schedule is not None and age < schedule.interval
         _make_backups(
             fleet,
             cluster,
             rng,
-            newest=now - timedelta(hours=age_hours),
+            newest=now if on_time else now - age,
             count=count,
             base_size=base_size,
+            now=now,
         )
+    _demo_explanations(fleet, now, rng)
     return fleet
+
+
+def _demo_explanations(fleet: Fleet, now: datetime, rng: random.Random) -> None:
+    """What the demo's "why" shows: failed attempts, a backup that would not fit a restore,
+    planned maintenance, retention policies (and a cluster without them), other operations."""
+    for name, message in _FAILING.items():
+        cluster = fleet.cluster_by_name(name)
+        newest = fleet.newest_backup(cluster.id)
+        if cluster.schedule is None or newest is None:
+            continue
+        slot = last_slot(cluster.schedule, newest.started_at) + cluster.schedule.interval
+        last = slot
+        while slot <= now - timedelta(minutes=10):
+            cluster.operations.append(_failed(rng, slot, message))
+            last, slot = slot, slot + cluster.schedule.interval
+        if cluster.schedule.kind == "daily" and last + timedelta(hours=4) < now:
+            # Someone pressed "Start backup now" after the scheduled one failed: it failed too.
+            cluster.operations.append(_failed(rng, last + timedelta(hours=4, minutes=12), message))
+    # A newest backup that needs more free space than a cluster of this shape has.
+    tight = fleet.cluster_by_name("catalog-prod-eu")
+    newest = fleet.newest_backup(tight.id)
+    if newest is not None:
+        newest.free_space_required_bytes = max(newest.free_space_required_bytes, 60 * GIB)
+        per_host = max(GIB, newest.free_space_required_bytes // 6)
+        tight.node_groups = [
+            SimNodeGroup("hot", per_host, 3, ("DATA",)),
+            SimNodeGroup("managers", 10 * GIB, 3, ("MANAGER",), preset="s3-c2-m8"),
+        ]
+    # A maintenance the cloud delayed into the next backup window of orders-prod.
+    orders = fleet.cluster_by_name("orders-prod")
+    if orders.schedule is not None:
+        window = last_slot(orders.schedule, now) + orders.schedule.interval
+        orders.maintenance = SimMaintenance(
+            "Upgrade OpenSearch to 2.17.1 and restart the hosts one by one",
+            delayed_until=window - timedelta(minutes=30),
+            latest=now - timedelta(days=41),
+        )
+        orders.operations.append(
+            SimClusterOperation(
+                id=make_id("c9q", rng),
+                created_at=now - timedelta(days=3, hours=2),
+                modified_at=now - timedelta(days=3, hours=1, minutes=40),
+                description="Update OpenSearch cluster",
+                metadata_type="UpdateClusterMetadata",
+            )
+        )
+    # Retention policies: the schedule of a cluster without snapshot management, and a cluster
+    # the cloud offers none for (404).
+    fleet.cluster_by_name("vector-search-staging").policies = [
+        SimPolicy(
+            "pol" + make_id("", rng),
+            "nightly-7d",
+            minute="0",
+            hour="4",
+            retain_for_days=7,
+            created_at=now - timedelta(days=90),
+            description="every night, kept a week",
+        )
+    ]
+    fleet.cluster_by_name("alerts-history").policies = None
+
+
+def _failed(rng: random.Random, at: datetime, message: str) -> SimClusterOperation:
+    return SimClusterOperation(
+        id=make_id("c9q", rng),
+        created_at=at + timedelta(seconds=rng.randint(1, 40)),
+        modified_at=at + timedelta(minutes=rng.randint(3, 25)),
+        error_code=13,
+        error_message=message,
+    )

@@ -298,7 +298,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
         for message in alert_messages(each.cluster, report, route):
             assert_within(message)
         # The explanation is in the alert itself, bounded, not dropped to make room.
-        said = attempt_line(report.explanation, NOW)
+        said = attempt_line(report.explanation, NOW, state=report.state)
         if said:
             [alert, *_] = alert_messages(each.cluster, report, route)
             assert said in alert.blocks[0]["text"]["text"]
