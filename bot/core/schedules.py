@@ -258,11 +258,19 @@ def snapshot_schedule(schedule: SnapshotSchedule | None) -> BackupSchedule | Non
     return None
 
 
-def _crons(minute: str, hour: str, weekday: str) -> tuple[Cron, ...]:
+@functools.lru_cache(maxsize=1024)
+def _parsed(minute: str, hour: str, day: str, month: str, weekday: str) -> Cron | None:
+    # A fleet has few distinct schedules: 1,000 clusters share a few dozen crontabs.
     try:
-        return (Cron.parse(minute, hour, "*", "*", weekday),)
-    except ValueError:  # a minute or hour out of range: the period still holds, the slots not
-        return ()
+        return Cron.parse(minute, hour, day, month, weekday)
+    except ValueError:
+        return None
+
+
+def _crons(minute: str, hour: str, weekday: str) -> tuple[Cron, ...]:
+    # A minute or hour out of range: the period still holds, the slots do not.
+    cron = _parsed(minute, hour, "*", "*", weekday)
+    return (cron,) if cron is not None else ()
 
 
 def policy_cron(policy: RetentionPolicy) -> Cron | None:
@@ -270,10 +278,7 @@ def policy_cron(policy: RetentionPolicy) -> Cron | None:
     if policy.cron is None:
         return None
     tab = policy.cron
-    try:
-        return Cron.parse(tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
-    except ValueError:
-        return None
+    return _parsed(tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
 
 
 def policy_schedule(policies: Iterable[RetentionPolicy]) -> BackupSchedule | None:

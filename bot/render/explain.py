@@ -90,8 +90,9 @@ def attempt_line(
 ) -> str:
     """The last backup attempt and its outcome: "The last backup attempt, 02:30 UTC, failed:
     <the cloud's message>", "A backup has been running for 3h", ...; "" when the operations
-    were not read. For a cluster whose backups are missing (``state``), a last attempt that
-    succeeded is the one of its newest backup: then nothing has tried since, which is said."""
+    were not read. For a cluster whose backups are missing (``state``) or that is past a slot
+    with no backup, a last attempt that succeeded is the one of its newest backup: then nothing
+    has tried since, which is said."""
     if explanation is None:
         return ""
     if explanation.operations_error:
@@ -120,7 +121,7 @@ def attempt_line(
         if history.failed_in_a_row > 1:
             row = f" ({history.failed_in_a_row} attempts in a row have failed)"
         return f":x: The last backup attempt, {at}, failed: {reason}{row}"
-    if state is not None and state.fires:
+    if (state is not None and state.fires) or explanation.missed_slot is not None:
         return f":grey_question: The last backup attempt, {at}, succeeded; none was made since."
     return f":white_check_mark: The last backup attempt, {at}, succeeded."
 

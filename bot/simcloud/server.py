@@ -344,7 +344,8 @@ class SimCloud:
 
     @property
     def empty_pages_served(self) -> int:
-        """Pages served empty with a token (the freedom a bound on requests must allow for)."""
+        """Pages served empty: with a token to go on, or last after a last page that still
+        carried one (the freedoms a bound on requests must allow for)."""
         return self._stats.empty_pages
 
     @property
@@ -532,6 +533,10 @@ class SimCloud:
         ordered = self._ordered(scope, items)
         chunk = list(ordered[offset : offset + size])
         end = offset + len(chunk)
+        if not chunk and token and offset:
+            # The empty last page after a last page that still carried a token: the freedom's
+            # cost too.
+            self._stats.empty_pages += 1
         if end < len(ordered):
             return chunk, _encode_token(scope, end, empties)
         if chunk and self._random_empty(scope, -1, empties):
