@@ -8,9 +8,12 @@ digest it reports
 
 * the wall time;
 * the API requests made (from the simulated cloud's request log) against their lower bound: the
-  cluster listing pages, one ``listBackups`` per cluster, the empty pages with a next-page
-  token the simulator served (the API's contract allows them, so a reader must follow them),
-  and for the sweep the confirming re-read (``get`` + ``listBackups``) of each new incident;
+  cluster listing pages, one ``listBackups`` per cluster, one retention-policy listing per
+  cluster with no snapshot schedule (its policies may set its maximum age), one
+  ``listOperations`` per stale cluster (why it is late; a fresh one costs none), the empty pages
+  with a next-page token the simulator served (the API's contract allows them, so a reader must
+  follow them), and for the sweep the confirming re-read (``get`` + ``listBackups`` +
+  ``listOperations``, and the policies of one with no schedule) of each new incident;
 * the sweep and the digest queue their posts in the outbox; delivering them to Slack is
   measured by ``bench/bench_delivery.py``;
 * the time lower bound ``ceil(requests / concurrency) * latency``, and the ratios (target:
@@ -37,7 +40,7 @@ import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -82,7 +85,9 @@ class SimProcess:
             target=_serve_sim, args=(child, sim_config, now), name="simcloud", daemon=True
         )
         self._process.start()
-        self.url, self.folder_ids = self._conn.recv()
+        self.url, self.folder_ids, self.unscheduled, self.stale, self.stale_unscheduled = (
+            self._conn.recv()
+        )
 
     def _ask(self, *command: str) -> Any:
         self._conn.send(command)
@@ -108,6 +113,20 @@ class SimProcess:
         return rss
 
 
+def _kinds(sim: SimCloud, now: datetime) -> tuple[int, int, int]:
+    """Clusters with no snapshot schedule, stale ones (older than their schedule's period plus
+    the 2 h grace, or a day and 2 h), and stale ones with no schedule."""
+    unscheduled = stale = both = 0
+    for cluster in sim.fleet.clusters.values():
+        newest = sim.fleet.newest_backup(cluster.id)
+        period = cluster.schedule.interval if cluster.schedule else timedelta(days=1)
+        late = newest is None or now - newest.created_at > period + timedelta(hours=2)
+        unscheduled += cluster.schedule is None
+        stale += late
+        both += late and cluster.schedule is None
+    return unscheduled, stale, both
+
+
 def _serve_sim(conn: Connection, sim_config: SimConfig, now: datetime) -> None:
     asyncio.run(_sim_main(conn, sim_config, now))
 
@@ -116,7 +135,7 @@ async def _sim_main(conn: Connection, sim_config: SimConfig, now: datetime) -> N
     sim = SimCloud(sim_config, generate_fleet(sim_config, now))
     loop = asyncio.get_running_loop()
     async with sim:
-        conn.send((sim.url, sim.fleet.folder_ids()))
+        conn.send((sim.url, sim.fleet.folder_ids(), *_kinds(sim, now)))
         while True:
             command = await loop.run_in_executor(None, conn.recv)
             if command[0] == "clear":
@@ -193,11 +212,11 @@ async def one_pass(
             sweep.wall = time.perf_counter() - started
             if trace:
                 sweep.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-            incidents = len(result.posted) + len(result.unconfirmed)
+            # Every stale cluster opens an incident (one route matches all), re-read once.
+            reads = CLUSTERS + sim.unscheduled + sim.stale
+            rereads = 3 * sim.stale + sim.stale_unscheduled
             sweep.requests = sim.requests()
-            sweep.bound_requests = (
-                listing_pages + CLUSTERS + 2 * incidents + sim.empty_pages() - empty
-            )
+            sweep.bound_requests = listing_pages + reads + rereads + sim.empty_pages() - empty
             sweep.detail = result.summary()
             if not result.ok or result.skipped:
                 raise SystemExit(f"the sweep did not complete: {result.summary()}")
@@ -215,7 +234,9 @@ async def one_pass(
             if trace:
                 digest.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
             digest.requests = sim.requests()
-            digest.bound_requests = listing_pages + CLUSTERS + sim.empty_pages() - empty
+            digest.bound_requests = (
+                listing_pages + CLUSTERS + sim.unscheduled + sim.stale + sim.empty_pages() - empty
+            )
             digest.detail = posted.summary()
             if posted.status != DigestStatus.QUEUED:
                 raise SystemExit(f"the digest was not queued: {posted.summary()}")

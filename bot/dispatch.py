@@ -15,13 +15,16 @@ import json
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.cloud.validation import MAX_PAGE_TOKEN_LENGTH
 from bot.config import BotConfig
 from bot.core.access import authorize, folder_allowed
+from bot.core.attempts import AttemptHistory, backup_attempts
+from bot.core.explain import Explanation, explain, trend_of
+from bot.core.freshness import newest_backup, schedule_for
 from bot.core.grammar import (
     DEFAULT_LIMIT,
     MAX_ID_LENGTH,
@@ -40,9 +43,19 @@ from bot.core.grammar import (
     parse_command,
 )
 from bot.core.ratelimit import CommandLimiter, SlowDown
+from bot.core.restore import restore_readiness
 from bot.errors import AccessDenied, BotError, InvalidArgument, NotFound, UsageError
 from bot.lookup import ClusterCache, looks_like_id, resolve_cluster
-from bot.models import Backup, BackupPage, Cluster, ListPosition, newest_first
+from bot.models import (
+    Backup,
+    BackupPage,
+    Cluster,
+    ListPosition,
+    OperationPage,
+    PolicyPage,
+    VersionPage,
+    newest_first,
+)
 from bot.ops.logging import new_request_id, request_id_var
 from bot.render import commands as rc
 from bot.render import strings
@@ -419,12 +432,14 @@ class Dispatcher:
         of the last row shown, which stays right after a restart and when a backup lands.
         """
         listing: BackupPage | None = None
+        operations: OperationPage | BaseException | None = None
         if looks_like_id(ref):
-            # Ask for the cluster and its backups at once: one round trip instead of two. The
-            # backups are only shown if the cluster turns out to be one the bot may show.
-            found, fetched = await asyncio.gather(
+            # Ask for the cluster, its backups and its operations at once: one round trip
+            # instead of two. They are only shown if the cluster is one the bot may show.
+            found, fetched, ops = await asyncio.gather(
                 self._resolve(ref),
                 self.cloud.all_cluster_backups(ref),
+                self.cloud.all_cluster_operations(ref),
                 return_exceptions=True,
             )
             if isinstance(found, BaseException):
@@ -432,11 +447,28 @@ class Dispatcher:
             cluster = found
             if cluster.id == ref and isinstance(fetched, BackupPage):
                 listing = fetched
+                operations = ops
         else:
             cluster = await self._resolve(ref)
         if listing is None:
-            listing = await self.cloud.all_cluster_backups(cluster.id)
+            fetched, operations = await asyncio.gather(
+                self.cloud.all_cluster_backups(cluster.id),
+                self.cloud.all_cluster_operations(cluster.id),
+                return_exceptions=True,
+            )
+            if isinstance(fetched, BaseException):
+                raise fetched
+            listing = fetched
         ordered = newest_first(listing.backups)
+        attempts, operations_error = _attempts_of(operations)
+        about = explain(
+            cluster,
+            newest=newest_backup(listing.backups),
+            now=now,
+            trend=trend_of(listing.backups),
+            attempts=attempts,
+            operations_error=operations_error,
+        )
         start = 0 if after is None else after.after(ordered)
         return rc.render_backup_list(
             cluster.display_name,
@@ -449,6 +481,7 @@ class Dispatcher:
             total=len(ordered),
             skipped=len(listing.skipped),
             notice=notice,
+            explanation=about,
         )
 
     async def _get(self, backup_id: str, *, now: datetime) -> Message:
@@ -460,7 +493,50 @@ class Dispatcher:
             raise NotFound(
                 404, f"backup {backup_id} does not exist or is not in a folder the bot shows"
             )
-        return rc.render_backup(backup, now=now)
+        explanation, missing = await self._backup_details(backup, now=now)
+        return rc.render_backup(backup, now=now, explanation=explanation, missing=missing)
+
+    async def _backup_details(
+        self, backup: Backup, *, now: datetime
+    ) -> tuple[Explanation | None, list[str]]:
+        """What ``get`` says beyond the backup: whether it would restore, its cluster's state,
+        last backup attempt and retention policies, and the trend of its backups. Read at once;
+        what cannot be read is said in a line (the backup is still shown)."""
+        cluster_id = backup.source_cluster_id
+        if not cluster_id:
+            return None, []
+        cluster, listing, operations, policies, versions = await asyncio.gather(
+            self.cloud.get_cluster(cluster_id),
+            self.cloud.all_cluster_backups(cluster_id),
+            self.cloud.all_cluster_operations(cluster_id),
+            self.cloud.all_retention_policies(cluster_id),
+            self.cloud.all_versions(),
+            return_exceptions=True,
+        )
+        missing: list[str] = []
+        for what, got in (("its cluster", cluster), ("the cluster's backups", listing)):
+            if isinstance(got, BaseException):
+                missing.append(f"{_sentence(what)} could not be read: {_failure(got)}")
+        known = cluster if isinstance(cluster, Cluster) else Cluster(id=cluster_id)
+        backups = listing.backups if isinstance(listing, BackupPage) else ()
+        policy_list = policies.policies if isinstance(policies, PolicyPage) else None
+        version_list = versions.versions if isinstance(versions, VersionPage) else None
+        attempts, operations_error = _attempts_of(operations)
+        explanation = explain(
+            known,
+            newest=newest_backup(backups),
+            now=now,
+            schedule=schedule_for(known, policy_list or ()),
+            policies=policy_list,
+            policies_offered=None if isinstance(policies, BaseException) else policies is not None,
+            policies_error=_failure(policies) if isinstance(policies, BaseException) else "",
+            versions=version_list,
+            trend=trend_of(backups),
+            attempts=attempts,
+            operations_error=operations_error,
+        )
+        restore = restore_readiness(known, backup, version_list) if known is cluster else None
+        return replace(explanation, restore=restore), missing
 
     async def _folder(self, folder_id: str, *, now: datetime) -> Message:
         if not folder_allowed(folder_id, self.config.visible_folders()):
@@ -565,6 +641,28 @@ class Dispatcher:
     def _count(self, name: str, outcome: str) -> None:
         if self.metrics is not None:
             self.metrics.count_command(name, outcome)
+
+
+def _failure(exc: BaseException) -> str:
+    """Why a read failed, for a person: a typed error says; anything else is a bug of ours."""
+    if isinstance(exc, BotError):
+        return str(exc).strip() or type(exc).__name__
+    raise exc
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _attempts_of(
+    operations: OperationPage | BaseException | None,
+) -> tuple[AttemptHistory | None, str]:
+    """The backup attempts among the operations read, or why they could not be read."""
+    if operations is None:
+        return None, ""
+    if isinstance(operations, BaseException):
+        return None, _failure(operations)
+    return backup_attempts(operations.operations), ""
 
 
 def _correlation_id() -> str:

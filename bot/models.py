@@ -7,9 +7,10 @@ default value are left out (and ``null`` reads as the default), timestamps are R
 after this code was written, or an enum sent as its number, is kept as the cloud sent it (see
 :class:`OpenEnum`), so that a newer API never breaks the bot.
 
-A body is read by :func:`decode` (one resource) or :func:`decode_backup_page` /
-:func:`decode_cluster_page` (a list): a malformed item of a list costs that item only, which the
-page names in ``skipped``; everything else that cannot be read raises :class:`DecodeError`.
+A body is read by :func:`decode` (one resource) or a ``decode_*_page`` function (a list:
+backups, clusters, operations, retention policies, versions): a malformed item of a list costs
+that item only, which the page names in ``skipped``; everything else that cannot be read raises
+:class:`DecodeError`.
 Pure: no I/O here.
 """
 
@@ -213,6 +214,28 @@ class ClusterHealth(OpenEnum):
     DEGRADED = "DEGRADED"
 
 
+class GroupRole(OpenEnum):
+    """``OpenSearch.GroupRole``: what the hosts of a node group do."""
+
+    GROUP_ROLE_UNSPECIFIED = "GROUP_ROLE_UNSPECIFIED"
+    DATA = "DATA"
+    MANAGER = "MANAGER"
+    WARM = "WARM"
+    INGEST = "INGEST"
+
+
+class VersionStatus(OpenEnum):
+    """``yandex.cloud.mdb.v1.Version.Status``: where a version is in its life."""
+
+    STATUS_UNSPECIFIED = "STATUS_UNSPECIFIED"
+    NEW = "NEW"
+    ACTUAL = "ACTUAL"
+    SUPPORTED = "SUPPORTED"
+    DEPRECATED = "DEPRECATED"  # no new clusters; restore from backups still available
+    LEGACY = "LEGACY"  # no new clusters and no restore from backups
+    EOL = "EOL"
+
+
 class WeekDay(OpenEnum):
     WEEK_DAY_UNSPECIFIED = "WEEK_DAY_UNSPECIFIED"
     MON = "MON"
@@ -231,6 +254,8 @@ OpenEnvironment = Annotated[Environment, PlainValidator(Environment.decode), _EN
 OpenClusterStatus = Annotated[ClusterStatus, PlainValidator(ClusterStatus.decode), _ENUM_OUT]
 OpenClusterHealth = Annotated[ClusterHealth, PlainValidator(ClusterHealth.decode), _ENUM_OUT]
 OpenWeekDay = Annotated[WeekDay, PlainValidator(WeekDay.decode), _ENUM_OUT]
+OpenGroupRole = Annotated[GroupRole, PlainValidator(GroupRole.decode), _ENUM_OUT]
+OpenVersionStatus = Annotated[VersionStatus, PlainValidator(VersionStatus.decode), _ENUM_OUT]
 
 
 class CloudModel(BaseModel):
@@ -303,9 +328,57 @@ class SnapshotManagement(CloudModel):
     snapshot_max_age_days: Int64 | None = None
 
 
+class Resources(CloudModel):
+    """The resources of each host of a node group."""
+
+    resource_preset_id: str = ""
+    disk_size: Int64 = 0  # bytes, per host
+    disk_type_id: str = ""
+
+
+class NodeGroup(CloudModel):
+    """``OpenSearch.NodeGroup``: hosts of one shape and role."""
+
+    name: str = ""
+    resources: Resources | None = None
+    hosts_count: Int64 = 0
+    roles: tuple[OpenGroupRole, ...] = ()
+
+    @property
+    def holds_data(self) -> bool:
+        """Whether its hosts store index data: a DATA or WARM group, or one with no role named
+        (a value from a newer API alone does not count)."""
+        if not self.roles:
+            return True
+        return any(role in (GroupRole.DATA, GroupRole.WARM) for role in self.roles)
+
+    @property
+    def disk_bytes(self) -> int:
+        """Disk of every host of the group together (``diskSize`` × ``hostsCount``)."""
+        if self.resources is None:
+            return 0
+        return max(0, self.resources.disk_size) * max(0, self.hosts_count)
+
+
+class OpenSearchConfig(CloudModel):
+    """``OpenSearch``: the OpenSearch part of a cluster's config (its node groups)."""
+
+    node_groups: tuple[NodeGroup, ...] = ()
+
+
 class ClusterConfig(CloudModel):
     version: str = ""
+    opensearch: OpenSearchConfig | None = None
     snapshot_management: SnapshotManagement | None = None
+
+
+class MaintenanceOperation(CloudModel):
+    """``MaintenanceOperation``: a maintenance the cloud has planned for the cluster."""
+
+    info: str = ""
+    delayed_until: UTCDateTime | None = None
+    latest_maintenance_time: UTCDateTime | None = None
+    next_maintenance_window_time: UTCDateTime | None = None
 
 
 class Cluster(CloudModel):
@@ -321,6 +394,7 @@ class Cluster(CloudModel):
     status: OpenClusterStatus = ClusterStatus.STATUS_UNKNOWN
     health: OpenClusterHealth = ClusterHealth.HEALTH_UNKNOWN
     config: ClusterConfig | None = None
+    planned_operation: MaintenanceOperation | None = None
 
     @property
     def snapshot_schedule(self) -> SnapshotSchedule | None:
@@ -344,6 +418,27 @@ class Cluster(CloudModel):
     def known_status(self) -> ClusterStatus:
         """The status to decide on: a value this code does not know is STATUS_UNKNOWN."""
         return self.status if self.status.is_known else ClusterStatus.STATUS_UNKNOWN
+
+    @property
+    def known_health(self) -> ClusterHealth:
+        """The health to decide on: a value this code does not know is HEALTH_UNKNOWN."""
+        return self.health if self.health.is_known else ClusterHealth.HEALTH_UNKNOWN
+
+    @property
+    def node_groups(self) -> tuple[NodeGroup, ...]:
+        """The OpenSearch node groups of its config (none when the cloud sent none)."""
+        if self.config is None or self.config.opensearch is None:
+            return ()
+        return self.config.opensearch.node_groups
+
+    @property
+    def data_disk_bytes(self) -> int | None:
+        """Disk of the hosts that store data, all together; None when the config says nothing
+        of it (no node group with a disk size)."""
+        groups = [g for g in self.node_groups if g.holds_data and g.disk_bytes > 0]
+        if not groups:
+            return None
+        return sum(g.disk_bytes for g in groups)
 
 
 class OperationError(CloudModel):
@@ -371,6 +466,51 @@ class Operation(CloudModel):
     def failed(self) -> bool:
         """An error with a non-zero code (google.rpc code 0 is OK)."""
         return self.error is not None and self.error.code != 0
+
+    @property
+    def metadata_type(self) -> str:
+        """The full name of the metadata's message type (after the ``type.googleapis.com/``
+        prefix), or "" when it has none."""
+        if not self.metadata:
+            return ""
+        url = self.metadata.get("@type")
+        if not isinstance(url, str):
+            return ""
+        return url.rpartition("/")[2]
+
+
+class CronTab(CloudModel):
+    """``yandex.cloud.mdb.v1.CronTab``: a schedule in the five crontab fields, each as text."""
+
+    minute: str = ""
+    hour: str = ""
+    day_of_month: str = ""
+    month: str = ""
+    day_of_week: str = ""
+
+
+class RetentionPolicy(CloudModel):
+    """``yandex.cloud.mdb.v1.BackupRetentionPolicy``: backups made on a cron schedule and kept
+    for ``retain_for_days``."""
+
+    policy_id: str = ""
+    cluster_id: str = ""
+    policy_name: str = ""
+    created_at: UTCDateTime | None = None
+    cron: CronTab | None = None
+    retain_for_days: Int64 = 0
+    description: str = ""
+
+
+class Version(CloudModel):
+    """``yandex.cloud.mdb.v1.Version``: an OpenSearch version the service offers."""
+
+    id: str = ""
+    name: str = ""
+    status: OpenVersionStatus = VersionStatus.STATUS_UNSPECIFIED
+    updatable_to: tuple[str, ...] = ()
+    deprecated_at: UTCDateTime | None = None
+    eol_at: UTCDateTime | None = None
 
 
 # --- ordering ------------------------------------------------------------------------------------
@@ -453,7 +593,7 @@ class DecodeError(ValueError):
 class SkippedItem:
     """A list item that could not be read and was left out of its page."""
 
-    kind: str  # "backup", "cluster"
+    kind: str  # "backup", "cluster", "operation", "retention policy", "version"
     index: int  # its position in the page
     item_id: str | None  # its id, when it had a readable one
     problem: str  # where and why, without values
@@ -479,6 +619,49 @@ class ClusterPage:
     clusters: tuple[Cluster, ...] = ()
     next_page_token: str = ""
     skipped: tuple[SkippedItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPage:
+    """One page of Cluster.listOperations."""
+
+    operations: tuple[Operation, ...] = ()
+    next_page_token: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPage:
+    """One page of BackupRetentionPolicyService.List."""
+
+    policies: tuple[RetentionPolicy, ...] = ()
+    next_page_token: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionPage:
+    """One page of VersionsService.List."""
+
+    versions: tuple[Version, ...] = ()
+    next_page_token: str = ""
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+class _OperationList(CloudModel):
+    operations: tuple[Operation, ...] = ()
+    next_page_token: str = ""
+
+
+class _PolicyList(CloudModel):
+    policies: tuple[RetentionPolicy, ...] = ()
+    next_page_token: str = ""
+
+
+class _VersionList(CloudModel):
+    # The proto names the repeated field ``version`` (singular).
+    version: tuple[Version, ...] = ()
+    next_page_token: str = ""
 
 
 class _BackupList(CloudModel):
@@ -539,9 +722,12 @@ def decode(model: type[_M], body: bytes) -> _M:
 
 
 def _item_id(raw: Any) -> str | None:
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
-        ident: str = raw["id"]
-        return ident if len(ident) <= _ID_SHOWN else ident[: _ID_SHOWN - 1] + "…"
+    if not isinstance(raw, dict):
+        return None
+    for key in ("id", "policyId", "policy_id"):
+        ident = raw.get(key)
+        if isinstance(ident, str) and ident:
+            return ident if len(ident) <= _ID_SHOWN else ident[: _ID_SHOWN - 1] + "…"
     return None
 
 
@@ -591,3 +777,30 @@ def decode_cluster_page(body: bytes) -> ClusterPage:
         return ClusterPage(whole.clusters, whole.next_page_token)
     items, token, skipped = _decode_list(body, "clusters", Cluster, "cluster")
     return ClusterPage(tuple(items), token, tuple(skipped))
+
+
+def decode_operation_page(body: bytes) -> OperationPage:
+    """A page of operations; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast_list(_OperationList, body)
+    if whole is not None:
+        return OperationPage(whole.operations, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "operations", Operation, "operation")
+    return OperationPage(tuple(items), token, tuple(skipped))
+
+
+def decode_policy_page(body: bytes) -> PolicyPage:
+    """A page of retention policies; an unreadable item is left out and named in ``skipped``."""
+    whole = _fast_list(_PolicyList, body)
+    if whole is not None:
+        return PolicyPage(whole.policies, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "policies", RetentionPolicy, "retention policy")
+    return PolicyPage(tuple(items), token, tuple(skipped))
+
+
+def decode_version_page(body: bytes) -> VersionPage:
+    """A page of versions; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast_list(_VersionList, body)
+    if whole is not None:
+        return VersionPage(whole.version, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "version", Version, "version")
+    return VersionPage(tuple(items), token, tuple(skipped))

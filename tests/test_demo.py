@@ -64,6 +64,12 @@ def test_the_demo_answers_commands_and_shows_the_scheduled_posts() -> None:
     assert "0 alert(s) queued" not in sweeps[0]
     assert "0 alert(s) queued" in sweeps[1]
     assert "FIRING* @oncall" in out
+    # Why: a failed backup attempt named in the alert, a DEAD cluster said first, and the
+    # digest's warning of a backup that would not fit a restore.
+    assert "The last backup attempt, " in out
+    assert "failed: Snapshot failed: [yc-managed-backups]" in out
+    assert "cluster is DEAD: backups cannot run" in out
+    assert "would not fit a cluster of this shape" in out
     assert "[Acknowledge] [Snooze 4 h] [Snooze 24 h] [List backups] [Start backup now]" in out
     # Acknowledge updates the alert in place; the digest is posted to the team channel.
     assert "#oncall (updated in place):" in out

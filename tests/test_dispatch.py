@@ -321,3 +321,87 @@ async def test_an_unreadable_backup_is_counted_in_the_metrics_of_a_wired_bot(
         'backups_bot_cloud_items_skipped_total{kind="backup",method="Cluster.listBackups"} 1.0'
         in body_text.decode()
     )
+
+
+# --- why, and whether a restore would work -----------------------------------------------------
+
+
+async def test_get_says_whether_a_restore_would_fit_and_shows_the_size_trend(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    from bot.simcloud.fleet import GIB
+
+    newest = sim.fleet.backup(backup_id(LOGS, 0))
+    assert newest is not None
+    newest.free_space_required_bytes = 40 * GIB
+    sim.add_operation(LOGS, created_at=clock.now(), error="Snapshot <failed> & retried")
+    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
+    assert reply.ok
+    text = all_text(reply.messages[0].payload())
+    assert (
+        "A restore of this backup into a cluster of this shape would fit: it needs 40 GiB free, "
+        "the data nodes have 1.5 TiB." in text
+    )
+    # The 14 newest of its 25 backups, oldest first: each newer one 1 GiB smaller.
+    trend = re.search(r"Last 14 backups, oldest first: size `([▁▂▃▄▅▆▇█]{14})` 40 GiB–53 GiB", text)
+    assert trend is not None
+    assert trend.group(1)[0] == "█"
+    assert trend.group(1)[-1] == "▁"
+    assert "The last backup attempt" in text
+    assert "failed: Snapshot &lt;failed&gt; &amp; retried" in text
+    assert "Backup retention policies: none" in text
+
+
+async def test_get_flags_a_backup_older_than_any_version_the_cloud_restores_to(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    old = sim.fleet.backup(backup_id(LOGS, 24))
+    assert old is not None
+    old.opensearch_version = "2.8.1"
+    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
+    text = all_text(reply.messages[0].payload())
+    assert (
+        "Its OpenSearch 2.8.1 is older than any version the cloud restores to (the oldest is 2.12)."
+        in text
+    )
+    # Where the service lists no versions, nothing is said of them; and it is asked once.
+    sim.fleet.versions = None
+    fresh = CloudClient.from_settings(make_settings("http://127.0.0.1:9/api/", sim.url))
+    try:
+        dispatcher = Dispatcher(fresh, CONFIG)
+        for _ in range(2):
+            reply = await dispatcher.run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
+            assert reply.ok
+            assert "older than any version" not in all_text(reply.messages[0].payload())
+    finally:
+        await fresh.aclose()
+    assert len([r for r in sim.requests_to(r"/versions$") if r.status == 404]) == 1
+
+
+async def test_get_still_shows_the_backup_when_its_cluster_cannot_be_read(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    sim.inject_fault(rf"/clusters/{LOGS}$", 503, times=None)
+    sim.inject_fault(rf"/clusters/{LOGS}/operations$", 403, times=None)
+    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
+    assert reply.ok
+    text = all_text(reply.messages[0].payload())
+    assert backup_id(LOGS, 0) in text
+    assert "Its cluster could not be read" in text
+    assert "The cluster's operations could not be read: Permission denied" in text
+    assert "would fit" not in text
+
+
+async def test_list_heads_the_backups_with_the_last_attempt_and_the_trend(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    sim.set_state(LOGS, health="DEGRADED")
+    sim.add_operation(LOGS, created_at=clock.now(), done=False)
+    reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS} --limit 3", USER, now=clock.now())
+    assert reply.ok
+    text = all_text(reply.messages[0].payload())
+    assert "A backup has been running for 0s" in text
+    assert "Last 14 backups, oldest first: size `" in text
+    assert "Cluster health DEGRADED" in text
+    # Its operations were read (every page, the empty ones the cloud may send included).
+    assert sim.requests_to(rf"/clusters/{LOGS}/operations$")

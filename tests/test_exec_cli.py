@@ -130,3 +130,25 @@ def test_exec_is_a_registered_verb() -> None:
     args = build_parser().parse_args(["exec", "--json", "--", "list", "x", "--limit", "3"])
     assert args.json
     assert args.words == ["--", "list", "x", "--limit", "3"]
+
+
+async def test_exec_get_shows_restore_readiness_and_the_size_trend(
+    sim: SimCloud, config_file: Path, tmp_path: Path
+) -> None:
+    from bot.simcloud.fleet import GIB
+
+    newest = sim.fleet.backup(backup_id(LOGS, 0))
+    assert newest is not None
+    newest.free_space_required_bytes = 2 * 1024 * GIB  # more than the data nodes' 1.5 TiB
+    code, out, err = await _exec(
+        _env(sim.url, config_file), tmp_path, "--", "get", backup_id(LOGS, 0)
+    )
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert (
+        "A restore of this backup would not fit a cluster of this shape: it needs 2 TiB free, "
+        "the data nodes have 1.5 TiB." in flat
+    )
+    assert "Last 14 backups, oldest first: size " in flat
+    assert "40 GiB–53 GiB" in flat
+    assert any(block in out for block in "▁▂▃▄▅▆▇█")

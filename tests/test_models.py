@@ -26,6 +26,9 @@ from bot.models import (
     decode,
     decode_backup_page,
     decode_cluster_page,
+    decode_operation_page,
+    decode_policy_page,
+    decode_version_page,
     newest_first,
 )
 
@@ -391,3 +394,66 @@ def test_a_position_is_microsecond_exact_and_refuses_what_it_did_not_write() -> 
     assert ListPosition(None, "b").encode() == "~b"
     for text in ("", "abc", "12", "12~", "1x~b", "9" * 30 + "~b"):
         assert ListPosition.decode(text) is None
+
+
+# --- operations, retention policies, versions: a bad item costs that item only -----------------
+
+
+def test_an_operation_that_cannot_be_read_is_left_out_of_its_page() -> None:
+    body = json.dumps(
+        {
+            "operations": [
+                {"id": "op1", "done": True, "metadata": {"@type": "x/y.BackupClusterMetadata"}},
+                {"id": "op2", "done": "yes"},
+                {"id": "op3", "error": {"code": "13", "message": "boom"}},
+            ],
+            "nextPageToken": "t",
+        }
+    ).encode()
+    page = decode_operation_page(body)
+    assert [op.id for op in page.operations] == ["op1", "op3"]
+    assert page.operations[0].metadata_type == "y.BackupClusterMetadata"
+    assert page.operations[1].failed
+    [skipped] = page.skipped
+    assert (skipped.kind, skipped.item_id) == ("operation", "op2")
+    assert page.next_page_token == "t"
+
+
+def test_a_policy_or_version_that_cannot_be_read_is_left_out_and_named() -> None:
+    policies = decode_policy_page(
+        b'{"policies": [{"policyId": "p1", "retainForDays": "7", "cron": {"hour": "3"}},'
+        b' {"policyId": "p2", "retainForDays": true}]}'
+    )
+    assert [p.policy_id for p in policies.policies] == ["p1"]
+    assert policies.policies[0].retain_for_days == 7
+    assert [(s.kind, s.item_id) for s in policies.skipped] == [("retention policy", "p2")]
+    versions = decode_version_page(
+        b'{"version": [{"id": "2.12", "status": 4}, {"id": "2.17", "updatableTo": 3}]}'
+    )
+    assert [(v.id, v.status.value) for v in versions.versions] == [("2.12", "DEPRECATED")]
+    assert [s.item_id for s in versions.skipped] == ["2.17"]
+
+
+def test_node_groups_give_the_data_disk_and_a_role_from_a_newer_api_is_kept() -> None:
+    cluster = Cluster.model_validate(
+        {
+            "id": "c",
+            "config": {
+                "opensearch": {
+                    "nodeGroups": [
+                        {"resources": {"diskSize": 10}, "hostsCount": "3", "roles": ["DATA"]},
+                        {"resources": {"diskSize": "7"}, "hostsCount": 2, "roles": ["SEARCH"]},
+                        {"resources": {"diskSize": "5"}, "hostsCount": 1, "roles": [2]},
+                    ]
+                }
+            },
+        }
+    )
+    assert cluster.data_disk_bytes == 30
+    roles = [r for g in cluster.node_groups for r in g.roles]
+    assert [(r.value, r.is_known) for r in roles] == [
+        ("DATA", True),
+        ("SEARCH", False),
+        ("MANAGER", True),
+    ]
+    assert Cluster(id="c").data_disk_bytes is None

@@ -1,8 +1,13 @@
-"""The Managed OpenSearch REST API, as the bot uses it: backups, clusters and operations.
+"""The Managed OpenSearch REST API, as the bot uses it: backups, clusters, operations, backup
+retention policies and versions.
 
 Every request goes through :meth:`CloudClient._request`, which adds the IAM token, applies the
 timeout and the process-wide limits, retries what is worth retrying and turns failures into the
 error types of :mod:`bot.errors`. The methods above it only build paths and parse models.
+
+Retention policies and versions are not offered everywhere: where their endpoint answers 404
+(for a cluster) or 501 (for every cluster), the client remembers it for the life of the process
+and answers None from then on without asking again.
 """
 
 from __future__ import annotations
@@ -53,10 +58,16 @@ from bot.models import (
     ClusterPage,
     DecodeError,
     Operation,
+    OperationPage,
+    PolicyPage,
     SkippedItem,
+    VersionPage,
     decode,
     decode_backup_page,
     decode_cluster_page,
+    decode_operation_page,
+    decode_policy_page,
+    decode_version_page,
 )
 from bot.settings import Settings
 
@@ -74,6 +85,10 @@ SkipObserver = Callable[[str, SkippedItem], None]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _Item = TypeVar("_Item")
+_Page = TypeVar("_Page", OperationPage, PolicyPage, VersionPage)
+
+#: Statuses that mean "this API is not offered here" for the optional endpoints.
+NOT_OFFERED_STATUSES = frozenset({404, 501})
 
 _DEFAULT_MESSAGES = {
     400: "the cloud refused the request's arguments",
@@ -148,6 +163,12 @@ class CloudClient:
         self._on_request = on_request
         self._on_skipped = on_skipped
         self._rng = rng or random.Random()
+        #: Optional endpoints found not offered ("retention_policies", "retention_policies:<id>",
+        #: "versions"): asked once per process, never again.
+        self._not_offered: set[str] = set()
+        #: Optional endpoints that have answered once (until then, one request at a time).
+        self._answered: set[str] = set()
+        self._probes: dict[str, asyncio.Lock] = {}
 
     def __repr__(self) -> str:
         return (
@@ -351,6 +372,176 @@ class CloudClient:
         )
         return self._parse(Operation, body, "Cluster.backup")
 
+    async def list_cluster_operations_page(
+        self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> OperationPage:
+        """One page of a cluster's operations (Cluster.listOperations)."""
+        validate_id("cluster id", cluster_id)
+        params = self._page_params(page_size, page_token)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/operations",
+            api_method="Cluster.listOperations",
+            params=params,
+        )
+        try:
+            page = decode_operation_page(body)
+        except DecodeError as exc:
+            raise self._malformed("Cluster.listOperations", exc) from None
+        self._check_page(page.next_page_token, page.skipped, "Cluster.listOperations")
+        return page
+
+    async def all_cluster_operations(
+        self, cluster_id: str, *, page_size: int = 1000
+    ) -> OperationPage:
+        """Every page of a cluster's operations at once (Cluster.listOperations), in no order."""
+        validate_id("cluster id", cluster_id)
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> OperationPage:
+            return await self.list_cluster_operations_page(
+                cluster_id, page_size=page_size, page_token=token
+            )
+
+        pages = await self._all_pages(fetch, "Cluster.listOperations")
+        return OperationPage(
+            tuple(op for page in pages for op in page.operations),
+            "",
+            tuple(item for page in pages for item in page.skipped),
+        )
+
+    # --- backup retention policies --------------------------------------------------------------
+
+    async def list_retention_policies_page(
+        self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> PolicyPage:
+        """One page of a cluster's backup retention policies (BackupRetentionPolicyService.List).
+        Raises like any request, 404 and 501 included (see :meth:`all_retention_policies`)."""
+        validate_id("cluster id", cluster_id)
+        params = self._page_params(page_size, page_token)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}"
+            "/retention_policies",
+            api_method="BackupRetentionPolicy.list",
+            params=params,
+        )
+        try:
+            page = decode_policy_page(body)
+        except DecodeError as exc:
+            raise self._malformed("BackupRetentionPolicy.list", exc) from None
+        self._check_page(page.next_page_token, page.skipped, "BackupRetentionPolicy.list")
+        return page
+
+    def may_offer_retention_policies(self, cluster_id: str) -> bool:
+        """False once the cloud said it offers no retention policies for this cluster (or for
+        any): then :meth:`all_retention_policies` answers None without a request."""
+        return not {"retention_policies", f"retention_policies:{cluster_id}"} & self._not_offered
+
+    def may_offer_versions(self) -> bool:
+        """False once the cloud said it lists no versions."""
+        return "versions" not in self._not_offered
+
+    async def all_retention_policies(
+        self, cluster_id: str, *, page_size: int = 1000
+    ) -> PolicyPage | None:
+        """Every backup retention policy of a cluster, or None where the API offers none.
+
+        An answer of 404 for this cluster, or 501 for any, means "not offered here": it is
+        remembered for the life of the process (this cluster's, or every cluster's), and the
+        cloud is not asked again. Other errors raise as usual.
+        """
+        validate_id("cluster id", cluster_id)
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> PolicyPage:
+            return await self.list_retention_policies_page(
+                cluster_id, page_size=page_size, page_token=token
+            )
+
+        async def read() -> PolicyPage:
+            pages = await self._all_pages(fetch, "BackupRetentionPolicy.list")
+            return PolicyPage(
+                tuple(policy for page in pages for policy in page.policies),
+                "",
+                tuple(item for page in pages for item in page.skipped),
+            )
+
+        return await self._optional("retention_policies", f"retention_policies:{cluster_id}", read)
+
+    # --- versions -------------------------------------------------------------------------------
+
+    async def list_versions_page(
+        self, *, page_size: int = 100, page_token: str = ""
+    ) -> VersionPage:
+        """One page of the OpenSearch versions the service offers (VersionsService.List)."""
+        params = self._page_params(page_size, page_token)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/versions",
+            api_method="Versions.list",
+            params=params,
+        )
+        try:
+            page = decode_version_page(body)
+        except DecodeError as exc:
+            raise self._malformed("Versions.list", exc) from None
+        self._check_page(page.next_page_token, page.skipped, "Versions.list")
+        return page
+
+    async def all_versions(self, *, page_size: int = 1000) -> VersionPage | None:
+        """Every version the service lists, or None where it lists none: a 404 or 501 is
+        remembered for the life of the process, as for retention policies."""
+        validate_page_size(page_size)
+
+        async def fetch(token: str) -> VersionPage:
+            return await self.list_versions_page(page_size=page_size, page_token=token)
+
+        async def read() -> VersionPage:
+            pages = await self._all_pages(fetch, "Versions.list")
+            return VersionPage(
+                tuple(v for page in pages for v in page.versions),
+                "",
+                tuple(item for page in pages for item in page.skipped),
+            )
+
+        return await self._optional("versions", "versions", read)
+
+    async def _optional(
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
+    ) -> _Page | None:
+        """``read()`` from an endpoint the cloud may not offer; None once it said so (501 for
+        the endpoint, 404 for ``key``). Until the endpoint has answered once, one caller asks
+        at a time: a sweep asking for 200 clusters at once still learns of a 501 from one
+        request."""
+        if endpoint not in self._answered:
+            lock = self._probes.setdefault(endpoint, asyncio.Lock())
+            async with lock:
+                if endpoint not in self._answered:
+                    if {endpoint, key} & self._not_offered:
+                        return None
+                    return await self._ask_optional(endpoint, key, read)
+        if {endpoint, key} & self._not_offered:
+            return None
+        return await self._ask_optional(endpoint, key, read)
+
+    async def _ask_optional(
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
+    ) -> _Page | None:
+        try:
+            result = await read()
+        except CloudAPIError as exc:
+            if exc.status not in NOT_OFFERED_STATUSES:
+                raise
+            self._answered.add(endpoint)
+            gone = endpoint if exc.status == 501 else key
+            if gone not in self._not_offered:
+                logger.info("%s not offered here (HTTP %s); not asked again", gone, exc.status)
+            self._not_offered.add(gone)
+            return None
+        self._answered.add(endpoint)
+        return result
+
     # --- operations -----------------------------------------------------------------------------
 
     async def get_operation(self, operation_id: str) -> Operation:
@@ -413,6 +604,21 @@ class CloudClient:
                 yield item
             if not token:
                 return
+            self._check_repeat(token, seen, api_method)
+
+    async def _all_pages(
+        self, fetch: Callable[[str], Awaitable[_Page]], api_method: str
+    ) -> list[_Page]:
+        # Every page, the empty ones with a token included, until the token is empty.
+        pages: list[_Page] = []
+        token = ""
+        seen: set[str] = set()
+        while True:
+            page = await fetch(token)
+            pages.append(page)
+            token = page.next_page_token
+            if not token:
+                return pages
             self._check_repeat(token, seen, api_method)
 
     @staticmethod

@@ -42,8 +42,8 @@ def worst_first_key(cluster: Cluster, report: FreshnessReport, *, shrunk: bool =
     - STALE: the most overdue first (age minus its maximum age), so a cluster 1d 20h late comes
       before one 1d 2h late;
     - STOPPED, UNSCHEDULED: the longest since its newest backup first, none at all before any;
-    - FRESH: one whose newest backup shrank first, then the nearest to going stale (the least
-      time left before its maximum age).
+    - FRESH: one whose newest backup shrank (or would not fit a restore) first, then the nearest
+      to going stale (the least time left before its maximum age).
 
     Ties go by name (case-insensitively), then id, so the order is total and repeatable.
     """
@@ -92,13 +92,27 @@ class DigestRow:
     group: str = ""  # the key of its group (bot.core.grouping.group_key)
 
     @property
+    def restore_would_not_fit(self) -> bool:
+        """The newest backup needs more free space than a cluster of this shape has."""
+        explanation = self.report.explanation
+        return (
+            explanation is not None
+            and explanation.restore is not None
+            and explanation.restore.fits is False
+        )
+
+    @property
     def notable(self) -> bool:
-        """Worth a row in the digest's top post: anything not fresh, or a backup that shrank."""
-        return self.report.state != FreshnessState.FRESH or self.shrunk
+        """Worth a row in the digest's top post: anything not fresh, a backup that shrank, or
+        one that would not fit a restore."""
+        return (
+            self.report.state != FreshnessState.FRESH or self.shrunk or self.restore_would_not_fit
+        )
 
     @property
     def worst_key(self) -> WorstKey:
-        return worst_first_key(self.cluster, self.report, shrunk=self.shrunk)
+        warned = self.shrunk or self.restore_would_not_fit
+        return worst_first_key(self.cluster, self.report, shrunk=warned)
 
     @property
     def shrink_ratio(self) -> float | None:
@@ -160,9 +174,10 @@ def build_digest(
     """Rows, counts, groups and figures for a digest.
 
     With ``only_problems`` the rows of FRESH clusters are left out unless their newest backup
-    shrank; STOPPED and UNSCHEDULED rows stay (a person should know checking stopped). The counts,
-    the total size and the figures always cover every cluster. ``group_by`` (keys of
-    :mod:`bot.core.grouping`) sorts the clusters into groups; ``()`` makes one group of all.
+    shrank or would not fit a restore; STOPPED and UNSCHEDULED rows stay (a person should know
+    checking stopped). The counts, the total size and the figures always cover every cluster.
+    ``group_by`` (keys of :mod:`bot.core.grouping`) sorts the clusters into groups; ``()``
+    makes one group of all.
     """
     rows: list[DigestRow] = []
     figures: list[ClusterFigures] = []
@@ -186,7 +201,7 @@ def build_digest(
             figure = previous.get(item.cluster.id)
         if figure is not None:
             figures.append(figure)
-        if only_problems and row.report.state == FreshnessState.FRESH and not row.shrunk:
+        if only_problems and not row.notable:
             continue
         rows.append(row)
     rows.sort(key=lambda r: r.worst_key)

@@ -1,4 +1,5 @@
-"""The freshness policy: how old a cluster's newest backup may be, and what state it is in."""
+"""The freshness policy: how old a cluster's newest backup may be, what state it is in, and
+whether that state is in question (worth asking the cloud's operations why)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,76 @@ from datetime import datetime, timedelta
 
 from bot.config import Freshness
 from bot.core.match import matches
+from bot.core.schedules import BackupSchedule, policy_schedule, snapshot_schedule
 from bot.core.types import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
-from bot.models import Backup, Cluster, ClusterStatus, WeekDay
+from bot.models import Backup, Cluster, ClusterStatus, RetentionPolicy
 
-_HOUR = timedelta(hours=1)
-_DAY = timedelta(days=1)
-_WEEK = timedelta(days=7)
+#: A slot is missed once this long has passed without a backup completing after it (at least;
+#: twice the newest backup's duration when that is longer): a backup takes time.
+SLOT_ALLOWANCE = timedelta(minutes=30)
+#: A backup that completed this long before a slot still counts for it (a scheduler may start
+#: a little early).
+SLOT_EARLY = timedelta(minutes=10)
 
 
-def max_age_for(cluster: Cluster, freshness: Freshness) -> MaxAge:
+def schedule_for(
+    cluster: Cluster, policies: Iterable[RetentionPolicy] = ()
+) -> BackupSchedule | None:
+    """When the cluster's backups are due: its own snapshot schedule, or, when it has none, the
+    crontabs of its backup retention policies; None when neither says."""
+    own = snapshot_schedule(cluster.snapshot_schedule)
+    if own is not None:
+        return own
+    return policy_schedule(policies)
+
+
+def max_age_for(
+    cluster: Cluster, freshness: Freshness, policies: Iterable[RetentionPolicy] = ()
+) -> MaxAge:
     """The cluster's maximum backup age.
 
     The first matching override is used as is. Otherwise the cluster's own snapshot schedule sets
-    it (one period plus ``grace``: a backup takes time and a schedule slips a little). A cluster
-    with no schedule gets ``default_max_age`` plus ``grace``.
+    it (one period plus ``grace``: a backup takes time and a schedule slips a little); with no
+    snapshot schedule, its backup retention policies' crontabs do (the longest wait between two
+    slots of the most frequent one, plus ``grace``). A cluster with neither gets
+    ``default_max_age`` plus ``grace``.
     """
     for override in freshness.overrides:
         if matches(override.match, cluster):
             return MaxAge(override.max_age, MaxAgeSource.OVERRIDE, "override")
     grace = freshness.grace
-    schedule = cluster.snapshot_schedule
+    schedule = schedule_for(cluster, policies)
     if schedule is not None:
-        if schedule.hourly_snapshot_schedule is not None:
-            return MaxAge(_HOUR + grace, MaxAgeSource.SCHEDULE, "hourly")
-        if schedule.daily_snapshot_schedule is not None:
-            daily = schedule.daily_snapshot_schedule
-            at = f"{daily.hour:02d}:{daily.minute:02d} UTC"
-            return MaxAge(_DAY + grace, MaxAgeSource.SCHEDULE, f"daily at {at}")
-        if schedule.weekly_snapshot_schedule is not None:
-            weekly = schedule.weekly_snapshot_schedule
-            at = f"{weekly.hour:02d}:{weekly.minute:02d} UTC"
-            on = "" if weekly.day == WeekDay.WEEK_DAY_UNSPECIFIED else f" on {weekly.day.value}"
-            return MaxAge(_WEEK + grace, MaxAgeSource.SCHEDULE, f"weekly{on} at {at}")
+        source = MaxAgeSource.SCHEDULE if schedule.source == "snapshot" else MaxAgeSource.POLICY
+        return MaxAge(schedule.period + grace, source, schedule.detail)
     return MaxAge(freshness.default_max_age + grace, MaxAgeSource.DEFAULT, "default")
+
+
+def missed_slot(
+    schedule: BackupSchedule | None, newest: Backup | None, now: datetime
+) -> datetime | None:
+    """The schedule's latest slot that should have a backup by ``now`` and has none: no backup
+    completed at or after it, and a backup's time (:data:`SLOT_ALLOWANCE`, or twice the newest
+    backup's duration) has passed since. None when every slot has its backup, or the slots are
+    not known, or there is no backup at all (that is NEVER)."""
+    if schedule is None or newest is None or newest.created_at is None:
+        return None
+    allowance = SLOT_ALLOWANCE
+    if newest.duration_seconds is not None:
+        allowance = max(allowance, timedelta(seconds=2 * newest.duration_seconds))
+    allowance = min(allowance, schedule.period)
+    slot = schedule.last_slot(now - allowance)
+    if slot is None or newest.created_at >= slot - SLOT_EARLY:
+        return None
+    return slot
+
+
+def in_question(report: FreshnessReport, missed: datetime | None) -> bool:
+    """Whether the cluster's freshness is in question: stale, never backed up, or fresh but
+    past a slot with no backup. Only those are worth a read of the cluster's operations."""
+    if report.state in (FreshnessState.STALE, FreshnessState.NEVER):
+        return True
+    return report.state == FreshnessState.FRESH and missed is not None
 
 
 def newest_backup(backups: Iterable[Backup]) -> Backup | None:

@@ -28,7 +28,8 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         "list <cluster> [--limit N] [--share]",
         "a cluster's backups, newest first",
         "Shows started and finished times, duration, size, index count, OpenSearch version and "
-        "id of each backup. `--limit` is 1 to 100 (default 10); a *Next page* button shows more. "
+        "id of each backup, under the cluster's last backup attempt and the trend of its last 14 "
+        "backups. `--limit` is 1 to 100 (default 10); a *Next page* button shows more. "
         "A cluster is named by its id or its name.",
         ("list c9qexamplecluster001", "list logs-prod --limit 30", "list logs-prod --share"),
     ),
@@ -36,8 +37,9 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         "get",
         "get <backup-id> [--share]",
         "one backup in full",
-        "Shows every size figure (size, incremental, total, free space required) and the names "
-        "of up to 100 indices in the backup.",
+        "Shows every size figure (size, incremental, total, free space required), whether a "
+        "restore into a cluster of its cluster's shape would fit, its cluster's last backup "
+        "attempt, retention policies and backup trend, and the names of up to 100 indices.",
         ("get c9qexamplecluster001:snapshot-20240501",),
     ),
     CommandHelp(
@@ -62,7 +64,7 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         "status [<cluster-or-folder-id>] [--share]",
         "the digest view, now",
         "The same view as the daily digest, for everything the bot watches, one folder or one "
-        "cluster.",
+        "cluster (one cluster in full: its retention policies, restore readiness and trend).",
         ("status", "status c9qexamplecluster001"),
     ),
     CommandHelp(

@@ -10,6 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.explain import Explanation
 
 
 class FreshnessState(enum.StrEnum):
@@ -35,6 +39,7 @@ class FreshnessState(enum.StrEnum):
 class MaxAgeSource(enum.StrEnum):
     OVERRIDE = "override"  # freshness.overrides in the config, used as is
     SCHEDULE = "schedule"  # derived from the cluster's snapshot schedule, plus grace
+    POLICY = "policy"  # derived from its backup retention policies' crontabs, plus grace
     DEFAULT = "default"  # freshness.default_max_age, plus grace
 
 
@@ -42,7 +47,8 @@ class MaxAgeSource(enum.StrEnum):
 class MaxAge:
     value: timedelta
     source: MaxAgeSource
-    #: "hourly", "daily at 03:00 UTC", "weekly on MON at 03:00 UTC", "override", "default".
+    #: "hourly", "daily at 03:00 UTC", "weekly on MON at 03:00 UTC", "override", "default",
+    #: "retention policy nightly (0 3 * * *)".
     detail: str = ""
 
 
@@ -59,6 +65,9 @@ class FreshnessReport:
     #: For UNKNOWN: what went wrong, as a clause that reads on its own and mid-sentence
     #: ("the backups of logs-prod could not be read: Permission denied").
     reason: str = ""
+    #: What the cloud says beyond the backups (its state, its backup attempts, restore
+    #: readiness...), when the reading looked (see bot.core.explain).
+    explanation: Explanation | None = None
 
 
 class AlertStatus(enum.StrEnum):

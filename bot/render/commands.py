@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.core.access import CommandDenied, denial_text
 from bot.core.digest import STATE_ORDER, worst_first_key
+from bot.core.explain import Explanation
 from bot.core.types import FreshnessReport
 from bot.errors import (
     AccessDenied,
@@ -48,6 +49,15 @@ from bot.render.budget import (
     clip,
     escape_clipped,
     pack_rows,
+)
+from bot.render.explain import (
+    attempt_line,
+    condition_line,
+    condition_words,
+    maintenance_line,
+    policies_line,
+    restore_line,
+    trend_line,
 )
 from bot.render.message import (
     MAX_BLOCKS,
@@ -305,20 +315,22 @@ def render_backup_list(
     total: int | None = None,
     skipped: int = 0,
     notice: str | None = None,
+    explanation: Explanation | None = None,
 ) -> Message:
     """A page of a cluster's backups, newest first, with a Next page button if ``more`` follow.
 
     ``first`` is the 1-based place of the page's first row among ``total`` backups. The button
     continues after the last row shown (rows that did not fit come next), by position, not by
     the cloud's page token. ``skipped`` counts backups the cloud sent that could not be read;
-    ``notice`` (plain text) is said above the list.
+    ``notice`` (plain text) is said above the list. ``explanation`` heads the list with the
+    cluster's state, its last backup attempt and the trend of its last backups.
     """
     cluster_label = cluster_label or cluster_id
     label = _esc(cluster_label, _NAME_CLIP)
     head = [_context(escape(_clip(notice, _MESSAGE_CLIP)))] if notice else []
     if not backups:
         empty = s.LIST_EMPTY if first <= 1 else s.LIST_NO_MORE
-        blocks = [*head, _section(_t(empty, cluster=label))]
+        blocks = [*head, _section(_t(empty, cluster=label)), *_pack(_about_lines(explanation, now))]
         if skipped:
             blocks.append(_context(_t(s.LIST_SKIPPED, n=skipped)))
         return Message(
@@ -332,6 +344,9 @@ def render_backup_list(
     for block in head:
         budget.add(block)
     budget.add(_section(_t(s.LIST_TITLE, cluster=label)))
+    about = _about_lines(explanation, now)
+    if about:
+        budget.add(*_pack(about))
     rows = [_list_row(b, now) for b in ordered]
     shown = _fit_rows(budget, rows, sep="\n\n")
     footer = [_t(s.LIST_FOOTER, shown=human_count(shown, "backup"), prefix=s.PREFIX)]
@@ -372,6 +387,18 @@ def render_backup_list(
     return checked(Message(text=_fallback(text), blocks=blocks))
 
 
+def _about_lines(explanation: Explanation | None, now: datetime) -> list[str]:
+    """The head of a cluster's list: its state, its last backup attempt, its trend."""
+    if explanation is None:
+        return []
+    lines = [
+        condition_line(explanation.condition),
+        attempt_line(explanation, now),
+        trend_line(explanation.trend),
+    ]
+    return [line for line in lines if line]
+
+
 # --- get ----------------------------------------------------------------------------------------
 
 
@@ -379,8 +406,37 @@ def _field(label: str, value: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
 
 
-def render_backup(backup: Backup, *, now: datetime) -> Message:
-    """One backup in full: times, every size figure, version, and its index names."""
+def _backup_about(
+    explanation: Explanation | None, missing: Sequence[str], now: datetime
+) -> list[str]:
+    lines: list[str] = []
+    if explanation is not None:
+        schedule = explanation.schedule.detail if explanation.schedule is not None else ""
+        lines += [
+            condition_line(explanation.condition),
+            attempt_line(explanation, now),
+            maintenance_line(explanation.maintenance, schedule),
+            restore_line(explanation.restore, of="this backup"),
+            policies_line(explanation),
+            trend_line(explanation.trend),
+        ]
+    lines += [escape(_clip(note, _CLOUD_MESSAGE_CLIP)) for note in missing]
+    return [line[:1].upper() + line[1:] for line in lines if line]
+
+
+def render_backup(
+    backup: Backup,
+    *,
+    now: datetime,
+    explanation: Explanation | None = None,
+    missing: Sequence[str] = (),
+) -> Message:
+    """One backup in full: times, every size figure, version, and its index names.
+
+    ``explanation`` (of its cluster, with ``restore`` judged for this backup) adds whether a
+    restore would work, the cluster's state and last backup attempt, its retention policies and
+    the trend of its last backups; ``missing`` (plain text) say what of that could not be read.
+    """
     title = _t(s.BACKUP_TITLE, id=_code(backup.id))
     of = _t(
         s.BACKUP_OF,
@@ -408,6 +464,9 @@ def render_backup(backup: Backup, *, now: datetime) -> Message:
     ]
     budget = _Budget(reserve_blocks=1, reserve_chars=500)
     budget.add(_section(f"{title}\n{of}"), {"type": "section", "fields": fields})
+    about = _backup_about(explanation, missing, now)
+    if about:
+        budget.add(*_pack(about))
     names = list(backup.indices[:100])
     notes: list[str] = []
     if names:
@@ -538,6 +597,12 @@ def _cluster_row(row: ClusterRow, now: datetime) -> str:
         detail = _t(s.CLUSTERS_ROW_REASON, reason=_esc(report.reason, _CLOUD_MESSAGE_CLIP))
     else:
         detail = ""
+    if report.explanation is not None:
+        words = condition_words(report.explanation.condition)
+        if report.explanation.condition.blocking:
+            words = words.partition(":")[0]  # "is DEAD": the row is one line
+        if words:
+            detail += f" · :warning: cluster {words}"
     return _t(
         s.CLUSTERS_ROW,
         icon=s.STATE_ICON[report.state.value],

@@ -50,6 +50,8 @@ EMOJI = {
     "large_yellow_circle": "🟡",
     "hourglass": "⌛",
     "floppy_disk": "💾",
+    "wrench": "🔧",
+    "alarm_clock": "⏰",
 }
 
 

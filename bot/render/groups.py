@@ -21,6 +21,7 @@ from bot.core.durations import format_duration
 from bot.core.types import AlertEntry, AlertGroup, AlertStatus, FreshnessReport, FreshnessState
 from bot.models import Cluster
 from bot.render.budget import pack_rows
+from bot.render.explain import attempt_words, condition_words
 from bot.render.message import Message
 from bot.render.mrkdwn import code, escape, mention
 from bot.render.watch import STATE_EMOJI, console_backups_url, slack_date
@@ -83,6 +84,16 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
         if entry.stale_since is not None and entry.stale_since >= entry.newest_backup_at:
             limit = f" (max {format_duration(entry.stale_since - entry.newest_backup_at)})"
         parts.append(f"newest {age} old{limit}")
+    explanation = report.explanation if report is not None else None
+    if explanation is not None:
+        # A few words each: a storm's rows are many, the thread has the rest.
+        said = condition_words(explanation.condition)
+        if explanation.condition.blocking:
+            said = f"cluster {said.split(':')[0]}"
+        if said:
+            parts.append(f":warning: {said}")
+        if attempt := attempt_words(explanation):
+            parts.append(attempt)
     if entry.status == AlertStatus.ACKNOWLEDGED:
         parts.append(
             f":eyes: {mention(entry.acknowledged_by)}" if entry.acknowledged_by else ":eyes:"

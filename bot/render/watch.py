@@ -42,6 +42,12 @@ from bot.render.commands import (
     next_page_button,
     view_page_value,
 )
+from bot.render.explain import (
+    SHORT_ERROR_ESCAPED,
+    attempt_line,
+    blocking_clause,
+    detail_lines,
+)
 from bot.render.message import MAX_FIELD_TEXT, MAX_HEADER_TEXT, Message
 from bot.render.mrkdwn import code, escape, link, mention
 from bot.render.strings import BUTTON_NEXT_PAGE, PREFIX
@@ -140,6 +146,8 @@ def _max_age_source(max_age: MaxAge) -> str:
         return "a freshness override"
     if max_age.source == MaxAgeSource.SCHEDULE:
         return f"snapshot schedule {escape(max_age.detail)}, plus grace"
+    if max_age.source == MaxAgeSource.POLICY:
+        return f"{escape_clipped(max_age.detail, 300)}, plus grace"
     return "the default for clusters with no snapshot schedule, plus grace"
 
 
@@ -203,7 +211,8 @@ def render_digest(
     """
     rows = digest.rows
     by_folder = "folder" in digest.group_by  # the group heading names the folder
-    texts = [_digest_row(row, console_url, folder=not by_folder) for row in rows]
+    now = digest.generated_at
+    texts = [_digest_row(row, console_url, now, folder=not by_folder) for row in rows]
     group_rank = {group.key: rank for rank, group in enumerate(digest.groups)}
     groups = {group.key: group for group in digest.groups}
     grouped = bool(digest.group_by)
@@ -406,14 +415,19 @@ def render_status(
     warnings: Sequence[str] = (),
     target: str | None = None,
     offset: int = 0,
+    detailed: bool = False,
 ) -> Message:
     """One page of ``/backups status``: every row worst first, from row ``offset``, as many as
     fit one message, with a Next page button for the rest (its value holds ``target`` and the
-    next offset, so the page after survives a restart)."""
+    next offset, so the page after survives a restart). ``detailed`` (the status of one
+    cluster) adds to each row its retention policies, restore readiness and backup trend."""
     total = len(digest.rows)
     offset = max(0, offset)
     window = digest.rows[offset:]
-    texts: Sequence[str] = LazyRows(len(window), lambda i: _digest_row(window[i], console_url))
+    texts: Sequence[str] = LazyRows(
+        len(window),
+        lambda i: _digest_row(window[i], console_url, digest.generated_at, detailed=detailed),
+    )
     if not texts:
         if total == 0 and offset == 0:
             texts = ["No watched cluster matches."]
@@ -493,8 +507,16 @@ def _digest_summary(digest: Digest) -> str:
     )
 
 
-def _digest_row(row: DigestRow, console_url: str, *, folder: bool = True) -> str:
-    """One cluster's row; ``folder=False`` leaves out the folder (its group heading names it)."""
+def _digest_row(
+    row: DigestRow,
+    console_url: str,
+    now: datetime,
+    *,
+    folder: bool = True,
+    detailed: bool = False,
+) -> str:
+    """One cluster's row at ``now``; ``folder=False`` leaves out the folder (its group heading
+    names it); ``detailed`` adds policies, restore readiness and the trend."""
     cluster, report = row.cluster, row.report
     head = [f"{STATE_EMOJI[report.state]} *{_cluster_link(cluster, console_url)}*"]
     environment = _environment(cluster)
@@ -503,6 +525,9 @@ def _digest_row(row: DigestRow, console_url: str, *, folder: bool = True) -> str
     if cluster.folder_id and folder:
         head.append(f"folder {_id_code(cluster.folder_id)}")
     lines = [" · ".join(head), _digest_state_line(row)]
+    lines += detail_lines(
+        report.explanation, report.state, now, full=detailed, error_limit=SHORT_ERROR_ESCAPED
+    )
 
     changes = []
     if row.size_delta is not None:
@@ -536,7 +561,11 @@ def _digest_state_line(row: DigestRow) -> str:
     if report.state == FreshnessState.UNKNOWN:
         return _sentence(_reason(report.reason or "the backups could not be read"))
     prefix = ""
-    if report.state == FreshnessState.STOPPED:
+    explanation = report.explanation
+    clause = blocking_clause(explanation.condition if explanation else None, report.state)
+    if clause:
+        prefix = f":no_entry: {_sentence(clause)}. "
+    elif report.state == FreshnessState.STOPPED:
         prefix = "Cluster stopped, not checked. "
     elif report.state == FreshnessState.UNSCHEDULED:
         prefix = "Snapshot schedule removed, not checked. "
@@ -575,7 +604,15 @@ def render_alert(
     """
     status_line = _alert_status_line(entry, route)
     problem = _alert_problem(report, entry, now)
-    headline = f"{status_line}\n*{_cluster_link(cluster, console_url)}*: {problem}"
+    clause = _clause(report)
+    if clause:
+        problem = f"{clause}; {problem}"
+    headline = "\n".join(
+        [
+            f"{status_line}\n*{_cluster_link(cluster, console_url)}*: {problem}",
+            *detail_lines(report.explanation, report.state, now),
+        ]
+    )
 
     fields = []
     environment = _environment(cluster)
@@ -647,6 +684,12 @@ def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
         when = f" {slack_date(entry.resolved_at)}" if entry.resolved_at else ""
         return f":white_check_mark: *RESOLVED*{when}"
     return ":white_check_mark: *OK*"
+
+
+def _clause(report: FreshnessReport) -> str:
+    """``cluster is DEAD: backups cannot run`` when that is what stops the backups."""
+    explanation = report.explanation
+    return blocking_clause(explanation.condition if explanation else None, report.state)
 
 
 def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) -> str:
@@ -722,6 +765,12 @@ def _alert_fallback(
         )
     else:
         what = f"backups of {name}: {report.state.value}"
+    clause = _clause(report)
+    if clause:
+        what = f"{name}: {clause}; {what}"
+    attempts = report.explanation.attempts if report.explanation else None
+    if attempts is not None and attempts.failed_in_a_row:
+        what += "; the last backup attempt failed"
     text = f"{status}: {what}"
     if entry.status == AlertStatus.FIRING and route.mention:
         text += " " + " ".join(mention(slack_id) for slack_id in route.mention)
@@ -750,10 +799,19 @@ def render_reminder(
             f"{name} still has no fresh backup: the newest is {format_duration(report.age)} old "
             f"(max {limit})"
         )
+    clause = _clause(report)
+    if clause:
+        what = f"{name}: {clause}; it still has no fresh backup"
+        if report.age is not None:
+            what += f" (the newest is {format_duration(report.age)} old, max {limit})"
     text = f":alarm_clock: {what}; stale for {outage}."
     if mention_ids:
         text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
-    return checked(Message(text=text, blocks=[_section(text)]))
+    lines = [text]
+    attempt = attempt_line(report.explanation, now, state=report.state)
+    if attempt:
+        lines.append(attempt)
+    return checked(Message(text=text, blocks=[_section("\n".join(lines))]))
 
 
 def render_resolved(

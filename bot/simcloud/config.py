@@ -53,6 +53,10 @@ class SimConfig:
     max_page_size: int | None = None
     #: Add fields the bot does not know, to prove they are ignored.
     unknown_fields: bool = True
+    #: Whether the service offers backup retention policies at all (False: every request for
+    #: them answers 501, as an API that does not implement them; a cluster whose policies are
+    #: None answers 404).
+    retention_policies: bool = True
 
     # The freedoms the API's contract allows and the real cloud may take (see DESIGN.md). On by
     # default, so that the whole test suite, the benchmarks and the demo meet them; a test that

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.simcloud.fleet import SimBackup, SimCluster, SimSchedule
+from bot.simcloud.fleet import (
+    SimBackup,
+    SimCluster,
+    SimClusterOperation,
+    SimMaintenance,
+    SimNodeGroup,
+    SimPolicy,
+    SimSchedule,
+    SimVersion,
+)
 
 MDB_TYPE = "type.googleapis.com/yandex.cloud.mdb.opensearch.v1"
 
@@ -31,6 +40,14 @@ _STATUSES = [
     "STARTING",
 ]
 STATUS_NUMBERS = {name: number for number, name in enumerate(_STATUSES)}
+HEALTH_NUMBERS = {"HEALTH_UNKNOWN": 0, "ALIVE": 1, "DEAD": 2, "DEGRADED": 3}
+ROLE_NUMBERS = {"GROUP_ROLE_UNSPECIFIED": 0, "DATA": 1, "MANAGER": 2, "WARM": 3, "INGEST": 4}
+VERSION_STATUS_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        ["STATUS_UNSPECIFIED", "NEW", "ACTUAL", "SUPPORTED", "DEPRECATED", "LEGACY", "EOL"]
+    )
+}
 
 
 def encode_timestamp(value: datetime, *, nanos: bool = False) -> str:
@@ -127,30 +144,25 @@ def encode_cluster(
     """A Cluster resource, with the parts of it the bot reads and some it does not.
 
     ``future_health`` reports a healthy cluster's health as :data:`FUTURE_HEALTH`;
-    ``enums_as_numbers`` sends environment and status as their proto numbers.
+    ``enums_as_numbers`` sends environment, status, health and node group roles as their proto
+    numbers.
     """
     config: dict[str, Any] = {"version": cluster.version}
     if cluster.schedule is not None:
         config["snapshotManagement"] = encode_schedule(
             cluster.schedule, int64_as_numbers=int64_as_numbers
         )
+    opensearch: dict[str, Any] = {}
+    groups = [
+        encode_node_group(g, int64_as_numbers=int64_as_numbers, enums_as_numbers=enums_as_numbers)
+        for g in cluster.node_groups
+    ]
+    _put(opensearch, "nodeGroups", groups)
     if unknown_fields:
-        config["opensearch"] = {
-            "plugins": ["analysis-icu"],
-            "nodeGroups": [
-                {
-                    "name": "hot",
-                    "resources": {
-                        "resourcePresetId": "s3-c8-m32",
-                        "diskSize": str(512 * 1024**3),
-                        "diskTypeId": "network-ssd",
-                    },
-                    "hostsCount": "3",
-                    "roles": ["DATA", "MANAGER"],
-                }
-            ],
-        }
+        opensearch["plugins"] = ["analysis-icu"]
+        opensearch["keystoreSettings"] = ["s3.client.default.access_key"]
         config["access"] = {"dataTransfer": True}
+    _put(config, "opensearch", opensearch)
     out: dict[str, Any] = {"id": cluster.id}
     _put(out, "folderId", cluster.folder_id)
     _put(out, "createdAt", encode_timestamp(cluster.created_at))
@@ -167,9 +179,111 @@ def encode_cluster(
         out["deletionProtection"] = cluster.environment == "PRODUCTION"
     out["config"] = config
     health = FUTURE_HEALTH if future_health and cluster.health == "ALIVE" else cluster.health
-    _put(out, "health", "" if health == "HEALTH_UNKNOWN" else health)
+    _put(
+        out,
+        "health",
+        "" if health == "HEALTH_UNKNOWN" else _enum(health, HEALTH_NUMBERS, enums_as_numbers),
+    )
     status = "" if cluster.status == "STATUS_UNKNOWN" else cluster.status
     _put(out, "status", _enum(status, STATUS_NUMBERS, enums_as_numbers))
+    if cluster.maintenance is not None:
+        out["plannedOperation"] = encode_maintenance(cluster.maintenance)
+    return out
+
+
+def encode_node_group(
+    group: SimNodeGroup, *, int64_as_numbers: bool = False, enums_as_numbers: bool = False
+) -> dict[str, Any]:
+    """An ``OpenSearch.NodeGroup``."""
+    n = int64_as_numbers
+    resources: dict[str, Any] = {}
+    _put(resources, "resourcePresetId", group.preset)
+    _put(resources, "diskSize", _int64(group.disk_size, n))
+    _put(resources, "diskTypeId", group.disk_type)
+    out: dict[str, Any] = {"name": group.name}
+    _put(out, "resources", resources)
+    _put(out, "hostsCount", _int64(group.hosts, n))
+    _put(out, "roles", [_enum(r, ROLE_NUMBERS, enums_as_numbers) for r in group.roles])
+    return out
+
+
+def encode_maintenance(maintenance: SimMaintenance) -> dict[str, Any]:
+    """A ``MaintenanceOperation`` (the cluster's ``plannedOperation``)."""
+    out: dict[str, Any] = {}
+    _put(out, "info", maintenance.info)
+    for key, value in (
+        ("delayedUntil", maintenance.delayed_until),
+        ("latestMaintenanceTime", maintenance.latest),
+        ("nextMaintenanceWindowTime", maintenance.next_window),
+    ):
+        if value is not None:
+            out[key] = encode_timestamp(value)
+    return out
+
+
+def encode_operation(
+    operation: SimClusterOperation,
+    cluster_id: str,
+    *,
+    unknown_fields: bool = True,
+    nanos: bool = False,
+) -> dict[str, Any]:
+    """A ``yandex.cloud.operation.Operation`` of a cluster, as Cluster.listOperations lists it."""
+    out: dict[str, Any] = {"id": operation.id}
+    _put(out, "description", operation.description)
+    out["createdAt"] = encode_timestamp(operation.created_at, nanos=nanos)
+    _put(out, "createdBy", "aje" + cluster_id[3:])
+    modified = operation.modified_at or operation.created_at
+    out["modifiedAt"] = encode_timestamp(modified, nanos=nanos)
+    _put(out, "done", operation.done)
+    if operation.metadata_type:
+        out["metadata"] = {
+            "@type": f"{MDB_TYPE}.{operation.metadata_type}",
+            "clusterId": cluster_id,
+        }
+    if operation.error_code:
+        out["error"] = {
+            "code": operation.error_code,
+            "message": operation.error_message,
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": operation.id}
+            ],
+        }
+    elif operation.done:
+        out["response"] = {"@type": f"{MDB_TYPE}.Cluster", "id": cluster_id}
+    if unknown_fields:
+        out["traceId"] = "sim-" + operation.id  # a field a newer API might add
+    return out
+
+
+def encode_policy(
+    policy: SimPolicy, cluster_id: str, *, int64_as_numbers: bool = False
+) -> dict[str, Any]:
+    """A ``yandex.cloud.mdb.v1.BackupRetentionPolicy``."""
+    out: dict[str, Any] = {"policyId": policy.policy_id, "clusterId": cluster_id}
+    _put(out, "policyName", policy.name)
+    if policy.created_at is not None:
+        out["createdAt"] = encode_timestamp(policy.created_at)
+    cron: dict[str, Any] = {}
+    for key, value in (
+        ("minute", policy.minute),
+        ("hour", policy.hour),
+        ("dayOfMonth", policy.day_of_month),
+        ("month", policy.month),
+        ("dayOfWeek", policy.day_of_week),
+    ):
+        _put(cron, key, value)
+    _put(out, "cron", cron)
+    _put(out, "retainForDays", _int64(policy.retain_for_days, int64_as_numbers))
+    _put(out, "description", policy.description)
+    return out
+
+
+def encode_version(version: SimVersion, *, enums_as_numbers: bool = False) -> dict[str, Any]:
+    """A ``yandex.cloud.mdb.v1.Version``."""
+    out: dict[str, Any] = {"id": version.id, "name": version.id}
+    _put(out, "status", _enum(version.status, VERSION_STATUS_NUMBERS, enums_as_numbers))
+    _put(out, "updatableTo", list(version.updatable_to))
     return out
 
 

@@ -1,7 +1,13 @@
-"""What the simulated cloud holds: folders, clusters, backups. Plain data, generated from a seed.
+"""What the simulated cloud holds: folders, clusters (with their node groups, planned
+maintenance, retention policies and operations), backups and the versions the service lists.
+Plain data, generated from a seed.
 
 :func:`generate_fleet` builds a fleet of any size from :class:`~bot.simcloud.config.SimConfig`
 (tests, the benchmark); :func:`demo_fleet` is the hand-written realistic one of the demo.
+
+A cluster's operations are its backups' (one done Cluster.backup operation per backup, made when
+asked for, so a fleet of 60,000 backups holds no operations until one is listed) and those added
+by hand (:attr:`SimCluster.operations`: failed and running backups, updates, restores).
 """
 
 from __future__ import annotations
@@ -48,6 +54,86 @@ class SimSchedule:
 
 
 @dataclass
+class SimNodeGroup:
+    """An OpenSearch node group: ``hosts`` hosts of ``disk_size`` bytes each."""
+
+    name: str
+    disk_size: int
+    hosts: int
+    roles: tuple[str, ...] = ("DATA",)
+    preset: str = "s3-c8-m32"
+    disk_type: str = "network-ssd"
+
+
+def default_node_groups(data_disk: int = 512 * GIB) -> list[SimNodeGroup]:
+    """Three data hosts of ``data_disk`` each and three small dedicated managers."""
+    return [
+        SimNodeGroup("hot", data_disk, 3, ("DATA",)),
+        SimNodeGroup("managers", 20 * GIB, 3, ("MANAGER",), preset="s3-c2-m8"),
+    ]
+
+
+@dataclass
+class SimMaintenance:
+    """A maintenance the cloud has planned for a cluster (its ``plannedOperation``)."""
+
+    info: str
+    delayed_until: datetime | None = None
+    next_window: datetime | None = None
+    latest: datetime | None = None
+
+
+@dataclass
+class SimPolicy:
+    """A backup retention policy: a crontab (UTC) and how long its backups are kept."""
+
+    policy_id: str
+    name: str
+    minute: str = "0"
+    hour: str = "3"
+    day_of_month: str = "*"
+    month: str = "*"
+    day_of_week: str = "*"
+    retain_for_days: int = 7
+    created_at: datetime | None = None
+    description: str = ""
+
+
+@dataclass
+class SimClusterOperation:
+    """An operation of a cluster beyond the ones its backups stand for."""
+
+    id: str
+    created_at: datetime
+    description: str = "Create backup for OpenSearch cluster"
+    #: The metadata's message name ("BackupClusterMetadata"), or "" for no metadata at all.
+    metadata_type: str = "BackupClusterMetadata"
+    done: bool = True
+    modified_at: datetime | None = None
+    error_code: int = 0
+    error_message: str = ""
+
+
+@dataclass
+class SimVersion:
+    """A version the service lists."""
+
+    id: str
+    status: str = "SUPPORTED"
+    updatable_to: tuple[str, ...] = ()
+
+
+def default_versions() -> list[SimVersion]:
+    """What the service lists: an old version no backup restores to, down to the newest."""
+    return [
+        SimVersion("2.8", "LEGACY", ("2.12", "2.15", "2.17")),
+        SimVersion("2.12", "DEPRECATED", ("2.15", "2.17")),
+        SimVersion("2.15", "SUPPORTED", ("2.17",)),
+        SimVersion("2.17", "ACTUAL"),
+    ]
+
+
+@dataclass
 class SimFolder:
     """A folder of the simulated cloud."""
 
@@ -72,6 +158,13 @@ class SimCluster:
     schedule: SimSchedule | None = None
     #: The bot's service account lacks a role on it: its backups answer 403.
     unreadable: bool = False
+    node_groups: list[SimNodeGroup] = field(default_factory=default_node_groups)
+    maintenance: SimMaintenance | None = None
+    #: Its backup retention policies; None: not offered for it (the endpoint answers 404).
+    policies: list[SimPolicy] | None = field(default_factory=list)
+    #: Operations added by hand (failed or running backups, updates...); its backups' own
+    #: done operations are made from its backups when listed.
+    operations: list[SimClusterOperation] = field(default_factory=list)
 
 
 @dataclass
@@ -99,6 +192,8 @@ class Fleet:
     folders: list[SimFolder] = field(default_factory=list)
     clusters: dict[str, SimCluster] = field(default_factory=dict)
     backups: dict[str, list[SimBackup]] = field(default_factory=dict)
+    #: The versions the service lists; None: the versions endpoint answers 404.
+    versions: list[SimVersion] | None = field(default_factory=default_versions)
     _by_id: dict[str, SimBackup] = field(default_factory=dict, repr=False)
 
     def add_cluster(self, cluster: SimCluster) -> SimCluster:
@@ -173,6 +268,21 @@ def _indices_for(kind: str, day: datetime, rng: random.Random) -> tuple[str, ...
     return base[: rng.randint(2, len(base))]
 
 
+def last_slot(schedule: SimSchedule, at: datetime) -> datetime:
+    """The schedule's latest slot at or before ``at``."""
+    base = at.replace(second=0, microsecond=0)
+    if schedule.kind == "hourly":
+        slot = base.replace(minute=schedule.minute)
+    elif schedule.kind == "daily":
+        slot = base.replace(hour=schedule.hour, minute=schedule.minute)
+    else:
+        back = (at.weekday() - _WEEKDAYS.index(schedule.day or "MON")) % 7
+        slot = (base - timedelta(days=back)).replace(hour=schedule.hour, minute=schedule.minute)
+    while slot > at:
+        slot -= schedule.interval
+    return slot
+
+
 def _make_backups(
     fleet: Fleet,
     cluster: SimCluster,
@@ -181,12 +291,18 @@ def _make_backups(
     newest: datetime,
     count: int,
     base_size: int,
+    now: datetime | None = None,
 ) -> None:
+    """``count`` backups, the newest finished at ``newest``. With ``now``, a scheduled cluster's
+    backups start at its slots instead: the newest at the latest slot before ``newest`` whose
+    backup had time to finish by ``now``, as a real schedule would leave them."""
+    schedule = cluster.schedule if now is not None else None
     interval = cluster.schedule.interval if cluster.schedule else timedelta(days=1)
     kind = cluster.name.split("-")[0]
     created = newest
+    slot = last_slot(schedule, newest) if schedule is not None else None
     size = base_size
-    for _ in range(count):
+    for index in range(count):
         # Mix precisions so the wire carries 0, 3 and 9 fractional digits.
         precision = rng.choice((0, 3, 6))
         micros = rng.randrange(1_000_000)
@@ -194,8 +310,12 @@ def _make_backups(
             micros = 0
         elif precision == 3:
             micros -= micros % 1000
-        created_at = created.replace(microsecond=micros)
         duration = timedelta(seconds=rng.randint(90, 2400))
+        if slot is not None and now is not None:
+            if index == 0 and slot + duration + timedelta(minutes=1) > now:
+                slot -= interval  # the latest slot's backup is still running
+            created = slot + duration
+        created_at = created.replace(microsecond=micros)
         incremental = int(size * rng.uniform(0.005, 0.08))
         indices = _indices_for(kind, created_at, rng)
         fleet.add_backup(
@@ -215,7 +335,10 @@ def _make_backups(
             )
         )
         size = max(GIB, int(size * rng.uniform(0.97, 1.0)))
-        created = created - interval + timedelta(seconds=rng.randint(-120, 120))
+        jitter = timedelta(seconds=rng.randint(-120, 120))
+        created = created - interval + jitter
+        if slot is not None:
+            slot -= interval
 
 
 _PRODUCTS = ("search", "logs", "metrics", "catalog", "audit", "orders", "traces", "events")
@@ -269,9 +392,12 @@ def generate_fleet(config: SimConfig, now: datetime) -> Fleet:
                 fleet,
                 cluster,
                 rng,
-                newest=now - age,
+                # A fresh scheduled cluster has the backup of its latest slot that had time to
+                # finish: its freshness is not in question.
+                newest=now if schedule and not stale else now - age,
                 count=config.backups_per_cluster,
                 base_size=rng.randint(2, 3000) * GIB,
+                now=now,
             )
     return fleet
 
@@ -314,6 +440,23 @@ _DEMO: tuple[tuple[int, str, str, str, str, str | None, float | None, int], ...]
 _DEMO_FOLDERS = ("search-platform", "observability", "commerce")
 _STOPPED = frozenset({"logs-archive"})
 _UNREADABLE = frozenset({"payments-audit"})
+#: (status, health) of the clusters that are not RUNNING and ALIVE (besides the stopped one).
+_STATES = {
+    "vector-search-prod": ("ERROR", "DEAD"),
+    "security-events": ("RUNNING", "DEGRADED"),
+    "search-staging": ("UPDATING", "ALIVE"),
+}
+#: The demo's failed backups: every slot since the newest backup failed with this message.
+_FAILING = {
+    "traces-prod": (
+        "Snapshot failed: [yc-managed-backups] access denied to the backup bucket "
+        "(Object Storage: 403 AccessDenied)"
+    ),
+    "search-prod-asia": (
+        "Snapshot failed: [yc-managed-backups] Object Storage is throttling requests "
+        "(503 SlowDown); the snapshot was aborted"
+    ),
+}
 
 
 def _parse_schedule(spec: str | None, rng: random.Random) -> SimSchedule | None:
@@ -337,7 +480,12 @@ def demo_fleet(now: datetime) -> Fleet:
     """The demo's realistic fleet: 3 folders and 30 clusters, as seen at ``now``.
 
     Some clusters are stale, ``search-dev`` has no backups, ``payments-audit`` is unreadable
-    (403 on its backups) and ``logs-archive`` is stopped.
+    (403 on its backups) and ``logs-archive`` is stopped. Why some are late: the last backup
+    attempts of ``traces-prod`` (its last two) and ``search-prod-asia`` failed,
+    ``vector-search-prod`` is DEAD, ``security-events`` DEGRADED, ``search-staging`` UPDATING;
+    ``catalog-prod-eu``'s newest backup would not fit a restore, ``orders-prod`` has maintenance
+    planned over its backup window; ``vector-search-staging`` is scheduled by a retention policy
+    and ``alerts-history`` is offered none.
     """
     rng = random.Random(20261120)
     fleet = Fleet()
@@ -345,6 +493,7 @@ def demo_fleet(now: datetime) -> Fleet:
         fleet.folders.append(SimFolder(id=make_id("b1g", rng), name=name))
     for folder_index, name, env, tier, team, spec, age_hours, count in _DEMO:
         folder = fleet.folders[folder_index]
+        status, health = _STATES.get(name, ("RUNNING", "ALIVE"))
         cluster = fleet.add_cluster(
             SimCluster(
                 id=make_id("c9q", rng),
@@ -354,8 +503,8 @@ def demo_fleet(now: datetime) -> Fleet:
                 created_at=now - timedelta(days=rng.randint(60, 1200)),
                 environment=env,
                 labels={"tier": tier, "team": team},
-                status="STOPPED" if name in _STOPPED else "RUNNING",
-                health="HEALTH_UNKNOWN" if name in _STOPPED else "ALIVE",
+                status="STOPPED" if name in _STOPPED else status,
+                health="HEALTH_UNKNOWN" if name in _STOPPED else health,
                 version=rng.choice(("2.12", "2.15", "2.17")),
                 schedule=_parse_schedule(spec, rng),
                 unreadable=name in _UNREADABLE,
@@ -365,14 +514,92 @@ def demo_fleet(now: datetime) -> Fleet:
             continue
         if name.startswith(("logs", "metrics", "traces", "audit", "security")):
             base_size = rng.randint(800, 6000) * GIB
+            cluster.node_groups = default_node_groups(4 * TIB)
         else:
             base_size = rng.randint(5, 700) * GIB
+        age = timedelta(hours=age_hours)
+        schedule = cluster.schedule
+        # A scheduled cluster's backups start at its slots; one meant to be fresh has the backup
+        # of its latest slot that had time to finish.
+        on_time = schedule is not None and age < schedule.interval
         _make_backups(
             fleet,
             cluster,
             rng,
-            newest=now - timedelta(hours=age_hours),
+            newest=now if on_time else now - age,
             count=count,
             base_size=base_size,
+            now=now,
         )
+    _demo_explanations(fleet, now, rng)
     return fleet
+
+
+def _demo_explanations(fleet: Fleet, now: datetime, rng: random.Random) -> None:
+    """What the demo's "why" shows: failed attempts, a backup that would not fit a restore,
+    planned maintenance, retention policies (and a cluster without them), other operations."""
+    for name, message in _FAILING.items():
+        cluster = fleet.cluster_by_name(name)
+        newest = fleet.newest_backup(cluster.id)
+        if cluster.schedule is None or newest is None:
+            continue
+        slot = last_slot(cluster.schedule, newest.started_at) + cluster.schedule.interval
+        last = slot
+        while slot <= now - timedelta(minutes=10):
+            cluster.operations.append(_failed(rng, slot, message))
+            last, slot = slot, slot + cluster.schedule.interval
+        if cluster.schedule.kind == "daily" and last + timedelta(hours=4) < now:
+            # Someone pressed "Start backup now" after the scheduled one failed: it failed too.
+            cluster.operations.append(_failed(rng, last + timedelta(hours=4, minutes=12), message))
+    # A newest backup that needs more free space than a cluster of this shape has.
+    tight = fleet.cluster_by_name("catalog-prod-eu")
+    newest = fleet.newest_backup(tight.id)
+    if newest is not None:
+        newest.free_space_required_bytes = max(newest.free_space_required_bytes, 60 * GIB)
+        per_host = max(GIB, newest.free_space_required_bytes // 6)
+        tight.node_groups = [
+            SimNodeGroup("hot", per_host, 3, ("DATA",)),
+            SimNodeGroup("managers", 10 * GIB, 3, ("MANAGER",), preset="s3-c2-m8"),
+        ]
+    # A maintenance the cloud delayed into the next backup window of orders-prod.
+    orders = fleet.cluster_by_name("orders-prod")
+    if orders.schedule is not None:
+        window = last_slot(orders.schedule, now) + orders.schedule.interval
+        orders.maintenance = SimMaintenance(
+            "Upgrade OpenSearch to 2.17.1 and restart the hosts one by one",
+            delayed_until=window - timedelta(minutes=30),
+            latest=now - timedelta(days=41),
+        )
+        orders.operations.append(
+            SimClusterOperation(
+                id=make_id("c9q", rng),
+                created_at=now - timedelta(days=3, hours=2),
+                modified_at=now - timedelta(days=3, hours=1, minutes=40),
+                description="Update OpenSearch cluster",
+                metadata_type="UpdateClusterMetadata",
+            )
+        )
+    # Retention policies: the schedule of a cluster without snapshot management, and a cluster
+    # the cloud offers none for (404).
+    fleet.cluster_by_name("vector-search-staging").policies = [
+        SimPolicy(
+            "pol" + make_id("", rng),
+            "nightly-7d",
+            minute="0",
+            hour="4",
+            retain_for_days=7,
+            created_at=now - timedelta(days=90),
+            description="every night, kept a week",
+        )
+    ]
+    fleet.cluster_by_name("alerts-history").policies = None
+
+
+def _failed(rng: random.Random, at: datetime, message: str) -> SimClusterOperation:
+    return SimClusterOperation(
+        id=make_id("c9q", rng),
+        created_at=at + timedelta(seconds=rng.randint(1, 40)),
+        modified_at=at + timedelta(minutes=rng.randint(3, 25)),
+        error_code=13,
+        error_message=message,
+    )

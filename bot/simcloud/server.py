@@ -30,7 +30,10 @@ from bot.simcloud.encoding import (
     MDB_TYPE,
     encode_backup,
     encode_cluster,
+    encode_operation,
+    encode_policy,
     encode_timestamp,
+    encode_version,
     error_body,
 )
 from bot.simcloud.fleet import (
@@ -38,6 +41,7 @@ from bot.simcloud.fleet import (
     Fleet,
     SimBackup,
     SimCluster,
+    SimClusterOperation,
     backup_id_for,
     generate_fleet,
     make_id,
@@ -48,10 +52,23 @@ METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/tok
 MAX_ID = 50
 MAX_TOKEN = 100
 #: gRPC codes by HTTP status, as the gateway pairs them.
-GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 500: 13, 502: 14, 503: 14, 504: 4}
+GRPC_CODES = {
+    400: 3,
+    401: 16,
+    403: 7,
+    404: 5,
+    409: 6,
+    429: 8,
+    500: 13,
+    501: 12,
+    502: 14,
+    503: 14,
+    504: 4,
+}
 _FAULT_MESSAGES = {
     400: "Request validation error",
     401: "The token is invalid",
+    501: "Method not implemented",
     403: "Permission denied",
     404: "Not found",
     409: "Conflict",
@@ -258,6 +275,44 @@ class SimCloud:
         """Make a cluster's backups answer 403 (the bot's account lacks a role on it)."""
         self.fleet.clusters[cluster_id].unreadable = unreadable
 
+    def set_state(
+        self, cluster_id: str, *, status: str | None = None, health: str | None = None
+    ) -> None:
+        """Put a cluster in a status (RUNNING, ERROR, UPDATING...) and health (ALIVE, DEAD...)."""
+        cluster = self.fleet.clusters[cluster_id]
+        if status is not None:
+            cluster.status = status
+        if health is not None:
+            cluster.health = health
+
+    def add_operation(
+        self,
+        cluster_id: str,
+        *,
+        created_at: datetime | None = None,
+        error: str = "",
+        code: int = 13,
+        done: bool = True,
+        took: timedelta = timedelta(minutes=4),
+        description: str = "Create backup for OpenSearch cluster",
+        metadata_type: str = "BackupClusterMetadata",
+    ) -> SimClusterOperation:
+        """Add an operation to a cluster (by default a backup that succeeded without leaving a
+        backup; with ``error`` one that failed; with ``done=False`` one still running)."""
+        created = created_at or clock.now()
+        operation = SimClusterOperation(
+            id=make_id("c9q", self._rng),
+            created_at=created,
+            description=description,
+            metadata_type=metadata_type,
+            done=done,
+            modified_at=created + took if done else created,
+            error_code=code if error else 0,
+            error_message=error,
+        )
+        self.fleet.clusters[cluster_id].operations.append(operation)
+        return operation
+
     def stop_cluster(self, cluster_id: str) -> None:
         """Stop a cluster: it stays listed, but backups of it cannot start."""
         cluster = self.fleet.clusters[cluster_id]
@@ -289,7 +344,8 @@ class SimCloud:
 
     @property
     def empty_pages_served(self) -> int:
-        """Pages served empty with a token (the freedom a bound on requests must allow for)."""
+        """Pages served empty: with a token to go on, or last after a last page that still
+        carried one (the freedoms a bound on requests must allow for)."""
         return self._stats.empty_pages
 
     @property
@@ -313,6 +369,11 @@ class SimCloud:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_post(MDB + "/clusters/{clusterId}:backup", self._backup_cluster)
         app.router.add_get(MDB + "/clusters/{clusterId}/backups", self._list_cluster_backups)
+        app.router.add_get(MDB + "/clusters/{clusterId}/operations", self._list_cluster_operations)
+        app.router.add_get(
+            MDB + "/clusters/{clusterId}/retention_policies", self._list_retention_policies
+        )
+        app.router.add_get(MDB + "/versions", self._list_versions)
         app.router.add_get(MDB + "/clusters/{clusterId}", self._get_cluster)
         app.router.add_get(MDB + "/clusters", self._list_clusters)
         app.router.add_get(MDB + "/backups/{backupId}", self._get_backup)
@@ -472,6 +533,10 @@ class SimCloud:
         ordered = self._ordered(scope, items)
         chunk = list(ordered[offset : offset + size])
         end = offset + len(chunk)
+        if not chunk and token and offset:
+            # The empty last page after a last page that still carried a token: the freedom's
+            # cost too.
+            self._stats.empty_pages += 1
         if end < len(ordered):
             return chunk, _encode_token(scope, end, empties)
         if chunk and self._random_empty(scope, -1, empties):
@@ -546,6 +611,88 @@ class SimCloud:
             raise _ApiError(403, "You do not have permission to access the requested object")
         items, token = self._page(request, self.fleet.backups[cluster.id], "c:" + cluster.id)
         return _page_response("backups", [self._backup_text(b) for b in items], token)
+
+    async def _list_cluster_operations(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        if cluster.unreadable:
+            raise _ApiError(403, "You do not have permission to access the requested object")
+        items, token = self._page(request, self._operations_of(cluster), "o:" + cluster.id)
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_operation(
+                    op,
+                    cluster.id,
+                    unknown_fields=cfg.unknown_fields,
+                    nanos=_chance(cfg.seed, "nanos", op.id) < cfg.nanos_rate,
+                )
+            )
+            for op in items
+        ]
+        return _page_response("operations", encoded, token)
+
+    def _operations_of(self, cluster: SimCluster) -> list[SimClusterOperation]:
+        """The cluster's operations: one done backup per backup, those added by hand, and the
+        backups started with Cluster.backup."""
+        # A backup made by a started operation is that operation's, not one of its own.
+        by_started = {op.backup_id for op in self.operations.values() if op.backup_id}
+        made = [
+            SimClusterOperation(
+                id="c9q" + _scope_hash("op:" + backup.id)[:10] + "0000000",
+                created_at=backup.started_at,
+                modified_at=backup.created_at,
+            )
+            for backup in self.fleet.backups[cluster.id]
+            if backup.id not in by_started
+        ]
+        started = [
+            SimClusterOperation(
+                id=op.id,
+                created_at=op.created_at,
+                done=op.done,
+                modified_at=op.modified_at or op.created_at,
+            )
+            for op in self.operations.values()
+            if op.cluster_id == cluster.id
+        ]
+        return [*made, *cluster.operations, *started]
+
+    async def _list_retention_policies(self, request: web.Request) -> web.Response:
+        if not self.config.retention_policies:
+            raise _ApiError(501, "Method not implemented")
+        cluster = self._cluster(request.match_info["clusterId"])
+        if cluster.policies is None:
+            raise _ApiError(404, f"Retention policies are not available for cluster {cluster.id}")
+        items, token = self._page(request, cluster.policies, "p:" + cluster.id)
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_policy(
+                    policy,
+                    cluster.id,
+                    int64_as_numbers=_chance(cfg.seed, "int64", policy.policy_id)
+                    < cfg.int64_number_rate,
+                )
+            )
+            for policy in items
+        ]
+        return _page_response("policies", encoded, token)
+
+    async def _list_versions(self, request: web.Request) -> web.Response:
+        versions = self.fleet.versions
+        if versions is None:
+            raise _ApiError(404, "Not Found")
+        items, token = self._page(request, versions, "v:")
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_version(
+                    v, enums_as_numbers=_chance(cfg.seed, "enum", v.id) < cfg.enum_number_rate
+                )
+            )
+            for v in items
+        ]
+        return _page_response("version", encoded, token)
 
     async def _list_folder_backups(self, request: web.Request) -> web.Response:
         folder_id = self._folder(request)

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.core.digest import Digest, DigestInput, build_digest, figures_of
-from bot.core.freshness import classify, max_age_for
 from bot.core.match import route_key
 from bot.core.outbox import OutboundPost, PostKind, new_post_id
 from bot.core.types import ClusterFigures
@@ -246,7 +245,7 @@ class DigestRunner(WatchPart):
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         """Read, classify, compare and render; the figures to save once it is posted."""
         with background_lane():  # behind people's requests, within the background share
-            fleet = await read_fleet(self.cloud, self.config, match=route.match)
+            fleet = await read_fleet(self.cloud, self.config, match=route.match, now=now)
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
@@ -281,13 +280,8 @@ class DigestRunner(WatchPart):
         for reading in fleet.clusters:
             cluster = reading.cluster
             backups = reading.backups
-            report = classify(
-                cluster,
-                backups,
-                max_age=max_age_for(cluster, self.config.freshness),
-                now=now,
-                read_error=reading.error,
-                had_schedule=cluster.id in had_schedule,
+            report = reading.report(
+                self.config.freshness, now=now, had_schedule=cluster.id in had_schedule
             )
             items.append(DigestInput(cluster, report, backups, backup_count=reading.count))
         return items

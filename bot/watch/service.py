@@ -99,7 +99,9 @@ class WatchService(WatchPart):
         clusters: list[Cluster] = []
         for folder in folders:
             clusters.extend([c async for c in self.cloud.list_clusters(folder)])
-        readings = await read_clusters(self.cloud, clusters)
+        readings = await read_clusters(
+            self.cloud, clusters, freshness=self.config.freshness, now=now
+        )
         had = await had_schedule_ids(self.store)
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
         return render_clusters(", ".join(folders), rows, now=now, offset=offset, target=folder_id)
@@ -108,18 +110,24 @@ class WatchService(WatchPart):
         """The digest view, now, in one message: for a cluster (id or name), a folder id, or
         every watched cluster; worst first from row ``offset``, a Next page button for more."""
         had = await had_schedule_ids(self.store)
+        freshness = self.config.freshness
+        one = False  # the status of one cluster: in full (policies, restore, trend)
         if target is None:
             title = "Backups status"
-            fleet = await read_fleet(self.cloud, self.config)
+            fleet = await read_fleet(self.cloud, self.config, now=now)
             readings, errors = list(fleet.clusters), list(fleet.errors)
         elif target in self.config.watch.folders or target in self.config.visible_folders():
             title = f"Backups status of folder {target}"
             clusters = [c async for c in self.cloud.list_clusters(target)]
-            readings, errors = await read_clusters(self.cloud, clusters), []
+            readings = await read_clusters(self.cloud, clusters, freshness=freshness, now=now)
+            errors = []
         else:
             cluster = await self._resolve(target)
             title = f"Backups status of {cluster.display_name}"
-            readings, errors = await read_clusters(self.cloud, [cluster]), []
+            readings = await read_clusters(
+                self.cloud, [cluster], freshness=freshness, now=now, full=True
+            )
+            errors, one = [], True
         if errors and not readings:
             raise CloudError(errors[0])
         items = [
@@ -141,6 +149,7 @@ class WatchService(WatchPart):
             warnings=errors,
             target=target,
             offset=offset,
+            detailed=one,
         )
 
     # --- incidents -----------------------------------------------------------------------------
@@ -353,14 +362,8 @@ class WatchService(WatchPart):
         return self._route_of_key(entry.route_key, entry.channel)
 
     def _report(self, reading: ClusterReading, had: set[str], now: datetime) -> FreshnessReport:
-        cluster = reading.cluster
-        return classify(
-            cluster,
-            reading.backups,
-            max_age=max_age_for(cluster, self.config.freshness),
-            now=now,
-            read_error=reading.error,
-            had_schedule=cluster.id in had,
+        return reading.report(
+            self.config.freshness, now=now, had_schedule=reading.cluster.id in had
         )
 
     async def _change(
@@ -390,7 +393,9 @@ class WatchService(WatchPart):
                 known = cluster or cluster_of(nxt)
             else:
                 if reading is None:
-                    reading = await read_cluster(self.cloud, cluster_id)
+                    reading = await read_cluster(
+                        self.cloud, cluster_id, freshness=self.config.freshness, now=now
+                    )
                 known = reading.cluster if reading.error is None else cluster or cluster_of(nxt)
                 post = await self._alert_update(nxt, reading, known, now)
                 if post is not None:

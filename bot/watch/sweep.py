@@ -30,7 +30,6 @@ from bot.cloud.limits import background_lane
 from bot.config import AlertRoute
 from bot.core import alerts
 from bot.core.alerts import ActionKind
-from bot.core.freshness import classify, max_age_for
 from bot.core.match import matches, route_key, watched
 from bot.core.outbox import OutboundPost, PostKind
 from bot.core.self_alert import BLIND, evaluate_blind
@@ -339,7 +338,7 @@ class Sweeper(WatchPart):
     async def _read(self, now: datetime) -> tuple[FleetReading, str | None]:
         """The fleet, and why it counts as unreadable (None when the sweep could see)."""
         try:
-            fleet = await read_fleet(self.cloud, self.config)
+            fleet = await read_fleet(self.cloud, self.config, now=now)
         except Exception as exc:  # a sweep must survive anything the read throws
             log.exception("sweep: reading the fleet failed")
             return FleetReading((), (), 0), f"reading the fleet failed: {exc}"
@@ -477,27 +476,29 @@ class Sweeper(WatchPart):
         except BotError as exc:
             return str(exc) or type(exc).__name__
         run.requests += 1
-        [reading] = await read_clusters(self.cloud, [cluster])
+        [reading] = await read_clusters(
+            self.cloud, [cluster], freshness=self.config.freshness, now=run.now
+        )
         return reading if reading.error is None else reading.error
 
     def _classify(
         self, reading: ClusterReading, had_schedule: set[str], now: datetime
     ) -> FreshnessReport:
-        cluster = reading.cluster
-        return classify(
-            cluster,
-            reading.backups,
-            max_age=max_age_for(cluster, self.config.freshness),
-            now=now,
-            read_error=reading.error,
-            had_schedule=cluster.id in had_schedule,
+        # The reading judges itself: its retention policies may set the maximum age, and what
+        # the cloud says of why (attempts, state, restore readiness) goes with the report.
+        return reading.report(
+            self.config.freshness, now=now, had_schedule=reading.cluster.id in had_schedule
         )
 
     def _reread(self, run: _Run, cluster_ids: list[str]) -> None:
         """Start reading the clusters of new incidents once more (each once a sweep)."""
         for cluster_id in dict.fromkeys(cluster_ids):
             if cluster_id not in run.rereads:
-                run.rereads[cluster_id] = asyncio.create_task(read_cluster(self.cloud, cluster_id))
+                run.rereads[cluster_id] = asyncio.create_task(
+                    read_cluster(
+                        self.cloud, cluster_id, freshness=self.config.freshness, now=run.now
+                    )
+                )
                 run.requests += 2
 
     async def _confirm(

@@ -714,3 +714,70 @@ async def test_a_backup_added_later_shows_up(sim: SimCloud) -> None:
     async with make_client(sim) as client:
         backups = [b async for b in client.list_cluster_backups(cluster_id)]
     assert newest_first(backups)[0].created_at == at
+
+
+# --- optional endpoints: retention policies and versions -----------------------------------------
+
+POLICIES = r"/retention_policies$"
+
+
+async def test_a_501_for_retention_policies_costs_one_request_however_many_ask_at_once() -> None:
+    config = SimConfig(
+        folders=1,
+        clusters_per_folder=20,
+        backups_per_cluster=1,
+        latency=0.02,
+        retention_policies=False,
+    )
+    async with SimCloud(config) as sim:
+        async with make_client(sim) as client:
+            ids = list(sim.fleet.clusters)
+            first = await asyncio.gather(*(client.all_retention_policies(c) for c in ids))
+            again = await asyncio.gather(*(client.all_retention_policies(c) for c in ids))
+        assert first == again == [None] * 20
+        assert len(sim.requests_to(POLICIES)) == 1
+
+
+async def test_a_404_for_one_cluster_is_remembered_for_it_alone() -> None:
+    config = SimConfig(folders=1, clusters_per_folder=3, backups_per_cluster=1)
+    async with SimCloud(config) as sim, make_client(sim) as client:
+        none, some, _ = list(sim.fleet.clusters)
+        sim.fleet.clusters[none].policies = None
+        for _ in range(3):
+            assert await client.all_retention_policies(none) is None
+            page = await client.all_retention_policies(some)
+            assert page is not None
+            assert page.policies == ()
+        asked = [r.path.split("/")[-2] for r in sim.requests_to(POLICIES)]
+        assert asked.count(none) == 1
+        assert asked.count(some) == 3
+
+
+async def test_other_failures_of_an_optional_endpoint_raise_and_are_not_remembered() -> None:
+    config = SimConfig(folders=1, clusters_per_folder=1, backups_per_cluster=1)
+    async with SimCloud(config) as sim, make_client(sim) as client:
+        cluster = first_cluster(sim)
+        sim.inject_fault(POLICIES, 403, times=1)
+        with pytest.raises(PermissionDenied):
+            await client.all_retention_policies(cluster)
+        assert await client.all_retention_policies(cluster) is not None
+        sim.inject_fault(r"/versions$", 503, times=None)
+        with pytest.raises(ServerError):
+            await client.all_versions()
+        sim.clear_faults()
+        versions = await client.all_versions()
+        assert versions is not None
+        assert {v.id for v in versions.versions} == {"2.8", "2.12", "2.15", "2.17"}
+
+
+async def test_every_page_of_a_clusters_operations_is_read_through_empty_ones() -> None:
+    config = SimConfig(
+        folders=1, clusters_per_folder=1, backups_per_cluster=7, empty_pages=2, max_page_size=3
+    )
+    async with SimCloud(config) as sim, make_client(sim) as client:
+        cluster = first_cluster(sim)
+        sim.add_operation(cluster, error="boom")
+        page = await client.all_cluster_operations(cluster, page_size=3)
+        assert len(page.operations) == 8
+        assert sum(op.failed for op in page.operations) == 1
+        assert len(sim.requests_to(r"/operations$")) >= 2 + 3

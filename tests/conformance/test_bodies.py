@@ -11,6 +11,16 @@ writes.
 Found in the SDK (yandexcloud 0.413): ``ClusterConfig.snapshot_management`` exists
 (``SnapshotManagement`` lives in backup.proto, its ``snapshot_max_age_days`` is an
 ``Int64Value``); ``Backup`` has the five size and count fields the bot reads, and no status.
+``Cluster.planned_operation`` is a ``MaintenanceOperation`` (``info``, ``delayed_until``,
+``latest_maintenance_time``, ``next_maintenance_window_time``); disk sizes live in
+``config.opensearch.node_groups[].resources.disk_size`` (int64 bytes, per host) with
+``hosts_count`` (int64) and ``roles`` (repeated ``OpenSearch.GroupRole``: DATA, MANAGER, WARM,
+INGEST). ``Cluster.listOperations`` answers ``operations`` of ``yandex.cloud.operation.Operation``;
+a backup's metadata is ``yandex.cloud.mdb.opensearch.v1.BackupClusterMetadata`` (``cluster_id``).
+``BackupRetentionPolicyService.List`` answers ``policies`` of the shared
+``yandex.cloud.mdb.v1.BackupRetentionPolicy`` (``cron`` is a ``CronTab`` of five strings,
+``retain_for_days`` an int64). ``VersionsService.List`` answers ``version`` (singular) of
+``yandex.cloud.mdb.v1.Version`` with an open ``Status`` (LEGACY: no restore from backups).
 """
 
 from __future__ import annotations
@@ -29,14 +39,32 @@ from google.rpc import error_details_pb2, status_pb2
 from pydantic import BaseModel
 from yandex.cloud.mdb.opensearch.v1 import (
     backup_pb2,
+    backup_retention_policy_service_pb2,
     backup_service_pb2,
     cluster_pb2,
     cluster_service_pb2,
+    maintenance_pb2,
+    versions_service_pb2,
 )
+from yandex.cloud.mdb.v1 import backup_retention_policy_pb2, version_pb2
 from yandex.cloud.operation import operation_pb2
 
 from bot.cloud import CloudClient
-from bot.models import Backup, Cluster, OpenEnum, Operation, decode
+from bot.core.attempts import backup_attempts
+from bot.models import (
+    Backup,
+    Cluster,
+    CronTab,
+    MaintenanceOperation,
+    NodeGroup,
+    OpenEnum,
+    OpenSearchConfig,
+    Operation,
+    Resources,
+    RetentionPolicy,
+    Version,
+    decode,
+)
 from tests.conformance.conftest import Wire
 
 # --- messages built with the SDK -----------------------------------------------------------------
@@ -95,6 +123,29 @@ def sdk_cluster(kind: str = "weekly", status: int = cluster_pb2.Cluster.RUNNING)
     message.config.snapshot_management.snapshot_schedule.CopyFrom(schedule)
     message.config.snapshot_management.snapshot_max_age_days.value = 14
     message.monitoring.add(name="Console", description="charts", link="https://x.example")
+    message.config.opensearch.plugins.append("analysis-icu")
+    message.config.opensearch.node_groups.add(
+        name="hot",
+        resources=cluster_pb2.Resources(
+            resource_preset_id="s3-c8-m32", disk_size=(1 << 41) + 3, disk_type_id="network-ssd"
+        ),
+        hosts_count=3,
+        roles=[cluster_pb2.OpenSearch.DATA, cluster_pb2.OpenSearch.MANAGER],
+    )
+    message.config.opensearch.node_groups.add(
+        name="warm",
+        resources=cluster_pb2.Resources(disk_size=1 << 40, disk_type_id="network-hdd"),
+        hosts_count=2,
+        roles=[cluster_pb2.OpenSearch.WARM],
+    )
+    message.planned_operation.CopyFrom(
+        maintenance_pb2.MaintenanceOperation(
+            info="Upgrade OpenSearch <to> 2.17.1 & restart",
+            delayed_until=_ts(1763866800),
+            latest_maintenance_time=_ts(1763262000),
+            next_maintenance_window_time=_ts(1763866800, 5_000),
+        )
+    )
     return message
 
 
@@ -115,6 +166,61 @@ def sdk_operation(*, done: bool, failed: bool = False) -> operation_pb2.Operatio
     elif done:
         message.response.Pack(sdk_cluster())
     return message
+
+
+def sdk_operations() -> list[operation_pb2.Operation]:
+    """A backup running, one done, one failed, and an update (not a backup)."""
+    running = sdk_operation(done=False)
+    done = sdk_operation(done=True)
+    done.id = "c9qoperation000000002"
+    failed = sdk_operation(done=True, failed=True)
+    failed.id = "c9qoperation000000003"
+    update = operation_pb2.Operation(
+        id="c9qoperation000000004",
+        description="Update OpenSearch cluster",
+        created_at=_ts(1763600000),
+        done=True,
+    )
+    update.metadata.Pack(cluster_service_pb2.UpdateClusterMetadata(cluster_id="c9qcluster01"))
+    return [running, done, failed, update]
+
+
+def sdk_policies() -> list[backup_retention_policy_pb2.BackupRetentionPolicy]:
+    return [
+        backup_retention_policy_pb2.BackupRetentionPolicy(
+            policy_id="policy0000000000001",
+            cluster_id="c9qcluster00000000001",
+            policy_name="nightly-7d",
+            created_at=_ts(1760000000, 250_000_000),
+            cron=backup_retention_policy_pb2.CronTab(
+                minute="0", hour="3", day_of_month="*", month="*", day_of_week="*"
+            ),
+            retain_for_days=7,
+            description="every night <kept> a week",
+        ),
+        backup_retention_policy_pb2.BackupRetentionPolicy(
+            policy_id="policy0000000000002",
+            cluster_id="c9qcluster00000000001",
+            policy_name="weekly-90d",
+            cron=backup_retention_policy_pb2.CronTab(minute="30", hour="4", day_of_week="0"),
+            retain_for_days=(1 << 40) + 1,  # an int64 beyond a double's exact integers
+        ),
+    ]
+
+
+def sdk_versions() -> list[version_pb2.Version]:
+    return [
+        version_pb2.Version(
+            id="2.8",
+            name="2.8",
+            status=version_pb2.Version.LEGACY,
+            updatable_to=["2.12", "2.17"],
+            deprecated_at=_ts(1700000000),
+            eol_at=_ts(1790000000),
+        ),
+        version_pb2.Version(id="2.17", name="2.17", status=version_pb2.Version.ACTUAL),
+        version_pb2.Version(id="3.0", name="3.0", status=9),  # a status from a newer API
+    ]
 
 
 # --- the ways a server may write them ------------------------------------------------------------
@@ -193,6 +299,9 @@ def assert_same(ours: BaseModel, proto: ProtoMessage, where: str = "") -> None:
                     assert mine["@type"] == theirs.type_url, f"{path}.{index}"
                 else:
                     assert_same(mine, theirs, f"{path}.{index}.")
+        elif fd.label == FieldDescriptor.LABEL_REPEATED and fd.type == FieldDescriptor.TYPE_ENUM:
+            assert [v.value for v in got] == [_expected_scalar(fd, v) for v in value], path
+            assert all(isinstance(v, OpenEnum) for v in got), path
         elif fd.label == FieldDescriptor.LABEL_REPEATED:
             assert tuple(got) == tuple(value), path
         elif fd.message_type is not None and fd.message_type.full_name.endswith("Timestamp"):
@@ -290,6 +399,30 @@ def cases() -> Iterator[Any]:
             lambda c: c.backup_cluster("c9qcluster00000000001"),
             lambda got: [(got, sdk_operation(done=False))],
         ),
+        (
+            "Cluster.listOperations",
+            cluster_service_pb2.ListClusterOperationsResponse(
+                operations=sdk_operations(), next_page_token="next-4"
+            ),
+            lambda c: c.list_cluster_operations_page("c9qcluster00000000001"),
+            lambda got: list(zip(got.operations, sdk_operations(), strict=True)),
+        ),
+        (
+            "BackupRetentionPolicy.list",
+            backup_retention_policy_service_pb2.ListBackupRetentionPoliciesResponse(
+                policies=sdk_policies(), next_page_token="next-5"
+            ),
+            lambda c: c.list_retention_policies_page("c9qcluster00000000001"),
+            lambda got: list(zip(got.policies, sdk_policies(), strict=True)),
+        ),
+        (
+            "Versions.list",
+            versions_service_pb2.ListVersionsResponse(
+                version=sdk_versions(), next_page_token="next-6"
+            ),
+            lambda c: c.list_versions_page(),
+            lambda got: list(zip(got.versions, sdk_versions(), strict=True)),
+        ),
     ]
     for name, message, call, pairs in resources:
         for way, text in writings(message):
@@ -358,8 +491,53 @@ def test_every_field_the_models_read_exists_in_the_sdks_messages() -> None:
         (Backup(id="b"), sdk_backup()),
         (Cluster(id="c"), cluster_pb2.Cluster()),
         (Operation(id="o"), operation_pb2.Operation()),
+        (OpenSearchConfig(), cluster_pb2.OpenSearch()),
+        (NodeGroup(), cluster_pb2.OpenSearch.NodeGroup()),
+        (Resources(), cluster_pb2.Resources()),
+        (MaintenanceOperation(), maintenance_pb2.MaintenanceOperation()),
+        (RetentionPolicy(), backup_retention_policy_pb2.BackupRetentionPolicy()),
+        (CronTab(), backup_retention_policy_pb2.CronTab()),
+        (Version(), version_pb2.Version()),
     ):
         descriptor = proto.DESCRIPTOR
         for name, info in type(ours).model_fields.items():
             assert name in descriptor.fields_by_name, f"{descriptor.full_name} has no {name}"
             assert info.alias == descriptor.fields_by_name[name].json_name
+
+
+async def test_the_sdks_operations_give_the_backup_attempts(
+    wire: Wire, client: CloudClient
+) -> None:
+    wire.body = json_format.MessageToJson(
+        cluster_service_pb2.ListClusterOperationsResponse(operations=sdk_operations())
+    )
+    page = await client.list_cluster_operations_page("c9qcluster00000000001")
+    kinds = [op.metadata_type for op in page.operations]
+    assert kinds[0] == "yandex.cloud.mdb.opensearch.v1.BackupClusterMetadata"
+    assert kinds[3] == "yandex.cloud.mdb.opensearch.v1.UpdateClusterMetadata"
+    history = backup_attempts(page.operations)
+    assert history.total == 3  # the update is no backup
+    # The three backups started at the same moment: ties go by id, the failed one is newest.
+    assert history.last is not None
+    assert history.last.operation_id == "c9qoperation000000003"
+    assert history.last.error == "Cluster is not running"
+    assert history.failed_in_a_row == 1
+
+
+async def test_the_sdks_node_groups_give_the_data_disk(wire: Wire, client: CloudClient) -> None:
+    message = sdk_cluster()
+    wire.body = json_format.MessageToJson(message, use_integers_for_enums=True)
+    got = await client.get_cluster(message.id)
+    # DATA+MANAGER hot hosts and WARM hosts hold data: 3 x (2 TiB + 3) + 2 x 1 TiB.
+    assert got.data_disk_bytes == 3 * ((1 << 41) + 3) + 2 * (1 << 40)
+    assert got.planned_operation is not None
+    assert got.planned_operation.info == "Upgrade OpenSearch <to> 2.17.1 & restart"
+
+
+async def test_a_version_status_from_a_newer_api_is_kept(wire: Wire, client: CloudClient) -> None:
+    wire.body = json_format.MessageToJson(
+        versions_service_pb2.ListVersionsResponse(version=sdk_versions())
+    )
+    page = await client.list_versions_page()
+    assert [v.status.is_known for v in page.versions] == [True, True, False]
+    assert page.versions[2].status.value == "9"

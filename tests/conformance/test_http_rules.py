@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import MethodDescriptor
-from yandex.cloud.mdb.opensearch.v1 import backup_service_pb2, cluster_service_pb2
+from yandex.cloud.mdb.opensearch.v1 import (
+    backup_retention_policy_service_pb2,
+    backup_service_pb2,
+    cluster_service_pb2,
+    versions_service_pb2,
+)
 from yandex.cloud.operation import operation_service_pb2
 
 from bot.cloud import CloudClient
@@ -68,6 +73,26 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
         "Get",
         lambda c: c.get_operation(OPERATION),
         {"operation_id": OPERATION},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "ListOperations",
+        lambda c: c.list_cluster_operations_page(CLUSTER, page_size=1000, page_token="tok"),
+        {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
+    ),
+    (
+        backup_retention_policy_service_pb2.DESCRIPTOR.services_by_name[
+            "BackupRetentionPolicyService"
+        ],
+        "List",
+        lambda c: c.list_retention_policies_page(CLUSTER, page_size=1000, page_token="tok"),
+        {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
+    ),
+    (
+        versions_service_pb2.DESCRIPTOR.services_by_name["VersionsService"],
+        "List",
+        lambda c: c.list_versions_page(page_size=1000, page_token="tok"),
+        {"page_size": "1000", "page_token": "tok"},
     ),
 ]
 
@@ -134,6 +159,9 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "get_backup",
         "list_folder_backups_page",
         "get_operation",
+        "list_cluster_operations_page",
+        "list_retention_policies_page",
+        "list_versions_page",
     }
     assert len(RPCS) == len(senders)
     assert {f"{s.name}.{rpc}" for s, rpc, _, _ in RPCS} == {
@@ -144,6 +172,9 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "BackupService.Get",
         "BackupService.List",
         "OperationService.Get",
+        "ClusterService.ListOperations",
+        "BackupRetentionPolicyService.List",
+        "VersionsService.List",
     }
     for name in senders:
         assert callable(getattr(CloudClient, name))

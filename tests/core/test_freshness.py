@@ -10,9 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Freshness
-from bot.core.freshness import backups_newest_first, classify, max_age_for, newest_backup
-from bot.core.types import FreshnessState, MaxAge, MaxAgeSource
-from bot.models import Backup, Cluster, ClusterStatus
+from bot.core.freshness import (
+    backups_newest_first,
+    classify,
+    in_question,
+    max_age_for,
+    missed_slot,
+    newest_backup,
+    schedule_for,
+)
+from bot.core.types import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.models import Backup, Cluster, ClusterStatus, CronTab, RetentionPolicy
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 DAILY = MaxAge(timedelta(hours=26), MaxAgeSource.SCHEDULE, "daily at 03:00 UTC")
@@ -257,3 +265,58 @@ def test_a_report_names_its_cluster_and_its_maximum_age_whatever_the_state() -> 
         DAILY,
         FreshnessState.FRESH,
     )
+
+
+# --- retention policies as a schedule source, missed slots ---------------------------------------
+
+
+def _policy(minute: str, hour: str, name: str = "nightly") -> RetentionPolicy:
+    return RetentionPolicy(
+        policy_id="p1", policy_name=name, cron=CronTab(minute=minute, hour=hour), retain_for_days=7
+    )
+
+
+def test_a_policy_schedule_sets_the_maximum_age_when_the_cluster_has_no_snapshot_schedule() -> None:
+    got = max_age_for(cluster(), FRESHNESS, [_policy("0", "*/6", "four-a-day")])
+    assert got == MaxAge(
+        timedelta(hours=8), MaxAgeSource.POLICY, "retention policy four-a-day (0 */6 * * *)"
+    )
+
+
+def test_the_clusters_own_snapshot_schedule_wins_over_its_policies() -> None:
+    own = cluster({"dailySnapshotSchedule": {"hour": 3}})
+    got = max_age_for(own, FRESHNESS, [_policy("0", "*")])
+    assert got.source == MaxAgeSource.SCHEDULE
+    assert got.value == timedelta(hours=26)
+
+
+def test_a_policy_whose_cron_cannot_be_read_leaves_the_default() -> None:
+    assert max_age_for(cluster(), FRESHNESS, [_policy("", "3")]).source == MaxAgeSource.DEFAULT
+
+
+def test_a_fresh_backup_from_before_the_last_slot_misses_it_once_a_backup_had_time() -> None:
+    daily = schedule_for(cluster({"dailySnapshotSchedule": {"hour": 3}}))
+    yesterday = Backup(
+        id="b",
+        started_at=datetime(2025, 3, 13, 3, 0, tzinfo=UTC),
+        created_at=datetime(2025, 3, 13, 3, 20, tzinfo=UTC),
+    )
+    # At 03:30 today the 03:00 backup may still be running (twice 20 minutes have not passed).
+    assert missed_slot(daily, yesterday, datetime(2025, 3, 14, 3, 30, tzinfo=UTC)) is None
+    missed = missed_slot(daily, yesterday, datetime(2025, 3, 14, 3, 41, tzinfo=UTC))
+    assert missed == datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
+    today = yesterday.model_copy(update={"created_at": datetime(2025, 3, 14, 3, 12, tzinfo=UTC)})
+    assert missed_slot(daily, today, NOW) is None
+
+
+def test_only_stale_never_and_behind_schedule_clusters_are_in_question() -> None:
+    def report(state: FreshnessState) -> FreshnessReport:
+        return FreshnessReport(cluster_id="c", state=state, max_age=DAILY)
+
+    slot = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
+    assert in_question(report(FreshnessState.STALE), None)
+    assert in_question(report(FreshnessState.NEVER), None)
+    assert in_question(report(FreshnessState.FRESH), slot)
+    assert not in_question(report(FreshnessState.FRESH), None)
+    for state in (FreshnessState.UNKNOWN, FreshnessState.STOPPED, FreshnessState.UNSCHEDULED):
+        assert not in_question(report(state), slot)

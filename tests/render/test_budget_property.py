@@ -1,11 +1,13 @@
 """Every message of every renderer stays within Slack's budget, for any fleet.
 
 Fleets of random size (0 to 3,000 clusters) with random names, labels, folder ids, index counts
-and reasons, drawn with the characters that grow when escaped (``&<>``) and long strings. The
-digest's top post and every part of its thread, every page of ``status`` and ``clusters``, the
-alert in each of its states, the reminder and the resolved notice: each is checked with
-:func:`bot.render.budget.violations`, and the digest and the pages are checked to name every
-cluster exactly once.
+and reasons, drawn with the characters that grow when escaped (``&<>``) and long strings; most
+clusters carry an explanation (state, failed attempts with the cloud's error text, maintenance,
+restore readiness, retention policies, a trend) made of the same hostile text. The digest's top
+post and every part of its thread, every page of ``status`` (also of one cluster in full) and
+``clusters``, the alert in each of its states, the reminder and the resolved notice, ``get`` and
+``list``: each is checked with :func:`bot.render.budget.violations`, and the digest and the pages
+are checked to name every cluster exactly once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from hypothesis import strategies as st
 
 from bot.config import AlertRoute
 from bot.core.alerts import acknowledge, evaluate, snooze
+from bot.core.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
 from bot.core.digest import DigestInput, build_digest
+from bot.core.explain import Condition, Explanation, Maintenance, TrendPoint
+from bot.core.restore import RestoreReadiness
+from bot.core.schedules import BackupSchedule
 from bot.core.types import (
     AlertEntry,
     ClusterFigures,
@@ -34,16 +40,19 @@ from bot.core.types import (
     OperationOutcome,
 )
 from bot.errors import NotFound, UsageError
-from bot.models import Backup, Cluster, Environment
+from bot.models import Backup, Cluster, ClusterStatus, CronTab, Environment, RetentionPolicy
 from bot.render.budget import violations
 from bot.render.commands import (
     CLUSTERS_NEXT_PAGE_ACTION,
     STATUS_NEXT_PAGE_ACTION,
     ClusterRow,
     render_ack,
+    render_backup,
+    render_backup_list,
     render_clusters,
     render_error,
 )
+from bot.render.explain import attempt_line
 from bot.render.message import Message
 from bot.render.watch import (
     render_alert,
@@ -109,9 +118,60 @@ def fleet_of(rng: random.Random, size: int, words: list[str]) -> list[DigestInpu
             newest_backup_at=backups[0].created_at if backups else None,
             age=timedelta(hours=hours) if backups else None,
             reason=rng.choice(words) if state == FreshnessState.UNKNOWN else "",
+            explanation=explanation_of(rng, words),
         )
         items.append(DigestInput(cluster, report, backups, backup_count=rng.randint(0, 99999)))
     return items
+
+
+def explanation_of(rng: random.Random, words: list[str]) -> Explanation | None:
+    """An explanation with every part drawn from ``words`` (the cloud's text at its worst)."""
+    if rng.random() < 0.3:
+        return None
+
+    def word() -> str:
+        return rng.choice(words) * rng.choice([1, 1, 3])
+
+    last = BackupAttempt(
+        operation_id=word(),
+        started_at=NOW - timedelta(hours=rng.uniform(0, 90)),
+        modified_at=NOW,
+        outcome=rng.choice(list(AttemptOutcome)),
+        error=word(),
+        code=rng.randint(0, 16),
+    )
+    status = rng.choice([ClusterStatus.decode("X" * 100), ClusterStatus.UPDATING])
+    policies = tuple(
+        RetentionPolicy(
+            policy_id=word(),
+            policy_name=word(),
+            cron=CronTab(minute=word(), hour=word(), day_of_week=word()),
+            retain_for_days=rng.randint(0, 2**40),
+        )
+        for _ in range(rng.randint(0, 9))
+    )
+    return Explanation(
+        condition=Condition(
+            blocking=rng.choice(["", "DEAD", "ERROR"]),
+            words=(f"status {status.value}", "health DEGRADED")[: rng.randint(0, 2)],
+        ),
+        attempts=AttemptHistory(last, rng.randint(0, 99), 100) if rng.random() < 0.8 else None,
+        operations_error=word() if rng.random() < 0.2 else "",
+        maintenance=Maintenance(NOW, word(), NOW, rng.random() < 0.5)
+        if rng.random() < 0.5
+        else None,
+        restore=RestoreReadiness(
+            word(), rng.randint(0, 2**60), rng.randint(0, 2**60), word(), word()
+        ),
+        policies=policies if rng.random() < 0.8 else None,
+        policies_offered=rng.choice([None, True, False]),
+        policies_error=word() if rng.random() < 0.2 else "",
+        schedule=BackupSchedule("policy", word(), timedelta(hours=1)),
+        trend=tuple(
+            TrendPoint(NOW - timedelta(hours=n), rng.randint(0, 2**50), rng.uniform(0, 1e6))
+            for n in range(rng.randint(0, 14))
+        ),
+    )
 
 
 def previous_of(rng: random.Random, items: list[DigestInput]) -> dict[str, ClusterFigures]:
@@ -214,6 +274,11 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
     pages = follow_pages(first, status_page, STATUS_NEXT_PAGE_ACTION)
     assert sorted(linked_ids(pages)) == ids
 
+    # The status of one cluster, in full: its policies, restore readiness and trend too.
+    for each in rng.sample(items, min(len(items), 5)):
+        one = build_digest([each], {}, now=NOW)
+        assert_within(render_status(one, title=title or "t", console_url=CONSOLE, detailed=True))
+
     # Clusters: the same, with its own rows.
     rows = [ClusterRow(each.cluster, each.report) for each in items]
 
@@ -232,6 +297,11 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
         report = each.report
         for message in alert_messages(each.cluster, report, route):
             assert_within(message)
+        # The explanation is in the alert itself, bounded, not dropped to make room.
+        said = attempt_line(report.explanation, NOW, state=report.state)
+        if said:
+            [alert, *_] = alert_messages(each.cluster, report, route)
+            assert said in alert.blocks[0]["text"]["text"]
     assert_within(render_self_alert(rng.randint(1, 999), None, rng.choice(words), NOW))
     for outcome in OperationOutcome:
         assert_within(
@@ -243,6 +313,25 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
                 requested_at=NOW - timedelta(minutes=5),
                 error=rng.choice(words),
                 now=NOW,
+            )
+        )
+    # get and list, with a cluster's explanation.
+    for each in rng.sample(items, min(len(items), 5)):
+        explanation = each.report.explanation
+        backups = list(each.backups or [])
+        for backup in backups:
+            backup = backup.model_copy(
+                update={"indices": tuple(rng.choice(words) for _ in range(100))}
+            )
+            assert_within(render_backup(backup, now=NOW, explanation=explanation, missing=words))
+        assert_within(
+            render_backup_list(
+                each.cluster.display_name,
+                backups,
+                now=NOW,
+                cluster_id=each.cluster.id,
+                limit=10,
+                explanation=explanation,
             )
         )
     said = " ".join(rng.choice(words) for _ in range(8))

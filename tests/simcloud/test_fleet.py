@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.cloud import validate_id
 from bot.simcloud import SimConfig, demo_fleet, generate_fleet
-from bot.simcloud.fleet import GIB, TIB
+from bot.simcloud.fleet import GIB, TIB, last_slot
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 
@@ -86,3 +86,39 @@ def test_the_demo_fleet_is_realistic_and_covers_every_case() -> None:
 
 def test_the_demo_fleet_is_the_same_every_time() -> None:
     assert list(demo_fleet(NOW).clusters) == list(demo_fleet(NOW).clusters)
+
+
+def test_the_demo_fleet_has_late_backups_with_their_reasons() -> None:
+    fleet = demo_fleet(NOW)
+    # traces-prod: its last two backup attempts (at least) failed, after its newest backup.
+    traces = fleet.cluster_by_name("traces-prod")
+    newest = fleet.newest_backup(traces.id)
+    assert newest is not None
+    failed = sorted(op.created_at for op in traces.operations if op.error_message)
+    assert len(failed) >= 2
+    assert failed[0] > newest.created_at
+    # catalog-prod-eu: its newest backup needs more free space than its data nodes have.
+    catalog = fleet.cluster_by_name("catalog-prod-eu")
+    newest = fleet.newest_backup(catalog.id)
+    assert newest is not None
+    data = sum(g.disk_size * g.hosts for g in catalog.node_groups if "DATA" in g.roles)
+    assert newest.free_space_required_bytes > data
+    assert fleet.cluster_by_name("vector-search-prod").health == "DEAD"
+    assert fleet.cluster_by_name("orders-prod").maintenance is not None
+    assert fleet.cluster_by_name("vector-search-staging").policies
+    assert fleet.cluster_by_name("alerts-history").policies is None
+
+
+def test_a_generated_fresh_scheduled_cluster_has_the_backup_of_its_latest_slot() -> None:
+    fleet = generate_fleet(SimConfig(folders=1, clusters_per_folder=60, stale_fraction=0), NOW)
+    for cluster in fleet.clusters.values():
+        newest = fleet.newest_backup(cluster.id)
+        assert newest is not None
+        if cluster.schedule is None:
+            continue
+        # Started at a slot and done before now: the latest slot, or the one before it when the
+        # latest one's backup would still be running.
+        slot = newest.started_at.replace(microsecond=0)
+        assert slot == last_slot(cluster.schedule, newest.started_at)
+        assert newest.created_at <= NOW
+        assert NOW - slot < cluster.schedule.interval + timedelta(minutes=42)

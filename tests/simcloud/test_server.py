@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -19,6 +19,8 @@ from freezegun import freeze_time
 from multidict import CIMultiDictProxy
 
 from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
+from bot.simcloud.encoding import FUTURE_HEALTH, HEALTH_NUMBERS, STATUS_NUMBERS
+from bot.simcloud.fleet import SimMaintenance, SimNodeGroup, SimPolicy
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_STATIC_TOKEN}"}
 MDB = "/managed-opensearch/v1"
@@ -337,3 +339,137 @@ async def test_the_same_idempotency_key_gives_the_same_operation(
             ids.append((await resp.json())["id"])
     assert ids[0] == ids[1] != ids[2]
     assert len(sim.operations) == 2
+
+
+# --- operations, retention policies, versions, cluster state --------------------------------------
+
+
+async def _all_pages(
+    http: aiohttp.ClientSession, url: str, key: str, size: int = 3
+) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a listing, page by page; and how many pages came back empty with a token."""
+    items: list[dict[str, Any]] = []
+    empties, token = 0, ""
+    while True:
+        params = {"pageSize": str(size), **({"pageToken": token} if token else {})}
+        status, body, _ = await get(http, url, params=params)
+        assert status == 200, body
+        items += body.get(key, [])
+        if not body.get(key) and body.get("nextPageToken"):
+            empties += 1
+        token = body.get("nextPageToken", "")
+        if not token:
+            return items, empties
+
+
+async def test_a_clusters_operations_are_its_backups_and_the_ones_added_in_no_order(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    failed = sim.add_operation(cluster_id, error="Snapshot failed: <repository> is read-only")
+    running = sim.add_operation(cluster_id, done=False)
+    sim.add_operation(cluster_id, description="Update OpenSearch cluster", metadata_type="")
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}/operations"
+    operations, _ = await _all_pages(http, url, "operations")
+
+    assert len(operations) == 12 + 3  # one per backup, and the three added
+    by_id = {op["id"]: op for op in operations}
+    assert by_id[failed.id]["done"] is True
+    assert by_id[failed.id]["error"]["message"] == "Snapshot failed: <repository> is read-only"
+    assert by_id[failed.id]["metadata"]["@type"].endswith(".BackupClusterMetadata")
+    assert "done" not in by_id[running.id]  # false is the default, left out
+    assert next(op for op in operations if "metadata" not in op)["description"].startswith("Update")
+    done = [op for op in operations if op.get("done") and "error" not in op and "metadata" in op]
+    assert len(done) == 12
+    started = [op["createdAt"] for op in operations]
+    assert started != sorted(started)
+    assert started != sorted(started, reverse=True)
+
+
+async def test_a_started_backup_is_listed_once_among_the_operations(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    async with http.post(f"{sim.url}{MDB}/clusters/{cluster_id}:backup", headers=AUTH) as resp:
+        started = (await resp.json())["id"]
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}/operations"
+    operations, _ = await _all_pages(http, url, "operations", size=100)
+    assert [op["id"] for op in operations].count(started) == 1
+    assert len(operations) == 13
+
+
+async def test_retention_policies_are_listed_and_a_cluster_without_them_answers_404(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    one, two = list(sim.fleet.clusters)[:2]
+    sim.fleet.clusters[one].policies = [
+        SimPolicy("p1", "nightly", minute="0", hour="3", retain_for_days=7),
+        SimPolicy("p2", "weekly", minute="30", hour="4", day_of_week="0", retain_for_days=90),
+    ]
+    sim.fleet.clusters[two].policies = None
+    policies, _ = await _all_pages(
+        http, f"{sim.url}{MDB}/clusters/{one}/retention_policies", "policies", size=1
+    )
+    assert sorted(p["policyName"] for p in policies) == ["nightly", "weekly"]
+    weekly = next(p for p in policies if p["policyName"] == "weekly")
+    assert weekly["cron"] == {"minute": "30", "hour": "4", "dayOfMonth": "*", "month": "*",
+                              "dayOfWeek": "0"}  # fmt: skip
+    assert int(weekly["retainForDays"]) == 90
+    status, body, _ = await get(http, f"{sim.url}{MDB}/clusters/{two}/retention_policies")
+    assert (status, body["code"]) == (404, 5)
+
+
+async def test_a_service_without_retention_policies_answers_501_for_every_cluster(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with SimCloud(SimConfig(retention_policies=False)) as sim:
+        for cluster_id in sim.fleet.clusters:
+            status, body, _ = await get(
+                http, f"{sim.url}{MDB}/clusters/{cluster_id}/retention_policies"
+            )
+            assert (status, body["code"]) == (501, 12)
+
+
+async def test_versions_are_listed_with_their_status(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    versions, _ = await _all_pages(http, f"{sim.url}{MDB}/versions", "version", size=2)
+    statuses = {v["id"]: v.get("status") for v in versions}
+    assert set(statuses) == {"2.8", "2.12", "2.15", "2.17"}
+    assert statuses["2.8"] in ("LEGACY", 5)
+    sim.fleet.versions = None
+    status, _, _ = await get(http, f"{sim.url}{MDB}/versions")
+    assert status == 404
+
+
+async def test_clusters_carry_their_state_node_groups_and_planned_maintenance(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    sim.set_state(cluster_id, status="ERROR", health="DEAD")
+    sim.fleet.clusters[cluster_id].node_groups = [
+        SimNodeGroup("hot", 100 * 1024**3, 3, ("DATA", "MANAGER"))
+    ]
+    sim.fleet.clusters[cluster_id].maintenance = SimMaintenance(
+        "Upgrade to 2.17.1", delayed_until=datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    )
+    _, body, _ = await get(http, f"{sim.url}{MDB}/clusters/{cluster_id}")
+    assert body["status"] in ("ERROR", 3)
+    assert body["health"] in ("DEAD", 2)
+    [group] = body["config"]["opensearch"]["nodeGroups"]
+    assert int(group["resources"]["diskSize"]) == 100 * 1024**3
+    assert int(group["hostsCount"]) == 3
+    assert body["plannedOperation"] == {
+        "info": "Upgrade to 2.17.1",
+        "delayedUntil": "2026-11-24T03:00:00Z",
+    }
+    for status in ("CREATING", "UPDATING", "STOPPED", "STARTING", "STOPPING"):
+        for health in ("ALIVE", "DEGRADED", "DEAD", "HEALTH_UNKNOWN"):
+            sim.set_state(cluster_id, status=status, health=health)
+            _, body, _ = await get(http, f"{sim.url}{MDB}/clusters/{cluster_id}")
+            assert body.get("status") in (status, STATUS_NUMBERS[status])
+            if health != "HEALTH_UNKNOWN":
+                # A healthy cluster may say so in a value from a newer API (a freedom).
+                assert body["health"] in (health, HEALTH_NUMBERS[health], FUTURE_HEALTH)
+            else:
+                assert "health" not in body

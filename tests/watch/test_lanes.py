@@ -71,7 +71,15 @@ async def cloud(big_sim: SimCloud) -> AsyncIterator[CloudClient]:
 
 
 def watch_all(sim: SimCloud) -> BotConfig:
-    return make_config(watch={"folders": sim.fleet.folder_ids()}, alerts=[], digests=[])
+    # A maximum age set for every cluster, so that no retention policy could set it: the read is
+    # one listBackups per cluster, all queued at once (policies, and operations for clusters in
+    # question, would be asked only after a first answer, which is not what these tests order).
+    return make_config(
+        watch={"folders": sim.fleet.folder_ids()},
+        freshness={"grace": "2h", "overrides": [{"match": {}, "max_age": "30d"}]},
+        alerts=[],
+        digests=[],
+    )
 
 
 async def list_one(cloud: CloudClient, sim: SimCloud) -> int:
@@ -83,7 +91,7 @@ async def list_one(cloud: CloudClient, sim: SimCloud) -> int:
 async def start_fleet_read(cloud: CloudClient, sim: SimCloud) -> asyncio.Task[FleetReading]:
     """A fleet read in the background lane, returned once most of its requests are queued."""
     with background_lane():
-        reading = asyncio.create_task(read_fleet(cloud, watch_all(sim)))
+        reading = asyncio.create_task(read_fleet(cloud, watch_all(sim), now=NOW))
     await wait_until(
         lambda: cloud.limiter.waiting(Lane.BACKGROUND) > CLUSTERS - 10, what="the read queued"
     )
