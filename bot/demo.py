@@ -257,7 +257,7 @@ class Demo:
 
     def _storm(self, folder: str, out: TextIO, now: datetime) -> None:
         """Lose the last two days of backups of every cluster in ``folder`` (default: the folder
-        with the most production clusters)."""
+        with the most production clusters), and fail each one's last backup attempt."""
         assert self._sim is not None
         fleet = self._sim.fleet
         if not folder:
@@ -270,6 +270,13 @@ class Demo:
             out.write(f"no simulated folder {folder!r}; :folders lists them\n")
             return
         lost = sum(fleet.drop_backups_after(c.id, now - timedelta(days=2)) for c in clusters)
+        for cluster in clusters:
+            # The outage shows in each cluster's operations: its last backup attempt failed.
+            self._sim.add_operation(
+                cluster.id,
+                created_at=now - timedelta(minutes=40),
+                error="Object Storage is unavailable: the snapshot repository cannot be written",
+            )
         out.write(
             f"-- storm: an Object Storage outage lost {lost} backups of the last two days in "
             f"folder {folder} ({len(clusters)} clusters); run :sweep to see the grouped alert\n"
