@@ -320,3 +320,27 @@ def test_only_stale_never_and_behind_schedule_clusters_are_in_question() -> None
     assert not in_question(report(FreshnessState.FRESH), None)
     for state in (FreshnessState.UNKNOWN, FreshnessState.STOPPED, FreshnessState.UNSCHEDULED):
         assert not in_question(report(state), slot)
+
+
+def test_no_slot_is_missed_without_a_schedule_or_without_a_backup() -> None:
+    daily = schedule_for(cluster({"dailySnapshotSchedule": {"hour": 3}}))
+    backup = Backup(id="b", created_at=datetime(2025, 3, 10, 3, 20, tzinfo=UTC))
+    assert missed_slot(None, backup, NOW) is None
+    assert missed_slot(daily, None, NOW) is None
+    assert missed_slot(daily, Backup(id="b"), NOW) is None  # not completed: no time to compare
+    assert missed_slot(daily, backup, NOW) == datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
+
+
+def test_a_backup_up_to_ten_minutes_before_its_slot_counts_for_it() -> None:
+    """A snapshot may start a little early; one that completed 10 minutes before the slot (or any
+    time after it) is that slot's backup, one a second earlier is not."""
+    daily = schedule_for(cluster({"dailySnapshotSchedule": {"hour": 3}}))
+    slot = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
+
+    def completed(at: datetime) -> Backup:
+        return Backup(id="b", created_at=at)
+
+    assert missed_slot(daily, completed(slot - timedelta(minutes=10)), NOW) is None
+    assert missed_slot(daily, completed(slot + timedelta(minutes=5)), NOW) is None
+    early = completed(slot - timedelta(minutes=10, seconds=1))
+    assert missed_slot(daily, early, NOW) == slot

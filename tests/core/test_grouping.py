@@ -96,3 +96,12 @@ def test_grouping_keys_are_read_from_the_config() -> None:
     )
     assert config.digests[0].group_by == ["environment"]
     assert (config.alerts[0].group_by, config.alerts[0].group_after) == (["label:team"], 2)
+
+
+def test_a_group_key_is_spelled_the_same_way_it_is_stored() -> None:
+    # Keys are kept in the store with each open grouped alert: their spelling must not drift.
+    odd = SEARCH.model_copy(update={"labels": {"team": "a/b|c=d é"}})
+    keys = ["folder", "environment", "label:team", "label:tier"]
+    assert group_key(odd, keys) == (
+        "folder=b1gsearchfolder|environment=PRODUCTION|label:team=a%2Fb%7Cc%3Dd%20%C3%A9|label:tier"
+    )
