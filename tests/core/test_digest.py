@@ -500,3 +500,57 @@ def test_a_nonsense_size_after_an_empty_backup_is_not_a_shrink_nor_a_crash() -> 
     row = build([item("x", FreshnessState.FRESH, backups)]).rows[0]
     assert not row.shrunk
     assert row.shrink_ratio is None
+
+
+def _fresh_with_restore(name: str, required: int | None, available: int | None) -> DigestInput:
+    from bot.core.explain import Explanation
+    from bot.core.restore import RestoreReadiness
+
+    cluster = Cluster(id=f"c9q{name}", name=name, folder_id="b1gfolder1")
+    readiness = RestoreReadiness(backup_id=name, required_bytes=required, available_bytes=available)
+    report = FreshnessReport(
+        cluster_id=cluster.id,
+        state=FreshnessState.FRESH,
+        max_age=MAX_AGE,
+        age=timedelta(hours=1),
+        explanation=Explanation(restore=readiness),
+    )
+    return DigestInput(cluster=cluster, report=report, backups=[backup(name, 1)])
+
+
+def test_a_fresh_backup_too_big_to_restore_is_a_warning_row_that_leads_the_fresh_ones() -> None:
+    items = [
+        item("a-plain", FreshnessState.FRESH, [backup("a", 1)]),
+        _fresh_with_restore("b-fits", 10 * GIB, 20 * GIB),
+        _fresh_with_restore("c-unknown", 10 * GIB, None),
+        _fresh_with_restore("z-too-big", 30 * GIB, 20 * GIB),
+    ]
+    digest = build(items, only=True)
+    assert [row.cluster.name for row in digest.rows] == ["z-too-big"]
+    (row,) = digest.rows
+    assert row.restore_would_not_fit
+    assert row.notable
+    assert not row.shrunk
+    everything = build(items)
+    assert everything.rows[0].cluster.name == "z-too-big"
+    assert [r.restore_would_not_fit for r in everything.rows] == [True, False, False, False]
+
+
+def test_a_bare_row_and_digest_belong_to_no_group() -> None:
+    digest = Digest(rows=(), counts={}, total_size_bytes=0, generated_at=NOW, only_problems=False)
+    assert digest.groups == ()
+    assert digest.group_by == ()
+    assert digest.figures == ()
+    row = build([item("x", FreshnessState.FRESH, [backup("x", 1)])]).rows[0]
+    bare = type(row)(
+        cluster=row.cluster,
+        report=row.report,
+        newest=None,
+        previous_backup=None,
+        backup_count=None,
+        size_delta=None,
+        indices_delta=None,
+        count_delta=None,
+        shrunk=False,
+    )
+    assert bare.group == ""

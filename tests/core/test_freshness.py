@@ -344,3 +344,11 @@ def test_a_backup_up_to_ten_minutes_before_its_slot_counts_for_it() -> None:
     assert missed_slot(daily, completed(slot + timedelta(minutes=5)), NOW) is None
     early = completed(slot - timedelta(minutes=10, seconds=1))
     assert missed_slot(daily, early, NOW) == slot
+
+
+def test_a_slot_is_missed_half_an_hour_after_it_when_the_backups_take_no_time() -> None:
+    daily = schedule_for(cluster({"dailySnapshotSchedule": {"hour": 3}}))
+    yesterday = Backup(id="b", created_at=datetime(2025, 3, 13, 3, 5, tzinfo=UTC))
+    slot = datetime(2025, 3, 14, 3, 0, tzinfo=UTC)
+    assert missed_slot(daily, yesterday, slot + timedelta(minutes=29, seconds=59)) is None
+    assert missed_slot(daily, yesterday, slot + timedelta(minutes=30)) == slot

@@ -175,3 +175,10 @@ def test_every_post_gets_its_own_stable_id() -> None:
     post = OutboundPost(kind=PostKind.ALERT, channel="C1", payload={})
     assert post.id == post.id
     assert post.id != OutboundPost(PostKind.ALERT, "C1", {}).id
+
+
+def test_a_post_names_no_parent_and_no_subject_unless_given() -> None:
+    post = OutboundPost(kind=PostKind.ALERT, channel="C1", payload={})
+    assert post.parent_id is None
+    assert post.parent_ts is None
+    assert post.subject == ""

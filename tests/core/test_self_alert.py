@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bot.core.self_alert import (
     BLIND,
     Announce,
+    SelfDecision,
     channel_key,
     evaluate_blind,
     evaluate_channel,
@@ -132,3 +133,9 @@ def test_a_channel_that_takes_a_post_again_closes_it_and_a_healthy_one_changes_n
         assert not quiet.changed
         assert not quiet.incident.is_open
         assert quiet.incident.key == "channel:C42"
+
+
+def test_a_decision_by_default_announces_nothing_and_saves_nothing() -> None:
+    decision = SelfDecision(BotIncident(key=BLIND))
+    assert decision.announce is Announce.NOTHING
+    assert decision.changed is False

@@ -3,11 +3,15 @@ what a blank entry or report holds."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from bot.core.types import (
     AlertEntry,
+    AlertGroup,
     AlertStatus,
+    BotIncident,
+    BotIncidentStatus,
     FreshnessReport,
     FreshnessState,
     MaxAge,
@@ -48,7 +52,11 @@ def test_a_blank_entry_has_no_incident_and_nothing_posted() -> None:
         entry.resolved_at,
         entry.last_state,
         entry.newest_backup_at,
-    ] == [None] * 11
+        entry.message_id,
+        entry.group_id,
+    ] == [None] * 13
+    # Not yet read: no name or folder to show (the renderers fall back to the id).
+    assert (entry.cluster_name, entry.folder_id) == ("", "")
 
 
 def test_a_bare_report_knows_no_backup_and_gives_no_reason() -> None:
@@ -57,3 +65,31 @@ def test_a_bare_report_knows_no_backup_and_gives_no_reason() -> None:
     assert (report.newest_backup_id, report.newest_backup_at, report.age) == (None, None, None)
     assert report.reason == ""
     assert max_age.detail == ""
+
+
+def test_a_new_group_is_open_not_yet_reminded_nor_posted() -> None:
+    opened = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    group = AlertGroup(
+        id="g1",
+        route_key="alert:C1:00000000",
+        group_key="*",
+        label="all clusters",
+        channel="C1",
+        message_id="p1",
+        opened_at=opened,
+    )
+    assert group.is_open
+    assert [group.last_reminded_at, group.resolved_at, group.message_ts] == [None] * 3
+    assert group.version == 0
+    assert not replace(group, resolved_at=opened).is_open
+
+
+def test_a_bot_incident_starts_closed_with_nothing_said() -> None:
+    incident = BotIncident(key="blind")
+    assert incident.status is BotIncidentStatus.CLOSED
+    assert not incident.is_open
+    assert incident.since is None
+    assert incident.detail == ""
+    assert incident.messages == ()
+    assert incident.version == 0
+    assert replace(incident, status=BotIncidentStatus.OPEN).is_open
