@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.explain import condition_of, explain, maintenance_in_window, merge_trend, trend_of
-from bot.core.schedules import snapshot_schedule
-from bot.models import Backup, Cluster
+from bot.core.attempts import AttemptHistory
+from bot.core.explain import (
+    Condition,
+    Explanation,
+    Maintenance,
+    TrendPoint,
+    condition_of,
+    explain,
+    maintenance_in_window,
+    merge_trend,
+    trend_of,
+)
+from bot.core.restore import RestoreReadiness
+from bot.core.schedules import BackupSchedule, snapshot_schedule
+from bot.models import Backup, Cluster, RetentionPolicy, Version, VersionStatus
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)
 
@@ -94,3 +106,145 @@ def test_explain_judges_the_newest_backup_for_a_restore() -> None:
     assert got.restore is not None
     assert got.restore.fits is False
     assert explain(shaped, newest=None, now=NOW).restore is None
+
+
+def test_a_condition_is_worth_saying_when_it_blocks_or_has_words() -> None:
+    assert Condition(blocking="DEAD")
+    assert Condition(words=("status UPDATING",))
+    assert Condition("ERROR", ("health DEGRADED",))
+    assert not Condition()
+    assert (Condition().blocking, Condition().words) == ("", ())
+
+
+def test_the_trend_keeps_each_backups_size_and_duration() -> None:
+    made = Backup(
+        id="b",
+        started_at=NOW - timedelta(minutes=30),
+        created_at=NOW,
+        size_bytes=7,
+    )
+    unfinished = Backup(id="u", started_at=NOW)
+    assert trend_of([made, unfinished]) == (TrendPoint(NOW, 7, 1800.0),)
+    assert trend_of([Backup(id="b", created_at=NOW)]) == (TrendPoint(NOW, 0, None),)
+
+
+def test_merging_a_trend_keeps_as_many_points_as_asked_beyond_the_default() -> None:
+    backups = [Backup(id=f"b{n:02d}", created_at=NOW - timedelta(hours=n)) for n in range(30)]
+    merged = merge_trend((), backups, length=20)
+    assert [p.created_at for p in merged] == [NOW - timedelta(hours=n) for n in range(19, -1, -1)]
+    kept = trend_of(backups[25:])
+    assert len(merge_trend(kept, backups[:25], length=30)) == 30
+
+
+def test_no_maintenance_is_found_without_a_planned_one_a_schedule_or_known_slots() -> None:
+    schedule = snapshot_schedule(daily_at_3().snapshot_schedule)
+    assert maintenance_in_window(daily_at_3(), schedule, None, NOW) is None
+    planned = daily_at_3(plannedOperation={"delayedUntil": "2026-11-24T03:30:00Z"})
+    assert maintenance_in_window(planned, None, None, NOW) is None
+    no_slots = BackupSchedule("snapshot", "weekly at 03:00 UTC", timedelta(days=7))
+    assert maintenance_in_window(planned, no_slots, None, NOW) is None
+    # A planned operation with no time at all is no maintenance in any window.
+    untimed = daily_at_3(plannedOperation={"info": "Update OpenSearch"})
+    assert maintenance_in_window(untimed, schedule, None, NOW) is None
+
+
+def test_a_maintenance_says_when_it_is_due_and_what_the_cloud_says_of_it() -> None:
+    schedule = snapshot_schedule(daily_at_3().snapshot_schedule)
+    over = daily_at_3(
+        plannedOperation={"info": "Update OpenSearch", "delayedUntil": "2026-11-24T03:30:00Z"}
+    )
+    assert maintenance_in_window(over, schedule, None, NOW) == Maintenance(
+        at=datetime(2026, 11, 24, 3, 30, tzinfo=UTC),
+        info="Update OpenSearch",
+        slot=datetime(2026, 11, 24, 3, 0, tzinfo=UTC),
+        delayed=True,
+    )
+
+
+def test_a_maintenance_overlaps_a_slot_from_an_hour_before_it_to_an_hour_after() -> None:
+    schedule = snapshot_schedule(daily_at_3().snapshot_schedule)
+
+    def at(time: str) -> Maintenance | None:
+        planned = daily_at_3(plannedOperation={"delayedUntil": f"2026-11-24T{time}Z"})
+        return maintenance_in_window(planned, schedule, None, NOW)
+
+    assert at("01:59:00") is None
+    assert at("02:00:00") is not None
+    assert at("04:00:00") is not None
+    assert at("04:01:00") is None
+
+
+def test_a_maintenance_more_than_a_day_past_is_history() -> None:
+    schedule = snapshot_schedule(daily_at_3().snapshot_schedule)
+    planned = daily_at_3(plannedOperation={"delayedUntil": "2026-11-24T03:30:00Z"})
+    due = datetime(2026, 11, 24, 3, 30, tzinfo=UTC)
+    assert maintenance_in_window(planned, schedule, None, due + timedelta(days=1)) is not None
+    later = due + timedelta(days=1, seconds=1)
+    assert maintenance_in_window(planned, schedule, None, later) is None
+
+
+def test_explain_with_nothing_but_the_cluster_explains_nothing() -> None:
+    quiet = cluster(health="ALIVE", status="RUNNING")
+    assert explain(quiet, newest=None, now=NOW) == Explanation()
+    empty = Explanation()
+    assert (empty.operations_error, empty.policies_error) == ("", "")
+    assert empty.condition == Condition("", ())
+    assert empty.trend == ()
+
+
+def test_explain_carries_everything_it_is_given_and_what_it_judges() -> None:
+    dead = daily_at_3(
+        health="DEAD",
+        status="RUNNING",
+        plannedOperation={"info": "Update OpenSearch", "delayedUntil": "2026-11-24T05:30:00Z"},
+    )
+    schedule = snapshot_schedule(dead.snapshot_schedule)
+    # A three-hour backup: only its wider window reaches the maintenance at 05:30.
+    newest = Backup(
+        id="b7",
+        started_at=datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
+        created_at=datetime(2026, 11, 23, 6, 0, tzinfo=UTC),
+        opensearch_version="2.8",
+    )
+    attempts = AttemptHistory(last=None, failed_in_a_row=0, total=0)
+    policies = [RetentionPolicy(policy_id="p1", policy_name="nightly")]
+    trend = [TrendPoint(NOW, 5, 60.0)]
+    missed = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    got = explain(
+        dead,
+        newest=newest,
+        now=NOW,
+        schedule=schedule,
+        attempts=attempts,
+        operations_error="operations: 403",
+        policies=policies,
+        policies_offered=True,
+        policies_error="policies: timed out",
+        versions=[Version(id="2.12", status=VersionStatus.SUPPORTED)],
+        trend=trend,
+        missed=missed,
+    )
+    assert got == Explanation(
+        condition=Condition("DEAD"),
+        attempts=attempts,
+        operations_error="operations: 403",
+        maintenance=Maintenance(
+            at=datetime(2026, 11, 24, 5, 30, tzinfo=UTC),
+            info="Update OpenSearch",
+            slot=datetime(2026, 11, 24, 3, 0, tzinfo=UTC),
+            delayed=True,
+        ),
+        restore=RestoreReadiness(
+            backup_id="b7",
+            required_bytes=None,
+            available_bytes=None,
+            version="2.8",
+            oldest_restorable="2.12",
+        ),
+        policies=(RetentionPolicy(policy_id="p1", policy_name="nightly"),),
+        policies_offered=True,
+        policies_error="policies: timed out",
+        schedule=schedule,
+        trend=(TrendPoint(NOW, 5, 60.0),),
+        missed_slot=missed,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.restore import oldest_restorable, restore_readiness, version_key
+from bot.core.restore import RestoreReadiness, oldest_restorable, restore_readiness, version_key
 from bot.models import Backup, Cluster, Version, VersionStatus
 
 GIB = 1024**3
@@ -77,3 +77,56 @@ def test_with_no_versions_listed_or_a_version_that_cannot_be_read_nothing_is_sai
 def test_a_version_status_from_a_newer_api_counts_as_restorable() -> None:
     versions = [Version.model_validate({"id": "2.12", "status": "PREVIEW"})]
     assert oldest_restorable(versions) == "2.12"
+
+
+def test_the_readiness_names_the_backup_and_its_version() -> None:
+    ready = restore_readiness(cluster(group(100, 3)), backup(1, "2.17.1"))
+    assert ready.backup_id == "b1"
+    assert ready.version == "2.17.1"
+    assert ready.oldest_restorable == ""
+    assert not ready.would_fail
+
+
+def test_a_single_required_byte_is_still_a_known_size() -> None:
+    one = Backup(id="b1", free_space_required_bytes=1)
+    assert restore_readiness(cluster(group(100, 3)), one).required_bytes == 1
+    assert restore_readiness(cluster(group(100, 3)), backup(0)).required_bytes is None
+
+
+def test_when_every_version_listed_is_past_restoring_none_is_the_oldest_restorable() -> None:
+    gone = [
+        Version(id="2.8", status=VersionStatus.LEGACY),
+        Version(id="2.9", status=VersionStatus.EOL),
+    ]
+    assert oldest_restorable(gone) == ""
+    assert oldest_restorable([Version(id="nightly", status=VersionStatus.SUPPORTED)]) == ""
+    ready = restore_readiness(cluster(group(100, 3)), backup(1, "2.1"), gone)
+    assert ready.oldest_restorable == ""
+    assert not ready.too_old
+
+
+def test_a_backup_of_exactly_the_oldest_restorable_version_restores() -> None:
+    versions = [Version(id="2.12", status=VersionStatus.SUPPORTED)]
+    same = restore_readiness(cluster(group(100, 3)), backup(1, "2.12"), versions)
+    assert same.oldest_restorable == ""
+    assert not same.too_old
+
+
+def test_a_version_too_old_fails_even_when_the_backup_fits() -> None:
+    versions = [Version(id="2.12", status=VersionStatus.SUPPORTED)]
+    old = restore_readiness(cluster(group(100, 3)), backup(1, "2.8"), versions)
+    assert old.fits is True
+    assert old.would_fail
+    assert old.oldest_restorable == "2.12"
+
+
+def test_a_version_listed_by_name_only_is_read_by_its_name() -> None:
+    versions = [Version(name="2.12", status=VersionStatus.SUPPORTED)]
+    assert oldest_restorable(versions) == "2.12"
+
+
+def test_a_readiness_made_without_versions_says_nothing_of_them() -> None:
+    ready = RestoreReadiness("b1", required_bytes=1, available_bytes=2)
+    assert ready.version == ""
+    assert ready.oldest_restorable == ""
+    assert not ready.too_old
