@@ -98,3 +98,60 @@ def test_a_backup_started_within_the_interval_is_the_one_a_new_request_repeats()
 def test_a_start_stamped_ahead_of_now_still_counts() -> None:
     ahead = BackupStart("op", "c1", "U1", NOW + timedelta(seconds=30))
     assert recent_backup([ahead], "c1", now=NOW, every=timedelta(minutes=10)) == ahead
+
+
+def test_a_bucket_with_a_token_left_says_no_wait() -> None:
+    buckets = TokenBuckets(per_minute=2)
+    buckets.take("U1", NOW)
+    buckets.take("U1", NOW)
+    assert buckets.wait("U1", NOW) == 30.0
+    assert buckets.wait("U1", NOW + timedelta(seconds=15)) == 15.0  # half a token
+    assert buckets.wait("U1", NOW + timedelta(seconds=30)) == 0.0  # one token
+    assert buckets.wait("U1", NOW + timedelta(seconds=45)) == 0.0  # one and a half
+
+
+def test_buckets_are_swept_only_once_there_are_more_than_4096() -> None:
+    buckets = TokenBuckets(per_minute=10)
+    for i in range(4095):
+        buckets.take(f"U{i}", NOW)
+    later = NOW + timedelta(minutes=5)  # everyone has refilled by now
+    buckets.take("late", later)
+    assert len(buckets) == 4096  # full, but not yet too many
+    buckets.take("later", later)
+    assert len(buckets) == 2  # the 4097th swept the full ones away
+    assert buckets.wait("late", later) == 0.0
+
+
+def test_a_command_without_a_user_or_a_channel_is_limited_by_the_other_only() -> None:
+    limiter = CommandLimiter(user_per_minute=1, channel_per_minute=1)
+    # Even a bucket under the empty key, taken directly, is nobody's.
+    limiter.users.take("", NOW)
+    limiter.channels.take("", NOW)
+    assert limiter.admit("", "C1", NOW) is None
+    assert limiter.admit("", "C1", NOW) == SlowDown("channel", 1, 60)
+    assert limiter.admit("U1", "", NOW) is None
+    assert limiter.admit("U1", "", NOW) == SlowDown("user", 1, 60)
+    assert limiter.admit("", "", NOW) is None
+
+
+def test_a_wait_under_a_second_is_told_as_one_second() -> None:
+    limiter = CommandLimiter(user_per_minute=0, channel_per_minute=60)
+    assert _burst(limiter, 60) == [None] * 60
+    half_a_second = NOW + timedelta(milliseconds=500)
+    assert limiter.admit("U1", "C1", half_a_second) == SlowDown("channel", 60, 1)
+    limiter = CommandLimiter(user_per_minute=60, channel_per_minute=0)
+    assert _burst(limiter, 60) == [None] * 60
+    assert limiter.admit("U1", "C1", half_a_second) == SlowDown("user", 60, 1)
+
+
+def test_when_the_user_and_the_channel_wait_as_long_the_user_is_told() -> None:
+    limiter = CommandLimiter(user_per_minute=5, channel_per_minute=5)
+    assert _burst(limiter, 5) == [None] * 5
+    assert limiter.admit("U1", "C1", NOW) == SlowDown("user", 5, 12)
+
+
+def test_no_interval_means_every_backup_request_starts_one() -> None:
+    ahead = BackupStart("op", "c1", "U1", NOW + timedelta(seconds=30))
+    now = BackupStart("op", "c1", "U1", NOW)
+    assert recent_backup([ahead, now], "c1", now=NOW, every=timedelta(0)) is None
+    assert recent_backup([ahead, now], "c1", now=NOW, every=timedelta(seconds=-1)) is None
