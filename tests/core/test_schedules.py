@@ -370,3 +370,77 @@ def test_policies_as_frequent_are_named_by_name_then_as_listed() -> None:
         at("2026-11-23T04:00"),
         at("2026-11-23T05:00"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [(m, i) for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun"), 1)]
+    + [(m, i) for i, m in enumerate(("jul", "aug", "sep", "oct", "nov", "dec"), 7)],
+)
+def test_every_month_name_is_its_number(name: str, number: int) -> None:
+    assert Cron.parse("0", "0", "*", name, "*").months == frozenset({number})
+    assert Cron.parse("0", "0", "*", name.upper(), "*").months == frozenset({number})
+
+
+@pytest.mark.parametrize(
+    ("number", "name"),
+    list(enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))),
+)
+def test_every_weekday_name_is_its_number(number: int, name: str) -> None:
+    assert Cron.parse("0", "0", "*", "*", name).weekdays == frozenset({number})
+    assert Cron.parse("0", "0", "*", "*", name.title()).weekdays == frozenset({number})
+
+
+@pytest.mark.parametrize(
+    ("day", "last"),
+    [
+        (WeekDay.MON, "2026-11-16T23:00"),  # today's is still to come at 21:20
+        (WeekDay.TUE, "2026-11-17T23:00"),
+        (WeekDay.WED, "2026-11-18T23:00"),
+        (WeekDay.THU, "2026-11-19T23:00"),
+        (WeekDay.FRI, "2026-11-20T23:00"),
+        (WeekDay.SAT, "2026-11-21T23:00"),
+        (WeekDay.SUN, "2026-11-22T23:00"),
+    ],
+)
+def test_a_weekly_snapshot_schedule_has_its_slot_on_its_day(day: WeekDay, last: str) -> None:
+    weekly = snapshot_schedule(
+        SnapshotSchedule(weekly_snapshot_schedule=WeeklySnapshotSchedule(day=day, hour=23))
+    )
+    assert weekly is not None
+    assert weekly.detail == f"weekly on {day.value} at 23:00 UTC"
+    assert weekly.last_slot(NOW) == at(last)
+    assert weekly.slots_between(at(last) - timedelta(days=7), at(last)) == [
+        at(last) - timedelta(days=7),
+        at(last),
+    ]
+
+
+def test_the_longest_wait_can_be_within_a_day() -> None:
+    assert Cron.parse("0", "0,23", "*", "*", "*").longest_gap == timedelta(hours=23)
+    assert Cron.parse("0", "1,2,23", "*", "*", "*").longest_gap == timedelta(hours=21)
+
+
+def test_the_longest_wait_is_found_in_the_year_it_is_longest() -> None:
+    """The 1st of January or a Thursday in January: the longest wait is from the 25th in a
+    leap year (2024) to the next 1st of January."""
+    cron = Cron.parse("0", "0", "1", "1", "thu")
+    assert cron.longest_gap == timedelta(days=342)
+
+
+def test_a_schedule_made_without_crontabs_knows_no_slot() -> None:
+    schedule = BackupSchedule("snapshot", "weekly at 03:00 UTC", timedelta(days=7))
+    assert schedule.crons == ()
+    assert schedule.last_slot(NOW) is None
+    assert schedule.slots_between(NOW - timedelta(days=30), NOW) == []
+
+
+def test_the_last_slot_is_looked_for_eight_years_back_and_no_further() -> None:
+    """2928 days: a crontab that never comes (the 30th of February) is given up on there, and
+    so is None even 2927 days into the calendar, where one more day back would not exist."""
+    never = Cron.parse("0", "0", "30", "2", "*")
+    assert never.last_at_or_before(datetime(2026, 11, 23, tzinfo=UTC)) is None
+    assert never.last_at_or_before(datetime(9, 1, 6, 23, 59, tzinfo=UTC)) is None
+    # The 29th of February, eight years apart across 2100, is still found.
+    leap = Cron.parse("0", "0", "29", "2", "*")
+    assert leap.last_at_or_before(at("2104-02-28T23:59")) == at("2096-02-29T00:00")
