@@ -11,10 +11,13 @@ from bot.core.digest import (
     STATE_ORDER,
     Digest,
     DigestInput,
+    DigestRow,
     build_digest,
     figures_of,
     worst_first_key,
 )
+from bot.core.explain import Explanation
+from bot.core.restore import RestoreReadiness
 from bot.core.types import ClusterFigures, FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.models import Backup, Cluster
 
@@ -503,9 +506,6 @@ def test_a_nonsense_size_after_an_empty_backup_is_not_a_shrink_nor_a_crash() -> 
 
 
 def _fresh_with_restore(name: str, required: int | None, available: int | None) -> DigestInput:
-    from bot.core.explain import Explanation
-    from bot.core.restore import RestoreReadiness
-
     cluster = Cluster(id=f"c9q{name}", name=name, folder_id="b1gfolder1")
     readiness = RestoreReadiness(backup_id=name, required_bytes=required, available_bytes=available)
     report = FreshnessReport(
@@ -542,7 +542,7 @@ def test_a_bare_row_and_digest_belong_to_no_group() -> None:
     assert digest.group_by == ()
     assert digest.figures == ()
     row = build([item("x", FreshnessState.FRESH, [backup("x", 1)])]).rows[0]
-    bare = type(row)(
+    bare = DigestRow(
         cluster=row.cluster,
         report=row.report,
         newest=None,
