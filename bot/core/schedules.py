@@ -20,9 +20,12 @@ _DAY = timedelta(days=1)
 #: How far back (or ahead) a slot is looked for: eight years hold every day a crontab can name
 #: (the 29th of February included).
 _HORIZON_DAYS = 8 * 366
-#: The window the longest gap between two slots is measured over (two leap years in it).
+#: The window the longest gap between two slots is measured over. Until 2100 the calendar (its
+#: weekdays and leap years) repeats every 28 years, and no gap is longer than four years (a 29th
+#: of February to the next), so 2024-01-01..2055-12-31 holds every gap a crontab can have: a
+#: shorter window misses some (``0 0 1 1 mon`` waits longest from 2044-01-25, 342 days).
 _GAP_FROM = date(2024, 1, 1)
-_GAP_DAYS = 8 * 365 + 2
+_GAP_DAYS = 32 * 365 + 8
 #: Most slots :meth:`BackupSchedule.slots_between` returns (an every-minute cron is no schedule
 #: to list).
 _MAX_SLOTS = 2000
@@ -173,7 +176,7 @@ class Cron:
     @property
     def longest_gap(self) -> timedelta | None:
         """The longest time between two slots one after the other; None for a crontab that
-        names no day, or only one, in eight years."""
+        names no day that exists."""
         return _longest_gap(self)
 
 
@@ -188,17 +191,17 @@ def _longest_gap(cron: Cron) -> timedelta | None:
     within = max((b - a for a, b in zip(cron.times, cron.times[1:], strict=False)), default=0)
     previous: date | None = None
     longest = within if len(cron.times) > 1 else 0
-    days = 0
     for offset in range(_GAP_DAYS):
         day = _GAP_FROM + timedelta(days=offset)
         if not cron.day_matches(day):
             continue
-        days += 1
         if previous is not None:
             across = (day - previous).days * 1440 + cron.times[0] - cron.times[-1]
             longest = max(longest, across)
         previous = day
-    if days < 2:
+    # A day a crontab names comes 32 times in the window, or 8 (the 29th of February): never
+    # just once. None is a crontab of days that do not exist (the 30th of February).
+    if previous is None:
         return None
     return timedelta(minutes=longest)
 

@@ -428,6 +428,14 @@ def test_the_longest_wait_is_found_in_the_year_it_is_longest() -> None:
     assert cron.longest_gap == timedelta(days=342)
 
 
+def test_the_longest_wait_is_found_in_any_year_of_the_calendars_28_year_cycle() -> None:
+    """The 1st of January or a Monday in January: the longest wait is from the 25th in a leap
+    year that starts on a Friday, the first of which after 2016 is 2044."""
+    assert Cron.parse("0", "0", "1", "1", "mon").longest_gap == timedelta(days=342)
+    # Only every fourth year has a 29th of February, and none is longer than four years away.
+    assert Cron.parse("0", "0", "29", "2", "*").longest_gap == timedelta(days=4 * 365 + 1)
+
+
 def test_a_schedule_made_without_crontabs_knows_no_slot() -> None:
     schedule = BackupSchedule("snapshot", "weekly at 03:00 UTC", timedelta(days=7))
     assert schedule.crons == ()
