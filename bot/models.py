@@ -32,7 +32,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    SerializationInfo,
     StrictBool,
     ValidationError,
 )
@@ -49,7 +48,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 #: Longest item id quoted back when a list item is left out.
 _ID_SHOWN = 100
 
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M", bound=BaseModel)  # pragma: no mutate (read by the type checker only)
 
 
 # --- scalars -------------------------------------------------------------------------------------
@@ -70,8 +69,8 @@ def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
         elif isinstance(value, bool):
             # bool is an int in Python; refuse it so that `true` never becomes 1.
             raise ValueError(f"expected an int{bits}, got a boolean")
-        elif isinstance(value, int):
-            number = value
+        elif isinstance(value, int):  # a subclass (an IntEnum, say): kept as a plain int
+            number = int(value)
         elif isinstance(value, float):
             # proto3 JSON parsers accept 1.0 and 1e3 for an integer, not 1.5.
             if not value.is_integer():
@@ -87,7 +86,7 @@ def _integer(bits: int, low: int, high: int) -> Callable[[Any], int]:
 
 
 def _not_a_number(value: Any) -> Any:
-    if type(value) is not str and isinstance(value, int | float):
+    if isinstance(value, int | float):  # a bool too
         raise ValueError("expected an RFC 3339 timestamp, got a number")
     return value
 
@@ -182,9 +181,10 @@ class OpenEnum(enum.StrEnum):
         return (type(self).decode, (self._value_,))
 
 
-def _serialize_enum(value: OpenEnum, info: SerializationInfo) -> Any:
-    # pydantic's own enum serializer warns about values that are not members.
-    return value.value if info.mode == "json" else value
+def _serialize_enum(value: OpenEnum) -> OpenEnum:
+    # pydantic's own enum serializer warns about values that are not members. Passed on as it is,
+    # a value stays itself in a Python dump and is written as its string (a StrEnum) in JSON.
+    return value
 
 
 _ENUM_OUT = PlainSerializer(_serialize_enum)
@@ -607,8 +607,8 @@ class SkippedItem:
 class BackupPage:
     """One page of Cluster.listBackups or Backup.list."""
 
-    backups: tuple[Backup, ...] = ()
-    next_page_token: str = ""
+    backups: tuple[Backup, ...]
+    next_page_token: str
     skipped: tuple[SkippedItem, ...] = ()
 
 
@@ -616,8 +616,8 @@ class BackupPage:
 class ClusterPage:
     """One page of Cluster.list."""
 
-    clusters: tuple[Cluster, ...] = ()
-    next_page_token: str = ""
+    clusters: tuple[Cluster, ...]
+    next_page_token: str
     skipped: tuple[SkippedItem, ...] = ()
 
 
@@ -625,8 +625,8 @@ class ClusterPage:
 class OperationPage:
     """One page of Cluster.listOperations."""
 
-    operations: tuple[Operation, ...] = ()
-    next_page_token: str = ""
+    operations: tuple[Operation, ...]
+    next_page_token: str
     skipped: tuple[SkippedItem, ...] = ()
 
 
@@ -634,8 +634,8 @@ class OperationPage:
 class PolicyPage:
     """One page of BackupRetentionPolicyService.List."""
 
-    policies: tuple[RetentionPolicy, ...] = ()
-    next_page_token: str = ""
+    policies: tuple[RetentionPolicy, ...]
+    next_page_token: str
     skipped: tuple[SkippedItem, ...] = ()
 
 
@@ -643,8 +643,8 @@ class PolicyPage:
 class VersionPage:
     """One page of VersionsService.List."""
 
-    versions: tuple[Version, ...] = ()
-    next_page_token: str = ""
+    versions: tuple[Version, ...]
+    next_page_token: str
     skipped: tuple[SkippedItem, ...] = ()
 
 
@@ -674,14 +674,19 @@ class _ClusterList(CloudModel):
     next_page_token: str = ""
 
 
+_NOT_JSON = "a body that is not JSON"
+
+
+def _first_error(exc: ValidationError) -> Any:
+    # Without the input: values from the body stay out of what is kept of an error.
+    return exc.errors(include_input=False)[0]
+
+
 def _problem(exc: ValidationError) -> str:
-    first = exc.errors(include_input=False)[0]
-    if first["type"] == "json_invalid":
-        return "a body that is not JSON"
-    if not first["loc"]:
-        return "JSON that is not an object"
+    """Where and why a body (a JSON object) does not fit its model: the location and the
+    reason only, so that values from the body stay out of logs and messages."""
+    first = _first_error(exc)
     where = ".".join(str(part) for part in first["loc"])
-    # Only the location and the reason: values from the body stay out of logs and messages.
     return f"{where}: {first['msg']}"
 
 
@@ -695,25 +700,36 @@ def _drop_nulls(value: Any) -> Any:
 
 
 def _load_object(body: bytes) -> dict[str, Any]:
+    """A body pydantic has parsed (so not empty) that did not fit its model, as a dict without
+    its nulls."""
     try:
-        data = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise DecodeError("a body that is not JSON") from None
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # should pydantic-core ever parse more than json
+        raise DecodeError(_NOT_JSON) from None
     if not isinstance(data, dict):
         raise DecodeError("JSON that is not an object")
     cleaned: dict[str, Any] = _drop_nulls(data)
     return cleaned
 
 
+def _fast(model: type[_M], body: bytes) -> _M | None:
+    """The body read in one pass of pydantic-core over its bytes; None when it does not fit
+    the model as it is (nulls, or a real problem), which the slower path sorts out."""
+    try:
+        return model.model_validate_json(body if body.strip() else b"{}")
+    except ValidationError as exc:
+        if _first_error(exc)["type"] == "json_invalid":
+            raise DecodeError(_NOT_JSON) from None
+        return None
+
+
 def decode(model: type[_M], body: bytes) -> _M:
     """One resource from a response body; DecodeError if it cannot be read."""
     # The first try is one pass of pydantic-core over the bytes; a body with nulls (or a real
     # problem) takes the slower second path.
-    try:
-        return model.model_validate_json(body if body.strip() else b"{}")
-    except ValidationError as exc:
-        if exc.errors(include_input=False)[0]["type"] == "json_invalid":
-            raise DecodeError("a body that is not JSON") from None
+    whole = _fast(model, body)
+    if whole is not None:
+        return whole
     data = _load_object(body)
     try:
         return model.model_validate_json(json.dumps(data))
@@ -752,18 +768,9 @@ def _decode_list(
     return items, token, skipped
 
 
-def _fast_list(model: type[_M], body: bytes) -> _M | None:
-    try:
-        return model.model_validate_json(body if body.strip() else b"{}")
-    except ValidationError as exc:
-        if exc.errors(include_input=False)[0]["type"] == "json_invalid":
-            raise DecodeError("a body that is not JSON") from None
-        return None
-
-
 def decode_backup_page(body: bytes) -> BackupPage:
     """A page of backups; an item that cannot be read is left out and named in ``skipped``."""
-    whole = _fast_list(_BackupList, body)
+    whole = _fast(_BackupList, body)
     if whole is not None:
         return BackupPage(whole.backups, whole.next_page_token)
     items, token, skipped = _decode_list(body, "backups", Backup, "backup")
@@ -772,7 +779,7 @@ def decode_backup_page(body: bytes) -> BackupPage:
 
 def decode_cluster_page(body: bytes) -> ClusterPage:
     """A page of clusters; an item that cannot be read is left out and named in ``skipped``."""
-    whole = _fast_list(_ClusterList, body)
+    whole = _fast(_ClusterList, body)
     if whole is not None:
         return ClusterPage(whole.clusters, whole.next_page_token)
     items, token, skipped = _decode_list(body, "clusters", Cluster, "cluster")
@@ -781,7 +788,7 @@ def decode_cluster_page(body: bytes) -> ClusterPage:
 
 def decode_operation_page(body: bytes) -> OperationPage:
     """A page of operations; an item that cannot be read is left out and named in ``skipped``."""
-    whole = _fast_list(_OperationList, body)
+    whole = _fast(_OperationList, body)
     if whole is not None:
         return OperationPage(whole.operations, whole.next_page_token)
     items, token, skipped = _decode_list(body, "operations", Operation, "operation")
@@ -790,7 +797,7 @@ def decode_operation_page(body: bytes) -> OperationPage:
 
 def decode_policy_page(body: bytes) -> PolicyPage:
     """A page of retention policies; an unreadable item is left out and named in ``skipped``."""
-    whole = _fast_list(_PolicyList, body)
+    whole = _fast(_PolicyList, body)
     if whole is not None:
         return PolicyPage(whole.policies, whole.next_page_token)
     items, token, skipped = _decode_list(body, "policies", RetentionPolicy, "retention policy")
@@ -799,7 +806,7 @@ def decode_policy_page(body: bytes) -> PolicyPage:
 
 def decode_version_page(body: bytes) -> VersionPage:
     """A page of versions; an item that cannot be read is left out and named in ``skipped``."""
-    whole = _fast_list(_VersionList, body)
+    whole = _fast(_VersionList, body)
     if whole is not None:
         return VersionPage(whole.version, whole.next_page_token)
     items, token, skipped = _decode_list(body, "version", Version, "version")

@@ -6,11 +6,15 @@ Each target module is mutated and run against its own tests only, so the run tak
   process that has already imported the tests, and runs only the tests that reach the mutated
   function, so a mutant costs tens of milliseconds.
 - mutmut 3 does not mutate code that runs when a module is imported: module and class level
-  values (a dataclass's defaults, a limit, a regex, a table) and the bodies of decorated functions
-  (``@property``). :func:`definition_mutants` applies mutmut's own operators to exactly that code,
+  values (a dataclass's defaults, a limit, a regex, a table), the bodies of decorated functions
+  (``@property``), and the bodies of functions the module calls while it is imported (a
+  factory whose result is kept: mutmut's mutants of it never take effect, so they are dropped
+  from its results). :func:`definition_mutants` applies mutmut's own operators to exactly that code,
   and runs the tests once per mutant in a forked child that imports our code afresh with the
-  mutant in place. Enum member values are left alone: inside the core, members are compared by
-  identity; their spelling is the store's and the renderers' contract, checked by their tests.
+  mutant in place. Enum member values (of subclasses of an enum of the same module too) are
+  left alone: inside the core, members are compared by identity; their spelling is the store's,
+  the renderers' and the cloud's contract, checked by their tests (the models' against the
+  SDK's protos).
 
 A mutant is *killed* when a test fails (or times out) with it in place. The score of a module
 is killed / (all mutants - the equivalent ones); an equivalent mutant (one no test could tell
@@ -42,6 +46,7 @@ import time
 import tomllib
 import types
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import libcst as cst
@@ -61,8 +66,6 @@ class Target:
 
     modules: tuple[str, ...]
     tests: tuple[str, ...]
-    #: 1: run by default. 2: phase 2 of issue 13, run with ``--phase 2``.
-    phase: int = 1
 
 
 TARGETS: tuple[Target, ...] = (
@@ -70,11 +73,8 @@ TARGETS: tuple[Target, ...] = (
     Target(("bot/render/mrkdwn.py",), ("tests/core/test_mrkdwn.py", "tests/render")),
     Target(("bot/cloud/retry.py",), ("tests/cloud/test_retry.py",)),
     Target(("bot/cloud/validation.py",), ("tests/cloud/test_validation.py",)),
-    # Phase 2: switch on (phase=1) once these have settled on main.
-    Target(
-        ("bot/models.py",), ("tests/test_models.py", "tests/conformance/test_bodies.py"), phase=2
-    ),
-    Target(("bot/watch/plan.py",), ("tests/watch/test_plan.py",), phase=2),
+    Target(("bot/models.py",), ("tests/test_models.py", "tests/conformance/test_bodies.py")),
+    Target(("bot/watch/plan.py",), ("tests/watch/test_plan.py",)),
 )
 
 #: Never mutated: message text (its own tests check wording, not logic) and empty packages.
@@ -196,10 +196,17 @@ def run_mutmut(
         capture_output=True,
         text=True,
     ).stdout
+    # mutmut's mutants of the functions called at import time never take effect: those
+    # functions are mutated by definition_mutants instead.
+    unreachable = {
+        f"{module.removesuffix('.py').replace('/', '.')}.x_{function}__mutmut_"
+        for module in modules
+        for function in import_time_calls(cst.parse_module((scratch / module).read_text()))
+    }
     mutants: list[Mutant] = []
     for line in listing.splitlines():
         name, sep, status = line.strip().rpartition(": ")
-        if not sep:
+        if not sep or name.rstrip("0123456789") in unreachable:
             continue
         module = name.rsplit(".", 1)[0].replace(".", "/") + ".py"
         mutants.append(Mutant(module=module, name=name, status=status))
@@ -231,13 +238,45 @@ def _decorator_names(node: cst.FunctionDef) -> set[str]:
     return names
 
 
-def _is_enum(node: cst.ClassDef) -> bool:
+def _is_enum(node: cst.ClassDef, enums: set[str]) -> bool:
+    """Whether the class is an enum: it derives from one of enum's classes or from an enum
+    class of the same module (``enums``, to which it is added)."""
     for base in node.bases:
         value = base.value
         name = value.attr.value if isinstance(value, cst.Attribute) else getattr(value, "value", "")
-        if name in _ENUM_BASES:
+        if name in _ENUM_BASES or name in enums:
+            enums.add(node.name.value)
             return True
     return False
+
+
+class _CalledNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
+            self.names.add(node.func.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a function's body runs when it is called, not at import
+
+
+def import_time_calls(module: cst.Module) -> set[str]:
+    """Module-level functions that the module calls while it is imported (a factory whose
+    result is kept, such as a validator made for each integer width).
+
+    mutmut switches a mutant on when the function is called; these were called before, so its
+    mutants of them can never take effect. They are run as import-time mutants instead.
+    """
+    plain = {
+        s.name.value for s in module.body if isinstance(s, cst.FunctionDef) and not s.decorators
+    }
+    called = _CalledNames()
+    for statement in module.body:
+        if not isinstance(statement, cst.FunctionDef):
+            statement.visit(called)
+    return plain & called.names
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -250,17 +289,25 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
 
 
 def _import_time_roots(
-    body: Sequence[cst.BaseStatement], *, in_enum: bool
+    body: Sequence[cst.BaseStatement],
+    *,
+    in_enum: bool,
+    enums: set[str],
+    factories: AbstractSet[str] = frozenset(),
 ) -> Iterator[cst.CSTNode]:
     """The statements (or function bodies) that run at import time and that mutmut skips."""
     for statement in body:
         if isinstance(statement, cst.FunctionDef):
             decorators = _decorator_names(statement)
-            if decorators and not decorators <= _PLAIN_DECORATORS:
+            if (decorators and not decorators <= _PLAIN_DECORATORS) or (
+                statement.name.value in factories
+            ):
                 yield statement.body
         elif isinstance(statement, cst.ClassDef):
             if isinstance(statement.body, cst.IndentedBlock):
-                yield from _import_time_roots(statement.body.body, in_enum=_is_enum(statement))
+                yield from _import_time_roots(
+                    statement.body.body, in_enum=_is_enum(statement, enums), enums=enums
+                )
         elif _is_docstring(statement) or in_enum:
             continue
         elif isinstance(statement, cst.SimpleStatementLine):
@@ -310,7 +357,10 @@ def definition_mutants(source: str) -> list[SourceMutant]:
         if "pragma: no mutate" in line
     }
     out: list[SourceMutant] = []
-    for root in _import_time_roots(module.body, in_enum=False):
+    roots = _import_time_roots(
+        module.body, in_enum=False, enums=set(), factories=import_time_calls(module)
+    )
+    for root in roots:
         collector = _Collector()
         root.visit(collector)
         for node in collector.nodes:
@@ -542,7 +592,6 @@ def report(mutants: list[Mutant], modules: Sequence[str], minimum: float) -> boo
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="only these modules (paths or globs)")
-    parser.add_argument("--phase", type=int, default=1, help="2: also the phase-2 targets")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", "2")))
     parser.add_argument("--min-score", type=float, default=90.0)
     parser.add_argument("--keep", action="store_true", help="keep the scratch tree (mutmut browse)")
@@ -553,8 +602,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_modules: list[str] = []
     started = time.monotonic()
     for target in TARGETS:
-        if target.phase > args.phase:
-            continue
         modules = resolve_modules(ROOT, target.modules)
         if args.modules:
             wanted = set(resolve_modules(ROOT, args.modules))

@@ -6,10 +6,14 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import time
+import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from bot.models import (
     INT64_MAX,
@@ -21,7 +25,9 @@ from bot.models import (
     DecodeError,
     Environment,
     ListPosition,
+    NodeGroup,
     Operation,
+    VersionStatus,
     WeekDay,
     decode,
     decode_backup_page,
@@ -457,3 +463,494 @@ def test_node_groups_give_the_data_disk_and_a_role_from_a_newer_api_is_kept() ->
         ("MANAGER", True),
     ]
     assert Cluster(id="c").data_disk_bytes is None
+
+
+# --- exact limits and messages -------------------------------------------------------------------
+# The limits are written out here: importing them from bot.models would move the test with them.
+
+
+def problem(model: type[Any], body: dict[str, Any]) -> str:
+    with pytest.raises(DecodeError) as caught:
+        decode(model, json.dumps(body).encode())
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["9223372036854775807", 9223372036854775807, "-9223372036854775808", -9223372036854775808],
+)
+def test_an_int64_reads_up_to_its_very_limits(sent: Any) -> None:
+    got = backup({"sizeBytes": sent}).size_bytes
+    assert got == int(sent)
+    assert type(got) is int
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["9223372036854775808", 9223372036854775808, "-9223372036854775809", -9223372036854775809],
+)
+def test_one_past_an_int64_limit_is_refused(sent: Any) -> None:
+    assert problem(Backup, {"id": "b", "sizeBytes": sent}) == (
+        "sizeBytes: Value error, the number is outside the int64 range"
+    )
+
+
+def test_an_int32_reads_up_to_its_limits_and_refuses_one_past() -> None:
+    for code in (2147483647, "-2147483648"):
+        read = decode(Operation, json.dumps({"id": "o", "error": {"code": code}}).encode())
+        assert read.error is not None
+        assert read.error.code == int(code)
+    for code in (2147483648, "-2147483649"):
+        assert problem(Operation, {"id": "o", "error": {"code": code}}) == (
+            "error.code: Value error, the number is outside the int32 range"
+        )
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ("12x", "expected an int64, got a string that is not a number"),
+        (True, "expected an int64, got a boolean"),
+        (2.5, "expected an int64, got a number with a fraction"),
+        ({"n": 1}, "expected an int64, got dict"),
+    ],
+)
+def test_an_int64_that_cannot_be_read_says_why(sent: Any, message: str) -> None:
+    assert problem(Backup, {"id": "b", "sizeBytes": sent}) == f"sizeBytes: Value error, {message}"
+
+
+def test_an_int64_from_a_float_or_an_int_subclass_is_a_plain_int() -> None:
+    class Count(int):
+        pass
+
+    for sent in (7.0, Count(7)):
+        got = Backup(id="b", size_bytes=sent).size_bytes
+        assert got == 7
+        assert type(got) is int
+
+
+def test_a_timestamp_that_cannot_be_read_says_why() -> None:
+    assert problem(Backup, {"id": "b", "createdAt": 1}) == (
+        "createdAt: Value error, expected an RFC 3339 timestamp, got a number"
+    )
+    assert problem(Backup, {"id": "b", "createdAt": "0001-01-01T00:00:00+03:00"}) == (
+        "createdAt: Value error, the timestamp is outside the range of dates"
+    )
+
+
+def test_a_timestamp_is_in_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        got = backup({"createdAt": "2026-11-20T13:00:00+03:00"}).created_at
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert got == T0
+    assert got is not None
+    assert got.tzinfo is UTC
+
+
+def test_an_enum_value_that_cannot_be_read_says_why() -> None:
+    assert problem(Cluster, {"id": "c", "status": False}) == (
+        "status: Value error, expected an enum name or number, got a boolean"
+    )
+    assert problem(Cluster, {"id": "c", "status": "a b"}) == (
+        "status: Value error, expected an enum name, got a string that cannot be one"
+    )
+    assert problem(Cluster, {"id": "c", "health": -2147483649}) == (
+        "health: Value error, the enum number is outside the int32 range"
+    )
+    assert problem(Cluster, {"id": "c", "health": 1.5}) == (
+        "health: Value error, expected an enum name or number, got float"
+    )
+
+
+def test_enum_numbers_map_from_0_to_the_last_member_and_past_it_stay_unknown() -> None:
+    assert cluster({"status": 0}).status is ClusterStatus.STATUS_UNKNOWN
+    assert cluster({"status": 7}).status is ClusterStatus.STARTING
+    for number in (8, 2147483647, -1, -2147483648):
+        status = cluster({"status": number}).status
+        assert (status.value, status.number, status.is_known) == (str(number), number, False)
+
+
+def test_an_unknown_enum_value_has_its_name_as_sent() -> None:
+    status = cluster({"status": "RESTORING"}).status
+    assert status.name == "RESTORING"
+    assert repr(status) == "<ClusterStatus.RESTORING: 'RESTORING'>"
+
+
+def test_a_python_dump_keeps_enum_members_and_a_json_dump_writes_their_names() -> None:
+    c = cluster({"status": "RUNNING", "health": "SOMEDAY"})
+    python = c.model_dump()
+    assert python["status"] is ClusterStatus.RUNNING
+    assert isinstance(python["health"], ClusterHealth)
+    dumped = c.model_dump(mode="json")
+    assert (dumped["status"], dumped["health"]) == ("RUNNING", "SOMEDAY")
+    assert type(dumped["status"]) is str
+    assert type(dumped["health"]) is str
+
+
+def test_a_nested_problem_is_named_by_its_whole_path() -> None:
+    body = {"id": "c", "config": {"snapshotManagement": {"snapshotMaxAgeDays": "x"}}}
+    assert problem(Cluster, body) == (
+        "config.snapshotManagement.snapshotMaxAgeDays: Value error,"
+        " expected an int64, got a string that is not a number"
+    )
+
+
+def test_a_body_that_is_not_an_object_or_not_json_says_so_exactly() -> None:
+    for body, message in (
+        (b"[1]", "JSON that is not an object"),
+        (b"null", "JSON that is not an object"),
+        (b"{nope", "a body that is not JSON"),
+        (b'{"id": "\xff"}', "a body that is not JSON"),
+    ):
+        with pytest.raises(DecodeError) as caught:
+            decode(Backup, body)
+        assert str(caught.value) == message
+        with pytest.raises(DecodeError) as caught:
+            decode_cluster_page(body)
+        assert str(caught.value) == message
+
+
+def test_a_page_that_is_not_json_says_so_whatever_its_items() -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_backup_page(b'{"backups": [{"id": "a"},')
+    assert str(caught.value) == "a body that is not JSON"
+    with pytest.raises(DecodeError) as caught:
+        decode_backup_page(b'{"backups": [], "nextPageToken": 5}')
+    assert str(caught.value) == "nextPageToken: not a string"
+
+
+# --- every page: good items kept, a bad one named, the token read by either name -----------------
+
+PAGES: list[tuple[Callable[[bytes], Any], str, str, str, str, str]] = [
+    # decoder, key of its list, attribute of the page, id field, bad field, kind
+    (decode_backup_page, "backups", "backups", "id", "sizeBytes", "backup"),
+    (decode_cluster_page, "clusters", "clusters", "id", "status", "cluster"),
+    (decode_operation_page, "operations", "operations", "id", "done", "operation"),
+    (decode_policy_page, "policies", "policies", "policyId", "retainForDays", "retention policy"),
+    (decode_version_page, "version", "versions", "id", "deprecatedAt", "version"),
+]
+
+
+@pytest.mark.parametrize(("decoder", "key", "attr", "ident", "bad", "kind"), PAGES)
+@pytest.mark.parametrize("token_name", ["nextPageToken", "next_page_token"])
+def test_every_page_keeps_good_items_names_bad_ones_and_reads_its_token(
+    decoder: Callable[[bytes], Any],
+    key: str,
+    attr: str,
+    ident: str,
+    bad: str,
+    kind: str,
+    token_name: str,
+) -> None:
+    good = [{ident: "g1"}, {ident: "g2"}]
+    whole = decoder(json.dumps({key: good, token_name: "t1"}).encode())
+    assert len(getattr(whole, attr)) == 2
+    assert (whole.next_page_token, whole.skipped) == ("t1", ())
+
+    broken = {ident: "x1", bad: [True]}
+    body = {key: [good[0], broken, "text", good[1]], token_name: "t2"}
+    page = decoder(json.dumps(body).encode())
+    items = getattr(page, attr)
+    assert [getattr(item, "policy_id" if ident == "policyId" else "id") for item in items] == [
+        "g1",
+        "g2",
+    ]
+    assert page.next_page_token == "t2"
+    assert [(s.kind, s.index, s.item_id) for s in page.skipped] == [
+        (kind, 1, "x1"),
+        (kind, 2, None),
+    ]
+    assert page.skipped[0].problem.startswith(f"{key}.1.{bad}: ")
+    assert str(page.skipped[1]) == f"{kind} #3 could not be read (not an object) and was left out"
+    assert type(page.skipped) is tuple
+    assert type(items) is tuple
+
+    # With a bad item and no token, the page has none.
+    assert decoder(json.dumps({key: [broken]}).encode()).next_page_token == ""
+
+
+def test_a_skipped_item_is_named_by_its_id_in_either_spelling_and_only_a_string_one() -> None:
+    page = decode_policy_page(
+        b'{"policies": [{"policy_id": "p1", "retainForDays": true},'
+        b' {"policyId": "", "retainForDays": true}, {"policyId": 5}]}'
+    )
+    assert [s.item_id for s in page.skipped] == ["p1", None, None]
+    assert str(page.skipped[2]).startswith("retention policy #3 could not be read (policies.2.")
+
+
+def test_a_skipped_items_id_of_exactly_the_limit_is_shown_whole() -> None:
+    for length, shown in ((100, "y" * 100), (101, "y" * 99 + "…")):
+        body = json.dumps({"backups": [{"id": "y" * length, "sizeBytes": True}]}).encode()
+        (item,) = decode_backup_page(body).skipped
+        assert item.item_id == shown
+
+
+# --- defaults: what a field the cloud left out reads as -------------------------------------------
+
+
+def test_every_field_left_out_reads_as_its_proto_default() -> None:
+    assert backup({}).model_dump() == {
+        "id": "b1",
+        "folder_id": "",
+        "source_cluster_id": "",
+        "started_at": None,
+        "created_at": None,
+        "indices": (),
+        "opensearch_version": "",
+        "size_bytes": 0,
+        "indices_total": 0,
+        "incremental_size_bytes": 0,
+        "total_size_bytes": 0,
+        "free_space_required_bytes": 0,
+    }
+    assert cluster({}).model_dump() == {
+        "id": "c1",
+        "folder_id": "",
+        "name": "",
+        "description": "",
+        "created_at": None,
+        "labels": {},
+        "environment": Environment.ENVIRONMENT_UNSPECIFIED,
+        "status": ClusterStatus.STATUS_UNKNOWN,
+        "health": ClusterHealth.HEALTH_UNKNOWN,
+        "config": None,
+        "planned_operation": None,
+    }
+    nested = cluster(
+        {
+            "config": {
+                "opensearch": {"nodeGroups": [{"resources": {}}]},
+                "snapshotManagement": {
+                    "snapshotSchedule": {
+                        "hourlySnapshotSchedule": {},
+                        "dailySnapshotSchedule": {},
+                        "weeklySnapshotSchedule": {},
+                    }
+                },
+            },
+            "plannedOperation": {},
+        }
+    ).model_dump()
+    assert nested["config"] == {
+        "version": "",
+        "opensearch": {
+            "node_groups": (
+                {
+                    "name": "",
+                    "resources": {"resource_preset_id": "", "disk_size": 0, "disk_type_id": ""},
+                    "hosts_count": 0,
+                    "roles": (),
+                },
+            )
+        },
+        "snapshot_management": {
+            "snapshot_schedule": {
+                "hourly_snapshot_schedule": {"minute": 0},
+                "daily_snapshot_schedule": {"hour": 0, "minute": 0},
+                "weekly_snapshot_schedule": {
+                    "day": WeekDay.WEEK_DAY_UNSPECIFIED,
+                    "hour": 0,
+                    "minute": 0,
+                },
+            },
+            "snapshot_max_age_days": None,
+        },
+    }
+    assert nested["planned_operation"] == {
+        "info": "",
+        "delayed_until": None,
+        "latest_maintenance_time": None,
+        "next_maintenance_window_time": None,
+    }
+    op = decode(Operation, b'{"id": "o", "error": {}}').model_dump()
+    assert op == {
+        "id": "o",
+        "description": "",
+        "created_at": None,
+        "created_by": "",
+        "modified_at": None,
+        "done": False,
+        "metadata": None,
+        "error": {"code": 0, "message": "", "details": []},
+        "response": None,
+    }
+    (policy,) = decode_policy_page(b'{"policies": [{"cron": {}}]}').policies
+    assert policy.model_dump() == {
+        "policy_id": "",
+        "cluster_id": "",
+        "policy_name": "",
+        "created_at": None,
+        "cron": {"minute": "", "hour": "", "day_of_month": "", "month": "", "day_of_week": ""},
+        "retain_for_days": 0,
+        "description": "",
+    }
+    (version,) = decode_version_page(b'{"version": [{}]}').versions
+    assert version.model_dump() == {
+        "id": "",
+        "name": "",
+        "status": VersionStatus.STATUS_UNSPECIFIED,
+        "updatable_to": (),
+        "deprecated_at": None,
+        "eol_at": None,
+    }
+    for empty in (
+        decode_backup_page(b"{}").backups,
+        decode_cluster_page(b"{}").clusters,
+        decode_operation_page(b"{}").operations,
+        decode_policy_page(b"{}").policies,
+        decode_version_page(b"{}").versions,
+    ):
+        assert empty == ()
+    assert decode_version_page(b"{}").next_page_token == ""
+
+
+def test_a_model_is_immutable() -> None:
+    read = backup({"sizeBytes": "5"})
+    with pytest.raises(ValidationError, match="frozen"):
+        read.size_bytes = 6  # type: ignore[misc]
+    assert read.size_bytes == 5
+    assert hash(read) == hash(backup({"sizeBytes": 5}))
+
+
+# --- what the models work out --------------------------------------------------------------------
+
+
+def test_a_backups_duration_is_from_its_start_to_its_end_and_never_negative() -> None:
+    hour = timedelta(hours=1)
+    assert Backup(id="b", started_at=T0 - hour, created_at=T0).duration_seconds == 3600.0
+    assert Backup(id="b", started_at=T0 + hour, created_at=T0).duration_seconds == 0.0
+    assert Backup(id="b", started_at=T0).duration_seconds is None
+    assert Backup(id="b", created_at=T0).duration_seconds is None
+    assert Backup(id="b", created_at=T0).finished_at == T0
+
+
+def test_a_node_groups_disk_counts_every_host_and_nothing_below_zero() -> None:
+    def group(disk: int | None, hosts: int, roles: list[Any] | None = None) -> NodeGroup:
+        resources = None if disk is None else {"diskSize": disk}
+        return NodeGroup.model_validate(
+            {"resources": resources, "hostsCount": hosts, "roles": roles or []}
+        )
+
+    assert group(10, 3).disk_bytes == 30
+    assert group(10, 1).disk_bytes == 10
+    assert group(None, 3).disk_bytes == 0
+    assert group(-10, 3).disk_bytes == 0
+    assert group(10, -3).disk_bytes == 0
+    assert group(1, 0).disk_bytes == 0
+    assert group(10, 1).holds_data  # no role named: it may hold data
+    assert group(10, 1, ["WARM"]).holds_data
+    assert not group(10, 1, ["MANAGER", "INGEST"]).holds_data
+    assert not group(10, 1, ["SEARCH"]).holds_data
+    # A group whose disk is 1 byte in all still counts; one with no disk does not.
+    tiny = Cluster.model_validate(
+        {
+            "id": "c",
+            "config": {
+                "opensearch": {"nodeGroups": [{"resources": {"diskSize": 1}, "hostsCount": 1}]}
+            },
+        }
+    )
+    assert tiny.data_disk_bytes == 1
+    empty = Cluster.model_validate(
+        {"id": "c", "config": {"opensearch": {"nodeGroups": [{"hostsCount": 1}]}}}
+    )
+    assert empty.data_disk_bytes is None
+
+
+def test_a_clusters_name_health_and_schedule_as_the_bot_reads_them() -> None:
+    assert cluster({"name": "orders"}).display_name == "orders"
+    assert cluster({}).display_name == "c1"
+    assert cluster({"health": "DEGRADED"}).known_health is ClusterHealth.DEGRADED
+    assert cluster({"health": "SPLIT"}).known_health is ClusterHealth.HEALTH_UNKNOWN
+    for kind in ("hourlySnapshotSchedule", "dailySnapshotSchedule", "weeklySnapshotSchedule"):
+        with_one = cluster({"config": {"snapshotManagement": {"snapshotSchedule": {kind: {}}}}})
+        assert with_one.snapshot_schedule is not None, kind
+    assert (
+        cluster({"config": {"snapshotManagement": {"snapshotSchedule": {}}}}).snapshot_schedule
+        is None
+    )
+    assert cluster({"config": {}}).snapshot_schedule is None
+    assert cluster({}).snapshot_schedule is None
+    assert cluster({"config": {}}).node_groups == ()
+
+
+def test_an_operations_metadata_type_is_the_last_part_of_its_url() -> None:
+    def op(metadata: Any) -> Operation:
+        return decode(Operation, json.dumps({"id": "o", "metadata": metadata}).encode())
+
+    assert op({"@type": "type.googleapis.com/a/b.Meta"}).metadata_type == "b.Meta"
+    assert op({"@type": "b.Meta"}).metadata_type == "b.Meta"
+    assert op({"@type": 5}).metadata_type == ""
+    assert op({"clusterId": "c"}).metadata_type == ""
+    assert op({}).metadata_type == ""
+    assert decode(Operation, b'{"id": "o"}').metadata_type == ""
+
+
+def test_a_position_counts_time_from_the_unix_epoch_and_undated_rows_sort_last() -> None:
+    assert ListPosition(datetime(1970, 1, 1, tzinfo=UTC), "b").encode() == "0~b"
+    assert ListPosition(T0, "b").encode() == f"{int(T0.timestamp()) * 1_000_000}~b"
+    assert ListPosition.decode("1000000~b") == ListPosition(
+        datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC), "b"
+    )
+    undated = Backup(id="z")
+    ordered = newest_first([undated, Backup(id="a", created_at=datetime(1, 1, 1, tzinfo=UTC))])
+    assert [b.id for b in ordered] == ["a", "z"]
+    assert ListPosition.of(undated).after(ordered) == 2
+
+
+def test_a_page_without_a_token_or_items_has_none_in_either_path() -> None:
+    for decoder, key, attr, ident, _bad, _kind in PAGES:
+        whole = decoder(json.dumps({key: [{ident: "g1"}]}).encode())
+        assert whole.next_page_token == ""
+        assert len(getattr(whole, attr)) == 1
+        assert getattr(decoder(b'{"nextPageToken": "t"}'), attr) == ()
+
+
+def test_a_message_left_out_reads_as_unset_and_a_list_as_empty() -> None:
+    management = cluster({"config": {"snapshotManagement": {}}}).config
+    assert management is not None
+    assert management.snapshot_management is not None
+    assert management.snapshot_management.snapshot_schedule is None
+    config = cluster({"config": {"opensearch": {}}}).config
+    assert config is not None
+    assert config.opensearch is not None
+    assert config.opensearch.node_groups == ()
+    (policy,) = decode_policy_page(b'{"policies": [{"policyId": "p"}]}').policies
+    assert policy.cron is None
+
+
+def test_an_unknown_enum_name_in_lower_case_is_kept_too() -> None:
+    assert cluster({"status": "restoring_v2"}).status.value == "restoring_v2"
+
+
+def test_dumping_an_unknown_enum_value_warns_of_nothing() -> None:
+    c = cluster({"status": "RESTORING", "health": 9})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert json.loads(c.model_dump_json())["status"] == "RESTORING"
+        assert c.model_dump(mode="json")["health"] == "9"
+        assert c.model_dump()["status"] == "RESTORING"
+
+
+def test_a_body_nested_deeper_than_pydantic_reads_is_not_json_to_the_bot() -> None:
+    """json would read 300 levels, pydantic-core does not: both paths must agree it is no body
+    the bot can read, and say so, not name an empty place in it."""
+    deep = b'{"id": "b", "x": ' + b"[" * 300 + b"]" * 300 + b"}"
+    with pytest.raises(DecodeError) as caught:
+        decode(Backup, deep)
+    assert str(caught.value) == "a body that is not JSON"
+
+
+@pytest.mark.parametrize(("decoder", "key", "attr", "ident", "bad", "kind"), PAGES)
+def test_a_page_nested_deeper_than_pydantic_reads_is_not_json_to_the_bot(
+    decoder: Callable[[bytes], Any], key: str, attr: str, ident: str, bad: str, kind: str
+) -> None:
+    deep = b"[" * 300 + b"]" * 300
+    body = b'{"%s": [{"%s": "g1", "x": %s}]}' % (key.encode(), ident.encode(), deep)
+    with pytest.raises(DecodeError) as caught:
+        decoder(body)
+    assert str(caught.value) == "a body that is not JSON"

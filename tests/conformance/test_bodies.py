@@ -54,7 +54,11 @@ from bot.core.attempts import backup_attempts
 from bot.models import (
     Backup,
     Cluster,
+    ClusterHealth,
+    ClusterStatus,
     CronTab,
+    Environment,
+    GroupRole,
     MaintenanceOperation,
     NodeGroup,
     OpenEnum,
@@ -63,6 +67,8 @@ from bot.models import (
     Resources,
     RetentionPolicy,
     Version,
+    VersionStatus,
+    WeekDay,
     decode,
 )
 from tests.conformance.conftest import Wire
@@ -503,6 +509,23 @@ def test_every_field_the_models_read_exists_in_the_sdks_messages() -> None:
         for name, info in type(ours).model_fields.items():
             assert name in descriptor.fields_by_name, f"{descriptor.full_name} has no {name}"
             assert info.alias == descriptor.fields_by_name[name].json_name
+
+
+def test_every_enum_of_the_models_is_the_sdks_names_in_proto_order() -> None:
+    """An enum member spelt or placed differently from the proto would read the cloud's value
+    as unknown, or as another member when it comes as a number."""
+    weekday = backup_pb2.WeeklySnapshotSchedule.DESCRIPTOR.fields_by_name["day"].enum_type
+    for ours, proto in (
+        (Environment, cluster_pb2.Cluster.Environment.DESCRIPTOR),
+        (ClusterStatus, cluster_pb2.Cluster.Status.DESCRIPTOR),
+        (ClusterHealth, cluster_pb2.Cluster.Health.DESCRIPTOR),
+        (GroupRole, cluster_pb2.OpenSearch.GroupRole.DESCRIPTOR),
+        (VersionStatus, version_pb2.Version.Status.DESCRIPTOR),
+        (WeekDay, weekday),
+    ):
+        assert [(m.value, m.number) for m in ours] == [(v.name, v.number) for v in proto.values]
+        for value in proto.values:
+            assert ours.decode(value.name) is ours.decode(value.number) is ours[value.name]
 
 
 async def test_the_sdks_operations_give_the_backup_attempts(
