@@ -31,8 +31,11 @@ type: $(STAMP)
 hadolint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 
+# Two pytest-xdist workers: the suite mostly waits (on subprocesses, servers, deadlines), so two
+# workers take about half the wall time on two cores. PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n 2 --dist worksteal
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 postgres:
 	@scripts/ensure-postgres
@@ -41,7 +44,7 @@ bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # Mutation testing of the core (scripts/mutate.py): minutes, so not part of `make test` or CI.
-# MUTATE_ARGS="bot/core/access.py" runs one module; "--phase 2" adds models.py and the planning.
+# MUTATE_ARGS="bot/core/access.py" runs one module.
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
 

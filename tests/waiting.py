@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
+import os
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -38,9 +41,26 @@ async def wait_until(
         await asyncio.sleep(interval)
 
 
+#: Ports handed out by :func:`free_port`: below the kernel's ephemeral range (32768 and up on
+#: Linux), so no connection's own port takes one between the test's check and the server's bind,
+#: and a range of its own for each pytest-xdist worker, so that two workers never pick the same.
+_PORTS_FROM = 20000
+_PORTS_PER_WORKER = 1000
+#: Where in its range this process starts: another process of the same worker number (a second
+#: pytest run beside this one) starts elsewhere.
+_next_port = itertools.count(random.randrange(_PORTS_PER_WORKER))
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (bound, then let go)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    """A loopback TCP port nobody listens on right now, for a server a test starts later."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    base = _PORTS_FROM + _PORTS_PER_WORKER * (int(worker) % 12 if worker.isdigit() else 0)
+    for _ in range(_PORTS_PER_WORKER):
+        port = base + next(_next_port) % _PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (by another program, or a server still running)
+        return port
+    raise AssertionError(f"no free loopback port in {base}..{base + _PORTS_PER_WORKER - 1}")
