@@ -91,17 +91,20 @@ def test_the_demo_exits_cleanly_on_end_of_input() -> None:
 def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
     # On a real terminal (a pty), where the console blocks reading a line when Ctrl-C comes.
     pid, fd = pty.fork()
-    if pid == 0:  # the child: become the demo
+    if pid == 0:  # the child: become the demo (SIGABRT makes it print where it is stuck)
+        os.environ["PYTHONFAULTHANDLER"] = "1"
         os.execv(sys.executable, [sys.executable, "-m", "bot", "demo"])  # noqa: S606
     seen = b""
     try:
+        # The prompt is the last thing the demo writes before it waits for a line (the banner
+        # before it names /backups too).
         deadline = time.monotonic() + 60
-        while b"/backups " not in seen and time.monotonic() < deadline:
+        while not seen.endswith(b"\n/backups ") and time.monotonic() < deadline:
             if select.select([fd], [], [], 0.5)[0]:
                 seen += os.read(fd, 65536)
-        assert b"/backups " in seen, seen[-500:]
+        assert seen.endswith(b"\n/backups "), seen[-500:]
         os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         status = None
         while status is None and time.monotonic() < deadline:
             done, code = os.waitpid(pid, os.WNOHANG)
@@ -110,7 +113,12 @@ def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
             elif select.select([fd], [], [], 0.2)[0]:
                 with contextlib.suppress(OSError):
                     seen += os.read(fd, 65536)
-        assert status is not None, "the demo did not exit after Ctrl-C"
+        if status is None:  # show where it is stuck: faulthandler prints every thread's stack
+            os.kill(pid, signal.SIGABRT)
+            with contextlib.suppress(OSError):
+                while select.select([fd], [], [], 2.0)[0]:
+                    seen += os.read(fd, 65536)
+        assert status is not None, f"the demo did not exit after Ctrl-C: {seen[-4000:]!r}"
         assert os.waitstatus_to_exitcode(status) == 0
         assert b"Traceback" not in seen
     finally:
