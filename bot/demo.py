@@ -12,9 +12,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -75,10 +77,28 @@ def run(args: argparse.Namespace) -> int:
     color = not args.no_color and sys.stdout.isatty()
     # The demo talks to a person; library chatter would get in the way of the console.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(Demo(color=color).main(sys.stdin, sys.stdout))
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_until_ctrl_c(Demo(color=color).main(sys.stdin, sys.stdout)))
     print()
     return 0
+
+
+async def _until_ctrl_c(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main``; Ctrl-C cancels it, even while the loop sleeps with nothing to do.
+
+    asyncio.run's own Ctrl-C handler only sets a flag when the signal lands on another thread
+    (the stdin reader, aiosqlite's worker): an idle loop, asleep in select, never looks at it,
+    and the demo would hang at its prompt. A handler added to the loop writes to the loop's
+    wakeup pipe, which wakes it whichever thread the signal lands on.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        await main
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def demo_config(fleet: Fleet) -> BotConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pty
 import select
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 SCRIPT = "\n".join(
     [
@@ -88,8 +90,13 @@ def test_the_demo_exits_cleanly_on_end_of_input() -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
-    # On a real terminal (a pty), where the console blocks reading a line when Ctrl-C comes.
+#: tgkill(2), which sends a signal to one thread of a process (Python has no call for it).
+_SYS_TGKILL = {"x86_64": 234, "aarch64": 131}
+
+
+def _ctrl_c_at_the_prompt(interrupt: Callable[[int, int], None]) -> None:
+    """Start the demo on a real terminal (a pty), where the console blocks reading a line;
+    at its prompt, ``interrupt(pid, fd)``; it must exit 0 without a traceback."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the demo (SIGABRT makes it print where it is stuck)
         os.environ["PYTHONFAULTHANDLER"] = "1"
@@ -103,7 +110,7 @@ def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
             if select.select([fd], [], [], 0.5)[0]:
                 seen += os.read(fd, 65536)
         assert seen.endswith(b"\n/backups "), seen[-500:]
-        os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it
+        interrupt(pid, fd)
         deadline = time.monotonic() + 30
         status = None
         while status is None and time.monotonic() < deadline:
@@ -126,3 +133,24 @@ def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
+    _ctrl_c_at_the_prompt(lambda pid, fd: os.write(fd, b"\x03"))  # as the terminal sends it
+
+
+def test_a_ctrl_c_that_lands_on_another_thread_of_the_demo_ends_it_too() -> None:
+    """The kernel hands a process's SIGINT to any of its threads that does not block it; one
+    that lands on the stdin reader or aiosqlite's worker must wake the idle loop all the same
+    (before the fix, the demo hung at its prompt, under load, one run in a few)."""
+    machine = os.uname().machine
+    assert machine in _SYS_TGKILL, f"no tgkill number known for {machine}"
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def to_the_other_threads(pid: int, fd: int) -> None:
+        others = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        assert others, "the demo runs no thread besides its main one"
+        for tid in others:
+            assert libc.syscall(_SYS_TGKILL[machine], pid, tid, signal.SIGINT) == 0
+
+    _ctrl_c_at_the_prompt(to_the_other_threads)
