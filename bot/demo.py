@@ -94,7 +94,14 @@ async def _until_ctrl_c(main: Coroutine[Any, Any, None]) -> None:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
-    loop.add_signal_handler(signal.SIGINT, task.cancel)
+
+    def on_ctrl_c() -> None:
+        # The first Ctrl-C cancels; another while the demo winds down (pressed twice) would
+        # cancel its cleanup half-way, and SQLAlchemy would print a traceback.
+        if not task.cancelling():
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
     try:
         await main
     finally:

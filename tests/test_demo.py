@@ -139,6 +139,14 @@ def test_the_demo_exits_cleanly_on_ctrl_c_at_its_prompt() -> None:
     _ctrl_c_at_the_prompt(lambda pid, fd: os.write(fd, b"\x03"))  # as the terminal sends it
 
 
+def test_the_demo_exits_cleanly_on_ctrl_c_pressed_again_while_it_winds_down() -> None:
+    def twice(pid: int, fd: int) -> None:
+        os.write(fd, b"\x03")
+        os.write(fd, b"\x03")
+
+    _ctrl_c_at_the_prompt(twice)
+
+
 def test_a_ctrl_c_that_lands_on_another_thread_of_the_demo_ends_it_too() -> None:
     """The kernel hands a process's SIGINT to any of its threads that does not block it; one
     that lands on the stdin reader or aiosqlite's worker must wake the idle loop all the same
