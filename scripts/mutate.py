@@ -70,7 +70,6 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target(("bot/core/*.py",), ("tests/core",)),
-    Target(("bot/render/mrkdwn.py",), ("tests/core/test_mrkdwn.py", "tests/render")),
     Target(("bot/cloud/retry.py",), ("tests/cloud/test_retry.py",)),
     Target(("bot/cloud/validation.py",), ("tests/cloud/test_validation.py",)),
     Target(("bot/models.py",), ("tests/test_models.py", "tests/conformance/test_bodies.py")),
