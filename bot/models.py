@@ -725,8 +725,6 @@ def _fast(model: type[_M], body: bytes) -> _M | None:
 
 def decode(model: type[_M], body: bytes) -> _M:
     """One resource from a response body; DecodeError if it cannot be read."""
-    # The first try is one pass of pydantic-core over the bytes; a body with nulls (or a real
-    # problem) takes the slower second path.
     whole = _fast(model, body)
     if whole is not None:
         return whole

@@ -46,6 +46,7 @@ async def wait_until(
 #: and a range of its own for each pytest-xdist worker, so that two workers never pick the same.
 _PORTS_FROM = 20000
 _PORTS_PER_WORKER = 1000
+_WORKER_RANGES = (32768 - _PORTS_FROM) // _PORTS_PER_WORKER  # 12; more workers share them
 #: Where in its range this process starts: another process of the same worker number (a second
 #: pytest run beside this one) starts elsewhere.
 _next_port = itertools.count(random.randrange(_PORTS_PER_WORKER))
@@ -54,7 +55,8 @@ _next_port = itertools.count(random.randrange(_PORTS_PER_WORKER))
 def free_port() -> int:
     """A loopback TCP port nobody listens on right now, for a server a test starts later."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    base = _PORTS_FROM + _PORTS_PER_WORKER * (int(worker) % 12 if worker.isdigit() else 0)
+    index = int(worker) % _WORKER_RANGES if worker.isdigit() else 0
+    base = _PORTS_FROM + _PORTS_PER_WORKER * index
     for _ in range(_PORTS_PER_WORKER):
         port = base + next(_next_port) % _PORTS_PER_WORKER
         with socket.socket() as sock:
