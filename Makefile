@@ -44,7 +44,7 @@ bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # Mutation testing of the core (scripts/mutate.py): minutes, so not part of `make test` or CI.
-# MUTATE_ARGS="bot/core/access.py" runs one module.
+# MUTATE_ARGS="bot/commands/access.py" runs one module.
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
 

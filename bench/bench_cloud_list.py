@@ -11,7 +11,7 @@ sequential pages x latency).
 The simulator takes the API's freedoms (no order, an empty page with a token now and then, int64
 as numbers...), as the real cloud may: the requests counted include its empty pages.
 
-The simulator runs in a child process (``python -m bot.simcloud``) with its responses encoded
+The simulator runs in a child process (``python -m bot.demo.simcloud``) with its responses encoded
 before the clock starts, so that its CPU sits on the other core and the numbers are the client's.
 
 Run: .venv/bin/python bench/bench_cloud_list.py [--clusters N] [--backups N] [--latency-ms N]
@@ -33,11 +33,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot import clock
-from bot.cloud import CloudClient, StaticTokenProvider
+from bot.cloud.auth import StaticTokenProvider
+from bot.cloud.client import CloudClient
+from bot.commands.router import Dispatcher, Invocation
 from bot.config import BotConfig, Watch
-from bot.dispatch import Dispatcher, Invocation
+from bot.demo.simcloud import DEFAULT_STATIC_TOKEN
 from bot.settings import Settings
-from bot.simcloud import DEFAULT_STATIC_TOKEN
 
 TARGET_RATIO = 1.3
 FOLDERS = 10
@@ -60,7 +61,7 @@ async def start_sim(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.simcloud",
+        "bot.demo.simcloud",
         "--port",
         str(port),
         "--folders",

@@ -32,19 +32,19 @@ from pathlib import Path
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import clock
+from bot.alerts.sweep import Sweeper
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
-from bot.delivery.executor import DeliveryExecutor
+from bot.demo.fake_slack import STRICT_LIMITS, FakeSlack, Pace
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.demo.simcloud.fleet import generate_fleet
+from bot.demo.simcloud.server import SimCloud
+from bot.digest.runner import DigestRunner, DigestStatus
 from bot.ops.metrics import Metrics
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
-from bot.simcloud.fleet import generate_fleet
-from bot.simcloud.server import SimCloud
+from bot.outbox.executor import DeliveryExecutor
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
-from bot.testing.fake_slack import STRICT_LIMITS, FakeSlack, Pace
-from bot.watch.digest import DigestRunner, DigestStatus
-from bot.watch.sweep import Sweeper
 
 CLUSTERS = 1_000
 STORM = 300

@@ -1,10 +1,11 @@
 """Bench of the limiter's lanes: a person's ``/backups list`` during a scheduled fleet read.
 
 SimCloud (1,000 clusters x 60 backups, 50 ms added to every request) runs in a child process
-(``python -m bot.simcloud``), its responses encoded before the clock starts. One CloudClient with
+(``python -m bot.demo.simcloud``), its responses encoded before the clock starts. One
+CloudClient with
 the defaults of ``backups-bot serve`` (``YC_MAX_IN_FLIGHT`` 64 in all, of which
 ``YC_BACKGROUND_IN_FLIGHT`` 16 for the background lane) runs a full fleet read in the background
-lane (:func:`bot.watch.reader.read_fleet`, what every sweep and digest does: 1,001 requests)
+lane (:func:`bot.fleet.reader.read_fleet`, what every sweep and digest does: 1,001 requests)
 while 20 interactive ``list_cluster_backups`` calls are made, one every 100 ms from 200 ms after
 the read starts. Reported:
 
@@ -41,9 +42,9 @@ from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.cloud.limits import Lane, background_lane
 from bot.config import BotConfig
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
+from bot.fleet.reader import read_fleet
 from bot.settings import Settings
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN
-from bot.watch.reader import read_fleet
 
 CLUSTERS = 1_000
 BACKUPS = 60
@@ -87,7 +88,7 @@ async def start_sim() -> tuple[asyncio.subprocess.Process, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.simcloud",
+        "bot.demo.simcloud",
         "--port",
         str(free_port()),
         "--folders",

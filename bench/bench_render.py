@@ -24,17 +24,17 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from bot.alerts.messages import render_digest, render_status
+from bot.cloud.models import Backup, Cluster
+from bot.commands.messages import ClusterRow, render_clusters
 from bot.config import Freshness
-from bot.core.digest import DigestInput, build_digest
-from bot.core.freshness import classify, max_age_for
-from bot.models import Backup, Cluster
-from bot.render.budget import MAX_BLOCK_TEXT, block_text_length, violations
-from bot.render.commands import ClusterRow, render_clusters
-from bot.render.message import Message
-from bot.render.watch import render_digest, render_status
-from bot.simcloud.config import SimConfig
-from bot.simcloud.encoding import encode_backup, encode_cluster
-from bot.simcloud.fleet import generate_fleet
+from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.encoding import encode_backup, encode_cluster
+from bot.demo.simcloud.fleet import generate_fleet
+from bot.digest.model import DigestInput, build_digest
+from bot.freshness.policy import classify, max_age_for
+from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length, violations
+from bot.slack.message import Message
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)
 CONSOLE = "https://console.yandex.cloud"

@@ -58,15 +58,15 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.cloud.client import CloudClient
+from bot.commands.router import Dispatcher
 from bot.config import BotConfig, Watch
-from bot.dispatch import Dispatcher
+from bot.demo.fake_slack import FakeSlack, signed_headers, slash_command_form
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.demo.simcloud.server import SimCloud
 from bot.ops.logging import setup_logging
 from bot.settings import Settings
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
-from bot.simcloud.server import SimCloud
 from bot.slack.app import start_http
 from bot.slack.notifier import SlackNotifier
-from bot.testing.fake_slack import FakeSlack, signed_headers, slash_command_form
 from handlers import InFlight
 from handlers.app import build_bolt_app
 

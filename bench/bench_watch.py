@@ -48,19 +48,19 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import clock
+from bot.alerts.sweep import Sweeper
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.demo.simcloud.fleet import generate_fleet
+from bot.demo.simcloud.server import SimCloud
+from bot.digest.runner import DigestRunner, DigestStatus
+from bot.fleet.reader import PAGE_SIZE, read_fleet
 from bot.settings import Settings
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
-from bot.simcloud.fleet import generate_fleet
-from bot.simcloud.server import SimCloud
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
-from bot.testing.fake_slack import FakeSlack
-from bot.watch.digest import DigestRunner, DigestStatus
-from bot.watch.reader import PAGE_SIZE, read_fleet
-from bot.watch.sweep import Sweeper
 
 CLUSTERS = 1_000
 BACKUPS = 60

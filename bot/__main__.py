@@ -1,5 +1,5 @@
 """`python -m bot` runs the same CLI as the `backups-bot` console script."""
 
-from bot.cli import main
+from bot.app.cli import main
 
 raise SystemExit(main())

@@ -23,10 +23,10 @@ from pydantic import (
     field_validator,
 )
 
-from bot.core.durations import format_duration, parse_duration
-from bot.core.grouping import check_group_by
+from bot.cloud.models import Environment
+from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
-from bot.models import Environment
+from bot.fleet.grouping import check_group_by
 
 
 def _duration(value: Any) -> timedelta:
@@ -127,7 +127,7 @@ def _check_cron(value: str) -> str:
             f"{value!r} is not a cron schedule; write five fields: minute hour day month weekday"
         )
     # Imported here: the pure core imports these models, and must not pull APScheduler in.
-    from bot.schedule import cron_trigger
+    from bot.cron import cron_trigger
 
     try:
         cron_trigger(value, "UTC")

@@ -16,11 +16,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 
-from bot.dispatch import Dispatcher, Invocation, Reply
+from bot.commands.messages import render_error
+from bot.commands.router import Dispatcher, Invocation, Reply
 from bot.errors import SlackError
 from bot.ops.logging import bind_request_id, request_id_var
-from bot.render.commands import render_error
-from bot.render.message import Message
+from bot.slack.message import Message
 from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)

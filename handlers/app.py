@@ -13,8 +13,8 @@ from slack_bolt.async_app import AsyncApp
 
 import handlers.actions
 import handlers.commands
+from bot.commands.router import Dispatcher
 from bot.config import BotConfig
-from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from bot.slack.app import new_bolt_app
 from bot.slack.notifier import SlackNotifier

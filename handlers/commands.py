@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import clock
-from bot.dispatch import Dispatcher, Invocation, Reply
+from bot.commands.router import Dispatcher, Invocation, Reply
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight, answer
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cloud.models import Environment
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
-from bot.models import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,15 +27,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import clock
-from bot.core.outbox import EVENT_TYPE
-from bot.simcloud.config import SimConfig
-from bot.simcloud.fleet import Fleet, SimCluster, SimFolder
-from bot.simcloud.server import SimCloud
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.fleet import Fleet, SimCluster, SimFolder
+from bot.demo.simcloud.server import SimCloud
+from bot.outbox.posts import EVENT_TYPE
 from bot.store import Store
 from bot.store.tables import alerts, outbox, run_claims
-from bot.testing.fake_slack import FakeSlack
-from tests.store.conftest import fresh_postgres_url  # noqa: F401  (a fixture)
-from tests.test_runtime import (
+from tests.app.test_serve import (
     APP_TOKEN,
     BOT_TOKEN,
     IAM_TOKEN,
@@ -43,6 +42,7 @@ from tests.test_runtime import (
     serve_env,
     start_serve,
 )
+from tests.store.conftest import fresh_postgres_url  # noqa: F401  (a fixture)
 from tests.waiting import free_port, wait_until
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
-"""The one validation ``check`` and ``serve`` share (bot.cli.validate_startup), in-process.
+"""The one validation ``check`` and ``serve`` share (bot.app.cli.validate_startup), in-process.
 
-tests/test_startup_refusals.py runs both verbs as processes over a table of faults; the cases
+tests/app/test_startup_refusals.py runs both verbs as processes over a table of faults; the cases
 here go through the same function without the processes' start-up cost.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import validate_startup
+from bot.app.cli import validate_startup
 from bot.config import WATCHES_NOTHING
 
 FOLDER = "b1gvalidationfolder1"

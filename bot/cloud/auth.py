@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import TypeAdapter, ValidationError
 
 from bot import clock
+from bot.cloud.models import UTCDateTime
 from bot.cloud.retry import RetryPolicy
 from bot.cloud.session import SessionSource, as_source
 from bot.errors import AuthError
-from bot.models import UTCDateTime
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

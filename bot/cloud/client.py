@@ -30,6 +30,24 @@ from yarl import URL
 from bot import clock
 from bot.cloud.auth import TokenProvider, build_token_provider
 from bot.cloud.limits import RequestLimiter
+from bot.cloud.models import (
+    Backup,
+    BackupPage,
+    Cluster,
+    ClusterPage,
+    DecodeError,
+    Operation,
+    OperationPage,
+    PolicyPage,
+    SkippedItem,
+    VersionPage,
+    decode,
+    decode_backup_page,
+    decode_cluster_page,
+    decode_operation_page,
+    decode_policy_page,
+    decode_version_page,
+)
 from bot.cloud.retry import RetryPolicy, parse_retry_after
 from bot.cloud.session import SessionSource, as_source
 from bot.cloud.validation import (
@@ -50,24 +68,6 @@ from bot.errors import (
     RateLimited,
     ServerError,
     Unauthenticated,
-)
-from bot.models import (
-    Backup,
-    BackupPage,
-    Cluster,
-    ClusterPage,
-    DecodeError,
-    Operation,
-    OperationPage,
-    PolicyPage,
-    SkippedItem,
-    VersionPage,
-    decode,
-    decode_backup_page,
-    decode_cluster_page,
-    decode_operation_page,
-    decode_policy_page,
-    decode_version_page,
 )
 from bot.settings import Settings
 
@@ -226,7 +226,7 @@ class CloudClient:
         self, cluster_id: str, *, page_size: int = 1000
     ) -> AsyncIterator[Backup]:
         """Every backup of a cluster, page after page (Cluster.listBackups), in the API's order
-        (which is none: sort them, e.g. with :func:`bot.models.newest_first`)."""
+        (which is none: sort them, e.g. with :func:`bot.cloud.models.newest_first`)."""
         validate_id("cluster id", cluster_id)
         validate_page_size(page_size)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from bot.models import SkippedItem
+from bot.cloud.models import SkippedItem
 
 PREFIX = "backups_bot_"
 

@@ -34,10 +34,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core.outbox import EVENT_TYPE
 from bot.errors import SlackError
-from bot.render.message import Message
+from bot.outbox.posts import EVENT_TYPE
 from bot.settings import Settings, reveal
+from bot.slack.message import Message
 
 if TYPE_CHECKING:
     from bot.ops.metrics import Metrics

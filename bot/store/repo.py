@@ -37,19 +37,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
-from bot.core.outbox import Method, OutboundPost, PostKind
-from bot.core.types import (
-    AlertEntry,
-    AlertGroup,
-    AlertStatus,
-    BotIncident,
-    BotIncidentStatus,
-    ClusterFigures,
-    FreshnessState,
-)
+from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus, BotIncident, BotIncidentStatus
+from bot.digest.model import ClusterFigures
 from bot.errors import StoreUnavailable
-from bot.store.db import apply_migrations, create_engine, writer
-from bot.store.outbox import (
+from bot.freshness.model import FreshnessState
+from bot.outbox.change import (
     EVERY_CHANNEL,
     Change,
     ChannelProblem,
@@ -61,6 +53,8 @@ from bot.store.outbox import (
     load_messages,
     load_payload,
 )
+from bot.outbox.posts import Method, OutboundPost, PostKind
+from bot.store.db import apply_migrations, create_engine, writer
 from bot.store.tables import (
     alert_groups,
     alerts,

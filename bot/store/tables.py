@@ -77,7 +77,7 @@ run_claims = Table(
     Column("finished_at", UTCDateTime(), nullable=True),
 )
 
-#: One row per (cluster, alert route) incident: bot.core.types.AlertEntry.
+#: One row per (cluster, alert route) incident: bot.alerts.model.AlertEntry.
 alerts = Table(
     "alerts",
     metadata,
@@ -108,7 +108,7 @@ alerts = Table(
 )
 
 #: Every message the watcher sends, queued in the transaction of the state that calls for it,
-#: then delivered (in ``seq`` order per channel) by the delivery executor. See bot.core.outbox.
+#: then delivered (in ``seq`` order per channel) by the delivery executor. See bot.outbox.posts.
 outbox = Table(
     "outbox",
     metadata,
@@ -148,7 +148,7 @@ channel_problems = Table(
     Column("next_try", UTCDateTime(), nullable=False),
 )
 
-#: Grouped alerts: one post for a storm of incidents of one route and group (bot.core.types).
+#: Grouped alerts: one post for a storm of incidents of one route and group (bot.alerts.model).
 alert_groups = Table(
     "alert_groups",
     metadata,
@@ -165,7 +165,7 @@ alert_groups = Table(
     Index(None, "route_key", "group_key"),
 )
 
-#: The bot's own incidents (blind, a channel it cannot post to): bot.core.types.BotIncident.
+#: The bot's own incidents (blind, a channel it cannot post to): bot.alerts.model.BotIncident.
 bot_incidents = Table(
     "bot_incidents",
     metadata,
@@ -177,7 +177,7 @@ bot_incidents = Table(
     Column("version", Integer, nullable=False),
 )
 
-#: What the last digest of a route showed of each cluster: bot.core.types.ClusterFigures.
+#: What the last digest of a route showed of each cluster: bot.digest.model.ClusterFigures.
 digest_figures = Table(
     "digest_figures",
     metadata,

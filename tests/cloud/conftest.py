@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.cloud import CloudClient, StaticTokenProvider
-from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
+from bot.cloud.auth import StaticTokenProvider
+from bot.cloud.client import CloudClient
+from bot.demo.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
 from tests.cloud.helpers import FAST_RETRY
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.cloud import RetryPolicy
+from bot.cloud.retry import RetryPolicy
 
 #: Retries in milliseconds, so a test of three retries costs nothing.
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.005, retry_after_cap=2.0)

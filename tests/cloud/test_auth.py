@@ -15,20 +15,21 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from bot.cloud import (
-    CloudClient,
+from bot.cloud.auth import (
+    IAM_TOKEN_AUDIENCE,
     MetadataTokenProvider,
     OAuthTokenProvider,
-    RetryPolicy,
     ServiceAccountKeyProvider,
     StaticTokenProvider,
     build_token_provider,
+    iam_audience,
     load_service_account_key,
 )
-from bot.cloud.auth import IAM_TOKEN_AUDIENCE, iam_audience
+from bot.cloud.client import CloudClient
+from bot.cloud.retry import RetryPolicy
+from bot.demo.simcloud import SimCloud, SimConfig, SimServiceAccountKey
 from bot.errors import AuthError, Unauthenticated
 from bot.settings import Settings
-from bot.simcloud import SimCloud, SimConfig, SimServiceAccountKey
 from tests.cloud.helpers import FAST_RETRY, FakeNow, private_pem, public_pem
 
 KEY_ID = "ajekeyid000000000001"

@@ -13,7 +13,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.cloud import CloudClient, RetryPolicy, StaticTokenProvider
+from bot.cloud.auth import StaticTokenProvider
+from bot.cloud.client import CloudClient
+from bot.cloud.models import ClusterStatus, Environment, SkippedItem, WeekDay, newest_first
+from bot.cloud.retry import RetryPolicy
+from bot.demo.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
 from bot.errors import (
     BadRequest,
     CloudAPIError,
@@ -27,9 +31,7 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
-from bot.models import ClusterStatus, Environment, SkippedItem, WeekDay, newest_first
 from bot.settings import Settings
-from bot.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
 from tests.cloud.helpers import FAST_RETRY
 
 BACKUPS = r"/clusters/[^/]+/backups$"

@@ -8,9 +8,8 @@ import random
 
 import pytest
 
-from bot.cloud import RequestLimiter, TokenBucket
 from bot.cloud.client import CloudClient
-from bot.cloud.limits import Lane, background_lane, current_lane
+from bot.cloud.limits import Lane, RequestLimiter, TokenBucket, background_lane, current_lane
 from bot.settings import Settings
 from tests.waiting import wait_until
 

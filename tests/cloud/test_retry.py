@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cloud import RetryPolicy, parse_retry_after
+from bot.cloud.retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 

@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.cloud import (
-    CloudClient,
+from bot.cloud.auth import (
     MetadataTokenProvider,
     OAuthTokenProvider,
-    RetryPolicy,
     ServiceAccountKeyProvider,
     StaticTokenProvider,
     build_token_provider,
     load_service_account_key,
 )
+from bot.cloud.client import CloudClient
+from bot.cloud.retry import RetryPolicy
+from bot.demo.simcloud import SimCloud, SimConfig, SimServiceAccountKey
 from bot.errors import AuthError, BotError
 from bot.settings import Settings
-from bot.simcloud import SimCloud, SimConfig, SimServiceAccountKey
 from tests.cloud.helpers import private_pem, public_pem
 
 STATIC = "t1.STATIC-SECRET-4b1d9e"

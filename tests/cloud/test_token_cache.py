@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.cloud import IamToken, TokenCache
+from bot.cloud.auth import IamToken, TokenCache
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 

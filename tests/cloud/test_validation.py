@@ -8,16 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.cloud import (
-    CloudClient,
-    path_segment,
-    validate_id,
-    validate_page_size,
-    validate_page_token,
-)
+from bot.cloud.client import CloudClient
 from bot.cloud.session import proxy_configured
+from bot.cloud.validation import path_segment, validate_id, validate_page_size, validate_page_token
+from bot.demo.simcloud import SimCloud
 from bot.errors import InvalidArgument, NotFound
-from bot.simcloud import SimCloud
 
 
 def test_it_accepts_an_id_of_exactly_50_characters() -> None:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from bot.cloud import CloudClient, RetryPolicy, StaticTokenProvider
+from bot.cloud.auth import StaticTokenProvider
+from bot.cloud.client import CloudClient
+from bot.cloud.retry import RetryPolicy
 
 
 @dataclass(frozen=True)

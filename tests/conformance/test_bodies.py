@@ -49,9 +49,8 @@ from yandex.cloud.mdb.opensearch.v1 import (
 from yandex.cloud.mdb.v1 import backup_retention_policy_pb2, version_pb2
 from yandex.cloud.operation import operation_pb2
 
-from bot.cloud import CloudClient
-from bot.core.attempts import backup_attempts
-from bot.models import (
+from bot.cloud.client import CloudClient
+from bot.cloud.models import (
     Backup,
     Cluster,
     ClusterHealth,
@@ -71,6 +70,7 @@ from bot.models import (
     WeekDay,
     decode,
 )
+from bot.freshness.attempts import backup_attempts
 from tests.conformance.conftest import Wire
 
 # --- messages built with the SDK -----------------------------------------------------------------

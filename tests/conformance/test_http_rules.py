@@ -20,7 +20,7 @@ from yandex.cloud.mdb.opensearch.v1 import (
 )
 from yandex.cloud.operation import operation_service_pb2
 
-from bot.cloud import CloudClient
+from bot.cloud.client import CloudClient
 from tests.conformance.conftest import Wire
 
 CLUSTER = "c9qcluster00000000001"

@@ -19,14 +19,14 @@ from typing import Any
 
 from freezegun import freeze_time
 
+from bot.app.demo import DEMO_USER, ONCALL_GROUP, demo_config
+from bot.app.wiring import Components, open_components
+from bot.commands.router import Invocation
 from bot.config import parse_config
-from bot.demo import DEMO_USER, ONCALL_GROUP, demo_config
-from bot.dispatch import Invocation
+from bot.demo.simcloud import SimCloud
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.demo.simcloud.fleet import demo_fleet
 from bot.settings import Settings
-from bot.simcloud import SimCloud
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
-from bot.simcloud.fleet import demo_fleet
-from bot.wiring import Components, open_components
 
 NOW = datetime(2026, 12, 2, 5, 39, tzinfo=UTC)
 RECORDED = Path(__file__).with_name("payloads.json")

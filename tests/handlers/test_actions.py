@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.render.commands import render_ack
-from bot.render.message import Message
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack
+from bot.commands.messages import render_ack
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.server import SimCloud
+from bot.slack.message import Message
 from tests.slack.harness import (
     LEAD,
     LOGS,

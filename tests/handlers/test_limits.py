@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from bot.alerts.messages import ACTION_LIST
 from bot.config import Access, AccessRule, BotConfig, Limits, Watch
-from bot.render.watch import ACTION_LIST
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.server import SimCloud
 from tests.slack.harness import FOLDER, LEAD, LOGS, ONCALL_GROUP, all_text, running_bot
 
 LIMITED = BotConfig(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ops.slack_scopes import METHOD_SCOPES, UnknownSlackMethod, methods_used_in, scopes_for
+from tests.slack_scopes import METHOD_SCOPES, UnknownSlackMethod, methods_used_in, scopes_for
 
 
 def test_scopes_for_unions_the_scopes_of_each_method() -> None:

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import clock
-from bot.simcloud.config import SimConfig
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.server import SimCloud
 from tests.slack.harness import LEAD, ONCALL_GROUP, ONCALLER, make_fleet
 
 

@@ -14,20 +14,15 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.cloud.client import CloudClient
+from bot.commands.router import Dispatcher, WatchLike
 from bot.config import Access, AccessRule, BotConfig, Watch
-from bot.dispatch import Dispatcher, WatchLike
-from bot.render.message import (
-    MAX_BLOCKS,
-    MAX_BUTTON_VALUE,
-    MAX_MESSAGE_TEXT,
-    MAX_SECTION_TEXT,
-)
+from bot.demo.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
+from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
 from bot.settings import Settings
-from bot.simcloud.config import DEFAULT_STATIC_TOKEN
-from bot.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
 from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
+from bot.slack.message import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
 from bot.slack.notifier import SlackNotifier
-from bot.testing.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
 from handlers import InFlight
 from handlers.app import build_bolt_app
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from bot import clock
-from bot.simcloud.config import SimConfig
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.server import SimCloud
 from tests.slack.harness import (
     CHANNEL_INDEX,
     FOLDER,
@@ -193,7 +193,7 @@ async def test_the_ack_does_not_wait_for_the_answer(fake_slack: FakeSlack) -> No
 async def test_access_rules_deny_with_a_message_and_a_log_line(
     fake_slack: FakeSlack, sim: SimCloud, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.dispatch")
+    caplog.set_level(logging.WARNING, logger="bot.commands.router")
     async with running_bot(fake_slack, sim.url) as bot:
         answer = await bot.ask(f"backup {LOGS}")
     assert "Only" in all_text(answer)

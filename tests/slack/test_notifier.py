@@ -6,12 +6,12 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.demo.fake_slack import FakeSlack
 from bot.errors import SlackError
 from bot.ops.metrics import Metrics
-from bot.render.message import Message
 from bot.settings import Settings
+from bot.slack.message import Message
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier, retry_handlers
-from bot.testing.fake_slack import FakeSlack
 from tests.slack.harness import BOT_TOKEN, LEAD, ONCALL_GROUP, ONCALLER, USER
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hello*"}}]

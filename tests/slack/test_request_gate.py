@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.simcloud.server import SimCloud
+from bot.demo.fake_slack import FakeSlack, sign, signed_headers, slash_command_form
+from bot.demo.simcloud.server import SimCloud
 from bot.slack.app import (
     MAX_BODY_BYTES,
     SIGNATURE_WINDOW,
@@ -26,7 +27,6 @@ from bot.slack.app import (
     signature_matches,
 )
 from bot.slack.notifier import SlackNotifier
-from bot.testing.fake_slack import FakeSlack, sign, signed_headers, slash_command_form
 from tests.slack.harness import SIGNING_SECRET, make_settings, running_bot
 
 #: A megabyte, just under aiohttp's own 1 MiB cap on a body it reads: before the gate, Bolt

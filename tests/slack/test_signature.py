@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack, sign, signed_headers, slash_command_form
+from bot.demo.fake_slack import FakeSlack, sign, signed_headers, slash_command_form
+from bot.demo.simcloud.server import SimCloud
 from tests.slack.harness import SIGNING_SECRET, running_bot
 
 

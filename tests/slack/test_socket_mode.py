@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.simcloud.server import SimCloud
-from bot.testing.fake_slack import FakeSlack, block_action_payload, slash_command_payload
+from bot.demo.fake_slack import FakeSlack, block_action_payload, slash_command_payload
+from bot.demo.simcloud.server import SimCloud
 from tests.slack.harness import (
     APP_TOKEN,
     LOGS,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.core.types import AlertEntry, AlertStatus, FreshnessState
+from bot.alerts.model import AlertEntry, AlertStatus
+from bot.freshness.model import FreshnessState
 from bot.store import Store
 from tests.store.conftest import OpenStore
 

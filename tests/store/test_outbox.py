@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.core.outbox import OutboundPost, PostKind
-from bot.core.types import AlertEntry, AlertStatus
+from bot.alerts.model import AlertEntry, AlertStatus
+from bot.outbox.change import Change, RunFinish
+from bot.outbox.posts import OutboundPost, PostKind
 from bot.store import Store
-from bot.store.outbox import Change, RunFinish
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

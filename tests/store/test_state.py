@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
-from bot.core.types import AlertEntry, AlertStatus, ClusterFigures
+from bot.alerts.model import AlertEntry, AlertStatus
+from bot.digest.model import ClusterFigures
 from bot.store import PendingOperation, Store
 from bot.store.tables import run_claims
 from tests.store.conftest import OpenStore

@@ -1,0 +1,107 @@
+"""What an alert incident is when persisted: one per cluster and route, a grouped alert for a
+storm, and the bot's own incidents about itself."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.freshness.model import FreshnessState
+
+
+class AlertStatus(enum.StrEnum):
+    """The alert state machine: ok -> firing -> (acknowledged | snoozed) -> resolved."""
+
+    OK = "ok"
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED, AlertStatus.SNOOZED)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    """One incident of one (cluster, alert route), as persisted in the store.
+
+    ``version`` is bumped on every save; the store refuses a save whose version is stale, so two
+    replicas can never both move the same incident.
+    """
+
+    cluster_id: str
+    route_key: str  # stable key of the alert route (its channel and match), see bot.fleet.match
+    status: AlertStatus = AlertStatus.OK
+    channel: str = ""
+    #: The alert message's Slack ts, once it is in the channel (read from the outbox, where the
+    #: message is queued first; or, for incidents opened before the outbox, stored as such).
+    message_ts: str | None = None
+    opened_at: datetime | None = None  # when this incident was first posted
+    stale_since: datetime | None = None  # newest backup time + max age: when it went stale
+    last_notified_at: datetime | None = None  # the post or the last reminder
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = None
+    resolved_at: datetime | None = None
+    last_state: FreshnessState | None = None
+    newest_backup_at: datetime | None = None
+    version: int = 0
+    #: The outbox id of the alert message (its post is queued with the state that calls for it).
+    message_id: str | None = None
+    #: The grouped alert this incident belongs to (then it has no message of its own).
+    group_id: str | None = None
+    #: The cluster's name and folder as last read, to show it without reading the cloud.
+    cluster_name: str = ""
+    folder_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertGroup:
+    """One grouped alert: a storm of incidents of one alert route and group, posted once.
+
+    Each member keeps its own incident (:class:`AlertEntry` with ``group_id``); the group holds
+    only the shared message and when the storm started, was last reminded of and ended.
+    """
+
+    id: str
+    route_key: str
+    group_key: str
+    label: str  # "folder b1g...", "team=search", "all clusters"
+    channel: str
+    message_id: str  # the outbox id of the group's post
+    opened_at: datetime
+    last_reminded_at: datetime | None = None
+    resolved_at: datetime | None = None
+    message_ts: str | None = None  # read from the outbox once posted
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class BotIncidentStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class BotIncident:
+    """A problem of the bot itself that it tells people about: it cannot read the cloud
+    (``key`` "blind"), or it cannot post to a channel (``key`` "channel:<id>")."""
+
+    key: str
+    status: BotIncidentStatus = BotIncidentStatus.CLOSED
+    since: datetime | None = None
+    detail: str = ""
+    #: Channel -> outbox id of the notice posted there (its thread gets the all-clear).
+    messages: tuple[tuple[str, str], ...] = ()
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == BotIncidentStatus.OPEN

@@ -1,0 +1,480 @@
+"""From the sweep's decisions to the posts they call for: the plan, pure.
+
+The sweep reads the cloud and decides, per incident, with :mod:`bot.alerts.policy`; this module
+turns those decisions into :class:`~bot.outbox.change.Change` values, each one incident (or one
+grouped alert with its members) and the posts it calls for, to be committed in one transaction
+each. It takes plain values and ``now`` and does no I/O, so a dry run is the same plan, printed.
+
+Grouping: when more than ``route.group_after`` clusters of one group (``route.group_by``) open an
+incident in the same sweep, they get one grouped alert: one post, one mention, the rows that fit
+and the rest in its thread. Each cluster keeps its own incident; the group's post is updated as
+they recover or join, reminders and recoveries are collected into one thread reply per sweep,
+and the group is resolved when its last member is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.alerts.group_messages import (
+    GroupMember,
+    render_group_alert,
+    render_group_joined,
+    render_group_recovered,
+    render_group_reminder,
+    render_group_resolved,
+)
+from bot.alerts.messages import render_alert, render_reminder, render_resolved, render_retired
+from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
+from bot.alerts.policy import ActionKind, Decision, Reason
+from bot.alerts.self_policy import Announce, SelfDecision
+from bot.cloud.models import Cluster
+from bot.config import AlertRoute
+from bot.fleet.grouping import group_key, group_label
+from bot.freshness.model import FreshnessReport
+from bot.outbox.change import Change
+from bot.outbox.posts import OutboundPost, PostKind, new_post_id
+from bot.slack.message import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One incident's move in this sweep: the cluster as read, its report (None when it is
+    retired: no longer watched on the route), the incident as stored, the decision."""
+
+    cluster: Cluster
+    report: FreshnessReport | None
+    before: AlertEntry | None
+    decision: Decision
+
+    @property
+    def cluster_id(self) -> str:
+        return self.decision.entry.cluster_id
+
+    @property
+    def reason(self) -> str:
+        return ",".join(sorted({action.reason.value for action in self.decision.actions}))
+
+
+@dataclass(slots=True)
+class RouteView:
+    """What the planner knows of a route: every incident as stored, what this sweep read of
+    each cluster, and the open grouped alerts."""
+
+    route: AlertRoute
+    route_key: str
+    entries: dict[str, AlertEntry]
+    seen: dict[str, tuple[Cluster, FreshnessReport]]
+    groups: dict[str, AlertGroup] = field(default_factory=dict)
+
+
+def plan_route(
+    view: RouteView, steps: Iterable[Step], *, console_url: str, now: datetime
+) -> list[Change]:
+    """Every change the route's steps call for, in the order they should be committed."""
+    route = view.route
+    steps = [_with_names(step) for step in steps]
+    new = [s for s in steps if s.decision.has(ActionKind.POST_ALERT)]
+    rest = [s for s in steps if not s.decision.has(ActionKind.POST_ALERT)]
+
+    open_groups = {g.id: g for g in view.groups.values() if g.is_open}
+    by_key = {g.group_key: g for g in open_groups.values()}
+    joins: dict[str, list[Step]] = defaultdict(list)
+    storms: dict[str, list[Step]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    singles: list[Step] = []
+    for step in new:
+        key = group_key(step.cluster, route.group_by)
+        labels[key] = group_label(step.cluster, route.group_by)
+        if key in by_key:
+            joins[by_key[key].id].append(step)
+        else:
+            storms[key].append(step)
+    for key, members in list(storms.items()):
+        if len(members) <= route.group_after:
+            singles.extend(members)
+            del storms[key]
+
+    member_steps: dict[str, list[Step]] = defaultdict(list)
+    changes: list[Change] = []
+    for step in rest:
+        group_id = step.before.group_id if step.before is not None else None
+        if group_id is not None and group_id in open_groups:
+            member_steps[group_id].append(step)
+        else:
+            change = _plan_single(view, step, console_url=console_url, now=now)
+            if change:
+                changes.append(change)
+    for step in singles:
+        changes.append(_plan_new_single(view, step, console_url=console_url, now=now))
+
+    for group_id in sorted(set(member_steps) | set(joins)):
+        change = _plan_group(
+            view,
+            open_groups[group_id],
+            member_steps.get(group_id, []),
+            joins.get(group_id, []),
+            console_url=console_url,
+            now=now,
+        )
+        if change:
+            changes.append(change)
+    for key, members in storms.items():
+        changes.append(
+            _plan_storm(view, key, labels[key], members, console_url=console_url, now=now)
+        )
+    return changes
+
+
+# --- one incident --------------------------------------------------------------------------------
+
+
+def _with_names(step: Step) -> Step:
+    """The step with its incident remembering the cluster's name and folder as read."""
+    entry = step.decision.entry
+    named = replace(
+        entry,
+        cluster_name=step.cluster.name or entry.cluster_name,
+        folder_id=step.cluster.folder_id or entry.folder_id,
+    )
+    if named == entry:
+        return step
+    return replace(step, decision=replace(step.decision, entry=named))
+
+
+def cluster_of(entry: AlertEntry) -> Cluster:
+    """The cluster as its incident remembers it (for a row shown without reading the cloud)."""
+    return Cluster(id=entry.cluster_id, name=entry.cluster_name, folder_id=entry.folder_id)
+
+
+def _post(
+    kind: PostKind,
+    channel: str,
+    message: Message,
+    *,
+    subject: str,
+    reason: str = "",
+    parent: tuple[str | None, str | None] = (None, None),
+    post_id: str | None = None,
+) -> OutboundPost:
+    parent_id, parent_ts = parent
+    return OutboundPost(
+        kind=kind,
+        channel=channel,
+        payload=message.payload(),
+        id=post_id or new_post_id(),
+        parent_id=parent_id,
+        parent_ts=parent_ts if parent_id is None else None,
+        subject=f"{subject} [{reason}]" if reason else subject,
+    )
+
+
+def _message_of(entry: AlertEntry) -> tuple[str | None, str | None]:
+    """How to name an incident's own message: its outbox id, or its ts from before the outbox."""
+    return entry.message_id, entry.message_ts
+
+
+def _plan_new_single(view: RouteView, step: Step, *, console_url: str, now: datetime) -> Change:
+    assert step.report is not None
+    post_id = new_post_id()
+    entry = replace(step.decision.entry, message_id=post_id, message_ts=None, group_id=None)
+    message = render_alert(
+        entry,
+        cluster=step.cluster,
+        report=step.report,
+        route=view.route,
+        console_url=console_url,
+        now=now,
+    )
+    post = _post(
+        PostKind.ALERT,
+        view.route.channel,
+        message,
+        subject=step.cluster_id,
+        reason=step.reason,
+        post_id=post_id,
+    )
+    return Change(alerts=[entry], posts=[post])
+
+
+def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime) -> Change:
+    """An incident with its own message: update it in place, and reply in its thread."""
+    entry = step.decision.entry
+    kinds = {action.kind for action in step.decision.actions}
+    channel = entry.channel or view.route.channel
+    parent = _message_of(entry)
+    has_message = parent != (None, None)
+
+    def about(kind: PostKind, message: Message) -> OutboundPost:
+        """A post about this incident, on its message: the update, or a reply in its thread."""
+        return _post(
+            kind, channel, message, subject=step.cluster_id, reason=step.reason, parent=parent
+        )
+
+    if step.report is None:  # retired: the cluster is no longer watched on this route
+        message = render_retired(entry, now=now)
+        posts = []
+        if has_message:
+            posts.append(about(PostKind.ALERT_UPDATE, message))
+            if ActionKind.POST_RESOLVED in kinds:
+                posts.append(about(PostKind.RESOLVED, message))
+        return Change(alerts=[entry], posts=posts)
+
+    if entry.status.is_open and not has_message and entry.group_id is None:
+        # An incident whose alert never reached Slack (opened by a version of the bot that
+        # posted before it saved, and killed in between): post it now.
+        return _plan_new_single(view, step, console_url=console_url, now=now)
+
+    reply: OutboundPost | None = None
+    if ActionKind.POST_RESOLVED in kinds and has_message:
+        resolved = render_resolved(entry, cluster=step.cluster, report=step.report, now=now)
+        reply = about(PostKind.RESOLVED, resolved)
+    elif ActionKind.POST_REMINDER in kinds and has_message:
+        reminder = render_reminder(
+            entry,
+            cluster=step.cluster,
+            report=step.report,
+            now=now,
+            mention_ids=view.route.mention,
+        )
+        reply = about(PostKind.REMINDER, reminder)
+    posts = []
+    if has_message and (reply is not None or ActionKind.UPDATE_ALERT in kinds):
+        alert = render_alert(
+            entry,
+            cluster=step.cluster,
+            report=step.report,
+            route=view.route,
+            console_url=console_url,
+            now=now,
+        )
+        posts.append(about(PostKind.ALERT_UPDATE, alert))
+    if reply is not None:
+        posts.append(reply)
+    if not posts and step.before == entry:
+        return Change()
+    return Change(alerts=[entry], posts=posts)
+
+
+# --- grouped alerts ------------------------------------------------------------------------------
+
+
+def new_group_id() -> str:
+    return "g" + uuid.uuid4().hex
+
+
+def _member(view: RouteView, entry: AlertEntry, step: Step | None) -> GroupMember:
+    if step is not None and step.report is not None:
+        return GroupMember(step.cluster, step.report, entry)
+    seen = view.seen.get(entry.cluster_id)
+    if seen is not None:
+        return GroupMember(seen[0], seen[1], entry)
+    cluster = step.cluster if step is not None and step.cluster.name else cluster_of(entry)
+    return GroupMember(cluster, None, entry)
+
+
+def _plan_storm(
+    view: RouteView,
+    key: str,
+    label: str,
+    steps: list[Step],
+    *,
+    console_url: str,
+    now: datetime,
+) -> Change:
+    """A new grouped alert for ``steps``, the new incidents of one group in this sweep."""
+    route = view.route
+    group = AlertGroup(
+        id=new_group_id(),
+        route_key=view.route_key,
+        group_key=key,
+        label=label,
+        channel=route.channel,
+        message_id=new_post_id(),
+        opened_at=now,
+        last_reminded_at=now,
+    )
+    entries = [
+        replace(s.decision.entry, group_id=group.id, message_id=None, message_ts=None)
+        for s in steps
+    ]
+    members = [_member(view, e, s) for e, s in zip(entries, steps, strict=True)]
+    top, thread = render_group_alert(group, members, route=route, console_url=console_url, now=now)
+    posts = [
+        _post(
+            PostKind.GROUP_ALERT,
+            route.channel,
+            top,
+            subject=f"group {label}",
+            reason=Reason.NEW_INCIDENT.value,
+            post_id=group.message_id,
+        )
+    ]
+    posts += [
+        _post(
+            PostKind.GROUP_REPLY,
+            route.channel,
+            part,
+            subject=f"group {label}",
+            parent=(group.message_id, None),
+        )
+        for part in thread
+    ]
+    return Change(alerts=entries, groups=[group], posts=posts)
+
+
+def _plan_group(
+    view: RouteView,
+    group: AlertGroup,
+    steps: list[Step],
+    joins: list[Step],
+    *,
+    console_url: str,
+    now: datetime,
+) -> Change:
+    """An open grouped alert whose members moved, or that clusters joined, in this sweep."""
+    route = view.route
+    by_id = {s.cluster_id: s for s in steps}
+    # Every member, recovered ones too: the post counts the whole storm ("20 of 22"), not only
+    # what is still open, and its resolution names them all. A recovered member going stale
+    # again joins anew (below), so it is counted once.
+    rejoining = {s.cluster_id for s in joins}
+    stored = [
+        e for e in view.entries.values() if e.group_id == group.id and e.cluster_id not in rejoining
+    ]
+    after = [by_id[e.cluster_id].decision.entry if e.cluster_id in by_id else e for e in stored]
+    joined = [
+        replace(s.decision.entry, group_id=group.id, message_id=None, message_ts=None)
+        for s in joins
+    ]
+    changed_entries = [s.decision.entry for s in steps if s.decision.entry != s.before] + joined
+
+    recovered = [
+        _member(view, s.decision.entry, s) for s in steps if not s.decision.entry.status.is_open
+    ]
+    reminders = [s for s in steps if s.decision.has(ActionKind.POST_REMINDER)]
+    snooze_over = any(
+        a.reason == Reason.SNOOZE_EXPIRED for s in reminders for a in s.decision.actions
+    )
+    reminder_due = bool(reminders) and (
+        snooze_over
+        or group.last_reminded_at is None
+        or now - group.last_reminded_at >= route.repeat
+    )
+    moved = any(s.decision.actions for s in steps) or bool(joined)
+    if not moved and not changed_entries:
+        return Change()
+
+    members_after = [_member(view, e, by_id.get(e.cluster_id)) for e in after + joined]
+    still_open = [m for m in members_after if m.entry.status.is_open]
+    nxt = group
+    if reminder_due:
+        nxt = replace(nxt, last_reminded_at=now)
+    if not still_open:
+        nxt = replace(nxt, resolved_at=now)
+
+    parent = (group.message_id, None)
+    subject = f"group {group.label}"
+    posts: list[OutboundPost] = []
+    if moved:
+        top, _ = render_group_alert(
+            nxt, members_after, route=route, console_url=console_url, now=now
+        )
+        posts.append(
+            _post(PostKind.GROUP_UPDATE, group.channel, top, subject=subject, parent=parent)
+        )
+    for part in render_group_joined(
+        nxt,
+        [_member(view, e, s) for e, s in zip(joined, joins, strict=True)],
+        console_url=console_url,
+        now=now,
+    ):
+        posts.append(
+            _post(
+                PostKind.GROUP_REPLY,
+                group.channel,
+                part,
+                subject=subject,
+                reason="joined",
+                parent=parent,
+            )
+        )
+    if recovered and route.send_resolved:
+        for part in render_group_recovered(nxt, recovered, left=len(still_open), now=now):
+            posts.append(
+                _post(
+                    PostKind.RESOLVED,
+                    group.channel,
+                    part,
+                    subject=subject,
+                    reason=Reason.RECOVERED.value,
+                    parent=parent,
+                )
+            )
+    if reminder_due and still_open:
+        message = render_group_reminder(nxt, still_open, mention_ids=route.mention, now=now)
+        posts.append(
+            _post(
+                PostKind.REMINDER,
+                group.channel,
+                message,
+                subject=subject,
+                reason=Reason.REPEAT_INTERVAL.value,
+                parent=parent,
+            )
+        )
+    if not still_open and route.send_resolved:
+        message = render_group_resolved(nxt, members_after, now=now)
+        posts.append(
+            _post(
+                PostKind.RESOLVED,
+                group.channel,
+                message,
+                subject=subject,
+                reason=Reason.RECOVERED.value,
+                parent=parent,
+            )
+        )
+    return Change(alerts=changed_entries, groups=[nxt], posts=posts)
+
+
+# --- the bot about itself ------------------------------------------------------------------------
+
+
+def plan_self(
+    decision: SelfDecision,
+    *,
+    channels: Sequence[str],
+    opened: Message,
+    closed: Message,
+) -> Change:
+    """The change a self-incident decision calls for: the incident, and a notice in each of
+    ``channels`` when it opens (remembered, so the all-clear goes in their threads)."""
+    if not decision.changed:
+        return Change()
+    incident: BotIncident = decision.incident
+    posts: list[OutboundPost] = []
+    if decision.announce == Announce.OPENED:
+        pairs = []
+        for channel in dict.fromkeys(channels):
+            post = _post(PostKind.SELF_ALERT, channel, opened, subject=incident.key)
+            posts.append(post)
+            pairs.append((channel, post.id))
+        incident = replace(incident, messages=tuple(pairs))
+    elif decision.announce == Announce.CLOSED:
+        for channel, post_id in incident.messages:
+            posts.append(
+                _post(
+                    PostKind.SELF_REPLY,
+                    channel,
+                    closed,
+                    subject=incident.key,
+                    parent=(post_id, None),
+                )
+            )
+        incident = replace(incident, messages=())
+    return Change(incidents=[incident], posts=posts)

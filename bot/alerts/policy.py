@@ -1,0 +1,285 @@
+"""The alert state machine of one (cluster, alert route): ok -> firing -> (acknowledged |
+snoozed) -> resolved.
+
+Every function is pure: it takes the persisted :class:`AlertEntry`, what happened and ``now``,
+and returns the next entry with the Slack actions to take, each with a typed reason (the
+alertmanager ``needsUpdate`` habit). The persisted entry is what makes an incident post once and
+resolve once: an open incident never posts a second alert, and only an open incident resolves.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.alerts.model import AlertEntry, AlertStatus
+from bot.config import AlertRoute
+from bot.errors import UsageError
+from bot.freshness.model import FreshnessReport, FreshnessState
+
+
+class ActionKind(enum.StrEnum):
+    POST_ALERT = "post_alert"  # a new alert message in the route's channel
+    UPDATE_ALERT = "update_alert"  # chat.update of the alert message (entry.message_ts)
+    POST_REMINDER = "post_reminder"  # a reply in the alert's thread
+    POST_RESOLVED = "post_resolved"  # a reply in the alert's thread
+
+
+class Reason(enum.StrEnum):
+    NEW_INCIDENT = "new_incident"
+    REPEAT_INTERVAL = "repeat_interval"
+    SNOOZE_EXPIRED = "snooze_expired"
+    STATE_CHANGED = "state_changed"  # still firing, but e.g. never -> stale or a new backup
+    RECOVERED = "recovered"  # a fresh backup landed
+    CLUSTER_STOPPED = "cluster_stopped"
+    SCHEDULE_REMOVED = "schedule_removed"
+    NO_LONGER_WATCHED = "no_longer_watched"  # deleted, moved away, or out of the route's match
+    ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    UNSNOOZED = "unsnoozed"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ActionKind
+    reason: Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The entry to persist and the actions to take, in order. No actions: nothing to post."""
+
+    entry: AlertEntry
+    actions: tuple[Action, ...] = ()
+
+    def has(self, kind: ActionKind) -> bool:
+        return any(action.kind == kind for action in self.actions)
+
+
+_RESOLVING_REASONS = {
+    FreshnessState.FRESH: Reason.RECOVERED,
+    FreshnessState.STOPPED: Reason.CLUSTER_STOPPED,
+    FreshnessState.UNSCHEDULED: Reason.SCHEDULE_REMOVED,
+}
+
+
+def evaluate(
+    entry: AlertEntry | None,
+    report: FreshnessReport,
+    *,
+    route: AlertRoute,
+    route_key: str,
+    now: datetime,
+) -> Decision:
+    """What the sweep does with one cluster's freshness report for one alert route.
+
+    - STALE or NEVER with no open incident opens one (POST_ALERT). An open incident never posts
+      a second alert; while FIRING it gets a reminder every ``route.repeat``; ACKNOWLEDGED gets
+      none; SNOOZED gets none until ``snoozed_until``, then fires again with a reminder.
+    - FRESH, STOPPED or UNSCHEDULED resolves an open incident: the alert message is updated, and a
+      resolved notice is posted when ``route.send_resolved``.
+    - UNKNOWN changes nothing: being blind is not a reason to open or to close an incident.
+    """
+    if entry is None:
+        entry = AlertEntry(cluster_id=report.cluster_id, route_key=route_key, channel=route.channel)
+    elif entry.cluster_id != report.cluster_id or entry.route_key != route_key:
+        raise ValueError(
+            f"alert entry {entry.cluster_id}/{entry.route_key} evaluated with a report for "
+            f"{report.cluster_id}/{route_key}"
+        )
+
+    state = report.state
+    if state == FreshnessState.UNKNOWN:
+        return Decision(entry)
+
+    if not entry.status.is_open:
+        if state.fires:
+            return Decision(_open_incident(entry, report, route, now), (_act_post_new(),))
+        return Decision(entry)
+
+    if not state.fires:
+        return _resolve(entry, report, route, now, _RESOLVING_REASONS[state])
+
+    actions: list[Action] = []
+    changed = entry.last_state != state or entry.newest_backup_at != report.newest_backup_at
+    nxt = replace(entry, last_state=state, newest_backup_at=report.newest_backup_at)
+    if nxt.stale_since is None:
+        nxt = replace(nxt, stale_since=_stale_since(report, now))
+
+    if entry.status == AlertStatus.SNOOZED and (
+        entry.snoozed_until is None or now >= entry.snoozed_until
+    ):
+        nxt = replace(
+            nxt,
+            status=AlertStatus.FIRING,
+            snoozed_until=None,
+            snoozed_by=None,
+            last_notified_at=now,
+        )
+        actions.append(Action(ActionKind.UPDATE_ALERT, Reason.SNOOZE_EXPIRED))
+        actions.append(Action(ActionKind.POST_REMINDER, Reason.SNOOZE_EXPIRED))
+        return Decision(nxt, tuple(actions))
+
+    if changed:
+        actions.append(Action(ActionKind.UPDATE_ALERT, Reason.STATE_CHANGED))
+    if entry.status == AlertStatus.FIRING and _reminder_due(entry, route.repeat, now):
+        nxt = replace(nxt, last_notified_at=now)
+        actions.append(Action(ActionKind.POST_REMINDER, Reason.REPEAT_INTERVAL))
+    return Decision(nxt, tuple(actions))
+
+
+def retire(entry: AlertEntry, *, route: AlertRoute, now: datetime) -> Decision:
+    """Close an open incident whose cluster the sweep no longer sees on this route: deleted,
+    moved out of the watched folders, or no longer matching the route. Without this an alert
+    for a deleted cluster would stay open (and remind) forever. Not for a cluster that merely
+    could not be read: that is UNKNOWN, and changes nothing."""
+    _require_open(entry, "retire")
+    nxt = replace(entry, status=AlertStatus.RESOLVED, resolved_at=now, snoozed_until=None)
+    actions = [Action(ActionKind.UPDATE_ALERT, Reason.NO_LONGER_WATCHED)]
+    if route.send_resolved:
+        actions.append(Action(ActionKind.POST_RESOLVED, Reason.NO_LONGER_WATCHED))
+    return Decision(nxt, tuple(actions))
+
+
+def acknowledge(entry: AlertEntry, *, user: str, now: datetime) -> Decision:
+    """Someone owns the incident: no more reminders until it resolves. Clears a snooze.
+
+    Acknowledging an acknowledged incident changes nothing (two people clicking at once).
+    """
+    _require_open(entry, "acknowledge")
+    if entry.status == AlertStatus.ACKNOWLEDGED:
+        return Decision(entry)
+    nxt = replace(
+        entry,
+        status=AlertStatus.ACKNOWLEDGED,
+        acknowledged_by=user,
+        acknowledged_at=now,
+        snoozed_until=None,
+        snoozed_by=None,
+    )
+    return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.ACKNOWLEDGED),))
+
+
+def snooze(entry: AlertEntry, *, until: datetime, user: str, now: datetime) -> Decision:
+    """Silence the incident until ``until``; then, if still stale, it fires again with a reminder.
+
+    Snoozing an acknowledged incident replaces the acknowledgement: it will wake up.
+    """
+    _require_open(entry, "snooze")
+    if until <= now:
+        raise UsageError("a snooze must end in the future", hint="for example: snooze 4h")
+    nxt = replace(
+        entry,
+        status=AlertStatus.SNOOZED,
+        snoozed_until=until,
+        snoozed_by=user,
+        acknowledged_by=None,
+        acknowledged_at=None,
+    )
+    return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.SNOOZED),))
+
+
+def unsnooze(entry: AlertEntry, *, now: datetime) -> Decision:
+    """End a snooze early: the incident is FIRING again and reminds on the usual interval."""
+    if entry.status != AlertStatus.SNOOZED:
+        raise UsageError(
+            f"this alert is not snoozed (it is {_describe_status(entry.status)}), "
+            "so there is nothing to unsnooze"
+        )
+    nxt = replace(entry, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
+    return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.UNSNOOZED),))
+
+
+def outage_duration(entry: AlertEntry, now: datetime) -> timedelta:
+    """How long the cluster went without a fresh backup: from when it went stale (or, if that is
+    unknown, when the incident opened) to its resolution, or to ``now`` while it is open.
+
+    When a fresh backup resolved it, the outage ends when that backup landed, not when the sweep
+    noticed it.
+    """
+    start = entry.stale_since or entry.opened_at
+    if start is None:
+        return timedelta(0)
+    end = entry.resolved_at if entry.resolved_at is not None else now
+    if (
+        entry.status == AlertStatus.RESOLVED
+        and entry.last_state == FreshnessState.FRESH
+        and entry.newest_backup_at is not None
+        and start <= entry.newest_backup_at < end
+    ):
+        end = entry.newest_backup_at
+    return max(timedelta(0), end - start)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _act_post_new() -> Action:
+    return Action(ActionKind.POST_ALERT, Reason.NEW_INCIDENT)
+
+
+def _open_incident(
+    entry: AlertEntry, report: FreshnessReport, route: AlertRoute, now: datetime
+) -> AlertEntry:
+    # A new incident starts clean: a new message (message_ts is set once it is posted), no
+    # acknowledgement or snooze carried over from the previous one. Only the version stays, so
+    # that the store's optimistic check still guards the row.
+    return AlertEntry(
+        cluster_id=entry.cluster_id,
+        route_key=entry.route_key,
+        status=AlertStatus.FIRING,
+        channel=route.channel,
+        message_ts=None,
+        opened_at=now,
+        stale_since=_stale_since(report, now),
+        last_notified_at=now,
+        last_state=report.state,
+        newest_backup_at=report.newest_backup_at,
+        version=entry.version,
+    )
+
+
+def _resolve(
+    entry: AlertEntry, report: FreshnessReport, route: AlertRoute, now: datetime, reason: Reason
+) -> Decision:
+    nxt = replace(
+        entry,
+        status=AlertStatus.RESOLVED,
+        resolved_at=now,
+        snoozed_until=None,
+        snoozed_by=None,
+        last_state=report.state,
+        newest_backup_at=report.newest_backup_at,
+    )
+    actions = [Action(ActionKind.UPDATE_ALERT, reason)]
+    if route.send_resolved:
+        actions.append(Action(ActionKind.POST_RESOLVED, reason))
+    return Decision(nxt, tuple(actions))
+
+
+def _stale_since(report: FreshnessReport, now: datetime) -> datetime:
+    """When the cluster went stale: its newest backup's time plus the maximum age. A cluster that
+    never had a backup has no such moment; the incident's opening stands in for it."""
+    if report.newest_backup_at is None:
+        return now
+    return min(now, report.newest_backup_at + report.max_age.value)
+
+
+def _reminder_due(entry: AlertEntry, repeat: timedelta, now: datetime) -> bool:
+    if entry.last_notified_at is None:
+        return True
+    return now - entry.last_notified_at >= repeat
+
+
+def _require_open(entry: AlertEntry, verb: str) -> None:
+    if not entry.status.is_open:
+        raise UsageError(
+            f"cannot {verb} this alert: it is {_describe_status(entry.status)}, not open"
+        )
+
+
+def _describe_status(status: AlertStatus) -> str:
+    if status == AlertStatus.OK:
+        return "not firing"
+    return status.value

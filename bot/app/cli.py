@@ -1,0 +1,297 @@
+"""The ``backups-bot`` command line (also ``python -m bot``).
+
+Each verb lives in its own module, which exposes ``register(subparsers)``: it adds its parser and
+sets ``handler=<callable(args) -> int>``. The handler builds what it needs from
+:func:`load_settings` and :func:`load_bot_config`; nothing here is a global.
+
+Every verb logs through the same redacting handler (:func:`verb_logging`), and ``check`` and
+``serve`` accept exactly the same settings: both ask :func:`validate_startup`, which finds every
+problem of the environment and the config that can be found without connecting anywhere, each
+in one line that says where and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.config import WATCHES_NOTHING, BotConfig, ConfigFileError, decode_problem, load_config
+from bot.errors import BotError, ConfigError
+from bot.ops.logging import log_format_problem, log_level_problem, remove_logging, setup_logging
+from bot.settings import Settings, reveal
+
+#: Modules that provide verbs, in the order they appear in --help.
+VERB_MODULES: list[str] = [
+    "bot.app.serve",
+    "bot.app.exec",
+    "bot.app.digest",
+    "bot.app.sweep",
+    "bot.app.check",
+    "bot.app.demo",
+]
+
+#: Exit codes: 0 an answer, 1 a failure to do it, 2 a usage or configuration error.
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+#: The level a verb logs at when LOG_LEVEL is not set. serve's log is the record of what the
+#: bot does; the other verbs print their own results and add only warnings, the demo's console
+#: only errors.
+_DEFAULT_LEVELS = {"serve": "INFO", "demo": "ERROR"}
+_DEFAULT_LEVEL = "WARNING"
+#: Variables whose values are secrets, also when the settings as a whole do not parse.
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "YC_IAM_TOKEN",
+    "YC_OAUTH_TOKEN",
+)
+
+_NO_CONFIG_FILE = "no config file (BACKUPS_BOT_CONFIG is not set, no ./backups-bot.yaml)"
+
+log = logging.getLogger(__name__)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and ``.env``; a bad value is a ConfigError naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError("; ".join(settings_problems(exc))) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_dotenv_problem(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f".env: cannot be read ({exc.strerror}); fix or remove it") from None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per variable that does not parse, named as it is set."""
+    return [
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}; fix the variable (or .env)"
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def _dotenv_problem(exc: UnicodeDecodeError) -> str:
+    raw = exc.object if isinstance(exc.object, bytes) else b""
+    return decode_problem(".env", raw, exc) if raw else ".env: not UTF-8; save it as UTF-8"
+
+
+def load_bot_config(settings: Settings) -> BotConfig:
+    """The YAML config named by BACKUPS_BOT_CONFIG (or ./backups-bot.yaml), validated."""
+    return load_config(settings.config_path())
+
+
+def secret_values(settings: Settings) -> Iterator[str]:
+    """Every secret the settings hold, for the log redactor."""
+    for value in (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.yc_iam_token,
+        settings.yc_oauth_token,
+    ):
+        if reveal(value):
+            yield reveal(value)
+    password = _database_password(settings.database_url)
+    if password:
+        yield password
+
+
+def _database_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).password or ""
+    except Exception:  # a malformed URL: validate_startup says so; nothing to register
+        return ""
+
+
+# --- one validation for check and serve ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that stops the bot from starting: what it is about, and the line to show."""
+
+    what: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Startup:
+    """The settings and config as validated, and every problem found on the way."""
+
+    settings: Settings | None
+    config: BotConfig | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate_startup() -> Startup:
+    """Everything ``check`` and ``serve`` refuse that can be found without connecting: the
+    environment (each variable, LOG_LEVEL, LOG_FORMAT, the form of DATABASE_URL, the Slack
+    tokens the mode needs) and the config file (its encoding, syntax, keys and values, and
+    that it watches something). Reaching Slack, the cloud and the database comes after."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return Startup(None, None, tuple(Problem("environment", p) for p in settings_problems(exc)))
+    except (UnicodeDecodeError, OSError) as exc:
+        detail = _dotenv_problem(exc) if isinstance(exc, UnicodeDecodeError) else str(exc)
+        return Startup(None, None, (Problem("environment", detail),))
+    problems = [
+        *_environment_problems(settings),
+        *_slack_problems(settings),
+        *_credential_problems(settings),
+    ]
+    config: BotConfig | None = None
+    try:
+        config = load_bot_config(settings)
+    except ConfigFileError as exc:
+        problems += [Problem("config", line) for line in exc.problems]
+    except ConfigError as exc:
+        problems.append(Problem("config", str(exc)))
+    else:
+        if config.watch.is_empty:
+            path = settings.config_path()
+            where = str(path) if path is not None else _NO_CONFIG_FILE
+            problems.append(Problem("config", f"{where}: {WATCHES_NOTHING}"))
+    return Startup(settings, config, tuple(problems))
+
+
+def _environment_problems(settings: Settings) -> Iterator[Problem]:
+    from bot.store.db import check_database_url  # SQLAlchemy loads only when needed
+
+    for problem in (log_level_problem(settings.log_level), log_format_problem(settings.log_format)):
+        if problem is not None:
+            yield Problem("environment", problem)
+    try:
+        check_database_url(settings.database_url)
+    except ConfigError as exc:
+        yield Problem("database", str(exc))
+
+
+def _slack_problems(settings: Settings) -> Iterator[Problem]:
+    token = reveal(settings.slack_bot_token)
+    if not token:
+        yield Problem("slack", "SLACK_BOT_TOKEN is not set (the bot's xoxb- token)")
+    elif not token.startswith("xoxb-"):
+        yield Problem(
+            "slack", "SLACK_BOT_TOKEN does not look like a bot token; it starts with xoxb-"
+        )
+    if settings.socket_mode:
+        if not reveal(settings.slack_app_token).startswith("xapp-"):
+            yield Problem(
+                "slack", "SLACK_APP_TOKEN does not look like an app-level token (xapp-...)"
+            )
+    elif not reveal(settings.slack_signing_secret):
+        yield Problem(
+            "slack mode",
+            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
+        )
+
+
+def _credential_problems(settings: Settings) -> Iterator[Problem]:
+    """A service account key file that the settings select and that cannot be used."""
+    if reveal(settings.yc_iam_token) or settings.yc_service_account_key_file is None:
+        return
+    from bot.cloud.auth import load_service_account_key
+
+    try:
+        load_service_account_key(settings.yc_service_account_key_file)
+    except BotError as exc:
+        yield Problem("cloud credentials", str(exc))
+
+
+# --- logging, the same for every verb --------------------------------------------------------
+
+
+@contextmanager
+def verb_logging(verb: str) -> Iterator[None]:
+    """Log through the redacting handler for the duration of one verb, then take it away.
+
+    LOG_LEVEL and LOG_FORMAT apply to every verb; unset, the level is the verb's own default. A
+    value that is not a level or a format falls back to the default: ``check`` and ``serve``
+    refuse it with the reason, the other verbs say it once and go on.
+    """
+    settings, secrets = _settings_for_logging()
+    default = _DEFAULT_LEVELS.get(verb, _DEFAULT_LEVEL)
+    level, fmt = default, "auto"
+    if settings is not None:
+        if "log_level" in settings.model_fields_set:
+            level = settings.log_level
+        fmt = settings.log_format
+    complaints = [p for p in (log_level_problem(level), log_format_problem(fmt)) if p]
+    if log_level_problem(level):
+        level = default
+    if log_format_problem(fmt):
+        fmt = "auto"
+    root = logging.getLogger()
+    before = root.level
+    setup_logging(level, fmt, secrets=secrets)
+    if verb not in ("check", "serve"):
+        for complaint in complaints:
+            log.warning("%s (using the default)", complaint)
+    try:
+        yield
+    finally:
+        remove_logging()
+        root.setLevel(before)
+
+
+def _settings_for_logging() -> tuple[Settings | None, list[str]]:
+    try:
+        settings = Settings()
+    except Exception:  # validate_startup or the verb says what is wrong; still redact them
+        values = [os.environ.get(name, "") for name in SECRET_VARIABLES]
+        values.append(_database_password(os.environ.get("DATABASE_URL", "")))
+        return None, [v for v in values if v]
+    return settings, list(secret_values(settings))
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backups-bot",
+        description="Slack chat-ops bot for Yandex Cloud Managed OpenSearch backups.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="<command>")
+    for name in VERB_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    with verb_logging(str(args.verb)):
+        try:
+            return int(handler(args))
+        except ConfigError as exc:
+            print(f"backups-bot: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except BotError as exc:
+            print(f"backups-bot: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        except KeyboardInterrupt:
+            return 130

@@ -1,0 +1,390 @@
+"""``backups-bot demo``: the whole product on one machine, with no Slack and no cloud account.
+
+A simulated cloud with a realistic fleet starts on loopback, a local fake of the Slack Web API
+stands in for the workspace, the bot runs against both with SQLite in a temporary directory, and
+a console takes ``/backups ...`` lines and prints the answers as Slack would render them.
+``:sweep`` and ``:digest`` run the scheduled jobs now and show what they posted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.app.wiring import Components, open_components
+from bot.clock import now as clock_now
+from bot.commands.router import Invocation, Reply
+from bot.config import BotConfig, parse_config
+from bot.demo.console import render_console, render_ephemeral
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud import SimCloud
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.demo.simcloud.fleet import Fleet, demo_fleet
+from bot.errors import BotError
+from bot.fleet.lookup import resolve_cluster
+from bot.outbox.pacing import Pace
+from bot.settings import Settings
+
+TEAM_CHANNEL = "C0DEMOTEAM"
+ONCALL_CHANNEL = "C0DEMOONCALL"
+ONCALL_GROUP = "S0DEMOONCALL"
+DEMO_USER = "U0DEMOUSER"
+#: How the console shows ids: channels and the on-call group by name, as Slack would.
+NAMES = {
+    TEAM_CHANNEL: "team-search",
+    ONCALL_CHANNEL: "oncall",
+    ONCALL_GROUP: "oncall",
+    DEMO_USER: "you",
+}
+
+HELP = """\
+Type a command as you would in Slack, e.g.  /backups help   /backups clusters   /backups status
+  list search-prod-eu      get <backup-id>      folder <folder-id>     snooze <cluster> 4h
+Console commands:
+  :sweep    run the staleness check now and show the alerts it posts (run it twice: no repeats)
+  :storm    an Object Storage outage loses two days of backups of a whole folder: :sweep then
+            shows one grouped alert for it instead of one per cluster
+  :digest   post the daily digest now and show it
+  :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
+  :ack <cluster>   press Acknowledge on that cluster's alert
+  :folders  the simulated folders     :help  this text     :quit (or Ctrl-D)  leave
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="the bot against a simulated cloud, in this terminal",
+        description="Start a simulated cloud and a fake Slack on loopback and talk to the bot "
+        "in a console, as Slack would render it. Nothing leaves this machine.",
+    )
+    parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    color = not args.no_color and sys.stdout.isatty()
+    # The demo talks to a person; library chatter would get in the way of the console.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_until_ctrl_c(Demo(color=color).main(sys.stdin, sys.stdout)))
+    print()
+    return 0
+
+
+async def _until_ctrl_c(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main``; Ctrl-C cancels it, even while the loop sleeps with nothing to do.
+
+    asyncio.run's own Ctrl-C handler only sets a flag when the signal lands on another thread
+    (the stdin reader, aiosqlite's worker): an idle loop, asleep in select, never looks at it,
+    and the demo would hang at its prompt. A handler added to the loop writes to the loop's
+    wakeup pipe, which wakes it whichever thread the signal lands on.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def on_ctrl_c() -> None:
+        # The first Ctrl-C cancels; another while the demo winds down (pressed twice) would
+        # cancel its cleanup half-way, and SQLAlchemy would print a traceback.
+        if not task.cancelling():
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+    try:
+        await main
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def demo_config(fleet: Fleet) -> BotConfig:
+    """Watch every simulated folder; a digest to the team, alerts on production to on-call."""
+    folders = ", ".join(fleet.folder_ids())
+    return parse_config(
+        f"""
+watch:
+  folders: [{folders}]
+digests:
+  - channel: {TEAM_CHANNEL}
+    schedule: "30 9 * * mon-fri"
+    timezone: Europe/Moscow
+alerts:
+  - channel: {ONCALL_CHANNEL}
+    mention: [{ONCALL_GROUP}]
+    repeat: 4h
+    match: {{environment: PRODUCTION}}
+    group_by: [folder]
+    group_after: 3
+access:
+  rules:
+    - commands: [backup]
+      usergroups: [{ONCALL_GROUP}]
+""",
+        source="demo config",
+    )
+
+
+class Demo:
+    """The console and the loopback world it talks to."""
+
+    def __init__(self, *, color: bool) -> None:
+        self.color = color
+        self._seen_calls = 0
+        self._sim: SimCloud | None = None
+        #: Buttons of the messages shown so far, newest last, for ``:click``.
+        self._buttons: list[_Button] = []
+
+    async def main(self, stdin: TextIO, stdout: TextIO) -> None:
+        now = clock_now()
+        fleet = demo_fleet(now)
+        with tempfile.TemporaryDirectory(prefix="backups-bot-demo-") as tmp:
+            async with (
+                SimCloud(SimConfig(latency=0.02, backup_duration=20.0), fleet=fleet) as sim,
+                FakeSlack(usergroups={ONCALL_GROUP: [DEMO_USER]}) as slack,
+            ):
+                settings = Settings(
+                    SLACK_BOT_TOKEN=slack.bot_token,
+                    SLACK_SIGNING_SECRET="demo-signing-secret",  # noqa: S106 - a loopback fake
+                    SLACK_API_URL=slack.api_url,
+                    YC_MDB_ENDPOINT=sim.url,
+                    YC_IAM_ENDPOINT=sim.url,
+                    YC_OPERATION_ENDPOINT=sim.url,
+                    YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
+                    DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
+                )
+                config = demo_config(fleet)
+                # The fake Slack takes posts as fast as they come: no need to wait a second each.
+                pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
+                self._sim = sim
+                async with open_components(settings, config, role="demo", pace=pace) as parts:
+                    self._print_banner(stdout, fleet, sim.url)
+                    await self._loop(parts, slack, stdin, stdout)
+
+    def _print_banner(self, out: TextIO, fleet: Fleet, url: str) -> None:
+        clusters = sum(len(fleet.clusters_in(f)) for f in fleet.folder_ids())
+        out.write(
+            f"backups-bot demo: a simulated cloud at {url} with {len(fleet.folder_ids())} "
+            f"folders and {clusters} clusters; Slack is faked locally.\n{HELP}\n"
+        )
+        out.flush()
+
+    async def _loop(self, parts: Components, slack: FakeSlack, stdin: TextIO, out: TextIO) -> None:
+        lines = _read_lines(stdin)
+        interactive = stdin.isatty()
+        while True:
+            if interactive:
+                out.write("/backups ")
+                out.flush()
+            line = await lines.get()
+            if line is None:  # Ctrl-D
+                return
+            text = line.strip()
+            if not interactive and text:
+                # Piped input: echo it, so the output reads as a transcript.
+                out.write(f"/backups {text.removeprefix('/backups').strip()}\n")
+            if text in (":quit", ":q", ":exit"):
+                return
+            if not text:
+                continue
+            await self._one(text, parts, slack, out)
+
+    async def _one(self, text: str, parts: Components, slack: FakeSlack, out: TextIO) -> None:
+        now = clock_now()
+        if text.startswith(":"):
+            await self._console_command(text, parts, slack, out, now)
+            return
+        inv = await self._invocation(parts, TEAM_CHANNEL, None)
+        reply = await parts.dispatcher.run(text.removeprefix("/backups").strip(), inv, now=now)
+        self._show_reply(reply, out)
+        # A command may post to Slack too (snooze updates alerts in place, backup follows up).
+        await self._deliver(parts)
+        self._show_new_posts(slack, out)
+
+    async def _deliver(self, parts: Components) -> None:
+        """Let the executor send what was queued, so the console shows it now."""
+        if parts.executor is not None:
+            await parts.executor.deliver(timeout=30)
+
+    async def _invocation(
+        self, parts: Components, channel: str, message_ts: str | None
+    ) -> Invocation:
+        assert parts.notifier is not None
+        groups = await parts.notifier.user_groups(DEMO_USER, parts.dispatcher.candidate_groups())
+        return Invocation(DEMO_USER, channel, user_groups=groups, message_ts=message_ts)
+
+    def _show_reply(self, reply: Reply, out: TextIO) -> None:
+        render = render_ephemeral if reply.ephemeral else render_console
+        for message in reply.messages:
+            out.write(render(message.payload(), names=NAMES, color=self.color) + "\n")
+            self._remember_buttons(message.payload(), TEAM_CHANNEL, None)
+
+    def _remember_buttons(self, payload: dict[str, Any], channel: str, ts: str | None) -> None:
+        for block in payload.get("blocks") or []:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("type") == "button":
+                    label = str(element.get("text", {}).get("text", ""))
+                    self._buttons.append(
+                        _Button(label, element["action_id"], element.get("value", ""), channel, ts)
+                    )
+
+    async def _click(
+        self, label: str, parts: Components, slack: FakeSlack, out: TextIO, now: Any
+    ) -> None:
+        wanted = label.strip().lower()
+        found = next(
+            (b for b in reversed(self._buttons) if wanted and b.label.lower().startswith(wanted)),
+            None,
+        )
+        if found is None:
+            known = ", ".join(dict.fromkeys(f"[{b.label}]" for b in self._buttons)) or "none yet"
+            out.write(f"no button {label!r} on the messages shown; buttons: {known}\n")
+            return
+        inv = await self._invocation(parts, found.channel, found.ts)
+        reply = await parts.dispatcher.run_action(found.action_id, found.value, inv, now=now)
+        self._show_reply(reply, out)
+        await self._deliver(parts)
+
+    async def _console_command(
+        self, text: str, parts: Components, slack: FakeSlack, out: TextIO, now: Any
+    ) -> None:
+        verb, _, rest = text.partition(" ")
+        if verb == ":sweep":
+            result = await parts.sweeper.run(now=now, manual=True)
+            # The summary's first part is the run's claim key: noise for a person at a console.
+            out.write(f"-- sweep: {result.summary().split(': ', 1)[-1]}\n")
+        elif verb == ":digest":
+            for posted in await parts.digests.run_all(now=now, force=True):
+                out.write(f"-- digest: {posted.summary()}\n")
+        elif verb == ":storm":
+            self._storm(rest.strip(), out, now)
+        elif verb == ":click":
+            await self._click(rest, parts, slack, out, now)
+        elif verb == ":ack":
+            await self._ack(rest.strip(), parts, out, now)
+        elif verb == ":folders":
+            for folder in parts.config.watch.folders:
+                out.write(f"  {folder}\n")
+        elif verb == ":help":
+            out.write(HELP)
+        else:
+            out.write(f"unknown console command {verb}; try :help\n")
+        await self._deliver(parts)
+        self._show_new_posts(slack, out)
+
+    def _storm(self, folder: str, out: TextIO, now: datetime) -> None:
+        """Lose the last two days of backups of every cluster in ``folder`` (default: the folder
+        with the most production clusters), and fail each one's last backup attempt."""
+        assert self._sim is not None
+        fleet = self._sim.fleet
+        if not folder:
+            folder = max(
+                fleet.folder_ids(),
+                key=lambda f: sum(c.environment == "PRODUCTION" for c in fleet.clusters_in(f)),
+            )
+        clusters = fleet.clusters_in(folder)
+        if not clusters:
+            out.write(f"no simulated folder {folder!r}; :folders lists them\n")
+            return
+        lost = sum(fleet.drop_backups_after(c.id, now - timedelta(days=2)) for c in clusters)
+        for cluster in clusters:
+            # The outage shows in each cluster's operations: its last backup attempt failed.
+            self._sim.add_operation(
+                cluster.id,
+                created_at=now - timedelta(minutes=40),
+                error="Object Storage is unavailable: the snapshot repository cannot be written",
+            )
+        out.write(
+            f"-- storm: an Object Storage outage lost {lost} backups of the last two days in "
+            f"folder {folder} ({len(clusters)} clusters); run :sweep to see the grouped alert\n"
+        )
+
+    async def _ack(self, ref: str, parts: Components, out: TextIO, now: Any) -> None:
+        try:
+            # The same look-up as the commands: an id, or a name unique in the folders.
+            cluster = await resolve_cluster(
+                parts.cloud,
+                ref,
+                folders=parts.config.search_folders(),
+                allowed_folders=parts.config.visible_folders(),
+            )
+        except BotError:
+            cluster = None
+        alerts = await parts.store.list_alerts(open_only=True)
+        chosen = [a for a in alerts if cluster is not None and a.cluster_id == cluster.id]
+        if not chosen:
+            out.write(f"no open alert for {ref!r}; run :sweep first, or check the name\n")
+            return
+        for alert in chosen:
+            msg = await parts.watch.acknowledge(
+                alert.cluster_id, alert.route_key, user=DEMO_USER, now=now
+            )
+            out.write(render_ephemeral(msg.payload(), names=NAMES, color=self.color) + "\n")
+
+    def _show_new_posts(self, slack: FakeSlack, out: TextIO) -> None:
+        calls = slack.calls[self._seen_calls :]
+        self._seen_calls = len(slack.calls)
+        for call in calls:
+            if call.method not in ("chat.postMessage", "chat.update"):
+                continue
+            channel = NAMES.get(call.args.get("channel", ""), call.args.get("channel", "?"))
+            where = "in the thread" if call.args.get("thread_ts") else "posted"
+            if call.method == "chat.update":
+                where = "updated in place"
+            out.write(f"\n#{channel} ({where}):\n")
+            payload: dict[str, Any] = {
+                k: call.args[k] for k in ("text", "blocks") if k in call.args
+            }
+            out.write(render_console(payload, names=NAMES, color=self.color) + "\n")
+            self._remember_buttons(payload, call.args.get("channel", ""), _ts_of(slack, call))
+
+
+@dataclass(frozen=True)
+class _Button:
+    label: str
+    action_id: str
+    value: str
+    channel: str
+    ts: str | None  # the message carrying it, once posted
+
+
+def _ts_of(slack: FakeSlack, call: Any) -> str | None:
+    """The ts of the message a recorded call posted or updated."""
+    if call.args.get("ts"):
+        return str(call.args["ts"])
+    for message in reversed(slack.messages(call.args.get("channel"))):
+        if message.get("text") == call.args.get("text"):
+            return str(message["ts"])
+    return None
+
+
+def _read_lines(stdin: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of ``stdin`` as they are typed, then None at end of input.
+
+    A daemon thread reads, not the loop's executor: a thread blocked in ``readline`` must not
+    hold up the exit after Ctrl-C (``asyncio.run`` waits for its executor's threads).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def hand_over(line: str | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the demo is over
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+
+    def pump() -> None:
+        for line in iter(stdin.readline, ""):
+            hand_over(line)
+        hand_over(None)
+
+    threading.Thread(target=pump, name="demo-stdin", daemon=True).start()
+    return queue

@@ -1,0 +1,130 @@
+"""Wiring in one place: the objects a bot process is made of, built once from settings and config.
+
+Every entry point (``serve``, ``demo``, ``exec``, ``sweep``, ``digest``) opens the same
+:class:`Components` and closes them in reverse order, so there is one answer to "where does the
+cloud client come from" and one place that decides what is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot.alerts.service import WatchService
+from bot.alerts.sweep import Sweeper
+from bot.cloud.client import CloudClient, RequestObserver
+from bot.commands.router import Dispatcher
+from bot.config import BotConfig
+from bot.context import WatchPart
+from bot.digest.runner import DigestRunner
+from bot.ops.metrics import Metrics
+from bot.outbox.executor import DeliveryExecutor
+from bot.outbox.notices import ChannelNotices
+from bot.outbox.pacing import Pace
+from bot.settings import Settings
+from bot.slack.notifier import SlackNotifier
+from bot.store import Store
+
+_Part = TypeVar("_Part", bound=WatchPart)
+
+
+def make_owner(role: str) -> str:
+    """A name for this process in run claims: unique per process, readable in the database."""
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Components:
+    """What a bot process is made of. ``notifier`` and ``executor`` are None for dry runs that
+    post nothing (their sweeps and digests queue nothing either)."""
+
+    settings: Settings
+    config: BotConfig
+    metrics: Metrics
+    cloud: CloudClient
+    store: Store
+    notifier: SlackNotifier | None
+    watch: WatchService
+    dispatcher: Dispatcher
+    sweeper: Sweeper
+    digests: DigestRunner
+    owner: str
+    executor: DeliveryExecutor | None
+
+
+@asynccontextmanager
+async def open_components(
+    settings: Settings,
+    config: BotConfig,
+    *,
+    role: str,
+    slack: bool = True,
+    metrics: Metrics | None = None,
+    on_request: RequestObserver | None = None,
+    pace: Pace | None = None,
+) -> AsyncIterator[Components]:
+    """Build every component; on exit, stop followers and close sessions and the database.
+
+    ``on_request`` observes every cloud request (default: the metrics' histogram); ``pace`` is
+    how fast posts go out (default: Slack's, about one a second per channel)."""
+    metrics = metrics or Metrics()
+    owner = make_owner(role)
+    async with AsyncExitStack() as stack:
+        cloud = CloudClient.from_settings(
+            settings,
+            on_request=on_request or metrics.observe_cloud_request,
+            on_skipped=metrics.count_skipped_item,
+        )
+        stack.push_async_callback(cloud.aclose)
+        store = await Store.open(settings.database_url)
+        stack.push_async_callback(store.close)
+        notifier = (
+            SlackNotifier.from_settings(settings, metrics=metrics, keep_alive=True)
+            if slack
+            else None
+        )
+        if notifier is not None:
+            stack.push_async_callback(notifier.aclose)
+        executor = None
+        if notifier is not None:
+            executor = DeliveryExecutor(
+                store, notifier, owner=owner, lease=config.sweep.lease, metrics=metrics, pace=pace
+            )
+            executor.watch = ChannelNotices(store, config, queued=executor.wake)
+            stack.push_async_callback(executor.aclose)
+        queued = executor.wake if executor is not None else None
+
+        def part(kind: type[_Part]) -> _Part:
+            """One of the watcher's parts, made of what they all share."""
+            return kind(
+                cloud,
+                store,
+                notifier,
+                config,
+                metrics=metrics,
+                console_url=settings.yc_console_url,
+                owner=owner,
+                queued=queued,
+            )
+
+        watch = part(WatchService)
+        stack.push_async_callback(watch.aclose)
+        yield Components(
+            settings=settings,
+            config=config,
+            metrics=metrics,
+            cloud=cloud,
+            store=store,
+            notifier=notifier,
+            watch=watch,
+            dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics),
+            sweeper=part(Sweeper),
+            digests=part(DigestRunner),
+            owner=owner,
+            executor=executor,
+        )

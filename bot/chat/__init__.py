@@ -1,0 +1,1 @@
+"""What a message is, whatever the chat: the text markup every feature writes its messages in."""

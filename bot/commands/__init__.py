@@ -1,0 +1,1 @@
+"""The /backups command: its grammar, who may run what, rate limits, the router and its replies."""

@@ -1,1 +1,0 @@
-"""Pure logic: no I/O, no clocks read, no aiohttp/slack_sdk/SQLAlchemy imports."""

@@ -1,1 +1,0 @@
-"""Delivering the outbox to Slack: the executor and its pacing."""

@@ -1,0 +1,38 @@
+"""A simulated Yandex Cloud (Managed OpenSearch, Operation, IAM, metadata) on loopback.
+
+Used by the tests, the benchmark and ``backups-bot demo``; also runs standalone with
+``python -m bot.demo.simcloud --port 8080``.
+"""
+
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig, SimServiceAccountKey
+from bot.demo.simcloud.encoding import encode_backup, encode_cluster, encode_timestamp
+from bot.demo.simcloud.fleet import (
+    Fleet,
+    SimBackup,
+    SimCluster,
+    SimFolder,
+    SimSchedule,
+    demo_fleet,
+    generate_fleet,
+)
+from bot.demo.simcloud.server import Fault, SimCloud, SimOperation, SimRequest
+
+__all__ = [
+    "DEFAULT_STATIC_TOKEN",
+    "Fault",
+    "Fleet",
+    "SimBackup",
+    "SimCloud",
+    "SimCluster",
+    "SimConfig",
+    "SimFolder",
+    "SimOperation",
+    "SimRequest",
+    "SimSchedule",
+    "SimServiceAccountKey",
+    "demo_fleet",
+    "encode_backup",
+    "encode_cluster",
+    "encode_timestamp",
+    "generate_fleet",
+]

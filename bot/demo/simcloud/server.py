@@ -1,0 +1,910 @@
+"""The simulated cloud: one aiohttp server on loopback speaking the MDB, Operation, IAM and
+metadata REST APIs with their real paths, paging, encodings and error bodies.
+
+It is a test double of the network, not of our code: the client talks to it over real HTTP.
+Time is read from :func:`bot.clock.now`, so tests can move it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import random
+import re
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+
+import jwt
+from aiohttp import web
+
+from bot import clock
+from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.encoding import (
+    MDB_TYPE,
+    encode_backup,
+    encode_cluster,
+    encode_operation,
+    encode_policy,
+    encode_timestamp,
+    encode_version,
+    error_body,
+)
+from bot.demo.simcloud.fleet import (
+    GIB,
+    Fleet,
+    SimBackup,
+    SimCluster,
+    SimClusterOperation,
+    backup_id_for,
+    generate_fleet,
+    make_id,
+)
+
+MDB = "/managed-opensearch/v1"
+METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
+MAX_ID = 50
+MAX_TOKEN = 100
+#: gRPC codes by HTTP status, as the gateway pairs them.
+GRPC_CODES = {
+    400: 3,
+    401: 16,
+    403: 7,
+    404: 5,
+    409: 6,
+    429: 8,
+    500: 13,
+    501: 12,
+    502: 14,
+    503: 14,
+    504: 4,
+}
+_FAULT_MESSAGES = {
+    400: "Request validation error",
+    401: "The token is invalid",
+    501: "Method not implemented",
+    403: "Permission denied",
+    404: "Not found",
+    409: "Conflict",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "The service is temporarily unavailable",
+    504: "Deadline exceeded",
+}
+
+_T = TypeVar("_T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, message: str, *, retry_after: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class SimRequest:
+    """One request the simulated cloud received. The Authorization value is never kept."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    at: datetime
+    idempotency_key: str | None = None
+    metadata_flavor: str | None = None
+    had_authorization: bool = False
+    status: int = 0
+    #: Bytes of the request body (its content is not kept: an IAM exchange carries secrets).
+    body_size: int = 0
+
+
+@dataclass
+class Fault:
+    """An injected answer for requests whose path matches ``pattern``."""
+
+    pattern: re.Pattern[str]
+    status: int
+    times: int | None = 1
+    retry_after: str | None = None
+    body: Any = None
+    delay: float | None = None
+    method: str | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.pattern.search(path) is not None
+
+
+@dataclass
+class SimOperation:
+    """A Cluster.backup operation."""
+
+    id: str
+    cluster_id: str
+    created_at: datetime
+    done_at: datetime
+    created_by: str
+    done: bool = False
+    modified_at: datetime | None = None
+    backup_id: str = ""
+
+
+@dataclass
+class _Issued:
+    expires_at: datetime
+    source: str
+
+
+@dataclass
+class _Counters:
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    api_requests: int = 0
+    burst_left: int = 0
+    iam_exchanges: int = 0
+    metadata_requests: int = 0
+    empty_pages: int = 0
+    issued: dict[str, _Issued] = field(default_factory=dict)
+
+
+class SimCloud:
+    """A simulated Yandex Cloud on one loopback port; use :attr:`url` for all four endpoints."""
+
+    def __init__(self, config: SimConfig | None = None, fleet: Fleet | None = None) -> None:
+        self.config = config or SimConfig()
+        self.fleet = fleet if fleet is not None else generate_fleet(self.config, clock.now())
+        #: Every request received, oldest first.
+        self.requests: list[SimRequest] = []
+        self.operations: dict[str, SimOperation] = {}
+        self._by_key: dict[str, str] = {}
+        self._faults: list[Fault] = []
+        self._encoded: dict[str, str] = {}
+        self._orders: dict[str, tuple[int, list[Any]]] = {}
+        self._rng = random.Random(self.config.seed)
+        self._stats = _Counters()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.app = self._build_app()
+
+    def __repr__(self) -> str:
+        return f"SimCloud(url={self.url!r}, clusters={len(self.fleet.clusters)})"
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0: any free port); return the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SimCloud:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- test hooks -----------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        path_regex: str,
+        status: int,
+        times: int | None = 1,
+        retry_after: float | str | None = None,
+        body: Any = None,
+        delay: float | None = None,
+        *,
+        method: str | None = None,
+    ) -> Fault:
+        """Answer the next ``times`` requests matching ``path_regex`` (None: all) with ``status``.
+
+        ``body``: None for the cloud's error body; a dict or list is sent as JSON; str or bytes
+        as is (to send malformed JSON). ``delay`` seconds pass before the answer. A 200 fault
+        with a body serves any payload, to test encodings.
+        """
+        fault = Fault(
+            pattern=re.compile(path_regex),
+            status=status,
+            times=times,
+            retry_after=None if retry_after is None else _header_number(retry_after),
+            body=body,
+            delay=delay,
+            method=method,
+        )
+        self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault."""
+        self._faults.clear()
+
+    def add_backup(
+        self, cluster_id: str, *, created_at: datetime | None = None, **fields: Any
+    ) -> SimBackup:
+        """Add a backup to a cluster, finished at ``created_at`` (default: now)."""
+        cluster = self.fleet.clusters[cluster_id]
+        created = created_at or clock.now()
+        previous = self.fleet.newest_backup(cluster_id)
+        backup_id = backup_id_for(cluster_id, created)
+        while self.fleet.backup(backup_id) is not None:
+            backup_id = backup_id[:45] + secrets.token_hex(2)
+        values: dict[str, Any] = {
+            "id": backup_id,
+            "folder_id": cluster.folder_id,
+            "cluster_id": cluster_id,
+            "started_at": created - timedelta(minutes=7),
+            "created_at": created,
+            "indices": previous.indices if previous else ("products-v4",),
+            "opensearch_version": cluster.version,
+            "size_bytes": previous.size_bytes if previous else 10 * GIB,
+        }
+        values["indices_total"] = len(values["indices"])
+        values.update(fields)
+        return self.fleet.add_backup(SimBackup(**values))
+
+    def set_unreadable(self, cluster_id: str, unreadable: bool = True) -> None:
+        """Make a cluster's backups answer 403 (the bot's account lacks a role on it)."""
+        self.fleet.clusters[cluster_id].unreadable = unreadable
+
+    def set_state(
+        self, cluster_id: str, *, status: str | None = None, health: str | None = None
+    ) -> None:
+        """Put a cluster in a status (RUNNING, ERROR, UPDATING...) and health (ALIVE, DEAD...)."""
+        cluster = self.fleet.clusters[cluster_id]
+        if status is not None:
+            cluster.status = status
+        if health is not None:
+            cluster.health = health
+
+    def add_operation(
+        self,
+        cluster_id: str,
+        *,
+        created_at: datetime | None = None,
+        error: str = "",
+        code: int = 13,
+        done: bool = True,
+        took: timedelta = timedelta(minutes=4),
+        description: str = "Create backup for OpenSearch cluster",
+        metadata_type: str = "BackupClusterMetadata",
+    ) -> SimClusterOperation:
+        """Add an operation to a cluster (by default a backup that succeeded without leaving a
+        backup; with ``error`` one that failed; with ``done=False`` one still running)."""
+        created = created_at or clock.now()
+        operation = SimClusterOperation(
+            id=make_id("c9q", self._rng),
+            created_at=created,
+            description=description,
+            metadata_type=metadata_type,
+            done=done,
+            modified_at=created + took if done else created,
+            error_code=code if error else 0,
+            error_message=error,
+        )
+        self.fleet.clusters[cluster_id].operations.append(operation)
+        return operation
+
+    def stop_cluster(self, cluster_id: str) -> None:
+        """Stop a cluster: it stays listed, but backups of it cannot start."""
+        cluster = self.fleet.clusters[cluster_id]
+        cluster.status = "STOPPED"
+        cluster.health = "HEALTH_UNKNOWN"
+
+    def revoke_tokens(self) -> None:
+        """Revoke every token the simulated IAM and metadata service issued."""
+        self._stats.issued.clear()
+
+    def encode_all(self) -> int:
+        """Encode every backup now rather than on first listing; returns how many.
+
+        For benchmarks: the simulator's own CPU then stays out of the client's measurements.
+        """
+        for backups in self.fleet.backups.values():
+            for backup in backups:
+                self._backup_text(backup)
+        return len(self._encoded)
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        self.requests.clear()
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests ever in flight at once."""
+        return self._stats.peak_in_flight
+
+    @property
+    def empty_pages_served(self) -> int:
+        """Pages served empty: with a token to go on, or last after a last page that still
+        carried one (the freedoms a bound on requests must allow for)."""
+        return self._stats.empty_pages
+
+    @property
+    def iam_exchanges(self) -> int:
+        """Successful token exchanges at the simulated IAM."""
+        return self._stats.iam_exchanges
+
+    @property
+    def issued_tokens(self) -> int:
+        """Tokens issued (by IAM and the metadata service) and not revoked."""
+        return len(self._stats.issued)
+
+    def requests_to(self, path_regex: str) -> list[SimRequest]:
+        """Logged requests whose path matches ``path_regex``."""
+        pattern = re.compile(path_regex)
+        return [r for r in self.requests if pattern.search(r.path)]
+
+    # --- the application ------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_post(MDB + "/clusters/{clusterId}:backup", self._backup_cluster)
+        app.router.add_get(MDB + "/clusters/{clusterId}/backups", self._list_cluster_backups)
+        app.router.add_get(MDB + "/clusters/{clusterId}/operations", self._list_cluster_operations)
+        app.router.add_get(
+            MDB + "/clusters/{clusterId}/retention_policies", self._list_retention_policies
+        )
+        app.router.add_get(MDB + "/versions", self._list_versions)
+        app.router.add_get(MDB + "/clusters/{clusterId}", self._get_cluster)
+        app.router.add_get(MDB + "/clusters", self._list_clusters)
+        app.router.add_get(MDB + "/backups/{backupId}", self._get_backup)
+        app.router.add_get(MDB + "/backups", self._list_folder_backups)
+        app.router.add_get("/operations/{operationId}", self._get_operation)
+        app.router.add_post("/iam/v1/tokens", self._iam_tokens)
+        app.router.add_get(METADATA_TOKEN_PATH, self._metadata_token)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        now = clock.now()
+        entry = SimRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            at=now,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            metadata_flavor=request.headers.get("Metadata-Flavor"),
+            had_authorization="Authorization" in request.headers,
+            body_size=len(await request.read()) if request.can_read_body else 0,
+        )
+        self.requests.append(entry)
+        request_id = str(uuid.uuid4())
+        stats = self._stats
+        stats.in_flight += 1
+        stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+        try:
+            response = await self._answer(request, handler, request_id)
+        finally:
+            stats.in_flight -= 1
+        response.headers["X-Request-Id"] = request_id
+        entry.status = response.status
+        return response
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, request_id: str
+    ) -> web.StreamResponse:
+        if self.config.latency > 0:
+            await asyncio.sleep(self.config.latency)
+        fault = next((f for f in self._faults if f.matches(request.method, request.path)), None)
+        if fault is not None:
+            fault.hits += 1
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            return self._fault_response(fault, request_id)
+        api = request.path.startswith((MDB, "/operations/"))
+        try:
+            if api:
+                self._chaos()
+                self._authenticate(request)
+                self._advance(clock.now())
+            return await handler(request)
+        except _ApiError as exc:
+            return self._error(exc.status, exc.message, request_id, exc.retry_after)
+        except web.HTTPNotFound:
+            return self._error(404, "Not Found", request_id)
+        except web.HTTPMethodNotAllowed:
+            return self._error(405, "Method Not Allowed", request_id)
+
+    def _chaos(self) -> None:
+        stats = self._stats
+        stats.api_requests += 1
+        cfg = self.config
+        if stats.burst_left > 0:
+            stats.burst_left -= 1
+            raise _ApiError(429, _FAULT_MESSAGES[429], retry_after=str(cfg.burst_retry_after))
+        if cfg.burst_every and stats.api_requests % cfg.burst_every == 0:
+            stats.burst_left = max(0, cfg.burst_length - 1)
+            raise _ApiError(429, _FAULT_MESSAGES[429], retry_after=str(cfg.burst_retry_after))
+        if cfg.error_rate and self._rng.random() < cfg.error_rate:
+            raise _ApiError(503, _FAULT_MESSAGES[503])
+
+    def _fault_response(self, fault: Fault, request_id: str) -> web.Response:
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        if fault.body is None:
+            if fault.status < 400:
+                return web.json_response({}, status=fault.status, headers=headers)
+            return self._error(
+                fault.status,
+                _FAULT_MESSAGES.get(fault.status, "Error"),
+                request_id,
+                fault.retry_after,
+            )
+        if isinstance(fault.body, bytes | str):
+            return web.Response(
+                body=fault.body.encode() if isinstance(fault.body, str) else fault.body,
+                status=fault.status,
+                headers=headers,
+                content_type="application/json",
+            )
+        return web.json_response(fault.body, status=fault.status, headers=headers)
+
+    @staticmethod
+    def _error(
+        status: int, message: str, request_id: str, retry_after: str | None = None
+    ) -> web.Response:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return web.json_response(
+            error_body(GRPC_CODES.get(status, 2), message, request_id),
+            status=status,
+            headers=headers,
+        )
+
+    def _authenticate(self, request: web.Request) -> None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme != "Bearer" or not token:
+            raise _ApiError(401, "Authentication required")
+        if token in self.config.static_tokens:
+            return
+        issued = self._stats.issued.get(token)
+        if issued is None or clock.now() >= issued.expires_at:
+            raise _ApiError(401, "The token is invalid")
+
+    # --- paging and checks ----------------------------------------------------------------------
+
+    @staticmethod
+    def _check_id(field_name: str, value: str, max_length: int | None = MAX_ID) -> str:
+        # The limits of the request messages' protos: GetBackupRequest.backup_id and
+        # GetOperationRequest.operation_id are only required.
+        if not value:
+            raise _ApiError(400, f"Request validation error: {field_name}: Required field")
+        if max_length is not None and len(value) > max_length:
+            raise _ApiError(
+                400,
+                f"Request validation error: {field_name}: "
+                f"The maximum string length in characters is {MAX_ID}",
+            )
+        return value
+
+    def _page(self, request: web.Request, items: Sequence[_T], scope: str) -> tuple[list[_T], str]:
+        raw_size = request.query.get("pageSize", "0")
+        try:
+            size = int(raw_size)
+        except ValueError:
+            raise _ApiError(400, "Request validation error: page_size: invalid value") from None
+        if not 0 <= size <= 1000:
+            raise _ApiError(
+                400, "Request validation error: page_size: Acceptable values are 0 to 1000"
+            )
+        size = size or 100
+        if self.config.max_page_size is not None:
+            size = min(size, self.config.max_page_size)
+        token = request.query.get("pageToken", "")
+        if len(token) > MAX_TOKEN:
+            raise _ApiError(
+                400,
+                "Request validation error: page_token: "
+                f"The maximum string length in characters is {MAX_TOKEN}",
+            )
+        offset, empties = _decode_token(token, scope) if token else (0, 0)
+        cfg = self.config
+        if empties < cfg.empty_pages or self._random_empty(scope, offset, empties):
+            self._stats.empty_pages += 1
+            return [], _encode_token(scope, offset, empties + 1)
+        ordered = self._ordered(scope, items)
+        chunk = list(ordered[offset : offset + size])
+        end = offset + len(chunk)
+        if not chunk and token and offset:
+            # The empty last page after a last page that still carried a token: the freedom's
+            # cost too.
+            self._stats.empty_pages += 1
+        if end < len(ordered):
+            return chunk, _encode_token(scope, end, empties)
+        if chunk and self._random_empty(scope, -1, empties):
+            # A last page that still carries a token: the page after it is empty and final.
+            return chunk, _encode_token(scope, end, empties + 1)
+        return chunk, ""
+
+    def _random_empty(self, scope: str, offset: int, empties: int) -> bool:
+        cfg = self.config
+        if cfg.empty_page_rate <= 0 or empties >= cfg.empty_pages + cfg.max_random_empty_pages:
+            return False
+        return _chance(cfg.seed, "empty", scope, offset, empties) < cfg.empty_page_rate
+
+    def _ordered(self, scope: str, items: Sequence[_T]) -> Sequence[_T]:
+        """``items`` in the order this listing serves them: shuffled by the seed unless told
+        otherwise, the same order for every page while the listing does not change."""
+        if not self.config.shuffle or len(items) < 2:
+            return items
+        cached = self._orders.get(scope)
+        if cached is not None and cached[0] == len(items):
+            order: list[_T] = cached[1]
+            return order
+        seed = self.config.seed
+        order = sorted(items, key=lambda item: _digest(seed, "order", scope, _item_key(item)))
+        self._orders[scope] = (len(items), order)
+        return order
+
+    def _cluster(self, cluster_id: str) -> SimCluster:
+        self._check_id("cluster_id", cluster_id)
+        cluster = self.fleet.clusters.get(cluster_id)
+        if cluster is None:
+            raise _ApiError(404, f"Cluster {cluster_id} not found")
+        return cluster
+
+    def _folder(self, request: web.Request) -> str:
+        folder_id = self._check_id("folder_id", request.query.get("folderId", ""))
+        if folder_id not in self.fleet.folder_ids():
+            raise _ApiError(403, f"Permission denied to folder {folder_id}")
+        return folder_id
+
+    def _backup_text(self, backup: SimBackup) -> str:
+        # Backups never change once made, so each is encoded once: a listing of 60 backups then
+        # costs the simulator a string join, and benchmarks measure the client, not the sim.
+        text = self._encoded.get(backup.id)
+        if text is None:
+            cfg = self.config
+            encoded = encode_backup(
+                backup,
+                unknown_fields=cfg.unknown_fields,
+                int64_as_numbers=_chance(cfg.seed, "int64", backup.id) < cfg.int64_number_rate,
+                nanos=_chance(cfg.seed, "nanos", backup.id) < cfg.nanos_rate,
+            )
+            text = _dumps(encoded)
+            self._encoded[backup.id] = text
+        return text
+
+    def _cluster_json(self, cluster: SimCluster) -> dict[str, Any]:
+        cfg = self.config
+        return encode_cluster(
+            cluster,
+            unknown_fields=cfg.unknown_fields,
+            int64_as_numbers=_chance(cfg.seed, "int64", cluster.id) < cfg.int64_number_rate,
+            enums_as_numbers=_chance(cfg.seed, "enum", cluster.id) < cfg.enum_number_rate,
+            future_health=_chance(cfg.seed, "future", cluster.id) < cfg.future_enum_rate,
+        )
+
+    # --- handlers -------------------------------------------------------------------------------
+
+    async def _list_cluster_backups(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        if cluster.unreadable:
+            raise _ApiError(403, "You do not have permission to access the requested object")
+        items, token = self._page(request, self.fleet.backups[cluster.id], "c:" + cluster.id)
+        return _page_response("backups", [self._backup_text(b) for b in items], token)
+
+    async def _list_cluster_operations(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        if cluster.unreadable:
+            raise _ApiError(403, "You do not have permission to access the requested object")
+        items, token = self._page(request, self._operations_of(cluster), "o:" + cluster.id)
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_operation(
+                    op,
+                    cluster.id,
+                    unknown_fields=cfg.unknown_fields,
+                    nanos=_chance(cfg.seed, "nanos", op.id) < cfg.nanos_rate,
+                )
+            )
+            for op in items
+        ]
+        return _page_response("operations", encoded, token)
+
+    def _operations_of(self, cluster: SimCluster) -> list[SimClusterOperation]:
+        """The cluster's operations: one done backup per backup, those added by hand, and the
+        backups started with Cluster.backup."""
+        # A backup made by a started operation is that operation's, not one of its own.
+        by_started = {op.backup_id for op in self.operations.values() if op.backup_id}
+        made = [
+            SimClusterOperation(
+                id="c9q" + _scope_hash("op:" + backup.id)[:10] + "0000000",
+                created_at=backup.started_at,
+                modified_at=backup.created_at,
+            )
+            for backup in self.fleet.backups[cluster.id]
+            if backup.id not in by_started
+        ]
+        started = [
+            SimClusterOperation(
+                id=op.id,
+                created_at=op.created_at,
+                done=op.done,
+                modified_at=op.modified_at or op.created_at,
+            )
+            for op in self.operations.values()
+            if op.cluster_id == cluster.id
+        ]
+        return [*made, *cluster.operations, *started]
+
+    async def _list_retention_policies(self, request: web.Request) -> web.Response:
+        if not self.config.retention_policies:
+            raise _ApiError(501, "Method not implemented")
+        cluster = self._cluster(request.match_info["clusterId"])
+        if cluster.policies is None:
+            raise _ApiError(404, f"Retention policies are not available for cluster {cluster.id}")
+        items, token = self._page(request, cluster.policies, "p:" + cluster.id)
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_policy(
+                    policy,
+                    cluster.id,
+                    int64_as_numbers=_chance(cfg.seed, "int64", policy.policy_id)
+                    < cfg.int64_number_rate,
+                )
+            )
+            for policy in items
+        ]
+        return _page_response("policies", encoded, token)
+
+    async def _list_versions(self, request: web.Request) -> web.Response:
+        versions = self.fleet.versions
+        if versions is None:
+            raise _ApiError(404, "Not Found")
+        items, token = self._page(request, versions, "v:")
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_version(
+                    v, enums_as_numbers=_chance(cfg.seed, "enum", v.id) < cfg.enum_number_rate
+                )
+            )
+            for v in items
+        ]
+        return _page_response("version", encoded, token)
+
+    async def _list_folder_backups(self, request: web.Request) -> web.Response:
+        folder_id = self._folder(request)
+        everything = [
+            backup
+            for cluster in self.fleet.clusters_in(folder_id)
+            for backup in self.fleet.backups[cluster.id]
+        ]
+        items, token = self._page(request, everything, "f:" + folder_id)
+        return _page_response("backups", [self._backup_text(b) for b in items], token)
+
+    async def _get_backup(self, request: web.Request) -> web.Response:
+        backup_id = self._check_id("backup_id", request.match_info["backupId"], None)
+        backup = self.fleet.backup(backup_id)
+        if backup is None:
+            raise _ApiError(404, f"Backup {backup_id} not found")
+        if self.fleet.clusters[backup.cluster_id].unreadable:
+            raise _ApiError(403, "You do not have permission to access the requested object")
+        return web.json_response(text=self._backup_text(backup))
+
+    async def _list_clusters(self, request: web.Request) -> web.Response:
+        folder_id = self._folder(request)
+        clusters = self.fleet.clusters_in(folder_id)
+        flt = request.query.get("filter", "").strip()
+        if flt:
+            match = re.fullmatch(r'name\s*=\s*"([^"]*)"', flt)
+            if match is None:
+                raise _ApiError(400, 'Request validation error: filter: expected name = "<name>"')
+            clusters = [c for c in clusters if c.name == match.group(1)]
+        items, token = self._page(request, clusters, f"l:{folder_id}:{flt}")
+        return _page_response("clusters", [_dumps(self._cluster_json(c)) for c in items], token)
+
+    async def _get_cluster(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        return web.json_response(self._cluster_json(cluster))
+
+    async def _backup_cluster(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self._by_key:
+            return web.json_response(self._operation_json(self.operations[self._by_key[key]]))
+        if cluster.unreadable:
+            raise _ApiError(403, "You do not have permission to access the requested object")
+        if cluster.status != "RUNNING":
+            raise _ApiError(400, f"Cluster {cluster.id} is not running (status {cluster.status})")
+        now = clock.now()
+        operation = SimOperation(
+            id=make_id("c9q", self._rng),
+            cluster_id=cluster.id,
+            created_at=now,
+            done_at=now + timedelta(seconds=self.config.backup_duration),
+            created_by="aje" + cluster.id[3:],
+        )
+        self.operations[operation.id] = operation
+        if key:
+            self._by_key[key] = operation.id
+        self._advance(now)
+        return web.json_response(self._operation_json(operation))
+
+    async def _get_operation(self, request: web.Request) -> web.Response:
+        operation_id = self._check_id("operation_id", request.match_info["operationId"], None)
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            raise _ApiError(404, f"Operation {operation_id} not found")
+        return web.json_response(self._operation_json(operation))
+
+    def _advance(self, now: datetime) -> None:
+        """Finish the backup operations whose time has come, adding their backups."""
+        for operation in self.operations.values():
+            if operation.done or now < operation.done_at:
+                continue
+            operation.done = True
+            operation.modified_at = operation.done_at
+            backup = self.add_backup(
+                operation.cluster_id,
+                created_at=operation.done_at,
+                started_at=operation.created_at,
+            )
+            operation.backup_id = backup.id
+
+    def _operation_json(self, operation: SimOperation) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": operation.id,
+            "description": "Create backup for OpenSearch cluster",
+            "createdAt": encode_timestamp(operation.created_at),
+            "createdBy": operation.created_by,
+            "modifiedAt": encode_timestamp(operation.modified_at or operation.created_at),
+            "metadata": {
+                "@type": f"{MDB_TYPE}.BackupClusterMetadata",
+                "clusterId": operation.cluster_id,
+            },
+        }
+        if operation.done:
+            out["done"] = True
+            cluster = self.fleet.clusters[operation.cluster_id]
+            out["response"] = {"@type": f"{MDB_TYPE}.Cluster", **self._cluster_json(cluster)}
+        return out
+
+    # --- IAM and metadata -----------------------------------------------------------------------
+
+    def _issue(self, ttl: timedelta, source: str) -> tuple[str, datetime]:
+        token = "t1.sim." + secrets.token_urlsafe(24)
+        expires_at = clock.now() + ttl
+        self._stats.issued[token] = _Issued(expires_at=expires_at, source=source)
+        return token, expires_at
+
+    async def _iam_tokens(self, request: web.Request) -> web.Response:
+        try:
+            payload = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise _ApiError(400, "Request body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise _ApiError(400, "Request body is not a JSON object")
+        if "jwt" in payload:
+            # The audience is this IAM's own token URL, as the real IAM expects its own.
+            audience = f"{request.url.origin()}{request.path}"
+            source = self._verify_jwt(str(payload["jwt"]), audience)
+        elif "yandexPassportOauthToken" in payload:
+            if payload["yandexPassportOauthToken"] not in self.config.oauth_tokens:
+                raise _ApiError(401, "The OAuth token is invalid or expired")
+            source = "oauth"
+        else:
+            raise _ApiError(400, "Request validation error: one of jwt, yandexPassportOauthToken")
+        token, expires_at = self._issue(self.config.iam_token_ttl, source)
+        self._stats.iam_exchanges += 1
+        return web.json_response({"iamToken": token, "expiresAt": encode_timestamp(expires_at)})
+
+    def _verify_jwt(self, token: str, audience: str) -> str:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _ApiError(400, "The JWT is malformed") from None
+        if header.get("alg") != "PS256":
+            raise _ApiError(400, "The JWT must be signed with PS256")
+        key = self.config.service_account_keys.get(str(header.get("kid", "")))
+        if key is None:
+            raise _ApiError(401, "Unknown key id")
+        try:
+            claims = jwt.decode(
+                token,
+                key.public_key_pem,
+                algorithms=["PS256"],
+                audience=audience,
+                options={"require": ["iss", "aud", "iat", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise _ApiError(401, f"The JWT is invalid: {type(exc).__name__}") from None
+        if claims["iss"] != key.service_account_id:
+            raise _ApiError(401, "The JWT issuer does not own the key")
+        if int(claims["exp"]) - int(claims["iat"]) > 3600:
+            raise _ApiError(400, "The JWT lifetime must not exceed one hour")
+        return "jwt"
+
+    async def _metadata_token(self, request: web.Request) -> web.Response:
+        self._stats.metadata_requests += 1
+        if request.headers.get("Metadata-Flavor") != "Google":
+            # The real metadata service refuses requests without the header (SSRF protection).
+            return web.Response(status=403, text="Missing Metadata-Flavor:Google header")
+        ttl = self.config.metadata_token_ttl
+        token, _ = self._issue(timedelta(seconds=ttl), "metadata")
+        return web.json_response({"access_token": token, "expires_in": ttl, "token_type": "Bearer"})
+
+
+def _page_response(name: str, items: list[str], token: str) -> web.Response:
+    """A list response from already encoded items; empty lists and tokens are left out."""
+    parts = []
+    if items:
+        parts.append(f'"{name}":[' + ",".join(items) + "]")
+    if token:
+        parts.append('"nextPageToken":' + json.dumps(token))
+    return web.json_response(text="{" + ",".join(parts) + "}")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _header_number(value: float | str) -> str:
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _digest(*parts: object) -> int:
+    text = "|".join(str(part) for part in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def _chance(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts``: the simulator's seeded coin."""
+    return _digest(*parts) / 2**64
+
+
+def _item_key(item: object) -> str:
+    return str(getattr(item, "id", item))
+
+
+def _scope_hash(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:10]
+
+
+def _encode_token(scope: str, offset: int, empties: int) -> str:
+    raw = f"{_scope_hash(scope)}.{offset}.{empties}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str, scope: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        digest, offset, empties = raw.split(".")
+        if digest != _scope_hash(scope):
+            raise ValueError(digest)
+        return int(offset), int(empties)
+    except (ValueError, UnicodeDecodeError):
+        raise _ApiError(400, "Request validation error: page_token: invalid page token") from None

@@ -1,0 +1,1 @@
+"""The daily digest: every watched cluster's freshness, what changed since yesterday."""

@@ -1,0 +1,90 @@
+"""Which group a cluster falls in, for grouped alerts and the digest's sections.
+
+A route's ``group_by`` is a list of keys: ``folder``, ``environment`` and ``label:<name>``. Two
+clusters are in the same group when they agree on every key; ``[]`` puts a whole route in one
+group. A cluster that lacks a key's value (no such label, no environment) goes to a named group
+of its own ("(no team)"), never silently to another.
+
+Pure: plain values in, strings out. Keys are stable (they may be stored); labels are plain text
+for people, not yet escaped for mrkdwn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from bot.cloud.models import Cluster, Environment
+
+FOLDER = "folder"
+ENVIRONMENT = "environment"
+LABEL_PREFIX = "label:"
+
+#: The key of the one group of a route grouped by nothing.
+WHOLE_ROUTE = "*"
+WHOLE_ROUTE_LABEL = "all clusters"
+
+_HOW = "use folder, environment or label:<name>"
+
+
+def check_group_by(keys: Sequence[str]) -> list[str]:
+    """``keys`` as given, or ValueError with a one-line reason for the first bad or repeated one."""
+    seen: set[str] = set()
+    for key in keys:
+        if not isinstance(key, str) or not _is_key(key):
+            raise ValueError(f"{key!r} is not a grouping key; {_HOW}")
+        if key in seen:
+            raise ValueError(f"{key!r} is given twice; name each grouping key once")
+        seen.add(key)
+    return list(keys)
+
+
+def _is_key(key: str) -> bool:
+    if key in (FOLDER, ENVIRONMENT):
+        return True
+    name = key.removeprefix(LABEL_PREFIX)
+    return key.startswith(LABEL_PREFIX) and bool(name.strip()) and name == name.strip()
+
+
+def _value(cluster: Cluster, key: str) -> str | None:
+    """The cluster's value for one key; None when it has none."""
+    if key == FOLDER:
+        return cluster.folder_id or None
+    if key == ENVIRONMENT:
+        if cluster.environment == Environment.ENVIRONMENT_UNSPECIFIED:
+            return None
+        return cluster.environment.value
+    return cluster.labels.get(key.removeprefix(LABEL_PREFIX))
+
+
+def group_key(cluster: Cluster, group_by: Sequence[str]) -> str:
+    """A stable key naming the cluster's group: ``folder=b1g...|label:team=search``.
+
+    Values are percent-encoded so no value can fake a separator; a missing value is the key
+    alone (``label:team``), which no present value can produce.
+    """
+    if not group_by:
+        return WHOLE_ROUTE
+    parts = []
+    for key in group_by:
+        value = _value(cluster, key)
+        parts.append(key if value is None else f"{key}={quote(value, safe='')}")
+    return "|".join(parts)
+
+
+def group_label(cluster: Cluster, group_by: Sequence[str]) -> str:
+    """The group as a person reads it: ``folder b1g...``, ``team=search``, ``(no team)``,
+    ``all clusters``; several keys are joined with `` · ``."""
+    if not group_by:
+        return WHOLE_ROUTE_LABEL
+    parts = []
+    for key in group_by:
+        value = _value(cluster, key)
+        if key == FOLDER:
+            parts.append(f"folder {value}" if value is not None else "(no folder)")
+        elif key == ENVIRONMENT:
+            parts.append(value if value is not None else "(no environment)")
+        else:
+            name = key.removeprefix(LABEL_PREFIX)
+            parts.append(f"{name}={value}" if value is not None else f"(no {name})")
+    return " · ".join(parts)

@@ -1,0 +1,225 @@
+"""Find the cluster a person means: by id, or by name among the folders the bot is set up for.
+
+Names are what people remember (``logs-prod``); ids are what the API wants. A cluster outside the
+folders the bot may show is answered exactly like one that does not exist, so the bot never
+confirms what it is not meant to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from bot.cloud.models import Cluster
+from bot.cloud.validation import validate_id
+from bot.commands.access import folder_allowed
+from bot.errors import BotError, InvalidArgument, NotFound, UsageError
+
+log = logging.getLogger(__name__)
+
+_V = TypeVar("_V")
+
+#: Yandex Cloud resource ids: 20 characters, a lowercase letter then lowercase letters and digits.
+_CLOUD_ID = re.compile(r"[a-z][a-z0-9]{19}")
+#: How many ids an "ambiguous name" message lists.
+_AMBIGUOUS_SHOWN = 10
+
+
+class ClusterSource(Protocol):
+    """What the lookup needs from the cloud client."""
+
+    async def get_cluster(self, cluster_id: str) -> Cluster: ...
+
+    def list_clusters(self, folder_id: str, *, page_size: int = ...) -> AsyncIterator[Cluster]: ...
+
+
+class ClusterCache:
+    """Clusters and folder listings seen lately, kept for ``ttl`` seconds.
+
+    Cluster metadata (name, folder) hardly ever changes, while a burst of commands asks for the
+    same cluster again and again; a minute of staleness is a fair price. Concurrent misses for
+    the same key share one request. Failures (NotFound included) are never cached.
+    """
+
+    def __init__(self, ttl: float = 60.0, *, max_entries: int = 5000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clusters: dict[str, tuple[float, Cluster]] = {}
+        self._folders: dict[str, tuple[float, list[Cluster]]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Future[Any]] = {}
+
+    async def get_cluster(self, cloud: ClusterSource, cluster_id: str) -> Cluster:
+        """Cluster.get, or the copy read less than ``ttl`` ago."""
+        return await self._get(
+            self._clusters, ("c", cluster_id), lambda: cloud.get_cluster(cluster_id)
+        )
+
+    async def clusters_in(self, cloud: ClusterSource, folder_id: str) -> list[Cluster]:
+        """Every cluster of a folder, or the listing read less than ``ttl`` ago."""
+
+        async def read() -> list[Cluster]:
+            return [c async for c in cloud.list_clusters(folder_id)]
+
+        return await self._get(self._folders, ("f", folder_id), read)
+
+    async def _get(
+        self,
+        table: dict[str, tuple[float, _V]],
+        key: tuple[str, str],
+        fetch: Callable[[], Awaitable[_V]],
+    ) -> _V:
+        hit = table.get(key[1])
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        pending = self._pending.get(key)
+        if pending is not None:
+            value: _V = await asyncio.shield(pending)
+            return value
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            value = await fetch()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiting callers get it, nobody else must
+            raise
+        else:
+            future.set_result(value)
+            if self.ttl > 0:
+                if len(table) >= self.max_entries:
+                    table.clear()  # crude, and rare: a bot sees far fewer clusters than this
+                table[key[1]] = (time.monotonic() + self.ttl, value)
+            return value
+        finally:
+            del self._pending[key]
+
+
+def looks_like_id(ref: str) -> bool:
+    """Whether ``ref`` has the shape of a cloud resource id (a name may too, rarely)."""
+    return _CLOUD_ID.fullmatch(ref) is not None
+
+
+def _not_found(ref: str) -> NotFound:
+    # No text: the reply then says "I can't find cluster `ref`" without pretending to quote the
+    # cloud (render_error adds the subject and the hint about configured folders).
+    log.info("cluster %s: no such cluster the bot may show", ref)
+    return NotFound(404, "")
+
+
+NO_FOLDERS = "`{ref}` is not a cluster id, and no folders are configured to look names up in."
+
+
+class NoFoldersToSearch(UsageError):
+    """A name was given, and the bot has no folders to look names up in."""
+
+
+NO_FOLDERS_HINT = (
+    "Use the cluster's id (20 characters, e.g. `c9qexamplecluster001`), or list folders under "
+    "`watch.folders` in the bot's config."
+)
+
+
+async def resolve_cluster(
+    cloud: ClusterSource,
+    ref: str,
+    *,
+    folders: Sequence[str],
+    allowed_folders: Sequence[str],
+    cache: ClusterCache | None = None,
+) -> Cluster:
+    """The cluster named by ``ref``: an id (Cluster.get), else a unique name in ``folders``.
+
+    A ``ref`` shaped like an id is asked for as an id first, then looked up as a name; any other
+    ``ref`` is looked up as a name first and, when no name matches, still asked for as an id
+    (ids have no shape the API promises). Raises NotFound when there is no such cluster the bot
+    may show, and UsageError listing the ids when a name matches several clusters. ``cache``
+    spares repeated reads.
+    """
+    cache = cache if cache is not None else ClusterCache(ttl=0)
+    if looks_like_id(ref):
+        cluster = await _by_id(cloud, ref, allowed_folders=allowed_folders, cache=cache)
+        if cluster is not None:
+            return cluster
+        return await _find_by_name(
+            cloud, ref, folders=folders, allowed_folders=allowed_folders, cache=cache
+        )
+    try:
+        return await _find_by_name(
+            cloud, ref, folders=folders, allowed_folders=allowed_folders, cache=cache
+        )
+    except BotError as exc:
+        # No name matched, no folders to look in, or a folder could not be read: the ref may
+        # still be an id. An ambiguous name stays ambiguous.
+        if isinstance(exc, UsageError) and not isinstance(exc, NoFoldersToSearch):
+            raise
+        cluster = await _by_id(cloud, ref, allowed_folders=allowed_folders, cache=cache)
+        if cluster is not None:
+            return cluster
+        raise
+
+
+async def _by_id(
+    cloud: ClusterSource, ref: str, *, allowed_folders: Sequence[str], cache: ClusterCache
+) -> Cluster | None:
+    """Cluster.get of ``ref``; None when there is no such cluster (or ``ref`` cannot be an id)."""
+    try:
+        validate_id("cluster id", ref)
+    except InvalidArgument:
+        return None
+    try:
+        cluster = await cache.get_cluster(cloud, ref)
+    except NotFound:
+        return None
+    if folder_allowed(cluster.folder_id, allowed_folders):
+        return cluster
+    log.info("cluster %s is in folder %s, outside access.folders", ref, cluster.folder_id)
+    raise _not_found(ref)
+
+
+async def _find_by_name(
+    cloud: ClusterSource,
+    name: str,
+    *,
+    folders: Sequence[str],
+    allowed_folders: Sequence[str],
+    cache: ClusterCache,
+) -> Cluster:
+    searched = [f for f in dict.fromkeys(folders) if folder_allowed(f, allowed_folders)]
+    if not searched:
+        if looks_like_id(name):
+            raise _not_found(name)
+        raise NoFoldersToSearch(NO_FOLDERS.format(ref=name), hint=NO_FOLDERS_HINT)
+
+    async def in_folder(folder_id: str) -> list[Cluster]:
+        return [c for c in await cache.clusters_in(cloud, folder_id) if c.name == name]
+
+    results = await asyncio.gather(*(in_folder(f) for f in searched), return_exceptions=True)
+    matches: list[Cluster] = []
+    failure: BaseException | None = None
+    for folder_id, result in zip(searched, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, BotError):
+                raise result
+            log.warning("cannot list clusters of folder %s: %s", folder_id, result)
+            failure = failure or result
+        else:
+            matches.extend(result)
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        ids = ", ".join(f"`{c.id}`" for c in matches[:_AMBIGUOUS_SHOWN])
+        more = len(matches) - _AMBIGUOUS_SHOWN
+        if more > 0:
+            ids += f" and {more} more"
+        raise UsageError(
+            f"{len(matches)} clusters are named `{name}`: {ids}.",
+            hint="Use the cluster id instead of its name.",
+        )
+    if failure is not None:
+        # The cluster may be in the folder that could not be read: say why, not "not found".
+        raise failure
+    raise _not_found(name)

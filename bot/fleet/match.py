@@ -1,0 +1,54 @@
+"""Which clusters a config rule applies to, and stable keys for digest and alert routes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from bot.cloud.models import Cluster
+from bot.config import BotConfig, Match
+
+
+def matches(match: Match, cluster: Cluster) -> bool:
+    """True when every key given in ``match`` fits the cluster; an empty match fits every cluster.
+
+    ``cluster`` is compared with the cluster's id and with its name, so either may be written.
+    """
+    if match.folder is not None and match.folder != cluster.folder_id:
+        return False
+    if match.cluster is not None and not (
+        match.cluster == cluster.id or (cluster.name and match.cluster == cluster.name)
+    ):
+        return False
+    if match.environment is not None and match.environment != cluster.environment:
+        return False
+    return all(cluster.labels.get(key) == value for key, value in match.labels.items())
+
+
+def route_key(kind: str, channel: str, match: Match) -> str:
+    """A short key that names a route as long as its kind, channel and match stay the same.
+
+    Persisted alert incidents are keyed by it, so it must not depend on anything but the route's
+    meaning: the match is serialised with sorted keys, unset keys dropped, before hashing.
+    """
+    canonical = json.dumps(
+        match.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+    return f"{kind}:{channel}:{digest}"
+
+
+def watched(config: BotConfig, cluster: Cluster) -> bool:
+    """True when the cluster is in a watched folder or listed by id or name, and passes
+    ``watch.only`` when that is given."""
+    watch = config.watch
+    listed = (
+        cluster.folder_id in watch.folders
+        or cluster.id in watch.clusters
+        or (bool(cluster.name) and cluster.name in watch.clusters)
+    )
+    if not listed:
+        return False
+    return not watch.only or any(matches(only, cluster) for only in watch.only)

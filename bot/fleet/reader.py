@@ -1,0 +1,457 @@
+"""Reading the watched fleet: which clusters, where each one's backups stand, and why.
+
+One reading serves a sweep or a digest. It keeps only what they need of each cluster (the newest
+completed backup, the one before it, how many there are, the sizes and durations of the last
+few), never whole backup lists, so that a fleet of 1,000 clusters with 60 backups each stays
+small. Every cluster's backups are listed at once; the client's limiter bounds the requests in
+flight, and the caller's lane (background for the sweep and the digests) is the reads' lane.
+
+What else is read, and when (each request costs, and a sweep of a fresh fleet should cost none):
+
+- the cluster's backup retention policies, when they could set its maximum age (it has no
+  snapshot schedule and no override matches), or always for one cluster shown in ``full``;
+  where the cloud offers none (404, 501) the client remembers it, so that costs one request per
+  process;
+- its operations (Cluster.listOperations, every page), only when its freshness is in question
+  (stale, never backed up, or past a slot with no backup), or always in ``full``: they hold the
+  failed backup attempts a Backup cannot show;
+- the versions the service lists, once per ``full`` reading (for restore readiness).
+
+:meth:`ClusterReading.report` turns a reading into its freshness report, explanation attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot import clock
+from bot.cloud.client import CloudClient
+from bot.cloud.models import (
+    Backup,
+    Cluster,
+    Operation,
+    RetentionPolicy,
+    SkippedItem,
+    Version,
+    newest_first_key,
+)
+from bot.config import BotConfig, Freshness, Match
+from bot.errors import BotError, CloudError
+from bot.fleet.match import matches, watched
+from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_operation
+from bot.freshness.explain import TrendPoint, explain, merge_trend
+from bot.freshness.model import FreshnessReport, MaxAgeSource
+from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
+
+#: Page size of every list call: the API's maximum, to keep the number of requests down.
+PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterReading:
+    """One cluster and where its backups stand."""
+
+    cluster: Cluster
+    newest: Backup | None  # the newest completed backup
+    previous: Backup | None  # the completed backup before it (for the digest's shrink check)
+    count: int | None  # how many backups the cluster has; None when they could not be read
+    error: str | None  # why the backups could not be read, for a person; None when read
+    #: Backups the cloud sent that could not be read and were left out, for a person.
+    skipped: tuple[str, ...] = ()
+    #: The newest completed backups' sizes and durations, oldest first (at most 14).
+    trend: tuple[TrendPoint, ...] = ()
+    #: Its backup attempts, from its operations; None when they were not read.
+    attempts: AttemptHistory | None = None
+    operations_error: str = ""  # why its operations could not be read
+    #: Its backup retention policies; None when not read, or not offered here.
+    policies: tuple[RetentionPolicy, ...] | None = None
+    policies_offered: bool | None = None  # None: not asked
+    policies_error: str = ""  # why they could not be read
+    #: The versions the service lists (a ``full`` reading only); None when not read.
+    versions: tuple[Version, ...] | None = None
+
+    @property
+    def backups(self) -> list[Backup] | None:
+        """The newest two completed backups (newest first), or None when they could not be read.
+
+        Enough for :func:`bot.freshness.policy.classify`, which looks at the newest one only.
+        """
+        if self.error is not None or self.count is None:
+            return None
+        return [b for b in (self.newest, self.previous) if b is not None]
+
+    def report(
+        self, freshness: Freshness, *, now: datetime, had_schedule: bool = False
+    ) -> FreshnessReport:
+        """The cluster's freshness at ``now``, with what the cloud says of why attached.
+
+        The maximum age counts its retention policies as a schedule when it has no snapshot
+        schedule; when they could set it but could not be read, the freshness is UNKNOWN
+        (a guessed maximum could open or close an incident for nothing).
+        """
+        cluster = self.cluster
+        policies = self.policies or ()
+        max_age = max_age_for(cluster, freshness, policies)
+        error = self.error
+        if error is None and self.policies_error and max_age.source == MaxAgeSource.DEFAULT:
+            error = self.policies_error
+        report = classify(
+            cluster,
+            self.backups,
+            max_age=max_age,
+            now=now,
+            read_error=error,
+            had_schedule=had_schedule,
+        )
+        schedule = schedule_for(cluster, policies)
+        explanation = explain(
+            cluster,
+            newest=self.newest,
+            now=now,
+            schedule=schedule,
+            attempts=self.attempts,
+            operations_error=self.operations_error,
+            policies=self.policies,
+            policies_offered=self.policies_offered,
+            policies_error=self.policies_error,
+            versions=self.versions,
+            trend=self.trend,
+            missed=missed_slot(schedule, self.newest, now),
+        )
+        return replace(report, explanation=explanation)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetReading:
+    """Every watched cluster's reading, and what could not be listed at all."""
+
+    clusters: tuple[ClusterReading, ...]
+    #: Folders or clusters that could not be listed at all, and items of a listing that could
+    #: not be read and were left out (the reading is incomplete either way).
+    errors: tuple[str, ...]
+    requests: int  # cloud requests this reading made (for benches)
+
+    def by_id(self) -> dict[str, ClusterReading]:
+        return {reading.cluster.id: reading for reading in self.clusters}
+
+
+class _Counter:
+    """Counts the API calls of one reading (pages, not retries)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Depth:
+    """What one reading reads besides the backups (see the module docstring)."""
+
+    freshness: Freshness
+    now: datetime
+    full: bool = False
+
+
+def _depth(freshness: Freshness | None, now: datetime | None, full: bool) -> _Depth:
+    return _Depth(freshness or Freshness(), now or clock.now(), full)
+
+
+async def read_fleet(
+    cloud: CloudClient,
+    config: BotConfig,
+    *,
+    match: Match | None = None,
+    now: datetime | None = None,
+) -> FleetReading:
+    """Read every watched cluster (``watch.folders`` and ``watch.clusters``) that passes
+    ``watch.only`` and the optional ``match``, and the state of its backups; the clusters come
+    by name (then id), whatever order the cloud lists them in. ``now`` (default: the clock)
+    decides whose freshness is in question, and so whose operations are read."""
+    depth = _depth(config.freshness, now, False)
+    counter = _Counter()
+    errors: list[str] = []
+    found: dict[str, Cluster] = {}
+
+    folders = list(dict.fromkeys(config.watch.folders))
+    listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
+    for folder_id, result in zip(folders, listed, strict=True):
+        if isinstance(result, str):
+            errors.append(f"the clusters of folder {folder_id} could not be listed: {result}")
+            continue
+        clusters, skipped = result
+        errors.extend(f"in folder {folder_id}, {item}" for item in skipped)
+        for cluster in clusters:
+            found.setdefault(cluster.id, cluster)
+
+    extra = [c for c in dict.fromkeys(config.watch.clusters) if c not in found]
+    named = {cluster.name for cluster in found.values() if cluster.name}
+    extra = [c for c in extra if c not in named]
+    fetched = await asyncio.gather(*(_get_cluster(cloud, c, counter) for c in extra))
+    for cluster_id, got in zip(extra, fetched, strict=True):
+        if isinstance(got, str):
+            errors.append(f"cluster {cluster_id} could not be read: {got}")
+            continue
+        found.setdefault(got.id, got)
+
+    # By name, then id: the API lists in no particular order, and the sweep posts its alerts
+    # in the reading's order, which must not change from one listing to the next.
+    selected = sorted(
+        (
+            cluster
+            for cluster in found.values()
+            if watched(config, cluster) and (match is None or matches(match, cluster))
+        ),
+        key=lambda cluster: (cluster.display_name, cluster.id),
+    )
+    readings = await asyncio.gather(*(_read(cloud, c, counter, depth) for c in selected))
+    for reading in readings:
+        errors.extend(f"of {reading.cluster.display_name}, {item}" for item in reading.skipped)
+    return FleetReading(clusters=tuple(readings), errors=tuple(errors), requests=counter.requests)
+
+
+async def read_cluster(
+    cloud: CloudClient,
+    cluster_id: str,
+    *,
+    freshness: Freshness | None = None,
+    now: datetime | None = None,
+    full: bool = False,
+) -> ClusterReading:
+    """Read one cluster again, and its backups (and, as the module docstring says, what else
+    ``freshness`` and ``full`` call for). Never raises a cloud error: a cluster that cannot be
+    read comes back with ``error`` set (and only its id known)."""
+    depth = _depth(freshness, now, full)
+    counter = _Counter()
+    result = await _get_cluster(cloud, cluster_id, counter)
+    if isinstance(result, str):
+        return ClusterReading(
+            cluster=Cluster(id=cluster_id),
+            newest=None,
+            previous=None,
+            count=None,
+            error=f"cluster {cluster_id} could not be read: {result}",
+        )
+    if not depth.full:
+        return await _read(cloud, result, counter, depth)
+    versions, reading = await asyncio.gather(
+        _read_versions(cloud, counter), _read(cloud, result, counter, depth)
+    )
+    return replace(reading, versions=versions)
+
+
+async def read_clusters(
+    cloud: CloudClient,
+    clusters: Sequence[Cluster],
+    *,
+    freshness: Freshness | None = None,
+    now: datetime | None = None,
+    full: bool = False,
+) -> list[ClusterReading]:
+    """The backups of clusters already listed, read concurrently (errors kept per cluster),
+    and what else ``freshness`` and ``full`` call for."""
+    depth = _depth(freshness, now, full)
+    counter = _Counter()
+    reads = asyncio.gather(*(_read(cloud, c, counter, depth) for c in clusters))
+    if not depth.full:
+        return list(await reads)
+    versions, readings = await asyncio.gather(_read_versions(cloud, counter), reads)
+    return [replace(r, versions=versions) for r in readings]
+
+
+def newest_two(backups: Sequence[Backup]) -> tuple[Backup | None, Backup | None]:
+    """The newest and second newest completed backups (by completion time, then id)."""
+    newest: Backup | None = None
+    previous: Backup | None = None
+    for backup in backups:
+        newest, previous = _keep_newest_two(newest, previous, backup)
+    return newest, previous
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _keep_newest_two(
+    newest: Backup | None, previous: Backup | None, backup: Backup
+) -> tuple[Backup | None, Backup | None]:
+    # The API's order means nothing: every backup is compared, in the order of
+    # bot.cloud.models.newest_first (completion time, then id), the same as
+    # bot.freshness.policy.newest_backup. Backups with no completion time are not counted as done.
+    if backup.created_at is None:
+        return newest, previous
+    key = newest_first_key(backup)
+    if newest is None or key > newest_first_key(newest):
+        return backup, newest
+    if previous is None or key > newest_first_key(previous):
+        return newest, backup
+    return newest, previous
+
+
+def _reason(exc: BotError) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+async def _list_folder(
+    cloud: CloudClient, folder_id: str, counter: _Counter
+) -> tuple[list[Cluster], list[SkippedItem]] | str:
+    clusters: list[Cluster] = []
+    skipped: list[SkippedItem] = []
+    token = ""
+    seen: set[str] = set()
+    try:
+        while True:
+            counter.requests += 1
+            page = await cloud.list_clusters_page(folder_id, page_size=PAGE_SIZE, page_token=token)
+            clusters.extend(page.clusters)
+            skipped.extend(page.skipped)
+            token = page.next_page_token
+            if not token:
+                return clusters, skipped
+            if token in seen:
+                raise CloudError("the cloud sent the same page token twice")
+            seen.add(token)
+    except BotError as exc:
+        return _reason(exc)
+
+
+async def _get_cluster(cloud: CloudClient, cluster_id: str, counter: _Counter) -> Cluster | str:
+    try:
+        counter.requests += 1
+        return await cloud.get_cluster(cluster_id)
+    except BotError as exc:
+        return _reason(exc)
+
+
+async def _read(
+    cloud: CloudClient, cluster: Cluster, counter: _Counter, depth: _Depth
+) -> ClusterReading:
+    """The cluster's backups (and policies, when they could set its maximum age), then its
+    operations when its freshness is in question."""
+    wants_policies = depth.full or (
+        cluster.snapshot_schedule is None
+        and max_age_for(cluster, depth.freshness).source == MaxAgeSource.DEFAULT
+    )
+    if wants_policies:
+        reading, policies = await asyncio.gather(
+            _read_backups(cloud, cluster, counter), _read_policies(cloud, cluster, counter)
+        )
+        reading = replace(
+            reading, policies=policies[0], policies_offered=policies[1], policies_error=policies[2]
+        )
+    else:
+        reading = await _read_backups(cloud, cluster, counter)
+    if reading.error is not None:
+        return reading
+    if not depth.full:
+        report = reading.report(depth.freshness, now=depth.now)
+        explanation = report.explanation
+        missed = explanation.missed_slot if explanation is not None else None
+        if not in_question(report, missed):
+            return reading
+    attempts, error = await _read_attempts(cloud, cluster, counter)
+    return replace(reading, attempts=attempts, operations_error=error)
+
+
+async def _read_policies(
+    cloud: CloudClient, cluster: Cluster, counter: _Counter
+) -> tuple[tuple[RetentionPolicy, ...] | None, bool | None, str]:
+    """(policies, offered, error): the policies, or None with offered False where the cloud
+    offers none, or None with the error for a person."""
+    if cloud.may_offer_retention_policies(cluster.id):
+        counter.requests += 1
+    try:
+        page = await cloud.all_retention_policies(cluster.id, page_size=PAGE_SIZE)
+    except BotError as exc:
+        reason = _reason(exc)
+        return (
+            None,
+            None,
+            f"the retention policies of {cluster.display_name} could not be read: {reason}",
+        )
+    if page is None:
+        return None, False, ""
+    return page.policies, True, ""
+
+
+async def _read_attempts(
+    cloud: CloudClient, cluster: Cluster, counter: _Counter
+) -> tuple[AttemptHistory | None, str]:
+    """The cluster's backup attempts from every page of its operations, or why not."""
+    backups: list[Operation] = []
+    token = ""
+    seen: set[str] = set()
+    try:
+        while True:
+            counter.requests += 1
+            page = await cloud.list_cluster_operations_page(
+                cluster.id, page_size=PAGE_SIZE, page_token=token
+            )
+            # Only backup operations are kept: a busy cluster has many others.
+            backups.extend(op for op in page.operations if is_backup_operation(op))
+            token = page.next_page_token
+            if not token:
+                break
+            if token in seen:
+                raise CloudError("the cloud sent the same page token twice")
+            seen.add(token)
+    except BotError as exc:
+        return None, _reason(exc)
+    return backup_attempts(backups), ""
+
+
+async def _read_versions(cloud: CloudClient, counter: _Counter) -> tuple[Version, ...] | None:
+    """The versions the service lists; None where it lists none or cannot be read (then
+    nothing is said of a backup's version)."""
+    if cloud.may_offer_versions():
+        counter.requests += 1
+    try:
+        page = await cloud.all_versions(page_size=PAGE_SIZE)
+    except BotError:
+        return None
+    return page.versions if page is not None else None
+
+
+async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter) -> ClusterReading:
+    newest: Backup | None = None
+    previous: Backup | None = None
+    count = 0
+    trend: tuple[TrendPoint, ...] = ()
+    skipped: list[str] = []
+    token = ""
+    seen: set[str] = set()
+    try:
+        while True:
+            counter.requests += 1
+            page = await cloud.list_cluster_backups_page(
+                cluster.id, page_size=PAGE_SIZE, page_token=token
+            )
+            for backup in page.backups:
+                count += 1
+                newest, previous = _keep_newest_two(newest, previous, backup)
+            trend = merge_trend(trend, page.backups)
+            skipped.extend(str(item) for item in page.skipped)
+            token = page.next_page_token
+            if not token:
+                break
+            if token in seen:
+                raise CloudError("the cloud sent the same page token twice")
+            seen.add(token)
+    except BotError as exc:
+        return ClusterReading(
+            cluster=cluster,
+            newest=None,
+            previous=None,
+            count=None,
+            error=f"the backups of {cluster.display_name} could not be read: {_reason(exc)}",
+        )
+    return ClusterReading(
+        cluster=cluster,
+        newest=newest,
+        previous=previous,
+        count=count,
+        error=None,
+        skipped=tuple(skipped),
+        trend=trend,
+    )

@@ -1,0 +1,1 @@
+"""Numbers, sizes, durations and times as people read them."""

@@ -1,0 +1,12 @@
+"""The bot scopes whose absence ``check`` reports: what posting and exactly-once delivery need.
+
+The full table of which Web API method needs which scope lives with the test that holds
+``manifest.yaml`` to exactly what the code calls (``tests/slack_scopes.py``).
+"""
+
+from __future__ import annotations
+
+#: Without these nothing can be posted.
+POST_SCOPES = frozenset({"chat:write"})
+#: Without these a post whose answer was lost cannot be looked for: at-least-once delivery.
+HISTORY_SCOPES = frozenset({"channels:history", "groups:history"})

@@ -1,0 +1,187 @@
+"""``backups-bot check`` against a simulated cloud and a fake Slack on loopback, as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.demo.fake_slack import FakeSlack
+from bot.demo.simcloud import SimCloud
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
+from bot.outbox.change import Change
+from bot.outbox.posts import OutboundPost, PostKind
+from bot.store import Store
+
+SLACK_TOKEN = "xoxb-check-test-token-0123456789"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimCloud]:
+    async with SimCloud(SimConfig(folders=2, clusters_per_folder=2)) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(bot_token=SLACK_TOKEN) as fake:
+        yield fake
+
+
+def _env(sim: SimCloud, slack: FakeSlack, tmp_path: Path, **extra: str) -> dict[str, str]:
+    folders = sim.fleet.folder_ids()
+    config = tmp_path / "bot.yaml"
+    config.write_text(f"watch:\n  folders: [{folders[0]}]\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YC_", "DATABASE"))}
+    env.update(
+        SLACK_BOT_TOKEN=SLACK_TOKEN,
+        SLACK_SIGNING_SECRET="check-signing-secret",
+        SLACK_API_URL=slack.api_url,
+        YC_MDB_ENDPOINT=sim.url,
+        YC_IAM_ENDPOINT=sim.url,
+        YC_OPERATION_ENDPOINT=sim.url,
+        YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
+        BACKUPS_BOT_CONFIG=str(config),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+    )
+    env.update(extra)
+    return env
+
+
+async def _check(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "check",
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+async def test_it_reports_every_check_ok_and_exits_0(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert all(line.startswith("ok  ") for line in lines), out  # no FAIL, no warning
+    folder = sim.fleet.folder_ids()[0]
+    assert f"ok    folder {folder}: readable, 2 OpenSearch clusters" in lines
+    assert "ok    slack auth.test: @backups-bot in Example" in lines
+    assert "ok    cloud credentials: IAM token from YC_IAM_TOKEN" in lines
+    assert any(line.startswith("ok    database: sqlite+aiosqlite") for line in lines)
+
+
+async def test_it_says_what_is_wrong_in_one_line_each(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(
+        sim,
+        slack,
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-wrong-token-abcdef",
+        YC_IAM_TOKEN="not-a-token-the-cloud-knows",
+    )
+    del env["SLACK_SIGNING_SECRET"]
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert any(
+        line.startswith("FAIL  slack mode: HTTP mode needs SLACK_SIGNING_SECRET") for line in fails
+    )
+    assert any(
+        line.startswith("FAIL  slack auth.test:") and "invalid_auth" in line for line in fails
+    )
+    assert any(line.startswith(f"FAIL  folder {sim.fleet.folder_ids()[0]}:") for line in fails)
+    # The tokens it was given never appear in what it prints.
+    assert "xoxb-wrong-token-abcdef" not in out
+    assert "not-a-token-the-cloud-knows" not in out
+
+
+async def test_it_names_the_role_when_a_folder_is_forbidden(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    folder = sim.fleet.folder_ids()[0]
+    sim.inject_fault(r"/managed-opensearch/v1/clusters$", 403, times=10)
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 1
+    expected = f"FAIL  folder {folder}: the service account cannot read it; grant "
+    assert expected + "managed-opensearch.viewer" in out
+
+
+async def test_a_broken_config_is_one_line_and_the_rest_still_runs(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    (tmp_path / "bot.yaml").write_text("freshness:\n  grace: soon\n", encoding="utf-8")
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    assert "FAIL  config: " in out
+    assert "bot.yaml:2: freshness.grace: 'soon' is not a duration" in out
+    assert "ok    slack auth.test" in out
+
+
+async def test_a_missing_bot_token_is_said_plainly(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    del env["SLACK_BOT_TOKEN"]
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    assert "FAIL  slack: SLACK_BOT_TOKEN is not set" in out
+
+
+async def test_it_says_the_scopes_allow_exactly_once_delivery(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 0, out
+    assert "ok    slack scopes: posting, and exactly-once delivery (history scopes)" in out
+    assert "ok    slack delivery: 0 post(s) waiting to be sent, 0 given up" in out
+
+
+async def test_a_token_without_history_scopes_is_a_warning_about_at_least_once(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    slack.remove_scopes("channels:history", "groups:history")
+    code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
+    assert code == 0, out
+    [line] = [line for line in out.splitlines() if "slack scopes" in line]
+    assert line.startswith("warn  slack scopes: the token lacks channels:history, groups:history")
+    assert "at-least-once" in line
+
+
+async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    store = await Store.open(env["DATABASE_URL"])
+    try:
+        await store.commit(
+            Change(posts=[OutboundPost(PostKind.ALERT, "C0GONE", {"text": "alert"})]),
+            now=datetime.now(UTC),
+        )
+        await store.park_channel(
+            "C0GONE", code="not_in_channel", now=datetime.now(UTC), next_try=datetime.now(UTC)
+        )
+    finally:
+        await store.close()
+
+    code, out = await _check(env, tmp_path)
+
+    assert code == 1
+    [line] = [line for line in out.splitlines() if line.startswith("FAIL  slack delivery")]
+    assert "Slack refuses channel C0GONE (not_in_channel)" in line
+    assert "invite the bot" in line
+    assert "ok    slack delivery: 1 post(s) waiting to be sent, 0 given up" in out
