@@ -296,7 +296,7 @@ class WatchService(WatchPart):
         own recent starts (done ones included)."""
         pending = [
             BackupStart(p.operation_id, p.cluster_id, p.requested_by, p.requested_at)
-            for p in await self.store.list_pending_operations()
+            for p in await self.store.operations.list_pending_operations()
         ]
         return [*pending, *self._backups_started.values()]
 
@@ -313,7 +313,7 @@ class WatchService(WatchPart):
         if operation.failed:
             reason = operation.error.message if operation.error else "no reason given"
             raise CloudError(f"the cloud refused to back up {cluster.display_name}: {reason}")
-        await self.store.record_operation(
+        await self.store.operations.record_operation(
             operation.id, cluster.id, user, channel or "", thread_ts, now=now
         )
         self._backups_started[cluster.id] = BackupStart(operation.id, cluster.id, user, now)
@@ -355,7 +355,9 @@ class WatchService(WatchPart):
 
     async def _open_entries(self, cluster_id: str) -> list[AlertEntry]:
         return [
-            e for e in await self.store.list_alerts(open_only=True) if e.cluster_id == cluster_id
+            e
+            for e in await self.store.incidents.list_alerts(open_only=True)
+            if e.cluster_id == cluster_id
         ]
 
     def _route(self, entry: AlertEntry) -> AlertRoute:
@@ -380,7 +382,7 @@ class WatchService(WatchPart):
         a lost race)."""
         reading: ClusterReading | None = None
         for _ in range(_SAVE_TRIES):
-            entry = await self.store.get_alert(cluster_id, route_key)
+            entry = await self.store.incidents.get_alert(cluster_id, route_key)
             if entry is None or not entry.status.is_open:
                 raise UsageError("this alert is no longer open; nothing to change")
             decision = step(entry)
@@ -440,11 +442,12 @@ class WatchService(WatchPart):
         """The grouped alert with ``changed`` members as given: its version-guarded save and
         the update of its post, rendered from what the incidents remember (no cloud read for
         a storm of 300)."""
-        group = await self.store.get_group(group_id)
+        group = await self.store.incidents.get_group(group_id)
         if group is None:
             return Change()
         members = [
-            changed.get(e.cluster_id, e) for e in await self.store.list_alerts(group_id=group_id)
+            changed.get(e.cluster_id, e)
+            for e in await self.store.incidents.list_alerts(group_id=group_id)
         ]
         shown = [GroupMember(cluster_of(e), None, e) for e in members]
         top, _ = render_group_alert(
@@ -470,10 +473,10 @@ class WatchService(WatchPart):
         all, snooze all), committed at once with the update of the group's post; the group and
         how many incidents changed."""
         for _ in range(_SAVE_TRIES):
-            group = await self.store.get_group(group_id)
+            group = await self.store.incidents.get_group(group_id)
             if group is None or not group.is_open:
                 raise UsageError("this storm is over: every cluster in it has recovered")
-            members = await self.store.list_alerts(group_id=group_id, open_only=True)
+            members = await self.store.incidents.list_alerts(group_id=group_id, open_only=True)
             decisions = [step(entry) for entry in members]
             changed = {d.entry.cluster_id: d.entry for d in decisions if d.actions}
             if not changed:

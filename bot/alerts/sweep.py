@@ -150,7 +150,7 @@ def alert_route_key(route: AlertRoute) -> str:
 
 async def had_schedule_ids(store: Store) -> set[str]:
     """Ids of the clusters the sweep has seen with a snapshot schedule."""
-    raw = await store.get_fact(FACT_HAD_SCHEDULE)
+    raw = await store.facts.get_fact(FACT_HAD_SCHEDULE)
     if not raw:
         return set()
     try:
@@ -210,7 +210,7 @@ class Sweeper(WatchPart):
         key = (
             f"sweep-manual:{now.isoformat()}:{self.owner}" if manual else slot_key(now, sweep.every)
         )
-        if not dry_run and not await self.store.claim_run(
+        if not dry_run and not await self.store.claims.claim_run(
             key, self.owner, now=now, lease=sweep.lease
         ):
             log.info("sweep %s: %s", key, SKIPPED_CLAIM)
@@ -234,7 +234,7 @@ class Sweeper(WatchPart):
             if not dry_run:
                 # Hand the slot back so that another replica (or the next tick) can run it.
                 with contextlib.suppress(Exception):
-                    await self.store.release_run(key, self.owner)
+                    await self.store.claims.release_run(key, self.owner)
                 if self.metrics is not None:
                     self.metrics.record_sweep("failed")
             raise
@@ -244,14 +244,14 @@ class Sweeper(WatchPart):
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewer
         if not dry_run:
-            await self.store.finish_run(key, self.owner, now=now)
+            await self.store.claims.finish_run(key, self.owner, now=now)
             if result.posts:
                 self._queued()
             if self.metrics is not None:
                 outcome = "ok" if result.ok else "failed"
                 finished = clock.now().timestamp() if not result.blind else None
                 self.metrics.record_sweep(outcome, finished)
-                firing = await self.store.list_alerts(open_only=True)
+                firing = await self.store.incidents.list_alerts(open_only=True)
                 self.metrics.alerts_firing.set(len(firing))
         log.info("%s", result.summary())
         return result
@@ -263,7 +263,9 @@ class Sweeper(WatchPart):
         while True:
             await asyncio.sleep(interval)
             try:
-                held = await self.store.renew_claim(key, self.owner, now=clock.now(), lease=lease)
+                held = await self.store.claims.renew_claim(
+                    key, self.owner, now=clock.now(), lease=lease
+                )
             except Exception:
                 log.exception("sweep %s: could not renew the claim", key)
                 continue
@@ -294,9 +296,9 @@ class Sweeper(WatchPart):
                 await self._remember_schedules(fleet, had_schedule)
 
         if not dry_run:
-            failures = await self.store.record_sweep(ok=not blind, now=now)
+            failures = await self.store.facts.record_sweep(ok=not blind, now=now)
         else:  # what record_sweep would count, so that a dry run shows a self-alert it would post
-            failures = await self.store.sweep_failures() + 1 if blind else 0
+            failures = await self.store.facts.sweep_failures() + 1 if blind else 0
         changes.append(await self._plan_blind(run, failures, read_failure))
         await self._commit(run, changes)
 
@@ -357,8 +359,10 @@ class Sweeper(WatchPart):
         key = alert_route_key(route)
         # One query for the route's incidents (not one per cluster); the version check of every
         # save still catches a writer that moves one of them meanwhile.
-        entries = {e.cluster_id: e for e in await self.store.list_alerts(route_key=key)}
-        groups = {g.id: g for g in await self.store.list_groups(route_key=key, open_only=True)}
+        entries = {e.cluster_id: e for e in await self.store.incidents.list_alerts(route_key=key)}
+        groups = {
+            g.id: g for g in await self.store.incidents.list_groups(route_key=key, open_only=True)
+        }
         seen: dict[str, tuple[Cluster, FreshnessReport]] = {}
         candidates: list[Step] = []
         for reading in fleet.clusters:
@@ -523,7 +527,7 @@ class Sweeper(WatchPart):
         }
         if now_scheduled <= had:
             return
-        await self.store.set_fact(FACT_HAD_SCHEDULE, json.dumps(sorted(had | now_scheduled)))
+        await self.store.facts.set_fact(FACT_HAD_SCHEDULE, json.dumps(sorted(had | now_scheduled)))
 
     # --- the bot about itself ------------------------------------------------------------------
 
@@ -534,8 +538,8 @@ class Sweeper(WatchPart):
 
     async def _plan_blind(self, run: _Run, failures: int, read_failure: str | None) -> Change:
         """One self-alert after ``blind_after`` failed sweeps, one all-clear in its threads."""
-        incident = await self.store.get_incident(BLIND)
-        last_ok = await self.store.get_marker("last_sweep_ok")
+        incident = await self.store.incidents.get_incident(BLIND)
+        last_ok = await self.store.facts.get_marker("last_sweep_ok")
         decision = evaluate_blind(
             incident,
             can_see=read_failure is None,

@@ -199,7 +199,7 @@ async def _delivery_findings(store: Any) -> list[Finding]:
     from bot.outbox.change import EVERY_CHANNEL
 
     out = []
-    for problem in await store.channel_problems():
+    for problem in await store.outbox.channel_problems():
         where = (
             "the bot token" if problem.channel == EVERY_CHANNEL else f"channel {problem.channel}"
         )
@@ -211,7 +211,7 @@ async def _delivery_findings(store: Any) -> list[Finding]:
                 "UTC; its posts wait: invite the bot or fix the config, then restart it",
             )
         )
-    counts = await store.count_posts()
+    counts = await store.outbox.count_posts()
     waiting = counts.get("pending", 0) + counts.get("sending", 0)
     failed = counts.get("failed", 0)
     detail = f"{waiting} post(s) waiting to be sent, {failed} given up"

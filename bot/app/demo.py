@@ -320,7 +320,7 @@ class Demo:
             )
         except BotError:
             cluster = None
-        alerts = await parts.store.list_alerts(open_only=True)
+        alerts = await parts.store.incidents.list_alerts(open_only=True)
         chosen = [a for a in alerts if cluster is not None and a.cluster_id == cluster.id]
         if not chosen:
             out.write(f"no open alert for {ref!r}; run :sweep first, or check the name\n")

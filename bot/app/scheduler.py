@@ -296,7 +296,7 @@ class WatchScheduler:
     ) -> DigestResult | None:
         """Post the digest of ``slot`` unless it was posted (by this replica or another)."""
         try:
-            if await self._store.run_finished(run_key(key, route, slot)):
+            if await self._store.claims.run_finished(run_key(key, route, slot)):
                 return None
         except Exception:
             log.exception("cannot tell whether the digest %s was posted; trying it", key)

@@ -306,7 +306,7 @@ def _fleet_check(parts: Components, cloud_health: CloudHealth, allowed: float) -
     twin is as ready as the twin."""
 
     async def check() -> None:
-        last = await parts.store.get_marker("last_sweep_ok")
+        last = await parts.store.facts.get_marker("last_sweep_ok")
         stamps = [t for t in (cloud_health.last_ok, last.timestamp() if last else None) if t]
         await fresh_within(lambda: max(stamps) if stamps else None, allowed, what="fleet read")()
 
@@ -318,7 +318,7 @@ def _delivery_check(parts: Components) -> Check:
     the bot are named in the detail."""
 
     async def check() -> str | None:
-        problems = await parts.store.channel_problems()
+        problems = await parts.store.outbox.channel_problems()
         token = [p for p in problems if p.channel == EVERY_CHANNEL]
         if token:
             raise CheckFailed(f"Slack refuses the bot token ({token[0].code}); posts are waiting")

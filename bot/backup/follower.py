@@ -84,7 +84,7 @@ class OperationFollower:
 
     async def resume(self) -> list[str]:
         """Follow every started backup the store still has open; their ids."""
-        pending = await self.store.list_pending_operations()
+        pending = await self.store.operations.list_pending_operations()
         for item in pending:
             self.follow(item)
         return [item.operation_id for item in pending]
@@ -109,22 +109,24 @@ class OperationFollower:
     async def _follow(self, pending: PendingOperation) -> str | None:
         """The outcome recorded, or None when another process follows it."""
         key = f"operation:{pending.operation_id}"
-        if not await self.store.claim_run(key, self.owner, now=clock.now(), lease=self.lease):
+        if not await self.store.claims.claim_run(
+            key, self.owner, now=clock.now(), lease=self.lease
+        ):
             log.info("operation %s is followed by another process", pending.operation_id)
             return None
         try:
             outcome, operation = await self._poll(pending, key)
             await self._finish(pending, outcome, operation)
-            await self.store.finish_run(key, self.owner, now=clock.now())
+            await self.store.claims.finish_run(key, self.owner, now=clock.now())
             return outcome
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.store.release_run(key, self.owner))
+                await asyncio.shield(self.store.claims.release_run(key, self.owner))
             raise
         except Exception:
             log.exception("following operation %s failed", pending.operation_id)
             with contextlib.suppress(Exception):
-                await self.store.release_run(key, self.owner)
+                await self.store.claims.release_run(key, self.owner)
             return None
 
     async def _poll(self, pending: PendingOperation, key: str) -> tuple[str, Operation | None]:
@@ -144,7 +146,7 @@ class OperationFollower:
             if clock.now() >= deadline:
                 return OUTCOME_GAVE_UP, last
             await asyncio.sleep(self.poll_interval)
-            await self.store.renew_claim(key, self.owner, now=clock.now(), lease=self.lease)
+            await self.store.claims.renew_claim(key, self.owner, now=clock.now(), lease=self.lease)
 
     async def _finish(
         self, pending: PendingOperation, outcome: str, operation: Operation | None

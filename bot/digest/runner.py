@@ -178,8 +178,8 @@ class DigestRunner(WatchPart):
             )
         claim = manual_run_key(key, now) if force else run_key(key, route, slot or now)
         lease = self.config.sweep.lease
-        if not await self.store.claim_run(claim, self.owner, now=now, lease=lease):
-            finished = await self.store.run_finished(claim)
+        if not await self.store.claims.claim_run(claim, self.owner, now=now, lease=lease):
+            finished = await self.store.claims.run_finished(claim)
             detail = ALREADY_POSTED if finished else SKIPPED_CLAIM
             log.info("digest %s: %s", claim, detail)
             status = DigestStatus.ALREADY_POSTED if finished else DigestStatus.SKIPPED
@@ -248,7 +248,7 @@ class DigestRunner(WatchPart):
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
-        previous = await self.store.get_figures(key)
+        previous = await self.store.figures.get_figures(key)
         digest = build_digest(
             self._inputs(fleet, had_schedule, now),
             previous,
@@ -287,6 +287,6 @@ class DigestRunner(WatchPart):
 
     async def _release(self, claim: str) -> None:
         try:
-            await self.store.release_run(claim, self.owner)
+            await self.store.claims.release_run(claim, self.owner)
         except Exception:
             log.exception("digest %s: could not hand the run back", claim)

@@ -157,7 +157,7 @@ class DeliveryExecutor:
             return
         self._closing = False
         with contextlib.suppress(StoreUnavailable):
-            retried = await self.store.retry_parked(now=self.clock())
+            retried = await self.store.outbox.retry_parked(now=self.clock())
             if retried:
                 log.info("trying %d parked channel(s) again", retried)
         self._loop_task = asyncio.create_task(self._loop(), name="delivery-executor")
@@ -196,10 +196,10 @@ class DeliveryExecutor:
         ``timeout`` passes; what became of them. Works with or without :meth:`start`."""
         wanted = list(ids) if ids is not None else None
         if wanted is None:
-            wanted = [p.id for p in await self.store.list_posts(states=OutboxState.OPEN)]
+            wanted = [p.id for p in await self.store.outbox.list_posts(states=OutboxState.OPEN)]
         deadline = time.monotonic() + timeout
         while True:
-            posts = await self.store.list_posts(ids=wanted)
+            posts = await self.store.outbox.list_posts(ids=wanted)
             open_posts = [p for p in posts if p.state in OutboxState.OPEN]
             if not open_posts or time.monotonic() >= deadline:
                 return DrainResult(tuple(posts))
@@ -218,7 +218,7 @@ class DeliveryExecutor:
         with contextlib.suppress(StoreUnavailable):
             while time.monotonic() < deadline and not self._closing:
                 busy = [w for w in self._workers.values() if not w.done()]
-                if not busy and not await self.store.due_channels(self.clock()):
+                if not busy and not await self.store.outbox.due_channels(self.clock()):
                     return
                 if self._loop_task is None:
                     await self._round()
@@ -252,32 +252,32 @@ class DeliveryExecutor:
     async def _round(self) -> None:
         """Start a worker for every channel with something due that no one else holds."""
         now = self.clock()
-        for channel in await self.store.due_channels(now):
+        for channel in await self.store.outbox.due_channels(now):
             if self._closing:
                 return
             worker = self._workers.get(channel)
             if worker is not None and not worker.done():
                 continue
             key = f"outbox:{channel}"
-            if not await self.store.claim_run(key, self.owner, now=now, lease=self.lease):
+            if not await self.store.claims.claim_run(key, self.owner, now=now, lease=self.lease):
                 continue  # another replica delivers this channel
             self._workers[channel] = asyncio.create_task(
                 self._work(channel, key), name=f"deliver-{channel}"
             )
         self.last_round_ok = time.time()
         if self.metrics is not None:
-            counts = await self.store.count_posts()
+            counts = await self.store.outbox.count_posts()
             self.metrics.outbox_waiting.set(sum(counts.get(s, 0) for s in OutboxState.OPEN))
-            self.metrics.channels_parked.set(len(await self.store.channel_problems()))
+            self.metrics.channels_parked.set(len(await self.store.outbox.channel_problems()))
 
     async def _work(self, channel: str, key: str) -> None:
         """Deliver ``channel``'s posts in order until it is empty or must wait."""
         try:
             while not self._closing and not self._is_parked(channel):
-                post = await self.store.head_post(channel)
+                post = await self.store.outbox.head_post(channel)
                 if post is None or post.not_before > self.clock():
                     return
-                if not await self.store.renew_claim(
+                if not await self.store.claims.renew_claim(
                     key, self.owner, now=self.clock(), lease=self.lease
                 ):
                     log.info("delivery to %s: another replica took the channel over", channel)
@@ -290,7 +290,7 @@ class DeliveryExecutor:
             log.exception("delivery to %s stopped on an unexpected error", channel)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.store.release_run(key, self.owner))
+                await asyncio.shield(self.store.claims.release_run(key, self.owner))
             self._wake.set()  # the loop may start the channel again if something is due
 
     def _is_parked(self, channel: str) -> bool:
@@ -306,7 +306,7 @@ class DeliveryExecutor:
 
     async def _update(self, post: QueuedPost) -> _Next:
         now = self.clock()
-        if await self.store.supersede(post, now=now):
+        if await self.store.outbox.supersede(post, now=now):
             self._count(post, "superseded")
             return _Next.CONTINUE
         target = post.target_ts
@@ -314,13 +314,13 @@ class DeliveryExecutor:
             if post.parent_state == OutboxState.PENDING or post.parent_state == OutboxState.SENDING:
                 # Queued before its message was out (the message is in another channel's
                 # queue, or was re-queued): wait for it.
-                await self.store.mark_retry(
+                await self.store.outbox.mark_retry(
                     post.seq,
                     not_before=now + self.backoff(1, None),
                     error="waiting_for_its_message",
                 )
                 return _Next.STOP
-            await self.store.mark_failed(post.seq, error="no_message_to_update", now=now)
+            await self.store.outbox.mark_failed(post.seq, error="no_message_to_update", now=now)
             self._count(post, "failed")
             return _Next.CONTINUE
         payload = text_only(post.payload) if post.text_only else post.payload
@@ -331,7 +331,7 @@ class DeliveryExecutor:
             await self.notifier.deliver_update(post.channel, target, payload)
         except SlackAPIFailure as failure:
             return await self._failed(post, failure)
-        await self.store.mark_sent(post.seq, target, now=self.clock())
+        await self.store.outbox.mark_sent(post.seq, target, now=self.clock())
         self._count(post, "sent")
         log.info("updated %s: ts %s", post.describe(), target)
         return _Next.CONTINUE
@@ -343,7 +343,7 @@ class DeliveryExecutor:
             thread_ts = post.target_ts
             if thread_ts is None:
                 if post.parent_state in OutboxState.OPEN:
-                    await self.store.mark_retry(
+                    await self.store.outbox.mark_retry(
                         post.seq,
                         not_before=now + self.backoff(1, None),
                         error="waiting_for_its_thread",
@@ -358,7 +358,7 @@ class DeliveryExecutor:
             except SlackAPIFailure as failure:
                 return await self._failed(post, failure)
             if found is not None:
-                await self.store.mark_sent(post.seq, found, now=self.clock())
+                await self.store.outbox.mark_sent(post.seq, found, now=self.clock())
                 self._count(post, "found")
                 log.info(
                     "%s was already in Slack (ts %s); not posted again", post.describe(), found
@@ -366,10 +366,10 @@ class DeliveryExecutor:
                 return await self._recovered(post)
         payload = text_only(post.payload) if post.text_only else post.payload
         await self.pacer.wait(post.channel)
-        await self.store.mark_sending(post.seq, now=self.clock())
+        await self.store.outbox.mark_sending(post.seq, now=self.clock())
         if self._is_parked(post.channel):
             # Another worker of this process just found the channel (or the token) refused.
-            await self.store.mark_retry(
+            await self.store.outbox.mark_retry(
                 post.seq, not_before=self.clock(), error="parked", in_doubt=post.in_doubt
             )
             return _Next.STOP
@@ -379,7 +379,7 @@ class DeliveryExecutor:
             )
         except SlackAPIFailure as failure:
             return await self._failed(post, failure)
-        await self.store.mark_sent(post.seq, ts, now=self.clock())
+        await self.store.outbox.mark_sent(post.seq, ts, now=self.clock())
         self._count(post, "sent")
         log.info("posted %s: ts %s", post.describe(), ts)
         self._find_failures.pop(post.id, None)
@@ -425,7 +425,7 @@ class DeliveryExecutor:
         now = self.clock()
         for key in (post.channel, EVERY_CHANNEL):
             self._parked.pop(key, None)
-            problem = await self.store.unpark_channel(key)
+            problem = await self.store.outbox.unpark_channel(key)
             if problem is not None:
                 where = "every channel" if key == EVERY_CHANNEL else key
                 log.info("Slack takes posts to %s again (it refused them: %s)", where, problem.code)
@@ -440,13 +440,13 @@ class DeliveryExecutor:
         if verdict == Verdict.RETRY:
             delay = self.backoff(post.attempts, failure.retry_after)
             self.pacer.throttled(post.channel, delay.total_seconds(), update=update)
-            await self.store.mark_retry(post.seq, not_before=now + delay, error=failure.code)
+            await self.store.outbox.mark_retry(post.seq, not_before=now + delay, error=failure.code)
             self._count(post, "retried")
             log.info("%s: %s; waiting %.0f s", post.describe(), failure.code, delay.total_seconds())
             return _Next.STOP
         if verdict == Verdict.IN_DOUBT:
             delay = self.backoff(post.attempts, None)
-            await self.store.mark_retry(
+            await self.store.outbox.mark_retry(
                 post.seq, not_before=now + delay, error=failure.code, in_doubt=not update
             )
             self._count(post, "in_doubt")
@@ -459,7 +459,7 @@ class DeliveryExecutor:
             )
             return _Next.STOP
         if verdict == Verdict.CONTENT and not post.text_only:
-            await self.store.mark_text_only(post.seq)
+            await self.store.outbox.mark_text_only(post.seq)
             self._count(post, "text_only")
             log.warning(
                 "%s: Slack refused it (%s); sending its text only", post.describe(), failure.code
@@ -467,10 +467,10 @@ class DeliveryExecutor:
             return _Next.CONTINUE
         if verdict in (Verdict.CHANNEL, Verdict.AUTH):
             key = post.channel if verdict == Verdict.CHANNEL else EVERY_CHANNEL
-            await self.store.mark_retry(
+            await self.store.outbox.mark_retry(
                 post.seq, not_before=now, error=failure.code, in_doubt=False
             )
-            fresh = await self.store.park_channel(
+            fresh = await self.store.outbox.park_channel(
                 key, code=failure.code, now=now, next_try=now + PARKED_RETRY
             )
             self._parked[key] = now + PARKED_RETRY
@@ -481,12 +481,12 @@ class DeliveryExecutor:
         # Refused for good: the content again (as text), the message to update is gone, or
         # an answer not understood three times.
         if verdict in (Verdict.GONE, Verdict.CONTENT) or post.attempts >= OTHER_ATTEMPTS:
-            await self.store.mark_failed(post.seq, error=failure.code, now=now)
+            await self.store.outbox.mark_failed(post.seq, error=failure.code, now=now)
             self._count(post, "failed")
             log.error("%s was given up: Slack refused it (%s)", post.describe(), failure.code)
             return _Next.CONTINUE
         delay = self.backoff(post.attempts, None)
-        await self.store.mark_retry(post.seq, not_before=now + delay, error=failure.code)
+        await self.store.outbox.mark_retry(post.seq, not_before=now + delay, error=failure.code)
         self._count(post, "retried")
         log.warning(
             "%s: %s; trying again in %.0f s", post.describe(), failure.code, delay.total_seconds()

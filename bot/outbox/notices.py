@@ -57,7 +57,7 @@ class ChannelNotices:
 
     async def _move(self, channel: str, code: str | None, now: datetime) -> None:
         for _ in range(_TRIES):
-            incident = await self.store.get_incident(channel_key(channel))
+            incident = await self.store.incidents.get_incident(channel_key(channel))
             decision = evaluate_channel(incident, channel, refused=code, now=now)
             others = self._others(channel)
             change = plan_self(

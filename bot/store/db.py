@@ -1,8 +1,11 @@
-"""Engines and migrations: the store's connection to SQLite or PostgreSQL.
+"""Engines, migrations and the transaction boundary: the store's connection to SQLite or
+PostgreSQL.
 
 ``create_engine`` builds an async engine tuned for its dialect; ``apply_migrations`` brings the
 schema to the newest Alembic revision. Several replicas may start at once against one database:
 PostgreSQL serialises their migrations with an advisory lock, SQLite with its write lock.
+:class:`Database` hands the repositories their connections, and turns every error that means
+"the database is not answering" into :class:`~bot.errors.StoreUnavailable`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import asyncio
 import socket
 import sqlite3
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +23,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -265,3 +271,88 @@ async def apply_migrations(engine: AsyncEngine) -> None:
 def current_revision(connection: Connection) -> str | None:
     """The schema revision recorded in the database, or None before the first migration."""
     return MigrationContext.configure(connection).get_current_revision()
+
+
+class Database:
+    """The engine and the transaction boundary that the store and its repositories share.
+
+    Each repository call is one short transaction taken here: :meth:`reading` for reads,
+    :meth:`writing` for a write that commits whole or not at all. Either way a database that is
+    not answering becomes :class:`~bot.errors.StoreUnavailable`.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._writer = writer(engine)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads."""
+        with unavailable_as_store_error():
+            async with self.engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction (on SQLite it takes the write lock up front)."""
+        with unavailable_as_store_error():
+            async with self._writer.begin() as conn:
+                yield conn
+
+
+#: What a database that is down, restarting, locked or overloaded raises: SQLAlchemy's wrappers of
+#: the driver's errors, its pool timeout, and the OSError asyncpg raises when it cannot connect.
+#: Constraint and programming errors are not among them: those are bugs and stay unexpected.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    OSError,
+)
+
+#: SQLSTATEs of a PostgreSQL server that cannot serve the bot right now, whatever class the
+#: driver gives them (asyncpg's ``too many connections`` reaches SQLAlchemy as a bare DBAPIError):
+#: class 08, connection exceptions; class 53, insufficient resources (too many connections, out
+#: of memory, disk full); 57P01-57P03, the server shutting down, crashed, or starting up.
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+
+
+def _driver_chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps, down to the driver's own error. Only explicit causes
+    (SQLAlchemy's ``orig``, ``raise ... from``): an error raised while handling another is not
+    that other error."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(out) < 8 and current not in out:
+        out.append(current)
+        current = getattr(current, "orig", None) or current.__cause__
+    return out
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` means the database is not answering, in a few words safe to show (no host,
+    user or SQL); None when it is some other error (a constraint, a bug)."""
+    chain = _driver_chain(exc)
+    innermost = type(chain[-1]).__name__
+    for cause in chain:
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES):
+            return f"did not answer ({innermost}, SQLSTATE {sqlstate[:5]})"
+    if isinstance(exc, _UNAVAILABLE):
+        return f"did not answer ({type(exc).__name__})"
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return f"dropped the connection ({type(exc).__name__})"
+    return None
+
+
+@contextmanager
+def unavailable_as_store_error() -> Iterator[None]:
+    """Raise :class:`~bot.errors.StoreUnavailable` for an error that means the database is not
+    answering; every other error passes unchanged."""
+    try:
+        yield
+    except Exception as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise StoreUnavailable(f"the bot's database {reason}") from exc

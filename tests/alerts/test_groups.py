@@ -119,7 +119,7 @@ def thread(slack: FakeSlack) -> list[dict[str, Any]]:
 
 
 async def the_group(store: Store) -> AlertGroup:
-    [group] = await store.list_groups()
+    [group] = await store.incidents.list_groups()
     return group
 
 
@@ -157,7 +157,7 @@ async def test_a_storm_is_one_post_with_one_mention_naming_every_cluster_in_it_o
     group = await the_group(store)
     assert (group.label, group.message_ts, group.is_open) == (LABEL, post["ts"], True)
     route = alert_route_key(config.alerts[0])
-    entries = await store.list_alerts(route_key=route, open_only=True)
+    entries = await store.incidents.list_alerts(route_key=route, open_only=True)
     assert sorted(e.cluster_id for e in entries) == sorted(storm)
     assert {(e.group_id, e.message_id, e.status) for e in entries} == {
         (group.id, None, AlertStatus.FIRING)
@@ -241,7 +241,7 @@ async def test_recoveries_update_the_group_post_and_reply_in_its_thread_until_th
     )
     assert mentions(fake_slack.messages(ONCALL_CHANNEL)) == 0  # the post no longer pings
     assert (await the_group(store)).resolved_at == NOW + timedelta(hours=1, minutes=45)
-    assert await store.list_alerts(open_only=True) == []
+    assert await store.incidents.list_alerts(open_only=True) == []
     after = await sweep_and_deliver(sweeper, executor, now=NOW + timedelta(hours=2))
     assert after.posts == ()
 
@@ -270,7 +270,7 @@ async def test_a_cluster_going_stale_later_joins_the_open_group_in_its_thread(
     [reply] = thread(fake_slack)[before:]
     assert reply["text"] == ":heavy_plus_sign: 1 more cluster joined this storm:"
     assert f"`{late}`" in str(reply["blocks"])
-    entry = await store.get_alert(late, group.route_key)
+    entry = await store.incidents.get_alert(late, group.route_key)
     assert entry is not None
     assert (entry.group_id, entry.message_id, entry.status) == (group.id, None, AlertStatus.FIRING)
 
@@ -318,7 +318,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
     assert acknowledged == len(storm)
     assert [c.args["ts"] for c in fake_slack.calls_to("chat.update")] == [post["ts"]]
     assert fake_slack.calls_to("chat.postMessage") == []
-    members = await store.list_alerts(group_id=group.id)
+    members = await store.incidents.list_alerts(group_id=group.id)
     assert {(e.status, e.acknowledged_by) for e in members} == {
         (AlertStatus.ACKNOWLEDGED, "U0ALICE")
     }
@@ -342,7 +342,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
     await deliver(executor)
     assert snoozed == len(storm)
     assert [c.args["ts"] for c in fake_slack.calls_to("chat.update")] == [post["ts"]]
-    members = await store.list_alerts(group_id=group.id)
+    members = await store.incidents.list_alerts(group_id=group.id)
     assert {(e.status, e.snoozed_until) for e in members} == {(AlertStatus.SNOOZED, until)}
 
     # The snooze runs out with the storm still on: it fires again, with one reminder.
@@ -380,7 +380,7 @@ async def test_a_recovered_member_going_stale_again_rejoins_the_storm_counted_on
     assert f"`{first}`" in str(joined["blocks"])
     assert f"`{IDS.fresh}`" in str(joined["blocks"])
     group = await the_group(store)
-    entry = await store.get_alert(first, group.route_key)
+    entry = await store.incidents.get_alert(first, group.route_key)
     assert entry is not None
     assert (entry.status, entry.group_id) == (AlertStatus.FIRING, group.id)
 
@@ -414,12 +414,12 @@ async def test_a_click_on_a_groups_button_goes_through_the_dispatcher_like_slack
     await deliver(executor)
 
     assert f"Snoozed {len(storm)} clusters of the storm" in reply.messages[0].text
-    members = await store.list_alerts(group_id=(await the_group(store)).id)
+    members = await store.incidents.list_alerts(group_id=(await the_group(store)).id)
     assert {e.status for e in members} == {AlertStatus.SNOOZED}
     assert ":zzz:" in str(the_post(fake_slack)["blocks"])
     # A forged value is refused in words, and changes nothing.
     forged = await dispatcher.run_action("group_ack", '{"g": "../../etc"}', click, now=at)
     assert "not one the bot made" in forged.messages[0].text
-    assert {e.status for e in await store.list_alerts(group_id=members[0].group_id)} == {
+    assert {e.status for e in await store.incidents.list_alerts(group_id=members[0].group_id)} == {
         AlertStatus.SNOOZED
     }

@@ -146,11 +146,11 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     route = alert_route_key(config.alerts[0])
 
     await watch.snooze(IDS.stale, timedelta(hours=4), user="U0BOB", now=NOW)
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert (entry.status, entry.snoozed_by) == (AlertStatus.SNOOZED, "U0BOB")
     # Committed with the update of the alert message, which waits for the executor.
-    [queued] = await store.list_posts(states=OutboxState.OPEN)
+    [queued] = await store.outbox.list_posts(states=OutboxState.OPEN)
     assert (queued.kind, queued.parent_id) == (PostKind.ALERT_UPDATE, entry.message_id)
     await deliver(executor)
     assert fake_slack.calls_to("chat.update")[-1].args["text"].startswith("SNOOZED: ")
@@ -256,7 +256,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         assert reply["text"].startswith(
             ":white_check_mark: The backup of *orders-prod* that <@U0ALICE> started is done"
         )
-        assert await store.list_pending_operations() == []
+        assert await store.operations.list_pending_operations() == []
 
         # The next sweep sees the new backup and resolves the alert.
         sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="s")
@@ -291,9 +291,9 @@ async def test_a_restart_keeps_following_a_started_backup(
             "logs-prod", user="U0BOB", channel=ONCALL_CHANNEL, thread_ts=None, now=clock.now()
         )
         await before.aclose()  # shut down before the operation is done
-        assert await store.list_posts() == []
+        assert await store.outbox.list_posts() == []
         assert fake_slack.messages() == []
-        assert len(await store.list_pending_operations()) == 1
+        assert len(await store.operations.list_pending_operations()) == 1
 
         after = make_service(cloud, store, notifier, config, owner="after")
         resumed = await after.resume_pending_operations(clock.now())
@@ -304,7 +304,7 @@ async def test_a_restart_keeps_following_a_started_backup(
         assert resumed == list(quick_sim.operations)
         [report] = fake_slack.messages(ONCALL_CHANNEL)
         assert "The backup of *logs-prod* that <@U0BOB> started is done" in report["text"]
-        assert await store.list_pending_operations() == []
+        assert await store.operations.list_pending_operations() == []
     finally:
         await cloud.aclose()
 
@@ -340,10 +340,12 @@ async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing
         text = reply.messages[0].payload()["text"]
         assert "My database is not answering right now, so nothing was changed." in text
         assert "error id" not in text
-        assert await store.list_posts(states=OutboxState.OPEN) == []  # no update queued either
+        assert (
+            await store.outbox.list_posts(states=OutboxState.OPEN) == []
+        )  # no update queued either
         await deliver_with(store, notifier)
         assert fake_slack.calls_to("chat.update") == []
-        entry = await store.get_alert(IDS.stale, route)
+        entry = await store.incidents.get_alert(IDS.stale, route)
         assert entry is not None
         assert entry.status is AlertStatus.FIRING
 

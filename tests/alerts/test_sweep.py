@@ -37,7 +37,7 @@ from bot.outbox.posts import PostKind
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.store.tables import run_claims
-from tests.store.conftest import OpenStore
+from tests.store.conftest import OpenStore, save_alert
 from tests.waiting import wait_until
 from tests.world import (
     CONSOLE_URL,
@@ -135,7 +135,7 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     assert never["text"] == f"FIRING: new-cluster has no backup at all {MENTION}"
     # The stopped cluster is not stale, and the PRESTABLE one is not on this route.
     assert "archive" not in str(fake_slack.messages())
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert (entry.status, entry.message_ts) == (AlertStatus.FIRING, orders["ts"])
 
@@ -218,7 +218,7 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     orders = alert_of(fake_slack, "orders-prod")
     assert orders["text"].startswith("RESOLVED: ")
     assert not has_buttons(orders)
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.status == AlertStatus.RESOLVED
 
@@ -246,7 +246,7 @@ async def test_a_single_flaky_read_never_pages_anyone(
     assert result.unconfirmed == (IDS.fresh,)
     assert "logs-prod" not in str(fake_slack.messages())
     assert len(top_level(fake_slack.messages(ONCALL_CHANNEL))) == 2  # orders-prod, new-cluster
-    assert await store.get_alert(IDS.fresh, alert_route_key(config.alerts[0])) is None
+    assert await store.incidents.get_alert(IDS.fresh, alert_route_key(config.alerts[0])) is None
 
 
 async def test_an_unreadable_re_read_holds_the_alert_until_the_next_sweep(
@@ -314,7 +314,7 @@ async def test_a_sweep_reads_a_routes_incidents_in_one_query_and_rewrites_none_u
 ) -> None:
     sweep = sweeper(cloud, store, notifier, config)
     await sweep_and_deliver(sweep, executor, now=NOW)
-    before = await store.list_alerts()
+    before = await store.incidents.list_alerts()
     statements: list[str] = []
     outbox_writes: list[str] = []
 
@@ -334,7 +334,7 @@ async def test_a_sweep_reads_a_routes_incidents_in_one_query_and_rewrites_none_u
     assert again.posts == ()
     assert statements == ["SELECT"]  # the route's incidents, all at once; no writes
     assert outbox_writes == []  # nothing queued
-    assert await store.list_alerts() == before  # versions included
+    assert await store.incidents.list_alerts() == before  # versions included
 
 
 async def test_a_stopped_cluster_is_reported_as_stopped_and_resolves_its_alert(
@@ -390,7 +390,7 @@ async def test_a_removed_snapshot_schedule_resolves_the_alert_and_posts_no_new_o
         alert_of(fake_slack, "new-cluster")["ts"],
         orders["ts"],
     ]
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.status == AlertStatus.RESOLVED
 
@@ -430,7 +430,7 @@ async def test_a_blind_bot_alerts_about_itself_once_per_channel_and_says_once_wh
     for post in self_alerts:
         assert not post.get("thread_ts")
         assert "could not read the cloud for 3 sweeps in a row" in post["text"]
-    incident = await store.get_incident(BLIND)
+    incident = await store.incidents.get_incident(BLIND)
     assert incident is not None
     assert incident.status == BotIncidentStatus.OPEN
     assert incident.since == NOW  # blind since the last sweep that could see
@@ -447,7 +447,7 @@ async def test_a_blind_bot_alerts_about_itself_once_per_channel_and_says_once_wh
         [recovered] = replies(fake_slack.messages(alert["channel"]), alert["ts"])
         assert "can read the cloud again after 1h 30m" in recovered["text"]
     assert len(posts(fake_slack)) == 4
-    incident = await store.get_incident(BLIND)
+    incident = await store.incidents.get_incident(BLIND)
     assert incident is not None
     assert (incident.status, incident.messages) == (BotIncidentStatus.CLOSED, ())
 
@@ -473,9 +473,9 @@ async def test_a_dry_run_shows_the_self_alert_the_next_blind_sweep_would_post(
     assert dry.consecutive_failures == 3
     assert [p.kind for p in dry.posts] == [PostKind.SELF_ALERT]
     assert "would queue 1 self-alert(s)" in dry.summary()
-    assert await store.list_posts() == []  # a dry run queues nothing and counts nothing
-    assert await store.sweep_failures() == 2
-    assert await store.get_incident(BLIND) is None
+    assert await store.outbox.list_posts() == []  # a dry run queues nothing and counts nothing
+    assert await store.facts.sweep_failures() == 2
+    assert await store.incidents.get_incident(BLIND) is None
 
     real = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=30))
     assert [p.kind for p in real.posts] == [PostKind.SELF_ALERT]
@@ -530,7 +530,7 @@ async def test_alerts_slack_refuses_wait_in_the_outbox_and_go_out_once_without_b
     # Slack took nothing; the incidents are open with their alerts queued, and the sweep of the
     # next slot queues no second alert for them.
     assert fake_slack.messages() == []
-    for entry in await store.list_alerts(open_only=True):
+    for entry in await store.incidents.list_alerts(open_only=True):
         assert (entry.message_id is not None, entry.message_ts) == (True, None)
     retried = await sweep.run(now=NOW + timedelta(minutes=15))
     assert retried.posts == ()
@@ -542,7 +542,7 @@ async def test_alerts_slack_refuses_wait_in_the_outbox_and_go_out_once_without_b
     assert [subject(p) for p in drained.posts] == [IDS.never, IDS.stale]
     assert len(top_level(fake_slack.messages(ONCALL_CHANNEL))) == 2
     assert len(fake_slack.rejected) == 1
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.message_ts == alert_of(fake_slack, "orders-prod")["ts"]
     again = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=30))
@@ -551,7 +551,7 @@ async def test_alerts_slack_refuses_wait_in_the_outbox_and_go_out_once_without_b
 
 
 async def _error_of(store: Store, post_id: str, error: str) -> bool:
-    post = await store.get_post(post_id)
+    post = await store.outbox.get_post(post_id)
     return post is not None and post.state == OutboxState.PENDING and post.error == error
 
 
@@ -601,9 +601,9 @@ async def test_a_dry_run_shows_the_messages_and_changes_nothing(
     ]
     assert result.posts[1].payload["text"].startswith("FIRING: the newest backup of orders-prod")
     assert fake_slack.calls == []
-    assert await store.list_alerts() == []
-    assert await store.list_posts() == []
-    assert not await store.run_finished(slot_key(NOW, config.sweep.every))
+    assert await store.incidents.list_alerts() == []
+    assert await store.outbox.list_posts() == []
+    assert not await store.claims.run_finished(slot_key(NOW, config.sweep.every))
 
 
 async def test_a_second_replica_in_the_same_slot_does_nothing(
@@ -680,7 +680,7 @@ async def test_an_incident_from_before_the_outbox_open_without_a_message_gets_it
         opened_at=NOW,
         last_notified_at=NOW,
     )
-    assert await store.save_alert(orphan) is not None
+    assert await save_alert(store, orphan) is not None
     sweep = sweeper(cloud, store, notifier, config)
 
     first = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=1))
@@ -688,7 +688,7 @@ async def test_an_incident_from_before_the_outbox_open_without_a_message_gets_it
 
     assert kinds(first.posts) == [(ALERT, IDS.stale)]
     assert later.posts == ()
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.opened_at == NOW  # the same incident, not a new one
     assert entry.message_ts == alert_of(fake_slack, "orders-prod")["ts"]
@@ -723,17 +723,17 @@ async def test_a_new_incident_is_saved_with_its_alert_or_not_at_all_when_a_rival
     # Replica a's changes found the incidents saved by b: it wrote neither incident nor post.
     assert late.posts == ()
     assert len(late.conflicts) == 2
-    queued = await store_a.list_posts()
+    queued = await store_a.outbox.list_posts()
     assert [p.id for p in queued] == [p.id for p in rival.posts]
     # Every incident names the one alert queued for it, and every alert queued has its incident.
-    entries = await store_a.list_alerts()
+    entries = await store_a.incidents.list_alerts()
     assert sorted(e.cluster_id for e in entries) == sorted([IDS.stale, IDS.never])
     assert {e.message_id for e in entries} == {p.id for p in queued if p.kind == ALERT}
     assert all(e.version == 1 for e in entries)
 
     await deliver_with(store_a, notifier)
     assert len(top_level(fake_slack.messages(ONCALL_CHANNEL))) == 2
-    entry = await store_a.get_alert(IDS.stale, route)
+    entry = await store_a.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.message_ts == alert_of(fake_slack, "orders-prod")["ts"]
 
@@ -779,7 +779,7 @@ async def test_a_sweep_whose_incident_a_click_moved_meanwhile_queues_nothing_for
     ]
     assert replies(fake_slack.messages(ONCALL_CHANNEL), orders["ts"]) == []
     assert alert_of(fake_slack, "orders-prod")["text"].startswith("ACKNOWLEDGED: ")
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert (entry.status, entry.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, "U0ALICE")
     # Acknowledged: the next sweep does not remind it either.
@@ -953,11 +953,11 @@ async def test_an_alert_of_a_cluster_that_left_the_route_is_resolved_not_left_op
     assert not has_buttons(updated)
     thread = [m for m in fake_slack.messages() if m.get("thread_ts") == alert["ts"]]
     assert len(thread) == 1
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.status is AlertStatus.RESOLVED
     # The other incident is untouched, and a further sweep changes nothing.
-    assert (await store.get_alert(IDS.never, route)).status is AlertStatus.FIRING  # type: ignore[union-attr]
+    assert (await store.incidents.get_alert(IDS.never, route)).status is AlertStatus.FIRING  # type: ignore[union-attr]
     again = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=30))
     assert again.posts == ()
 
@@ -974,7 +974,7 @@ async def test_an_unreadable_folder_resolves_none_of_its_clusters_alerts(
     sweep = sweeper(cloud, store, notifier, config)
     await sweep_and_deliver(sweep, executor, now=NOW)
     route = alert_route_key(config.alerts[0])
-    assert (await store.get_alert(IDS.other, route)) is not None
+    assert (await store.incidents.get_alert(IDS.other, route)) is not None
     calls = len(fake_slack.calls)
 
     # The other folder cannot be listed any more (403), while the first still can: its
@@ -986,7 +986,7 @@ async def test_an_unreadable_folder_resolves_none_of_its_clusters_alerts(
     assert result.doubted == (IDS.other,)
     assert result.posts == ()
     assert len(fake_slack.calls) == calls
-    entry = await store.get_alert(IDS.other, route)
+    entry = await store.incidents.get_alert(IDS.other, route)
     assert entry is not None
     assert entry.status.is_open
 
@@ -1005,7 +1005,7 @@ async def test_a_listing_that_comes_back_empty_once_resolves_nothing_and_pages_n
 ) -> None:
     sweep = sweeper(cloud, store, notifier, config)
     await sweep_and_deliver(sweep, executor, now=NOW)
-    before = await store.list_alerts()
+    before = await store.incidents.list_alerts()
     calls = len(fake_slack.calls)
 
     # A valid, empty answer to the folder's cluster listing, once.
@@ -1019,9 +1019,9 @@ async def test_a_listing_that_comes_back_empty_once_resolves_nothing_and_pages_n
     assert empty.posts == ()
     assert normal.posts == ()
     assert len(fake_slack.calls) == calls  # no resolved notice, no second alert
-    assert [(e.cluster_id, e.status, e.message_id) for e in await store.list_alerts()] == [
-        (e.cluster_id, e.status, e.message_id) for e in before
-    ]
+    assert [
+        (e.cluster_id, e.status, e.message_id) for e in await store.incidents.list_alerts()
+    ] == [(e.cluster_id, e.status, e.message_id) for e in before]
 
 
 async def test_a_cluster_deleted_from_the_cloud_is_retired_with_one_resolved_notice(
@@ -1047,7 +1047,7 @@ async def test_a_cluster_deleted_from_the_cloud_is_retired_with_one_resolved_not
     assert again.posts == ()
     [notice] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
     assert "is no longer watched here" in notice["text"]
-    entry = await store.get_alert(IDS.stale, route)
+    entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert entry.status is AlertStatus.RESOLVED
 
@@ -1064,7 +1064,7 @@ async def test_a_missing_cluster_that_cannot_be_read_keeps_its_incident_open(
     sweep = sweeper(cloud, store, notifier, config)
     route = alert_route_key(config.alerts[0])
     await sweep_and_deliver(sweep, executor, now=NOW)
-    opened = await store.get_alert(IDS.stale, route)
+    opened = await store.incidents.get_alert(IDS.stale, route)
     calls = len(fake_slack.calls)
 
     # The listing leaves orders-prod out, and asking for it by id fails (503, every try).
@@ -1075,4 +1075,6 @@ async def test_a_missing_cluster_that_cannot_be_read_keeps_its_incident_open(
     assert IDS.stale in result.doubted
     assert result.posts == ()
     assert len(fake_slack.calls) == calls
-    assert await store.get_alert(IDS.stale, route) == opened  # unknown is no reason to close
+    assert (
+        await store.incidents.get_alert(IDS.stale, route) == opened
+    )  # unknown is no reason to close

@@ -75,7 +75,7 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
         await deliver(executor)
         assert reply.ok, reply
         assert alert_of(fake_slack, "orders-prod")["text"].startswith("SNOOZED: ")
-        entry = await store.get_alert(IDS.stale, route)
+        entry = await store.incidents.get_alert(IDS.stale, route)
         assert entry is not None
         assert entry.snoozed_until == NOW + timedelta(hours=8, minutes=2)
 
@@ -101,7 +101,7 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
         notice = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])[-1]
         # Stale from Monday 05:00 (30 h old at 09:00, max 1d 2h) to the backup at 17:20.
         assert notice["text"].endswith("went without a fresh backup for 12h 20m.")
-        entry = await store.get_alert(IDS.stale, route)
+        entry = await store.incidents.get_alert(IDS.stale, route)
         assert entry is not None
         assert entry.status is AlertStatus.RESOLVED
 

@@ -172,7 +172,7 @@ async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
             Change(posts=[OutboundPost(PostKind.ALERT, "C0GONE", {"text": "alert"})]),
             now=datetime.now(UTC),
         )
-        await store.park_channel(
+        await store.outbox.park_channel(
             "C0GONE", code="not_in_channel", now=datetime.now(UTC), next_try=datetime.now(UTC)
         )
     finally:

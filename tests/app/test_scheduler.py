@@ -230,7 +230,7 @@ async def test_a_digest_missed_beyond_the_grace_is_not_posted(
     await late.scheduler.shutdown(wait=True)
     await deliver(late.executor)
 
-    assert await late.store.list_posts() == []
+    assert await late.store.outbox.list_posts() == []
     assert fake_slack.messages(TEAM_CHANNEL) == []
 
 
@@ -299,7 +299,7 @@ async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     assert all(result is not None and result.skipped is None for result in sweeps)
     assert not process.scheduler.running
     for result in sweeps:
-        assert await process.store.run_finished(result.slot)
+        assert await process.store.claims.run_finished(result.slot)
     count = len(process.scheduler.history)
     # Nothing runs after shutdown: once the next sweep (and one more) would have been due, none
     # ran, and its slot was never claimed.
@@ -307,7 +307,7 @@ async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     await wait_until(lambda: clock.now() > due + interval, what="the next sweep's time to pass")
     assert len(process.scheduler.history) == count
     slot = slot_key(due, interval)
-    assert await process.store.claim_run(slot, "probe", now=clock.now(), lease=timedelta(1))
+    assert await process.store.claims.claim_run(slot, "probe", now=clock.now(), lease=timedelta(1))
 
 
 async def test_a_sweep_still_running_at_the_shutdown_timeout_hands_its_claim_back(
@@ -322,9 +322,11 @@ async def test_a_sweep_still_running_at_the_shutdown_timeout_hands_its_claim_bac
     await process.scheduler.shutdown(wait=True)
 
     key = slot_key(now, config.sweep.every)
-    assert not await process.store.run_finished(key)
+    assert not await process.store.claims.run_finished(key)
     # Handed back: another replica takes the slot at once, although the lease had minutes left.
-    assert await process.store.claim_run(key, "replica-b", now=now, lease=timedelta(minutes=5))
+    assert await process.store.claims.claim_run(
+        key, "replica-b", now=now, lease=timedelta(minutes=5)
+    )
 
 
 async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
@@ -353,8 +355,8 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
     config = make_config()
     cloud, notifier, store = make_cloud(sim), make_notifier(fake_slack), await open_store()
     long_ago = clock.now() - timedelta(days=45)
-    assert await store.claim_run("sweep:long-ago", "old", now=long_ago, lease=timedelta(1))
-    assert await store.finish_run("sweep:long-ago", "old", now=long_ago)
+    assert await store.claims.claim_run("sweep:long-ago", "old", now=long_ago, lease=timedelta(1))
+    assert await store.claims.finish_run("sweep:long-ago", "old", now=long_ago)
     scheduler = WatchScheduler(
         sweeper=Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="p"),
         digests=DigestRunner(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="p"),
@@ -367,7 +369,9 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
     try:
         # Gone once pruned: a finished run would refuse a new claim; a forgotten one takes it.
         await wait_until(
-            lambda: store.claim_run("sweep:long-ago", "new", now=clock.now(), lease=timedelta(1)),
+            lambda: store.claims.claim_run(
+                "sweep:long-ago", "new", now=clock.now(), lease=timedelta(1)
+            ),
             what="the old finished claim to be pruned",
         )
     finally:
@@ -388,7 +392,7 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
     claim = run_key(key, route, FIRE)
     with freeze_time(FIRE + timedelta(minutes=10), tick=True, real_asyncio=True) as frozen:
         # A replica claimed today's digest and was killed before it committed anything.
-        assert await dead.claim_run(claim, "killed", now=clock.now(), lease=lease)
+        assert await dead.claims.claim_run(claim, "killed", now=clock.now(), lease=lease)
 
         # Back within the grace: the catch-up finds the run held and steps back...
         process = await processes(config, clock=clock.now)
@@ -411,8 +415,8 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
         (f"{key} (catch-up)", DigestStatus.SKIPPED),
         (key, DigestStatus.QUEUED),
     ]
-    assert await process.store.run_finished(claim)
-    assert [p.kind for p in await process.store.list_posts()] == [
+    assert await process.store.claims.run_finished(claim)
+    assert [p.kind for p in await process.store.outbox.list_posts()] == [
         PostKind.DIGEST,
         PostKind.DIGEST_PART,
     ]

@@ -44,7 +44,7 @@ from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length
 from bot.slack.message import MAX_BLOCKS, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
-from bot.store.repo import MARKER_LAST_DIGEST
+from bot.store.facts import MARKER_LAST_DIGEST
 from tests.store.conftest import OpenStore
 from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
 from tests.waiting import wait_until
@@ -115,9 +115,9 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     # Queued, with the run finished and the figures saved, but not in Slack yet.
     assert result.status == DigestStatus.QUEUED
     assert [p.kind for p in result.posts] == [PostKind.DIGEST, PostKind.DIGEST_PART]
-    assert await store.run_finished(result.run_key or "")
+    assert await store.claims.run_finished(result.run_key or "")
     assert fake_slack.messages() == []
-    assert await store.get_marker(MARKER_LAST_DIGEST) is None
+    assert await store.facts.get_marker(MARKER_LAST_DIGEST) is None
     await deliver_with(store, notifier, metrics=metrics)
 
     assert result.run_key == f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
@@ -134,10 +134,10 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     assert IDS.other not in json.dumps([message, thread])  # not in a watched folder
     assert fake_slack.messages() == [message, thread]  # nothing anywhere else
     # The store marks the digest posted when Slack took its top post (the executor's clock).
-    posted_at = await store.get_marker(MARKER_LAST_DIGEST)
+    posted_at = await store.facts.get_marker(MARKER_LAST_DIGEST)
     assert posted_at is not None
     assert posted_at >= NOW
-    assert set(await store.get_figures(digest_route_key(config.digests[0]))) == {
+    assert set(await store.figures.get_figures(digest_route_key(config.digests[0]))) == {
         IDS.never,
         IDS.stale,
         IDS.prestable,
@@ -188,7 +188,7 @@ async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
     fake_slack: FakeSlack,
     executor: DeliveryExecutor,
 ) -> None:
-    await store.set_fact(FACT_HAD_SCHEDULE, json.dumps([IDS.never]))
+    await store.facts.set_fact(FACT_HAD_SCHEDULE, json.dumps([IDS.never]))
 
     await runner(cloud, store, notifier, make_config()).run_all(now=NOW)
     await deliver(executor)
@@ -360,10 +360,12 @@ async def test_a_dry_run_returns_the_messages_and_touches_nothing(
     assert result.messages[0].text.startswith("Backups digest · Mon 2 Mar 2026")
     assert fake_slack.calls == []
     assert result.posts == ()
-    assert await store.list_posts() == []
-    assert await store.get_figures(digest_route_key(config.digests[0])) == {}
-    assert await store.get_marker(MARKER_LAST_DIGEST) is None
-    assert not await store.run_finished(f"digest:{digest_route_key(config.digests[0])}:2026-03-02")
+    assert await store.outbox.list_posts() == []
+    assert await store.figures.get_figures(digest_route_key(config.digests[0])) == {}
+    assert await store.facts.get_marker(MARKER_LAST_DIGEST) is None
+    assert not await store.claims.run_finished(
+        f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
+    )
 
 
 async def test_a_fleet_that_cannot_be_listed_posts_nothing_and_hands_the_run_back(
@@ -376,10 +378,12 @@ async def test_a_fleet_that_cannot_be_listed_posts_nothing_and_hands_the_run_bac
 
     assert result.status == DigestStatus.FAILED
     assert "could not be listed" in result.detail
-    assert await store.list_posts() == []  # an empty digest would say all is well
+    assert await store.outbox.list_posts() == []  # an empty digest would say all is well
     assert fake_slack.messages() == []
     # Handed back: another replica (or the retry) may take it at once.
-    assert await store.claim_run(result.run_key or "", "replica-b", now=NOW, lease=timedelta(1))
+    assert await store.claims.claim_run(
+        result.run_key or "", "replica-b", now=NOW, lease=timedelta(1)
+    )
 
 
 async def test_a_folder_that_cannot_be_listed_is_named_in_the_digest(
@@ -417,9 +421,9 @@ async def test_a_digest_cancelled_mid_run_hands_its_claim_back(
         await task
 
     key = f"digest:{digest_route_key(config.digests[0])}:2026-03-02"
-    assert not await store.run_finished(key)
-    assert await store.claim_run(key, "replica-b", now=NOW, lease=timedelta(minutes=5))
-    assert await store.list_posts() == []
+    assert not await store.claims.run_finished(key)
+    assert await store.claims.claim_run(key, "replica-b", now=NOW, lease=timedelta(minutes=5))
+    assert await store.outbox.list_posts() == []
     assert fake_slack.messages() == []
 
 
@@ -486,7 +490,7 @@ class RefusingThirdPost(FakeSlack):
 
 
 async def _refused(store: Store, post: OutboundPost) -> bool:
-    queued = await store.get_post(post.id)
+    queued = await store.outbox.get_post(post.id)
     return queued is not None and (queued.state, queued.error) == (
         OutboxState.PENDING,
         "ratelimited",
@@ -513,9 +517,9 @@ async def test_a_digest_refused_part_way_posts_only_its_missing_parts_when_retri
             assert drained.ok
             await wait_until(lambda: _refused(store, posts[2]), what="the refusal of part 2")
             assert len(slack.messages(TEAM_CHANNEL)) == 2
-            waiting = await store.list_posts(states=OutboxState.OPEN)
+            waiting = await store.outbox.list_posts(states=OutboxState.OPEN)
             assert [p.id for p in waiting] == [p.id for p in posts[2:]]
-            assert await store.get_marker(MARKER_LAST_DIGEST) is not None  # the top is out
+            assert await store.facts.get_marker(MARKER_LAST_DIGEST) is not None  # the top is out
 
             # Past Retry-After, another replica delivers what is missing, and only that.
             delivery_clock.advance(timedelta(seconds=5))
@@ -537,9 +541,9 @@ async def test_a_digest_refused_part_way_posts_only_its_missing_parts_when_retri
         assert replies(messages, top["ts"]) == messages[1:]
         assert len(slack.calls_to("chat.postMessage")) == len(posts)  # each part once
         assert len(slack.rejected) == 1
-        figures = await store.get_figures(digest_route_key(route))
+        figures = await store.figures.get_figures(digest_route_key(route))
         assert len(figures) == len(big_sim.fleet.clusters)
-        assert await store.run_finished(result.run_key or "")
+        assert await store.claims.run_finished(result.run_key or "")
 
 
 async def test_a_digest_whose_runner_died_before_its_commit_is_taken_over_and_posted_once(
@@ -554,7 +558,7 @@ async def test_a_digest_whose_runner_died_before_its_commit_is_taken_over_and_po
     claim = run_key(digest_route_key(route), route, NOW)
     lease = config.sweep.lease
     # A replica claimed today's digest and died while building it: nothing committed.
-    assert await store.claim_run(claim, "dead-replica", now=NOW, lease=lease)
+    assert await store.claims.claim_run(claim, "dead-replica", now=NOW, lease=lease)
     digests = runner(cloud, store, notifier, config)
 
     held = await digests.run_route(route, now=NOW + timedelta(minutes=1))
@@ -572,7 +576,7 @@ async def test_a_digest_whose_runner_died_before_its_commit_is_taken_over_and_po
     assert taken.run_key == claim
     [digest] = top_posts(fake_slack, TEAM_CHANNEL)
     assert digest["text"].startswith("Backups digest · Mon 2 Mar 2026")
-    assert [p.id for p in await store.list_posts()] == [p.id for p in taken.posts]
+    assert [p.id for p in await store.outbox.list_posts()] == [p.id for p in taken.posts]
     again = await digests.run_route(route, now=NOW + timedelta(hours=1))
     assert again.status == DigestStatus.ALREADY_POSTED
 

@@ -110,7 +110,7 @@ class _Recorder:
             self.add(f"click {label}", message.payload(), replace=reply.replace_original)
 
     async def queued(self, label: str, since: int) -> int:
-        posts = await self.parts.store.list_posts()
+        posts = await self.parts.store.outbox.list_posts()
         for post in posts[since:]:
             self.add(label, post.payload, kind=str(post.kind), channel=post.channel)
         return len(posts)
@@ -133,7 +133,7 @@ async def _scenario(parts: Components, sim: SimCloud) -> list[dict[str, Any]]:
             rec.add("digest --dry-run", message.payload())
 
     posted = await rec.sweep("sweep", now)
-    seen = len(await parts.store.list_posts())
+    seen = len(await parts.store.outbox.list_posts())
     for text in COMMANDS:
         await rec.command(text, now)
     seen = await rec.queued("after commands", seen)
@@ -176,7 +176,7 @@ async def _scenario(parts: Components, sim: SimCloud) -> list[dict[str, Any]]:
             error="Object Storage is unavailable: the snapshot repository cannot be written",
         )
     stormy = await rec.sweep("storm sweep", later)
-    seen = len(await parts.store.list_posts())
+    seen = len(await parts.store.outbox.list_posts())
     groups = [p for p in stormy if any(b["action_id"] == "group_ack" for b in _buttons(p))]
     for group in groups[:1]:
         buttons = {b["action_id"]: b for b in _buttons(group)}

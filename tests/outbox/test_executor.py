@@ -206,9 +206,9 @@ async def test_a_post_left_sending_by_a_dead_process_is_found_by_the_next_one(
     await doomed.start()
     await wait_until(lambda: slack.messages("C1"), what="the post to reach Slack")
     await doomed.aclose(timeout=0)
-    [left] = await store.list_posts(ids=[only])
+    [left] = await store.outbox.list_posts(ids=[only])
     assert left.state == OutboxState.SENDING
-    await store.release_run("outbox:C1", "dead")  # its lease, run out
+    await store.claims.release_run("outbox:C1", "dead")  # its lease, run out
 
     successor = make_executor(await open_store(), slack, owner="next")
     result = await successor.deliver([only], timeout=30)
@@ -271,10 +271,10 @@ async def test_a_channel_that_refuses_the_bot_is_parked_reported_once_and_retrie
     ids = await queue(store, post("a"), post("b"), post("fine", channel="C2"))
 
     async def states() -> list[str]:
-        return [p.state for p in await store.list_posts(ids=ids)]
+        return [p.state for p in await store.outbox.list_posts(ids=ids)]
 
     await executor.start()
-    await wait_until(store.channel_problems, what="C1 to be parked")
+    await wait_until(store.outbox.channel_problems, what="C1 to be parked")
     await wait_until(_is(states, ["pending", "pending", "sent"]), what="C2's post and C1 waiting")
 
     # C2 went out; C1's posts wait, attempted once, not given up, and reported once.
@@ -283,7 +283,7 @@ async def test_a_channel_that_refuses_the_bot_is_parked_reported_once_and_retrie
 
     assert attempts_on_c1() == 1
     assert watch.refused == [("C1", "not_in_channel")]
-    [problem] = await store.channel_problems()
+    [problem] = await store.outbox.channel_problems()
     assert (problem.channel, problem.code) == ("C1", "not_in_channel")
     # More posts for the parked channel do not make it try again before its hour is up, while
     # other channels go on.
@@ -303,8 +303,8 @@ async def test_a_channel_that_refuses_the_bot_is_parked_reported_once_and_retrie
         await restarted.aclose()
     assert [m["text"] for m in slack.messages("C1")] == ["a", "b", "c"]
     assert watch.recovered == ["C1"]
-    assert await store.channel_problems() == []
-    assert {p.state for p in await store.list_posts(ids=ids)} == {"sent"}
+    assert await store.outbox.channel_problems() == []
+    assert {p.state for p in await store.outbox.list_posts(ids=ids)} == {"sent"}
 
 
 async def test_a_revoked_token_parks_every_channel(store: Store, slack: FakeSlack) -> None:
@@ -312,10 +312,10 @@ async def test_a_revoked_token_parks_every_channel(store: Store, slack: FakeSlac
     ids = await queue(store, post("a"), post("b", channel="C2"), post("c", channel="C3"))
     executor = make_executor(store, slack)
     await executor.start()
-    await wait_until(store.channel_problems, what="the token to be parked")
+    await wait_until(store.outbox.channel_problems, what="the token to be parked")
 
     async def none_in_flight() -> bool:
-        return all(p.state == "pending" for p in await store.list_posts(ids=ids))
+        return all(p.state == "pending" for p in await store.outbox.list_posts(ids=ids))
 
     await wait_until(none_in_flight, what="the attempts in flight to be answered")
     tried = len(slack.calls_to("chat.postMessage"))
@@ -327,8 +327,8 @@ async def test_a_revoked_token_parks_every_channel(store: Store, slack: FakeSlac
     await executor.aclose()
     assert 1 <= tried <= 3
     assert len(slack.calls_to("chat.postMessage")) == tried
-    assert {p.state for p in await store.list_posts(ids=ids)} == {"pending"}
-    assert [p.channel for p in await store.channel_problems()] == ["*"]
+    assert {p.state for p in await store.outbox.list_posts(ids=ids)} == {"pending"}
+    assert [p.channel for p in await store.outbox.channel_problems()] == ["*"]
 
 
 async def test_a_message_slack_refuses_for_its_blocks_goes_again_as_text(

@@ -71,9 +71,9 @@ async def test_a_refusing_channel_is_announced_once_elsewhere_and_its_recovery_i
         [notice] = slack.messages(ONCALL)
         assert f"<#{TEAM}>" in str(notice["blocks"])
         assert "not_in_channel" in notice["text"]
-        [incident] = await store.list_incidents(open_only=True)
+        [incident] = await store.incidents.list_incidents(open_only=True)
         assert incident.key == f"channel:{TEAM}"
-        [problem] = await store.channel_problems()
+        [problem] = await store.outbox.channel_problems()
         assert problem.next_try - problem.since == timedelta(hours=1)  # tried again hourly
 
         # Invited, and the bot restarted: both digests go out, in order, and the notice gets its
@@ -93,4 +93,4 @@ async def test_a_refusing_channel_is_announced_once_elsewhere_and_its_recovery_i
     [all_clear] = slack.replies(ONCALL, notice["ts"])
     assert "takes my posts again" in all_clear["text"]
     assert len(slack.top_level(ONCALL)) == 1
-    assert await store.list_incidents(open_only=True) == []
+    assert await store.incidents.list_incidents(open_only=True) == []

@@ -19,6 +19,8 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.alerts.model import AlertEntry
+from bot.outbox.change import Change
 from bot.store import Store
 from bot.store.tables import metadata
 
@@ -28,6 +30,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 OpenStore = Callable[[], Awaitable[Store]]
+
+
+async def save_alert(store: Store, entry: AlertEntry) -> AlertEntry | None:
+    """Save one incident alone, as a change of its own: the saved entry (at its next version),
+    or None when its version was stale."""
+    committed = await store.commit(Change(alerts=[entry]))
+    return None if committed is None else committed.alerts[0]
 
 
 async def _admin(statement: str) -> None:
@@ -70,6 +79,25 @@ async def fresh_postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def one_connection_postgres_url() -> AsyncIterator[str]:
+    """The URL of a new, empty database owned by a new role that may hold one connection at a
+    time (``CONNECTION LIMIT 1``); both are dropped after the test."""
+    name = f"bbtest_{secrets.token_hex(6)}"
+    await _admin(f'CREATE ROLE "{name}" LOGIN CONNECTION LIMIT 1')
+    try:
+        await _admin(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        try:
+            url = make_url(POSTGRES_ADMIN_URL).set(
+                drivername="postgresql+asyncpg", username=name, password=None, database=name
+            )
+            yield url.render_as_string(hide_password=False)
+        finally:
+            await _drop_postgres_database(name)
+    finally:
+        await _admin(f'DROP ROLE IF EXISTS "{name}"')
 
 
 @pytest.fixture

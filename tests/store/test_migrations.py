@@ -53,17 +53,21 @@ async def test_migrated_schema_matches_the_table_definitions(fresh_url: str) -> 
 async def test_reopening_is_a_no_op_that_keeps_the_state(fresh_url: str) -> None:
     first = await Store.open(fresh_url)
     try:
-        await first.set_fact("schedule:c1", "daily")
-        assert await first.claim_run("digest:C1:2024-05-01", "a", now=NOW, lease=timedelta(1))
-        assert await first.finish_run("digest:C1:2024-05-01", "a", now=NOW)
+        await first.facts.set_fact("schedule:c1", "daily")
+        assert await first.claims.claim_run(
+            "digest:C1:2024-05-01", "a", now=NOW, lease=timedelta(1)
+        )
+        assert await first.claims.finish_run("digest:C1:2024-05-01", "a", now=NOW)
     finally:
         await first.close()
 
     second = await Store.open(fresh_url)
     try:
-        assert await second.get_fact("schedule:c1") == "daily"
-        assert await second.run_finished("digest:C1:2024-05-01")
-        assert not await second.claim_run("digest:C1:2024-05-01", "b", now=NOW, lease=timedelta(1))
+        assert await second.facts.get_fact("schedule:c1") == "daily"
+        assert await second.claims.run_finished("digest:C1:2024-05-01")
+        assert not await second.claims.claim_run(
+            "digest:C1:2024-05-01", "b", now=NOW, lease=timedelta(1)
+        )
         async with second.engine.connect() as conn:
             assert await conn.run_sync(current_revision) == HEAD
     finally:
@@ -73,8 +77,8 @@ async def test_reopening_is_a_no_op_that_keeps_the_state(fresh_url: str) -> None
 async def test_replicas_starting_at_once_all_open_the_same_schema(fresh_url: str) -> None:
     stores = await asyncio.gather(*(Store.open(fresh_url) for _ in range(5)))
     try:
-        await stores[0].set_fact("k", "v")
-        assert [await s.get_fact("k") for s in stores] == ["v"] * 5
+        await stores[0].facts.set_fact("k", "v")
+        assert [await s.facts.get_fact("k") for s in stores] == ["v"] * 5
     finally:
         for store in stores:
             await store.close()
@@ -95,8 +99,8 @@ async def test_sqlite_file_gets_its_directory_and_write_ahead_log(tmp_path: Path
 async def test_in_memory_sqlite_works_for_throwaway_runs() -> None:
     store = await Store.open("sqlite+aiosqlite://")
     try:
-        await store.set_fact("k", "v")
-        assert await store.get_fact("k") == "v"
+        await store.facts.set_fact("k", "v")
+        assert await store.facts.get_fact("k") == "v"
     finally:
         await store.close()
 
