@@ -33,9 +33,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot import clock
+from bot.app.wiring import build_features
+from bot.chat.actions import Invocation
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
-from bot.commands.router import Dispatcher, Invocation
 from bot.config import BotConfig, Watch
 from bot.demo.simcloud import DEFAULT_STATIC_TOKEN
 from bot.settings import Settings
@@ -204,7 +205,8 @@ async def bench_list_command(latency_ms: float, backups: int = 1000, runs: int =
             on_request=lambda method, outcome, seconds: methods.update([method]),
         ) as client:
             (cluster_id,) = [c.id async for c in client.list_clusters(folder)]
-            dispatcher = Dispatcher(client, BotConfig(watch=Watch(folders=[folder])))
+            config = BotConfig(watch=Watch(folders=[folder]))
+            dispatcher = build_features(client, config).router
             for run in range(runs + 1):
                 methods.clear()
                 started = time.perf_counter()

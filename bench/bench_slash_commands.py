@@ -57,8 +57,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.app.wiring import build_features
 from bot.cloud.client import CloudClient
-from bot.commands.router import Dispatcher
+from bot.commands.router import Router
 from bot.config import BotConfig, Watch
 from bot.demo.fake_slack import FakeSlack, signed_headers, slash_command_form
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
@@ -114,7 +115,7 @@ def _mark(stage: str) -> None:
 
 
 def _instrument(
-    dispatcher: Dispatcher, notifier: SlackNotifier, seen: dict[str, dict[str, float]]
+    dispatcher: Router, notifier: SlackNotifier, seen: dict[str, dict[str, float]]
 ) -> Callable[[web.Application], None]:
     """Stage timestamps: a middleware, and wrappers of the dispatcher's run and the notifier's
     respond (instance attributes; the bot's code is unchanged). A few µs a request."""
@@ -186,11 +187,9 @@ async def serve_bot(
     cloud = CloudClient.from_settings(settings)
     notifier = SlackNotifier.from_settings(settings, keep_alive=True)
     in_flight = InFlight()
-    dispatcher = Dispatcher(cloud, config)
+    dispatcher = build_features(cloud, config).router
     seen: dict[str, dict[str, float]] = {}
-    app = build_bolt_app(
-        settings, dispatcher=dispatcher, notifier=notifier, config=config, in_flight=in_flight
-    )
+    app = build_bolt_app(settings, router=dispatcher, notifier=notifier, in_flight=in_flight)
     hook = _instrument(dispatcher, notifier, seen)
     ack_only = False
     start = in_flight.start

@@ -1,7 +1,7 @@
 """Bolt listeners: the only code that knows Bolt's listener signatures.
 
 Each listener acknowledges and returns at once (Slack allows 3 seconds; the cloud may take
-longer), leaving the dispatcher's run and the reply to a task of its own: the app runs with
+longer), leaving the router's run and the reply to a task of its own: the app runs with
 ``process_before_response=True``, so Bolt sends the acknowledgement as soon as the listener
 returns, with no polling for it. What is shared by the command and the button listeners lives
 here: starting that task, delivering a reply, and tracking work still running after its
@@ -16,8 +16,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 
+from bot.chat.actions import Invocation
 from bot.commands.messages import render_error
-from bot.commands.router import Dispatcher, Invocation, Reply
+from bot.commands.router import Reply, Router
 from bot.errors import SlackError
 from bot.ops.logging import bind_request_id, request_id_var
 from bot.slack.message import Message
@@ -88,7 +89,7 @@ RunReply = Callable[[Invocation], Awaitable[Reply]]
 
 def answer(
     notifier: SlackNotifier,
-    dispatcher: Dispatcher,
+    router: Router,
     in_flight: InFlight,
     run: RunReply,
     *,
@@ -102,7 +103,7 @@ def answer(
     in_flight.start(
         _answer(
             notifier,
-            dispatcher,
+            router,
             run,
             user_id=user_id,
             channel_id=channel_id,
@@ -115,7 +116,7 @@ def answer(
 
 async def _answer(
     notifier: SlackNotifier,
-    dispatcher: Dispatcher,
+    router: Router,
     run: RunReply,
     *,
     user_id: str,
@@ -128,7 +129,7 @@ async def _answer(
     with bind_request_id():
         started = time.monotonic()
         try:
-            groups = await user_groups(notifier, dispatcher, user_id)
+            groups = await user_groups(notifier, router, user_id)
             inv = Invocation(
                 user_id=user_id, channel_id=channel_id, user_groups=groups, message_ts=message_ts
             )
@@ -149,11 +150,9 @@ async def _answer(
         )
 
 
-async def user_groups(
-    notifier: SlackNotifier, dispatcher: Dispatcher, user_id: str
-) -> frozenset[str]:
+async def user_groups(notifier: SlackNotifier, router: Router, user_id: str) -> frozenset[str]:
     """The user's groups among those access rules name (no Slack call when none are named)."""
-    candidates = dispatcher.candidate_groups()
+    candidates = router.candidate_groups()
     if not candidates or not user_id:
         return frozenset()
     return await notifier.user_groups(user_id, candidates)

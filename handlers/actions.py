@@ -1,28 +1,25 @@
-"""Button listeners: Next page, the backup confirmation, and the alert's buttons."""
+"""Button listeners: one per button the bot makes (the router's declared actions)."""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import clock
-from bot.commands.router import ACTION_IDS, Dispatcher, Invocation, Reply
+from bot.chat.actions import Invocation
+from bot.commands.router import Reply, Router
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight, answer
 
 log = logging.getLogger(__name__)
 
-#: Matches exactly the action ids the dispatcher answers.
-ACTION_PATTERN = re.compile("^(?:" + "|".join(re.escape(a) for a in ACTION_IDS) + ")$")
-
 
 def register(
-    app: AsyncApp, *, dispatcher: Dispatcher, notifier: SlackNotifier, in_flight: InFlight
+    app: AsyncApp, *, router: Router, notifier: SlackNotifier, in_flight: InFlight
 ) -> None:
-    """Listen for the bot's buttons: acknowledge at once, then answer the click."""
+    """Listen for each of the bot's buttons: acknowledge at once, then answer the click."""
 
     async def on_action(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -36,11 +33,11 @@ def register(
         async def run(inv: Invocation) -> Reply:
             # Logged from the answer's task: under its request id, and off the path of the ack.
             log.info("button %s from %s in %s", action_id, user_id, channel_id)
-            return await dispatcher.run_action(action_id, value, inv, now=clock.now())
+            return await router.run_action(action_id, value, inv, now=clock.now())
 
         answer(
             notifier,
-            dispatcher,
+            router,
             in_flight,
             run,
             user_id=user_id,
@@ -49,4 +46,5 @@ def register(
             message_ts=str(message_ts) if message_ts else None,
         )
 
-    app.action(ACTION_PATTERN)(on_action)
+    for action_id in router.action_ids:
+        app.action(action_id)(on_action)

@@ -7,38 +7,30 @@ handlers import bot, never the other way round (``tests/test_layers.py`` holds i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_bolt.async_app import AsyncApp
 
 import handlers.actions
 import handlers.commands
-from bot.commands.router import Dispatcher
-from bot.config import BotConfig
+from bot.commands.router import Router
 from bot.settings import Settings
 from bot.slack.app import new_bolt_app
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight
 
-if TYPE_CHECKING:
-    from bot.ops.metrics import Metrics
-
 
 def register_listeners(
-    app: AsyncApp, *, dispatcher: Dispatcher, notifier: SlackNotifier, in_flight: InFlight
+    app: AsyncApp, *, router: Router, notifier: SlackNotifier, in_flight: InFlight
 ) -> None:
     """Listen for ``/backups`` and for the bot's buttons on ``app``."""
-    handlers.commands.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=in_flight)
-    handlers.actions.register(app, dispatcher=dispatcher, notifier=notifier, in_flight=in_flight)
+    handlers.commands.register(app, router=router, notifier=notifier, in_flight=in_flight)
+    handlers.actions.register(app, router=router, notifier=notifier, in_flight=in_flight)
 
 
 def build_bolt_app(
     settings: Settings,
     *,
-    dispatcher: Dispatcher,
+    router: Router,
     notifier: SlackNotifier,
-    config: BotConfig,
-    metrics: Metrics | None = None,
     in_flight: InFlight | None = None,
 ) -> AsyncApp:
     """The Bolt app with the ``/backups`` command and the bot's buttons registered.
@@ -46,8 +38,7 @@ def build_bolt_app(
     Posts go through ``notifier``'s client. Pass ``in_flight`` to be able to wait for answers
     still being worked on after their acknowledgement (graceful shutdown, tests).
     """
-    del config, metrics  # the dispatcher and notifier carry what the listeners need
     app = new_bolt_app(settings, notifier=notifier)
     tracker = in_flight if in_flight is not None else InFlight()
-    register_listeners(app, dispatcher=dispatcher, notifier=notifier, in_flight=tracker)
+    register_listeners(app, router=router, notifier=notifier, in_flight=tracker)
     return app

@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import clock
-from bot.commands.router import Dispatcher, Invocation, Reply
+from bot.chat.actions import Invocation
+from bot.commands.router import Reply, Router
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight, answer
 
@@ -18,7 +19,7 @@ COMMAND = "/backups"
 
 
 def register(
-    app: AsyncApp, *, dispatcher: Dispatcher, notifier: SlackNotifier, in_flight: InFlight
+    app: AsyncApp, *, router: Router, notifier: SlackNotifier, in_flight: InFlight
 ) -> None:
     """Listen for ``/backups``: acknowledge at once, answer through the response URL."""
 
@@ -32,11 +33,11 @@ def register(
         async def run(inv: Invocation) -> Reply:
             # Logged from the answer's task: under its request id, and off the path of the ack.
             log.info("/backups from %s in %s: %.200s", user_id, channel_id, text)
-            return await dispatcher.run(text, inv, now=clock.now())
+            return await router.run(text, inv, now=clock.now())
 
         answer(
             notifier,
-            dispatcher,
+            router,
             in_flight,
             run,
             user_id=user_id,

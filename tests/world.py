@@ -30,6 +30,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import clock
 from bot.alerts.sweep import Sweeper, SweepResult
+from bot.app.wiring import Features, build_features
+from bot.backup.follower import OperationFollower
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.cloud.retry import RetryPolicy
@@ -207,6 +209,28 @@ async def sim() -> AsyncIterator[HoldingSim]:
     await cloud.start()
     yield cloud
     await cloud.stop()
+
+
+def make_features(
+    cloud: CloudClient,
+    store: Store,  # noqa: F811  (the fixture of that name)
+    config: BotConfig,
+    *,
+    owner: str = "replica-a",
+    queued: Any = None,
+) -> Features:
+    """The features a process answers people with, as ``serve`` wires them, with a follower
+    that polls started backups quickly."""
+    follower = OperationFollower(cloud, store, owner=owner, poll_interval=0.05, queued=queued)
+    return build_features(
+        cloud,
+        config,
+        store=store,
+        console_url=CONSOLE_URL,
+        owner=owner,
+        queued=queued,
+        follower=follower,
+    )
 
 
 def make_cloud(sim: SimCloud, *, timeout: float = 5.0) -> CloudClient:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,16 +38,12 @@ from bot.context import SKIPPED_CLAIM, WatchPart
 from bot.errors import BotError, NotFound
 from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
+from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
-from bot.store import Store
 
 log = logging.getLogger(__name__)
-
-#: Store fact: ids of clusters seen with a snapshot schedule (JSON list), so that a schedule
-#: removed later is reported as such rather than as a stale cluster.
-FACT_HAD_SCHEDULE = "watch:had_schedule"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -146,18 +141,6 @@ def slot_key(now: datetime, every: timedelta) -> str:
 def alert_route_key(route: AlertRoute) -> str:
     """The store key of an alert route."""
     return route_key("alert", route.channel, route.match)
-
-
-async def had_schedule_ids(store: Store) -> set[str]:
-    """Ids of the clusters the sweep has seen with a snapshot schedule."""
-    raw = await store.facts.get_fact(FACT_HAD_SCHEDULE)
-    if not raw:
-        return set()
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return set()
-    return {str(v) for v in value} if isinstance(value, list) else set()
 
 
 async def _cancel(tasks: Iterable[asyncio.Task[ClusterReading]]) -> None:
@@ -520,14 +503,12 @@ class Sweeper(WatchPart):
     # --- schedules -----------------------------------------------------------------------------
 
     async def _remember_schedules(self, fleet: FleetReading, had: set[str]) -> None:
-        now_scheduled = {
+        scheduled = (
             r.cluster.id
             for r in fleet.clusters
             if r.error is None and r.cluster.snapshot_schedule is not None
-        }
-        if now_scheduled <= had:
-            return
-        await self.store.facts.set_fact(FACT_HAD_SCHEDULE, json.dumps(sorted(had | now_scheduled)))
+        )
+        await remember_schedules(self.store, scheduled, had)
 
     # --- the bot about itself ------------------------------------------------------------------
 

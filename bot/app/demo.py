@@ -22,9 +22,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.alerts.actions import ACKNOWLEDGE, AlertRef
 from bot.app.wiring import Components, open_components
+from bot.chat.actions import Invocation
 from bot.clock import now as clock_now
-from bot.commands.router import Invocation, Reply
+from bot.commands.router import Reply
 from bot.config import BotConfig, parse_config
 from bot.demo.console import render_console, render_ephemeral
 from bot.demo.fake_slack import FakeSlack
@@ -205,7 +207,7 @@ class Demo:
             await self._console_command(text, parts, slack, out, now)
             return
         inv = await self._invocation(parts, TEAM_CHANNEL, None)
-        reply = await parts.dispatcher.run(text.removeprefix("/backups").strip(), inv, now=now)
+        reply = await parts.router.run(text.removeprefix("/backups").strip(), inv, now=now)
         self._show_reply(reply, out)
         # A command may post to Slack too (snooze updates alerts in place, backup follows up).
         await self._deliver(parts)
@@ -220,7 +222,7 @@ class Demo:
         self, parts: Components, channel: str, message_ts: str | None
     ) -> Invocation:
         assert parts.notifier is not None
-        groups = await parts.notifier.user_groups(DEMO_USER, parts.dispatcher.candidate_groups())
+        groups = await parts.notifier.user_groups(DEMO_USER, parts.router.candidate_groups())
         return Invocation(DEMO_USER, channel, user_groups=groups, message_ts=message_ts)
 
     def _show_reply(self, reply: Reply, out: TextIO) -> None:
@@ -251,7 +253,7 @@ class Demo:
             out.write(f"no button {label!r} on the messages shown; buttons: {known}\n")
             return
         inv = await self._invocation(parts, found.channel, found.ts)
-        reply = await parts.dispatcher.run_action(found.action_id, found.value, inv, now=now)
+        reply = await parts.router.run_action(found.action_id, found.value, inv, now=now)
         self._show_reply(reply, out)
         await self._deliver(parts)
 
@@ -326,10 +328,10 @@ class Demo:
             out.write(f"no open alert for {ref!r}; run :sweep first, or check the name\n")
             return
         for alert in chosen:
-            msg = await parts.watch.acknowledge(
-                alert.cluster_id, alert.route_key, user=DEMO_USER, now=now
-            )
-            out.write(render_ephemeral(msg.payload(), names=NAMES, color=self.color) + "\n")
+            inv = await self._invocation(parts, alert.channel, alert.message_ts)
+            value = ACKNOWLEDGE.value(AlertRef(alert.cluster_id, alert.route_key))
+            reply = await parts.router.run_action(ACKNOWLEDGE.id, value, inv, now=now)
+            self._show_reply(reply, out)
 
     def _show_new_posts(self, slack: FakeSlack, out: TextIO) -> None:
         calls = slack.calls[self._seen_calls :]

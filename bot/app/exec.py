@@ -1,6 +1,6 @@
 """``backups-bot exec [--json] -- <words>``: one ``/backups`` command, answered on the terminal.
 
-It goes through the same dispatcher as Slack, as the user ``cli`` in the channel ``cli`` (so
+It goes through the same router as Slack, as the user ``cli`` in the channel ``cli`` (so
 access rules apply to it like to anyone; list ``cli`` in a rule's users to let it through). The
 reply is printed as the demo console renders Slack messages, or as the Slack payloads with
 ``--json``. Exit status: 0 an answer, 2 a usage error, 1 any other failure (the cloud could not
@@ -21,8 +21,9 @@ from typing import Any
 
 from bot.app.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
 from bot.app.wiring import open_components
+from bot.chat.actions import Invocation
 from bot.clock import now as clock_now
-from bot.commands.router import Invocation, Reply
+from bot.commands.router import Reply
 from bot.config import BotConfig
 from bot.demo.console import render_console, render_ephemeral
 from bot.settings import Settings, reveal
@@ -37,7 +38,7 @@ def register(subparsers: Any) -> None:
         "exec",
         help="run one /backups command and print the reply",
         description=(
-            "Run one /backups command through the bot's dispatcher and print its reply, "
+            "Run one /backups command through the bot's router and print its reply, "
             "e.g. `backups-bot exec -- list logs-prod --limit 5`."
         ),
     )
@@ -73,7 +74,7 @@ async def run_once(words: Sequence[str], settings: Settings, config: BotConfig) 
     slack = bool(reveal(settings.slack_bot_token))
     async with open_components(settings, config, role="exec", slack=slack) as parts:
         inv = Invocation(user_id=CLI_USER, channel_id=CLI_CHANNEL)
-        return await parts.dispatcher.run(text, inv, now=clock_now())
+        return await parts.router.run(text, inv, now=clock_now())
 
 
 def format_reply(reply: Reply, *, as_json: bool) -> str:

@@ -165,10 +165,8 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
         in_flight = InFlight()
         app = build_bolt_app(
             settings,
-            dispatcher=parts.dispatcher,
+            router=parts.router,
             notifier=parts.notifier,
-            config=config,
-            metrics=metrics,
             in_flight=in_flight,
         )
         readiness.add_check("database", parts.store.ping)
@@ -202,7 +200,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
                     signing_secret=reveal(settings.slack_signing_secret),
                     extra_routes_hook=ops_routes,
                 )
-            await parts.watch.resume_pending_operations(clock_now())
+            await parts.backups.resume(clock_now())
             if parts.executor is not None:
                 await parts.executor.start()
             await scheduler.start()

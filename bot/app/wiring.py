@@ -10,27 +10,42 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from bot.alerts.service import WatchService
+from bot.alerts import actions as alert_actions
+from bot.alerts.service import AlertService
 from bot.alerts.sweep import Sweeper
+from bot.backup import actions as backup_actions
+from bot.backup.follower import OperationFollower
+from bot.backup.service import BackupService
+from bot.chat.actions import Action
 from bot.cloud.client import CloudClient, RequestObserver
-from bot.commands.router import Dispatcher
+from bot.commands.router import Router
 from bot.config import BotConfig
 from bot.context import WatchPart
 from bot.digest.runner import DigestRunner
+from bot.fleet.lookup import ClusterFinder
 from bot.ops.metrics import Metrics
 from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.notices import ChannelNotices
 from bot.outbox.pacing import Pace
+from bot.queries import actions as query_actions
+from bot.queries.service import Queries
 from bot.settings import Settings
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 
 _Part = TypeVar("_Part", bound=WatchPart)
+
+#: Every button the bot makes, whichever features a process runs: the chat listens for these.
+DECLARED_ACTIONS: tuple[Action[Any], ...] = (
+    *query_actions.ACTIONS,
+    *backup_actions.ACTIONS,
+    *alert_actions.ACTIONS,
+)
 
 
 def make_owner(role: str) -> str:
@@ -49,12 +64,59 @@ class Components:
     cloud: CloudClient
     store: Store
     notifier: SlackNotifier | None
-    watch: WatchService
-    dispatcher: Dispatcher
+    queries: Queries
+    backups: BackupService
+    alerts: AlertService
+    router: Router
     sweeper: Sweeper
     digests: DigestRunner
     owner: str
     executor: DeliveryExecutor | None
+
+
+@dataclass
+class Features:
+    """What answers people: the router and the features it routes to. ``backups`` and
+    ``alerts`` need a store; without one (a process with no watcher) they are None."""
+
+    queries: Queries
+    router: Router
+    backups: BackupService | None = None
+    alerts: AlertService | None = None
+
+
+def build_features(
+    cloud: CloudClient,
+    config: BotConfig,
+    *,
+    store: Store | None = None,
+    console_url: str = "",
+    owner: str = "",
+    queued: Callable[[], None] | None = None,
+    metrics: Metrics | None = None,
+    follower: OperationFollower | None = None,
+) -> Features:
+    """The features and the router over them, sharing one way to find a cluster."""
+    finder = ClusterFinder(cloud, config)
+    queries = Queries(cloud, config, finder=finder, store=store, console_url=console_url)
+    if store is None:
+        asking = BackupService(cloud, None, config, finder=finder)
+        router = Router(config, [queries, asking], declared=DECLARED_ACTIONS, metrics=metrics)
+        return Features(queries, router)
+    follower = follower or OperationFollower(
+        cloud, store, owner=owner, lease=config.sweep.lease, queued=queued
+    )
+    backups = BackupService(cloud, store, config, follower=follower, finder=finder)
+    alerts = AlertService(
+        cloud,
+        store,
+        config,
+        finder=finder,
+        console_url=console_url,
+        queued=queued,
+    )
+    router = Router(config, [queries, backups, alerts], declared=DECLARED_ACTIONS, metrics=metrics)
+    return Features(queries, router, backups, alerts)
 
 
 @asynccontextmanager
@@ -112,8 +174,18 @@ async def open_components(
                 queued=queued,
             )
 
-        watch = part(WatchService)
-        stack.push_async_callback(watch.aclose)
+        features = build_features(
+            cloud,
+            config,
+            store=store,
+            console_url=settings.yc_console_url,
+            owner=owner,
+            queued=queued,
+            metrics=metrics,
+        )
+        assert features.backups is not None
+        assert features.alerts is not None
+        stack.push_async_callback(features.backups.aclose)
         yield Components(
             settings=settings,
             config=config,
@@ -121,8 +193,10 @@ async def open_components(
             cloud=cloud,
             store=store,
             notifier=notifier,
-            watch=watch,
-            dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics),
+            queries=features.queries,
+            backups=features.backups,
+            alerts=features.alerts,
+            router=features.router,
             sweeper=part(Sweeper),
             digests=part(DigestRunner),
             owner=owner,

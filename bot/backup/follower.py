@@ -24,7 +24,6 @@ from bot.cloud.models import Operation
 from bot.errors import CloudError, NotFound
 from bot.outbox.change import Change, OperationFinish
 from bot.outbox.posts import OutboundPost, PostKind
-from bot.slack.notifier import SlackNotifier
 from bot.store import PendingOperation, Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,6 @@ class OperationFollower:
         self,
         cloud: CloudClient,
         store: Store,
-        notifier: SlackNotifier | None,
         *,
         owner: str,
         lease: timedelta = timedelta(minutes=5),
@@ -58,7 +56,6 @@ class OperationFollower:
     ) -> None:
         self.cloud = cloud
         self.store = store
-        self.notifier = notifier
         self.owner = owner
         self.lease = lease
         self.poll_interval = poll_interval

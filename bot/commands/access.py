@@ -143,8 +143,3 @@ def denial_text(denied: CommandDenied, *, mrkdwn: bool) -> str:
     if channels:
         return s.ACCESS_ONLY_WHO_WHERE.format(who=who, where=_names(channels), command=command)
     return s.ACCESS_ONLY_WHO.format(who=who, command=command)
-
-
-def folder_allowed(folder_id: str, allowed: Sequence[str]) -> bool:
-    """Whether the bot may show a folder's clusters: an empty ``allowed`` means every folder."""
-    return not allowed or folder_id in allowed

@@ -26,13 +26,13 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.alerts.messages import render_digest
-from bot.alerts.sweep import had_schedule_ids
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.context import SKIPPED_CLAIM, WatchPart
 from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest, figures_of
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
+from bot.freshness.memory import had_schedule_ids
 from bot.outbox.change import Change, RunFinish
 from bot.outbox.posts import OutboundPost, PostKind, new_post_id
 from bot.slack.message import Message

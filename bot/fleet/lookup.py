@@ -16,8 +16,9 @@ from typing import Any, Protocol, TypeVar
 
 from bot.cloud.models import Cluster
 from bot.cloud.validation import validate_id
-from bot.commands.access import folder_allowed
+from bot.config import BotConfig
 from bot.errors import BotError, InvalidArgument, NotFound, UsageError
+from bot.fleet.match import folder_allowed
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +224,23 @@ async def _find_by_name(
         # The cluster may be in the folder that could not be read: say why, not "not found".
         raise failure
     raise _not_found(name)
+
+
+class ClusterFinder:
+    """The one way a feature finds the cluster a person named: by id or by name, among the
+    folders the config lets the bot search and show, with the last minute's look-ups shared."""
+
+    def __init__(self, cloud: ClusterSource, config: BotConfig, *, ttl: float = 60.0) -> None:
+        self.cloud = cloud
+        self.config = config
+        self.cache = ClusterCache(ttl)
+
+    async def find(self, ref: str) -> Cluster:
+        """The cluster ``ref`` names (see :func:`resolve_cluster`)."""
+        return await resolve_cluster(
+            self.cloud,
+            ref,
+            folders=self.config.search_folders(),
+            allowed_folders=self.config.visible_folders(),
+            cache=self.cache,
+        )

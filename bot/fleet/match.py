@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from bot.cloud.models import Cluster
 from bot.config import BotConfig, Match
@@ -52,3 +53,8 @@ def watched(config: BotConfig, cluster: Cluster) -> bool:
     if not listed:
         return False
     return not watch.only or any(matches(only, cluster) for only in watch.only)
+
+
+def folder_allowed(folder_id: str, allowed: Sequence[str]) -> bool:
+    """Whether the bot may show a folder's clusters: an empty ``allowed`` means every folder."""
+    return not allowed or folder_id in allowed

@@ -12,10 +12,10 @@ import pytest
 
 from bot.alerts import policy as alerts
 from bot.alerts.model import AlertGroup, AlertStatus
-from bot.alerts.service import WatchService
 from bot.alerts.sweep import Sweeper, alert_route_key
+from bot.app.wiring import Features
+from bot.chat.actions import Invocation
 from bot.cloud.client import CloudClient
-from bot.commands.router import ACTION_IDS, Dispatcher, Invocation
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.fleet import SimCluster, SimSchedule
@@ -34,6 +34,7 @@ from tests.world import (
     deliver,
     kinds,
     make_config,
+    make_features,
     mentions,
     replies,
     sweep_and_deliver,
@@ -100,12 +101,10 @@ def sweeper(
 @pytest.fixture
 async def watch(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
-) -> AsyncIterator[WatchService]:
-    service = WatchService(
-        cloud, store, notifier, config, console_url=CONSOLE_URL, owner="replica-a"
-    )
+) -> AsyncIterator[Features]:
+    service = make_features(cloud, store, config)
     yield service
-    await service.aclose()
+    await service.backups.aclose()
 
 
 def the_post(slack: FakeSlack) -> dict[str, Any]:
@@ -301,7 +300,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
     store: Store,
     fake_slack: FakeSlack,
     sweeper: Sweeper,
-    watch: WatchService,
+    watch: Features,
     executor: DeliveryExecutor,
 ) -> None:
     await sweep_and_deliver(sweeper, executor, now=NOW)
@@ -311,7 +310,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
 
     # "Acknowledge all": every incident acknowledged, the post updated once, no more pings.
     fake_slack.calls.clear()
-    _, acknowledged = await watch.change_group(
+    _, acknowledged = await watch.alerts.move_group(
         group.id, lambda e: alerts.acknowledge(e, user="U0ALICE", now=at), now=at
     )
     await deliver(executor)
@@ -327,7 +326,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
 
     # Pressed again by someone else: nothing left to change, nothing sent.
     fake_slack.calls.clear()
-    _, again = await watch.change_group(
+    _, again = await watch.alerts.move_group(
         group.id, lambda e: alerts.acknowledge(e, user="U0BOB", now=at), now=at
     )
     await deliver(executor)
@@ -336,7 +335,7 @@ async def test_the_group_buttons_act_on_every_member_and_update_the_post_once(
 
     # "Snooze all 4 h": every incident snoozed, the post updated once.
     until = at + timedelta(hours=4)
-    _, snoozed = await watch.change_group(
+    _, snoozed = await watch.alerts.move_group(
         group.id, lambda e: alerts.snooze(e, until=until, user="U0BOB", now=at), now=at
     )
     await deliver(executor)
@@ -391,7 +390,7 @@ async def test_a_click_on_a_groups_button_goes_through_the_dispatcher_like_slack
     store: Store,
     fake_slack: FakeSlack,
     sweeper: Sweeper,
-    watch: WatchService,
+    watch: Features,
     executor: DeliveryExecutor,
     config: BotConfig,
 ) -> None:
@@ -403,8 +402,9 @@ async def test_a_click_on_a_groups_button_goes_through_the_dispatcher_like_slack
         if block["type"] == "actions"
         for element in block["elements"]
     }
-    assert set(buttons) == set(ACTION_IDS) & {"group_ack", "group_snooze_4h", "group_snooze_24h"}
-    dispatcher = Dispatcher(cloud, config, watch=watch)
+    assert set(buttons) == {"group_ack", "group_snooze_4h", "group_snooze_24h"}
+    assert set(buttons) <= set(watch.router.action_ids)
+    dispatcher = watch.router
     click = Invocation("U0ALICE", ONCALL_CHANNEL, message_ts=post["ts"])
     at = NOW + timedelta(minutes=5)
 

@@ -13,11 +13,11 @@ from sqlalchemy.engine import make_url
 
 from bot import clock
 from bot.alerts.model import AlertStatus
-from bot.alerts.service import WatchService, backup_idempotency_key
 from bot.alerts.sweep import Sweeper, alert_route_key
-from bot.backup.follower import OperationFollower
+from bot.app.wiring import Features
+from bot.backup.service import backup_idempotency_key
+from bot.chat.actions import Invocation
 from bot.cloud.client import CloudClient
-from bot.commands.router import Dispatcher, Invocation
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.config import SimConfig
@@ -37,6 +37,7 @@ from tests.world import (
     deliver,
     deliver_with,
     make_cloud,
+    make_features,
     make_fleet,
     replies,
     seed_backups,
@@ -53,26 +54,17 @@ def make_service(
     config: BotConfig,
     *,
     owner: str = "replica-a",
-) -> WatchService:
-    follower = OperationFollower(cloud, store, notifier, owner=owner, poll_interval=0.05)
-    return WatchService(
-        cloud,
-        store,
-        notifier,
-        config,
-        console_url=CONSOLE_URL,
-        owner=owner,
-        follower=follower,
-    )
+) -> Features:
+    return make_features(cloud, store, config, owner=owner)
 
 
 @pytest.fixture
 async def watch(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
-) -> AsyncIterator[WatchService]:
+) -> AsyncIterator[Features]:
     service = make_service(cloud, store, notifier, config)
     yield service
-    await service.aclose()
+    await service.backups.aclose()
 
 
 async def sweep_now(
@@ -85,9 +77,9 @@ async def sweep_now(
 
 
 async def test_clusters_view_shows_the_watched_folder_with_each_state(
-    sim: SimCloud, watch: WatchService
+    sim: SimCloud, watch: Features
 ) -> None:
-    message = await watch.clusters_view(None, now=NOW)
+    message = await watch.queries.clusters_view(None, now=NOW)
 
     assert message.text.startswith(f"Clusters in {FOLDER}: ")
     shown = str(message.blocks)
@@ -98,16 +90,16 @@ async def test_clusters_view_shows_the_watched_folder_with_each_state(
 
 
 async def test_clusters_view_refuses_a_folder_the_bot_does_not_show(
-    sim: SimCloud, watch: WatchService
+    sim: SimCloud, watch: Features
 ) -> None:
     with pytest.raises(NotFound):
-        await watch.clusters_view("b1gnotshown000000009", now=NOW)
+        await watch.queries.clusters_view("b1gnotshown000000009", now=NOW)
 
 
 async def test_status_view_builds_the_digest_for_one_cluster_by_name(
-    sim: SimCloud, watch: WatchService
+    sim: SimCloud, watch: Features
 ) -> None:
-    message = await watch.status_view("orders-prod", now=NOW)
+    message = await watch.queries.status_view("orders-prod", now=NOW)
 
     text = str(message.blocks)
     assert "orders-prod" in text
@@ -115,9 +107,9 @@ async def test_status_view_builds_the_digest_for_one_cluster_by_name(
 
 
 async def test_status_view_of_everything_watched_puts_problems_first(
-    sim: SimCloud, watch: WatchService
+    sim: SimCloud, watch: Features
 ) -> None:
-    message = await watch.status_view(None, now=NOW)
+    message = await watch.queries.status_view(None, now=NOW)
 
     text = str(message.blocks)
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster"):
@@ -126,10 +118,10 @@ async def test_status_view_of_everything_watched_puts_problems_first(
 
 
 async def test_snoozing_a_cluster_without_an_open_alert_says_so(
-    sim: SimCloud, watch: WatchService
+    sim: SimCloud, watch: Features
 ) -> None:
     with pytest.raises(UsageError, match="logs-prod has no open alert to snooze"):
-        await watch.snooze("logs-prod", timedelta(hours=4), user="U0BOB", now=NOW)
+        await watch.alerts.snooze("logs-prod", timedelta(hours=4), user="U0BOB", now=NOW)
 
 
 async def test_snooze_and_unsnooze_update_the_alert_in_place(
@@ -139,13 +131,13 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
-    watch: WatchService,
+    watch: Features,
     executor: DeliveryExecutor,
 ) -> None:
     await sweep_now(cloud, store, notifier, config, minutes=0)
     route = alert_route_key(config.alerts[0])
 
-    await watch.snooze(IDS.stale, timedelta(hours=4), user="U0BOB", now=NOW)
+    await watch.alerts.snooze(IDS.stale, timedelta(hours=4), user="U0BOB", now=NOW)
     entry = await store.incidents.get_alert(IDS.stale, route)
     assert entry is not None
     assert (entry.status, entry.snoozed_by) == (AlertStatus.SNOOZED, "U0BOB")
@@ -156,7 +148,7 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     assert fake_slack.calls_to("chat.update")[-1].args["text"].startswith("SNOOZED: ")
 
     fake_slack.calls.clear()
-    reply = await watch.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=5))
+    reply = await watch.alerts.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=5))
     await deliver(executor)
 
     assert reply.text == "Alerts for `orders-prod` are back on."
@@ -164,7 +156,7 @@ async def test_snooze_and_unsnooze_update_the_alert_in_place(
     assert update.args["ts"] == entry.message_ts
     assert update.args["text"].startswith("FIRING: ")
     with pytest.raises(UsageError, match="not snoozed"):
-        await watch.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=6))
+        await watch.alerts.unsnooze("orders-prod", user="U0BOB", now=NOW + timedelta(minutes=6))
 
 
 async def test_two_clicks_on_acknowledge_change_the_alert_once(
@@ -174,15 +166,15 @@ async def test_two_clicks_on_acknowledge_change_the_alert_once(
     notifier: SlackNotifier,
     fake_slack: FakeSlack,
     config: BotConfig,
-    watch: WatchService,
+    watch: Features,
     executor: DeliveryExecutor,
 ) -> None:
     await sweep_now(cloud, store, notifier, config, minutes=0)
     route = alert_route_key(config.alerts[0])
     fake_slack.calls.clear()
 
-    first = await watch.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
-    second = await watch.acknowledge(IDS.stale, route, user="U0BOB", now=NOW)
+    first = await watch.alerts.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
+    second = await watch.alerts.acknowledge(IDS.stale, route, user="U0BOB", now=NOW)
     await deliver(executor)
 
     assert first.text.startswith("Acknowledged the alert for `orders-prod`")
@@ -196,18 +188,20 @@ async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot
     store: Store,
     notifier: SlackNotifier,
     config: BotConfig,
-    watch: WatchService,
+    watch: Features,
 ) -> None:
     await sweep_now(cloud, store, notifier, config, minutes=0)
     route = alert_route_key(config.alerts[0])
 
-    reply = await watch.snooze_alert(IDS.never, route, timedelta(hours=24), user="U0BOB", now=NOW)
+    reply = await watch.alerts.snooze_alert(
+        IDS.never, route, timedelta(hours=24), user="U0BOB", now=NOW
+    )
 
     assert reply.text == "Snoozed alerts for `new-cluster` until 2026-03-03 09:00 UTC."
     sim.add_backup(IDS.stale, created_at=NOW + timedelta(minutes=20))
     await sweep_now(cloud, store, notifier, config, minutes=30)
     with pytest.raises(UsageError, match="no longer open"):
-        await watch.snooze_alert(IDS.stale, route, timedelta(hours=4), user="U0BOB", now=NOW)
+        await watch.alerts.snooze_alert(IDS.stale, route, timedelta(hours=4), user="U0BOB", now=NOW)
 
 
 @pytest.fixture
@@ -237,7 +231,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         )
         now = clock.now()
         clicks = [
-            await watch.start_backup(
+            await watch.backups.start(
                 IDS.stale, user="U0ALICE", channel=ONCALL_CHANNEL, thread_ts=alert["ts"], now=now
             )
             for _ in range(2)
@@ -249,7 +243,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
             f"A backup of `orders-prod` was started 0s ago (operation `{operation_id}`), so I did "
             "not start another"
         )
-        await watch.operations.wait()
+        await watch.backups.follower.wait()
         await deliver(executor)
 
         [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
@@ -263,7 +257,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         result = await sweeper.run(now=NOW + timedelta(minutes=15))
         assert PostKind.RESOLVED in [p.kind for p in result.posts]
     finally:
-        await watch.aclose()
+        await watch.backups.aclose()
         await cloud.aclose()
 
 
@@ -287,18 +281,18 @@ async def test_a_restart_keeps_following_a_started_backup(
     cloud = make_cloud(quick_sim)
     try:
         before = make_service(cloud, store, notifier, config, owner="before")
-        await before.start_backup(
+        await before.backups.start(
             "logs-prod", user="U0BOB", channel=ONCALL_CHANNEL, thread_ts=None, now=clock.now()
         )
-        await before.aclose()  # shut down before the operation is done
+        await before.backups.aclose()  # shut down before the operation is done
         assert await store.outbox.list_posts() == []
         assert fake_slack.messages() == []
         assert len(await store.operations.list_pending_operations()) == 1
 
         after = make_service(cloud, store, notifier, config, owner="after")
-        resumed = await after.resume_pending_operations(clock.now())
-        await after.operations.wait()
-        await after.aclose()
+        resumed = await after.backups.resume(clock.now())
+        await after.backups.follower.wait()
+        await after.backups.aclose()
         await deliver(executor)
 
         assert resumed == list(quick_sim.operations)
@@ -321,7 +315,7 @@ async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)  # fail in 200 ms, not 30 s
     store = await Store.open(sqlite_url)
     service = make_service(cloud, store, notifier, config)
-    dispatcher = Dispatcher(cloud, config, watch=service)
+    dispatcher = service.router
     try:
         await sweep_now(cloud, store, notifier, config, minutes=0)
         route = alert_route_key(config.alerts[0])
@@ -354,5 +348,5 @@ async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing
         assert again.ok
         assert len(fake_slack.calls_to("chat.update")) == 1
     finally:
-        await service.aclose()
+        await service.backups.aclose()
         await store.close()

@@ -22,9 +22,9 @@ from sqlalchemy import event, select
 from bot import clock
 from bot.alerts.model import AlertEntry, AlertStatus, BotIncidentStatus
 from bot.alerts.self_policy import BLIND
-from bot.alerts.service import WatchService
 from bot.alerts.sweep import SKIPPED_CLAIM, Sweeper, alert_route_key, slot_key
 from bot.app.cli import main
+from bot.app.wiring import Features
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
@@ -54,6 +54,7 @@ from tests.world import (
     deliver_with,
     kinds,
     make_config,
+    make_features,
     make_fleet,
     replies,
     seed_backups,
@@ -87,8 +88,8 @@ def sweeper(
 
 def service(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
-) -> WatchService:
-    return WatchService(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="replica-a")
+) -> Features:
+    return make_features(cloud, store, config)
 
 
 def has_buttons(message: dict[str, Any]) -> bool:
@@ -166,7 +167,7 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
 
     # 13:05: someone acknowledges orders-prod: the message says so, without the Ack button.
     fake_slack.calls.clear()
-    reply = await watch.acknowledge(
+    reply = await watch.alerts.acknowledge(
         IDS.stale, route, user="U0ALICE", now=NOW + timedelta(hours=4, minutes=5)
     )
     await deliver(executor)
@@ -187,7 +188,7 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
 
     # 17:05: new-cluster is snoozed for 4 h: updated in place, then silent until 21:05...
     fake_slack.calls.clear()
-    snoozed = await watch.snooze(
+    snoozed = await watch.alerts.snooze(
         "new-cluster", timedelta(hours=4), user="U0BOB", now=NOW + timedelta(hours=8, minutes=5)
     )
     await deliver(executor)
@@ -764,7 +765,7 @@ async def test_a_sweep_whose_incident_a_click_moved_meanwhile_queues_nothing_for
     running = asyncio.create_task(sweep.run(now=at))
     await wait_until(lambda: hold.held, what="the sweep to be held")
     watch = service(cloud, store, notifier, config)
-    await watch.acknowledge(IDS.stale, route, user="U0ALICE", now=at)
+    await watch.alerts.acknowledge(IDS.stale, route, user="U0ALICE", now=at)
     hold.release()
     result = await running
     await deliver(executor)

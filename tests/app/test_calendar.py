@@ -12,10 +12,9 @@ from freezegun import freeze_time
 
 from bot import clock
 from bot.alerts.model import AlertStatus
-from bot.alerts.service import WatchService
 from bot.alerts.sweep import Sweeper, alert_route_key
+from bot.chat.actions import Invocation
 from bot.cloud.client import CloudClient
-from bot.commands.router import Dispatcher, Invocation
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
@@ -29,6 +28,7 @@ from tests.world import (
     ONCALL_CHANNEL,
     alert_of,
     deliver,
+    make_features,
     replies,
     subject,
     sweep_and_deliver,
@@ -53,8 +53,8 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
 ) -> None:
     common = {"console_url": CONSOLE_URL, "owner": "replica-a"}
     sweeper = Sweeper(cloud, store, notifier, config, **common)
-    watch = WatchService(cloud, store, notifier, config, **common)
-    dispatcher = Dispatcher(cloud, config, watch=watch)
+    watch = make_features(cloud, store, config)
+    dispatcher = watch.router
     route = alert_route_key(config.alerts[0])
 
     with freeze_time(NOW, real_asyncio=True) as frozen:
@@ -108,4 +108,4 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
         frozen.tick(timedelta(minutes=15))
         again = await sweep_and_deliver(sweeper, executor, now=clock.now())
         assert [p for p in again.posts if subject(p) == IDS.stale] == []
-    await watch.aclose()
+    await watch.backups.aclose()

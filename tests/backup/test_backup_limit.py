@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.alerts.service import WatchService
-from bot.backup.follower import OperationFollower
+from bot.app.wiring import Features
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.simcloud.config import SimConfig
@@ -18,11 +17,11 @@ from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from tests.store.conftest import OpenStore
 from tests.world import (
-    CONSOLE_URL,
     IDS,
     NOW,
     ONCALL_CHANNEL,
     make_cloud,
+    make_features,
     make_fleet,
     seed_backups,
 )
@@ -40,12 +39,9 @@ async def slow_backups() -> AsyncIterator[SimCloud]:
 
 def _service(
     sim: SimCloud, store: Store, notifier: SlackNotifier, config: BotConfig, owner: str
-) -> tuple[WatchService, CloudClient]:
+) -> tuple[Features, CloudClient]:
     cloud = make_cloud(sim)
-    follower = OperationFollower(cloud, store, notifier, owner=owner, poll_interval=0.05)
-    service = WatchService(
-        cloud, store, notifier, config, console_url=CONSOLE_URL, owner=owner, follower=follower
-    )
+    service = make_features(cloud, store, config, owner=owner)
     return service, cloud
 
 
@@ -54,10 +50,10 @@ async def test_a_second_person_within_ten_minutes_gets_the_running_backup_not_an
 ) -> None:
     watch, cloud = _service(slow_backups, store, notifier, config, "a")
     try:
-        first = await watch.start_backup(
+        first = await watch.backups.start(
             IDS.stale, user="U0ALICE", channel=ONCALL_CHANNEL, thread_ts=None, now=NOW
         )
-        again = await watch.start_backup(
+        again = await watch.backups.start(
             IDS.stale,
             user="U0BOB",
             channel=ONCALL_CHANNEL,
@@ -72,13 +68,13 @@ async def test_a_second_person_within_ten_minutes_gets_the_running_backup_not_an
             "2026-03-02 09:10 UTC if you need one."
         )
         # Another cluster is not held back by it.
-        other = await watch.start_backup(
+        other = await watch.backups.start(
             IDS.fresh, user="U0BOB", channel=ONCALL_CHANNEL, thread_ts=None, now=NOW
         )
         assert other.text.startswith("Started a backup of `logs-prod`")
         assert len(slow_backups.operations) == 2
     finally:
-        await watch.aclose()
+        await watch.backups.aclose()
         await cloud.aclose()
 
 
@@ -88,7 +84,7 @@ async def test_after_ten_minutes_a_new_backup_may_start(
     watch, cloud = _service(slow_backups, store, notifier, config, "a")
     try:
         for minutes in (0, 10):
-            reply = await watch.start_backup(
+            reply = await watch.backups.start(
                 IDS.stale,
                 user="U0ALICE",
                 channel=ONCALL_CHANNEL,
@@ -98,7 +94,7 @@ async def test_after_ten_minutes_a_new_backup_may_start(
             assert reply.text.startswith("Started a backup of `orders-prod`"), reply.text
         assert len(slow_backups.operations) == 2
     finally:
-        await watch.aclose()
+        await watch.backups.aclose()
         await cloud.aclose()
 
 
@@ -109,10 +105,10 @@ async def test_a_backup_another_replica_started_holds_this_one_back(
     replica_a, cloud_a = _service(slow_backups, store_a, notifier, config, "a")
     replica_b, cloud_b = _service(slow_backups, store_b, notifier, config, "b")
     try:
-        await replica_a.start_backup(
+        await replica_a.backups.start(
             IDS.stale, user="U0ALICE", channel=ONCALL_CHANNEL, thread_ts=None, now=NOW
         )
-        reply = await replica_b.start_backup(
+        reply = await replica_b.backups.start(
             IDS.stale,
             user="U0BOB",
             channel=ONCALL_CHANNEL,
@@ -123,7 +119,7 @@ async def test_a_backup_another_replica_started_holds_this_one_back(
         assert f"(operation `{operation_id}`), so I did not start another" in reply.text
     finally:
         for service, cloud in ((replica_a, cloud_a), (replica_b, cloud_b)):
-            await service.aclose()
+            await service.backups.aclose()
             await cloud.aclose()
         await store_a.close()
         await store_b.close()

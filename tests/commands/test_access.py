@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.access import CommandDenied, DenialReason, authorize, denial_text, folder_allowed
+from bot.commands.access import CommandDenied, DenialReason, authorize, denial_text
 from bot.config import Access, AccessRule
 from bot.errors import AccessDenied
+from bot.fleet.match import folder_allowed
 
 LEADS = AccessRule(
     commands=["backup", "snooze", "unsnooze"], users=["U0LEAD"], usergroups=["S0ONCALL"]

@@ -14,14 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import clock
-from bot.app.wiring import open_components
+from bot.app.wiring import build_features, open_components
+from bot.chat.actions import Invocation
 from bot.cloud.client import CloudClient
 from bot.commands.grammar import COMMAND_NAMES
-from bot.commands.router import NEXT_PAGE_ACTION, Dispatcher, Invocation, Reply
+from bot.commands.router import Reply, Router
 from bot.config import BotConfig
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.server import SimCloud
 from bot.ops.metrics import Metrics
+from bot.queries.actions import LIST_NEXT_PAGE
 from tests.slack.harness import (
     CONFIG,
     FOLDER,
@@ -35,6 +37,13 @@ from tests.slack.harness import (
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def router_for(cloud: CloudClient, config: BotConfig, *, metrics: Metrics | None = None) -> Router:
+    """The router of a process with no watcher: the commands that read the cloud."""
+    return build_features(cloud, config, metrics=metrics).router
+
+
 USER = Invocation(user_id="U0TESTUSER", channel_id="C0TESTCHAN")
 
 
@@ -57,7 +66,7 @@ async def test_list_reads_whole_pages_shows_the_limit_and_counts_the_command(
     sim: SimCloud, cloud: CloudClient
 ) -> None:
     metrics = Metrics()
-    dispatcher = Dispatcher(cloud, CONFIG, metrics=metrics)
+    dispatcher = router_for(cloud, CONFIG, metrics=metrics)
     reply = await dispatcher.run(f"list {LOGS} --limit 3", USER, now=clock.now())
     assert reply.ok
     assert reply.ephemeral
@@ -73,7 +82,7 @@ async def test_list_reads_whole_pages_shows_the_limit_and_counts_the_command(
 
 
 async def test_list_defaults_to_ten_backups(sim: SimCloud, cloud: CloudClient) -> None:
-    reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
+    reply = await router_for(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
     assert reply.ok
     text = all_text(reply.messages[0].payload())
     assert backup_id(LOGS, 9) in text
@@ -104,11 +113,11 @@ def _next(reply: Reply) -> str | None:
     return None
 
 
-async def _click_through(dispatcher: Dispatcher, first: Reply) -> list[list[str]]:
+async def _click_through(dispatcher: Router, first: Reply) -> list[list[str]]:
     pages = [_shown(first)]
     value = _next(first)
     while value is not None:
-        reply = await dispatcher.run_action(NEXT_PAGE_ACTION, value, USER, now=clock.now())
+        reply = await dispatcher.run_action(LIST_NEXT_PAGE.id, value, USER, now=clock.now())
         assert reply.ok, all_text(reply.messages[0].payload())
         pages.append(_shown(reply))
         value = _next(reply)
@@ -119,7 +128,7 @@ async def test_list_and_next_page_show_every_backup_once_newest_first_in_any_ord
     paged: SimCloud,
 ) -> None:
     async with CloudClient.from_settings(make_settings("http://127.0.0.1:9/", paged.url)) as cloud:
-        dispatcher = Dispatcher(cloud, CONFIG)
+        dispatcher = router_for(cloud, CONFIG)
         first = await dispatcher.run(f"list {LOGS} --limit 7", USER, now=clock.now())
         pages = await _click_through(dispatcher, first)
     # The cloud's order is not newest first, and its pages are smaller than asked for.
@@ -132,12 +141,12 @@ async def test_list_and_next_page_show_every_backup_once_newest_first_in_any_ord
 async def test_a_next_page_button_from_before_a_restart_still_works(paged: SimCloud) -> None:
     settings = make_settings("http://127.0.0.1:9/", paged.url)
     async with CloudClient.from_settings(settings) as cloud:
-        first = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
+        first = await router_for(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
     value = _next(first)
     assert value is not None
     async with CloudClient.from_settings(settings) as cloud:  # a new process: nothing kept
-        second = await Dispatcher(cloud, CONFIG).run_action(
-            NEXT_PAGE_ACTION, value, USER, now=clock.now()
+        second = await router_for(cloud, CONFIG).run_action(
+            LIST_NEXT_PAGE.id, value, USER, now=clock.now()
         )
     assert _shown(second) == [backup_id(LOGS, n) for n in range(10, 20)]
 
@@ -146,12 +155,12 @@ async def test_a_backup_landing_between_clicks_does_not_shift_the_next_page(
     paged: SimCloud,
 ) -> None:
     async with CloudClient.from_settings(make_settings("http://127.0.0.1:9/", paged.url)) as cloud:
-        dispatcher = Dispatcher(cloud, CONFIG)
+        dispatcher = router_for(cloud, CONFIG)
         first = await dispatcher.run(f"list {LOGS}", USER, now=clock.now())
         paged.add_backup(LOGS, created_at=clock.now())
         value = _next(first)
         assert value is not None
-        second = await dispatcher.run_action(NEXT_PAGE_ACTION, value, USER, now=clock.now())
+        second = await dispatcher.run_action(LIST_NEXT_PAGE.id, value, USER, now=clock.now())
         again = await dispatcher.run(f"list {LOGS} --limit 1", USER, now=clock.now())
     assert _shown(second) == [backup_id(LOGS, n) for n in range(10, 20)]
     assert backup_id(LOGS, 0) not in all_text(again.messages[0].payload())  # the new one is
@@ -161,7 +170,7 @@ async def test_a_next_page_button_of_the_older_format_starts_over_and_says_so(
     sim: SimCloud, cloud: CloudClient
 ) -> None:
     old = json.dumps({"c": LOGS, "t": "b2xkLXRva2Vu", "l": 10})
-    reply = await Dispatcher(cloud, CONFIG).run_action(NEXT_PAGE_ACTION, old, USER, now=NOW)
+    reply = await router_for(cloud, CONFIG).run_action(LIST_NEXT_PAGE.id, old, USER, now=NOW)
     assert reply.ok
     assert _shown(reply) == [backup_id(LOGS, n) for n in range(10)]
     assert "older version of the bot" in all_text(reply.messages[0].payload())
@@ -171,7 +180,7 @@ async def test_a_next_page_button_of_the_older_format_starts_over_and_says_so(
 async def test_a_typed_page_token_is_a_position_and_a_foreign_one_is_refused(
     sim: SimCloud, cloud: CloudClient
 ) -> None:
-    dispatcher = Dispatcher(cloud, CONFIG)
+    dispatcher = router_for(cloud, CONFIG)
     first = await dispatcher.run(f"list {LOGS} --limit 5", USER, now=clock.now())
     value = _next(first)
     assert value is not None
@@ -195,7 +204,7 @@ async def test_a_typed_page_token_is_a_position_and_a_foreign_one_is_refused(
     ],
 )
 async def test_a_forged_position_gets_a_clear_message(cloud: CloudClient, value: str) -> None:
-    reply = await Dispatcher(cloud, CONFIG).run_action(NEXT_PAGE_ACTION, value, USER, now=NOW)
+    reply = await router_for(cloud, CONFIG).run_action(LIST_NEXT_PAGE.id, value, USER, now=NOW)
     assert not reply.ok
     assert "not one the bot made" in all_text(reply.messages[0].payload())
 
@@ -205,7 +214,7 @@ async def test_an_unreadable_backup_is_left_out_of_the_list_and_counted(
 ) -> None:
     body = {"backups": [{"id": f"{LOGS}:ok", "createdAt": "2026-11-20T10:00:00Z"}, {"id": 1}]}
     sim.inject_fault(rf"/clusters/{LOGS}/backups$", 200, body=body, times=None)
-    reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS}", USER, now=NOW)
+    reply = await router_for(cloud, CONFIG).run(f"list {LOGS}", USER, now=NOW)
     assert reply.ok
     text = all_text(reply.messages[0].payload())
     assert f"{LOGS}:ok" in text
@@ -214,7 +223,7 @@ async def test_an_unreadable_backup_is_left_out_of_the_list_and_counted(
 
 async def test_a_usage_error_is_flagged_and_counted(cloud: CloudClient) -> None:
     metrics = Metrics()
-    reply = await Dispatcher(cloud, CONFIG, metrics=metrics).run("lst", USER, now=NOW)
+    reply = await router_for(cloud, CONFIG, metrics=metrics).run("lst", USER, now=NOW)
     assert not reply.ok
     assert reply.usage_error
     sample = metrics.registry.get_sample_value(
@@ -225,7 +234,7 @@ async def test_a_usage_error_is_flagged_and_counted(cloud: CloudClient) -> None:
 
 async def test_a_denial_is_not_a_usage_error(sim: SimCloud, cloud: CloudClient) -> None:
     metrics = Metrics()
-    reply = await Dispatcher(cloud, CONFIG, metrics=metrics).run(f"backup {LOGS}", USER, now=NOW)
+    reply = await router_for(cloud, CONFIG, metrics=metrics).run(f"backup {LOGS}", USER, now=NOW)
     assert not reply.ok
     assert not reply.usage_error
     assert "may run `backup`" in all_text(reply.messages[0].payload())
@@ -238,27 +247,27 @@ async def test_a_denial_is_not_a_usage_error(sim: SimCloud, cloud: CloudClient) 
 
 async def test_a_group_member_passes_the_rule(cloud: CloudClient) -> None:
     member = Invocation("U0SOMEONE", "C0TESTCHAN", user_groups=frozenset({ONCALL_GROUP}))
-    reply = await Dispatcher(cloud, CONFIG).run(f"backup {LOGS}", member, now=NOW)
+    reply = await router_for(cloud, CONFIG).run(f"backup {LOGS}", member, now=NOW)
     assert "watcher" in all_text(reply.messages[0].payload())
 
 
 async def test_folder_answers_for_a_folder_with_no_config(
     sim: SimCloud, cloud: CloudClient
 ) -> None:
-    reply = await Dispatcher(cloud, BotConfig()).run(f"folder {FOLDER}", USER, now=NOW)
+    reply = await router_for(cloud, BotConfig()).run(f"folder {FOLDER}", USER, now=NOW)
     assert reply.ok
     assert "logs-prod" in all_text(reply.messages[0].payload())
 
 
 async def test_an_unknown_button_gets_a_message(cloud: CloudClient) -> None:
-    reply = await Dispatcher(cloud, CONFIG).run_action("nope", "", USER, now=NOW)
+    reply = await router_for(cloud, CONFIG).run_action("nope", "", USER, now=NOW)
     assert not reply.ok
     assert "nope" in all_text(reply.messages[0].payload())
 
 
 def test_a_candidate_group_is_only_one_that_a_rule_names(cloud: CloudClient) -> None:
-    assert Dispatcher(cloud, CONFIG).candidate_groups() == {ONCALL_GROUP}
-    assert Dispatcher(cloud, BotConfig()).candidate_groups() == frozenset()
+    assert router_for(cloud, CONFIG).candidate_groups() == {ONCALL_GROUP}
+    assert router_for(cloud, BotConfig()).candidate_groups() == frozenset()
 
 
 # --- any text at all ------------------------------------------------------------------------------
@@ -277,13 +286,13 @@ _texts = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def live_dispatcher() -> Iterator[tuple[asyncio.Runner, Dispatcher]]:
+def live_dispatcher() -> Iterator[tuple[asyncio.Runner, Router]]:
     with asyncio.Runner() as runner:
         sim = SimCloud(SimConfig(), make_fleet(clock.now()))
         runner.run(sim.start())
         client = CloudClient.from_settings(make_settings("http://127.0.0.1:9/api/", sim.url))
         try:
-            yield runner, Dispatcher(client, CONFIG)
+            yield runner, router_for(client, CONFIG)
         finally:
             runner.run(client.aclose())
             runner.run(sim.stop())
@@ -292,7 +301,7 @@ def live_dispatcher() -> Iterator[tuple[asyncio.Runner, Dispatcher]]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_texts)
 def test_any_command_text_gets_an_answer_and_never_raises(
-    live_dispatcher: tuple[asyncio.Runner, Dispatcher], text: str
+    live_dispatcher: tuple[asyncio.Runner, Router], text: str
 ) -> None:
     runner, dispatcher = live_dispatcher
     reply = runner.run(dispatcher.run(text, USER, now=NOW))
@@ -314,7 +323,7 @@ async def test_an_unreadable_backup_is_counted_in_the_metrics_of_a_wired_bot(
         update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
     )
     async with open_components(settings, CONFIG, role="test", slack=False) as parts:
-        reply = await parts.dispatcher.run(f"list {LOGS}", USER, now=NOW)
+        reply = await parts.router.run(f"list {LOGS}", USER, now=NOW)
         assert reply.ok
         body_text, _ = parts.metrics.render()
     assert (
@@ -335,7 +344,7 @@ async def test_get_says_whether_a_restore_would_fit_and_shows_the_size_trend(
     assert newest is not None
     newest.free_space_required_bytes = 40 * GIB
     sim.add_operation(LOGS, created_at=clock.now(), error="Snapshot <failed> & retried")
-    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
+    reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
     assert reply.ok
     text = all_text(reply.messages[0].payload())
     assert (
@@ -358,7 +367,7 @@ async def test_get_flags_a_backup_older_than_any_version_the_cloud_restores_to(
     old = sim.fleet.backup(backup_id(LOGS, 24))
     assert old is not None
     old.opensearch_version = "2.8.1"
-    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
+    reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
     text = all_text(reply.messages[0].payload())
     assert (
         "Its OpenSearch 2.8.1 is older than any version the cloud restores to (the oldest is 2.12)."
@@ -368,7 +377,7 @@ async def test_get_flags_a_backup_older_than_any_version_the_cloud_restores_to(
     sim.fleet.versions = None
     fresh = CloudClient.from_settings(make_settings("http://127.0.0.1:9/api/", sim.url))
     try:
-        dispatcher = Dispatcher(fresh, CONFIG)
+        dispatcher = router_for(fresh, CONFIG)
         for _ in range(2):
             reply = await dispatcher.run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
             assert reply.ok
@@ -383,7 +392,7 @@ async def test_get_still_shows_the_backup_when_its_cluster_cannot_be_read(
 ) -> None:
     sim.inject_fault(rf"/clusters/{LOGS}$", 503, times=None)
     sim.inject_fault(rf"/clusters/{LOGS}/operations$", 403, times=None)
-    reply = await Dispatcher(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
+    reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
     assert reply.ok
     text = all_text(reply.messages[0].payload())
     assert backup_id(LOGS, 0) in text
@@ -397,7 +406,7 @@ async def test_list_heads_the_backups_with_the_last_attempt_and_the_trend(
 ) -> None:
     sim.set_state(LOGS, health="DEGRADED")
     sim.add_operation(LOGS, created_at=clock.now(), done=False)
-    reply = await Dispatcher(cloud, CONFIG).run(f"list {LOGS} --limit 3", USER, now=clock.now())
+    reply = await router_for(cloud, CONFIG).run(f"list {LOGS} --limit 3", USER, now=clock.now())
     assert reply.ok
     text = all_text(reply.messages[0].payload())
     assert "A backup has been running for 0s" in text

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.alerts.sweep import FACT_HAD_SCHEDULE
 from bot.app.cli import main
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, DigestRoute
@@ -36,6 +35,7 @@ from bot.digest.runner import (
     fires_once_a_day,
     run_key,
 )
+from bot.freshness.memory import FACT_HAD_SCHEDULE
 from bot.ops.metrics import Metrics
 from bot.outbox.change import Change, OutboxState, RunFinish
 from bot.outbox.executor import DeliveryExecutor

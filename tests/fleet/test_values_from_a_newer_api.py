@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.alerts.service import WatchService
 from bot.alerts.sweep import Sweeper
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
@@ -22,7 +21,7 @@ from bot.outbox.posts import PostKind
 from bot.slack.message import Message
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
-from tests.world import CONSOLE_URL, FOLDER, IDS, NOW
+from tests.world import CONSOLE_URL, FOLDER, IDS, NOW, make_features
 
 WATCHED = {IDS.stale, IDS.fresh, IDS.stopped, IDS.never, IDS.prestable}
 
@@ -65,8 +64,8 @@ async def test_clusters_lists_every_cluster_of_the_folder(
     notifier: SlackNotifier,
     config: BotConfig,
 ) -> None:
-    watch = WatchService(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="a")
-    message = await watch.clusters_view(FOLDER, now=NOW)
+    watch = make_features(cloud, store, config, owner="a")
+    message = await watch.queries.clusters_view(FOLDER, now=NOW)
     text = text_of(message)
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster", "search-pre"):
         assert name in text

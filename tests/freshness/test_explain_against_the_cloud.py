@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.service import WatchService
 from bot.alerts.sweep import Sweeper
+from bot.app.wiring import Features
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
@@ -45,6 +45,7 @@ from tests.world import (
     alert_of,
     make_cloud,
     make_config,
+    make_features,
     replies,
     sweep_and_deliver,
 )
@@ -69,8 +70,8 @@ def sweeper(
 
 def service(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
-) -> WatchService:
-    return WatchService(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="replica-a")
+) -> Features:
+    return make_features(cloud, store, config)
 
 
 def headline(message: dict[str, Any]) -> str:
@@ -151,7 +152,7 @@ async def test_a_fresh_cluster_past_a_slot_without_its_backup_is_in_question(
     sim.add_backup("c9qhourlyprod0000007", created_at=NOW - timedelta(hours=1, minutes=55))
     sim.add_operation("c9qhourlyprod0000007", created_at=NOW - timedelta(hours=1), done=False)
 
-    message = await service(cloud, store, notifier, config).status_view(None, now=NOW)
+    message = await service(cloud, store, notifier, config).queries.status_view(None, now=NOW)
 
     text = block_text(message.payload())
     row = next(r for r in text.split("\\n\\n") if "hourly-prod" in r)
@@ -242,7 +243,7 @@ async def test_a_degraded_or_updating_cluster_is_shown_and_a_stopped_one_still_n
     assert "*: the newest backup is 1d 6h old" in text  # nothing blocks: not said first
     assert "Cluster health DEGRADED, status UPDATING" in text
 
-    status = await service(cloud, store, notifier, config).status_view(None, now=NOW)
+    status = await service(cloud, store, notifier, config).queries.status_view(None, now=NOW)
     rows = block_text(status.payload())
     assert "Cluster stopped, not checked." in rows
 
@@ -301,7 +302,9 @@ async def test_a_policy_schedule_sets_the_maximum_age_of_a_cluster_without_snaps
     assert "Max age from retention policy four-a-day (0 */6 * * *), plus grace" in json.dumps(
         alert["blocks"]
     )
-    status = await service(cloud, store, notifier, config).status_view("policy-prod", now=NOW)
+    status = await service(cloud, store, notifier, config).queries.status_view(
+        "policy-prod", now=NOW
+    )
     assert "Backup retention policies: *four-a-day* `0 */6 * * *` UTC, kept 3 days" in block_text(
         status.payload()
     )
@@ -320,7 +323,9 @@ async def test_a_cluster_without_retention_policies_costs_one_request_per_proces
         for hours in (0, 1, 2):
             result = await sweep.run(now=NOW + timedelta(hours=hours), manual=True)
             assert result.ok
-        status = await service(cloud, store, notifier, config).status_view("new-cluster", now=NOW)
+        status = await service(cloud, store, notifier, config).queries.status_view(
+            "new-cluster", now=NOW
+        )
     finally:
         await cloud.aclose()
     asked = [r.path.split("/")[-2] for r in sim.requests_to(POLICIES)]
@@ -343,7 +348,7 @@ async def test_a_service_without_retention_policies_costs_one_request_per_proces
             sweep = sweeper(cloud, store, notifier, config)
             for hours in (0, 1):
                 assert (await sweep.run(now=NOW + timedelta(hours=hours), manual=True)).ok
-            await service(cloud, store, notifier, config).status_view("logs-prod", now=NOW)
+            await service(cloud, store, notifier, config).queries.status_view("logs-prod", now=NOW)
         finally:
             await cloud.aclose()
         # 501 for the first cluster asked: the endpoint is not offered, for any cluster.
@@ -382,7 +387,9 @@ async def test_status_of_one_cluster_shows_restore_readiness_policies_and_the_tr
             size_bytes=size * GIB,
             free_space_required_bytes=size * GIB,
         )
-    message = await service(cloud, store, notifier, config).status_view("logs-prod", now=NOW)
+    message = await service(cloud, store, notifier, config).queries.status_view(
+        "logs-prod", now=NOW
+    )
     text = block_text(message.payload())
     assert (
         "A restore of the newest backup into a cluster of this shape would fit: it needs "

@@ -21,7 +21,7 @@ from freezegun import freeze_time
 
 from bot.app.demo import DEMO_USER, ONCALL_GROUP, demo_config
 from bot.app.wiring import Components, open_components
-from bot.commands.router import Invocation
+from bot.chat.actions import Invocation
 from bot.config import parse_config
 from bot.demo.simcloud import SimCloud
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
@@ -93,7 +93,7 @@ class _Recorder:
 
     async def command(self, text: str, now: datetime) -> list[dict[str, Any]]:
         inv = Invocation(DEMO_USER, "C0DEMOTEAM", user_groups=frozenset({ONCALL_GROUP}))
-        reply = await self.parts.dispatcher.run(text, inv, now=now)
+        reply = await self.parts.router.run(text, inv, now=now)
         payloads = [m.payload() for m in reply.messages]
         for payload in payloads:
             self.add(f"/backups {text}", payload, ephemeral=reply.ephemeral)
@@ -103,7 +103,7 @@ class _Recorder:
         inv = Invocation(
             DEMO_USER, "C0DEMOONCALL", user_groups=frozenset({ONCALL_GROUP}), message_ts="1.2"
         )
-        reply = await self.parts.dispatcher.run_action(
+        reply = await self.parts.router.run_action(
             button["action_id"], button.get("value", ""), inv, now=now
         )
         for message in reply.messages:
@@ -215,7 +215,6 @@ async def record() -> list[dict[str, Any]]:
             config = parse_config(_with_extra_routes(config), source="golden config")
             async with open_components(settings, config, role="golden", slack=False) as parts:
                 entries = await _scenario(parts, sim)
-                await parts.watch.aclose()
     return _normalise(entries)
 
 

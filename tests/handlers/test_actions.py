@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.commands.messages import render_ack
+from bot.alerts.actions import ACKNOWLEDGE, SNOOZE_4H, SNOOZE_24H, START_BACKUP, AlertRef
+from bot.backup.actions import CONFIRM
+from bot.chat.actions import Answer, BoundAction, Invocation
+from bot.commands.grammar import BackupCmd, ClustersCmd, SnoozeCmd, StatusCmd, UnsnoozeCmd
+from bot.commands.messages import render_ack, render_backup_confirm
+from bot.commands.router import CommandRoute
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
-from bot.slack.message import Message
 from tests.slack.harness import (
     LEAD,
     LOGS,
@@ -24,48 +29,75 @@ from tests.slack.harness import (
 )
 
 
-class RecordingWatch:
-    """Stands in for the watcher service (another module's); records what it was asked."""
+class RecordingFeature:
+    """Stands in for the watcher's features (tested on their own in tests/alerts and
+    tests/backup): it binds the same declared buttons and commands, and records what reaches it
+    through Slack, the Bolt listeners and the router."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
-    def _did(self, name: str, *args: Any, **kw: Any) -> Message:
+    async def _did(self, name: str, *args: Any, **kw: Any) -> Answer:
         self.calls.append((name, args, kw))
-        return render_ack(f"{name} done")
+        return Answer([render_ack(f"{name} done")])
 
-    async def clusters_view(
-        self, folder_id: str | None, *, now: datetime, offset: int = 0
-    ) -> Message:
-        return self._did("clusters_view", folder_id)
+    def commands(self) -> Iterator[CommandRoute[Any]]:
+        async def clusters(command: ClustersCmd, inv: Invocation, now: datetime) -> Answer:
+            return await self._did("clusters_view", command.folder_id)
 
-    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
-        return self._did("status_view", target)
+        async def status(command: StatusCmd, inv: Invocation, now: datetime) -> Answer:
+            answer = await self._did("status_view", command.target)
+            return Answer(answer.messages, ephemeral=not command.share)
 
-    async def snooze(
-        self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
-        return self._did("snooze", cluster_ref, duration, user=user)
+        async def snooze(command: SnoozeCmd, inv: Invocation, now: datetime) -> Answer:
+            return await self._did("snooze", command.cluster, command.duration, user=inv.user_id)
 
-    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message:
-        return self._did("unsnooze", cluster_ref, user=user)
+        async def unsnooze(command: UnsnoozeCmd, inv: Invocation, now: datetime) -> Answer:
+            return await self._did("unsnooze", command.cluster, user=inv.user_id)
 
-    async def acknowledge(
-        self, cluster_id: str, route_key: str, *, user: str, now: datetime
-    ) -> Message:
-        return self._did("acknowledge", cluster_id, route_key, user=user)
+        async def backup(command: BackupCmd, inv: Invocation, now: datetime) -> Answer:
+            # Asking starts nothing: it is answered with the confirmation, as the real one is.
+            return Answer([render_backup_confirm(command.cluster, _IDS[command.cluster])])
 
-    async def snooze_alert(
-        self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
-        return self._did("snooze_alert", cluster_id, route_key, duration, user=user)
+        yield CommandRoute(BackupCmd, backup)
+        yield CommandRoute(ClustersCmd, clusters)
+        yield CommandRoute(StatusCmd, status)
+        yield CommandRoute(SnoozeCmd, snooze)
+        yield CommandRoute(UnsnoozeCmd, unsnooze)
 
-    async def start_backup(
-        self, cluster_ref: str, *, user: str, channel: str, thread_ts: str | None, now: datetime
-    ) -> Message:
-        return self._did(
-            "start_backup", cluster_ref, user=user, channel=channel, thread_ts=thread_ts
-        )
+    def actions(self) -> Iterator[BoundAction]:
+        async def acknowledge(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+            return await self._did("acknowledge", ref.cluster_id, ref.route_key, user=inv.user_id)
+
+        def snoozer(duration: timedelta) -> Any:
+            async def snooze(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+                return await self._did(
+                    "snooze_alert", ref.cluster_id, ref.route_key, duration, user=inv.user_id
+                )
+
+            return snooze
+
+        async def start(ref: AlertRef | str, inv: Invocation, now: datetime) -> Answer:
+            cluster = ref.cluster_id if isinstance(ref, AlertRef) else ref
+            answer = await self._did(
+                "start_backup",
+                cluster,
+                user=inv.user_id,
+                channel=inv.channel_id,
+                thread_ts=inv.message_ts if isinstance(ref, AlertRef) else None,
+            )
+            # The confirmation's button replaces the question with its answer.
+            return Answer(answer.messages, replace_original=not isinstance(ref, AlertRef))
+
+        yield ACKNOWLEDGE.bind(acknowledge)
+        yield SNOOZE_4H.bind(snoozer(timedelta(hours=4)))
+        yield SNOOZE_24H.bind(snoozer(timedelta(hours=24)))
+        yield START_BACKUP.bind(start)
+        yield CONFIRM.bind(start)
+
+
+#: The clusters the recording feature knows by name.
+_IDS = {"logs-prod": LOGS}
 
 
 async def test_next_page_works_in_a_new_app_instance_from_the_button_value_alone(
@@ -168,8 +200,8 @@ async def test_the_alerts_list_button_lists_the_clusters_backups(
 async def test_alert_buttons_are_routed_to_the_watcher(
     fake_slack: FakeSlack, sim: SimCloud, action_id: str, expected: tuple[Any, ...]
 ) -> None:
-    watch = RecordingWatch()
-    async with running_bot(fake_slack, sim.url, watch=watch) as bot:
+    watch = RecordingFeature()
+    async with running_bot(fake_slack, sim.url, features=[watch]) as bot:
         await bot.click(action_id, ALERT_VALUE, user_id=LEAD)
         answer = await bot.reply()
     assert watch.calls == [expected]
@@ -182,8 +214,8 @@ async def test_alert_buttons_are_routed_to_the_watcher(
 async def test_a_forged_alert_button_value_gets_a_clear_message(
     fake_slack: FakeSlack, sim: SimCloud, value: str
 ) -> None:
-    watch = RecordingWatch()
-    async with running_bot(fake_slack, sim.url, watch=watch) as bot:
+    watch = RecordingFeature()
+    async with running_bot(fake_slack, sim.url, features=[watch]) as bot:
         await bot.click("alert_snooze_4h", value)
         answer = await bot.reply()
     assert "not one the bot made" in all_text(answer)
@@ -193,8 +225,8 @@ async def test_a_forged_alert_button_value_gets_a_clear_message(
 async def test_backup_asks_to_confirm_and_the_confirm_button_starts_it(
     fake_slack: FakeSlack, sim: SimCloud
 ) -> None:
-    watch = RecordingWatch()
-    async with running_bot(fake_slack, sim.url, watch=watch) as bot:
+    watch = RecordingFeature()
+    async with running_bot(fake_slack, sim.url, features=[watch]) as bot:
         prompt = await bot.ask("backup logs-prod", user_id=LEAD)
         assert watch.calls == []
         value = buttons(prompt)["backup_confirm"]
@@ -209,8 +241,8 @@ async def test_backup_asks_to_confirm_and_the_confirm_button_starts_it(
 async def test_the_confirm_button_is_checked_against_the_access_rules_again(
     fake_slack: FakeSlack, sim: SimCloud
 ) -> None:
-    watch = RecordingWatch()
-    async with running_bot(fake_slack, sim.url, watch=watch) as bot:
+    watch = RecordingFeature()
+    async with running_bot(fake_slack, sim.url, features=[watch]) as bot:
         await bot.click("backup_confirm", LOGS)
         answer = await bot.reply()
     assert "Only" in all_text(answer)
@@ -228,8 +260,8 @@ async def test_cancel_replaces_the_confirmation(fake_slack: FakeSlack, sim: SimC
 async def test_watcher_commands_are_routed_and_every_message_is_delivered(
     fake_slack: FakeSlack, sim: SimCloud
 ) -> None:
-    watch = RecordingWatch()
-    async with running_bot(fake_slack, sim.url, watch=watch) as bot:
+    watch = RecordingFeature()
+    async with running_bot(fake_slack, sim.url, features=[watch]) as bot:
         await bot.command("status logs-prod --share", key="st")
         await bot.reply("st")
         await bot.ask("snooze logs-prod 4h")
@@ -242,11 +274,14 @@ async def test_watcher_commands_are_routed_and_every_message_is_delivered(
 async def test_an_unexpected_error_shows_an_id_that_is_in_the_log(
     fake_slack: FakeSlack, sim: SimCloud, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class BrokenWatch(RecordingWatch):
-        async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message:
-            raise RuntimeError("secret internals xoxb-should-not-show")
+    class BrokenFeature(RecordingFeature):
+        def commands(self) -> Iterator[CommandRoute[Any]]:
+            async def clusters(command: ClustersCmd, inv: Invocation, now: datetime) -> Answer:
+                raise RuntimeError("secret internals xoxb-should-not-show")
 
-    async with running_bot(fake_slack, sim.url, watch=BrokenWatch()) as bot:
+            yield CommandRoute(ClustersCmd, clusters)
+
+    async with running_bot(fake_slack, sim.url, features=[BrokenFeature()]) as bot:
         answer = await bot.ask("clusters")
     text = all_text(answer)
     assert "Something went wrong on my side" in text

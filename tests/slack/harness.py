@@ -4,7 +4,7 @@ Web API and the simulated cloud, all on loopback. Requests are signed as Slack s
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,12 +13,15 @@ from typing import Any
 import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.app.wiring import DECLARED_ACTIONS
+from bot.backup.service import BackupService
 from bot.cloud.client import CloudClient
-from bot.commands.router import Dispatcher, WatchLike
+from bot.commands.router import Feature, Router
 from bot.config import Access, AccessRule, BotConfig, Watch
 from bot.demo.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
 from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
+from bot.queries.service import Queries
 from bot.settings import Settings
 from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
 from bot.slack.message import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
@@ -133,7 +136,7 @@ class Answer:
 class RunningBot:
     fake: FakeSlack
     settings: Settings
-    dispatcher: Dispatcher
+    router: Router
     in_flight: InFlight
     session: aiohttp.ClientSession
     server: HttpServer | None = None
@@ -198,7 +201,7 @@ async def running_bot(
     cloud_url: str,
     *,
     config: BotConfig = CONFIG,
-    watch: WatchLike | None = None,
+    features: Sequence[Feature] = (),
     socket_mode: bool = False,
     routes: RoutesHook | None = None,
 ) -> AsyncIterator[RunningBot]:
@@ -207,13 +210,14 @@ async def running_bot(
     settings = make_settings(fake.api_url, cloud_url, socket_mode=socket_mode)
     cloud = CloudClient.from_settings(settings)
     notifier = SlackNotifier.from_settings(settings, keep_alive=True)
-    dispatcher = Dispatcher(cloud, config, watch=watch)
+    # What a process without a watcher answers (the queries, asking for a backup), and
+    # ``features`` beside them.
+    asking = BackupService(cloud, None, config)
+    router = Router(config, [Queries(cloud, config), asking, *features], declared=DECLARED_ACTIONS)
     in_flight = InFlight()
-    app = build_bolt_app(
-        settings, dispatcher=dispatcher, notifier=notifier, config=config, in_flight=in_flight
-    )
+    app = build_bolt_app(settings, router=router, notifier=notifier, in_flight=in_flight)
     session = aiohttp.ClientSession()
-    bot = RunningBot(fake, settings, dispatcher, in_flight, session)
+    bot = RunningBot(fake, settings, router, in_flight, session)
     try:
         if socket_mode:
             bot.socket = await start_socket_mode(app, settings)

@@ -14,24 +14,19 @@ from typing import Any
 
 import pytest
 
+from bot.chat.actions import Invocation
 from bot.cloud.client import CloudClient
-from bot.commands.router import (
-    CLUSTERS_NEXT_PAGE_ACTION,
-    STATUS_NEXT_PAGE_ACTION,
-    Dispatcher,
-    Invocation,
-    Reply,
-)
+from bot.commands.router import Reply
 from bot.config import BotConfig
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.fleet import generate_fleet
 from bot.demo.simcloud.server import SimCloud
+from bot.queries.actions import CLUSTERS_NEXT_PAGE, STATUS_NEXT_PAGE
 from bot.slack.budget import violations
 from bot.slack.message import Message
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
-from tests.alerts.test_service import make_service
-from tests.world import NOW, make_cloud, make_config
+from tests.world import NOW, make_cloud, make_config, make_features
 
 ASKER = Invocation(user_id="U0ASKER", channel_id="C0ASKED")
 
@@ -68,15 +63,15 @@ async def ask(
     who: Invocation = ASKER,
 ) -> Reply:
     """One command or click, through a dispatcher and watcher made for it alone."""
-    service = make_service(cloud, store, notifier, config)
+    service = make_features(cloud, store, config)
     try:
-        dispatcher = Dispatcher(cloud, config, watch=service)
+        dispatcher = service.router
         if text is not None:
             return await dispatcher.run(text, who, now=NOW)
         assert click is not None
         return await dispatcher.run_action(*click, who, now=NOW)
     finally:
-        await service.aclose()
+        await service.backups.aclose()
 
 
 def one_message(reply: Reply) -> Message:
@@ -101,7 +96,7 @@ def cluster_ids(message: Message) -> list[str]:
 
 @pytest.mark.parametrize(
     ("command", "action"),
-    [("status", STATUS_NEXT_PAGE_ACTION), ("clusters", CLUSTERS_NEXT_PAGE_ACTION)],
+    [("status", STATUS_NEXT_PAGE.id), ("clusters", CLUSTERS_NEXT_PAGE.id)],
 )
 async def test_every_cluster_is_on_exactly_one_page_and_each_page_is_one_message(
     fleet_sim: SimCloud,
@@ -138,7 +133,7 @@ async def test_a_next_page_value_names_the_target_and_the_next_row(
     assert json.loads(button["value"]) == {"t": folder, "o": len(cluster_ids(first))}
     second = one_message(
         await ask(
-            fleet_cloud, store, notifier, config, click=(STATUS_NEXT_PAGE_ACTION, button["value"])
+            fleet_cloud, store, notifier, config, click=(STATUS_NEXT_PAGE.id, button["value"])
         )
     )
     assert set(cluster_ids(second)).isdisjoint(cluster_ids(first))
@@ -162,7 +157,7 @@ async def test_a_forged_page_value_is_refused_in_one_line(
         store,
         notifier,
         fleet_config(fleet_sim),
-        click=(STATUS_NEXT_PAGE_ACTION, value),
+        click=(STATUS_NEXT_PAGE.id, value),
     )
     assert not reply.ok
     assert reply.usage_error
@@ -180,7 +175,7 @@ async def test_the_next_page_of_clusters_obeys_the_access_rules_of_clusters(
         store,
         notifier,
         config,
-        click=(CLUSTERS_NEXT_PAGE_ACTION, '{"t":null,"o":40}'),
+        click=(CLUSTERS_NEXT_PAGE.id, '{"t":null,"o":40}'),
     )
     assert not reply.ok
     assert "may run `clusters`" in reply.messages[0].text

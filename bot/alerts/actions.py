@@ -1,0 +1,63 @@
+"""The buttons of alerts: on one cluster's alert, and on a grouped alert (a storm)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chat.actions import Action, BadButtonValue, JsonCodec, check_cluster_id
+
+#: Longest alert route key a button may carry.
+MAX_ROUTE_KEY = 200
+_GROUP_ID = re.compile(r"g[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class AlertRef:
+    """One incident: the cluster and the alert route its alert was posted on."""
+
+    cluster_id: str
+    route_key: str
+
+
+def _read_alert(data: dict[str, Any]) -> AlertRef:
+    cluster_id = check_cluster_id(data.get("c"))
+    route_key = data.get("r")
+    if not isinstance(route_key, str) or not route_key or len(route_key) > MAX_ROUTE_KEY:
+        raise BadButtonValue()
+    return AlertRef(cluster_id, route_key)
+
+
+def _read_group(data: dict[str, Any]) -> str:
+    group_id = data.get("g")
+    if not isinstance(group_id, str) or not _GROUP_ID.fullmatch(group_id):
+        raise BadButtonValue()
+    return group_id
+
+
+ALERT_CODEC = JsonCodec(lambda ref: {"c": ref.cluster_id, "r": ref.route_key}, _read_alert)
+#: A grouped alert's buttons carry its id (``g`` and 32 hex digits).
+GROUP_CODEC = JsonCodec(lambda group_id: {"g": group_id}, _read_group)
+
+# Acknowledging silences reminders, as a snooze does: the same access rule.
+ACKNOWLEDGE: Action[AlertRef] = Action("alert_ack", "Acknowledge", "snooze", ALERT_CODEC)
+SNOOZE_4H: Action[AlertRef] = Action("alert_snooze_4h", "Snooze 4 h", "snooze", ALERT_CODEC)
+SNOOZE_24H: Action[AlertRef] = Action("alert_snooze_24h", "Snooze 24 h", "snooze", ALERT_CODEC)
+LIST_BACKUPS: Action[AlertRef] = Action("alert_list", "List backups", "list", ALERT_CODEC)
+START_BACKUP: Action[AlertRef] = Action("alert_backup", "Start backup now", "backup", ALERT_CODEC)
+
+ACKNOWLEDGE_ALL: Action[str] = Action("group_ack", "Acknowledge all", "snooze", GROUP_CODEC)
+SNOOZE_ALL_4H: Action[str] = Action("group_snooze_4h", "Snooze all 4 h", "snooze", GROUP_CODEC)
+SNOOZE_ALL_24H: Action[str] = Action("group_snooze_24h", "Snooze all 24 h", "snooze", GROUP_CODEC)
+
+ACTIONS: tuple[Action[Any], ...] = (
+    ACKNOWLEDGE,
+    SNOOZE_4H,
+    SNOOZE_24H,
+    LIST_BACKUPS,
+    START_BACKUP,
+    ACKNOWLEDGE_ALL,
+    SNOOZE_ALL_4H,
+    SNOOZE_ALL_24H,
+)
