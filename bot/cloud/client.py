@@ -4,8 +4,9 @@ retention policies and versions.
 Every request goes through :meth:`CloudClient._request`, which adds the IAM token and our
 ``x-client-request-id``, applies the timeout and the process-wide limits, retries what is worth
 retrying (:meth:`bot.cloud.retry.RetryPolicy.run`) and turns failures into the error types of
-:mod:`bot.errors`, by the gRPC code the cloud's body names. Every listing is read by one paging
-loop, :meth:`CloudClient._pages`. The methods above them only name paths and models.
+:mod:`bot.errors` (:mod:`bot.cloud.failures`: by the gRPC code the cloud's body names). Every
+listing is read by one paging loop, :meth:`CloudClient._pages`. The methods above them only name
+paths and models.
 
 Retention policies and versions are not offered everywhere: where their endpoint answers 404
 (for a cluster) or 501 (for every cluster), the client remembers it for the life of the process
@@ -15,7 +16,6 @@ and answers None from then on without asking again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from yarl import URL
 
 from bot.cloud.auth import TokenProvider, build_token_provider
+from bot.cloud.failures import api_error
 from bot.cloud.limits import RequestLimiter
 from bot.cloud.models import (
     Backup,
@@ -69,20 +70,10 @@ from bot.cloud.validation import (
     validate_page_token,
 )
 from bot.errors import (
-    Aborted,
-    AlreadyExists,
-    BadRequest,
-    CloudAPIError,
     CloudRequestError,
     CloudTimeout,
-    Conflict,
-    FailedPrecondition,
     MalformedResponse,
     NotFound,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    Unauthenticated,
     Unimplemented,
 )
 from bot.settings import Settings
@@ -153,104 +144,6 @@ class _Query(Generic[_P, _Item]):
     listing: _Listing[_P, _Item]
     url: str
     params: Mapping[str, str] = field(default_factory=dict)
-
-
-# --- errors by what the cloud said -----------------------------------------------------------
-
-#: Error types by the gRPC code of the body. CANCELLED and UNKNOWN say nothing of the cause, so
-#: the HTTP status decides for them, as it does for a body without a code.
-_BY_CODE: dict[int, type[CloudAPIError]] = {
-    3: BadRequest,  # INVALID_ARGUMENT
-    4: ServerError,  # DEADLINE_EXCEEDED
-    5: NotFound,
-    6: AlreadyExists,
-    7: PermissionDenied,
-    8: RateLimited,  # RESOURCE_EXHAUSTED
-    9: FailedPrecondition,
-    10: Aborted,
-    11: BadRequest,  # OUT_OF_RANGE
-    12: Unimplemented,
-    13: ServerError,  # INTERNAL
-    14: ServerError,  # UNAVAILABLE
-    15: ServerError,  # DATA_LOSS
-    16: Unauthenticated,
-}
-_BY_STATUS: dict[int, type[CloudAPIError]] = {
-    400: BadRequest,
-    401: Unauthenticated,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Conflict,
-    429: RateLimited,
-    501: Unimplemented,
-}
-#: What a person reads when the cloud's body says nothing.
-_DEFAULT_MESSAGES: dict[type[CloudAPIError], str] = {
-    BadRequest: "the cloud refused the request's arguments",
-    FailedPrecondition: "the cloud cannot do this in the object's present state",
-    Unauthenticated: "the cloud refused the IAM token",
-    PermissionDenied: "permission denied",
-    NotFound: "not found",
-    AlreadyExists: "it exists already",
-    Aborted: "another operation on it got there first; try again when it has finished",
-    RateLimited: "the cloud is throttling requests; try again in a minute",
-    Unimplemented: "the cloud does not offer this here",
-}
-
-
-def error_class(status: int, code: int | None) -> type[CloudAPIError]:
-    """The error type of an answer: by the body's gRPC ``code`` where it tells the cause, else by
-    the HTTP ``status``."""
-    by_code = _BY_CODE.get(code) if code is not None else None
-    if by_code is not None:
-        return by_code
-    by_status = _BY_STATUS.get(status)
-    if by_status is not None:
-        return by_status
-    return ServerError if status >= 500 else CloudAPIError
-
-
-def api_error(reply: HttpReply, *, token: str, client_request_id: str) -> CloudAPIError:
-    """The typed error of a non-2xx answer, with the cloud's code, message, details and its id
-    of the request (the body's ``details[].requestId``, else a response header)."""
-    code: int | None = None
-    message = ""
-    details: list[Any] = []
-    try:
-        data = json.loads(reply.body)
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict):
-        if isinstance(data.get("code"), int) and not isinstance(data.get("code"), bool):
-            code = data["code"]
-        if isinstance(data.get("message"), str):
-            message = data["message"].strip()
-        if isinstance(data.get("details"), list):
-            details = data["details"]
-    kind = error_class(reply.status, code)
-    if not message:
-        message = _DEFAULT_MESSAGES.get(kind, f"the cloud answered HTTP {reply.status}")
-    # A server should never echo the token back; if one does, it stops here.
-    if token:
-        message = message.replace(token, "***")
-        if details and token in json.dumps(details):
-            details = json.loads(json.dumps(details).replace(token, "***"))
-    request_id = next(
-        (
-            d["requestId"]
-            for d in details
-            if isinstance(d, dict) and isinstance(d.get("requestId"), str) and d["requestId"]
-        ),
-        reply.request_id,
-    )
-    return kind(
-        reply.status,
-        message,
-        code=code,
-        details=details,
-        request_id=request_id,
-        client_request_id=client_request_id,
-    )
 
 
 class CloudClient:
