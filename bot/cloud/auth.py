@@ -413,7 +413,9 @@ class RefreshingTokenProvider:
         """One exchange, tried again on throttling, 5xx and network errors by the policy's loop.
 
         Returns the final answer. ``what`` names the endpoint in logs and errors; the request
-        carries one ``x-client-request-id`` on every try, as the API client's do.
+        carries one ``x-client-request-id`` on every try, as the API client's do. A token
+        exchange is a POST but creates nothing that outlives its answer (a second token is
+        harmless), so it is tried again without an Idempotency-Key.
         """
         client_request_id = new_client_request_id()
 
