@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,7 +35,14 @@ from pydantic import TypeAdapter, ValidationError
 from bot import clock
 from bot.cloud.models import UTCDateTime
 from bot.cloud.retry import RetryPolicy
-from bot.cloud.session import SessionSource, as_source
+from bot.cloud.session import (
+    HttpReply,
+    SessionSource,
+    as_source,
+    exchange,
+    failure_reason,
+    new_client_request_id,
+)
 from bot.errors import AuthError
 from bot.settings import Settings
 
@@ -396,54 +403,44 @@ class RefreshingTokenProvider:
     async def _call(
         self,
         what: str,
-        attempt_once: Callable[[aiohttp.ClientSession], Awaitable[tuple[int, bytes, str | None]]],
-        secrets: Iterable[str],
-    ) -> tuple[int, bytes]:
-        """Run one exchange with retries on throttling, 5xx and network errors.
+        method: str,
+        url: str,
+        *,
+        timeouts: aiohttp.ClientTimeout,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpReply:
+        """One exchange, tried again on throttling, 5xx and network errors by the policy's loop.
 
-        Returns the final status and body. ``what`` names the endpoint in errors; ``secrets`` are
-        scrubbed from anything the server said, in case it echoes a credential back.
+        Returns the final answer. ``what`` names the endpoint in logs and errors; the request
+        carries one ``x-client-request-id`` on every try, as the API client's do. A token
+        exchange is a POST but creates nothing that outlives its answer (a second token is
+        harmless), so it is tried again without an Idempotency-Key.
         """
-        secrets = [s for s in secrets if s]
-        attempt = 0
-        while True:
-            try:
-                status, body, retry_after = await attempt_once(self._sessions.get())
-            except TimeoutError:
-                error = AuthError(f"the {what} did not answer in time")
-                if not self._retry.has_attempts_left(attempt):
-                    raise error from None
-                retry_after = None
-            except aiohttp.ClientError as exc:
-                error = AuthError(f"could not reach the {what}: {_network_reason(exc)}")
-                if not self._retry.has_attempts_left(attempt):
-                    raise error from None
-                retry_after = None
-            else:
-                if not self._retry.should_retry_status(status, attempt):
-                    return status, body
-            delay = self._retry.delay(attempt, _seconds(retry_after), self._rng)
-            await asyncio.sleep(delay)
-            attempt += 1
+        client_request_id = new_client_request_id()
+
+        async def send() -> HttpReply:
+            return await exchange(
+                self._sessions.get(),
+                method,
+                url,
+                name=what,
+                client_request_id=client_request_id,
+                timeouts=timeouts,
+                json_body=json_body,
+                headers=headers,
+            )
+
+        try:
+            return await self._retry.run(send, what=f"the {what}", rng=self._rng, now=self._now)
+        except TimeoutError:
+            raise AuthError(f"the {what} did not answer in time") from None
+        except aiohttp.ClientError as exc:
+            raise AuthError(f"could not reach the {what}: {failure_reason(exc)}") from None
 
     async def aclose(self) -> None:
         """Close the session if the provider made its own."""
         await self._sessions.aclose()
-
-
-def _seconds(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _network_reason(exc: aiohttp.ClientError) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return exc.os_error.strerror or type(exc.os_error).__name__
-    return type(exc).__name__
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -489,11 +486,10 @@ class _IamExchangeProvider(RefreshingTokenProvider):
         secrets = [*self._secrets(), *payload.values()]
         url = self.iam_endpoint + IAM_TOKENS_PATH
 
-        async def attempt(session: aiohttp.ClientSession) -> tuple[int, bytes, str | None]:
-            async with session.post(url, json=payload, timeout=IAM_TIMEOUT) as resp:
-                return resp.status, await resp.read(), resp.headers.get("Retry-After")
-
-        status, body = await self._call("IAM endpoint", attempt, secrets)
+        reply = await self._call(
+            "IAM endpoint", "POST", url, timeouts=IAM_TIMEOUT, json_body=payload
+        )
+        status, body = reply.status, reply.body
         if status != 200:
             detail = _error_message(body, secrets)
             raise AuthError(
@@ -592,13 +588,14 @@ class MetadataTokenProvider(RefreshingTokenProvider):
     async def _fetch(self, now: datetime) -> IamToken:
         url = self.metadata_url + METADATA_TOKEN_PATH
 
-        async def attempt(session: aiohttp.ClientSession) -> tuple[int, bytes, str | None]:
-            async with session.get(
-                url, headers={"Metadata-Flavor": "Google"}, timeout=METADATA_TIMEOUT
-            ) as resp:
-                return resp.status, await resp.read(), resp.headers.get("Retry-After")
-
-        status, body = await self._call(f"metadata service at {self.metadata_url}", attempt, [])
+        reply = await self._call(
+            f"metadata service at {self.metadata_url}",
+            "GET",
+            url,
+            timeouts=METADATA_TIMEOUT,
+            headers={"Metadata-Flavor": "Google"},
+        )
+        status, body = reply.status, reply.body
         if status != 200:
             raise AuthError(
                 f"the metadata service at {self.metadata_url} gave no token (HTTP {status}); "

@@ -1,9 +1,12 @@
 """The Managed OpenSearch REST API, as the bot uses it: backups, clusters, operations, backup
 retention policies and versions.
 
-Every request goes through :meth:`CloudClient._request`, which adds the IAM token, applies the
-timeout and the process-wide limits, retries what is worth retrying and turns failures into the
-error types of :mod:`bot.errors`. The methods above it only build paths and parse models.
+Every request goes through :meth:`CloudClient._request`, which adds the IAM token and our
+``x-client-request-id``, applies the timeout and the process-wide limits, retries what is worth
+retrying (:meth:`bot.cloud.retry.RetryPolicy.run`) and turns failures into the error types of
+:mod:`bot.errors` (:mod:`bot.cloud.failures`: by the gRPC code the cloud's body names). Every
+listing is read by one paging loop, :meth:`CloudClient._pages`. The methods above them only name
+paths and models.
 
 Retention policies and versions are not offered everywhere: where their endpoint answers 404
 (for a cluster) or 501 (for every cluster), the client remembers it for the life of the process
@@ -13,22 +16,22 @@ and answers None from then on without asking again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import BaseModel
 from yarl import URL
 
-from bot import clock
 from bot.cloud.auth import TokenProvider, build_token_provider
+from bot.cloud.failures import api_error
 from bot.cloud.limits import RequestLimiter
 from bot.cloud.models import (
     Backup,
@@ -39,7 +42,9 @@ from bot.cloud.models import (
     Operation,
     OperationPage,
     PolicyPage,
+    RetentionPolicy,
     SkippedItem,
+    Version,
     VersionPage,
     decode,
     decode_backup_page,
@@ -48,8 +53,15 @@ from bot.cloud.models import (
     decode_policy_page,
     decode_version_page,
 )
-from bot.cloud.retry import RetryPolicy, parse_retry_after
-from bot.cloud.session import SessionSource, as_source
+from bot.cloud.retry import RetryPolicy, may_retry
+from bot.cloud.session import (
+    HttpReply,
+    SessionSource,
+    as_source,
+    exchange,
+    failure_reason,
+    new_client_request_id,
+)
 from bot.cloud.validation import (
     MAX_PAGE_TOKEN_LENGTH,
     path_segment,
@@ -58,23 +70,17 @@ from bot.cloud.validation import (
     validate_page_token,
 )
 from bot.errors import (
-    BadRequest,
-    CloudAPIError,
     CloudRequestError,
     CloudTimeout,
     MalformedResponse,
     NotFound,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    Unauthenticated,
+    Unimplemented,
 )
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 MDB_PREFIX = "/managed-opensearch/v1"
-REQUEST_ID_HEADERS = ("x-request-id", "x-server-trace-id")
 
 #: Called once per HTTP attempt with (API method, outcome, seconds); outcome is the status
 #: ("200", "429"...), "timeout" or "error".
@@ -85,42 +91,59 @@ SkipObserver = Callable[[str, SkippedItem], None]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _Item = TypeVar("_Item")
-_Page = TypeVar("_Page", OperationPage, PolicyPage, VersionPage)
-
-#: Statuses that mean "this API is not offered here" for the optional endpoints.
-NOT_OFFERED_STATUSES = frozenset({404, 501})
-
-_DEFAULT_MESSAGES = {
-    400: "the cloud refused the request's arguments",
-    401: "the cloud refused the IAM token",
-    403: "permission denied",
-    404: "not found",
-    429: "the cloud is throttling requests; try again in a minute",
-}
 
 
-def _error_class(status: int) -> type[CloudAPIError]:
-    if status == 400:
-        return BadRequest
-    if status == 401:
-        return Unauthenticated
-    if status == 403:
-        return PermissionDenied
-    if status == 404:
-        return NotFound
-    if status == 429:
-        return RateLimited
-    if status >= 500:
-        return ServerError
-    return CloudAPIError
+class _Page(Protocol):
+    """What the paging loop reads of any page."""
+
+    @property
+    def next_page_token(self) -> str: ...
+
+    @property
+    def skipped(self) -> tuple[SkippedItem, ...]: ...
 
 
-def _network_reason(exc: aiohttp.ClientError) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return exc.os_error.strerror or type(exc.os_error).__name__
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the server closed the connection"
-    return type(exc).__name__
+_P = TypeVar("_P", bound=_Page)
+
+
+@dataclass(frozen=True)
+class _Listing(Generic[_P, _Item]):
+    """One paged API method: its name, how a page is read, its items, and how pages join."""
+
+    api_method: str
+    decode: Callable[[bytes], _P]
+    items: Callable[[_P], tuple[_Item, ...]]
+    #: Builds the page of every page's items and skipped items (its token empty).
+    join: Callable[[tuple[_Item, ...], str, tuple[SkippedItem, ...]], _P]
+
+
+_CLUSTER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
+    "Cluster.listBackups", decode_backup_page, lambda page: page.backups, BackupPage
+)
+_FOLDER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
+    "Backup.list", decode_backup_page, lambda page: page.backups, BackupPage
+)
+_CLUSTERS: _Listing[ClusterPage, Cluster] = _Listing(
+    "Cluster.list", decode_cluster_page, lambda page: page.clusters, ClusterPage
+)
+_OPERATIONS: _Listing[OperationPage, Operation] = _Listing(
+    "Cluster.listOperations", decode_operation_page, lambda page: page.operations, OperationPage
+)
+_POLICIES: _Listing[PolicyPage, RetentionPolicy] = _Listing(
+    "BackupRetentionPolicy.list", decode_policy_page, lambda page: page.policies, PolicyPage
+)
+_VERSIONS: _Listing[VersionPage, Version] = _Listing(
+    "Versions.list", decode_version_page, lambda page: page.versions, VersionPage
+)
+
+
+@dataclass(frozen=True)
+class _Query(Generic[_P, _Item]):
+    """A listing of one thing: the method, its URL and the request fields that are not paging."""
+
+    listing: _Listing[_P, _Item]
+    url: str
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 class CloudClient:
@@ -222,84 +245,45 @@ class CloudClient:
 
     # --- backups --------------------------------------------------------------------------------
 
+    def _cluster_backups(self, cluster_id: str) -> _Query[BackupPage, Backup]:
+        validate_id("cluster id", cluster_id)
+        url = f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/backups"
+        return _Query(_CLUSTER_BACKUPS, url)
+
     def list_cluster_backups(
         self, cluster_id: str, *, page_size: int = 1000
     ) -> AsyncIterator[Backup]:
         """Every backup of a cluster, page after page (Cluster.listBackups), in the API's order
         (which is none: sort them, e.g. with :func:`bot.cloud.models.newest_first`)."""
-        validate_id("cluster id", cluster_id)
-        validate_page_size(page_size)
-
-        async def fetch(token: str) -> tuple[tuple[Backup, ...], str]:
-            page = await self.list_cluster_backups_page(
-                cluster_id, page_size=page_size, page_token=token
-            )
-            return page.backups, page.next_page_token
-
-        return self._iterate("Cluster.listBackups", fetch)
+        return self._items(self._cluster_backups(cluster_id), page_size)
 
     async def list_cluster_backups_page(
         self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
     ) -> BackupPage:
         """One page of a cluster's backups (Cluster.listBackups)."""
-        validate_id("cluster id", cluster_id)
-        params = self._page_params(page_size, page_token)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/backups",
-            api_method="Cluster.listBackups",
-            params=params,
-        )
-        return self._backup_page(body, "Cluster.listBackups")
+        return await self._page(self._cluster_backups(cluster_id), page_size, page_token)
 
     async def all_cluster_backups(self, cluster_id: str, *, page_size: int = 1000) -> BackupPage:
         """Every page of a cluster's backups at once (Cluster.listBackups): all the backups, in
         no order, and every item the cloud sent that could not be read."""
-        validate_id("cluster id", cluster_id)
-        validate_page_size(page_size)
-        backups: list[Backup] = []
-        skipped: list[SkippedItem] = []
-        token = ""
-        seen: set[str] = set()
-        while True:
-            page = await self.list_cluster_backups_page(
-                cluster_id, page_size=page_size, page_token=token
-            )
-            backups.extend(page.backups)
-            skipped.extend(page.skipped)
-            token = page.next_page_token
-            if not token:
-                return BackupPage(tuple(backups), "", tuple(skipped))
-            self._check_repeat(token, seen, "Cluster.listBackups")
+        return await self._all(self._cluster_backups(cluster_id), page_size)
+
+    def _folder_backups(self, folder_id: str) -> _Query[BackupPage, Backup]:
+        validate_id("folder id", folder_id)
+        url = f"{self.mdb_endpoint}{MDB_PREFIX}/backups"
+        return _Query(_FOLDER_BACKUPS, url, {"folderId": folder_id})
 
     def list_folder_backups(
         self, folder_id: str, *, page_size: int = 1000
     ) -> AsyncIterator[Backup]:
         """Every backup of every cluster in a folder, page after page (Backup.list)."""
-        validate_id("folder id", folder_id)
-        validate_page_size(page_size)
-
-        async def fetch(token: str) -> tuple[tuple[Backup, ...], str]:
-            page = await self.list_folder_backups_page(
-                folder_id, page_size=page_size, page_token=token
-            )
-            return page.backups, page.next_page_token
-
-        return self._iterate("Backup.list", fetch)
+        return self._items(self._folder_backups(folder_id), page_size)
 
     async def list_folder_backups_page(
         self, folder_id: str, *, page_size: int = 100, page_token: str = ""
     ) -> BackupPage:
         """One page of a folder's backups (Backup.list)."""
-        validate_id("folder id", folder_id)
-        params = {"folderId": folder_id, **self._page_params(page_size, page_token)}
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/backups",
-            api_method="Backup.list",
-            params=params,
-        )
-        return self._backup_page(body, "Backup.list")
+        return await self._page(self._folder_backups(folder_id), page_size, page_token)
 
     async def get_backup(self, backup_id: str) -> Backup:
         """One backup by id (Backup.get). The proto sets no length limit on the id."""
@@ -313,35 +297,20 @@ class CloudClient:
 
     # --- clusters -------------------------------------------------------------------------------
 
+    def _clusters(self, folder_id: str) -> _Query[ClusterPage, Cluster]:
+        validate_id("folder id", folder_id)
+        url = f"{self.mdb_endpoint}{MDB_PREFIX}/clusters"
+        return _Query(_CLUSTERS, url, {"folderId": folder_id})
+
     def list_clusters(self, folder_id: str, *, page_size: int = 1000) -> AsyncIterator[Cluster]:
         """Every cluster in a folder, page after page (Cluster.list)."""
-        validate_id("folder id", folder_id)
-        validate_page_size(page_size)
-
-        async def fetch(token: str) -> tuple[tuple[Cluster, ...], str]:
-            page = await self.list_clusters_page(folder_id, page_size=page_size, page_token=token)
-            return page.clusters, page.next_page_token
-
-        return self._iterate("Cluster.list", fetch)
+        return self._items(self._clusters(folder_id), page_size)
 
     async def list_clusters_page(
         self, folder_id: str, *, page_size: int = 100, page_token: str = ""
     ) -> ClusterPage:
         """One page of a folder's clusters (Cluster.list)."""
-        validate_id("folder id", folder_id)
-        params = {"folderId": folder_id, **self._page_params(page_size, page_token)}
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters",
-            api_method="Cluster.list",
-            params=params,
-        )
-        try:
-            page = decode_cluster_page(body)
-        except DecodeError as exc:
-            raise self._malformed("Cluster.list", exc) from None
-        self._check_page(page.next_page_token, page.skipped, "Cluster.list")
-        return page
+        return await self._page(self._clusters(folder_id), page_size, page_token)
 
     async def get_cluster(self, cluster_id: str) -> Cluster:
         """One cluster by id (Cluster.get)."""
@@ -372,66 +341,39 @@ class CloudClient:
         )
         return self._parse(Operation, body, "Cluster.backup")
 
+    def _operations(self, cluster_id: str) -> _Query[OperationPage, Operation]:
+        validate_id("cluster id", cluster_id)
+        url = f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/operations"
+        return _Query(_OPERATIONS, url)
+
     async def list_cluster_operations_page(
         self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
     ) -> OperationPage:
         """One page of a cluster's operations (Cluster.listOperations)."""
-        validate_id("cluster id", cluster_id)
-        params = self._page_params(page_size, page_token)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/operations",
-            api_method="Cluster.listOperations",
-            params=params,
-        )
-        try:
-            page = decode_operation_page(body)
-        except DecodeError as exc:
-            raise self._malformed("Cluster.listOperations", exc) from None
-        self._check_page(page.next_page_token, page.skipped, "Cluster.listOperations")
-        return page
+        return await self._page(self._operations(cluster_id), page_size, page_token)
 
     async def all_cluster_operations(
         self, cluster_id: str, *, page_size: int = 1000
     ) -> OperationPage:
         """Every page of a cluster's operations at once (Cluster.listOperations), in no order."""
-        validate_id("cluster id", cluster_id)
-        validate_page_size(page_size)
-
-        async def fetch(token: str) -> OperationPage:
-            return await self.list_cluster_operations_page(
-                cluster_id, page_size=page_size, page_token=token
-            )
-
-        pages = await self._all_pages(fetch, "Cluster.listOperations")
-        return OperationPage(
-            tuple(op for page in pages for op in page.operations),
-            "",
-            tuple(item for page in pages for item in page.skipped),
-        )
+        return await self._all(self._operations(cluster_id), page_size)
 
     # --- backup retention policies --------------------------------------------------------------
+
+    def _retention_policies(self, cluster_id: str) -> _Query[PolicyPage, RetentionPolicy]:
+        validate_id("cluster id", cluster_id)
+        url = (
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}"
+            "/retention_policies"
+        )
+        return _Query(_POLICIES, url)
 
     async def list_retention_policies_page(
         self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
     ) -> PolicyPage:
         """One page of a cluster's backup retention policies (BackupRetentionPolicyService.List).
         Raises like any request, 404 and 501 included (see :meth:`all_retention_policies`)."""
-        validate_id("cluster id", cluster_id)
-        params = self._page_params(page_size, page_token)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}"
-            "/retention_policies",
-            api_method="BackupRetentionPolicy.list",
-            params=params,
-        )
-        try:
-            page = decode_policy_page(body)
-        except DecodeError as exc:
-            raise self._malformed("BackupRetentionPolicy.list", exc) from None
-        self._check_page(page.next_page_token, page.skipped, "BackupRetentionPolicy.list")
-        return page
+        return await self._page(self._retention_policies(cluster_id), page_size, page_token)
 
     def may_offer_retention_policies(self, cluster_id: str) -> bool:
         """False once the cloud said it offers no retention policies for this cluster (or for
@@ -447,69 +389,40 @@ class CloudClient:
     ) -> PolicyPage | None:
         """Every backup retention policy of a cluster, or None where the API offers none.
 
-        An answer of 404 for this cluster, or 501 for any, means "not offered here": it is
-        remembered for the life of the process (this cluster's, or every cluster's), and the
-        cloud is not asked again. Other errors raise as usual.
+        An answer of NOT_FOUND for this cluster, or UNIMPLEMENTED for any, means "not offered
+        here": it is remembered for the life of the process (this cluster's, or every cluster's),
+        and the cloud is not asked again. Other errors raise as usual.
         """
-        validate_id("cluster id", cluster_id)
+        query = self._retention_policies(cluster_id)
         validate_page_size(page_size)
-
-        async def fetch(token: str) -> PolicyPage:
-            return await self.list_retention_policies_page(
-                cluster_id, page_size=page_size, page_token=token
-            )
-
-        async def read() -> PolicyPage:
-            pages = await self._all_pages(fetch, "BackupRetentionPolicy.list")
-            return PolicyPage(
-                tuple(policy for page in pages for policy in page.policies),
-                "",
-                tuple(item for page in pages for item in page.skipped),
-            )
-
-        return await self._optional("retention_policies", f"retention_policies:{cluster_id}", read)
+        return await self._optional(
+            "retention_policies",
+            f"retention_policies:{cluster_id}",
+            lambda: self._all(query, page_size),
+        )
 
     # --- versions -------------------------------------------------------------------------------
+
+    def _versions(self) -> _Query[VersionPage, Version]:
+        return _Query(_VERSIONS, f"{self.mdb_endpoint}{MDB_PREFIX}/versions")
 
     async def list_versions_page(
         self, *, page_size: int = 100, page_token: str = ""
     ) -> VersionPage:
         """One page of the OpenSearch versions the service offers (VersionsService.List)."""
-        params = self._page_params(page_size, page_token)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/versions",
-            api_method="Versions.list",
-            params=params,
-        )
-        try:
-            page = decode_version_page(body)
-        except DecodeError as exc:
-            raise self._malformed("Versions.list", exc) from None
-        self._check_page(page.next_page_token, page.skipped, "Versions.list")
-        return page
+        return await self._page(self._versions(), page_size, page_token)
 
     async def all_versions(self, *, page_size: int = 1000) -> VersionPage | None:
-        """Every version the service lists, or None where it lists none: a 404 or 501 is
-        remembered for the life of the process, as for retention policies."""
+        """Every version the service lists, or None where it lists none: NOT_FOUND or
+        UNIMPLEMENTED is remembered for the life of the process, as for retention policies."""
         validate_page_size(page_size)
-
-        async def fetch(token: str) -> VersionPage:
-            return await self.list_versions_page(page_size=page_size, page_token=token)
-
-        async def read() -> VersionPage:
-            pages = await self._all_pages(fetch, "Versions.list")
-            return VersionPage(
-                tuple(v for page in pages for v in page.versions),
-                "",
-                tuple(item for page in pages for item in page.skipped),
-            )
-
-        return await self._optional("versions", "versions", read)
+        return await self._optional(
+            "versions", "versions", lambda: self._all(self._versions(), page_size)
+        )
 
     async def _optional(
-        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
-    ) -> _Page | None:
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_P]]
+    ) -> _P | None:
         """``read()`` from an endpoint the cloud may not offer; None once it said so (501 for
         the endpoint, 404 for ``key``). Until the endpoint has answered once, one caller asks
         at a time: a sweep asking for 200 clusters at once still learns of a 501 from one
@@ -526,15 +439,13 @@ class CloudClient:
         return await self._ask_optional(endpoint, key, read)
 
     async def _ask_optional(
-        self, endpoint: str, key: str, read: Callable[[], Awaitable[_Page]]
-    ) -> _Page | None:
+        self, endpoint: str, key: str, read: Callable[[], Awaitable[_P]]
+    ) -> _P | None:
         try:
             result = await read()
-        except CloudAPIError as exc:
-            if exc.status not in NOT_OFFERED_STATUSES:
-                raise
+        except (Unimplemented, NotFound) as exc:
             self._answered.add(endpoint)
-            gone = endpoint if exc.status == 501 else key
+            gone = endpoint if isinstance(exc, Unimplemented) else key
             if gone not in self._not_offered:
                 logger.info("%s not offered here (HTTP %s); not asked again", gone, exc.status)
             self._not_offered.add(gone)
@@ -579,7 +490,66 @@ class CloudClient:
                 )
             await asyncio.sleep(min(poll_interval, remaining))
 
-    # --- the choke point ------------------------------------------------------------------------
+    # --- paging: one loop for every listing -----------------------------------------------------
+
+    async def _page(self, query: _Query[_P, Any], page_size: int, page_token: str) -> _P:
+        """One page of a listing, checked: its token can be sent back, its unreadable items are
+        logged and counted."""
+        api_method = query.listing.api_method
+        params = {**query.params, **self._page_params(page_size, page_token)}
+        body = await self._request("GET", query.url, api_method=api_method, params=params)
+        try:
+            page = query.listing.decode(body)
+        except DecodeError as exc:
+            raise self._malformed(api_method, exc) from None
+        self._check_page(page.next_page_token, page.skipped, api_method)
+        return page
+
+    def _pages(self, query: _Query[_P, Any], page_size: int) -> AsyncIterator[_P]:
+        """Every page of a listing, as it comes (the page size is checked now, not at the first
+        page). The one paging loop: the cloud promises no order, and a page may be empty and
+        still carry a token, so it goes on until the token is empty; a token sent twice would
+        loop for ever and is the cloud's mistake."""
+        validate_page_size(page_size)
+
+        async def walk() -> AsyncIterator[_P]:
+            token = ""
+            seen: set[str] = set()
+            while True:
+                page = await self._page(query, page_size, token)
+                yield page
+                token = page.next_page_token
+                if not token:
+                    return
+                if token in seen:
+                    raise MalformedResponse(
+                        "the cloud sent the same page token twice while paging "
+                        f"{query.listing.api_method}"
+                    )
+                seen.add(token)
+
+        return walk()
+
+    def _items(self, query: _Query[_P, _Item], page_size: int) -> AsyncIterator[_Item]:
+        """Every item of a listing, page after page, in the cloud's order (none)."""
+        pages = self._pages(query, page_size)
+
+        async def items() -> AsyncIterator[_Item]:
+            async for page in pages:
+                for item in query.listing.items(page):
+                    yield item
+
+        return items()
+
+    async def _all(self, query: _Query[_P, _Item], page_size: int) -> _P:
+        """Every page of a listing joined into one: all its items and all its skipped ones."""
+        pages = [page async for page in self._pages(query, page_size)]
+        listing = query.listing
+        return listing.join(
+            tuple(item for page in pages for item in listing.items(page)),
+            "",
+            tuple(item for page in pages for item in page.skipped),
+        )
 
     @staticmethod
     def _page_params(page_size: int, page_token: str) -> dict[str, str]:
@@ -589,67 +559,6 @@ class CloudClient:
         if page_token:
             params["pageToken"] = page_token
         return params
-
-    async def _iterate(
-        self,
-        api_method: str,
-        fetch: Callable[[str], Awaitable[tuple[tuple[_Item, ...], str]]],
-    ) -> AsyncIterator[_Item]:
-        # A page may be empty and still carry a token: keep going until the token is empty.
-        token = ""
-        seen: set[str] = set()
-        while True:
-            items, token = await fetch(token)
-            for item in items:
-                yield item
-            if not token:
-                return
-            self._check_repeat(token, seen, api_method)
-
-    async def _all_pages(
-        self, fetch: Callable[[str], Awaitable[_Page]], api_method: str
-    ) -> list[_Page]:
-        # Every page, the empty ones with a token included, until the token is empty.
-        pages: list[_Page] = []
-        token = ""
-        seen: set[str] = set()
-        while True:
-            page = await fetch(token)
-            pages.append(page)
-            token = page.next_page_token
-            if not token:
-                return pages
-            self._check_repeat(token, seen, api_method)
-
-    @staticmethod
-    def _check_repeat(token: str, seen: set[str], api_method: str) -> None:
-        if token in seen:
-            raise MalformedResponse(
-                f"the cloud sent the same page token twice while paging {api_method}"
-            )
-        seen.add(token)
-
-    @staticmethod
-    def _malformed(api_method: str, exc: DecodeError) -> MalformedResponse:
-        problem = str(exc)
-        if not problem.startswith(("a body", "JSON")):
-            problem = f"an unexpected body ({problem})"
-        return MalformedResponse(f"the cloud answered {api_method} with {problem}")
-
-    @classmethod
-    def _parse(cls, model: type[_Model], body: bytes, api_method: str) -> _Model:
-        try:
-            return decode(model, body)
-        except DecodeError as exc:
-            raise cls._malformed(api_method, exc) from None
-
-    def _backup_page(self, body: bytes, api_method: str) -> BackupPage:
-        try:
-            page = decode_backup_page(body)
-        except DecodeError as exc:
-            raise self._malformed(api_method, exc) from None
-        self._check_page(page.next_page_token, page.skipped, api_method)
-        return page
 
     def _check_page(self, token: str, skipped: tuple[SkippedItem, ...], api_method: str) -> None:
         # The token goes back as a request field limited to 100 characters: one longer is the
@@ -666,6 +575,22 @@ class CloudClient:
                     self._on_skipped(api_method, item)
                 except Exception:
                     logger.exception("the skipped-item observer failed")
+
+    # --- the choke point ------------------------------------------------------------------------
+
+    @staticmethod
+    def _malformed(api_method: str, exc: DecodeError) -> MalformedResponse:
+        problem = str(exc)
+        if not problem.startswith(("a body", "JSON")):
+            problem = f"an unexpected body ({problem})"
+        return MalformedResponse(f"the cloud answered {api_method} with {problem}")
+
+    @classmethod
+    def _parse(cls, model: type[_Model], body: bytes, api_method: str) -> _Model:
+        try:
+            return decode(model, body)
+        except DecodeError as exc:
+            raise cls._malformed(api_method, exc) from None
 
     def _report(self, api_method: str, outcome: str, seconds: float) -> None:
         if self._on_request is None:
@@ -686,108 +611,90 @@ class CloudClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> bytes:
-        """Send one API call: token, limits, timeout, retries; the body of a 2xx answer."""
-        attempt = 0
-        reauthenticated = False
-        while True:
-            token = await self._auth.token()
-            send_headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
-            started = time.monotonic()
-            try:
-                async with self.limiter.slot():
-                    started = time.monotonic()
-                    async with self._sessions.get().request(
-                        method,
-                        URL(url, encoded=True),  # ids are already percent-encoded
-                        params=params,
-                        json=json_body,
-                        headers=send_headers,
-                        timeout=self._timeout,
-                    ) as resp:
-                        status = resp.status
-                        body = await resp.read()
-                        request_id = next(
-                            (resp.headers[h] for h in REQUEST_ID_HEADERS if h in resp.headers),
-                            None,
-                        )
-                        retry_after = resp.headers.get("Retry-After")
-            except TimeoutError:
-                self._report(api_method, "timeout", time.monotonic() - started)
-                if self.retry.has_attempts_left(attempt):
-                    await self._backoff(api_method, attempt, None, "timeout")
-                    attempt += 1
-                    continue
-                raise CloudTimeout(
-                    f"the cloud did not answer {api_method} within {self.timeout:g} s "
-                    f"({attempt + 1} attempt{'s' if attempt else ''})"
-                ) from None
-            except aiohttp.ClientError as exc:
-                self._report(api_method, "error", time.monotonic() - started)
-                reason = _network_reason(exc)
-                if self.retry.has_attempts_left(attempt):
-                    await self._backoff(api_method, attempt, None, reason)
-                    attempt += 1
-                    continue
-                host = urlsplit(url).netloc
-                raise CloudRequestError(
-                    f"could not reach the cloud at {host} for {api_method}: {reason}"
-                ) from None
+        """Send one API call: token, limits, timeout, retries; the body of a 2xx answer.
 
-            self._report(api_method, str(status), time.monotonic() - started)
-            logger.debug(
-                "%s %s -> %s (request id %s)", method, api_method, status, request_id or "-"
-            )
-            if 200 <= status < 300:
-                return body
-            if status == 401 and not reauthenticated and self._auth.can_refresh:
+        Every try of the call carries the same ``x-client-request-id``: one id names the call in
+        a support ticket, and the cloud's logs show all its tries under it. A call that changes
+        something is tried again only with its Idempotency-Key (:func:`~bot.cloud.retry.may_retry`).
+        """
+        headers = headers or {}
+        client_request_id = new_client_request_id()
+        policy = self.retry if may_retry(method, headers) else self.retry.once()
+        token = ""
+        reauthenticated = False
+
+        async def send() -> HttpReply:
+            nonlocal token, reauthenticated
+            while True:
+                token = await self._auth.token()
+                reply = await self._send(
+                    method,
+                    url,
+                    api_method=api_method,
+                    client_request_id=client_request_id,
+                    params=params,
+                    json_body=json_body,
+                    headers={**headers, "Authorization": f"Bearer {token}"},
+                )
+                if reply.status != 401 or reauthenticated or not self._auth.can_refresh:
+                    return reply
                 # The token may have been revoked or rotated: get a new one and try once more.
                 reauthenticated = True
                 self._auth.invalidate(token)
-                continue
-            if self.retry.should_retry_status(status, attempt):
-                wait = parse_retry_after(retry_after, clock.now())
-                await self._backoff(api_method, attempt, wait, f"HTTP {status}")
-                attempt += 1
-                continue
-            raise self._api_error(status, body, request_id, token)
 
-    async def _backoff(
-        self, api_method: str, attempt: int, retry_after: float | None, reason: str
-    ) -> None:
-        delay = self.retry.delay(attempt, retry_after, self._rng)
-        logger.info(
-            "%s failed (%s); retrying in %.2f s (attempt %d of %d)",
-            api_method,
-            reason,
-            delay,
-            attempt + 2,
-            self.retry.attempts,
-        )
-        await asyncio.sleep(delay)
-
-    @staticmethod
-    def _api_error(status: int, body: bytes, request_id: str | None, token: str) -> CloudAPIError:
-        code: int | None = None
-        message = ""
-        details: list[Any] = []
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            data = None
-        if isinstance(data, dict):
-            if isinstance(data.get("code"), int) and not isinstance(data.get("code"), bool):
-                code = data["code"]
-            if isinstance(data.get("message"), str):
-                message = data["message"].strip()
-            if isinstance(data.get("details"), list):
-                details = data["details"]
-        if not message:
-            message = _DEFAULT_MESSAGES.get(status, f"the cloud answered HTTP {status}")
-        # A server should never echo the token back; if one does, it stops here.
-        if token:
-            message = message.replace(token, "***")
-            if details and token in json.dumps(details):
-                details = json.loads(json.dumps(details).replace(token, "***"))
-        return _error_class(status)(
-            status, message, code=code, details=details, request_id=request_id
-        )
+            reply = await policy.run(
+                send, what=f"{api_method} (client request id {client_request_id})", rng=self._rng
+            )
+        except TimeoutError:
+            tries = policy.attempts
+            raise CloudTimeout(
+                f"the cloud did not answer {api_method} within {self.timeout:g} s "
+                f"({tries} attempt{'s' if tries > 1 else ''})",
+                client_request_id=client_request_id,
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise CloudRequestError(
+                f"could not reach the cloud at {urlsplit(url).netloc} for {api_method}: "
+                f"{failure_reason(exc)}",
+                client_request_id=client_request_id,
+            ) from None
+        if 200 <= reply.status < 300:
+            return reply.body
+        raise api_error(reply, token=token, client_request_id=client_request_id)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        api_method: str,
+        client_request_id: str,
+        params: Mapping[str, str] | None,
+        json_body: Any,
+        headers: Mapping[str, str],
+    ) -> HttpReply:
+        """One try, within the limiter; the request observer hears how it went."""
+        started = time.monotonic()
+        try:
+            async with self.limiter.slot():
+                started = time.monotonic()
+                reply = await exchange(
+                    self._sessions.get(),
+                    method,
+                    URL(url, encoded=True),  # ids are already percent-encoded
+                    name=api_method,
+                    client_request_id=client_request_id,
+                    timeouts=self._timeout,
+                    params=params,
+                    json_body=json_body,
+                    headers=headers,
+                )
+        except TimeoutError:
+            self._report(api_method, "timeout", time.monotonic() - started)
+            raise
+        except aiohttp.ClientError:
+            self._report(api_method, "error", time.monotonic() - started)
+            raise
+        self._report(api_method, str(reply.status), time.monotonic() - started)
+        return reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -348,6 +349,48 @@ async def test_iam_503_is_retried_before_giving_up(iam: SimCloud) -> None:
     assert await provider.token()
     assert [r.status for r in iam.requests_to(IAM_PATH)] == [503, 200]
     await provider.aclose()
+
+
+async def test_an_exchange_names_itself_by_one_client_request_id_across_its_retries(
+    iam: SimCloud,
+) -> None:
+    iam.inject_fault(IAM_PATH, 503, times=1, retry_after=0)
+    provider = OAuthTokenProvider(OAUTH, iam.url, retry=FAST_AUTH_RETRY)
+    await provider.token()
+    provider.invalidate()
+    await provider.token()
+    ids = [r.client_request_id for r in iam.requests_to(IAM_PATH)]
+    assert [r.status for r in iam.requests_to(IAM_PATH)] == [503, 200, 200]
+    assert ids[0] is not None
+    assert ids[0] == ids[1] != ids[2]
+    assert uuid.UUID(ids[0]).version == 4
+    await provider.aclose()
+
+
+async def test_a_metadata_request_carries_a_client_request_id(iam: SimCloud) -> None:
+    provider = MetadataTokenProvider(iam.url)
+    await provider.token()
+    (asked,) = iam.requests_to("computeMetadata")
+    assert asked.client_request_id is not None
+    assert uuid.UUID(asked.client_request_id).version == 4
+    await provider.aclose()
+
+
+async def test_a_dropped_connection_to_iam_says_so_in_words(unused_tcp_port: int) -> None:
+    # A server that accepts and closes at once: the reason reads as the API client's does.
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", unused_tcp_port)
+    async with server:
+        provider = OAuthTokenProvider(
+            OAUTH, f"http://127.0.0.1:{unused_tcp_port}", retry=FAST_AUTH_RETRY
+        )
+        with pytest.raises(AuthError) as err:
+            await provider.token()
+        await provider.aclose()
+    assert str(err.value) == ("could not reach the IAM endpoint: the server closed the connection")
 
 
 @pytest.mark.parametrize(

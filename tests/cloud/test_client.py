@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import uuid
@@ -19,10 +20,14 @@ from bot.cloud.models import ClusterStatus, Environment, SkippedItem, WeekDay, n
 from bot.cloud.retry import RetryPolicy
 from bot.demo.simcloud import DEFAULT_STATIC_TOKEN, SimCloud, SimConfig
 from bot.errors import (
+    Aborted,
+    AlreadyExists,
     BadRequest,
     CloudAPIError,
     CloudRequestError,
     CloudTimeout,
+    Conflict,
+    FailedPrecondition,
     InvalidArgument,
     MalformedResponse,
     NotFound,
@@ -556,12 +561,115 @@ async def test_an_error_without_a_json_body_gets_a_plain_message(sim: SimCloud) 
 
 
 async def test_an_unusual_status_is_a_generic_api_error(sim: SimCloud) -> None:
-    sim.inject_fault(BACKUPS, 409)
+    # 409 has types now (ALREADY_EXISTS, ABORTED); a status and code that say nothing still
+    # give the generic error (the simulator sends UNKNOWN for a status it does not know).
+    sim.inject_fault(BACKUPS, 418)
     async with make_client(sim) as client:
         with pytest.raises(CloudAPIError) as err:
             await client.list_cluster_backups_page(first_cluster(sim))
     assert type(err.value) is CloudAPIError
-    assert err.value.status == 409
+    assert err.value.status == 418
+
+
+async def test_a_backup_of_a_stopped_cluster_is_refused_as_a_failed_precondition(
+    sim: SimCloud,
+) -> None:
+    cluster_id = first_cluster(sim)
+    sim.stop_cluster(cluster_id)
+    async with make_client(sim) as client:
+        with pytest.raises(FailedPrecondition) as err:
+            await client.backup_cluster(cluster_id)
+    assert (err.value.status, err.value.code_name) == (400, "FAILED_PRECONDITION")
+    assert str(err.value) == f"Cluster {cluster_id} is not running (status STOPPED)"
+    assert len(sim.requests) == 1
+
+
+@pytest.mark.parametrize(("code", "error"), [(6, AlreadyExists), (10, Aborted)])
+async def test_a_409_is_typed_by_the_code_the_cloud_sent(
+    sim: SimCloud, code: int, error: type[CloudAPIError]
+) -> None:
+    sim.inject_fault(r":backup$", 409, code=code)
+    async with make_client(sim) as client:
+        with pytest.raises(error) as err:
+            await client.backup_cluster(first_cluster(sim))
+    assert isinstance(err.value, Conflict)
+    assert (err.value.status, err.value.code) == (409, code)
+    assert len(sim.requests) == 1  # a conflict is not retried
+
+
+async def test_the_request_id_shown_is_the_one_in_the_bodys_details(sim: SimCloud) -> None:
+    body = {
+        "code": 5,
+        "message": "Cluster not found",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": "b0dy-1d"}
+        ],
+    }
+    sim.inject_fault(r"/clusters/", 404, body=body)
+    async with make_client(sim) as client:
+        with pytest.raises(NotFound) as err:
+            await client.get_cluster(first_cluster(sim))
+    # The simulator's X-Request-Id header is a fresh UUID; the body's id is the one kept.
+    assert err.value.request_id == "b0dy-1d"
+
+
+async def test_a_body_less_501_still_means_not_offered(sim: SimCloud) -> None:
+    sim.inject_fault(r"/retention_policies$", 501, body=b"<html>Not Implemented</html>")
+    async with make_client(sim) as client:
+        cluster_id = first_cluster(sim)
+        assert await client.all_retention_policies(cluster_id) is None
+        assert not client.may_offer_retention_policies(first_cluster(sim))
+    assert len(sim.requests) == 1
+
+
+# --- the client's own request id ----------------------------------------------------------------
+
+
+async def test_every_call_sends_its_own_client_request_id_the_same_on_each_retry(
+    sim: SimCloud,
+) -> None:
+    sim.inject_fault(BACKUPS, 503, times=2)
+    async with make_client(sim) as client:
+        await client.list_cluster_backups_page(first_cluster(sim))
+        await client.get_cluster(first_cluster(sim))
+    ids = [r.client_request_id for r in sim.requests]
+    assert [r.status for r in sim.requests] == [503, 503, 200, 200]
+    assert ids[0] is not None
+    assert uuid.UUID(ids[0]).version == 4
+    assert ids[0] == ids[1] == ids[2]
+    assert ids[3] is not None
+    assert ids[3] != ids[0]
+
+
+async def test_an_error_names_the_call_by_the_client_request_id_it_sent(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 503, times=None)
+    async with make_client(sim) as client:
+        with pytest.raises(ServerError) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert {r.client_request_id for r in sim.requests} == {err.value.client_request_id}
+    assert f"client_request_id='{err.value.client_request_id}'" in repr(err.value)
+
+
+async def test_a_call_that_got_no_answer_names_its_client_request_id(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, times=None, delay=0.5)
+    policy = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002)
+    async with make_client(sim, timeout=0.1, retry=policy) as client:
+        with pytest.raises(CloudTimeout, match=r"\(2 attempts\)") as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert err.value.client_request_id is not None
+    assert {r.client_request_id for r in sim.requests} == {err.value.client_request_id}
+
+
+async def test_each_answer_is_logged_with_both_request_ids(
+    sim: SimCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.cloud.session")
+    async with make_client(sim) as client:
+        with pytest.raises(NotFound) as err:
+            await client.get_cluster("c9qdoesnotexist00000")
+    (sent,) = sim.requests
+    assert f"GET Cluster.get -> 404 (request id {err.value.request_id}, " in caplog.text
+    assert f"client request id {sent.client_request_id})" in caplog.text
 
 
 # --- Cluster.backup and operations ---------------------------------------------------------------

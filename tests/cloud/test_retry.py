@@ -1,13 +1,17 @@
-"""The retry policy: which answers are retried and how long the client waits. Pure."""
+"""The retry policy (which answers are retried, how long the client waits) and the one loop that
+applies it, driven by a scripted sender and a sleep that only records: no server, no waiting."""
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 
-from bot.cloud.retry import RetryPolicy, parse_retry_after
+from bot.cloud.retry import RetryPolicy, may_retry, parse_retry_after
+from bot.cloud.session import HttpReply
 
 NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
 
@@ -147,3 +151,136 @@ def test_a_policy_of_one_attempt_never_retries() -> None:
     policy = RetryPolicy(attempts=1)
     assert not policy.has_attempts_left(0)
     assert not policy.should_retry_status(503, 0)
+
+
+# --- the one loop: RetryPolicy.run, driven by a scripted sender and a recording sleep ---------
+
+
+class Script:
+    """Answers (or raises) what it was given, in order, and counts the tries."""
+
+    def __init__(self, *outcomes: int | BaseException, headers: dict[str, str] | None = None):
+        self.outcomes = list(outcomes)
+        self.headers = headers or {}
+        self.tries = 0
+
+    async def __call__(self) -> HttpReply:
+        outcome = self.outcomes[min(self.tries, len(self.outcomes) - 1)]
+        self.tries += 1
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return HttpReply(outcome, b"body %d" % self.tries, self.headers)
+
+
+class Sleeps(list[float]):
+    """The delays the loop asked for, instead of waiting them."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+async def run(policy: RetryPolicy, send: Script, sleeps: Sleeps) -> HttpReply:
+    return await policy.run(send, what="Test.call", rng=_Ceiling(), now=lambda: NOW, sleep=sleeps)
+
+
+LOOP = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, retry_after_cap=10.0)
+
+
+async def test_the_loop_returns_a_final_answer_at_once() -> None:
+    send, sleeps = Script(404), Sleeps()
+    reply = await run(LOOP, send, sleeps)
+    assert (reply.status, reply.body, send.tries, sleeps) == (404, b"body 1", 1, [])
+
+
+async def test_the_loop_tries_a_transient_status_again_after_the_backoff() -> None:
+    send, sleeps = Script(503, 502, 200), Sleeps()
+    reply = await run(LOOP, send, sleeps)
+    assert (reply.status, reply.body, send.tries) == (200, b"body 3", 3)
+    assert sleeps == [0.5, 1.0]
+
+
+async def test_the_loop_returns_the_last_answer_when_the_tries_run_out() -> None:
+    send, sleeps = Script(503), Sleeps()
+    reply = await run(LOOP, send, sleeps)
+    assert (reply.status, reply.body, send.tries) == (503, b"body 3", 3)
+    assert sleeps == [0.5, 1.0]
+
+
+async def test_the_loop_waits_what_retry_after_asks_up_to_the_cap() -> None:
+    sleeps = Sleeps()
+    await run(LOOP, Script(429, 200, headers={"Retry-After": "7"}), sleeps)
+    await run(
+        LOOP, Script(429, 200, headers={"Retry-After": "Fri, 20 Nov 2026 10:00:03 GMT"}), sleeps
+    )
+    await run(LOOP, Script(503, 200, headers={"Retry-After": "3600"}), sleeps)
+    await run(LOOP, Script(503, 200, headers={"Retry-After": "soon"}), sleeps)
+    assert sleeps == [7.0, 3.0, 10.0, 0.5]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TimeoutError(), aiohttp.ServerDisconnectedError(), aiohttp.ClientPayloadError("cut")],
+)
+async def test_the_loop_tries_again_after_no_answer_and_raises_the_last_as_it_came(
+    error: BaseException,
+) -> None:
+    send, sleeps = Script(error), Sleeps()
+    with pytest.raises(type(error)) as caught:
+        await run(LOOP, send, sleeps)
+    assert caught.value is error
+    assert send.tries == 3
+    assert sleeps == [0.5, 1.0]
+
+
+async def test_the_loop_recovers_when_an_answer_comes_after_a_timeout() -> None:
+    send, sleeps = Script(TimeoutError(), 200), Sleeps()
+    assert (await run(LOOP, send, sleeps)).status == 200
+    assert (send.tries, sleeps) == (2, [0.5])
+
+
+async def test_an_error_that_is_not_about_the_network_is_raised_at_once() -> None:
+    send, sleeps = Script(ValueError("a bug")), Sleeps()
+    with pytest.raises(ValueError, match="a bug"):
+        await run(LOOP, send, sleeps)
+    assert (send.tries, sleeps) == (1, [])
+
+
+async def test_a_policy_of_one_attempt_sends_once_whatever_happens() -> None:
+    once = LOOP.once()
+    send, sleeps = Script(503), Sleeps()
+    assert (await run(once, send, sleeps)).status == 503
+    failing = Script(TimeoutError())
+    with pytest.raises(TimeoutError):
+        await run(once, failing, sleeps)
+    assert (send.tries, failing.tries, sleeps) == (1, 1, [])
+    assert once == RetryPolicy(attempts=1, base_delay=0.5, max_delay=4.0, retry_after_cap=10.0)
+
+
+async def test_each_retry_is_logged_once_naming_the_call_and_the_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="bot.cloud.retry"):
+        await run(LOOP, Script(503, TimeoutError(), 200), Sleeps())
+    assert [r.getMessage() for r in caplog.records] == [
+        "Test.call failed (HTTP 503); retrying in 0.50 s (attempt 2 of 3)",
+        "Test.call failed (timeout); retrying in 1.00 s (attempt 3 of 3)",
+    ]
+
+
+# --- which calls may be repeated -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "get", "HEAD", "OPTIONS"])
+def test_a_call_that_changes_nothing_may_be_repeated(method: str) -> None:
+    assert may_retry(method, {})
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE", "PUT"])
+def test_a_call_that_changes_something_is_repeated_only_with_an_idempotency_key(
+    method: str,
+) -> None:
+    assert not may_retry(method, {})
+    assert not may_retry(method, {"Idempotency-Key": ""})
+    assert not may_retry(method, {"X-Other": "1"})
+    assert may_retry(method, {"Idempotency-Key": "4b1c"})
+    assert may_retry(method, {"idempotency-key": "4b1c"})

@@ -17,12 +17,14 @@ from bot.cloud.retry import RetryPolicy
 
 @dataclass(frozen=True)
 class Seen:
-    """One request as it arrived: method, decoded path, query, body bytes."""
+    """One request as it arrived: method, decoded path, query, body bytes, and the headers the
+    cloud's troubleshooting guide asks for (``x-client-request-id``)."""
 
     method: str
     path: str
     query: dict[str, str]
     body: bytes
+    client_request_id: str | None = None
 
 
 @dataclass
@@ -40,7 +42,13 @@ async def wire() -> AsyncIterator[Wire]:
 
     async def answer(request: web.Request) -> web.Response:
         state.seen.append(
-            Seen(request.method, request.path, dict(request.query), await request.read())
+            Seen(
+                request.method,
+                request.path,
+                dict(request.query),
+                await request.read(),
+                request.headers.get("x-client-request-id"),
+            )
         )
         return web.Response(text=state.body, content_type="application/json")
 

@@ -6,6 +6,7 @@ as query parameters. A typo in a path, or a body on ``:backup``, cannot pass."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -147,6 +148,29 @@ async def test_the_request_matches_the_rpcs_http_rule(
         options = {d.name: v for d, v in fd.GetOptions().ListFields()}
         if options.get("required"):
             assert fd.name in in_path or fd.json_name in sent.query, fd.name
+
+
+@pytest.mark.parametrize(
+    ("service", "rpc", "call", "given"),
+    RPCS,
+    ids=[f"{service.name}.{rpc}" for service, rpc, _, _ in RPCS],
+)
+async def test_every_rpc_carries_a_client_request_id_of_its_own(
+    wire: Wire,
+    client: CloudClient,
+    service: Any,
+    rpc: str,
+    call: Call,
+    given: dict[str, str],
+) -> None:
+    # Yandex Cloud's troubleshooting guide: x-client-request-id, a UUID, names the call for
+    # support. Two calls, two ids.
+    wire.body = ANSWERS.get(rpc, "{}")
+    await call(client)
+    await call(client)
+    first, second = (uuid.UUID(seen.client_request_id or "") for seen in wire.seen)
+    assert first.version == second.version == 4
+    assert first != second
 
 
 def test_every_rpc_the_client_calls_is_checked() -> None:

@@ -51,7 +51,8 @@ MDB = "/managed-opensearch/v1"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 MAX_ID = 50
 MAX_TOKEN = 100
-#: gRPC codes by HTTP status, as the gateway pairs them.
+#: gRPC codes by HTTP status, as the gateway pairs them (the default where a status has
+#: several: 400 is also FAILED_PRECONDITION and OUT_OF_RANGE, 409 also ABORTED).
 GRPC_CODES = {
     400: 3,
     401: 16,
@@ -84,11 +85,20 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, message: str, *, retry_after: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: str | None = None,
+        code: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        #: The gRPC code of the body, where it is not the one the gateway pairs with ``status``.
+        self.code = code
 
 
 @dataclass
@@ -100,6 +110,8 @@ class SimRequest:
     query: dict[str, str]
     at: datetime
     idempotency_key: str | None = None
+    #: Our ``x-client-request-id``, as the cloud's logs would keep it for a support ticket.
+    client_request_id: str | None = None
     metadata_flavor: str | None = None
     had_authorization: bool = False
     status: int = 0
@@ -118,6 +130,7 @@ class Fault:
     body: Any = None
     delay: float | None = None
     method: str | None = None
+    code: int | None = None
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -224,12 +237,14 @@ class SimCloud:
         delay: float | None = None,
         *,
         method: str | None = None,
+        code: int | None = None,
     ) -> Fault:
         """Answer the next ``times`` requests matching ``path_regex`` (None: all) with ``status``.
 
-        ``body``: None for the cloud's error body; a dict or list is sent as JSON; str or bytes
-        as is (to send malformed JSON). ``delay`` seconds pass before the answer. A 200 fault
-        with a body serves any payload, to test encodings.
+        ``body``: None for the cloud's error body (with the gRPC ``code`` given, else the one the
+        gateway pairs with ``status``); a dict or list is sent as JSON; str or bytes as is (to
+        send malformed JSON). ``delay`` seconds pass before the answer. A 200 fault with a body
+        serves any payload, to test encodings.
         """
         fault = Fault(
             pattern=re.compile(path_regex),
@@ -239,6 +254,7 @@ class SimCloud:
             body=body,
             delay=delay,
             method=method,
+            code=code,
         )
         self._faults.append(fault)
         return fault
@@ -392,6 +408,7 @@ class SimCloud:
             query=dict(request.query),
             at=now,
             idempotency_key=request.headers.get("Idempotency-Key"),
+            client_request_id=request.headers.get("x-client-request-id"),
             metadata_flavor=request.headers.get("Metadata-Flavor"),
             had_authorization="Authorization" in request.headers,
             body_size=len(await request.read()) if request.can_read_body else 0,
@@ -428,7 +445,7 @@ class SimCloud:
                 self._advance(clock.now())
             return await handler(request)
         except _ApiError as exc:
-            return self._error(exc.status, exc.message, request_id, exc.retry_after)
+            return self._error(exc.status, exc.message, request_id, exc.retry_after, exc.code)
         except web.HTTPNotFound:
             return self._error(404, "Not Found", request_id)
         except web.HTTPMethodNotAllowed:
@@ -457,6 +474,7 @@ class SimCloud:
                 _FAULT_MESSAGES.get(fault.status, "Error"),
                 request_id,
                 fault.retry_after,
+                fault.code,
             )
         if isinstance(fault.body, bytes | str):
             return web.Response(
@@ -469,11 +487,16 @@ class SimCloud:
 
     @staticmethod
     def _error(
-        status: int, message: str, request_id: str, retry_after: str | None = None
+        status: int,
+        message: str,
+        request_id: str,
+        retry_after: str | None = None,
+        code: int | None = None,
     ) -> web.Response:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        grpc_code = code if code is not None else GRPC_CODES.get(status, 2)
         return web.json_response(
-            error_body(GRPC_CODES.get(status, 2), message, request_id),
+            error_body(grpc_code, message, request_id),
             status=status,
             headers=headers,
         )
@@ -737,7 +760,10 @@ class SimCloud:
         if cluster.unreadable:
             raise _ApiError(403, "You do not have permission to access the requested object")
         if cluster.status != "RUNNING":
-            raise _ApiError(400, f"Cluster {cluster.id} is not running (status {cluster.status})")
+            # The cloud refuses by the cluster's state, not by the request: FAILED_PRECONDITION.
+            raise _ApiError(
+                400, f"Cluster {cluster.id} is not running (status {cluster.status})", code=9
+            )
         now = clock.now()
         operation = SimOperation(
             id=make_id("c9q", self._rng),

@@ -292,6 +292,40 @@ async def test_an_injected_fault_fires_the_given_number_of_times(
     assert fault.hits == 2
 
 
+async def test_an_injected_fault_may_name_its_grpc_code(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    url = f"{sim.url}{MDB}/clusters/{next(iter(sim.fleet.clusters))}"
+    sim.inject_fault(r"/clusters/", 409, times=1, code=10)
+    sim.inject_fault(r"/clusters/", 409, times=1)
+    first = await get(http, url)
+    second = await get(http, url)
+    assert (first[0], first[1]["code"]) == (409, 10)
+    assert (second[0], second[1]["code"]) == (409, 6)  # the gateway's default pair
+    assert first[1]["details"][0]["requestId"] == first[2]["X-Request-Id"]
+
+
+async def test_the_request_log_keeps_the_client_request_id(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    url = f"{sim.url}{MDB}/clusters/{next(iter(sim.fleet.clusters))}"
+    await get(http, url, headers={**AUTH, "X-Client-Request-Id": "ticket-7"})
+    await get(http, url)
+    assert [r.client_request_id for r in sim.requests] == ["ticket-7", None]
+
+
+async def test_a_backup_of_a_stopped_cluster_is_a_failed_precondition(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    cluster_id = next(iter(sim.fleet.clusters))
+    sim.stop_cluster(cluster_id)
+    async with http.post(f"{sim.url}{MDB}/clusters/{cluster_id}:backup", headers=AUTH) as resp:
+        status, body = resp.status, await resp.json()
+    assert (status, body["code"]) == (400, 9)
+    assert body["message"] == f"Cluster {cluster_id} is not running (status STOPPED)"
+    assert sim.operations == {}
+
+
 async def test_bursts_of_429_come_every_nth_request() -> None:
     config = SimConfig(burst_every=4, burst_length=2, burst_retry_after=2)
     async with SimCloud(config) as sim, aiohttp.ClientSession() as http:

@@ -1,0 +1,20 @@
+"""The cloud adapter sits at the bottom: it imports no feature of the bot, only the error tree,
+the settings and the clock, so any feature may use it and it can be lifted out whole."""
+
+from __future__ import annotations
+
+from tests.test_layers import import_graph
+
+#: What bot/cloud may import from the rest of bot/: plain leaves that import no feature.
+ALLOWED = {"bot", "bot.errors", "bot.settings", "bot.clock"}
+
+
+def test_the_cloud_adapter_imports_no_feature() -> None:
+    graph = import_graph()
+    cloud = {name for name in graph if name == "bot.cloud" or name.startswith("bot.cloud.")}
+    assert "bot.cloud.client" in cloud
+    above = {
+        module: sorted(t for t in graph[module] if t.startswith("bot") and t not in cloud | ALLOWED)
+        for module in cloud
+    }
+    assert {module: targets for module, targets in above.items() if targets} == {}
