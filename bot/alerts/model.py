@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.freshness.model import FreshnessState
+from bot.freshness.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
+from bot.freshness.explain import Condition, Explanation
+from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge
 
 
 class AlertStatus(enum.StrEnum):
@@ -22,6 +24,59 @@ class AlertStatus(enum.StrEnum):
     @property
     def is_open(self) -> bool:
         return self in (AlertStatus.FIRING, AlertStatus.ACKNOWLEDGED, AlertStatus.SNOOZED)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What an incident remembers of its cluster's freshness as last read, beyond its state and
+    newest backup: enough for the cluster's row in a grouped alert to read the same when the
+    cluster is not read again (a click on a storm of 300 reads none of them)."""
+
+    max_age: MaxAge
+    #: What stops backups ("DEAD", "ERROR"), and the rest of the cluster's state worth saying.
+    blocking: str = ""
+    words: tuple[str, ...] = ()
+    #: The newest backup attempt among the cluster's operations, if they were read.
+    attempt: AttemptOutcome | None = None
+    attempt_at: datetime | None = None
+    attempt_error: str = ""
+    attempt_code: int = 0
+    failed_in_a_row: int = 0
+
+    @classmethod
+    def of(cls, report: FreshnessReport) -> Seen:
+        """What of ``report`` is worth remembering."""
+        explanation = report.explanation or Explanation()
+        history = explanation.attempts
+        last = history.last if history is not None else None
+        return cls(
+            max_age=report.max_age,
+            blocking=explanation.condition.blocking,
+            words=explanation.condition.words,
+            attempt=last.outcome if last is not None else None,
+            attempt_at=last.started_at if last is not None else None,
+            attempt_error=last.error if last is not None else "",
+            attempt_code=last.code if last is not None else 0,
+            failed_in_a_row=history.failed_in_a_row if history is not None else 0,
+        )
+
+    def report(self, entry: AlertEntry, now: datetime) -> FreshnessReport:
+        """The report this memory stands for, at ``now`` (ages are counted to ``now``)."""
+        attempts = None
+        if self.attempt is not None:
+            last = BackupAttempt(
+                "", self.attempt_at, None, self.attempt, self.attempt_error, self.attempt_code
+            )
+            attempts = AttemptHistory(last, self.failed_in_a_row)
+        newest = entry.newest_backup_at
+        return FreshnessReport(
+            cluster_id=entry.cluster_id,
+            state=entry.last_state or FreshnessState.UNKNOWN,
+            max_age=self.max_age,
+            newest_backup_at=newest,
+            age=max(now - newest, timedelta(0)) if newest is not None else None,
+            explanation=Explanation(Condition(self.blocking, self.words), attempts),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +112,8 @@ class AlertEntry:
     #: The cluster's name and folder as last read, to show it without reading the cloud.
     cluster_name: str = ""
     folder_id: str = ""
+    #: What the last reading said of its freshness (None before it was first remembered).
+    seen: Seen | None = None
 
 
 @dataclass(frozen=True, slots=True)

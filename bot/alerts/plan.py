@@ -29,13 +29,13 @@ from bot.alerts.group_messages import (
     render_group_resolved,
 )
 from bot.alerts.messages import render_alert, render_reminder, render_resolved, render_retired
-from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
+from bot.alerts.model import AlertEntry, AlertGroup, BotIncident, Seen
 from bot.alerts.policy import ActionKind, Decision, Reason
 from bot.alerts.self_policy import Announce, SelfDecision
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.fleet.grouping import group_key, group_label
-from bot.freshness.model import FreshnessReport
+from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind, new_post_id
 from bot.slack.message import Message
@@ -77,7 +77,7 @@ def plan_route(
 ) -> list[Change]:
     """Every change the route's steps call for, in the order they should be committed."""
     route = view.route
-    steps = [_with_names(step) for step in steps]
+    steps = [_remembering(step) for step in steps]
     new = [s for s in steps if s.decision.has(ActionKind.POST_ALERT)]
     rest = [s for s in steps if not s.decision.has(ActionKind.POST_ALERT)]
 
@@ -133,17 +133,22 @@ def plan_route(
 # --- one incident --------------------------------------------------------------------------------
 
 
-def _with_names(step: Step) -> Step:
-    """The step with its incident remembering the cluster's name and folder as read."""
+def _remembering(step: Step) -> Step:
+    """The step with its incident remembering what was read: the cluster's name and folder,
+    and what its freshness was (but not a reading that could not see it: UNKNOWN changes
+    nothing)."""
     entry = step.decision.entry
-    named = replace(
+    report = step.report
+    read = report is not None and report.state != FreshnessState.UNKNOWN
+    remembered = replace(
         entry,
         cluster_name=step.cluster.name or entry.cluster_name,
         folder_id=step.cluster.folder_id or entry.folder_id,
+        seen=Seen.of(report) if read and report is not None else entry.seen,
     )
-    if named == entry:
+    if remembered == entry:
         return step
-    return replace(step, decision=replace(step.decision, entry=named))
+    return replace(step, decision=replace(step.decision, entry=remembered))
 
 
 def cluster_of(entry: AlertEntry) -> Cluster:
@@ -267,14 +272,17 @@ def new_group_id() -> str:
     return "g" + uuid.uuid4().hex
 
 
-def _member(view: RouteView, entry: AlertEntry, step: Step | None) -> GroupMember:
+def _member(view: RouteView, entry: AlertEntry, step: Step | None, now: datetime) -> GroupMember:
+    """A grouped alert's row: the cluster as read in this sweep, else as its incident remembers
+    it (a click, or a member not read this time), so the row reads the same either way."""
     if step is not None and step.report is not None:
         return GroupMember(step.cluster, step.report, entry)
     seen = view.seen.get(entry.cluster_id)
     if seen is not None:
         return GroupMember(seen[0], seen[1], entry)
     cluster = step.cluster if step is not None and step.cluster.name else cluster_of(entry)
-    return GroupMember(cluster, None, entry)
+    remembered = entry.seen.report(entry, now) if entry.seen is not None else None
+    return GroupMember(cluster, remembered, entry)
 
 
 def _plan_storm(
@@ -302,7 +310,7 @@ def _plan_storm(
         replace(s.decision.entry, group_id=group.id, message_id=None, message_ts=None)
         for s in steps
     ]
-    members = [_member(view, e, s) for e, s in zip(entries, steps, strict=True)]
+    members = [_member(view, e, s, now) for e, s in zip(entries, steps, strict=True)]
     top, thread = render_group_alert(group, members, route=route, console_url=console_url, now=now)
     posts = [
         _post(
@@ -354,7 +362,9 @@ def _plan_group(
     changed_entries = [s.decision.entry for s in steps if s.decision.entry != s.before] + joined
 
     recovered = [
-        _member(view, s.decision.entry, s) for s in steps if not s.decision.entry.status.is_open
+        _member(view, s.decision.entry, s, now)
+        for s in steps
+        if not s.decision.entry.status.is_open
     ]
     reminders = [s for s in steps if s.decision.has(ActionKind.POST_REMINDER)]
     snooze_over = any(
@@ -369,7 +379,7 @@ def _plan_group(
     if not moved and not changed_entries:
         return Change()
 
-    members_after = [_member(view, e, by_id.get(e.cluster_id)) for e in after + joined]
+    members_after = [_member(view, e, by_id.get(e.cluster_id), now) for e in after + joined]
     still_open = [m for m in members_after if m.entry.status.is_open]
     nxt = group
     if reminder_due:
@@ -389,7 +399,7 @@ def _plan_group(
         )
     for part in render_group_joined(
         nxt,
-        [_member(view, e, s) for e, s in zip(joined, joins, strict=True)],
+        [_member(view, e, s, now) for e, s in zip(joined, joins, strict=True)],
         console_url=console_url,
         now=now,
     ):

@@ -8,20 +8,33 @@ An incident's and a group's message ts is the outbox's, once the outbox has post
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus, BotIncident, BotIncidentStatus
-from bot.freshness.model import FreshnessState
+from bot.alerts.model import (
+    AlertEntry,
+    AlertGroup,
+    AlertStatus,
+    BotIncident,
+    BotIncidentStatus,
+    Seen,
+)
+from bot.freshness.attempts import AttemptOutcome
+from bot.freshness.model import FreshnessState, MaxAge, MaxAgeSource
 from bot.outbox.change import dump_messages, load_messages
 from bot.store.db import Database
 from bot.store.rows import from_row, to_row
 from bot.store.sql import save_guarded
 from bot.store.tables import alert_groups, alerts, bot_incidents, outbox
+
+log = logging.getLogger(__name__)
 
 #: The statuses of an incident that is not over, as stored.
 OPEN_STATUSES = tuple(status.value for status in AlertStatus if status.is_open)
@@ -114,6 +127,7 @@ async def write_alert(conn: AsyncConnection, entry: AlertEntry) -> AlertEntry:
         cluster_name=entry.cluster_name[:255] or None,
         folder_id=entry.folder_id[:255] or None,
         last_state=None if entry.last_state is None else FreshnessState(entry.last_state).value,
+        seen=None if entry.seen is None else dump_seen(entry.seen),
     )
     version = await save_guarded(conn, alerts, row, ["cluster_id", "route_key"])
     return replace(entry, version=version)
@@ -154,7 +168,54 @@ def _alert_from_row(row: Row[Any]) -> AlertEntry:
         cluster_name=row.cluster_name or "",
         folder_id=row.folder_id or "",
         last_state=None if row.last_state is None else FreshnessState(row.last_state),
+        seen=load_seen(row.seen),
     )
+
+
+def dump_seen(seen: Seen) -> str:
+    """A remembered reading as JSON: durations in seconds, times in ISO 8601."""
+    return json.dumps(
+        {
+            "max_age": seen.max_age.value.total_seconds(),
+            "max_age_source": seen.max_age.source.value,
+            "max_age_detail": seen.max_age.detail,
+            "blocking": seen.blocking,
+            "words": list(seen.words),
+            "attempt": None if seen.attempt is None else seen.attempt.value,
+            "attempt_at": None if seen.attempt_at is None else seen.attempt_at.isoformat(),
+            "attempt_error": seen.attempt_error,
+            "attempt_code": seen.attempt_code,
+            "failed_in_a_row": seen.failed_in_a_row,
+        },
+        separators=(",", ":"),
+    )
+
+
+def load_seen(raw: str | None) -> Seen | None:
+    """What :func:`dump_seen` wrote; None for nothing, or for what it cannot read (a memory
+    is a convenience: without it a row shows only what the incident itself holds)."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        attempt_at = data.get("attempt_at")
+        return Seen(
+            max_age=MaxAge(
+                timedelta(seconds=float(data["max_age"])),
+                MaxAgeSource(data["max_age_source"]),
+                str(data.get("max_age_detail", "")),
+            ),
+            blocking=str(data.get("blocking", "")),
+            words=tuple(str(w) for w in data.get("words", ())),
+            attempt=None if data.get("attempt") is None else AttemptOutcome(data["attempt"]),
+            attempt_at=None if attempt_at is None else datetime.fromisoformat(attempt_at),
+            attempt_error=str(data.get("attempt_error", "")),
+            attempt_code=int(data.get("attempt_code", 0)),
+            failed_in_a_row=int(data.get("failed_in_a_row", 0)),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        log.warning("an incident's memory of its cluster could not be read; left out")
+        return None
 
 
 def _groups_query() -> Select[Any]:

@@ -104,6 +104,8 @@ alerts = Table(
     #: The cluster's name and folder as last read, so its row can be shown without a cloud read.
     Column("cluster_name", String(KEY_LENGTH), nullable=True),
     Column("folder_id", String(KEY_LENGTH), nullable=True),
+    #: What was last read of the cluster's freshness (JSON, see bot.alerts.model.Seen).
+    Column("seen", Text, nullable=True),
     Index(None, "route_key", "status"),
 )
 

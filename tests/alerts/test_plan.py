@@ -14,12 +14,21 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts import policy as alerts
-from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus, BotIncident, BotIncidentStatus
+from bot.alerts.model import (
+    AlertEntry,
+    AlertGroup,
+    AlertStatus,
+    BotIncident,
+    BotIncidentStatus,
+    Seen,
+)
 from bot.alerts.plan import RouteView, Step, cluster_of, plan_route, plan_self
 from bot.alerts.policy import Action, ActionKind, Decision, Reason
 from bot.alerts.self_policy import Announce, SelfDecision
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
+from bot.freshness.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
+from bot.freshness.explain import Condition, Explanation
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.outbox.change import Change
 from bot.outbox.posts import Method, OutboundPost, PostKind
@@ -233,6 +242,7 @@ def test_a_saved_move_without_a_post_is_still_saved() -> None:
         group_id="g-gone",
         cluster_name=c.name,
         folder_id=c.folder_id,
+        seen=Seen.of(r),  # as an incident saved by a sweep remembers its reading
     )
     decision = Decision(replace(entry, acknowledged_by="U1"), ())
     view = RouteView(route(), ROUTE_KEY, {c.id: entry}, {c.id: (c, r)})
@@ -656,3 +666,62 @@ def test_a_step_with_no_incident_and_nothing_to_do_posts_nothing() -> None:
     view = RouteView(route(), ROUTE_KEY, {}, {c.id: (c, r)})
     changes = plan_route(view, [Step(c, r, None, decision)], console_url=CONSOLE, now=NOW)
     assert posts(changes) == []
+
+
+def test_a_grouped_alert_reads_the_same_after_a_click_as_after_a_sweep() -> None:
+    # A storm whose members' last attempts failed (the shared cause on-call needs to see).
+    members = [cluster(n) for n in range(1, 5)]
+    failed = Explanation(
+        Condition("", ("health DEGRADED",)),
+        AttemptHistory(
+            BackupAttempt(
+                "op", NOW - timedelta(hours=2), None, AttemptOutcome.FAILED, "503 SlowDown", 14
+            ),
+            failed_in_a_row=2,
+        ),
+    )
+
+    def reading(c: Cluster, now: datetime) -> FreshnessReport:
+        return replace(report(c, STALE, now), explanation=failed)
+
+    fleet = Fleet(route())
+    steps = [
+        Step(
+            c,
+            reading(c, NOW),
+            None,
+            alerts.evaluate(None, reading(c, NOW), route=fleet.route, route_key=ROUTE_KEY, now=NOW),
+        )
+        for c in members
+    ]
+    view = RouteView(fleet.route, ROUTE_KEY, {}, {c.id: (c, reading(c, NOW)) for c in members})
+    for change in plan_route(view, steps, console_url=CONSOLE, now=NOW):
+        for entry in change.alerts:
+            fleet.entries[entry.cluster_id] = entry
+        for group in change.groups:
+            fleet.groups[group.id] = group
+
+    later = NOW + timedelta(minutes=5)
+    acks = {
+        e.cluster_id: alerts.acknowledge(e, user="U0ALICE", now=later)
+        for e in fleet.entries.values()
+    }
+
+    def group_update(read: bool) -> dict[str, object]:
+        """Acknowledge all, planned with the members read again (a sweep) or not (a click)."""
+        planned = [
+            Step(c, reading(c, later) if read else None, fleet.entries[c.id], acks[c.id])
+            for c in members
+        ]
+        seen = {c.id: (c, reading(c, later)) for c in members} if read else {}
+        view = RouteView(fleet.route, ROUTE_KEY, dict(fleet.entries), seen, dict(fleet.groups))
+        (change,) = plan_route(view, planned, console_url=CONSOLE, now=later)
+        (post,) = change.posts
+        assert post.kind == PostKind.GROUP_UPDATE
+        return post.payload
+
+    clicked = group_update(read=False)
+    assert clicked == group_update(read=True)
+    # The reason is in every row, and who acknowledged them.
+    assert str(clicked).count("last attempt failed") == len(members)
+    assert str(clicked).count("<@U0ALICE>") == len(members)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.alerts.model import AlertEntry, AlertStatus
-from bot.freshness.model import FreshnessState
+from bot.alerts.model import AlertEntry, AlertStatus, Seen
+from bot.freshness.attempts import AttemptOutcome
+from bot.freshness.model import FreshnessState, MaxAge, MaxAgeSource
 from bot.store import Store
 from tests.store.conftest import OpenStore, save_alert
 
@@ -38,6 +39,16 @@ def _full_entry() -> AlertEntry:
         last_state=FreshnessState.NEVER,
         newest_backup_at=NOW - timedelta(days=2),
         version=0,
+        seen=Seen(
+            max_age=MaxAge(timedelta(hours=26), MaxAgeSource.SCHEDULE, "daily at 03:00 UTC"),
+            blocking="DEAD",
+            words=("status ERROR",),
+            attempt=AttemptOutcome.FAILED,
+            attempt_at=NOW - timedelta(hours=5),
+            attempt_error="Snapshot failed: <Object Storage 503>",
+            attempt_code=13,
+            failed_in_a_row=2,
+        ),
     )
 
 
