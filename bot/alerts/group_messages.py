@@ -3,8 +3,8 @@
 When an Object Storage outage makes 300 clusters stale at once, on-call gets one post that
 mentions them once, says how many and which are worst, and acts on all of them (acknowledge,
 snooze); the rows that do not fit are in the thread, and so are the joins, recoveries and
-reminders of later sweeps. Everything from the cloud is escaped; every message stays within
-Slack's budgets (see :mod:`bot.slack.budget`).
+reminders of later sweeps. Everything from the cloud is escaped; every message is packed within
+the chat's limits (see :mod:`bot.chat.pack`).
 """
 
 from __future__ import annotations
@@ -14,18 +14,23 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.alerts.messages import STATE_EMOJI, console_backups_url, slack_date
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
-from bot.chat.mrkdwn import code, escape, mention
+from bot.chat.card import Button, Buttons, Card, Divider, Limits, Note, Part, Text
+from bot.chat.mrkdwn import code, escape, link, mention
+from bot.chat.pack import pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.durations import format_duration
-from bot.freshness.messages import attempt_words, condition_words
+from bot.freshness.messages import (
+    STATE_EMOJI,
+    attempt_words,
+    condition_words,
+    console_backups_url,
+    cut,
+    slack_date,
+)
 from bot.freshness.model import FreshnessReport, FreshnessState
-from bot.slack.budget import pack_rows
-from bot.slack.message import Message
 
 #: Action ids of a grouped alert's buttons; handlers/ listens for these.
 ACTION_GROUP_ACK = "group_ack"
@@ -61,17 +66,13 @@ def _worst_first(members: Sequence[GroupMember], now: datetime) -> list[GroupMem
     return sorted(members, key=key)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _row(member: GroupMember, console_url: str, now: datetime) -> str:
     cluster, report, entry = member.cluster, member.report, member.entry
     state = member.state or FreshnessState.UNKNOWN
-    name = escape(_cut(cluster.display_name, _NAME_MAX))
+    name = escape(cut(cluster.display_name, _NAME_MAX))
     if cluster.folder_id:
         url = console_backups_url(console_url, cluster.folder_id[:_ID_MAX], cluster.id[:_ID_MAX])
-        name = f"<{escape(url)}|{name.replace('|', '¦')}>"
+        name = link(url, cut(cluster.display_name, _NAME_MAX))
     parts = [f"{STATE_EMOJI[state]} *{name}*"]
     if report is not None and report.age is not None:
         limit = format_duration(report.max_age.value)
@@ -107,35 +108,16 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _buttons(group: AlertGroup) -> dict[str, Any]:
+def _buttons(group: AlertGroup) -> Buttons:
     value = json.dumps({"g": group.id}, separators=(",", ":"))
-
-    def button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "type": "button",
-            "text": {"type": "plain_text", "text": text, "emoji": True},
-            "action_id": action_id,
-            "value": value,
-            **extra,
-        }
-
-    return {
-        "type": "actions",
-        "block_id": "group_actions",
-        "elements": [
-            button("Acknowledge all", ACTION_GROUP_ACK, style="primary"),
-            button("Snooze all 4 h", ACTION_GROUP_SNOOZE_4H),
-            button("Snooze all 24 h", ACTION_GROUP_SNOOZE_24H),
+    return Buttons(
+        [
+            Button(ACTION_GROUP_ACK, "Acknowledge all", value, style="primary", emoji=True),
+            Button(ACTION_GROUP_SNOOZE_4H, "Snooze all 4 h", value, emoji=True),
+            Button(ACTION_GROUP_SNOOZE_24H, "Snooze all 24 h", value, emoji=True),
         ],
-    }
+        anchor="group_actions",
+    )
 
 
 def _plural(count: int, word: str) -> str:
@@ -164,13 +146,14 @@ def render_group_alert(
     *,
     route: AlertRoute,
     console_url: str,
+    limits: Limits,
     now: datetime,
-) -> tuple[Message, list[Message]]:
+) -> tuple[Card, list[Card]]:
     """The group's post (rendered anew on every change and updated in place) and, for its first
     posting, the thread parts holding the rows the post leaves out."""
     open_members = [m for m in members if m.entry.status.is_open]
     total = len(members)
-    label = escape(_cut(group.label, _NAME_MAX))
+    label = escape(cut(group.label, _NAME_MAX))
     if group.resolved_at is not None:
         lasted = format_duration(max(group.resolved_at - group.opened_at, timedelta(0)))
         status = (
@@ -198,60 +181,67 @@ def render_group_alert(
         f"checked {slack_date(now)}",
         "one post for the whole group; each cluster resolves on its own",
     ]
-    head_blocks: list[dict[str, Any]] = [
-        _section(status),
-        _context(_counts(members) or "no cluster"),
-        {"type": "divider"},
-    ]
-    foot: list[dict[str, Any]] = [_context(" · ".join(notes))]
+    lead: list[Part] = [Text(status), Note([_counts(members) or "no cluster"]), Divider()]
+    foot: list[Part] = [Note([" · ".join(notes)])]
     if group.is_open:
         foot.append(_buttons(group))
     rows = [_row(m, console_url, now) for m in _worst_first(members, now)]
 
-    def foot_of(left: int) -> list[dict[str, Any]]:
-        more = [_context(f"… and {left} more in the thread")] if left else []
+    def foot_of(left: int) -> list[Part]:
+        more = [Note([f"… and {left} more in the thread"])] if left else []
         return [*more, *foot]
 
-    packed = pack_rows(rows, text=fallback, head=head_blocks, foot=foot_of, max_rows=TOP_ROWS)
-    thread = _parts(f"*{label}*, the rest of the storm:", list(packed.left))
-    return packed.message, thread
+    packed = pack(rows, limits=limits, head=lead, foot=foot_of, max_rows=TOP_ROWS)
+    left = [row for row in packed.left if isinstance(row, str)]
+    thread = _parts(f"*{label}*, the rest of the storm:", left, limits)
+    return Card(fallback, packed.parts), thread
 
 
-def _parts(title: str, rows: list[str], *, sep: str = "\n") -> list[Message]:
+def _parts(title: str, rows: list[str], limits: Limits, *, sep: str = "\n") -> list[Card]:
     """``rows`` in as many thread replies as they need, each headed by ``title``."""
-    parts: list[Message] = []
+    parts: list[Card] = []
     while rows:
-        packed = pack_rows(rows, text=title.replace("*", ""), head=[_context(title)], sep=sep)
+        packed = pack(rows, limits=limits, head=[Note([title])], sep=sep)
         if packed.shown == 0:  # pragma: no cover - a row always fits an empty message
             raise ValueError("a row does not fit a message")
-        parts.append(packed.message)
-        rows = list(packed.left)
+        parts.append(Card(title.replace("*", ""), packed.parts))
+        rows = rows[packed.shown :]
     return parts
 
 
 def _list_parts(
-    title: str, members: Sequence[GroupMember], console_url: str, now: datetime
-) -> list[Message]:
-    return _parts(title, [_row(m, console_url, now) for m in _worst_first(members, now)])
+    title: str, members: Sequence[GroupMember], console_url: str, limits: Limits, now: datetime
+) -> list[Card]:
+    return _parts(title, [_row(m, console_url, now) for m in _worst_first(members, now)], limits)
 
 
 def render_group_joined(
-    group: AlertGroup, joined: Sequence[GroupMember], *, console_url: str, now: datetime
-) -> list[Message]:
+    group: AlertGroup,
+    joined: Sequence[GroupMember],
+    *,
+    console_url: str,
+    limits: Limits,
+    now: datetime,
+) -> list[Card]:
     """Clusters that went stale while the group was open: they join it, in its thread."""
     if not joined:
         return []
     title = f":heavy_plus_sign: {_plural(len(joined), 'more cluster')} joined this storm:"
-    return _list_parts(title, joined, console_url, now)
+    return _list_parts(title, joined, console_url, limits, now)
 
 
 def render_group_recovered(
-    group: AlertGroup, recovered: Sequence[GroupMember], *, left: int, now: datetime
-) -> list[Message]:
+    group: AlertGroup,
+    recovered: Sequence[GroupMember],
+    *,
+    left: int,
+    limits: Limits,
+    now: datetime,
+) -> list[Card]:
     """Clusters of the group that recovered in this sweep (one reply per sweep)."""
     if not recovered:
         return []
-    names = [escape(_cut(m.cluster.display_name, _NAME_MAX)) for m in recovered]
+    names = [escape(cut(m.cluster.display_name, _NAME_MAX)) for m in recovered]
     title = (
         f":white_check_mark: {_plural(len(recovered), 'cluster')} recovered; "
         f"{left} still without a fresh backup:"
@@ -259,7 +249,7 @@ def render_group_recovered(
     rows = [
         f"{name} · {code(m.cluster.id[:_ID_MAX])}" for name, m in zip(names, recovered, strict=True)
     ]
-    return _parts(title, rows)
+    return _parts(title, rows, limits)
 
 
 def render_group_reminder(
@@ -268,7 +258,7 @@ def render_group_reminder(
     *,
     mention_ids: Sequence[str],
     now: datetime,
-) -> Message:
+) -> Card:
     """A reminder in the group's thread: how many are still stale, for how long."""
     lasted = format_duration(max(now - group.opened_at, timedelta(0)))
     firing = sum(1 for m in still_open if m.entry.status == AlertStatus.FIRING)
@@ -279,12 +269,12 @@ def render_group_reminder(
     )
     if mention_ids and firing:
         text += " " + " ".join(mention(i) for i in dict.fromkeys(mention_ids))
-    return Message(text=text, blocks=[_section(text)])
+    return Card(text, [Text(text)])
 
 
 def render_group_resolved(
     group: AlertGroup, members: Sequence[GroupMember], *, now: datetime
-) -> Message:
+) -> Card:
     """The storm is over: the last member recovered."""
     end = group.resolved_at or now
     lasted = format_duration(max(end - group.opened_at, timedelta(0)))
@@ -292,4 +282,4 @@ def render_group_resolved(
         f":white_check_mark: Resolved: every one of the {_plural(len(members), 'cluster')} "
         f"of this storm has a fresh backup again. It lasted {lasted}."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return Card(text, [Text(text)])

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 
 from bot.alerts import policy as alerts
 from bot.alerts.group_messages import GroupMember, render_group_alert
-from bot.alerts.messages import render_alert, render_status, utc_text
+from bot.alerts.messages import render_alert
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.alerts.plan import cluster_of
 from bot.alerts.policy import Decision
 from bot.alerts.sweep import alert_route_key, had_schedule_ids
 from bot.backup.follower import OperationFollower
+from bot.chat.card import Card
 from bot.chat.mrkdwn import escape
 from bot.cloud.models import Cluster
 from bot.commands import strings
@@ -33,16 +34,17 @@ from bot.commands.messages import ClusterRow, render_ack, render_clusters
 from bot.commands.ratelimit import BackupStart, recent_backup
 from bot.config import AlertRoute, Match
 from bot.context import WatchPart
+from bot.digest.messages import render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.durations import format_duration
 from bot.errors import BotError, CloudError, NotFound, UsageError
 from bot.fleet.lookup import ClusterCache, resolve_cluster
 from bot.fleet.reader import ClusterReading, read_cluster, read_clusters, read_fleet
+from bot.freshness.messages import utc_text
 from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import classify, max_age_for
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
-from bot.slack.message import Message
 from bot.store import PendingOperation
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,12 @@ class WatchService(WatchPart):
             owner=self.owner,
             lease=self.config.sweep.lease,
             queued=self.queued,
+            chat=self.chat,
         )
 
     # --- views ---------------------------------------------------------------------------------
 
-    async def clusters_view(
-        self, folder_id: str | None, *, now: datetime, offset: int = 0
-    ) -> Message:
+    async def clusters_view(self, folder_id: str | None, *, now: datetime, offset: int = 0) -> Card:
         """One page of the clusters of a folder (default: the watched folders) with their
         freshness, worst first, from row ``offset``; a Next page button leads on."""
         if folder_id is None:
@@ -105,9 +106,16 @@ class WatchService(WatchPart):
         )
         had = await had_schedule_ids(self.store)
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
-        return render_clusters(", ".join(folders), rows, now=now, offset=offset, target=folder_id)
+        return render_clusters(
+            ", ".join(folders),
+            rows,
+            now=now,
+            offset=offset,
+            target=folder_id,
+            limits=self.chat.limits,
+        )
 
-    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Card:
         """The digest view, now, in one message: for a cluster (id or name), a folder id, or
         every watched cluster; worst first from row ``offset``, a Next page button for more."""
         had = await had_schedule_ids(self.store)
@@ -147,6 +155,7 @@ class WatchService(WatchPart):
             digest,
             title=title,
             console_url=self.console_url,
+            limits=self.chat.limits,
             warnings=errors,
             target=target,
             offset=offset,
@@ -157,7 +166,7 @@ class WatchService(WatchPart):
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """Snooze every open incident of a cluster (all alert routes) for ``duration``."""
         cluster = await self._resolve(cluster_ref)
         until = now + duration
@@ -176,7 +185,7 @@ class WatchService(WatchPart):
             strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
         )
 
-    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message:
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Card:
         """End the snooze of every snoozed incident of a cluster."""
         cluster = await self._resolve(cluster_ref)
         entries = [
@@ -197,7 +206,7 @@ class WatchService(WatchPart):
 
     async def acknowledge(
         self, cluster_id: str, route_key: str, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """The Acknowledge button: no more reminders until the incident resolves."""
         decision, cluster = await self._change(
             cluster_id, route_key, lambda e: alerts.acknowledge(e, user=user, now=now), now=now
@@ -212,7 +221,7 @@ class WatchService(WatchPart):
 
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """The Snooze buttons: silence one incident for ``duration``."""
         until = now + duration
         _, cluster = await self._change(
@@ -225,7 +234,7 @@ class WatchService(WatchPart):
             strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
         )
 
-    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Message:
+    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Card:
         """The Acknowledge all button of a grouped alert: every open cluster of the storm."""
         group, changed = await self.change_group(
             group_id, lambda e: alerts.acknowledge(e, user=user, now=now), now=now
@@ -240,7 +249,7 @@ class WatchService(WatchPart):
 
     async def snooze_group(
         self, group_id: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """The Snooze all buttons of a grouped alert."""
         until = now + duration
         group, changed = await self.change_group(
@@ -261,7 +270,7 @@ class WatchService(WatchPart):
         channel: str | None,
         thread_ts: str | None,
         now: datetime,
-    ) -> Message:
+    ) -> Card:
         """Start a backup now and follow it. A cluster is backed up at most once per
         ``limits.backup_every``, whoever asks: asking again sooner is answered with the backup
         already started (also when another replica started it), and starts nothing."""
@@ -307,7 +316,7 @@ class WatchService(WatchPart):
         channel: str | None,
         thread_ts: str | None,
         now: datetime,
-    ) -> Message:
+    ) -> Card:
         key = backup_idempotency_key(cluster.id, user, now)
         operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
         if operation.failed:
@@ -423,12 +432,13 @@ class WatchService(WatchPart):
             report=report,
             route=self._route(entry),
             console_url=self.console_url,
+            limits=self.chat.limits,
             now=now,
         )
         return OutboundPost(
             kind=PostKind.ALERT_UPDATE,
             channel=entry.channel,
-            payload=message.payload(),
+            payload=self.chat.render(message),
             parent_id=entry.message_id,
             parent_ts=entry.message_ts if entry.message_id is None else None,
             subject=entry.cluster_id,
@@ -452,12 +462,13 @@ class WatchService(WatchPart):
             shown,
             route=self._route_of_key(group.route_key, group.channel),
             console_url=self.console_url,
+            limits=self.chat.limits,
             now=now,
         )
         post = OutboundPost(
             kind=PostKind.GROUP_UPDATE,
             channel=group.channel,
-            payload=top.payload(),
+            payload=self.chat.render(top),
             parent_id=group.message_id,
             subject=f"group {group.label}",
         )

@@ -27,6 +27,7 @@ from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.notices import ChannelNotices
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
+from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 
@@ -95,7 +96,7 @@ async def open_components(
             executor = DeliveryExecutor(
                 store, notifier, owner=owner, lease=config.sweep.lease, metrics=metrics, pace=pace
             )
-            executor.watch = ChannelNotices(store, config, queued=executor.wake)
+            executor.watch = ChannelNotices(store, config, queued=executor.wake, chat=SLACK)
             stack.push_async_callback(executor.aclose)
         queued = executor.wake if executor is not None else None
 
@@ -110,6 +111,7 @@ async def open_components(
                 console_url=settings.yc_console_url,
                 owner=owner,
                 queued=queued,
+                chat=SLACK,
             )
 
         watch = part(WatchService)
@@ -122,7 +124,7 @@ async def open_components(
             store=store,
             notifier=notifier,
             watch=watch,
-            dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics),
+            dispatcher=Dispatcher(cloud, config, watch=watch, metrics=metrics, chat=SLACK),
             sweeper=part(Sweeper),
             digests=part(DigestRunner),
             owner=owner,

@@ -31,6 +31,7 @@ from bot.alerts.messages import (
     ACTION_SNOOZE_4H,
     ACTION_SNOOZE_24H,
 )
+from bot.chat.card import Card, Chat
 from bot.cloud.models import (
     Backup,
     BackupPage,
@@ -71,7 +72,7 @@ from bot.freshness.explain import Explanation, explain, trend_of
 from bot.freshness.policy import newest_backup, schedule_for
 from bot.freshness.restore import restore_readiness
 from bot.ops.logging import new_request_id, request_id_var
-from bot.slack.message import Message
+from bot.slack.blocks import SLACK
 
 if TYPE_CHECKING:
     from bot.cloud.client import CloudClient
@@ -154,25 +155,23 @@ class WatchLike(Protocol):
 
     async def clusters_view(
         self, folder_id: str | None, *, now: datetime, offset: int = 0
-    ) -> Message: ...
+    ) -> Card: ...
 
-    async def status_view(
-        self, target: str | None, *, now: datetime, offset: int = 0
-    ) -> Message: ...
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Card: ...
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message: ...
+    ) -> Card: ...
 
-    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message: ...
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Card: ...
 
     async def acknowledge(
         self, cluster_id: str, route_key: str, *, user: str, now: datetime
-    ) -> Message: ...
+    ) -> Card: ...
 
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message: ...
+    ) -> Card: ...
 
     async def start_backup(
         self,
@@ -182,13 +181,13 @@ class WatchLike(Protocol):
         channel: str,
         thread_ts: str | None,
         now: datetime,
-    ) -> Message: ...
+    ) -> Card: ...
 
-    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Message: ...
+    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Card: ...
 
     async def snooze_group(
         self, group_id: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message: ...
+    ) -> Card: ...
 
 
 class WatcherUnavailable(BotError):
@@ -232,7 +231,7 @@ class Reply:
     ``replace_original`` asks a button's reply to replace the message that carried the button.
     """
 
-    messages: list[Message]
+    messages: list[Card]
     ephemeral: bool = True
     ok: bool = True
     usage_error: bool = False
@@ -242,7 +241,7 @@ class Reply:
 
 @dataclass
 class _Outcome:
-    messages: list[Message]
+    messages: list[Card]
     ephemeral: bool = True
     replace_original: bool = False
 
@@ -258,8 +257,11 @@ class Dispatcher:
         watch: WatchLike | None = None,
         metrics: Metrics | None = None,
         limiter: CommandLimiter | None = None,
+        chat: Chat = SLACK,
     ) -> None:
         self.cloud = cloud
+        #: Whose limits the replies are packed within (handlers render them for Slack).
+        self.chat = chat
         self.config = config
         self.watch = watch
         self.metrics = metrics
@@ -428,7 +430,7 @@ class Dispatcher:
         *,
         now: datetime,
         notice: str | None = None,
-    ) -> Message:
+    ) -> Card:
         """A page of ``limit`` of the cluster's backups, newest first, after ``after``.
 
         Every page of the cloud's listing is read (the API promises no order, so the newest
@@ -486,9 +488,10 @@ class Dispatcher:
             skipped=len(listing.skipped),
             notice=notice,
             explanation=about,
+            limits=self.chat.limits,
         )
 
-    async def _get(self, backup_id: str, *, now: datetime) -> Message:
+    async def _get(self, backup_id: str, *, now: datetime) -> Card:
         backup = await self.cloud.get_backup(backup_id)
         if not folder_allowed(backup.folder_id, self.config.visible_folders()):
             log.info(
@@ -498,7 +501,9 @@ class Dispatcher:
                 404, f"backup {backup_id} does not exist or is not in a folder the bot shows"
             )
         explanation, missing = await self._backup_details(backup, now=now)
-        return rc.render_backup(backup, now=now, explanation=explanation, missing=missing)
+        return rc.render_backup(
+            backup, now=now, explanation=explanation, missing=missing, limits=self.chat.limits
+        )
 
     async def _backup_details(
         self, backup: Backup, *, now: datetime
@@ -542,7 +547,7 @@ class Dispatcher:
         restore = restore_readiness(known, backup, version_list) if known is cluster else None
         return replace(explanation, restore=restore), missing
 
-    async def _folder(self, folder_id: str, *, now: datetime) -> Message:
+    async def _folder(self, folder_id: str, *, now: datetime) -> Card:
         if not folder_allowed(folder_id, self.config.visible_folders()):
             log.info("folder %s is outside access.folders", folder_id)
             raise NotFound(404, "")
@@ -561,7 +566,9 @@ class Dispatcher:
             by_cluster.setdefault(cluster_id, [])
         groups = sorted(by_cluster.items(), key=_newest_key, reverse=True)
         labelled = [(_label(cid, names.get(cid, "")), group) for cid, group in groups]
-        return rc.render_folder_backups(folder_id, labelled, now=now, truncated=truncated)
+        return rc.render_folder_backups(
+            folder_id, labelled, now=now, truncated=truncated, limits=self.chat.limits
+        )
 
     async def _cluster_names(self, folder_id: str) -> dict[str, str]:
         # Names make the grouping readable; without them the ids still do, so a failure here
@@ -676,13 +683,13 @@ def _correlation_id() -> str:
 
 def _safe_render(
     exc: BaseException, *, correlation_id: str | None = None, subject: str | None = None
-) -> Message:
+) -> Card:
     try:
         return rc.render_error(exc, correlation_id=correlation_id, subject=subject)
     except Exception:  # a renderer bug must still not leave the person without an answer
         log.exception("render_error failed")
         cid = correlation_id or _correlation_id()
-        return Message(text=f"Something went wrong on my side (error id {cid}).")
+        return Card(f"Something went wrong on my side (error id {cid}).")
 
 
 def _subject_of(command: Command) -> str | None:

@@ -1,18 +1,23 @@
-"""Why a backup is late, and whether a restore would work, in mrkdwn lines for every message
-that shows a cluster's freshness (alerts, reminders, digest rows, ``status``, ``list``, ``get``).
+"""What every message that shows a cluster's freshness says the same way (alerts, reminders,
+digest rows, ``status``, ``list``, ``get``): the cluster's link, name and ids, its state's emoji,
+times, and why a backup is late and whether a restore would work, in mrkdwn lines.
 
-Each function takes the plain values of :mod:`bot.freshness.explain` and returns one line (or
-"" when there is nothing to say). Text from the cloud (error messages, maintenance info, policy
-names) is escaped and bounded, so that a hostile message notifies nobody and no line outgrows its
-section.
+Each explanation function takes the plain values of :mod:`bot.freshness.explain` and returns one
+line (or "" when there is nothing to say). Text from the cloud (names, ids, error messages,
+maintenance info, policy names) is escaped and bounded, so that a hostile message notifies
+nobody and no line outgrows its paragraph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
-from bot.cloud.models import RetentionPolicy
+from bot.chat.mrkdwn import code, link
+from bot.chat.pack import cut_escaped, escape_clipped
+from bot.cloud.models import Cluster, Environment, RetentionPolicy
+from bot.commands import strings
 from bot.durations import format_duration
 from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
@@ -20,7 +25,6 @@ from bot.freshness.model import FreshnessState
 from bot.freshness.restore import RestoreReadiness
 from bot.freshness.sparkline import sparkline
 from bot.i18n.units import format_bytes
-from bot.slack.budget import escape_clipped
 
 #: Bounds on the cloud's text, measured after escaping.
 ERROR_ESCAPED = 500
@@ -29,6 +33,78 @@ _INFO_ESCAPED = 250
 _POLICY_NAME_ESCAPED = 80
 _CRON_ESCAPED = 60
 _POLICIES_SHOWN = 5
+# Bounds on names and ids from the cloud, measured after escaping (which may grow them 5 times).
+_NAME_ESCAPED = 200
+_ID_ESCAPED = 100
+_REASON_ESCAPED = 600
+#: Ids in console URLs, before percent-encoding (at most three times longer).
+_ID_MAX = 64
+
+#: One emoji per state, the same as the command replies use (bot.commands.strings).
+STATE_EMOJI: dict[FreshnessState, str] = {
+    state: strings.STATE_ICON[state.value] for state in FreshnessState
+}
+
+
+# --- clusters, ids and times -------------------------------------------------------------------
+
+
+def console_backups_url(console_url: str, folder_id: str, cluster_id: str) -> str:
+    """The cluster's backups page in the Yandex Cloud console."""
+    return (
+        f"{console_url.rstrip('/')}/folders/{quote(folder_id, safe='')}"
+        f"/managed-opensearch/cluster/{quote(cluster_id, safe='')}/backups"
+    )
+
+
+def slack_date(when: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in the reader's own time zone; UTC text where it cannot."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def utc_text(when: datetime) -> str:
+    """``2024-05-01 03:00 UTC``, for plain-text fallbacks."""
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (plain text: no entities)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """Text from the cloud for a plain-text place (a header, a dialog): not parsed for
+    mentions, but no place to show "<!channel>" either; angle quotes keep it readable."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def cluster_name(cluster: Cluster) -> str:
+    """The cluster's name, plain, short enough that escaped it takes at most 200 characters."""
+    return cut_escaped(cluster.display_name, _NAME_ESCAPED)
+
+
+def id_code(value: str) -> str:
+    """An id from the cloud as inline code, bounded after escaping."""
+    return code(cut_escaped(value, _ID_ESCAPED))
+
+
+def reason_text(text: str) -> str:
+    """The cloud's (or a reader's) reason, escaped and bounded."""
+    return escape_clipped(text, _REASON_ESCAPED)
+
+
+def cluster_link(cluster: Cluster, console_url: str) -> str:
+    """The cluster's name, linked to its backups in the console."""
+    url = console_backups_url(console_url, cut(cluster.folder_id, _ID_MAX), cluster.id[:_ID_MAX])
+    return link(url, cluster_name(cluster))
+
+
+def environment_word(cluster: Cluster) -> str | None:
+    """``PRODUCTION`` or ``PRESTABLE``; None when the cloud does not say."""
+    if cluster.environment == Environment.ENVIRONMENT_UNSPECIFIED:
+        return None
+    return cluster.environment.value
 
 
 def when(moment: datetime) -> str:

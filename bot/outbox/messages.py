@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.alerts.messages import slack_date
+from bot.chat.card import Card, Text
 from bot.chat.mrkdwn import escape
 from bot.durations import format_duration
-from bot.slack.message import Message
+from bot.freshness.messages import slack_date
 
 _HOW_TO_FIX = {
     "not_in_channel": "invite the bot there (`/invite @Backups`)",
@@ -26,7 +26,7 @@ def _channel(channel: str) -> str:
     return f"<#{escape(channel)}>"
 
 
-def render_channel_refused(channel: str, code: str, now: datetime) -> Message:
+def render_channel_refused(channel: str, code: str, now: datetime) -> Card:
     """Slack refuses the bot's posts to ``channel`` with ``code``."""
     fix = _HOW_TO_FIX.get(code, "check the bot's access to it")
     text = (
@@ -35,12 +35,10 @@ def render_channel_refused(channel: str, code: str, now: datetime) -> Message:
         f"{fix}. I try again every hour and whenever I restart."
     )
     fallback = f"The backups bot cannot post to channel {channel}: Slack answers {code}."
-    return Message(
-        text=fallback, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    )
+    return Card(fallback, [Text(text)])
 
 
-def render_channel_recovered(channel: str, since: datetime | None, now: datetime) -> Message:
+def render_channel_recovered(channel: str, since: datetime | None, now: datetime) -> Card:
     """``channel`` takes the bot's posts again (in the thread of the notice above)."""
     after = ""
     if since is not None:
@@ -49,6 +47,4 @@ def render_channel_recovered(channel: str, since: datetime | None, now: datetime
         f":white_check_mark: {_channel(channel)} takes my posts again{after}; what was kept "
         "for it is being delivered."
     )
-    return Message(
-        text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    )
+    return Card(text, [Text(text)])

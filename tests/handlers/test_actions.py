@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from bot.chat.card import Card
 from bot.commands.messages import render_ack
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
-from bot.slack.message import Message
 from tests.slack.harness import (
     LEAD,
     LOGS,
@@ -30,39 +30,37 @@ class RecordingWatch:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
-    def _did(self, name: str, *args: Any, **kw: Any) -> Message:
+    def _did(self, name: str, *args: Any, **kw: Any) -> Card:
         self.calls.append((name, args, kw))
         return render_ack(f"{name} done")
 
-    async def clusters_view(
-        self, folder_id: str | None, *, now: datetime, offset: int = 0
-    ) -> Message:
+    async def clusters_view(self, folder_id: str | None, *, now: datetime, offset: int = 0) -> Card:
         return self._did("clusters_view", folder_id)
 
-    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Card:
         return self._did("status_view", target)
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         return self._did("snooze", cluster_ref, duration, user=user)
 
-    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message:
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Card:
         return self._did("unsnooze", cluster_ref, user=user)
 
     async def acknowledge(
         self, cluster_id: str, route_key: str, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         return self._did("acknowledge", cluster_id, route_key, user=user)
 
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         return self._did("snooze_alert", cluster_id, route_key, duration, user=user)
 
     async def start_backup(
         self, cluster_ref: str, *, user: str, channel: str, thread_ts: str | None, now: datetime
-    ) -> Message:
+    ) -> Card:
         return self._did(
             "start_backup", cluster_ref, user=user, channel=channel, thread_ts=thread_ts
         )
@@ -243,7 +241,7 @@ async def test_an_unexpected_error_shows_an_id_that_is_in_the_log(
     fake_slack: FakeSlack, sim: SimCloud, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenWatch(RecordingWatch):
-        async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Message:
+        async def clusters_view(self, folder_id: str | None, *, now: datetime) -> Card:
             raise RuntimeError("secret internals xoxb-should-not-show")
 
     async with running_bot(fake_slack, sim.url, watch=BrokenWatch()) as bot:

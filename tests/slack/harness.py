@@ -21,7 +21,7 @@ from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
 from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
 from bot.settings import Settings
 from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
-from bot.slack.message import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
+from bot.slack.budget import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight
 from handlers.app import build_bolt_app
