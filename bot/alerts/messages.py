@@ -34,6 +34,7 @@ from bot.freshness.messages import (
     slack_date,
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.i18n.catalog import N_, _, ngettext
 
 #: Action ids of the alert's buttons; handlers/ listens for these.
 ACTION_ACK = "alert_ack"
@@ -48,18 +49,45 @@ _LABEL_ESCAPED = 150
 _LABELS_MAX = 10
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if abs(count) == 1 else f"{count} {word}s"
+def _status_word(status: AlertStatus) -> str:
+    """``FIRING``, ``ACKNOWLEDGED``, ...: the incident's status as the alert says it."""
+    if status == AlertStatus.FIRING:
+        return _("FIRING")
+    if status == AlertStatus.ACKNOWLEDGED:
+        return _("ACKNOWLEDGED")
+    if status == AlertStatus.SNOOZED:
+        return _("SNOOZED")
+    if status == AlertStatus.RESOLVED:
+        return _("RESOLVED")
+    return _("OK")
+
+
+def _state_word(state: FreshnessState) -> str:
+    """``stale``, ``never``, ...: a freshness state as the alert's fallback names it."""
+    words = {
+        FreshnessState.FRESH: N_("fresh"),
+        FreshnessState.STALE: N_("stale"),
+        FreshnessState.NEVER: N_("never"),
+        FreshnessState.UNKNOWN: N_("unknown"),
+        FreshnessState.STOPPED: N_("stopped"),
+        FreshnessState.UNSCHEDULED: N_("unscheduled"),
+    }
+    return _(words[state])
 
 
 def _max_age_source(max_age: MaxAge) -> str:
     if max_age.source == MaxAgeSource.OVERRIDE:
-        return "a freshness override"
+        return _("a freshness override")
     if max_age.source == MaxAgeSource.SCHEDULE:
-        return f"snapshot schedule {escape(max_age.detail)}, plus grace"
+        return _("snapshot schedule {schedule}, plus grace").format(schedule=escape(max_age.detail))
     if max_age.source == MaxAgeSource.POLICY:
-        return f"{escape_clipped(max_age.detail, 300)}, plus grace"
-    return "the default for clusters with no snapshot schedule, plus grace"
+        return _("{policy}, plus grace").format(policy=escape_clipped(max_age.detail, 300))
+    return _("the default for clusters with no snapshot schedule, plus grace")
+
+
+def _field(label: str, value: str) -> str:
+    """``*Label*`` over its value, as a field of the alert."""
+    return f"*{label}*\n{value}"
 
 
 # --- the alert -----------------------------------------------------------------------------------
@@ -95,28 +123,27 @@ def render_alert(
     fields = []
     environment = environment_word(cluster)
     if environment is not None:
-        fields.append(f"*Environment*\n{environment}")
+        fields.append(_field(_("Environment"), environment))
     if cluster.folder_id:
-        fields.append(f"*Folder*\n{id_code(cluster.folder_id)}")
-    fields.append(f"*Cluster id*\n{id_code(cluster.id)}")
+        fields.append(_field(_("Folder"), id_code(cluster.folder_id)))
+    fields.append(_field(_("Cluster id"), id_code(cluster.id)))
     if report.newest_backup_id is not None and report.newest_backup_at is not None:
-        fields.append(
-            f"*Newest backup*\n{id_code(report.newest_backup_id)}\n"
-            f"{slack_date(report.newest_backup_at)}"
-        )
+        newest = f"{id_code(report.newest_backup_id)}\n{slack_date(report.newest_backup_at)}"
+        fields.append(_field(_("Newest backup"), newest))
     else:
-        fields.append("*Newest backup*\nnone")
-    age = format_duration(report.age) if report.age is not None else "n/a"
-    fields.append(f"*Age*\n{age} (max {format_duration(report.max_age.value)})")
+        fields.append(_field(_("Newest backup"), _("none")))
+    age = format_duration(report.age) if report.age is not None else _("n/a")
+    limit = format_duration(report.max_age.value)
+    fields.append(_field(_("Age"), _("{age} (max {limit})").format(age=age, limit=limit)))
     if entry.stale_since is not None:
-        fields.append(f"*Stale since*\n{slack_date(entry.stale_since)}")
+        fields.append(_field(_("Stale since"), slack_date(entry.stale_since)))
     if cluster.labels:
         fields.append(_labels_field(cluster.labels, limits))
 
-    notes = [f"Max age from {_max_age_source(report.max_age)}"]
+    notes = [_("Max age from {source}").format(source=_max_age_source(report.max_age))]
     if entry.opened_at is not None:
-        notes.append(f"opened {slack_date(entry.opened_at)}")
-    notes.append(f"checked {slack_date(now)}")
+        notes.append(_("opened {when}").format(when=slack_date(entry.opened_at)))
+    notes.append(_("checked {when}").format(when=slack_date(now)))
 
     parts: list[Part] = [
         Text(headline, anchor="alert_headline"),
@@ -132,32 +159,51 @@ def _labels_field(labels: dict[str, str], limits: Limits) -> str:
     """``*Labels*`` and as many ``key=value`` codes as fit a field, then how many more."""
     items = sorted(labels.items())
     shown = [code(cut_escaped(f"{k}={v}", _LABEL_ESCAPED)) for k, v in items[:_LABELS_MAX]]
-    room = limits.field - len("*Labels*\n") - len(" and 99 more")
+    head = _field(_("Labels"), "")
+    # Room for the longest "and N more" there can be (at most 99 labels are left out).
+    room = limits.field - len(head) - len(" " + _and_more(99))
     while shown and len(" ".join(shown)) > room:
         shown.pop()
-    text = "*Labels*\n" + " ".join(shown)
+    text = head + " ".join(shown)
     if len(shown) < len(items):
-        text += f" and {len(items) - len(shown)} more"
+        text += " " + _and_more(len(items) - len(shown))
     return text
+
+
+def _and_more(n: int) -> str:
+    return ngettext("and {n} more", "and {n} more", n).format(n=n)
 
 
 def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
     status = entry.status
+    word = f"*{_status_word(status)}*"
     if status == AlertStatus.FIRING:
         mentions = " ".join(mention(slack_id) for slack_id in route.mention)
-        return f":rotating_light: *FIRING* {mentions}".rstrip()
+        return f":rotating_light: {word} {mentions}".rstrip()
     if status == AlertStatus.ACKNOWLEDGED:
-        who = f" by {mention(entry.acknowledged_by)}" if entry.acknowledged_by else ""
-        when = f" {slack_date(entry.acknowledged_at)}" if entry.acknowledged_at else ""
-        return f":eyes: *ACKNOWLEDGED*{who}{when}"
+        who = mention(entry.acknowledged_by) if entry.acknowledged_by else ""
+        when = slack_date(entry.acknowledged_at) if entry.acknowledged_at else ""
+        if who and when:
+            said = _("{status} by {who} {when}")
+        elif who:
+            said = _("{status} by {who}")
+        else:
+            said = "{status} {when}" if when else "{status}"
+        return f":eyes: {said.format(status=word, who=who, when=when)}"
     if status == AlertStatus.SNOOZED:
-        until = f" until {slack_date(entry.snoozed_until)}" if entry.snoozed_until else ""
-        who = f" by {mention(entry.snoozed_by)}" if entry.snoozed_by else ""
-        return f":zzz: *SNOOZED*{until}{who}"
+        until = slack_date(entry.snoozed_until) if entry.snoozed_until else ""
+        who = mention(entry.snoozed_by) if entry.snoozed_by else ""
+        if until and who:
+            said = _("{status} until {until} by {who}")
+        elif until:
+            said = _("{status} until {until}")
+        else:
+            said = _("{status} by {who}") if who else "{status}"
+        return f":zzz: {said.format(status=word, until=until, who=who)}"
     if status == AlertStatus.RESOLVED:
         when = f" {slack_date(entry.resolved_at)}" if entry.resolved_at else ""
-        return f":white_check_mark: *RESOLVED*{when}"
-    return ":white_check_mark: *OK*"
+        return f":white_check_mark: {word}{when}"
+    return f":white_check_mark: {word}"
 
 
 def _clause(report: FreshnessReport) -> str:
@@ -170,44 +216,50 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
     limit = format_duration(report.max_age.value)
     state = report.state
     if state == FreshnessState.STALE and report.age is not None:
-        return f"the newest backup is {format_duration(report.age)} old; the maximum is {limit}"
+        return _("the newest backup is {age} old; the maximum is {limit}").format(
+            age=format_duration(report.age), limit=limit
+        )
     if state == FreshnessState.NEVER:
-        return f"the cluster has no backup at all; the maximum age is {limit}"
+        return _("the cluster has no backup at all; the maximum age is {limit}").format(limit=limit)
     if state == FreshnessState.FRESH:
-        age = f" ({format_duration(report.age)} old)" if report.age is not None else ""
         outage = format_duration(outage_duration(entry, now))
-        return f"a fresh backup landed{age}; it went without one for {outage}"
+        if report.age is not None:
+            return _("a fresh backup landed ({age} old); it went without one for {outage}").format(
+                age=format_duration(report.age), outage=outage
+            )
+        return _("a fresh backup landed; it went without one for {outage}").format(outage=outage)
     if state == FreshnessState.STOPPED:
-        return "the cluster is stopped; its backups are not checked while it is"
+        return _("the cluster is stopped; its backups are not checked while it is")
     if state == FreshnessState.UNSCHEDULED:
-        return "the cluster's snapshot schedule was removed; its backups are no longer checked"
+        return _("the cluster's snapshot schedule was removed; its backups are no longer checked")
     if state == FreshnessState.UNKNOWN:
-        return reason_text(report.reason or "the backups could not be read")
-    return f"the newest backup is older than the maximum of {limit}"
+        return reason_text(report.reason or _("the backups could not be read"))
+    return _("the newest backup is older than the maximum of {limit}").format(limit=limit)
 
 
 def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
     value = json.dumps({"c": entry.cluster_id, "r": entry.route_key}, separators=(",", ":"))
     buttons = []
     if entry.status != AlertStatus.ACKNOWLEDGED:
-        buttons.append(Button(ACTION_ACK, "Acknowledge", value, style="primary", emoji=True))
+        buttons.append(Button(ACTION_ACK, _("Acknowledge"), value, style="primary", emoji=True))
+    question = _(
+        "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
+        "it completes."
+    ).format(cluster=plain(cut(cluster.display_name, 60)))
     buttons += [
-        Button(ACTION_SNOOZE_4H, "Snooze 4 h", value, emoji=True),
-        Button(ACTION_SNOOZE_24H, "Snooze 24 h", value, emoji=True),
-        Button(ACTION_LIST, "List backups", value, emoji=True),
+        Button(ACTION_SNOOZE_4H, _("Snooze 4 h"), value, emoji=True),
+        Button(ACTION_SNOOZE_24H, _("Snooze 24 h"), value, emoji=True),
+        Button(ACTION_LIST, _("List backups"), value, emoji=True),
         Button(
             ACTION_BACKUP,
-            "Start backup now",
+            _("Start backup now"),
             value,
             emoji=True,
             confirm=Confirm(
-                title="Start a backup now?",
-                text=(
-                    f"Start a backup of {plain(cut(cluster.display_name, 60))} now? It "
-                    "runs in the background; the alert resolves when it completes."
-                ),
-                confirm="Start backup",
-                deny="Cancel",
+                title=_("Start a backup now?"),
+                text=question,
+                confirm=_("Start backup"),
+                deny=_("Cancel"),
             ),
         ),
     ]
@@ -218,23 +270,25 @@ def _alert_fallback(
     entry: AlertEntry, cluster: Cluster, report: FreshnessReport, route: AlertRoute
 ) -> str:
     name = escape(cluster_name(cluster))
-    status = entry.status.value.upper()
     if report.state == FreshnessState.NEVER:
-        what = f"{name} has no backup at all"
+        what = _("{cluster} has no backup at all").format(cluster=name)
     elif report.state == FreshnessState.STALE and report.age is not None:
-        what = (
-            f"the newest backup of {name} is {format_duration(report.age)} old "
-            f"(max {format_duration(report.max_age.value)})"
+        what = _("the newest backup of {cluster} is {age} old (max {limit})").format(
+            cluster=name,
+            age=format_duration(report.age),
+            limit=format_duration(report.max_age.value),
         )
     else:
-        what = f"backups of {name}: {report.state.value}"
+        what = _("backups of {cluster}: {state}").format(
+            cluster=name, state=_state_word(report.state)
+        )
     clause = _clause(report)
     if clause:
         what = f"{name}: {clause}; {what}"
     attempts = report.explanation.attempts if report.explanation else None
     if attempts is not None and attempts.failed_in_a_row:
-        what += "; the last backup attempt failed"
-    text = f"{status}: {what}"
+        what = _("{what}; the last backup attempt failed").format(what=what)
+    text = f"{_status_word(entry.status)}: {what}"
     if entry.status == AlertStatus.FIRING and route.mention:
         text += " " + " ".join(mention(slack_id) for slack_id in route.mention)
     return text
@@ -255,19 +309,22 @@ def render_reminder(
     name = f"*{escape(cluster_name(cluster))}*"
     outage = format_duration(outage_duration(entry, now))
     limit = format_duration(report.max_age.value)
-    if report.state == FreshnessState.NEVER or report.age is None:
-        what = f"{name} still has no backup at all (max age {limit})"
-    else:
-        what = (
-            f"{name} still has no fresh backup: the newest is {format_duration(report.age)} old "
-            f"(max {limit})"
-        )
+    age = format_duration(report.age) if report.age is not None else ""
     clause = _clause(report)
     if clause:
-        what = f"{name}: {clause}; it still has no fresh backup"
         if report.age is not None:
-            what += f" (the newest is {format_duration(report.age)} old, max {limit})"
-    text = f":alarm_clock: {what}; stale for {outage}."
+            what = _(
+                "{cluster}: {clause}; it still has no fresh backup (the newest is {age} old, "
+                "max {limit})"
+            )
+        else:
+            what = _("{cluster}: {clause}; it still has no fresh backup")
+    elif report.state == FreshnessState.NEVER or report.age is None:
+        what = _("{cluster} still has no backup at all (max age {limit})")
+    else:
+        what = _("{cluster} still has no fresh backup: the newest is {age} old (max {limit})")
+    said = what.format(cluster=name, clause=clause, age=age, limit=limit)
+    text = ":alarm_clock: " + _("{what}; stale for {outage}.").format(what=said, outage=outage)
     if mention_ids:
         text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
     lines = [text]
@@ -284,25 +341,28 @@ def render_resolved(
     name = f"*{escape(cluster_name(cluster))}*"
     outage = format_duration(outage_duration(entry, now))
     state = report.state
+    landed = ""
     if state == FreshnessState.STOPPED:
-        text = (
-            f":white_check_mark: Resolved: cluster stopped. {name} is not checked while it is "
-            f"stopped; it had gone without a fresh backup for {outage}."
+        said = _(
+            "Resolved: cluster stopped. {cluster} is not checked while it is stopped; it had "
+            "gone without a fresh backup for {outage}."
         )
     elif state == FreshnessState.UNSCHEDULED:
-        text = (
-            f":white_check_mark: Resolved: the snapshot schedule of {name} was removed, so it is "
-            f"no longer checked; it had gone without a fresh backup for {outage}."
+        said = _(
+            "Resolved: the snapshot schedule of {cluster} was removed, so it is no longer "
+            "checked; it had gone without a fresh backup for {outage}."
         )
     else:
-        landed = ""
         if report.newest_backup_at is not None:
-            landed = f" at {slack_date(report.newest_backup_at)}"
-        backup = f" ({id_code(report.newest_backup_id)})" if report.newest_backup_id else ""
-        text = (
-            f":white_check_mark: Resolved: a fresh backup landed{landed}{backup}; "
-            f"{name} went without a fresh backup for {outage}."
-        )
+            landed = _("a fresh backup landed at {when}").format(
+                when=slack_date(report.newest_backup_at)
+            )
+        else:
+            landed = _("a fresh backup landed")
+        if report.newest_backup_id:
+            landed += f" ({id_code(report.newest_backup_id)})"
+        said = _("Resolved: {landed}; {cluster} went without a fresh backup for {outage}.")
+    text = f":white_check_mark: {said.format(cluster=name, outage=outage, landed=landed)}"
     return Card(text, [Text(text)])
 
 
@@ -311,11 +371,12 @@ def render_retired(entry: AlertEntry, *, now: datetime) -> Card:
     or no longer matching): the text that replaces the alert and goes in its thread. The cluster
     may be gone, so only what the incident itself remembers is shown."""
     outage = format_duration(outage_duration(entry, now))
-    text = (
-        f":white_check_mark: Resolved: cluster {id_code(entry.cluster_id)} is no longer "
-        f"watched here (deleted, moved out of the watched folders, or no longer matching this "
-        f"alert route). It had gone without a fresh backup for {outage}."
-    )
+    said = _(
+        "Resolved: cluster {cluster} is no longer watched here (deleted, moved out of the "
+        "watched folders, or no longer matching this alert route). It had gone without a fresh "
+        "backup for {outage}."
+    ).format(cluster=id_code(entry.cluster_id), outage=outage)
+    text = f":white_check_mark: {said}"
     return Card(text, [Text(text)])
 
 
@@ -326,33 +387,43 @@ def render_self_alert(
     consecutive_failures: int, last_ok: datetime | None, reason: str, now: datetime
 ) -> Card:
     """The bot cannot read the cloud: until it can, no stale backup will be noticed."""
+    n = consecutive_failures
     if last_ok is None:
-        since = "No sweep has succeeded since the bot started."
+        since = _("No sweep has succeeded since the bot started.")
     else:
         ago = format_duration(max(now - last_ok, timedelta(0)))
-        since = f"The last successful sweep was {slack_date(last_ok)} ({ago} ago)."
-    text = (
-        f":rotating_light: *The backups bot is blind*: it could not read the cloud for "
-        f"{_plural(consecutive_failures, 'sweep')} in a row. {since}\n"
-        f"Last error: {reason_text(reason)}\n"
-        "Until it can, stale backups go unnoticed."
-    )
-    fallback = (
-        f"The backups bot could not read the cloud for "
-        f"{_plural(consecutive_failures, 'sweep')} in a row."
-    )
+        since = _("The last successful sweep was {when} ({ago} ago).").format(
+            when=slack_date(last_ok), ago=ago
+        )
+    blind = ngettext(
+        "*The backups bot is blind*: it could not read the cloud for {n} sweep in a row.",
+        "*The backups bot is blind*: it could not read the cloud for {n} sweeps in a row.",
+        n,
+    ).format(n=n)
+    last_error = _("Last error: {reason}").format(reason=reason_text(reason))
+    unnoticed = _("Until it can, stale backups go unnoticed.")
+    text = f":rotating_light: {blind} {since}\n{last_error}\n{unnoticed}"
+    fallback = ngettext(
+        "The backups bot could not read the cloud for {n} sweep in a row.",
+        "The backups bot could not read the cloud for {n} sweeps in a row.",
+        n,
+    ).format(n=n)
     return Card(fallback, [Text(text)])
 
 
 def render_self_recovered(failures_since: datetime | None, now: datetime) -> Card:
     """The bot can read the cloud again (posted in the self-alert's thread)."""
-    blind_for = ""
     if failures_since is not None:
-        blind_for = f" after {format_duration(max(now - failures_since, timedelta(0)))}"
-    text = (
-        f":white_check_mark: *The backups bot can read the cloud again*{blind_for}. "
-        "Stale backups are noticed again from this sweep on."
-    )
+        said = _(
+            "*The backups bot can read the cloud again* after {duration}. Stale backups are "
+            "noticed again from this sweep on."
+        ).format(duration=format_duration(max(now - failures_since, timedelta(0))))
+    else:
+        said = _(
+            "*The backups bot can read the cloud again*. Stale backups are noticed again from "
+            "this sweep on."
+        )
+    text = f":white_check_mark: {said}"
     return Card(text.replace("*", ""), [Text(text)])
 
 
@@ -368,25 +439,36 @@ def render_operation_outcome(
 ) -> Card:
     """What became of a backup someone started, for the thread it was asked from."""
     name = f"*{escape(cut_escaped(cluster_label, _NAME_ESCAPED))}*"
-    who = mention(requested_by) if requested_by else "someone"
-    op = id_code(operation_id)
-    took = format_duration(max(now - requested_at, timedelta(0)))
+    who = mention(requested_by) if requested_by else _("someone")
+    values = {
+        "cluster": name,
+        "who": who,
+        "operation": id_code(operation_id),
+        "took": format_duration(max(now - requested_at, timedelta(0))),
+    }
     if outcome == OperationOutcome.DONE:
-        text = (
-            f":white_check_mark: The backup of {name} that {who} started is done "
-            f"(operation {op}, {took}). An open alert resolves at the next check."
+        icon = ":white_check_mark:"
+        said = _(
+            "The backup of {cluster} that {who} started is done (operation {operation}, "
+            "{took}). An open alert resolves at the next check."
         )
     elif outcome == OperationOutcome.FAILED:
-        reason = escape((error or "no reason given")[:300])
-        text = f":x: The backup of {name} that {who} started failed: {reason} (operation {op})."
+        values["reason"] = escape((error or _("no reason given"))[:300])
+        icon = ":x:"
+        said = _(
+            "The backup of {cluster} that {who} started failed: {reason} (operation {operation})."
+        )
     elif outcome == OperationOutcome.GAVE_UP:
-        text = (
-            f":hourglass: The backup of {name} that {who} started is still running after "
-            f"{took} (operation {op}); I stopped following it. Check the console."
+        icon = ":hourglass:"
+        said = _(
+            "The backup of {cluster} that {who} started is still running after {took} "
+            "(operation {operation}); I stopped following it. Check the console."
         )
     else:
-        text = (
-            f":grey_question: The cloud no longer knows operation {op}, the backup of {name} "
-            f"that {who} started; check the cluster's backups."
+        icon = ":grey_question:"
+        said = _(
+            "The cloud no longer knows operation {operation}, the backup of {cluster} that "
+            "{who} started; check the cluster's backups."
         )
+    text = f"{icon} {said.format(**values)}"
     return Card(text, [Text(text)])

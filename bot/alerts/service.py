@@ -43,6 +43,7 @@ from bot.fleet.reader import ClusterReading, read_cluster, read_clusters, read_f
 from bot.freshness.messages import utc_text
 from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import classify, max_age_for
+from bot.i18n.catalog import _, ngettext
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
 from bot.store import PendingOperation
@@ -91,12 +92,14 @@ class WatchService(WatchPart):
             folders = list(dict.fromkeys(self.config.watch.folders))
             if not folders:
                 raise UsageError(
-                    "the bot watches no folder, so there is no default",
-                    hint="name one: clusters <folder-id>",
+                    _("the bot watches no folder, so there is no default"),
+                    hint=_("name one: clusters <folder-id>"),
                 )
         else:
             if not folder_allowed(folder_id, self.config.visible_folders()):
-                raise NotFound(404, f"folder {folder_id} is not one the bot shows")
+                raise NotFound(
+                    404, _("folder {folder} is not one the bot shows").format(folder=folder_id)
+                )
             folders = [folder_id]
         clusters: list[Cluster] = []
         for folder in folders:
@@ -122,17 +125,17 @@ class WatchService(WatchPart):
         freshness = self.config.freshness
         one = False  # the status of one cluster: in full (policies, restore, trend)
         if target is None:
-            title = "Backups status"
+            title = _("Backups status")
             fleet = await read_fleet(self.cloud, self.config, now=now)
             readings, errors = list(fleet.clusters), list(fleet.errors)
         elif target in self.config.watch.folders or target in self.config.visible_folders():
-            title = f"Backups status of folder {target}"
+            title = _("Backups status of folder {folder}").format(folder=target)
             clusters = [c async for c in self.cloud.list_clusters(target)]
             readings = await read_clusters(self.cloud, clusters, freshness=freshness, now=now)
             errors = []
         else:
             cluster = await self._resolve(target)
-            title = f"Backups status of {cluster.display_name}"
+            title = _("Backups status of {cluster}").format(cluster=cluster.display_name)
             readings = await read_clusters(
                 self.cloud, [cluster], freshness=freshness, now=now, full=True
             )
@@ -172,7 +175,9 @@ class WatchService(WatchPart):
         until = now + duration
         entries = await self._open_entries(cluster.id)
         if not entries:
-            raise UsageError(f"{cluster.display_name} has no open alert to snooze")
+            raise UsageError(
+                _("{cluster} has no open alert to snooze").format(cluster=cluster.display_name)
+            )
         for entry in entries:
             await self._change(
                 entry.cluster_id,
@@ -182,7 +187,7 @@ class WatchService(WatchPart):
                 cluster=cluster,
             )
         return render_ack(
-            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+            _(strings.SNOOZED).format(cluster=cluster.display_name, until=utc_text(until))
         )
 
     async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Card:
@@ -192,7 +197,9 @@ class WatchService(WatchPart):
             e for e in await self._open_entries(cluster.id) if e.status == AlertStatus.SNOOZED
         ]
         if not entries:
-            raise UsageError(f"alerts for {cluster.display_name} are not snoozed")
+            raise UsageError(
+                _("alerts for {cluster} are not snoozed").format(cluster=cluster.display_name)
+            )
         for entry in entries:
             await self._change(
                 entry.cluster_id,
@@ -202,7 +209,7 @@ class WatchService(WatchPart):
                 cluster=cluster,
             )
         log.info("%s unsnoozed the alerts of %s", user, cluster.id)
-        return render_ack(strings.UNSNOOZED.format(cluster=cluster.display_name))
+        return render_ack(_(strings.UNSNOOZED).format(cluster=cluster.display_name))
 
     async def acknowledge(
         self, cluster_id: str, route_key: str, *, user: str, now: datetime
@@ -214,24 +221,24 @@ class WatchService(WatchPart):
         name = cluster.display_name
         if not decision.actions:
             by = decision.entry.acknowledged_by
-            return render_ack(f"The alert for `{name}` was already acknowledged by {by}.")
-        return render_ack(
-            f"Acknowledged the alert for `{name}`: no more reminders until it resolves."
-        )
+            said = _("The alert for `{cluster}` was already acknowledged by {who}.")
+            return render_ack(said.format(cluster=name, who=by))
+        said = _("Acknowledged the alert for `{cluster}`: no more reminders until it resolves.")
+        return render_ack(said.format(cluster=name))
 
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
     ) -> Card:
         """The Snooze buttons: silence one incident for ``duration``."""
         until = now + duration
-        _, cluster = await self._change(
+        _decision, cluster = await self._change(
             cluster_id,
             route_key,
             lambda e: alerts.snooze(e, until=until, user=user, now=now),
             now=now,
         )
         return render_ack(
-            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+            _(strings.SNOOZED).format(cluster=cluster.display_name, until=utc_text(until))
         )
 
     async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Card:
@@ -241,11 +248,16 @@ class WatchService(WatchPart):
         )
         label = escape(group.label)
         if not changed:
-            return render_ack(f"Every cluster of the storm in {label} was already acknowledged.")
-        return render_ack(
-            f"Acknowledged {changed} cluster{'s' if changed != 1 else ''} of the storm in "
-            f"{label}: no more reminders until they resolve."
+            said = _("Every cluster of the storm in {group} was already acknowledged.")
+            return render_ack(said.format(group=label))
+        said = ngettext(
+            "Acknowledged {n} cluster of the storm in {group}: no more reminders until they "
+            "resolve.",
+            "Acknowledged {n} clusters of the storm in {group}: no more reminders until they "
+            "resolve.",
+            changed,
         )
+        return render_ack(said.format(n=changed, group=label))
 
     async def snooze_group(
         self, group_id: str, duration: timedelta, *, user: str, now: datetime
@@ -255,10 +267,12 @@ class WatchService(WatchPart):
         group, changed = await self.change_group(
             group_id, lambda e: alerts.snooze(e, until=until, user=user, now=now), now=now
         )
-        return render_ack(
-            f"Snoozed {changed} cluster{'s' if changed != 1 else ''} of the storm in "
-            f"{escape(group.label)} until {utc_text(until)}."
+        said = ngettext(
+            "Snoozed {n} cluster of the storm in {group} until {until}.",
+            "Snoozed {n} clusters of the storm in {group} until {until}.",
+            changed,
         )
+        return render_ack(said.format(n=changed, group=escape(group.label), until=utc_text(until)))
 
     # --- backups on request --------------------------------------------------------------------
 
@@ -289,7 +303,7 @@ class WatchService(WatchPart):
                     recent.requested_at.isoformat(),
                 )
                 return render_ack(
-                    strings.BACKUP_ALREADY_STARTED.format(
+                    _(strings.BACKUP_ALREADY_STARTED).format(
                         cluster=cluster.display_name,
                         ago=format_duration(max(now - recent.requested_at, timedelta(0))),
                         operation=recent.operation_id,
@@ -320,8 +334,12 @@ class WatchService(WatchPart):
         key = backup_idempotency_key(cluster.id, user, now)
         operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
         if operation.failed:
-            reason = operation.error.message if operation.error else "no reason given"
-            raise CloudError(f"the cloud refused to back up {cluster.display_name}: {reason}")
+            reason = operation.error.message if operation.error else _("no reason given")
+            raise CloudError(
+                _("the cloud refused to back up {cluster}: {reason}").format(
+                    cluster=cluster.display_name, reason=reason
+                )
+            )
         await self.store.record_operation(
             operation.id, cluster.id, user, channel or "", thread_ts, now=now
         )
@@ -337,7 +355,7 @@ class WatchService(WatchPart):
             )
         )
         return render_ack(
-            strings.BACKUP_STARTED.format(cluster=cluster.display_name, operation=operation.id)
+            _(strings.BACKUP_STARTED).format(cluster=cluster.display_name, operation=operation.id)
         )
 
     async def resume_pending_operations(self, now: datetime) -> list[str]:
@@ -388,10 +406,10 @@ class WatchService(WatchPart):
         """Read the incident, apply ``step``, commit it with the update of its message (again on
         a lost race)."""
         reading: ClusterReading | None = None
-        for _ in range(_SAVE_TRIES):
+        for _try in range(_SAVE_TRIES):
             entry = await self.store.get_alert(cluster_id, route_key)
             if entry is None or not entry.status.is_open:
-                raise UsageError("this alert is no longer open; nothing to change")
+                raise UsageError(_("this alert is no longer open; nothing to change"))
             decision = step(entry)
             if not decision.actions:
                 return decision, cluster or cluster_of(entry)
@@ -416,7 +434,7 @@ class WatchService(WatchPart):
             if change.posts:
                 self._queued()
             return replace(decision, entry=committed.alerts[0]), known
-        raise BotError("the alert kept changing while I tried to update it; try again")
+        raise BotError(_("the alert kept changing while I tried to update it; try again"))
 
     async def _alert_update(
         self, entry: AlertEntry, reading: ClusterReading, cluster: Cluster, now: datetime
@@ -457,7 +475,7 @@ class WatchService(WatchPart):
             changed.get(e.cluster_id, e) for e in await self.store.list_alerts(group_id=group_id)
         ]
         shown = [GroupMember(cluster_of(e), None, e) for e in members]
-        top, _ = render_group_alert(
+        top, _thread = render_group_alert(
             group,
             shown,
             route=self._route_of_key(group.route_key, group.channel),
@@ -480,10 +498,10 @@ class WatchService(WatchPart):
         """Apply ``step`` to every open incident of a grouped alert (its buttons: acknowledge
         all, snooze all), committed at once with the update of the group's post; the group and
         how many incidents changed."""
-        for _ in range(_SAVE_TRIES):
+        for _try in range(_SAVE_TRIES):
             group = await self.store.get_group(group_id)
             if group is None or not group.is_open:
-                raise UsageError("this storm is over: every cluster in it has recovered")
+                raise UsageError(_("this storm is over: every cluster in it has recovered"))
             members = await self.store.list_alerts(group_id=group_id, open_only=True)
             decisions = [step(entry) for entry in members]
             changed = {d.entry.cluster_id: d.entry for d in decisions if d.actions}
@@ -495,7 +513,7 @@ class WatchService(WatchPart):
                 continue
             self._queued()
             return group, len(changed)
-        raise BotError("the storm kept changing while I tried to update it; try again")
+        raise BotError(_("the storm kept changing while I tried to update it; try again"))
 
     def _route_of_key(self, route_key: str, channel: str) -> AlertRoute:
         for route in self.config.alerts:

@@ -46,14 +46,15 @@ from bot.freshness.explain import Explanation
 from bot.freshness.messages import (
     attempt_line,
     condition_line,
-    condition_words,
+    condition_short,
     maintenance_line,
     policies_line,
     restore_line,
     trend_line,
 )
 from bot.freshness.model import FreshnessReport
-from bot.i18n.units import human_age, human_bytes, human_count, human_duration, utc_time
+from bot.i18n.catalog import _
+from bot.i18n.units import human_age, human_bytes, human_duration, utc_time
 
 #: Characters of a reply's notification text, well within any chat's.
 FALLBACK_BUDGET = 3000
@@ -124,8 +125,13 @@ def _when(moment: datetime | None) -> str:
 
 
 def _t(template: str, **values: object) -> str:
-    """Fill a strings template for mrkdwn: the template is escaped (so ``<cluster>`` shows as
-    typed); the values must already be escaped by the caller."""
+    """Translate a strings template and fill it for mrkdwn: the template is escaped (so
+    ``<cluster>`` shows as typed); the values must already be escaped by the caller."""
+    return _fill(_(template), **values)
+
+
+def _fill(template: str, **values: object) -> str:
+    """Fill a template already in the reader's language (a count's form) as :func:`_t` does."""
     return escape(template).format(**values)
 
 
@@ -145,8 +151,10 @@ def render_help(topic: str | None = None) -> Card:
     """Usage of every command, or the full help of one, with examples."""
     entry = s.HELP_BY_NAME.get(topic) if topic else None
     if entry is None:
-        lines = [f"*{escape(s.HELP_TITLE)}*"]
-        lines += [f"`{escape(s.usage_line(h.name))}` {escape(h.summary)}" for h in s.COMMAND_HELP]
+        lines = [f"*{escape(_(s.HELP_TITLE))}*"]
+        lines += [
+            f"`{escape(s.usage_line(h.name))}` {escape(_(h.summary))}" for h in s.COMMAND_HELP
+        ]
         examples = ", ".join(
             f"`{escape(s.PREFIX)} {escape(h.examples[0])}`"
             for h in s.COMMAND_HELP
@@ -154,17 +162,19 @@ def render_help(topic: str | None = None) -> Card:
         )
         parts: list[Part] = [
             Text("\n".join(lines)),
-            Note([f"{s.HELP_EXAMPLES}: {examples}"]),
-            Note([escape(s.HELP_SHARE_NOTE.format(prefix=s.PREFIX))]),
+            Note([f"{_(s.HELP_EXAMPLES)}: {examples}"]),
+            Note([escape(_(s.HELP_SHARE_NOTE).format(prefix=s.PREFIX))]),
         ]
-        plain = [s.HELP_TITLE] + [f"{s.usage_line(h.name)}: {h.summary}" for h in s.COMMAND_HELP]
+        plain = [_(s.HELP_TITLE)]
+        plain += [f"{s.usage_line(h.name)}: {_(h.summary)}" for h in s.COMMAND_HELP]
         return Card(escape("\n".join(plain)), parts)
-    body = [f"*{escape(s.usage_line(entry.name))}*", escape(entry.summary.capitalize()) + "."]
+    summary = _(entry.summary)
+    body = [f"*{escape(s.usage_line(entry.name))}*", escape(summary.capitalize()) + "."]
     if entry.details:
-        body.append(escape(entry.details))
+        body.append(escape(_(entry.details)))
     examples = "\n".join(f"`{escape(s.PREFIX)} {escape(e)}`" for e in entry.examples)
-    parts = [Text("\n".join(body)), Text(f"*{s.HELP_EXAMPLES}*\n{examples}")]
-    return Card(escape(f"{s.usage_line(entry.name)}: {entry.summary}"), parts)
+    parts = [Text("\n".join(body)), Text(f"*{_(s.HELP_EXAMPLES)}*\n{examples}")]
+    return Card(escape(f"{s.usage_line(entry.name)}: {summary}"), parts)
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -176,7 +186,7 @@ def _list_row(backup: Backup, now: datetime) -> str:
         started=_when(backup.started_at),
         took=human_duration(backup.duration_seconds),
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
         version=_esc(backup.opensearch_version or s.UNKNOWN_VALUE, _VERSION_CLIP),
     )
     tail = _t(
@@ -202,7 +212,7 @@ def view_page_value(target: str | None, offset: int) -> str:
 
 def next_page_button(action_id: str, value: str) -> Buttons:
     """A row with one Next page button."""
-    return Buttons([Button(action_id, s.BUTTON_NEXT_PAGE, value)])
+    return Buttons([Button(action_id, _(s.BUTTON_NEXT_PAGE), value)])
 
 
 def render_backup_list(
@@ -236,7 +246,7 @@ def render_backup_list(
         empty = s.LIST_EMPTY if first <= 1 else s.LIST_NO_MORE
         parts = [*head, Text(_t(empty, cluster=label)), *about]
         if skipped:
-            parts.append(Note([_t(s.LIST_SKIPPED, n=skipped)]))
+            parts.append(Note([_fill(s.list_skipped(skipped), n=skipped)]))
         return Card(_t(s.LIST_FALLBACK_EMPTY, cluster=_plain(cluster_label, _NAME_CLIP)), parts)
     ordered = newest_first(backups)
     # Room for the longest button value this page could need, decided once the rows are known.
@@ -248,18 +258,18 @@ def render_backup_list(
     head += [Text(_t(s.LIST_TITLE, cluster=label)), *about]
     packed = pack(rows, limits=room, head=head, sep="\n\n")
     shown = packed.shown
-    footer = [_t(s.LIST_FOOTER, shown=human_count(shown, "backup"), prefix=s.PREFIX)]
+    footer = [_t(s.LIST_FOOTER, shown=s.count_backups(shown), prefix=s.PREFIX)]
     if total is not None and shown and (first > 1 or more or shown < len(rows)):
         footer.append(_t(s.LIST_RANGE, first=first, last=first + shown - 1, total=total))
     if shown < len(rows):
-        footer.append(_t(s.LIST_NOT_SHOWN, n=len(rows) - shown))
+        footer.append(_fill(s.list_not_shown(len(rows) - shown), n=len(rows) - shown))
     if skipped:
-        footer.append(_t(s.LIST_SKIPPED, n=skipped))
+        footer.append(_fill(s.list_skipped(skipped), n=skipped))
     button_value = ""
     if shown and (more or shown < len(rows)):
         button_value = next_page_value(cluster_id, ListPosition.of(ordered[shown - 1]), limit)
         if len(button_value) > limits.value:
-            footer.append(s.LIST_POSITION_TOO_LONG)
+            footer.append(_(s.LIST_POSITION_TOO_LONG))
             button_value = ""
     parts = [*packed.parts, Note([" · ".join(footer)])]
     if button_value:
@@ -268,7 +278,7 @@ def render_backup_list(
     text = _t(
         s.LIST_FALLBACK,
         cluster=_plain(cluster_label, _NAME_CLIP),
-        shown=human_count(len(ordered), "backup"),
+        shown=s.count_backups(len(ordered)),
         newest=f"{utc_time(newest)} ({human_age(newest, now)})",
     )
     return Card(_fallback(text), parts)
@@ -290,7 +300,8 @@ def _about_lines(explanation: Explanation | None, now: datetime) -> list[str]:
 
 
 def _field(label: str, value: str) -> str:
-    return f"*{label}*\n{value}"
+    """``*Label*`` (a strings template, translated) over its value."""
+    return f"*{_(label)}*\n{value}"
 
 
 def _backup_about(
@@ -303,7 +314,7 @@ def _backup_about(
             condition_line(explanation.condition),
             attempt_line(explanation, now),
             maintenance_line(explanation.maintenance, schedule),
-            restore_line(explanation.restore, of="this backup"),
+            restore_line(explanation.restore, this_backup=True),
             policies_line(explanation),
             trend_line(explanation.trend),
         ]
@@ -369,10 +380,11 @@ def render_backup(
         packed = pack(rows, limits=room, head=[*head, Divider()], lead=lead, sep="\n")
         parts = list(packed.parts)
         if packed.shown < len(names):
-            notes.append(_t(s.BACKUP_INDICES_NOT_SHOWN, n=len(names) - packed.shown))
+            left = len(names) - packed.shown
+            notes.append(_fill(s.indices_not_shown(left), n=left))
     else:
         parts = head
-        notes.append(s.BACKUP_INDICES_NONE)
+        notes.append(_(s.BACKUP_INDICES_NONE))
     if notes:
         parts.append(Note([" ".join(notes)]))
     text = _t(
@@ -381,7 +393,7 @@ def render_backup(
         cluster=_plain(backup.source_cluster_id or s.UNKNOWN_VALUE, _ID_CLIP),
         finished=utc_time(backup.finished_at),
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
     )
     return Card(_fallback(text), parts)
 
@@ -394,7 +406,7 @@ def _folder_row(backup: Backup, now: datetime) -> str:
         s.FOLDER_ROW,
         finished=f"{_when(backup.finished_at)} ({human_age(backup.finished_at, now)})",
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
         id=_code(backup.id),
     )
 
@@ -407,10 +419,11 @@ def _folder_group(
     name = _esc(label, _NAME_CLIP)
     if not ordered:
         return [Divider(), Text(_t(s.FOLDER_CLUSTER_EMPTY, cluster=name))]
-    head = _t(s.FOLDER_CLUSTER, cluster=name, count=human_count(len(ordered), "backup"))
+    head = _t(s.FOLDER_CLUSTER, cluster=name, count=s.count_backups(len(ordered)))
     rows = [_folder_row(b, now) for b in ordered[:per_cluster]]
     if len(ordered) > per_cluster:
-        rows.append(_t(s.FOLDER_MORE_ROWS, n=len(ordered) - per_cluster))
+        older = len(ordered) - per_cluster
+        rows.append(_fill(s.folder_more_rows(older), n=older))
     return [Divider(), *paragraphs(rows, limits=limits, lead=head)]
 
 
@@ -447,15 +460,16 @@ def render_folder_backups(
             break
     assert packed is not None
     if packed.shown < len(groups):
-        notes.append(_t(s.FOLDER_MORE_CLUSTERS, n=len(groups) - packed.shown, prefix=s.PREFIX))
+        left = len(groups) - packed.shown
+        notes.append(_fill(s.folder_more_clusters(left), n=left, prefix=s.PREFIX))
     parts = list(packed.parts)
     if notes:
         parts.append(Note(notes[:2]))
     text = _t(
         s.FOLDER_FALLBACK,
         folder=_plain(folder_id, _ID_CLIP),
-        clusters=human_count(len(groups), "cluster"),
-        backups=human_count(total, "backup"),
+        clusters=s.count_clusters(len(groups)),
+        backups=s.count_backups(total),
     )
     return Card(_fallback(text), parts)
 
@@ -466,35 +480,33 @@ def render_folder_backups(
 def _state_counts(rows: Sequence[ClusterRow]) -> str:
     counts = Counter(r.report.state for r in rows)
     return ", ".join(
-        f"{counts[state]} {s.STATE_WORD[state.value]}" for state in STATE_ORDER if counts[state]
+        f"{counts[state]} {_(s.STATE_WORD[state.value])}" for state in STATE_ORDER if counts[state]
     )
 
 
 def _cluster_row(row: ClusterRow, now: datetime) -> str:
     report = row.report
     if report.newest_backup_at is not None:
-        detail = _t(
+        detail = " · " + _t(
             s.CLUSTERS_ROW_NEWEST,
             when=_when(report.newest_backup_at),
             age=human_age(report.newest_backup_at, now),
             max_age=human_duration(report.max_age.value),
         )
     elif report.reason:
-        detail = _t(s.CLUSTERS_ROW_REASON, reason=_esc(report.reason, _CLOUD_MESSAGE_CLIP))
+        detail = " · " + _esc(report.reason, _CLOUD_MESSAGE_CLIP)
     else:
         detail = ""
     if report.explanation is not None:
-        words = condition_words(report.explanation.condition)
-        if report.explanation.condition.blocking:
-            words = words.partition(":")[0]  # "is DEAD": the row is one line
+        words = condition_short(report.explanation.condition)  # "is DEAD": the row is one line
         if words:
-            detail += f" · :warning: cluster {words}"
+            detail += " · :warning: " + _("cluster {condition}").format(condition=words)
     return _t(
         s.CLUSTERS_ROW,
         icon=s.STATE_ICON[report.state.value],
         name=_esc(row.cluster.display_name, _NAME_CLIP),
         id=_code(row.cluster.id),
-        state=s.STATE_WORD[report.state.value],
+        state=_(s.STATE_WORD[report.state.value]),
         detail=detail,
     )
 
@@ -533,7 +545,7 @@ def render_clusters(
     lines = LazyRows(max(len(window), 1), line)
     total = len(rows)
     counts = _state_counts(rows)
-    summary = _t(s.CLUSTERS_SUMMARY, total=total, counts=counts)
+    summary = _fill(s.clusters_summary(total), total=total, counts=counts)
 
     def shown_of(left: int) -> int:
         return len(window) - left if window else 0
@@ -546,7 +558,7 @@ def render_clusters(
             notes.append(_t(s.VIEW_ROWS, first=offset + 1, last=offset + shown, total=total))
         buttons: list[Part] = []
         if remaining > 0:
-            notes.append(_t(s.VIEW_MORE, n=remaining, button=s.BUTTON_NEXT_PAGE))
+            notes.append(_fill(s.view_more(remaining), n=remaining, button=_(s.BUTTON_NEXT_PAGE)))
             value = view_page_value(target, offset + shown)
             buttons.append(next_page_button(CLUSTERS_NEXT_PAGE_ACTION, value))
         return [Note([" · ".join(notes)]), *buttons]
@@ -570,59 +582,59 @@ def _describe(
     if isinstance(err, UsageError):
         return s.ERROR_ICON_USAGE, _clip(str(err), _MESSAGE_CLIP), err.hint, None
     if isinstance(err, AccessDenied):
-        return s.ERROR_ICON_DENIED, _clip(str(err), _MESSAGE_CLIP), s.ACCESS_HINT, None
+        return s.ERROR_ICON_DENIED, _clip(str(err), _MESSAGE_CLIP), _(s.ACCESS_HINT), None
     if isinstance(err, CloudAPIError):
-        detail = s.REQUEST_ID.format(id=_clip(err.request_id, 64)) if err.request_id else None
+        detail = _(s.REQUEST_ID).format(id=_clip(err.request_id, 64)) if err.request_id else None
         if isinstance(err, NotFound):
-            what = subject or s.NOT_FOUND_SUBJECT
+            what = subject or _(s.NOT_FOUND_SUBJECT)
             message = (
-                s.NOT_FOUND_CLOUD_SAYS.format(subject=what, cloud=_cloud_says(err))
+                _(s.NOT_FOUND_CLOUD_SAYS).format(subject=what, cloud=_cloud_says(err))
                 if str(err)
-                else s.NOT_FOUND.format(subject=what)
+                else _(s.NOT_FOUND).format(subject=what)
             )
-            return s.ERROR_ICON_USAGE, message, s.NOT_FOUND_HINT, detail
+            return s.ERROR_ICON_USAGE, message, _(s.NOT_FOUND_HINT).format(prefix=s.PREFIX), detail
         if isinstance(err, PermissionDenied):
-            message = s.PERMISSION_DENIED.format(cloud=_cloud_says(err))
-            return s.ERROR_ICON_DENIED, message, s.PERMISSION_DENIED_HINT, detail
+            message = _(s.PERMISSION_DENIED).format(cloud=_cloud_says(err))
+            return s.ERROR_ICON_DENIED, message, _(s.PERMISSION_DENIED_HINT), detail
         if isinstance(err, Unauthenticated):
-            return s.ERROR_ICON_CLOUD, s.UNAUTHENTICATED, s.UNAUTHENTICATED_HINT, detail
+            return s.ERROR_ICON_CLOUD, _(s.UNAUTHENTICATED), _(s.UNAUTHENTICATED_HINT), detail
         if isinstance(err, RateLimited):
-            return s.ERROR_ICON_CLOUD, s.CLOUD_RATE_LIMITED, s.TRY_AGAIN, detail
+            return s.ERROR_ICON_CLOUD, _(s.CLOUD_RATE_LIMITED), _(s.TRY_AGAIN), detail
         if isinstance(err, ServerError):
-            message = s.CLOUD_SERVER_ERROR.format(status=err.status)
-            return s.ERROR_ICON_CLOUD, message, s.TRY_AGAIN, detail
+            message = _(s.CLOUD_SERVER_ERROR).format(status=err.status)
+            return s.ERROR_ICON_CLOUD, message, _(s.TRY_AGAIN), detail
         if isinstance(err, BadRequest):
-            message = s.CLOUD_BAD_REQUEST.format(cloud=_cloud_says(err))
+            message = _(s.CLOUD_BAD_REQUEST).format(cloud=_cloud_says(err))
             return s.ERROR_ICON_CLOUD, message, None, detail
-        message = s.CLOUD_OTHER.format(status=err.status, cloud=_cloud_says(err))
-        return s.ERROR_ICON_CLOUD, message, s.TRY_AGAIN, detail
+        message = _(s.CLOUD_OTHER).format(status=err.status, cloud=_cloud_says(err))
+        return s.ERROR_ICON_CLOUD, message, _(s.TRY_AGAIN), detail
     if isinstance(err, CloudTimeout):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_TIMEOUT, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_TIMEOUT), _(s.TRY_AGAIN), None
     if isinstance(err, CloudRequestError):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_UNREACHABLE, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_UNREACHABLE), _(s.TRY_AGAIN), None
     if isinstance(err, AuthError):
-        return s.ERROR_ICON_CLOUD, s.UNAUTHENTICATED, s.UNAUTHENTICATED_HINT, None
+        return s.ERROR_ICON_CLOUD, _(s.UNAUTHENTICATED), _(s.UNAUTHENTICATED_HINT), None
     if isinstance(err, MalformedResponse):
-        detail = s.UNEXPECTED.format(id=correlation_id) if correlation_id else None
-        return s.ERROR_ICON_CLOUD, s.CLOUD_MALFORMED, s.TRY_AGAIN, detail
+        detail = _(s.UNEXPECTED).format(id=correlation_id) if correlation_id else None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_MALFORMED), _(s.TRY_AGAIN), detail
     if isinstance(err, CloudError):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_UNREACHABLE, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_UNREACHABLE), _(s.TRY_AGAIN), None
     if isinstance(err, ConfigError):
-        message = s.CONFIG_ERROR.format(detail=_clip(str(err), _MESSAGE_CLIP))
-        return s.ERROR_ICON_BUG, message, s.CONFIG_HINT, None
+        message = _(s.CONFIG_ERROR).format(detail=_clip(str(err), _MESSAGE_CLIP))
+        return s.ERROR_ICON_BUG, message, _(s.CONFIG_HINT), None
     if isinstance(err, SlackError):
-        message = s.SLACK_ERROR.format(detail=_clip(str(err), _CLOUD_MESSAGE_CLIP))
-        return s.ERROR_ICON_BUG, message, s.TRY_AGAIN, None
+        message = _(s.SLACK_ERROR).format(detail=_clip(str(err), _CLOUD_MESSAGE_CLIP))
+        return s.ERROR_ICON_BUG, message, _(s.TRY_AGAIN), None
     if isinstance(err, StoreUnavailable):
-        return s.ERROR_ICON_BUG, s.STORE_UNAVAILABLE, s.STORE_HINT, None
+        return s.ERROR_ICON_BUG, _(s.STORE_UNAVAILABLE), _(s.STORE_HINT), None
     if isinstance(err, BotError) and str(err):
         return s.ERROR_ICON_USAGE, _clip(str(err), _MESSAGE_CLIP), None, None
     # An unexpected error: its text may hold anything, so only the id is shown.
     if correlation_id:
-        message = s.UNEXPECTED.format(id=_clip(correlation_id, 64).replace("`", "'"))
+        message = _(s.UNEXPECTED).format(id=_clip(correlation_id, 64).replace("`", "'"))
     else:
-        message = s.UNEXPECTED_NO_ID
-    return s.ERROR_ICON_BUG, message, s.UNEXPECTED_HINT, None
+        message = _(s.UNEXPECTED_NO_ID)
+    return s.ERROR_ICON_BUG, message, _(s.UNEXPECTED_HINT), None
 
 
 def render_error(
@@ -652,7 +664,7 @@ def render_error(
 def render_ack(text: str) -> Card:
     """A short confirmation. ``text`` is plain (backticks and asterisks allowed) and escaped."""
     escaped = escape_clipped(_clip(text, _MESSAGE_CLIP), _ERROR_ESCAPED)
-    return Card(escaped if escaped.strip() else "Done.", [Text(f":white_check_mark: {escaped}")])
+    return Card(escaped if escaped.strip() else _("Done."), [Text(f":white_check_mark: {escaped}")])
 
 
 def render_backup_confirm(cluster_label: str, cluster_id: str) -> Card:
@@ -660,8 +672,8 @@ def render_backup_confirm(cluster_label: str, cluster_id: str) -> Card:
     question = _t(s.BACKUP_CONFIRM, cluster=_esc(cluster_label, _NAME_CLIP), id=_code(cluster_id))
     value = _clip(cluster_id, _ID_CLIP)
     buttons = [
-        Button(BACKUP_CONFIRM_ACTION, s.BUTTON_CONFIRM_BACKUP, value, style="primary"),
-        Button(BACKUP_CANCEL_ACTION, s.BUTTON_CANCEL, value),
+        Button(BACKUP_CONFIRM_ACTION, _(s.BUTTON_CONFIRM_BACKUP), value, style="primary"),
+        Button(BACKUP_CANCEL_ACTION, _(s.BUTTON_CANCEL), value),
     ]
     return Card(
         _t(s.BACKUP_CONFIRM_FALLBACK, cluster=_plain(cluster_label, _NAME_CLIP)),

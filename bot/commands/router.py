@@ -71,6 +71,7 @@ from bot.freshness.attempts import AttemptHistory, backup_attempts
 from bot.freshness.explain import Explanation, explain, trend_of
 from bot.freshness.policy import newest_backup, schedule_for
 from bot.freshness.restore import restore_readiness
+from bot.i18n.catalog import N_, _
 from bot.ops.logging import new_request_id, request_id_var
 from bot.slack.blocks import SLACK
 
@@ -140,14 +141,14 @@ WATCH_COMMANDS = ("clusters", "status", "snooze", "unsnooze", "backup")
 _OFFLINE_COMMANDS = frozenset({"help"})
 _OFFLINE_ACTIONS = frozenset({BACKUP_CANCEL_ACTION})
 
-WATCHER_OFF = (
+WATCHER_OFF = N_(
     "`{command}` needs the bot's watcher, which is not running here. "
     "Ask in the channel where the bot is deployed, or run `backups-bot serve` with a config."
 )
-BAD_BUTTON = "This button's value is not one the bot made, so I ignored it."
-BAD_BUTTON_HINT = "Run the command again, e.g. `/backups list <cluster>`."
-UNKNOWN_BUTTON = "I don't know the button `{action}`."
-BACKUP_CANCELLED = "Backup not started."
+BAD_BUTTON = N_("This button's value is not one the bot made, so I ignored it.")
+BAD_BUTTON_HINT = N_("Run the command again, e.g. `/backups list <cluster>`.")
+UNKNOWN_BUTTON = N_("I don't know the button `{action}`.")
+BACKUP_CANCELLED = N_("Backup not started.")
 
 
 class WatchLike(Protocol):
@@ -198,11 +199,13 @@ class TooFast(UsageError):
     """A person or a channel went over the rate limit; answered, not queued."""
 
     def __init__(self, slow: SlowDown) -> None:
-        hint = (
+        per = (
             strings.SLOW_DOWN_USER_HINT if slow.scope == "user" else strings.SLOW_DOWN_CHANNEL_HINT
         )
+        hint = _(per)
         super().__init__(
-            strings.SLOW_DOWN.format(seconds=slow.retry_after), hint=hint.format(limit=slow.limit)
+            _(strings.SLOW_DOWN).format(seconds=slow.retry_after),
+            hint=hint.format(limit=slow.limit),
         )
         self.slow = slow
 
@@ -211,7 +214,7 @@ class BadButtonValue(UsageError):
     """A button's value is not one the bot rendered (edited, forged, or from an old version)."""
 
     def __init__(self) -> None:
-        super().__init__(BAD_BUTTON, hint=BAD_BUTTON_HINT)
+        super().__init__(_(BAD_BUTTON), hint=_(BAD_BUTTON_HINT))
 
 
 @dataclass(frozen=True)
@@ -353,7 +356,7 @@ class Dispatcher:
     ) -> _Outcome:
         command = _COMMAND_OF_ACTION.get(action_id)
         if command is None:
-            raise UsageError(UNKNOWN_BUTTON.format(action=action_id[:100]))
+            raise UsageError(_(UNKNOWN_BUTTON).format(action=action_id[:100]))
         self._authorize(command, inv)
         if action_id not in _OFFLINE_ACTIONS:
             self._limit(inv, now)
@@ -361,7 +364,7 @@ class Dispatcher:
             cluster_id, after, limit = _decode_next_page(value)
             # A button posted by an older version carries the cloud's page token, which meant a
             # page of the cloud's (undefined) order: start again from the newest, and say so.
-            notice = strings.LIST_OLD_BUTTON if after is None else None
+            notice = _(strings.LIST_OLD_BUTTON) if after is None else None
             message = await self._list(cluster_id, limit, after, now=now, notice=notice)
             return _Outcome([message])
         if action_id in (STATUS_NEXT_PAGE_ACTION, CLUSTERS_NEXT_PAGE_ACTION):
@@ -371,7 +374,7 @@ class Dispatcher:
                 return _Outcome([await watch.status_view(target, now=now, offset=offset)])
             return _Outcome([await watch.clusters_view(target, now=now, offset=offset)])
         if action_id == BACKUP_CANCEL_ACTION:
-            return _Outcome([rc.render_ack(BACKUP_CANCELLED)], replace_original=True)
+            return _Outcome([rc.render_ack(_(BACKUP_CANCELLED))], replace_original=True)
         if action_id == BACKUP_CONFIRM_ACTION:
             cluster_id = _check_cluster_id(value)
             watch = self._watch("backup")
@@ -498,7 +501,10 @@ class Dispatcher:
                 "backup %s is in folder %s, outside access.folders", backup_id, backup.folder_id
             )
             raise NotFound(
-                404, f"backup {backup_id} does not exist or is not in a folder the bot shows"
+                404,
+                _("backup {id} does not exist or is not in a folder the bot shows").format(
+                    id=backup_id
+                ),
             )
         explanation, missing = await self._backup_details(backup, now=now)
         return rc.render_backup(
@@ -523,9 +529,13 @@ class Dispatcher:
             return_exceptions=True,
         )
         missing: list[str] = []
-        for what, got in (("its cluster", cluster), ("the cluster's backups", listing)):
+        unread = (
+            (N_("Its cluster could not be read: {reason}"), cluster),
+            (N_("The cluster's backups could not be read: {reason}"), listing),
+        )
+        for template, got in unread:
             if isinstance(got, BaseException):
-                missing.append(f"{_sentence(what)} could not be read: {_failure(got)}")
+                missing.append(_(template).format(reason=_failure(got)))
         known = cluster if isinstance(cluster, Cluster) else Cluster(id=cluster_id)
         backups = listing.backups if isinstance(listing, BackupPage) else ()
         policy_list = policies.policies if isinstance(policies, PolicyPage) else None
@@ -583,7 +593,7 @@ class Dispatcher:
 
     def _watch(self, command: str) -> WatchLike:
         if self.watch is None:
-            raise WatcherUnavailable(WATCHER_OFF.format(command=command))
+            raise WatcherUnavailable(_(WATCHER_OFF).format(command=command))
         return self.watch
 
     def _authorize(self, command: str, inv: Invocation) -> None:
@@ -661,10 +671,6 @@ def _failure(exc: BaseException) -> str:
     raise exc
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _attempts_of(
     operations: OperationPage | BaseException | None,
 ) -> tuple[AttemptHistory | None, str]:
@@ -689,29 +695,27 @@ def _safe_render(
     except Exception:  # a renderer bug must still not leave the person without an answer
         log.exception("render_error failed")
         cid = correlation_id or _correlation_id()
-        return Card(f"Something went wrong on my side (error id {cid}).")
+        return Card(_("Something went wrong on my side (error id {id}).").format(id=cid))
 
 
 def _subject_of(command: Command) -> str | None:
     """What a NotFound reply says could not be found, in plain text."""
-    if isinstance(command, ListCmd):
-        return f"cluster `{command.cluster}`"
+    if isinstance(command, ListCmd | SnoozeCmd | UnsnoozeCmd | BackupCmd):
+        return _("cluster `{id}`").format(id=command.cluster)
     if isinstance(command, GetCmd):
-        return f"backup `{command.backup_id}`"
+        return _("backup `{id}`").format(id=command.backup_id)
     if isinstance(command, FolderCmd):
-        return f"folder `{command.folder_id}`"
-    if isinstance(command, SnoozeCmd | UnsnoozeCmd | BackupCmd):
-        return f"cluster `{command.cluster}`"
+        return _("folder `{id}`").format(id=command.folder_id)
     if isinstance(command, StatusCmd) and command.target:
         return f"`{command.target}`"
     if isinstance(command, ClustersCmd) and command.folder_id:
-        return f"folder `{command.folder_id}`"
+        return _("folder `{id}`").format(id=command.folder_id)
     return None
 
 
 def _label(cluster_id: str, name: str) -> str:
     if not cluster_id:
-        return "(no cluster id)"
+        return _("(no cluster id)")
     return f"{name} ({cluster_id})" if name and name != cluster_id else cluster_id
 
 
@@ -776,7 +780,10 @@ def _typed_position(token: str | None) -> ListPosition | None:
         return None
     position = ListPosition.decode(token)
     if position is None:
-        raise InvalidArgument(strings.LIST_BAD_POSITION, hint=strings.HINT_PAGE_TOKEN)
+        raise InvalidArgument(
+            _(strings.LIST_BAD_POSITION),
+            hint=_(strings.HINT_PAGE_TOKEN).format(prefix=strings.PREFIX),
+        )
     return position
 
 

@@ -31,8 +31,10 @@ from bot.freshness.messages import (
     plain,
     reason_text,
     slack_date,
+    state_count,
 )
 from bot.freshness.model import FreshnessState
+from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import format_bytes, format_signed, format_signed_bytes
 
 #: Rows in the digest's top post at most: a screenful; the rest are in its thread.
@@ -48,8 +50,8 @@ _GROUP_LABEL_MAX = 150
 _QUIET_GROUPS_MAX = 5
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if abs(count) == 1 else f"{count} {word}s"
+def _clusters(n: int) -> str:
+    return ngettext("{n} cluster", "{n} clusters", n).format(n=n)
 
 
 def _sentence(text: str) -> str:
@@ -59,7 +61,7 @@ def _sentence(text: str) -> str:
 
 def digest_title(day: date) -> str:
     """``Backups digest · Mon 2 Nov 2026``: the title, with the route's local date."""
-    return f"Backups digest · {day:%a} {day.day} {day:%b %Y}"
+    return _("Backups digest · {date}").format(date=f"{day:%a} {day.day} {day:%b %Y}")
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -149,12 +151,15 @@ def _digest_top(
         body.append(text)
     if not body:
         if digest.cluster_count == 0:
-            body = ["No watched cluster matches this digest."]
+            body = [_("No watched cluster matches this digest.")]
         elif not any(row.notable for row in rows):
-            body = [
-                f":white_check_mark: Nothing to report: all "
-                f"{_plural(digest.cluster_count, 'cluster')} have fresh backups."
-            ]
+            n = digest.cluster_count
+            said = ngettext(
+                "Nothing to report: all {n} cluster have fresh backups.",
+                "Nothing to report: all {n} clusters have fresh backups.",
+                n,
+            ).format(n=n)
+            body = [f":white_check_mark: {said}"]
     shown = set(chosen)
     left = [row for i, row in enumerate(rows) if i not in shown]
     problems_left = sum(1 for row in left if row.report.state != FreshnessState.FRESH)
@@ -175,9 +180,16 @@ def _digest_top(
 def _digest_lead(
     digest: Digest, title: str, limits: Limits, warnings: Sequence[str] = ()
 ) -> list[Part]:
-    notes = [f"Generated {slack_date(digest.generated_at)}"]
+    notes = [_("Generated {when}").format(when=slack_date(digest.generated_at))]
     if digest.only_problems and digest.hidden_count:
-        notes.append(f"{_plural(digest.hidden_count, 'cluster')} with fresh backups not shown")
+        hidden = digest.hidden_count
+        notes.append(
+            ngettext(
+                "{n} cluster with fresh backups not shown",
+                "{n} clusters with fresh backups not shown",
+                hidden,
+            ).format(n=hidden)
+        )
     lead: list[Part] = [
         Header(plain(cut(title, limits.header))),
         Text(_digest_summary(digest)),
@@ -186,8 +198,10 @@ def _digest_lead(
     if warnings:
         shown = [escape_clipped(w, _WARNING_ESCAPED) for w in warnings[:_WARNINGS_MAX]]
         if len(warnings) > _WARNINGS_MAX:
-            shown.append(f"and {len(warnings) - _WARNINGS_MAX} more")
-        lead.append(Text(":warning: *Not in this digest:* " + "; ".join(shown)))
+            more = len(warnings) - _WARNINGS_MAX
+            shown.append(ngettext("and {n} more", "and {n} more", more).format(n=more))
+        said = _("*Not in this digest:* {warnings}").format(warnings="; ".join(shown))
+        lead.append(Text(f":warning: {said}"))
     return [*lead, Divider()]
 
 
@@ -200,13 +214,16 @@ def _digest_top_foot(
     grouped: bool,
 ) -> list[Part]:
     notes = []
-    parts = []
-    if problems_left:
-        parts.append(f"{problems_left} more {'problem' if problems_left == 1 else 'problems'}")
-    if fresh_left:
-        parts.append(f"{fresh_left} fresh {'cluster' if fresh_left == 1 else 'clusters'}")
-    if parts:
-        notes.append(f":thread: {' and '.join(parts)} in the thread")
+    problems = ngettext("{n} more problem", "{n} more problems", problems_left)
+    fresh = ngettext("{n} fresh cluster", "{n} fresh clusters", fresh_left)
+    if problems_left and fresh_left:
+        said = _("{problems} and {fresh} in the thread").format(
+            problems=problems.format(n=problems_left), fresh=fresh.format(n=fresh_left)
+        )
+        notes.append(f":thread: {said}")
+    elif problems_left or fresh_left:
+        left = problems.format(n=problems_left) if problems_left else fresh.format(n=fresh_left)
+        notes.append(":thread: " + _("{left} in the thread").format(left=left))
     if grouped:
         shown_groups = {rows[i].group for i in chosen}
         quiet = [
@@ -220,19 +237,25 @@ def _digest_top_foot(
                 for g in quiet[:_QUIET_GROUPS_MAX]
             ]
             if len(quiet) > _QUIET_GROUPS_MAX:
-                named.append(f"and {len(quiet) - _QUIET_GROUPS_MAX} more groups")
-            notes.append(f"{STATE_EMOJI[FreshnessState.FRESH]} All fresh: " + " · ".join(named))
+                more = len(quiet) - _QUIET_GROUPS_MAX
+                named.append(
+                    ngettext("and {n} more groups", "and {n} more groups", more).format(n=more)
+                )
+            said = _("All fresh: {groups}").format(groups=" · ".join(named))
+            notes.append(f"{STATE_EMOJI[FreshnessState.FRESH]} {said}")
     return [Note(notes)] if notes else []
 
 
 def _group_heading(group: DigestGroup, *, continued: bool = False) -> str:
     counts = " · ".join(
-        f"{STATE_EMOJI[state]} {count} {state.value}"
+        f"{STATE_EMOJI[state]} {state_count(state, count)}"
         for state in STATE_ORDER
         if (count := group.counts.get(state, 0))
     )
-    more = " (continued)" if continued else ""
-    return f"*{escape_clipped(group.label, _GROUP_LABEL_MAX)}*{more} · {counts}"
+    label = f"*{escape_clipped(group.label, _GROUP_LABEL_MAX)}*"
+    if continued:
+        label = _("{group} (continued)").format(group=label)
+    return f"{label} · {counts}"
 
 
 def _digest_thread(
@@ -283,13 +306,16 @@ def _digest_thread(
 
 
 def _thread_head(title: str, number: int, total: int) -> list[Part]:
-    return [
-        Note([f"*{escape_clipped(title, _TITLE_ESCAPED)}*, continued: part {number} of {total}"])
-    ]
+    said = _("{title}, continued: part {number} of {total}").format(
+        title=f"*{escape_clipped(title, _TITLE_ESCAPED)}*", number=number, total=total
+    )
+    return [Note([said])]
 
 
 def _thread_fallback(title: str, number: int, total: int) -> str:
-    return f"{escape_clipped(title, _TITLE_ESCAPED)}, continued (part {number} of {total})"
+    return _("{title}, continued (part {number} of {total})").format(
+        title=escape_clipped(title, _TITLE_ESCAPED), number=number, total=total
+    )
 
 
 def _digest_fallback(title: str, digest: Digest) -> str:
@@ -324,10 +350,10 @@ def render_status(
     )
     if not texts:
         if total == 0 and offset == 0:
-            texts = ["No watched cluster matches."]
+            texts = [_("No watched cluster matches.")]
         else:
             texts = [
-                escape(strings.VIEW_FLEET_CHANGED).format(
+                escape(_(strings.VIEW_FLEET_CHANGED)).format(
                     n=offset, prefix=escape(PREFIX), command="status"
                 )
             ]
@@ -341,15 +367,16 @@ def render_status(
         remaining = total - offset - shown
         notes = []
         if shown and (offset or remaining > 0):
-            rows_shown = strings.VIEW_ROWS.format(
+            rows_shown = _(strings.VIEW_ROWS).format(
                 first=offset + 1, last=offset + shown, total=total
             )
             notes.append(rows_shown[:1].upper() + rows_shown[1:])
         elif total:
-            notes.append(_plural(total, "cluster"))
+            notes.append(_clusters(total))
         parts: list[Part] = []
         if remaining > 0:
-            notes.append(strings.VIEW_MORE.format(n=remaining, button=BUTTON_NEXT_PAGE))
+            button = _(BUTTON_NEXT_PAGE)
+            notes.append(strings.view_more(remaining).format(n=remaining, button=button))
             parts.append(
                 next_page_button(STATUS_NEXT_PAGE_ACTION, view_page_value(target, offset + shown))
             )
@@ -359,7 +386,10 @@ def render_status(
         text = _digest_fallback(title, digest)
         shown = shown_of(left)
         if shown and shown < total:
-            text += f" (rows {offset + 1}–{offset + shown} of {total})"
+            rows = _("(rows {first}–{last} of {total})").format(
+                first=offset + 1, last=offset + shown, total=total
+            )
+            text += f" {rows}"
         return text
 
     head: list[Part]
@@ -367,7 +397,7 @@ def render_status(
         head = _digest_lead(digest, title, limits, warnings)
     else:
         title_text = escape_clipped(title, _TITLE_ESCAPED)
-        head = [Note([f"*{title_text}* · " + strings.VIEW_FROM_ROW.format(n=offset + 1)])]
+        head = [Note([f"*{title_text}* · " + _(strings.VIEW_FROM_ROW).format(n=offset + 1)])]
     packed = pack(texts, limits=limits, head=head, foot=foot)
     return Card(fallback(packed.left_count), packed.parts)
 
@@ -391,16 +421,14 @@ def _digest_counts(digest: Digest, *, emoji: bool) -> list[str]:
         )
         if count or always:
             prefix = f"{STATE_EMOJI[state]} " if emoji else ""
-            parts.append(f"{prefix}{count} {state.value}")
+            parts.append(f"{prefix}{state_count(state, count)}")
     return parts
 
 
 def _digest_summary(digest: Digest) -> str:
     counts = " · ".join(_digest_counts(digest, emoji=True))
-    return (
-        f"*{_plural(digest.cluster_count, 'cluster')}*: {counts}\n"
-        f"Newest backups total {format_bytes(digest.total_size_bytes)}"
-    )
+    total = _("Newest backups total {size}").format(size=format_bytes(digest.total_size_bytes))
+    return f"*{_clusters(digest.cluster_count)}*: {counts}\n{total}"
 
 
 def _digest_row(
@@ -419,7 +447,7 @@ def _digest_row(
     if environment is not None:
         head.append(environment)
     if cluster.folder_id and folder:
-        head.append(f"folder {id_code(cluster.folder_id)}")
+        head.append(_("folder {id}").format(id=id_code(cluster.folder_id)))
     lines = [" · ".join(head), _digest_state_line(row)]
     lines += detail_lines(
         report.explanation, report.state, now, full=detailed, error_limit=SHORT_ERROR_ESCAPED
@@ -429,20 +457,26 @@ def _digest_row(
     if row.size_delta is not None:
         changes.append(format_signed_bytes(row.size_delta))
     if row.indices_delta is not None:
-        changes.append(f"{format_signed(row.indices_delta)} indices")
+        delta = row.indices_delta
+        indices = ngettext("{n} indices", "{n} indices", abs(delta))
+        changes.append(indices.format(n=format_signed(delta)))
     if row.count_delta is not None:
-        word = "backup" if abs(row.count_delta) == 1 else "backups"
-        changes.append(f"{format_signed(row.count_delta)} {word}")
+        delta = row.count_delta
+        backups = ngettext("{n} backup", "{n} backups", abs(delta))
+        changes.append(backups.format(n=format_signed(delta)))
     if changes:
-        lines.append("Since the last digest: " + ", ".join(changes))
+        lines.append(_("Since the last digest: {changes}").format(changes=", ".join(changes)))
 
     ratio = row.shrink_ratio
     if row.shrunk and ratio is not None and row.newest and row.previous_backup:
-        lines.append(
-            f":warning: The newest backup is {ratio:.0%} smaller than the one before it "
-            f"({format_bytes(row.previous_backup.size_bytes)} → "
-            f"{format_bytes(row.newest.size_bytes)})"
+        said = _(
+            "The newest backup is {ratio} smaller than the one before it ({before} → {after})"
+        ).format(
+            ratio=f"{ratio:.0%}",
+            before=format_bytes(row.previous_backup.size_bytes),
+            after=format_bytes(row.newest.size_bytes),
         )
+        lines.append(f":warning: {said}")
     return "\n".join(lines)
 
 
@@ -450,27 +484,32 @@ def _digest_state_line(row: DigestRow) -> str:
     report = row.report
     limit = format_duration(report.max_age.value)
     if report.state == FreshnessState.UNKNOWN:
-        return _sentence(reason_text(report.reason or "the backups could not be read"))
+        return _sentence(reason_text(report.reason or _("the backups could not be read")))
     prefix = ""
     explanation = report.explanation
     clause = blocking_clause(explanation.condition if explanation else None, report.state)
     if clause:
         prefix = f":no_entry: {_sentence(clause)}. "
     elif report.state == FreshnessState.STOPPED:
-        prefix = "Cluster stopped, not checked. "
+        prefix = _("Cluster stopped, not checked.") + " "
     elif report.state == FreshnessState.UNSCHEDULED:
-        prefix = "Snapshot schedule removed, not checked. "
+        prefix = _("Snapshot schedule removed, not checked.") + " "
     newest = row.newest
     if newest is None or report.age is None:
-        return f"{prefix}No backup yet (max age {limit})"
+        return prefix + _("No backup yet (max age {limit})").format(limit=limit)
+    age = format_duration(report.age)
     parts = [
-        f"{prefix}Newest {format_duration(report.age)} ago ({slack_date(newest.created_at)})"
-        if newest.created_at is not None
-        else f"{prefix}Newest {format_duration(report.age)} ago",
-        f"max {limit}",
+        prefix
+        + (
+            _("Newest {age} ago ({when})").format(age=age, when=slack_date(newest.created_at))
+            if newest.created_at is not None
+            else _("Newest {age} ago").format(age=age)
+        ),
+        _("max {limit}").format(limit=limit),
         format_bytes(newest.size_bytes),
-        f"{newest.indices_total} indices",
+        ngettext("{n} indices", "{n} indices", newest.indices_total).format(n=newest.indices_total),
     ]
     if row.backup_count is not None:
-        parts.append(_plural(row.backup_count, "backup"))
+        count = row.backup_count
+        parts.append(ngettext("{n} backup", "{n} backups", count).format(n=count))
     return " · ".join(parts)

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.commands.strings import count_backups, count_indices
 from bot.i18n.units import (
     format_bytes,
     format_signed,
     format_signed_bytes,
     human_age,
     human_bytes,
-    human_count,
     human_duration,
     signed_bytes,
     utc_time,
@@ -109,10 +109,10 @@ def test_utc_time_converts_to_utc() -> None:
     assert utc_time(None) == "—"
 
 
-def test_human_count_chooses_the_plural() -> None:
-    assert human_count(1, "index", "indices") == "1 index"
-    assert human_count(42, "index", "indices") == "42 indices"
-    assert human_count(1234, "backup") == "1,234 backups"
+def test_counts_choose_the_plural() -> None:
+    assert count_indices(1) == "1 index"
+    assert count_indices(42) == "42 indices"
+    assert count_backups(1234) == "1,234 backups"
 
 
 @pytest.mark.parametrize(
