@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint type hadolint pytest bench mutate postgres clean
+.PHONY: install demo test lint type hadolint pytest bench mutate i18n postgres clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,19 @@ bench: $(STAMP)
 # MUTATE_ARGS="bot/commands/access.py" runs one module.
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
+
+# The string catalog: extract every message id of bot/ into bot/locale/messages.pot (sorted, with
+# no source lines or dates, so that moving code changes nothing), then bring each language's
+# catalog up to date with it (made if missing). English is the source language: its catalog is
+# the ids, untranslated. tests/i18n checks that the committed .pot is current.
+LOCALES ?= en
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
+		-o bot/locale/messages.pot .
+	@for lang in $(LOCALES); do \
+		$(BIN)/pybabel -q update --init-missing --no-fuzzy-matching --ignore-obsolete \
+			--omit-header -i bot/locale/messages.pot -d bot/locale -l $$lang || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -23,18 +23,22 @@ import math
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.alerts.messages import render_digest, render_status
 from bot.cloud.models import Backup, Cluster
 from bot.commands.messages import ClusterRow, render_clusters
 from bot.config import Freshness
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.encoding import encode_backup, encode_cluster
 from bot.demo.simcloud.fleet import generate_fleet
+from bot.digest.messages import render_digest, render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.freshness.policy import classify, max_age_for
+from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length, violations
-from bot.slack.message import Message
+
+#: A message as Slack gets it (``text`` and ``blocks``).
+Payload = dict[str, Any]
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)
 CONSOLE = "https://console.yandex.cloud"
@@ -56,20 +60,21 @@ def fleet(clusters: int) -> list[DigestInput]:
     return items
 
 
-def pages(first: Message, render: object) -> list[Message]:
+def pages(first: Payload, render: object) -> list[Payload]:
     """``first`` and every page after it, following the Next page buttons."""
     out = [first]
     while True:
-        buttons = [e for b in out[-1].blocks if b["type"] == "actions" for e in b["elements"]]
+        blocks = out[-1]["blocks"]
+        buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         if not buttons:
             return out
         assert callable(render)
         out.append(render(json.loads(buttons[0]["value"])["o"]))
 
 
-def report(name: str, messages: list[Message], rows_text: int, extra: int, wall: float) -> bool:
+def report(name: str, messages: list[Payload], rows_text: int, extra: int, wall: float) -> bool:
     bound = math.ceil(rows_text / MAX_BLOCK_TEXT) + extra
-    fullest = max(block_text_length(m.blocks) for m in messages)
+    fullest = max(block_text_length(m["blocks"]) for m in messages)
     over = [v for m in messages for v in violations(m)]
     print(
         f"{name:<10} {len(messages):>5} messages (lower bound {bound:>4}, "
@@ -90,30 +95,46 @@ def main() -> int:
 
     started = time.perf_counter()
     digest = build_digest(items, {}, now=NOW, group_by=["folder"])
-    rendered = render_digest(digest, title="Backups digest · Tue 24 Nov 2026", console_url=CONSOLE)
+    rendered = render_digest(
+        digest,
+        title="Backups digest · Tue 24 Nov 2026",
+        console_url=CONSOLE,
+        limits=SLACK.limits,
+    )
+    posted = [SLACK.render(card) for card in rendered.messages()]
     wall = time.perf_counter() - started
-    thread_rows = sum(block_text_length(m.blocks[1:]) for m in rendered.thread)
-    ok &= report("digest", rendered.messages(), thread_rows, 1, wall)
+    thread_rows = sum(block_text_length(m["blocks"][1:]) for m in posted[1:])
+    ok &= report("digest", posted, thread_rows, 1, wall)
 
     started = time.perf_counter()
     status = build_digest(items, {}, now=NOW)
 
-    def status_page(offset: int) -> Message:
-        return render_status(status, title="Backups status", console_url=CONSOLE, offset=offset)
+    def status_page(offset: int) -> Payload:
+        card = render_status(
+            status,
+            title="Backups status",
+            console_url=CONSOLE,
+            limits=SLACK.limits,
+            offset=offset,
+        )
+        return SLACK.render(card)
 
     shown = pages(status_page(0), status_page)
     wall = time.perf_counter() - started
-    ok &= report("status", shown, sum(block_text_length(m.blocks) for m in shown), 0, wall)
+    ok &= report("status", shown, sum(block_text_length(m["blocks"]) for m in shown), 0, wall)
 
     rows = [ClusterRow(i.cluster, i.report) for i in items]
     started = time.perf_counter()
 
-    def clusters_page(offset: int) -> Message:
-        return render_clusters("the watched folders", rows, now=NOW, offset=offset)
+    def clusters_page(offset: int) -> Payload:
+        card = render_clusters(
+            "the watched folders", rows, now=NOW, offset=offset, limits=SLACK.limits
+        )
+        return SLACK.render(card)
 
     shown = pages(clusters_page(0), clusters_page)
     wall = time.perf_counter() - started
-    ok &= report("clusters", shown, sum(block_text_length(m.blocks) for m in shown), 0, wall)
+    ok &= report("clusters", shown, sum(block_text_length(m["blocks"]) for m in shown), 0, wall)
     return 0 if ok or not args.check else 1
 
 

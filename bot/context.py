@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING
 
+from bot.chat.card import Chat
+from bot.slack.blocks import SLACK
+
 if TYPE_CHECKING:
     from bot.cloud.client import CloudClient
     from bot.config import BotConfig
@@ -21,7 +24,8 @@ SKIPPED_CLAIM = "another replica got there first"
 class WatchPart:
     """The cloud to read, the state to keep, Slack (for the few direct reads; None: only
     print), the config, where cluster links point, who this process is among replicas (claims
-    carry it), and how to tell the delivery executor that posts were queued."""
+    carry it), how to tell the delivery executor that posts were queued, and the chat whose
+    payloads the posts are (wiring passes it; Slack unless told)."""
 
     cloud: CloudClient
     store: Store
@@ -33,6 +37,8 @@ class WatchPart:
     metrics: Metrics | None = None
     #: Called after posts were queued in the outbox, so the executor sends them at once.
     queued: Callable[[], None] | None = None
+    #: What the cards are rendered for, and whose limits they are packed within.
+    chat: Chat = SLACK
 
     def _queued(self) -> None:
         if self.queued is not None:

@@ -15,13 +15,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any
 
 from bot.chat.actions import Invocation
 from bot.commands.messages import render_error
 from bot.commands.router import Reply, Router
 from bot.errors import SlackError
 from bot.ops.logging import bind_request_id, request_id_var
-from bot.slack.message import Message
+from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
@@ -176,17 +177,18 @@ async def deliver(
         log.warning(
             "reply has %d messages; sending the first %d", len(reply.messages), MAX_RESPONSES
         )
-    for index, message in enumerate(messages):
+    for index, card in enumerate(messages):
         replace = reply.replace_original and index == 0
+        payload = SLACK.render(card)
         try:
-            await _send(notifier, response_url, message, reply, replace, channel_id, user_id)
+            await _send(notifier, response_url, payload, reply, replace, channel_id, user_id)
         except SlackError as exc:
             log.warning("Slack refused a reply (%s); sending its text only", exc)
             try:
                 await _send(
                     notifier,
                     response_url,
-                    Message(message.text),
+                    {"text": payload["text"]},
                     reply,
                     replace,
                     channel_id,
@@ -200,7 +202,7 @@ async def deliver(
 async def _send(
     notifier: SlackNotifier,
     response_url: str | None,
-    message: Message,
+    payload: dict[str, Any],
     reply: Reply,
     replace: bool,
     channel_id: str,
@@ -208,9 +210,9 @@ async def _send(
 ) -> None:
     if response_url:
         await notifier.respond(
-            response_url, message, ephemeral=reply.ephemeral, replace_original=replace
+            response_url, payload, ephemeral=reply.ephemeral, replace_original=replace
         )
     elif reply.ephemeral:
-        await notifier.post_ephemeral(channel_id, user_id, message)
+        await notifier.post_ephemeral(channel_id, user_id, payload)
     else:
-        await notifier.post(channel_id, message)
+        await notifier.post(channel_id, payload)

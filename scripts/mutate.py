@@ -114,6 +114,7 @@ TARGETS: tuple[Target, ...] = (
         ),
     ),
     Target(("bot/cloud/retry.py",), ("tests/cloud/test_retry.py",)),
+    Target(("bot/cloud/failures.py",), ("tests/cloud/test_failures.py",)),
     Target(("bot/cloud/validation.py",), ("tests/cloud/test_validation.py",)),
     Target(
         ("bot/cloud/models.py",), ("tests/cloud/test_models.py", "tests/conformance/test_bodies.py")

@@ -2,7 +2,8 @@
 
 The import graph of bot/ and handlers/ is read from the source with ``ast`` (every import,
 including those only made for type checking), so a cycle is found before it bites at import
-time in some order nobody tried.
+time in some order nobody tried. Slack is an adapter: only bot/slack and handlers/ import its
+SDKs or build Block Kit blocks; everything else says what a person reads as chat-neutral cards.
 """
 
 from __future__ import annotations
@@ -150,3 +151,106 @@ def test_no_import_cycle_runs_through_handlers_or_bot_slack() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [{"a", "b", "c"}]
+
+
+# --- Slack is an adapter: only bot/slack and handlers/ know it ----------------------------------
+
+#: Where Slack's SDKs may be imported and Block Kit blocks built.
+SLACK_SIDE = ("bot.slack", "handlers")
+#: The fake Slack Web API the demo and the tests run against plays Slack's own part: the
+#: ``block_actions`` payloads it sends (a button element with a plain_text label) are Slack's.
+#: The demo's console (bot.demo.console) reads payloads to print them as Slack shows them; it
+#: builds none, so it needs no exception.
+PLAYS_SLACK = frozenset({"bot.demo.fake_slack"})
+#: Block Kit's block and element types (and its text objects).
+BLOCK_KIT_TYPES = frozenset(
+    {
+        "section",
+        "context",
+        "actions",
+        "header",
+        "divider",
+        "image",
+        "input",
+        "rich_text",
+        "button",
+        "overflow",
+        "static_select",
+        "datepicker",
+        "checkboxes",
+        "radio_buttons",
+        "mrkdwn",
+        "plain_text",
+    }
+)
+
+
+def _block_literals(path: Path) -> list[str]:
+    """``type`` values of the Block Kit dicts a module builds: ``{"type": "section", ...}`` and
+    ``dict(type="section", ...)``, with the line each is on."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        pairs: list[tuple[ast.expr | None, ast.expr]] = []
+        if isinstance(node, ast.Dict):
+            pairs = list(zip(node.keys, node.values, strict=True))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+        ):
+            pairs = [(ast.Constant(k.arg), k.value) for k in node.keywords if k.arg]
+        for key, value in pairs:
+            if (
+                isinstance(key, ast.Constant)
+                and key.value == "type"
+                and isinstance(value, ast.Constant)
+                and value.value in BLOCK_KIT_TYPES
+            ):
+                found.append(f"{value.value} (line {node.lineno})")
+    return found
+
+
+def _slack_side(module: str) -> bool:
+    return any(_is(module, side) for side in SLACK_SIDE)
+
+
+def test_only_bot_slack_and_handlers_import_slack_sdk_or_slack_bolt() -> None:
+    offending = {}
+    for name, path in _modules().items():
+        if _slack_side(name):
+            continue
+        sdks = sorted(
+            {i for i in _imports(name, path, set()) if _is(i, "slack_sdk") or _is(i, "slack_bolt")}
+        )
+        if sdks:
+            offending[name] = sdks
+    assert offending == {}
+
+
+def test_only_bot_slack_and_handlers_build_block_kit_blocks() -> None:
+    modules = _modules()
+    offending = {
+        name: found
+        for name, path in modules.items()
+        if not _slack_side(name) and name not in PLAYS_SLACK and (found := _block_literals(path))
+    }
+    assert offending == {}
+    # The scan sees real blocks where they are built (it is not vacuous).
+    assert any(t.startswith("section") for t in _block_literals(modules["bot.slack.blocks"]))
+    assert _block_literals(modules["bot.demo.fake_slack"])
+
+
+def test_the_block_scan_finds_a_block_in_either_spelling(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        'A = {"type": "section", "text": {"type": "mrkdwn", "text": "x"}}\n'
+        'B = dict(type="divider")\n'
+        'C = {"type": "message"}\n',
+        encoding="utf-8",
+    )
+    assert sorted(_block_literals(module)) == [
+        "divider (line 2)",
+        "mrkdwn (line 1)",
+        "section (line 1)",
+    ]

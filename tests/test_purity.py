@@ -33,6 +33,10 @@ PURE_ROLES = frozenset(
         "posts",
         "change",
         "mrkdwn",
+        "card",
+        "pack",
+        "blocks",
+        "budget",
         "durations",
         "units",
     }

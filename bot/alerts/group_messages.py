@@ -3,8 +3,8 @@
 When an Object Storage outage makes 300 clusters stale at once, on-call gets one post that
 mentions them once, says how many and which are worst, and acts on all of them (acknowledge,
 snooze); the rows that do not fit are in the thread, and so are the joins, recoveries and
-reminders of later sweeps. Everything from the cloud is escaped; every message stays within
-Slack's budgets (see :mod:`bot.slack.budget`).
+reminders of later sweeps. Everything from the cloud is escaped; every message is packed within
+the chat's limits (see :mod:`bot.chat.pack`).
 """
 
 from __future__ import annotations
@@ -14,18 +14,25 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.alerts.messages import STATE_EMOJI, console_backups_url, slack_date
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
-from bot.chat.mrkdwn import code, escape, mention
+from bot.chat.card import Button, Buttons, Card, Divider, Limits, Note, Part, Text
+from bot.chat.mrkdwn import code, escape, link, mention
+from bot.chat.pack import pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.durations import format_duration
-from bot.freshness.messages import attempt_words, condition_words
+from bot.freshness.messages import (
+    STATE_EMOJI,
+    attempt_words,
+    condition_short,
+    console_backups_url,
+    cut,
+    slack_date,
+    state_count,
+)
 from bot.freshness.model import FreshnessReport, FreshnessState
-from bot.slack.budget import pack_rows
-from bot.slack.message import Message
+from bot.i18n.catalog import _, ngettext
 
 #: Action ids of a grouped alert's buttons; handlers/ listens for these.
 ACTION_GROUP_ACK = "group_ack"
@@ -61,36 +68,36 @@ def _worst_first(members: Sequence[GroupMember], now: datetime) -> list[GroupMem
     return sorted(members, key=key)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _row(member: GroupMember, console_url: str, now: datetime) -> str:
     cluster, report, entry = member.cluster, member.report, member.entry
     state = member.state or FreshnessState.UNKNOWN
-    name = escape(_cut(cluster.display_name, _NAME_MAX))
+    name = escape(cut(cluster.display_name, _NAME_MAX))
     if cluster.folder_id:
         url = console_backups_url(console_url, cluster.folder_id[:_ID_MAX], cluster.id[:_ID_MAX])
-        name = f"<{escape(url)}|{name.replace('|', '¦')}>"
+        name = link(url, cut(cluster.display_name, _NAME_MAX))
     parts = [f"{STATE_EMOJI[state]} *{name}*"]
     if report is not None and report.age is not None:
-        limit = format_duration(report.max_age.value)
-        parts.append(f"newest {format_duration(report.age)} old (max {limit})")
+        parts.append(
+            _("newest {age} old (max {limit})").format(
+                age=format_duration(report.age), limit=format_duration(report.max_age.value)
+            )
+        )
     elif state == FreshnessState.NEVER:
-        parts.append("no backup at all")
+        parts.append(_("no backup at all"))
     elif entry.newest_backup_at is not None:
         # Not read just now: what the incident remembers of the newest backup.
         age = format_duration(max(now - entry.newest_backup_at, timedelta(0)))
-        limit = ""
         if entry.stale_since is not None and entry.stale_since >= entry.newest_backup_at:
-            limit = f" (max {format_duration(entry.stale_since - entry.newest_backup_at)})"
-        parts.append(f"newest {age} old{limit}")
+            limit = format_duration(entry.stale_since - entry.newest_backup_at)
+            parts.append(_("newest {age} old (max {limit})").format(age=age, limit=limit))
+        else:
+            parts.append(_("newest {age} old").format(age=age))
     explanation = report.explanation if report is not None else None
     if explanation is not None:
         # A few words each: a storm's rows are many, the thread has the rest.
-        said = condition_words(explanation.condition)
+        said = condition_short(explanation.condition)
         if explanation.condition.blocking:
-            said = f"cluster {said.split(':')[0]}"
+            said = _("cluster {condition}").format(condition=said)
         if said:
             parts.append(f":warning: {said}")
         if attempt := attempt_words(explanation):
@@ -100,46 +107,23 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
             f":eyes: {mention(entry.acknowledged_by)}" if entry.acknowledged_by else ":eyes:"
         )
     elif entry.status == AlertStatus.SNOOZED and entry.snoozed_until is not None:
-        parts.append(f":zzz: until {slack_date(entry.snoozed_until)}")
+        parts.append(":zzz: " + _("until {when}").format(when=slack_date(entry.snoozed_until)))
     elif entry.status == AlertStatus.RESOLVED:
-        parts.append(":white_check_mark: recovered")
+        parts.append(":white_check_mark: " + _("recovered"))
     parts.append(code(cluster.id[:_ID_MAX]))
     return " · ".join(parts)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _buttons(group: AlertGroup) -> dict[str, Any]:
+def _buttons(group: AlertGroup) -> Buttons:
     value = json.dumps({"g": group.id}, separators=(",", ":"))
-
-    def button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "type": "button",
-            "text": {"type": "plain_text", "text": text, "emoji": True},
-            "action_id": action_id,
-            "value": value,
-            **extra,
-        }
-
-    return {
-        "type": "actions",
-        "block_id": "group_actions",
-        "elements": [
-            button("Acknowledge all", ACTION_GROUP_ACK, style="primary"),
-            button("Snooze all 4 h", ACTION_GROUP_SNOOZE_4H),
-            button("Snooze all 24 h", ACTION_GROUP_SNOOZE_24H),
+    return Buttons(
+        [
+            Button(ACTION_GROUP_ACK, _("Acknowledge all"), value, style="primary", emoji=True),
+            Button(ACTION_GROUP_SNOOZE_4H, _("Snooze all 4 h"), value, emoji=True),
+            Button(ACTION_GROUP_SNOOZE_24H, _("Snooze all 24 h"), value, emoji=True),
         ],
-    }
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+        anchor="group_actions",
+    )
 
 
 def _counts(members: Sequence[GroupMember]) -> str:
@@ -148,13 +132,14 @@ def _counts(members: Sequence[GroupMember]) -> str:
     parts = []
     for state in (FreshnessState.STALE, FreshnessState.NEVER, FreshnessState.UNKNOWN):
         if states.get(state):
-            parts.append(f"{STATE_EMOJI[state]} {states[state]} {state.value}")
-    if statuses.get(AlertStatus.ACKNOWLEDGED):
-        parts.append(f":eyes: {statuses[AlertStatus.ACKNOWLEDGED]} acknowledged")
-    if statuses.get(AlertStatus.SNOOZED):
-        parts.append(f":zzz: {statuses[AlertStatus.SNOOZED]} snoozed")
-    if statuses.get(AlertStatus.RESOLVED):
-        parts.append(f":white_check_mark: {statuses[AlertStatus.RESOLVED]} recovered")
+            parts.append(f"{STATE_EMOJI[state]} {state_count(state, states[state])}")
+    if n := statuses.get(AlertStatus.ACKNOWLEDGED):
+        parts.append(":eyes: " + ngettext("{n} acknowledged", "{n} acknowledged", n).format(n=n))
+    if n := statuses.get(AlertStatus.SNOOZED):
+        parts.append(":zzz: " + ngettext("{n} snoozed", "{n} snoozed", n).format(n=n))
+    if n := statuses.get(AlertStatus.RESOLVED):
+        recovered = ngettext("{n} recovered", "{n} recovered", n).format(n=n)
+        parts.append(f":white_check_mark: {recovered}")
     return " · ".join(parts)
 
 
@@ -164,102 +149,133 @@ def render_group_alert(
     *,
     route: AlertRoute,
     console_url: str,
+    limits: Limits,
     now: datetime,
-) -> tuple[Message, list[Message]]:
+) -> tuple[Card, list[Card]]:
     """The group's post (rendered anew on every change and updated in place) and, for its first
     posting, the thread parts holding the rows the post leaves out."""
     open_members = [m for m in members if m.entry.status.is_open]
     total = len(members)
-    label = escape(_cut(group.label, _NAME_MAX))
+    label = escape(cut(group.label, _NAME_MAX))
     if group.resolved_at is not None:
         lasted = format_duration(max(group.resolved_at - group.opened_at, timedelta(0)))
-        status = (
-            f":white_check_mark: *RESOLVED* {slack_date(group.resolved_at)} · every one of "
-            f"{_plural(total, 'cluster')} in *{label}* has a fresh backup again; the storm "
-            f"lasted {lasted}"
-        )
-        fallback = f"RESOLVED: {total} clusters in {label} have fresh backups again"
+        every = ngettext(
+            "every one of {n} cluster in {group} has a fresh backup again; the storm lasted "
+            "{lasted}",
+            "every one of {n} clusters in {group} has a fresh backup again; the storm lasted "
+            "{lasted}",
+            total,
+        ).format(n=total, group=f"*{label}*", lasted=lasted)
+        when = slack_date(group.resolved_at)
+        resolved = _("RESOLVED")
+        status = f":white_check_mark: *{resolved}* {when} · {every}"
+        fallback = ngettext(
+            "RESOLVED: {n} clusters in {group} have fresh backups again",
+            "RESOLVED: {n} clusters in {group} have fresh backups again",
+            total,
+        ).format(n=total, group=label)
     else:
         firing = sum(1 for m in open_members if m.entry.status == AlertStatus.FIRING)
         if firing:
             mentions = " ".join(mention(i) for i in dict.fromkeys(route.mention))
-            head = f":rotating_light: *FIRING* {mentions}".rstrip()
+            firing_word = _("FIRING")
+            head = f":rotating_light: *{firing_word}* {mentions}".rstrip()
         else:
-            head = ":eyes: *ACKNOWLEDGED OR SNOOZED*"
-        status = (
-            f"{head}\n*{len(open_members)} of {_plural(total, 'cluster')} in {label}* "
-            "have no fresh backup"
-        )
-        fallback = f"FIRING: {len(open_members)} clusters in {label} have no fresh backup"
+            head = ":eyes: *" + _("ACKNOWLEDGED OR SNOOZED") + "*"
+        stale = ngettext(
+            "*{open} of {n} cluster in {group}* have no fresh backup",
+            "*{open} of {n} clusters in {group}* have no fresh backup",
+            total,
+        ).format(open=len(open_members), n=total, group=label)
+        status = f"{head}\n{stale}"
+        fallback = ngettext(
+            "FIRING: {n} clusters in {group} have no fresh backup",
+            "FIRING: {n} clusters in {group} have no fresh backup",
+            len(open_members),
+        ).format(n=len(open_members), group=label)
         if firing and route.mention:
             fallback += " " + " ".join(mention(i) for i in dict.fromkeys(route.mention))
     notes = [
-        f"opened {slack_date(group.opened_at)}",
-        f"checked {slack_date(now)}",
-        "one post for the whole group; each cluster resolves on its own",
+        _("opened {when}").format(when=slack_date(group.opened_at)),
+        _("checked {when}").format(when=slack_date(now)),
+        _("one post for the whole group; each cluster resolves on its own"),
     ]
-    head_blocks: list[dict[str, Any]] = [
-        _section(status),
-        _context(_counts(members) or "no cluster"),
-        {"type": "divider"},
-    ]
-    foot: list[dict[str, Any]] = [_context(" · ".join(notes))]
+    lead: list[Part] = [Text(status), Note([_counts(members) or _("no cluster")]), Divider()]
+    foot: list[Part] = [Note([" · ".join(notes)])]
     if group.is_open:
         foot.append(_buttons(group))
     rows = [_row(m, console_url, now) for m in _worst_first(members, now)]
 
-    def foot_of(left: int) -> list[dict[str, Any]]:
-        more = [_context(f"… and {left} more in the thread")] if left else []
+    def foot_of(left: int) -> list[Part]:
+        said = ngettext("… and {n} more in the thread", "… and {n} more in the thread", left)
+        more = [Note([said.format(n=left)])] if left else []
         return [*more, *foot]
 
-    packed = pack_rows(rows, text=fallback, head=head_blocks, foot=foot_of, max_rows=TOP_ROWS)
-    thread = _parts(f"*{label}*, the rest of the storm:", list(packed.left))
-    return packed.message, thread
+    packed = pack(rows, limits=limits, head=lead, foot=foot_of, max_rows=TOP_ROWS)
+    left = [row for row in packed.left if isinstance(row, str)]
+    thread = _parts(_("{group}, the rest of the storm:").format(group=f"*{label}*"), left, limits)
+    return Card(fallback, packed.parts), thread
 
 
-def _parts(title: str, rows: list[str], *, sep: str = "\n") -> list[Message]:
+def _parts(title: str, rows: list[str], limits: Limits, *, sep: str = "\n") -> list[Card]:
     """``rows`` in as many thread replies as they need, each headed by ``title``."""
-    parts: list[Message] = []
+    parts: list[Card] = []
     while rows:
-        packed = pack_rows(rows, text=title.replace("*", ""), head=[_context(title)], sep=sep)
+        packed = pack(rows, limits=limits, head=[Note([title])], sep=sep)
         if packed.shown == 0:  # pragma: no cover - a row always fits an empty message
             raise ValueError("a row does not fit a message")
-        parts.append(packed.message)
-        rows = list(packed.left)
+        parts.append(Card(title.replace("*", ""), packed.parts))
+        rows = rows[packed.shown :]
     return parts
 
 
 def _list_parts(
-    title: str, members: Sequence[GroupMember], console_url: str, now: datetime
-) -> list[Message]:
-    return _parts(title, [_row(m, console_url, now) for m in _worst_first(members, now)])
+    title: str, members: Sequence[GroupMember], console_url: str, limits: Limits, now: datetime
+) -> list[Card]:
+    return _parts(title, [_row(m, console_url, now) for m in _worst_first(members, now)], limits)
 
 
 def render_group_joined(
-    group: AlertGroup, joined: Sequence[GroupMember], *, console_url: str, now: datetime
-) -> list[Message]:
+    group: AlertGroup,
+    joined: Sequence[GroupMember],
+    *,
+    console_url: str,
+    limits: Limits,
+    now: datetime,
+) -> list[Card]:
     """Clusters that went stale while the group was open: they join it, in its thread."""
     if not joined:
         return []
-    title = f":heavy_plus_sign: {_plural(len(joined), 'more cluster')} joined this storm:"
-    return _list_parts(title, joined, console_url, now)
+    n = len(joined)
+    said = ngettext(
+        "{n} more cluster joined this storm:", "{n} more clusters joined this storm:", n
+    ).format(n=n)
+    title = f":heavy_plus_sign: {said}"
+    return _list_parts(title, joined, console_url, limits, now)
 
 
 def render_group_recovered(
-    group: AlertGroup, recovered: Sequence[GroupMember], *, left: int, now: datetime
-) -> list[Message]:
+    group: AlertGroup,
+    recovered: Sequence[GroupMember],
+    *,
+    left: int,
+    limits: Limits,
+    now: datetime,
+) -> list[Card]:
     """Clusters of the group that recovered in this sweep (one reply per sweep)."""
     if not recovered:
         return []
-    names = [escape(_cut(m.cluster.display_name, _NAME_MAX)) for m in recovered]
-    title = (
-        f":white_check_mark: {_plural(len(recovered), 'cluster')} recovered; "
-        f"{left} still without a fresh backup:"
-    )
+    names = [escape(cut(m.cluster.display_name, _NAME_MAX)) for m in recovered]
+    said = ngettext(
+        "{n} cluster recovered; {left} still without a fresh backup:",
+        "{n} clusters recovered; {left} still without a fresh backup:",
+        len(recovered),
+    ).format(n=len(recovered), left=left)
+    title = f":white_check_mark: {said}"
     rows = [
         f"{name} · {code(m.cluster.id[:_ID_MAX])}" for name, m in zip(names, recovered, strict=True)
     ]
-    return _parts(title, rows)
+    return _parts(title, rows, limits)
 
 
 def render_group_reminder(
@@ -268,28 +284,35 @@ def render_group_reminder(
     *,
     mention_ids: Sequence[str],
     now: datetime,
-) -> Message:
+) -> Card:
     """A reminder in the group's thread: how many are still stale, for how long."""
     lasted = format_duration(max(now - group.opened_at, timedelta(0)))
     firing = sum(1 for m in still_open if m.entry.status == AlertStatus.FIRING)
-    text = (
-        f":alarm_clock: {_plural(len(still_open), 'cluster')} of this storm still "
-        f"{'has' if len(still_open) == 1 else 'have'} no fresh backup ({firing} not "
-        f"acknowledged); it started {lasted} ago."
-    )
+    said = ngettext(
+        "{n} cluster of this storm still has no fresh backup ({firing} not acknowledged); it "
+        "started {lasted} ago.",
+        "{n} clusters of this storm still have no fresh backup ({firing} not acknowledged); it "
+        "started {lasted} ago.",
+        len(still_open),
+    ).format(n=len(still_open), firing=firing, lasted=lasted)
+    text = f":alarm_clock: {said}"
     if mention_ids and firing:
         text += " " + " ".join(mention(i) for i in dict.fromkeys(mention_ids))
-    return Message(text=text, blocks=[_section(text)])
+    return Card(text, [Text(text)])
 
 
 def render_group_resolved(
     group: AlertGroup, members: Sequence[GroupMember], *, now: datetime
-) -> Message:
+) -> Card:
     """The storm is over: the last member recovered."""
     end = group.resolved_at or now
     lasted = format_duration(max(end - group.opened_at, timedelta(0)))
-    text = (
-        f":white_check_mark: Resolved: every one of the {_plural(len(members), 'cluster')} "
-        f"of this storm has a fresh backup again. It lasted {lasted}."
-    )
-    return Message(text=text, blocks=[_section(text)])
+    said = ngettext(
+        "Resolved: every one of the {n} cluster of this storm has a fresh backup again. It "
+        "lasted {lasted}.",
+        "Resolved: every one of the {n} clusters of this storm has a fresh backup again. It "
+        "lasted {lasted}.",
+        len(members),
+    ).format(n=len(members), lasted=lasted)
+    text = f":white_check_mark: {said}"
+    return Card(text, [Text(text)])

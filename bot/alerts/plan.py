@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from bot.alerts.group_messages import (
     GroupMember,
@@ -32,13 +33,13 @@ from bot.alerts.messages import render_alert, render_reminder, render_resolved, 
 from bot.alerts.model import AlertEntry, AlertGroup, BotIncident, Seen
 from bot.alerts.policy import ActionKind, Decision, Reason
 from bot.alerts.self_policy import Announce, SelfDecision
+from bot.chat.card import Card, Chat
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind, new_post_id
-from bot.slack.message import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +74,10 @@ class RouteView:
 
 
 def plan_route(
-    view: RouteView, steps: Iterable[Step], *, console_url: str, now: datetime
+    view: RouteView, steps: Iterable[Step], *, chat: Chat, console_url: str, now: datetime
 ) -> list[Change]:
-    """Every change the route's steps call for, in the order they should be committed."""
+    """Every change the route's steps call for, in the order they should be committed, with
+    their posts rendered for ``chat``."""
     route = view.route
     steps = [_remembering(step) for step in steps]
     new = [s for s in steps if s.decision.has(ActionKind.POST_ALERT)]
@@ -106,11 +108,11 @@ def plan_route(
         if group_id is not None and group_id in open_groups:
             member_steps[group_id].append(step)
         else:
-            change = _plan_single(view, step, console_url=console_url, now=now)
+            change = _plan_single(view, step, chat=chat, console_url=console_url, now=now)
             if change:
                 changes.append(change)
     for step in singles:
-        changes.append(_plan_new_single(view, step, console_url=console_url, now=now))
+        changes.append(_plan_new_single(view, step, chat=chat, console_url=console_url, now=now))
 
     for group_id in sorted(set(member_steps) | set(joins)):
         change = _plan_group(
@@ -118,6 +120,7 @@ def plan_route(
             open_groups[group_id],
             member_steps.get(group_id, []),
             joins.get(group_id, []),
+            chat=chat,
             console_url=console_url,
             now=now,
         )
@@ -125,7 +128,9 @@ def plan_route(
             changes.append(change)
     for key, members in storms.items():
         changes.append(
-            _plan_storm(view, key, labels[key], members, console_url=console_url, now=now)
+            _plan_storm(
+                view, key, labels[key], members, chat=chat, console_url=console_url, now=now
+            )
         )
     return changes
 
@@ -159,7 +164,7 @@ def cluster_of(entry: AlertEntry) -> Cluster:
 def _post(
     kind: PostKind,
     channel: str,
-    message: Message,
+    payload: dict[str, Any],
     *,
     subject: str,
     reason: str = "",
@@ -170,7 +175,7 @@ def _post(
     return OutboundPost(
         kind=kind,
         channel=channel,
-        payload=message.payload(),
+        payload=payload,
         id=post_id or new_post_id(),
         parent_id=parent_id,
         parent_ts=parent_ts if parent_id is None else None,
@@ -183,7 +188,9 @@ def _message_of(entry: AlertEntry) -> tuple[str | None, str | None]:
     return entry.message_id, entry.message_ts
 
 
-def _plan_new_single(view: RouteView, step: Step, *, console_url: str, now: datetime) -> Change:
+def _plan_new_single(
+    view: RouteView, step: Step, *, chat: Chat, console_url: str, now: datetime
+) -> Change:
     assert step.report is not None
     post_id = new_post_id()
     entry = replace(step.decision.entry, message_id=post_id, message_ts=None, group_id=None)
@@ -193,12 +200,13 @@ def _plan_new_single(view: RouteView, step: Step, *, console_url: str, now: date
         report=step.report,
         route=view.route,
         console_url=console_url,
+        limits=chat.limits,
         now=now,
     )
     post = _post(
         PostKind.ALERT,
         view.route.channel,
-        message,
+        chat.render(message),
         subject=step.cluster_id,
         reason=step.reason,
         post_id=post_id,
@@ -206,7 +214,9 @@ def _plan_new_single(view: RouteView, step: Step, *, console_url: str, now: date
     return Change(alerts=[entry], posts=[post])
 
 
-def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime) -> Change:
+def _plan_single(
+    view: RouteView, step: Step, *, chat: Chat, console_url: str, now: datetime
+) -> Change:
     """An incident with its own message: update it in place, and reply in its thread."""
     entry = step.decision.entry
     kinds = {action.kind for action in step.decision.actions}
@@ -214,10 +224,15 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
     parent = _message_of(entry)
     has_message = parent != (None, None)
 
-    def about(kind: PostKind, message: Message) -> OutboundPost:
+    def about(kind: PostKind, message: Card) -> OutboundPost:
         """A post about this incident, on its message: the update, or a reply in its thread."""
         return _post(
-            kind, channel, message, subject=step.cluster_id, reason=step.reason, parent=parent
+            kind,
+            channel,
+            chat.render(message),
+            subject=step.cluster_id,
+            reason=step.reason,
+            parent=parent,
         )
 
     if step.report is None:  # retired: the cluster is no longer watched on this route
@@ -232,7 +247,7 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
     if entry.status.is_open and not has_message and entry.group_id is None:
         # An incident whose alert never reached Slack (opened by a version of the bot that
         # posted before it saved, and killed in between): post it now.
-        return _plan_new_single(view, step, console_url=console_url, now=now)
+        return _plan_new_single(view, step, chat=chat, console_url=console_url, now=now)
 
     reply: OutboundPost | None = None
     if ActionKind.POST_RESOLVED in kinds and has_message:
@@ -255,6 +270,7 @@ def _plan_single(view: RouteView, step: Step, *, console_url: str, now: datetime
             report=step.report,
             route=view.route,
             console_url=console_url,
+            limits=chat.limits,
             now=now,
         )
         posts.append(about(PostKind.ALERT_UPDATE, alert))
@@ -291,6 +307,7 @@ def _plan_storm(
     label: str,
     steps: list[Step],
     *,
+    chat: Chat,
     console_url: str,
     now: datetime,
 ) -> Change:
@@ -311,12 +328,14 @@ def _plan_storm(
         for s in steps
     ]
     members = [_member(view, e, s, now) for e, s in zip(entries, steps, strict=True)]
-    top, thread = render_group_alert(group, members, route=route, console_url=console_url, now=now)
+    top, thread = render_group_alert(
+        group, members, route=route, console_url=console_url, limits=chat.limits, now=now
+    )
     posts = [
         _post(
             PostKind.GROUP_ALERT,
             route.channel,
-            top,
+            chat.render(top),
             subject=f"group {label}",
             reason=Reason.NEW_INCIDENT.value,
             post_id=group.message_id,
@@ -326,7 +345,7 @@ def _plan_storm(
         _post(
             PostKind.GROUP_REPLY,
             route.channel,
-            part,
+            chat.render(part),
             subject=f"group {label}",
             parent=(group.message_id, None),
         )
@@ -341,6 +360,7 @@ def _plan_group(
     steps: list[Step],
     joins: list[Step],
     *,
+    chat: Chat,
     console_url: str,
     now: datetime,
 ) -> Change:
@@ -392,34 +412,43 @@ def _plan_group(
     posts: list[OutboundPost] = []
     if moved:
         top, _ = render_group_alert(
-            nxt, members_after, route=route, console_url=console_url, now=now
+            nxt, members_after, route=route, console_url=console_url, limits=chat.limits, now=now
         )
         posts.append(
-            _post(PostKind.GROUP_UPDATE, group.channel, top, subject=subject, parent=parent)
+            _post(
+                PostKind.GROUP_UPDATE,
+                group.channel,
+                chat.render(top),
+                subject=subject,
+                parent=parent,
+            )
         )
     for part in render_group_joined(
         nxt,
         [_member(view, e, s, now) for e, s in zip(joined, joins, strict=True)],
         console_url=console_url,
+        limits=chat.limits,
         now=now,
     ):
         posts.append(
             _post(
                 PostKind.GROUP_REPLY,
                 group.channel,
-                part,
+                chat.render(part),
                 subject=subject,
                 reason="joined",
                 parent=parent,
             )
         )
     if recovered and route.send_resolved:
-        for part in render_group_recovered(nxt, recovered, left=len(still_open), now=now):
+        for part in render_group_recovered(
+            nxt, recovered, left=len(still_open), limits=chat.limits, now=now
+        ):
             posts.append(
                 _post(
                     PostKind.RESOLVED,
                     group.channel,
-                    part,
+                    chat.render(part),
                     subject=subject,
                     reason=Reason.RECOVERED.value,
                     parent=parent,
@@ -431,7 +460,7 @@ def _plan_group(
             _post(
                 PostKind.REMINDER,
                 group.channel,
-                message,
+                chat.render(message),
                 subject=subject,
                 reason=Reason.REPEAT_INTERVAL.value,
                 parent=parent,
@@ -443,7 +472,7 @@ def _plan_group(
             _post(
                 PostKind.RESOLVED,
                 group.channel,
-                message,
+                chat.render(message),
                 subject=subject,
                 reason=Reason.RECOVERED.value,
                 parent=parent,
@@ -458,12 +487,14 @@ def _plan_group(
 def plan_self(
     decision: SelfDecision,
     *,
+    chat: Chat,
     channels: Sequence[str],
-    opened: Message,
-    closed: Message,
+    opened: Card,
+    closed: Card,
 ) -> Change:
     """The change a self-incident decision calls for: the incident, and a notice in each of
-    ``channels`` when it opens (remembered, so the all-clear goes in their threads)."""
+    ``channels`` when it opens (remembered, so the all-clear goes in their threads), rendered
+    for ``chat``."""
     if not decision.changed:
         return Change()
     incident: BotIncident = decision.incident
@@ -471,7 +502,7 @@ def plan_self(
     if decision.announce == Announce.OPENED:
         pairs = []
         for channel in dict.fromkeys(channels):
-            post = _post(PostKind.SELF_ALERT, channel, opened, subject=incident.key)
+            post = _post(PostKind.SELF_ALERT, channel, chat.render(opened), subject=incident.key)
             posts.append(post)
             pairs.append((channel, post.id))
         incident = replace(incident, messages=tuple(pairs))
@@ -481,7 +512,7 @@ def plan_self(
                 _post(
                     PostKind.SELF_REPLY,
                     channel,
-                    closed,
+                    chat.render(closed),
                     subject=incident.key,
                     parent=(post_id, None),
                 )

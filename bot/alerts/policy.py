@@ -17,6 +17,7 @@ from bot.alerts.model import AlertEntry, AlertStatus
 from bot.config import AlertRoute
 from bot.errors import UsageError
 from bot.freshness.model import FreshnessReport, FreshnessState
+from bot.i18n.catalog import N_, _
 
 
 class ActionKind(enum.StrEnum):
@@ -134,7 +135,7 @@ def retire(entry: AlertEntry, *, route: AlertRoute, now: datetime) -> Decision:
     moved out of the watched folders, or no longer matching the route. Without this an alert
     for a deleted cluster would stay open (and remind) forever. Not for a cluster that merely
     could not be read: that is UNKNOWN, and changes nothing."""
-    _require_open(entry, "retire")
+    _require_open(entry, N_("cannot retire this alert: it is {status}, not open"))
     nxt = replace(entry, status=AlertStatus.RESOLVED, resolved_at=now, snoozed_until=None)
     actions = [Action(ActionKind.UPDATE_ALERT, Reason.NO_LONGER_WATCHED)]
     if route.send_resolved:
@@ -147,7 +148,7 @@ def acknowledge(entry: AlertEntry, *, user: str, now: datetime) -> Decision:
 
     Acknowledging an acknowledged incident changes nothing (two people clicking at once).
     """
-    _require_open(entry, "acknowledge")
+    _require_open(entry, N_("cannot acknowledge this alert: it is {status}, not open"))
     if entry.status == AlertStatus.ACKNOWLEDGED:
         return Decision(entry)
     nxt = replace(
@@ -166,9 +167,9 @@ def snooze(entry: AlertEntry, *, until: datetime, user: str, now: datetime) -> D
 
     Snoozing an acknowledged incident replaces the acknowledgement: it will wake up.
     """
-    _require_open(entry, "snooze")
+    _require_open(entry, N_("cannot snooze this alert: it is {status}, not open"))
     if until <= now:
-        raise UsageError("a snooze must end in the future", hint="for example: snooze 4h")
+        raise UsageError(_("a snooze must end in the future"), hint=_("for example: snooze 4h"))
     nxt = replace(
         entry,
         status=AlertStatus.SNOOZED,
@@ -184,8 +185,9 @@ def unsnooze(entry: AlertEntry, *, now: datetime) -> Decision:
     """End a snooze early: the incident is FIRING again and reminds on the usual interval."""
     if entry.status != AlertStatus.SNOOZED:
         raise UsageError(
-            f"this alert is not snoozed (it is {_describe_status(entry.status)}), "
-            "so there is nothing to unsnooze"
+            _("this alert is not snoozed (it is {status}), so there is nothing to unsnooze").format(
+                status=_describe_status(entry.status)
+            )
         )
     nxt = replace(entry, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
     return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.UNSNOOZED),))
@@ -272,14 +274,19 @@ def _reminder_due(entry: AlertEntry, repeat: timedelta, now: datetime) -> bool:
     return now - entry.last_notified_at >= repeat
 
 
-def _require_open(entry: AlertEntry, verb: str) -> None:
+def _require_open(entry: AlertEntry, refusal: str) -> None:
+    """Refuse (``refusal``, a catalog template naming ``{status}``) a change to a closed one."""
     if not entry.status.is_open:
-        raise UsageError(
-            f"cannot {verb} this alert: it is {_describe_status(entry.status)}, not open"
-        )
+        raise UsageError(_(refusal).format(status=_describe_status(entry.status)))
 
 
 def _describe_status(status: AlertStatus) -> str:
     if status == AlertStatus.OK:
-        return "not firing"
-    return status.value
+        return _("not firing")
+    words = {
+        AlertStatus.FIRING: N_("firing"),
+        AlertStatus.ACKNOWLEDGED: N_("acknowledged"),
+        AlertStatus.SNOOZED: N_("snoozed"),
+        AlertStatus.RESOLVED: N_("resolved"),
+    }
+    return _(words[status])

@@ -26,12 +26,12 @@ from bot.alerts.actions import (
     SNOOZE_ALL_24H,
     AlertRef,
 )
-from bot.alerts.messages import utc_text
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.alerts.plan import RouteView, Step, cluster_of, plan_route
 from bot.alerts.policy import Decision
 from bot.alerts.sweep import alert_route_key
 from bot.chat.actions import Answer, BoundAction, Handler, Invocation
+from bot.chat.card import Card, Chat
 from bot.chat.mrkdwn import escape
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster
@@ -44,10 +44,11 @@ from bot.errors import BotError, UsageError
 from bot.fleet.lookup import ClusterFinder
 from bot.fleet.reader import ClusterReading, read_cluster
 from bot.freshness.memory import had_schedule_ids
+from bot.freshness.messages import utc_text
 from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import classify, max_age_for
+from bot.i18n.catalog import N_, _, ngettext
 from bot.outbox.change import Change
-from bot.slack.message import Message
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ _Step = Callable[[AlertEntry], Decision]
 #: Tries of a read-decide-commit of one incident before giving up (each loser re-reads).
 _SAVE_TRIES = 5
 
-NO_LONGER_OPEN = "this alert is no longer open; nothing to change"
-STORM_OVER = "this storm is over: every cluster in it has recovered"
+NO_LONGER_OPEN = N_("this alert is no longer open; nothing to change")
+STORM_OVER = N_("this storm is over: every cluster in it has recovered")
 
 
 class AlertService:
@@ -71,6 +72,7 @@ class AlertService:
         store: Store,
         config: BotConfig,
         *,
+        chat: Chat,
         finder: ClusterFinder | None = None,
         console_url: str = "",
         queued: Callable[[], None] | None = None,
@@ -78,6 +80,7 @@ class AlertService:
         self.cloud = cloud
         self.store = store
         self.config = config
+        self.chat = chat
         self.finder = finder or ClusterFinder(cloud, config)
         self.console_url = console_url
         #: Called after posts were queued in the outbox, so the executor sends them at once.
@@ -133,13 +136,15 @@ class AlertService:
 
     async def snooze(
         self, cluster_ref: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """Snooze every open incident of a cluster (all alert routes) for ``duration``."""
         cluster = await self.finder.find(cluster_ref)
         until = now + duration
         entries = await self._open_entries(cluster.id)
         if not entries:
-            raise UsageError(f"{cluster.display_name} has no open alert to snooze")
+            raise UsageError(
+                _("{cluster} has no open alert to snooze").format(cluster=cluster.display_name)
+            )
         for entry in entries:
             await self._move(
                 entry.cluster_id,
@@ -149,17 +154,19 @@ class AlertService:
                 cluster=cluster,
             )
         return render_ack(
-            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+            _(strings.SNOOZED).format(cluster=cluster.display_name, until=utc_text(until))
         )
 
-    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Message:
+    async def unsnooze(self, cluster_ref: str, *, user: str, now: datetime) -> Card:
         """End the snooze of every snoozed incident of a cluster."""
         cluster = await self.finder.find(cluster_ref)
         entries = [
             e for e in await self._open_entries(cluster.id) if e.status == AlertStatus.SNOOZED
         ]
         if not entries:
-            raise UsageError(f"alerts for {cluster.display_name} are not snoozed")
+            raise UsageError(
+                _("alerts for {cluster} are not snoozed").format(cluster=cluster.display_name)
+            )
         for entry in entries:
             await self._move(
                 entry.cluster_id,
@@ -169,67 +176,73 @@ class AlertService:
                 cluster=cluster,
             )
         log.info("%s unsnoozed the alerts of %s", user, cluster.id)
-        return render_ack(strings.UNSNOOZED.format(cluster=cluster.display_name))
+        return render_ack(_(strings.UNSNOOZED).format(cluster=cluster.display_name))
 
     # --- one incident: an alert's buttons ------------------------------------------------------
 
     async def acknowledge(
         self, cluster_id: str, route_key: str, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """Acknowledge: no more reminders until the incident resolves."""
         decision, cluster = await self._move(
             cluster_id, route_key, lambda e: policy.acknowledge(e, user=user, now=now), now=now
         )
         name = cluster.display_name
         if not decision.actions:
-            by = decision.entry.acknowledged_by
-            return render_ack(f"The alert for `{name}` was already acknowledged by {by}.")
-        return render_ack(
-            f"Acknowledged the alert for `{name}`: no more reminders until it resolves."
-        )
+            said = _("The alert for `{cluster}` was already acknowledged by {who}.")
+            return render_ack(said.format(cluster=name, who=decision.entry.acknowledged_by))
+        said = _("Acknowledged the alert for `{cluster}`: no more reminders until it resolves.")
+        return render_ack(said.format(cluster=name))
 
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """Snooze: silence one incident for ``duration``."""
         until = now + duration
-        _, cluster = await self._move(
+        _decision, cluster = await self._move(
             cluster_id,
             route_key,
             lambda e: policy.snooze(e, until=until, user=user, now=now),
             now=now,
         )
         return render_ack(
-            strings.SNOOZED.format(cluster=cluster.display_name, until=utc_text(until))
+            _(strings.SNOOZED).format(cluster=cluster.display_name, until=utc_text(until))
         )
 
     # --- a storm: a grouped alert's buttons ----------------------------------------------------
 
-    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Message:
+    async def acknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Card:
         """Acknowledge all: every open cluster of the storm."""
         group, changed = await self.move_group(
             group_id, lambda e: policy.acknowledge(e, user=user, now=now), now=now
         )
         label = escape(group.label)
         if not changed:
-            return render_ack(f"Every cluster of the storm in {label} was already acknowledged.")
-        return render_ack(
-            f"Acknowledged {changed} cluster{'s' if changed != 1 else ''} of the storm in "
-            f"{label}: no more reminders until they resolve."
+            said = _("Every cluster of the storm in {group} was already acknowledged.")
+            return render_ack(said.format(group=label))
+        said = ngettext(
+            "Acknowledged {n} cluster of the storm in {group}: no more reminders until they "
+            "resolve.",
+            "Acknowledged {n} clusters of the storm in {group}: no more reminders until they "
+            "resolve.",
+            changed,
         )
+        return render_ack(said.format(n=changed, group=label))
 
     async def snooze_group(
         self, group_id: str, duration: timedelta, *, user: str, now: datetime
-    ) -> Message:
+    ) -> Card:
         """Snooze all: every open cluster of the storm, for ``duration``."""
         until = now + duration
         group, changed = await self.move_group(
             group_id, lambda e: policy.snooze(e, until=until, user=user, now=now), now=now
         )
-        return render_ack(
-            f"Snoozed {changed} cluster{'s' if changed != 1 else ''} of the storm in "
-            f"{escape(group.label)} until {utc_text(until)}."
+        said = ngettext(
+            "Snoozed {n} cluster of the storm in {group} until {until}.",
+            "Snoozed {n} clusters of the storm in {group} until {until}.",
+            changed,
         )
+        return render_ack(said.format(n=changed, group=escape(group.label), until=utc_text(until)))
 
     # --- one decision, planned and committed ---------------------------------------------------
 
@@ -245,10 +258,10 @@ class AlertService:
         """Read the incident, decide with ``step``, plan and commit the change (again on a lost
         race); the decision as committed and the cluster as known."""
         reading: ClusterReading | None = None
-        for _ in range(_SAVE_TRIES):
+        for _attempt in range(_SAVE_TRIES):
             entry = await self.store.incidents.get_alert(cluster_id, route_key)
             if entry is None or not entry.status.is_open:
-                raise UsageError(NO_LONGER_OPEN)
+                raise UsageError(_(NO_LONGER_OPEN))
             decision = step(entry)
             if not decision.actions:
                 return decision, cluster or cluster_of(entry)
@@ -275,17 +288,17 @@ class AlertService:
                 continue  # a sweep or another click moved it meanwhile: redo on the new entry
             moved = next((e for e in committed if e.cluster_id == cluster_id), decision.entry)
             return replace(decision, entry=moved), known
-        raise BotError("the alert kept changing while I tried to update it; try again")
+        raise BotError(_("the alert kept changing while I tried to update it; try again"))
 
     async def move_group(
         self, group_id: str, step: _Step, *, now: datetime
     ) -> tuple[AlertGroup, int]:
         """Decide with ``step`` for every open incident of a grouped alert, plan and commit the
         change at once; the group and how many incidents changed."""
-        for _ in range(_SAVE_TRIES):
+        for _attempt in range(_SAVE_TRIES):
             group = await self.store.incidents.get_group(group_id)
             if group is None or not group.is_open:
-                raise UsageError(STORM_OVER)
+                raise UsageError(_(STORM_OVER))
             view = await self._group_view(group_id, group.route_key, group.channel)
             steps = []
             for entry in view.entries.values():
@@ -299,14 +312,15 @@ class AlertService:
             if await self._commit(view, steps, now) is None:
                 continue
             return group, len(steps)
-        raise BotError("the storm kept changing while I tried to update it; try again")
+        raise BotError(_("the storm kept changing while I tried to update it; try again"))
 
     async def _commit(
         self, view: RouteView, steps: list[Step], now: datetime
     ) -> list[AlertEntry] | None:
         """The plan of ``steps`` committed (one Change: a click moves one incident or one
         grouped alert); the incidents as saved, or None when another writer came first."""
-        changes = [c for c in plan_route(view, steps, console_url=self.console_url, now=now) if c]
+        planned = plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=now)
+        changes = [c for c in planned if c]
         if not changes:
             return []
         change = _one(changes)

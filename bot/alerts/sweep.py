@@ -395,7 +395,7 @@ class Sweeper(WatchPart):
                 step = Step(cluster, report, step.before, decision)
             steps.append(step)
         view = RouteView(route, key, entries, seen, groups)
-        return plan_route(view, steps, console_url=self.console_url, now=run.now)
+        return plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=run.now)
 
     def _step(
         self,
@@ -532,6 +532,7 @@ class Sweeper(WatchPart):
         )
         return plan_self(
             decision,
+            chat=self.chat,
             channels=self._self_channels(),
             opened=render_self_alert(failures, last_ok, read_failure or "", run.now),
             closed=render_self_recovered(decision.incident.since, run.now),

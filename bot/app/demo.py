@@ -37,6 +37,7 @@ from bot.errors import BotError
 from bot.fleet.lookup import resolve_cluster
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
+from bot.slack.blocks import SLACK
 
 TEAM_CHANNEL = "C0DEMOTEAM"
 ONCALL_CHANNEL = "C0DEMOONCALL"
@@ -228,8 +229,9 @@ class Demo:
     def _show_reply(self, reply: Reply, out: TextIO) -> None:
         render = render_ephemeral if reply.ephemeral else render_console
         for message in reply.messages:
-            out.write(render(message.payload(), names=NAMES, color=self.color) + "\n")
-            self._remember_buttons(message.payload(), TEAM_CHANNEL, None)
+            payload = SLACK.render(message)
+            out.write(render(payload, names=NAMES, color=self.color) + "\n")
+            self._remember_buttons(payload, TEAM_CHANNEL, None)
 
     def _remember_buttons(self, payload: dict[str, Any], channel: str, ts: str | None) -> None:
         for block in payload.get("blocks") or []:

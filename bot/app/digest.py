@@ -28,6 +28,7 @@ from bot.demo.console import render_console
 from bot.digest.runner import DigestResult, DigestStatus, routes_for
 from bot.outbox.executor import DrainResult
 from bot.settings import Settings
+from bot.slack.blocks import SLACK
 
 
 def register(subparsers: Any) -> None:
@@ -101,7 +102,7 @@ def _print(results: list[DigestResult], drained: DrainResult | None, *, as_json:
             for error in result.errors:
                 print(f"# warning: {error}")
             for message in result.messages:
-                print(render_console(message.payload()))
+                print(render_console(SLACK.render(message)))
                 print()
         else:
             stream = sys.stdout if result.ok else sys.stderr
@@ -122,6 +123,7 @@ def _json(result: DigestResult, delivered: dict[str, Any]) -> dict[str, Any]:
         "errors": list(result.errors),
         "posts": [post_json(post, delivered.get(post.id)) for post in result.posts],
         "messages": [
-            {"channel": result.route.channel, **message.payload()} for message in result.messages
+            {"channel": result.route.channel, **SLACK.render(message)}
+            for message in result.messages
         ],
     }

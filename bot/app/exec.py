@@ -27,6 +27,7 @@ from bot.commands.router import Reply
 from bot.config import BotConfig
 from bot.demo.console import render_console, render_ephemeral
 from bot.settings import Settings, reveal
+from bot.slack.blocks import SLACK
 
 CLI_USER = "cli"
 CLI_CHANNEL = "cli"
@@ -81,7 +82,7 @@ def format_reply(reply: Reply, *, as_json: bool) -> str:
     """The reply as text for a terminal, or as Slack payloads (one JSON document)."""
     if as_json:
         payloads = [
-            {**m.payload(), "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+            {**SLACK.render(m), "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
             for m in reply.messages
         ]
         return json.dumps(
@@ -90,4 +91,4 @@ def format_reply(reply: Reply, *, as_json: bool) -> str:
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     color = sys.stdout.isatty()
     render = render_ephemeral if reply.ephemeral else render_console
-    return "\n\n".join(render(m.payload(), width=width, color=color) for m in reply.messages)
+    return "\n\n".join(render(SLACK.render(m), width=width, color=color) for m in reply.messages)

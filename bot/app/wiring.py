@@ -22,6 +22,7 @@ from bot.backup import actions as backup_actions
 from bot.backup.follower import OperationFollower
 from bot.backup.service import BackupService
 from bot.chat.actions import Action
+from bot.chat.card import Chat
 from bot.cloud.client import CloudClient, RequestObserver
 from bot.commands.router import Router
 from bot.config import BotConfig
@@ -35,6 +36,7 @@ from bot.outbox.pacing import Pace
 from bot.queries import actions as query_actions
 from bot.queries.service import Queries
 from bot.settings import Settings
+from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 
@@ -95,22 +97,25 @@ def build_features(
     queued: Callable[[], None] | None = None,
     metrics: Metrics | None = None,
     follower: OperationFollower | None = None,
+    chat: Chat = SLACK,
 ) -> Features:
-    """The features and the router over them, sharing one way to find a cluster."""
+    """The features and the router over them, sharing one way to find a cluster, their
+    messages made for ``chat``."""
     finder = ClusterFinder(cloud, config)
-    queries = Queries(cloud, config, finder=finder, store=store, console_url=console_url)
+    queries = Queries(cloud, config, chat=chat, finder=finder, store=store, console_url=console_url)
     if store is None:
         asking = BackupService(cloud, None, config, finder=finder)
         router = Router(config, [queries, asking], declared=DECLARED_ACTIONS, metrics=metrics)
         return Features(queries, router)
     follower = follower or OperationFollower(
-        cloud, store, owner=owner, lease=config.sweep.lease, queued=queued
+        cloud, store, owner=owner, lease=config.sweep.lease, queued=queued, chat=chat
     )
     backups = BackupService(cloud, store, config, follower=follower, finder=finder)
     alerts = AlertService(
         cloud,
         store,
         config,
+        chat=chat,
         finder=finder,
         console_url=console_url,
         queued=queued,
@@ -157,7 +162,7 @@ async def open_components(
             executor = DeliveryExecutor(
                 store, notifier, owner=owner, lease=config.sweep.lease, metrics=metrics, pace=pace
             )
-            executor.watch = ChannelNotices(store, config, queued=executor.wake)
+            executor.watch = ChannelNotices(store, config, queued=executor.wake, chat=SLACK)
             stack.push_async_callback(executor.aclose)
         queued = executor.wake if executor is not None else None
 
@@ -172,6 +177,7 @@ async def open_components(
                 console_url=settings.yc_console_url,
                 owner=owner,
                 queued=queued,
+                chat=SLACK,
             )
 
         features = build_features(

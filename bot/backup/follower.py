@@ -19,11 +19,13 @@ from datetime import timedelta
 from bot import clock
 from bot.alerts.messages import render_operation_outcome
 from bot.backup.model import OperationOutcome
+from bot.chat.card import Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Operation
 from bot.errors import CloudError, NotFound
 from bot.outbox.change import Change, OperationFinish
 from bot.outbox.posts import OutboundPost, PostKind
+from bot.slack.blocks import SLACK
 from bot.store import PendingOperation, Store
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,10 @@ class OperationFollower:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER,
         queued: Callable[[], None] | None = None,
+        chat: Chat = SLACK,
     ) -> None:
         self.cloud = cloud
+        self.chat = chat
         self.store = store
         self.owner = owner
         self.lease = lease
@@ -169,7 +173,7 @@ class OperationFollower:
                 OutboundPost(
                     kind=PostKind.OPERATION,
                     channel=pending.channel,
-                    payload=message.payload(),
+                    payload=self.chat.render(message),
                     parent_ts=pending.thread_ts,
                     subject=pending.operation_id,
                 )

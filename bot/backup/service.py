@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts.actions import START_BACKUP, AlertRef
-from bot.alerts.messages import utc_text
 from bot.backup.actions import CANCEL, CONFIRM
 from bot.backup.follower import OperationFollower
 from bot.chat.actions import Answer, BoundAction, Invocation
+from bot.chat.card import Card
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster
 from bot.commands import strings
@@ -33,12 +33,13 @@ from bot.config import BotConfig
 from bot.durations import format_duration
 from bot.errors import CloudError
 from bot.fleet.lookup import ClusterFinder
-from bot.slack.message import Message
+from bot.freshness.messages import utc_text
+from bot.i18n.catalog import N_, _
 from bot.store import PendingOperation, Store
 
 log = logging.getLogger(__name__)
 
-BACKUP_CANCELLED = "Backup not started."
+BACKUP_CANCELLED = N_("Backup not started.")
 
 
 class BackupService:
@@ -89,7 +90,7 @@ class BackupService:
         return Answer([message], replace_original=True)
 
     async def _cancelled(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
-        return Answer([render_ack(BACKUP_CANCELLED)], replace_original=True)
+        return Answer([render_ack(_(BACKUP_CANCELLED))], replace_original=True)
 
     async def _from_alert(self, ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
         """An alert's *Start backup now* (its confirm dialog was the asking); the outcome goes
@@ -113,7 +114,7 @@ class BackupService:
         channel: str | None,
         thread_ts: str | None,
         now: datetime,
-    ) -> Message:
+    ) -> Card:
         """Start a backup now and follow it, unless one was started within
         ``limits.backup_every`` (also on another replica): then say so and start nothing."""
         cluster = await self.finder.find(cluster_ref)
@@ -130,7 +131,7 @@ class BackupService:
                     recent.requested_at.isoformat(),
                 )
                 return render_ack(
-                    strings.BACKUP_ALREADY_STARTED.format(
+                    _(strings.BACKUP_ALREADY_STARTED).format(
                         cluster=cluster.display_name,
                         ago=format_duration(max(now - recent.requested_at, timedelta(0))),
                         operation=recent.operation_id,
@@ -158,12 +159,16 @@ class BackupService:
         channel: str | None,
         thread_ts: str | None,
         now: datetime,
-    ) -> Message:
+    ) -> Card:
         key = backup_idempotency_key(cluster.id, user, now)
         operation = await self.cloud.backup_cluster(cluster.id, idempotency_key=key)
         if operation.failed:
-            reason = operation.error.message if operation.error else "no reason given"
-            raise CloudError(f"the cloud refused to back up {cluster.display_name}: {reason}")
+            reason = operation.error.message if operation.error else _("no reason given")
+            raise CloudError(
+                _("the cloud refused to back up {cluster}: {reason}").format(
+                    cluster=cluster.display_name, reason=reason
+                )
+            )
         assert self.store is not None
         assert self.follower is not None
         await self.store.operations.record_operation(
@@ -181,7 +186,7 @@ class BackupService:
             )
         )
         return render_ack(
-            strings.BACKUP_STARTED.format(cluster=cluster.display_name, operation=operation.id)
+            _(strings.BACKUP_STARTED).format(cluster=cluster.display_name, operation=operation.id)
         )
 
     async def resume(self, now: datetime) -> list[str]:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.errors import UsageError
+from bot.i18n.catalog import N_, _
 
 V = TypeVar("V")
 
@@ -27,15 +28,15 @@ MAX_VALUE = 2000
 #: Longest cluster id (or name) a button may carry.
 MAX_ID_LENGTH = 50
 
-BAD_BUTTON = "This button's value is not one the bot made, so I ignored it."
-BAD_BUTTON_HINT = "Run the command again, e.g. `/backups list <cluster>`."
+BAD_BUTTON = N_("This button's value is not one the bot made, so I ignored it.")
+BAD_BUTTON_HINT = N_("Run the command again, e.g. `/backups list <cluster>`.")
 
 
 class BadButtonValue(UsageError):
     """A button's value is not one the bot rendered (edited, forged, or from an old version)."""
 
     def __init__(self) -> None:
-        super().__init__(BAD_BUTTON, hint=BAD_BUTTON_HINT)
+        super().__init__(_(BAD_BUTTON), hint=_(BAD_BUTTON_HINT))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.chat.mrkdwn import escape, mention
 from bot.commands import strings as s
 from bot.config import Access, AccessRule
 from bot.errors import AccessDenied
+from bot.i18n.catalog import _
 
 #: How many users, groups or channels a refusal names before it says "and N more".
 _NAMED = 5
@@ -115,7 +116,8 @@ def authorize(
 
 def _names(items: list[str]) -> str:
     if len(items) > _NAMED:
-        items = [*items[:_NAMED], s.ACCESS_AND_MORE.format(n=len(items) - _NAMED)]
+        more = len(items) - _NAMED
+        items = [*items[:_NAMED], s.and_more(more).format(n=more)]
     return s.join_words(items)
 
 
@@ -123,23 +125,23 @@ def denial_text(denied: CommandDenied, *, mrkdwn: bool) -> str:
     """Say why a command was refused: as plain text, or as mrkdwn with mentions."""
     if mrkdwn:
         users = [mention(escape(u)) for u in denied.users]
-        groups = [s.ACCESS_GROUP.format(group=mention(escape(g))) for g in denied.usergroups]
+        groups = [_(s.ACCESS_GROUP).format(group=mention(escape(g))) for g in denied.usergroups]
         channels = [f"<#{escape(c)}>" for c in denied.channels]
         command = escape(denied.command).replace("`", "'")
     else:
         users = [s.ACCESS_USER.format(id=u) for u in denied.users]
         groups = [
-            s.ACCESS_GROUP.format(group=s.ACCESS_USER.format(id=g)) for g in denied.usergroups
+            _(s.ACCESS_GROUP).format(group=s.ACCESS_USER.format(id=g)) for g in denied.usergroups
         ]
         channels = [s.ACCESS_CHANNEL.format(id=c) for c in denied.channels]
         command = denied.command.replace("`", "'")
     if denied.reason is DenialReason.NOBODY:
-        return s.ACCESS_NOBODY.format(command=command)
+        return _(s.ACCESS_NOBODY).format(command=command)
     if denied.reason is DenialReason.UNCONFIGURED:
-        return s.ACCESS_UNCONFIGURED.format(command=command)
+        return _(s.ACCESS_UNCONFIGURED).format(command=command)
     if denied.reason is DenialReason.WHERE:
-        return s.ACCESS_ONLY_WHERE.format(command=command, where=_names(channels))
+        return _(s.ACCESS_ONLY_WHERE).format(command=command, where=_names(channels))
     who = _names(users + groups)
     if channels:
-        return s.ACCESS_ONLY_WHO_WHERE.format(who=who, where=_names(channels), command=command)
-    return s.ACCESS_ONLY_WHO.format(who=who, command=command)
+        return _(s.ACCESS_ONLY_WHO_WHERE).format(who=who, where=_names(channels), command=command)
+    return _(s.ACCESS_ONLY_WHO).format(who=who, command=command)

@@ -19,6 +19,7 @@ from typing import ClassVar
 from bot.commands import strings as s
 from bot.durations import format_duration, parse_duration
 from bot.errors import InvalidArgument, UsageError
+from bot.i18n.catalog import _
 
 DEFAULT_LIMIT = 10
 MIN_LIMIT = 1
@@ -251,7 +252,7 @@ class _Parsed:
 
 
 def _usage_hint(command: str) -> str:
-    return s.HINT_USAGE.format(
+    return _(s.HINT_USAGE).format(
         usage=s.usage_line(command), example=f"{s.PREFIX} {_EXAMPLE[command]}"
     )
 
@@ -282,17 +283,17 @@ def _split_flags(command: str, args: list[str]) -> _Parsed:
             near = _nearest("--" + flag.lstrip("-"), allowed or _ALL_FLAGS)
             hint = _usage_hint(command)
             if near is not None and near in allowed:
-                hint = s.UNKNOWN_FLAG_NEAR.format(near=near) + hint
-            raise UsageError(s.UNKNOWN_FLAG.format(command=command, flag=_show(flag)), hint=hint)
+                hint = _(s.UNKNOWN_FLAG_NEAR).format(near=near) + " " + hint
+            raise UsageError(_(s.UNKNOWN_FLAG).format(command=command, flag=_show(flag)), hint=hint)
         if flag not in allowed:
             raise UsageError(
-                s.FLAG_NOT_FOR_COMMAND.format(command=command, flag=flag),
+                _(s.FLAG_NOT_FOR_COMMAND).format(command=command, flag=flag),
                 hint=_usage_hint(command),
             )
         if flag not in _VALUE_FLAGS:
             if eq:
                 raise UsageError(
-                    s.FLAG_TAKES_NO_VALUE.format(flag=flag, given=_show(word)),
+                    _(s.FLAG_TAKES_NO_VALUE).format(flag=flag, given=_show(word)),
                     hint=_usage_hint(command),
                 )
             parsed.share = True
@@ -312,32 +313,35 @@ def _split_flags(command: str, args: list[str]) -> _Parsed:
 
 
 def _parse_limit(value: str) -> int:
-    hint = s.HINT_LIMIT.format(prefix=s.PREFIX)
+    hint = _(s.HINT_LIMIT).format(prefix=s.PREFIX)
     if not value:
-        raise UsageError(s.FLAG_NEEDS_VALUE.format(flag=_LIMIT), hint=hint)
+        raise UsageError(_(s.FLAG_NEEDS_VALUE).format(flag=_LIMIT), hint=hint)
     if not _DIGITS.fullmatch(value) or not MIN_LIMIT <= int(value) <= MAX_LIMIT:
         raise InvalidArgument(
-            s.BAD_LIMIT.format(low=MIN_LIMIT, high=MAX_LIMIT, value=_show(value)), hint=hint
+            _(s.BAD_LIMIT).format(low=MIN_LIMIT, high=MAX_LIMIT, value=_show(value)), hint=hint
         )
     return int(value)
 
 
 def _parse_page_token(value: str) -> str:
     if not value:
-        raise UsageError(s.FLAG_NEEDS_VALUE.format(flag=_PAGE_FLAG), hint=s.HINT_PAGE_TOKEN)
+        raise UsageError(
+            _(s.FLAG_NEEDS_VALUE).format(flag=_PAGE_FLAG),
+            hint=_(s.HINT_PAGE_TOKEN).format(prefix=s.PREFIX),
+        )
     if len(value) > MAX_PAGE_FLAG_LENGTH:
         raise InvalidArgument(
-            s.PAGE_TOKEN_TOO_LONG.format(length=len(value), max=MAX_PAGE_FLAG_LENGTH),
-            hint=s.HINT_PAGE_TOKEN,
+            _(s.PAGE_TOKEN_TOO_LONG).format(length=len(value), max=MAX_PAGE_FLAG_LENGTH),
+            hint=_(s.HINT_PAGE_TOKEN).format(prefix=s.PREFIX),
         )
     return value
 
 
 def _show_char(ch: str) -> str:
     if ch.isspace():
-        return s.CHAR_SPACE
+        return _(s.CHAR_SPACE)
     if not ch.isprintable():
-        return s.CHAR_INVISIBLE.format(code=f"U+{ord(ch):04X}")
+        return _(s.CHAR_INVISIBLE).format(code=f"U+{ord(ch):04X}")
     return f"`{_show(ch)}`"
 
 
@@ -348,14 +352,14 @@ def _check_id(value: str, what: str, *, backup: bool = False) -> str:
         if backup
         else (_ID, _ID_CHAR, MAX_ID_LENGTH)
     )
-    hint = (s.HINT_BACKUP_ID if backup else s.HINT_ID).format(prefix=s.PREFIX)
+    hint = _(s.HINT_BACKUP_ID if backup else s.HINT_ID).format(prefix=s.PREFIX)
     if not value:
-        raise UsageError(s.ID_EMPTY.format(what=what), hint=hint)
+        raise UsageError(_(s.ID_EMPTY).format(what=_(what)), hint=hint)
     if len(value) >= 2 and value[0] == "<" and value[-1] == ">":
-        raise UsageError(s.ID_PLACEHOLDER.format(value=_show(value), what=what), hint=hint)
+        raise UsageError(_(s.ID_PLACEHOLDER).format(value=_show(value), what=_(what)), hint=hint)
     if len(value) > max_length:
         raise InvalidArgument(
-            s.ID_TOO_LONG.format(what=what, length=len(value), max=max_length), hint=hint
+            _(s.ID_TOO_LONG).format(what=_(what), length=len(value), max=max_length), hint=hint
         )
     if not pattern.fullmatch(value):
         bad: list[str] = []
@@ -364,7 +368,7 @@ def _check_id(value: str, what: str, *, backup: bool = False) -> str:
                 bad.append(ch)
         shown = " ".join(_show_char(ch) for ch in bad[:5])
         raise InvalidArgument(
-            s.ID_BAD_CHARACTERS.format(what=what, value=_show(value), bad=shown), hint=hint
+            _(s.ID_BAD_CHARACTERS).format(what=_(what), value=_show(value), bad=shown), hint=hint
         )
     return value
 
@@ -375,17 +379,17 @@ def _positionals(
     args = parsed.positionals
     if len(args) < required:
         raise UsageError(
-            s.MISSING_ARGUMENT.format(command=command, what=what), hint=_usage_hint(command)
+            _(s.MISSING_ARGUMENT).format(command=command, what=_(what)), hint=_usage_hint(command)
         )
     if len(args) > allowed:
         if allowed == 0:
-            takes = s.TAKES_NOTHING
+            takes = _(s.TAKES_NOTHING)
         elif required == allowed:
-            takes = s.TAKES_ONE.format(what=what)
+            takes = _(s.TAKES_ONE).format(what=_(what))
         else:
-            takes = s.TAKES_AT_MOST_ONE.format(what=what)
+            takes = _(s.TAKES_AT_MOST_ONE).format(what=_(what))
         raise UsageError(
-            s.EXTRA_ARGUMENT.format(command=command, takes=takes, extra=_show(args[allowed])),
+            _(s.EXTRA_ARGUMENT).format(command=command, takes=takes, extra=_show(args[allowed])),
             hint=_usage_hint(command),
         )
     return args
@@ -394,16 +398,16 @@ def _positionals(
 def _parse_duration(words: list[str]) -> timedelta:
     # "1h 30m" arrives as two tokens; parse_duration ignores spaces, so join them back.
     value = " ".join(words)
-    hint = s.HINT_DURATION.format(prefix=s.PREFIX)
+    hint = _(s.HINT_DURATION).format(prefix=s.PREFIX)
     try:
         duration = parse_duration(value)
     except (ValueError, OverflowError):
-        raise UsageError(s.BAD_DURATION.format(value=_show(value)), hint=hint) from None
+        raise UsageError(_(s.BAD_DURATION).format(value=_show(value)), hint=hint) from None
     if duration > MAX_SNOOZE:
         most = format_duration(MAX_SNOOZE)
         raise InvalidArgument(
-            s.DURATION_TOO_LONG.format(max=most, value=_show(value)),
-            hint=s.HINT_DURATION_TOO_LONG.format(max=most, prefix=s.PREFIX),
+            _(s.DURATION_TOO_LONG).format(max=most, value=_show(value)),
+            hint=_(s.HINT_DURATION_TOO_LONG).format(max=most, prefix=s.PREFIX),
         )
     return duration
 
@@ -415,13 +419,17 @@ def _parse_help(args: list[str]) -> HelpCmd:
     topic = words[0].lower().removeprefix("/backups")
     if topic not in COMMAND_NAMES:
         near = _nearest(topic, COMMAND_NAMES)
-        hint = s.UNKNOWN_TOPIC_NEAR.format(prefix=s.PREFIX, near=near) if near else s.HINT_HELP
-        raise UsageError(s.UNKNOWN_TOPIC.format(word=_show(words[0])), hint=hint)
+        hint = (
+            _(s.UNKNOWN_TOPIC_NEAR).format(prefix=s.PREFIX, near=near)
+            if near
+            else _(s.HINT_HELP).format(prefix=s.PREFIX)
+        )
+        raise UsageError(_(s.UNKNOWN_TOPIC).format(word=_show(words[0])), hint=hint)
     if len(words) > 1:
         raise UsageError(
-            s.EXTRA_ARGUMENT.format(
+            _(s.EXTRA_ARGUMENT).format(
                 command="help",
-                takes=s.TAKES_AT_MOST_ONE.format(what=s.WHAT_TOPIC),
+                takes=_(s.TAKES_AT_MOST_ONE).format(what=_(s.WHAT_TOPIC)),
                 extra=_show(words[1]),
             ),
             hint=_usage_hint("help"),
@@ -441,8 +449,12 @@ def parse_command(text: str) -> Command:
         return _parse_help(args)
     if verb not in COMMAND_NAMES:
         near = _nearest(verb, COMMAND_NAMES)
-        hint = s.UNKNOWN_COMMAND_NEAR.format(prefix=s.PREFIX, near=near) if near else s.HINT_HELP
-        raise UsageError(s.UNKNOWN_COMMAND.format(word=_show(tokens[0])), hint=hint)
+        hint = (
+            _(s.UNKNOWN_COMMAND_NEAR).format(prefix=s.PREFIX, near=near)
+            if near
+            else _(s.HINT_HELP).format(prefix=s.PREFIX)
+        )
+        raise UsageError(_(s.UNKNOWN_COMMAND).format(word=_show(tokens[0])), hint=hint)
     parsed = _split_flags(verb, args)
     if parsed.wants_help:
         return HelpCmd(topic=verb)
@@ -473,13 +485,13 @@ def parse_command(text: str) -> Command:
         found = parsed.positionals
         if not found:
             raise UsageError(
-                s.MISSING_ARGUMENT.format(command=verb, what=s.WHAT_CLUSTER),
+                _(s.MISSING_ARGUMENT).format(command=verb, what=_(s.WHAT_CLUSTER)),
                 hint=_usage_hint(verb),
             )
         cluster = _check_id(found[0], s.WHAT_CLUSTER_ID)
         if len(found) < 2:
             raise UsageError(
-                s.MISSING_ARGUMENT.format(command=verb, what=s.WHAT_DURATION),
+                _(s.MISSING_ARGUMENT).format(command=verb, what=_(s.WHAT_DURATION)),
                 hint=_usage_hint(verb),
             )
         return SnoozeCmd(cluster=cluster, duration=_parse_duration(found[1:]))

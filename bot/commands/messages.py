@@ -1,10 +1,10 @@
-"""Replies to ``/backups`` commands, as :class:`~bot.slack.message.Message` values.
+"""Replies to ``/backups`` commands, as cards.
 
 Every renderer is pure: it takes plain values and an explicit ``now``. Everything that came from
 the cloud or from a person is clipped to a bound and escaped, so that no row can outgrow a
-section and an index named ``<!channel>`` notifies nobody. Rows are packed whole into sections
-(never cut mid-way) under Slack's limits with room to spare: at most 50 blocks, 3000 characters
-a section, and a total text budget well under Slack's 40000.
+paragraph and an index named ``<!channel>`` notifies nobody. Rows are packed whole into
+paragraphs (never cut mid-way) with :func:`bot.chat.pack.pack`, within the chat's limits less
+what each reply adds under its rows (a footer, a Next page button).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from bot.chat.card import Button, Buttons, Card, Divider, Fields, Limits, Note, Part, Text
 from bot.chat.mrkdwn import escape
+from bot.chat.pack import LazyRows, Row, clip, escape_clipped, pack, paragraphs
 from bot.cloud.models import Backup, Cluster, ListPosition, newest_first
 from bot.commands import strings as s
 from bot.commands.access import CommandDenied, denial_text
@@ -45,22 +46,22 @@ from bot.freshness.explain import Explanation
 from bot.freshness.messages import (
     attempt_line,
     condition_line,
-    condition_words,
+    condition_short,
     maintenance_line,
     policies_line,
     restore_line,
     trend_line,
 )
 from bot.freshness.model import FreshnessReport
-from bot.i18n.units import human_age, human_bytes, human_count, human_duration, utc_time
-from bot.slack.budget import MAX_BLOCK_TEXT, LazyRows, checked, clip, escape_clipped, pack_rows
-from bot.slack.message import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_SECTION_TEXT, Message
+from bot.i18n.catalog import _
+from bot.i18n.units import human_age, human_bytes, human_duration, utc_time
 
-Block = dict[str, Any]
-
-#: Total characters of text in one message's blocks (bot.slack.budget: Slack refuses ~12000).
-TEXT_BUDGET = MAX_BLOCK_TEXT
+#: Characters of a reply's notification text, well within any chat's.
 FALLBACK_BUDGET = 3000
+#: What a page of ``list`` keeps back for its footer and its Next page button (whose value the
+#: packer does not count: up to ``limits.value`` more), and ``get`` and ``folder`` for their notes.
+_LIST_RESERVE_PARTS, _LIST_RESERVE_TEXT = 2, 1000
+_NOTES_RESERVE_PARTS, _GET_RESERVE_TEXT, _FOLDER_RESERVE_TEXT = 1, 500, 1000
 
 #: Longest value shown from the cloud, before escaping (which can grow it five times).
 _ID_CLIP = 100
@@ -123,83 +124,14 @@ def _when(moment: datetime | None) -> str:
     return f"<!date^{ts}^{{date_short_pretty}} {{time}}|{utc_time(aware)}>"
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
-
-
-def _text_size(node: Any) -> int:
-    """Characters of text (and button values) anywhere in a block tree."""
-    if isinstance(node, dict):
-        return sum(
-            len(v) if k in ("text", "value") and isinstance(v, str) else _text_size(v)
-            for k, v in node.items()
-        )
-    if isinstance(node, list):
-        return sum(_text_size(v) for v in node)
-    return 0
-
-
-class _Budget:
-    """Blocks of one message, refusing any block that would break a limit."""
-
-    def __init__(self, reserve_blocks: int = 0, reserve_chars: int = 0) -> None:
-        self.blocks: list[Block] = []
-        self.max_blocks = MAX_BLOCKS - reserve_blocks
-        self.max_chars = TEXT_BUDGET - reserve_chars
-        self.chars = 0
-
-    def fits(self, blocks: Sequence[Block]) -> bool:
-        return (
-            len(self.blocks) + len(blocks) <= self.max_blocks
-            and self.chars + sum(_text_size(b) for b in blocks) <= self.max_chars
-        )
-
-    def add(self, *blocks: Block) -> bool:
-        if not self.fits(blocks):
-            return False
-        self.blocks.extend(blocks)
-        self.chars += sum(_text_size(b) for b in blocks)
-        return True
-
-
-def _pack(rows: Sequence[str], *, head: str = "", sep: str = "\n") -> list[Block]:
-    """Sections holding whole rows, each section under the text limit; ``head`` starts the
-    first one. A row is never split, so every row must fit a section alone (callers clip)."""
-    sections: list[str] = []
-    current = head
-    for row in rows:
-        candidate = f"{current}{sep}{row}" if current else row
-        if len(candidate) <= MAX_SECTION_TEXT:
-            current = candidate
-        else:
-            sections.append(current)
-            current = row
-    if current:
-        sections.append(current)
-    return [_section(text) for text in sections]
-
-
-def _fit_rows(budget: _Budget, rows: Sequence[str], *, head: str = "", sep: str = "\n") -> int:
-    """Add as many whole rows as fit (after ``head``); return how many did."""
-    low, high = 0, len(rows)  # the most rows that fit lies in [low, high]
-    while low < high:
-        mid = (low + high + 1) // 2
-        if budget.fits(_pack(rows[:mid], head=head, sep=sep)):
-            low = mid
-        else:
-            high = mid - 1
-    blocks = _pack(rows[:low], head=head, sep=sep)
-    budget.add(*blocks)
-    return low
-
-
 def _t(template: str, **values: object) -> str:
-    """Fill a strings template for mrkdwn: the template is escaped (so ``<cluster>`` shows as
-    typed); the values must already be escaped by the caller."""
+    """Translate a strings template and fill it for mrkdwn: the template is escaped (so
+    ``<cluster>`` shows as typed); the values must already be escaped by the caller."""
+    return _fill(_(template), **values)
+
+
+def _fill(template: str, **values: object) -> str:
+    """Fill a template already in the reader's language (a count's form) as :func:`_t` does."""
     return escape(template).format(**values)
 
 
@@ -215,32 +147,34 @@ def _fallback(text: str) -> str:
 # --- help ---------------------------------------------------------------------------------------
 
 
-def render_help(topic: str | None = None) -> Message:
+def render_help(topic: str | None = None) -> Card:
     """Usage of every command, or the full help of one, with examples."""
     entry = s.HELP_BY_NAME.get(topic) if topic else None
     if entry is None:
-        lines = [f"*{escape(s.HELP_TITLE)}*"]
-        lines += [f"`{escape(s.usage_line(h.name))}` {escape(h.summary)}" for h in s.COMMAND_HELP]
+        lines = [f"*{escape(_(s.HELP_TITLE))}*"]
+        lines += [
+            f"`{escape(s.usage_line(h.name))}` {escape(_(h.summary))}" for h in s.COMMAND_HELP
+        ]
         examples = ", ".join(
             f"`{escape(s.PREFIX)} {escape(h.examples[0])}`"
             for h in s.COMMAND_HELP
             if h.name in ("list", "clusters", "snooze")
         )
-        blocks = [
-            _section("\n".join(lines)),
-            _context(f"{s.HELP_EXAMPLES}: {examples}"),
-            _context(escape(s.HELP_SHARE_NOTE.format(prefix=s.PREFIX))),
+        parts: list[Part] = [
+            Text("\n".join(lines)),
+            Note([f"{_(s.HELP_EXAMPLES)}: {examples}"]),
+            Note([escape(_(s.HELP_SHARE_NOTE).format(prefix=s.PREFIX))]),
         ]
-        plain = [s.HELP_TITLE] + [f"{s.usage_line(h.name)}: {h.summary}" for h in s.COMMAND_HELP]
-        return checked(Message(text=escape("\n".join(plain)), blocks=blocks))
-    body = [f"*{escape(s.usage_line(entry.name))}*", escape(entry.summary.capitalize()) + "."]
+        plain = [_(s.HELP_TITLE)]
+        plain += [f"{s.usage_line(h.name)}: {_(h.summary)}" for h in s.COMMAND_HELP]
+        return Card(escape("\n".join(plain)), parts)
+    summary = _(entry.summary)
+    body = [f"*{escape(s.usage_line(entry.name))}*", escape(summary.capitalize()) + "."]
     if entry.details:
-        body.append(escape(entry.details))
+        body.append(escape(_(entry.details)))
     examples = "\n".join(f"`{escape(s.PREFIX)} {escape(e)}`" for e in entry.examples)
-    blocks = [_section("\n".join(body)), _section(f"*{s.HELP_EXAMPLES}*\n{examples}")]
-    return checked(
-        Message(text=escape(f"{s.usage_line(entry.name)}: {entry.summary}"), blocks=blocks)
-    )
+    parts = [Text("\n".join(body)), Text(f"*{_(s.HELP_EXAMPLES)}*\n{examples}")]
+    return Card(escape(f"{s.usage_line(entry.name)}: {summary}"), parts)
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -252,7 +186,7 @@ def _list_row(backup: Backup, now: datetime) -> str:
         started=_when(backup.started_at),
         took=human_duration(backup.duration_seconds),
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
         version=_esc(backup.opensearch_version or s.UNKNOWN_VALUE, _VERSION_CLIP),
     )
     tail = _t(
@@ -276,19 +210,9 @@ def view_page_value(target: str | None, offset: int) -> str:
     return json.dumps({"t": target, "o": offset}, separators=(",", ":"))
 
 
-def next_page_button(action_id: str, value: str) -> Block:
-    """An actions block with one Next page button."""
-    return {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "text": {"type": "plain_text", "text": s.BUTTON_NEXT_PAGE},
-                "value": value,
-            }
-        ],
-    }
+def next_page_button(action_id: str, value: str) -> Buttons:
+    """A row with one Next page button."""
+    return Buttons([Button(action_id, _(s.BUTTON_NEXT_PAGE), value)])
 
 
 def render_backup_list(
@@ -304,7 +228,8 @@ def render_backup_list(
     skipped: int = 0,
     notice: str | None = None,
     explanation: Explanation | None = None,
-) -> Message:
+    limits: Limits,
+) -> Card:
     """A page of a cluster's backups, newest first, with a Next page button if ``more`` follow.
 
     ``first`` is the 1-based place of the page's first row among ``total`` backups. The button
@@ -315,64 +240,48 @@ def render_backup_list(
     """
     cluster_label = cluster_label or cluster_id
     label = _esc(cluster_label, _NAME_CLIP)
-    head = [_context(escape(_clip(notice, _MESSAGE_CLIP)))] if notice else []
+    head: list[Part] = [Note([escape(_clip(notice, _MESSAGE_CLIP))])] if notice else []
+    about = paragraphs(_about_lines(explanation, now), limits=limits)
     if not backups:
         empty = s.LIST_EMPTY if first <= 1 else s.LIST_NO_MORE
-        blocks = [*head, _section(_t(empty, cluster=label)), *_pack(_about_lines(explanation, now))]
+        parts = [*head, Text(_t(empty, cluster=label)), *about]
         if skipped:
-            blocks.append(_context(_t(s.LIST_SKIPPED, n=skipped)))
-        return Message(
-            text=_t(s.LIST_FALLBACK_EMPTY, cluster=_plain(cluster_label, _NAME_CLIP)),
-            blocks=blocks,
-        )
+            parts.append(Note([_fill(s.list_skipped(skipped), n=skipped)]))
+        return Card(_t(s.LIST_FALLBACK_EMPTY, cluster=_plain(cluster_label, _NAME_CLIP)), parts)
     ordered = newest_first(backups)
     # Room for the longest button value this page could need, decided once the rows are known.
     longest = max(len(next_page_value(cluster_id, ListPosition.of(b), limit)) for b in ordered)
-    budget = _Budget(reserve_blocks=2, reserve_chars=1000 + min(longest, MAX_BUTTON_VALUE))
-    for block in head:
-        budget.add(block)
-    budget.add(_section(_t(s.LIST_TITLE, cluster=label)))
-    about = _about_lines(explanation, now)
-    if about:
-        budget.add(*_pack(about))
+    room = limits.less(
+        parts=_LIST_RESERVE_PARTS, text=_LIST_RESERVE_TEXT + min(longest, limits.value)
+    )
     rows = [_list_row(b, now) for b in ordered]
-    shown = _fit_rows(budget, rows, sep="\n\n")
-    footer = [_t(s.LIST_FOOTER, shown=human_count(shown, "backup"), prefix=s.PREFIX)]
+    head += [Text(_t(s.LIST_TITLE, cluster=label)), *about]
+    packed = pack(rows, limits=room, head=head, sep="\n\n")
+    shown = packed.shown
+    footer = [_t(s.LIST_FOOTER, shown=s.count_backups(shown), prefix=s.PREFIX)]
     if total is not None and shown and (first > 1 or more or shown < len(rows)):
         footer.append(_t(s.LIST_RANGE, first=first, last=first + shown - 1, total=total))
     if shown < len(rows):
-        footer.append(_t(s.LIST_NOT_SHOWN, n=len(rows) - shown))
+        footer.append(_fill(s.list_not_shown(len(rows) - shown), n=len(rows) - shown))
     if skipped:
-        footer.append(_t(s.LIST_SKIPPED, n=skipped))
+        footer.append(_fill(s.list_skipped(skipped), n=skipped))
     button_value = ""
     if shown and (more or shown < len(rows)):
         button_value = next_page_value(cluster_id, ListPosition.of(ordered[shown - 1]), limit)
-        if len(button_value) > MAX_BUTTON_VALUE:
-            footer.append(s.LIST_POSITION_TOO_LONG)
+        if len(button_value) > limits.value:
+            footer.append(_(s.LIST_POSITION_TOO_LONG))
             button_value = ""
-    blocks = [*budget.blocks, _context(" · ".join(footer))]
+    parts = [*packed.parts, Note([" · ".join(footer)])]
     if button_value:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": NEXT_PAGE_ACTION,
-                        "text": {"type": "plain_text", "text": s.BUTTON_NEXT_PAGE},
-                        "value": button_value,
-                    }
-                ],
-            }
-        )
+        parts.append(next_page_button(NEXT_PAGE_ACTION, button_value))
     newest = ordered[0].finished_at or ordered[0].started_at
     text = _t(
         s.LIST_FALLBACK,
         cluster=_plain(cluster_label, _NAME_CLIP),
-        shown=human_count(len(ordered), "backup"),
+        shown=s.count_backups(len(ordered)),
         newest=f"{utc_time(newest)} ({human_age(newest, now)})",
     )
-    return checked(Message(text=_fallback(text), blocks=blocks))
+    return Card(_fallback(text), parts)
 
 
 def _about_lines(explanation: Explanation | None, now: datetime) -> list[str]:
@@ -390,8 +299,9 @@ def _about_lines(explanation: Explanation | None, now: datetime) -> list[str]:
 # --- get ----------------------------------------------------------------------------------------
 
 
-def _field(label: str, value: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+def _field(label: str, value: str) -> str:
+    """``*Label*`` (a strings template, translated) over its value."""
+    return f"*{_(label)}*\n{value}"
 
 
 def _backup_about(
@@ -404,7 +314,7 @@ def _backup_about(
             condition_line(explanation.condition),
             attempt_line(explanation, now),
             maintenance_line(explanation.maintenance, schedule),
-            restore_line(explanation.restore, of="this backup"),
+            restore_line(explanation.restore, this_backup=True),
             policies_line(explanation),
             trend_line(explanation.trend),
         ]
@@ -418,7 +328,8 @@ def render_backup(
     now: datetime,
     explanation: Explanation | None = None,
     missing: Sequence[str] = (),
-) -> Message:
+    limits: Limits,
+) -> Card:
     """One backup in full: times, every size figure, version, and its index names.
 
     ``explanation`` (of its cluster, with ``restore`` judged for this backup) adds whether a
@@ -450,39 +361,41 @@ def render_backup(
         _field(s.BACKUP_FIELD_FREE_SPACE, human_bytes(backup.free_space_required_bytes)),
         _field(s.BACKUP_FIELD_INDICES, f"{backup.indices_total:,}"),
     ]
-    budget = _Budget(reserve_blocks=1, reserve_chars=500)
-    budget.add(_section(f"{title}\n{of}"), {"type": "section", "fields": fields})
-    about = _backup_about(explanation, missing, now)
-    if about:
-        budget.add(*_pack(about))
+    head: list[Part] = [
+        Text(f"{title}\n{of}"),
+        Fields(fields),
+        *paragraphs(_backup_about(explanation, missing, now), limits=limits),
+    ]
+    room = limits.less(parts=_NOTES_RESERVE_PARTS, text=_GET_RESERVE_TEXT)
     names = list(backup.indices[:100])
     notes: list[str] = []
     if names:
         total = max(backup.indices_total, len(names))
-        head = (
+        lead = (
             _t(s.BACKUP_INDICES_TITLE, count=len(names))
             if total <= len(names)
             else _t(s.BACKUP_INDICES_PARTIAL, shown=len(names), total=f"{total:,}")
         )
         rows = [f"`{_code(n, _INDEX_CLIP)}`" for n in names]
-        budget.add({"type": "divider"})
-        shown = _fit_rows(budget, rows, head=head, sep="\n")
-        if shown < len(names):
-            notes.append(_t(s.BACKUP_INDICES_NOT_SHOWN, n=len(names) - shown))
+        packed = pack(rows, limits=room, head=[*head, Divider()], lead=lead, sep="\n")
+        parts = list(packed.parts)
+        if packed.shown < len(names):
+            left = len(names) - packed.shown
+            notes.append(_fill(s.indices_not_shown(left), n=left))
     else:
-        notes.append(s.BACKUP_INDICES_NONE)
-    blocks = list(budget.blocks)
+        parts = head
+        notes.append(_(s.BACKUP_INDICES_NONE))
     if notes:
-        blocks.append(_context(" ".join(notes)))
+        parts.append(Note([" ".join(notes)]))
     text = _t(
         s.BACKUP_FALLBACK,
         id=_plain(backup.id, _ID_CLIP),
         cluster=_plain(backup.source_cluster_id or s.UNKNOWN_VALUE, _ID_CLIP),
         finished=utc_time(backup.finished_at),
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
     )
-    return checked(Message(text=_fallback(text), blocks=blocks))
+    return Card(_fallback(text), parts)
 
 
 # --- folder -------------------------------------------------------------------------------------
@@ -493,23 +406,25 @@ def _folder_row(backup: Backup, now: datetime) -> str:
         s.FOLDER_ROW,
         finished=f"{_when(backup.finished_at)} ({human_age(backup.finished_at, now)})",
         size=human_bytes(backup.size_bytes),
-        indices=human_count(backup.indices_total, "index", "indices"),
+        indices=s.count_indices(backup.indices_total),
         id=_code(backup.id),
     )
 
 
 def _folder_group(
-    label: str, backups: Sequence[Backup], per_cluster: int, now: datetime
-) -> list[Block]:
+    label: str, backups: Sequence[Backup], per_cluster: int, now: datetime, limits: Limits
+) -> list[Part]:
+    """A cluster's part of ``folder``: a divider, its name and its newest backups."""
     ordered = _newest_first(backups)
     name = _esc(label, _NAME_CLIP)
     if not ordered:
-        return [_section(_t(s.FOLDER_CLUSTER_EMPTY, cluster=name))]
-    head = _t(s.FOLDER_CLUSTER, cluster=name, count=human_count(len(ordered), "backup"))
+        return [Divider(), Text(_t(s.FOLDER_CLUSTER_EMPTY, cluster=name))]
+    head = _t(s.FOLDER_CLUSTER, cluster=name, count=s.count_backups(len(ordered)))
     rows = [_folder_row(b, now) for b in ordered[:per_cluster]]
     if len(ordered) > per_cluster:
-        rows.append(_t(s.FOLDER_MORE_ROWS, n=len(ordered) - per_cluster))
-    return _pack(rows, head=head)
+        older = len(ordered) - per_cluster
+        rows.append(_fill(s.folder_more_rows(older), n=older))
+    return [Divider(), *paragraphs(rows, limits=limits, lead=head)]
 
 
 def render_folder_backups(
@@ -518,7 +433,8 @@ def render_folder_backups(
     *,
     now: datetime,
     truncated: bool,
-) -> Message:
+    limits: Limits,
+) -> Card:
     """Backups of every cluster in a folder, grouped by cluster, newest first. Big folders show
     the newest few per cluster (and how many more), then as many clusters as fit."""
     folder = _code(folder_id, _ID_CLIP)
@@ -527,39 +443,35 @@ def render_folder_backups(
     if truncated:
         notes.append(_t(s.FOLDER_TRUNCATED, prefix=s.PREFIX))
     if not groups:
-        blocks = [_section(_t(s.FOLDER_EMPTY, folder=folder))]
+        empty: list[Part] = [Text(_t(s.FOLDER_EMPTY, folder=folder))]
         if notes:
-            blocks.append(_context(*notes))
-        return Message(text=_t(s.FOLDER_EMPTY, folder=_plain(folder_id, _ID_CLIP)), blocks=blocks)
-    title = _section(_t(s.FOLDER_TITLE, folder=folder))
-    chosen: _Budget | None = None
-    shown_groups = 0
+            empty.append(Note(notes))
+        return Card(_t(s.FOLDER_EMPTY, folder=_plain(folder_id, _ID_CLIP)), empty)
+    title = Text(_t(s.FOLDER_TITLE, folder=folder))
+    room = limits.less(parts=_NOTES_RESERVE_PARTS, text=_FOLDER_RESERVE_TEXT)
+    packed = None
     for per_cluster in (10, 5, 3, 2, 1):
-        budget = _Budget(reserve_blocks=1, reserve_chars=1000)
-        budget.add(title)
-        shown_groups = 0
-        for label, backups in groups:
-            if not budget.add(
-                {"type": "divider"}, *_folder_group(label, backups, per_cluster, now)
-            ):
-                break
-            shown_groups += 1
-        chosen = budget
-        if shown_groups == len(groups):
+        # Each cluster whole or not at all; fewer backups each until every cluster fits.
+        rows: list[Row] = [
+            _folder_group(label, backups, per_cluster, now, limits) for label, backups in groups
+        ]
+        packed = pack(rows, limits=room, head=[title])
+        if packed.shown == len(groups):
             break
-    assert chosen is not None
-    if shown_groups < len(groups):
-        notes.append(_t(s.FOLDER_MORE_CLUSTERS, n=len(groups) - shown_groups, prefix=s.PREFIX))
-    blocks = list(chosen.blocks)
+    assert packed is not None
+    if packed.shown < len(groups):
+        left = len(groups) - packed.shown
+        notes.append(_fill(s.folder_more_clusters(left), n=left, prefix=s.PREFIX))
+    parts = list(packed.parts)
     if notes:
-        blocks.append(_context(*notes[:2]))
+        parts.append(Note(notes[:2]))
     text = _t(
         s.FOLDER_FALLBACK,
         folder=_plain(folder_id, _ID_CLIP),
-        clusters=human_count(len(groups), "cluster"),
-        backups=human_count(total, "backup"),
+        clusters=s.count_clusters(len(groups)),
+        backups=s.count_backups(total),
     )
-    return checked(Message(text=_fallback(text), blocks=blocks))
+    return Card(_fallback(text), parts)
 
 
 # --- clusters -----------------------------------------------------------------------------------
@@ -568,35 +480,33 @@ def render_folder_backups(
 def _state_counts(rows: Sequence[ClusterRow]) -> str:
     counts = Counter(r.report.state for r in rows)
     return ", ".join(
-        f"{counts[state]} {s.STATE_WORD[state.value]}" for state in STATE_ORDER if counts[state]
+        f"{counts[state]} {_(s.STATE_WORD[state.value])}" for state in STATE_ORDER if counts[state]
     )
 
 
 def _cluster_row(row: ClusterRow, now: datetime) -> str:
     report = row.report
     if report.newest_backup_at is not None:
-        detail = _t(
+        detail = " · " + _t(
             s.CLUSTERS_ROW_NEWEST,
             when=_when(report.newest_backup_at),
             age=human_age(report.newest_backup_at, now),
             max_age=human_duration(report.max_age.value),
         )
     elif report.reason:
-        detail = _t(s.CLUSTERS_ROW_REASON, reason=_esc(report.reason, _CLOUD_MESSAGE_CLIP))
+        detail = " · " + _esc(report.reason, _CLOUD_MESSAGE_CLIP)
     else:
         detail = ""
     if report.explanation is not None:
-        words = condition_words(report.explanation.condition)
-        if report.explanation.condition.blocking:
-            words = words.partition(":")[0]  # "is DEAD": the row is one line
+        words = condition_short(report.explanation.condition)  # "is DEAD": the row is one line
         if words:
-            detail += f" · :warning: cluster {words}"
+            detail += " · :warning: " + _("cluster {condition}").format(condition=words)
     return _t(
         s.CLUSTERS_ROW,
         icon=s.STATE_ICON[report.state.value],
         name=_esc(row.cluster.display_name, _NAME_CLIP),
         id=_code(row.cluster.id),
-        state=s.STATE_WORD[report.state.value],
+        state=_(s.STATE_WORD[report.state.value]),
         detail=detail,
     )
 
@@ -608,15 +518,16 @@ def render_clusters(
     now: datetime,
     offset: int = 0,
     target: str | None = None,
-) -> Message:
+    limits: Limits,
+) -> Card:
     """One page of clusters with their newest backup, its age and freshness, worst first (the
     order of :func:`bot.digest.model.worst_first_key`), from row ``offset``; a Next page button
     (value: ``target``, the folder asked for or None, and the next offset) shows the rest."""
     folder = _esc(folder_label, _NAME_CLIP)
     if not rows:
-        return Message(
-            text=_t(s.CLUSTERS_EMPTY, folder=_plain(folder_label, _NAME_CLIP)),
-            blocks=[_section(_t(s.CLUSTERS_EMPTY, folder=folder))],
+        return Card(
+            _t(s.CLUSTERS_EMPTY, folder=_plain(folder_label, _NAME_CLIP)),
+            [Text(_t(s.CLUSTERS_EMPTY, folder=folder))],
         )
     offset = max(0, offset)
     ordered = sorted(rows, key=lambda r: worst_first_key(r.cluster, r.report))
@@ -634,26 +545,27 @@ def render_clusters(
     lines = LazyRows(max(len(window), 1), line)
     total = len(rows)
     counts = _state_counts(rows)
-    summary = _t(s.CLUSTERS_SUMMARY, total=total, counts=counts)
+    summary = _fill(s.clusters_summary(total), total=total, counts=counts)
 
     def shown_of(left: int) -> int:
         return len(window) - left if window else 0
 
-    def foot(left: int) -> list[Block]:
+    def foot(left: int) -> list[Part]:
         shown = shown_of(left)
         remaining = total - offset - shown
         notes = [summary]
         if shown and (offset or remaining > 0):
             notes.append(_t(s.VIEW_ROWS, first=offset + 1, last=offset + shown, total=total))
-        blocks = []
+        buttons: list[Part] = []
         if remaining > 0:
-            notes.append(_t(s.VIEW_MORE, n=remaining, button=s.BUTTON_NEXT_PAGE))
+            notes.append(_fill(s.view_more(remaining), n=remaining, button=_(s.BUTTON_NEXT_PAGE)))
             value = view_page_value(target, offset + shown)
-            blocks.append(next_page_button(CLUSTERS_NEXT_PAGE_ACTION, value))
-        return [_context(" · ".join(notes)), *blocks]
+            buttons.append(next_page_button(CLUSTERS_NEXT_PAGE_ACTION, value))
+        return [Note([" · ".join(notes)]), *buttons]
 
     text = _t(s.CLUSTERS_FALLBACK, folder=_plain(folder_label, _NAME_CLIP), counts=counts)
-    return pack_rows(lines, text=_fallback(text), foot=foot, sep="\n").message
+    packed = pack(lines, limits=limits, foot=foot, sep="\n")
+    return Card(_fallback(text), packed.parts)
 
 
 # --- errors, acknowledgements, confirmations ----------------------------------------------------
@@ -670,64 +582,64 @@ def _describe(
     if isinstance(err, UsageError):
         return s.ERROR_ICON_USAGE, _clip(str(err), _MESSAGE_CLIP), err.hint, None
     if isinstance(err, AccessDenied):
-        return s.ERROR_ICON_DENIED, _clip(str(err), _MESSAGE_CLIP), s.ACCESS_HINT, None
+        return s.ERROR_ICON_DENIED, _clip(str(err), _MESSAGE_CLIP), _(s.ACCESS_HINT), None
     if isinstance(err, CloudAPIError):
-        detail = s.REQUEST_ID.format(id=_clip(err.request_id, 64)) if err.request_id else None
+        detail = _(s.REQUEST_ID).format(id=_clip(err.request_id, 64)) if err.request_id else None
         if isinstance(err, NotFound):
-            what = subject or s.NOT_FOUND_SUBJECT
+            what = subject or _(s.NOT_FOUND_SUBJECT)
             message = (
-                s.NOT_FOUND_CLOUD_SAYS.format(subject=what, cloud=_cloud_says(err))
+                _(s.NOT_FOUND_CLOUD_SAYS).format(subject=what, cloud=_cloud_says(err))
                 if str(err)
-                else s.NOT_FOUND.format(subject=what)
+                else _(s.NOT_FOUND).format(subject=what)
             )
-            return s.ERROR_ICON_USAGE, message, s.NOT_FOUND_HINT, detail
+            return s.ERROR_ICON_USAGE, message, _(s.NOT_FOUND_HINT).format(prefix=s.PREFIX), detail
         if isinstance(err, PermissionDenied):
-            message = s.PERMISSION_DENIED.format(cloud=_cloud_says(err))
-            return s.ERROR_ICON_DENIED, message, s.PERMISSION_DENIED_HINT, detail
+            message = _(s.PERMISSION_DENIED).format(cloud=_cloud_says(err))
+            return s.ERROR_ICON_DENIED, message, _(s.PERMISSION_DENIED_HINT), detail
         if isinstance(err, Unauthenticated):
-            return s.ERROR_ICON_CLOUD, s.UNAUTHENTICATED, s.UNAUTHENTICATED_HINT, detail
+            return s.ERROR_ICON_CLOUD, _(s.UNAUTHENTICATED), _(s.UNAUTHENTICATED_HINT), detail
         if isinstance(err, RateLimited):
-            return s.ERROR_ICON_CLOUD, s.CLOUD_RATE_LIMITED, s.TRY_AGAIN, detail
+            return s.ERROR_ICON_CLOUD, _(s.CLOUD_RATE_LIMITED), _(s.TRY_AGAIN), detail
         if isinstance(err, ServerError):
-            message = s.CLOUD_SERVER_ERROR.format(status=err.status)
-            return s.ERROR_ICON_CLOUD, message, s.TRY_AGAIN, detail
+            message = _(s.CLOUD_SERVER_ERROR).format(status=err.status)
+            return s.ERROR_ICON_CLOUD, message, _(s.TRY_AGAIN), detail
         if isinstance(err, BadRequest):
-            message = s.CLOUD_BAD_REQUEST.format(cloud=_cloud_says(err))
+            message = _(s.CLOUD_BAD_REQUEST).format(cloud=_cloud_says(err))
             return s.ERROR_ICON_CLOUD, message, None, detail
-        message = s.CLOUD_OTHER.format(status=err.status, cloud=_cloud_says(err))
-        return s.ERROR_ICON_CLOUD, message, s.TRY_AGAIN, detail
+        message = _(s.CLOUD_OTHER).format(status=err.status, cloud=_cloud_says(err))
+        return s.ERROR_ICON_CLOUD, message, _(s.TRY_AGAIN), detail
     if isinstance(err, CloudTimeout):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_TIMEOUT, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_TIMEOUT), _(s.TRY_AGAIN), None
     if isinstance(err, CloudRequestError):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_UNREACHABLE, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_UNREACHABLE), _(s.TRY_AGAIN), None
     if isinstance(err, AuthError):
-        return s.ERROR_ICON_CLOUD, s.UNAUTHENTICATED, s.UNAUTHENTICATED_HINT, None
+        return s.ERROR_ICON_CLOUD, _(s.UNAUTHENTICATED), _(s.UNAUTHENTICATED_HINT), None
     if isinstance(err, MalformedResponse):
-        detail = s.UNEXPECTED.format(id=correlation_id) if correlation_id else None
-        return s.ERROR_ICON_CLOUD, s.CLOUD_MALFORMED, s.TRY_AGAIN, detail
+        detail = _(s.UNEXPECTED).format(id=correlation_id) if correlation_id else None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_MALFORMED), _(s.TRY_AGAIN), detail
     if isinstance(err, CloudError):
-        return s.ERROR_ICON_CLOUD, s.CLOUD_UNREACHABLE, s.TRY_AGAIN, None
+        return s.ERROR_ICON_CLOUD, _(s.CLOUD_UNREACHABLE), _(s.TRY_AGAIN), None
     if isinstance(err, ConfigError):
-        message = s.CONFIG_ERROR.format(detail=_clip(str(err), _MESSAGE_CLIP))
-        return s.ERROR_ICON_BUG, message, s.CONFIG_HINT, None
+        message = _(s.CONFIG_ERROR).format(detail=_clip(str(err), _MESSAGE_CLIP))
+        return s.ERROR_ICON_BUG, message, _(s.CONFIG_HINT), None
     if isinstance(err, SlackError):
-        message = s.SLACK_ERROR.format(detail=_clip(str(err), _CLOUD_MESSAGE_CLIP))
-        return s.ERROR_ICON_BUG, message, s.TRY_AGAIN, None
+        message = _(s.SLACK_ERROR).format(detail=_clip(str(err), _CLOUD_MESSAGE_CLIP))
+        return s.ERROR_ICON_BUG, message, _(s.TRY_AGAIN), None
     if isinstance(err, StoreUnavailable):
-        return s.ERROR_ICON_BUG, s.STORE_UNAVAILABLE, s.STORE_HINT, None
+        return s.ERROR_ICON_BUG, _(s.STORE_UNAVAILABLE), _(s.STORE_HINT), None
     if isinstance(err, BotError) and str(err):
         return s.ERROR_ICON_USAGE, _clip(str(err), _MESSAGE_CLIP), None, None
     # An unexpected error: its text may hold anything, so only the id is shown.
     if correlation_id:
-        message = s.UNEXPECTED.format(id=_clip(correlation_id, 64).replace("`", "'"))
+        message = _(s.UNEXPECTED).format(id=_clip(correlation_id, 64).replace("`", "'"))
     else:
-        message = s.UNEXPECTED_NO_ID
-    return s.ERROR_ICON_BUG, message, s.UNEXPECTED_HINT, None
+        message = _(s.UNEXPECTED_NO_ID)
+    return s.ERROR_ICON_BUG, message, _(s.UNEXPECTED_HINT), None
 
 
 def render_error(
     err: BaseException, *, correlation_id: str | None = None, subject: str | None = None
-) -> Message:
+) -> Card:
     """What went wrong, for a person: typed errors say what and what to do; anything else
     only says it was our fault, with the correlation id that is in the log.
 
@@ -741,51 +653,29 @@ def render_error(
         text = f"{icon} {escape_clipped(message, _ERROR_ESCAPED)}"
     if hint:
         text += "\n" + escape_clipped(_clip(hint, _MESSAGE_CLIP), _HINT_ESCAPED)
-    blocks = [_section(text)]
+    parts: list[Part] = [Text(text)]
     if detail:
-        blocks.append(_context(escape_clipped(detail, _HINT_ESCAPED)))
+        parts.append(Note([escape_clipped(detail, _HINT_ESCAPED)]))
     plain = message if not hint else f"{message} {hint}"
     fallback = _fallback(escape(plain))
-    return checked(Message(text=fallback if fallback.strip() else icon, blocks=blocks))
+    return Card(fallback if fallback.strip() else icon, parts)
 
 
-def render_ack(text: str) -> Message:
+def render_ack(text: str) -> Card:
     """A short confirmation. ``text`` is plain (backticks and asterisks allowed) and escaped."""
     escaped = escape_clipped(_clip(text, _MESSAGE_CLIP), _ERROR_ESCAPED)
-    return checked(
-        Message(
-            text=escaped if escaped.strip() else "Done.",
-            blocks=[_section(f":white_check_mark: {escaped}")],
-        )
-    )
+    return Card(escaped if escaped.strip() else _("Done."), [Text(f":white_check_mark: {escaped}")])
 
 
-def render_backup_confirm(cluster_label: str, cluster_id: str) -> Message:
+def render_backup_confirm(cluster_label: str, cluster_id: str) -> Card:
     """Ask before starting a backup: a Start backup and a Cancel button, value the cluster id."""
     question = _t(s.BACKUP_CONFIRM, cluster=_esc(cluster_label, _NAME_CLIP), id=_code(cluster_id))
     value = _clip(cluster_id, _ID_CLIP)
-    message = Message(
-        text=_t(s.BACKUP_CONFIRM_FALLBACK, cluster=_plain(cluster_label, _NAME_CLIP)),
-        blocks=[
-            _section(question),
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": BACKUP_CONFIRM_ACTION,
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": s.BUTTON_CONFIRM_BACKUP},
-                        "value": value,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": BACKUP_CANCEL_ACTION,
-                        "text": {"type": "plain_text", "text": s.BUTTON_CANCEL},
-                        "value": value,
-                    },
-                ],
-            },
-        ],
+    buttons = [
+        Button(BACKUP_CONFIRM_ACTION, _(s.BUTTON_CONFIRM_BACKUP), value, style="primary"),
+        Button(BACKUP_CANCEL_ACTION, _(s.BUTTON_CANCEL), value),
+    ]
+    return Card(
+        _t(s.BACKUP_CONFIRM_FALLBACK, cluster=_plain(cluster_label, _NAME_CLIP)),
+        [Text(question), Buttons(buttons)],
     )
-    return checked(message)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bot.chat.actions import Action, Answer, BoundAction, Invocation
+from bot.chat.card import Card
 from bot.commands import messages as rc
 from bot.commands import strings
 from bot.commands.access import authorize
@@ -37,8 +38,8 @@ from bot.commands.grammar import (
 from bot.commands.ratelimit import CommandLimiter, SlowDown
 from bot.config import BotConfig
 from bot.errors import AccessDenied, BotError, UsageError
+from bot.i18n.catalog import N_, _
 from bot.ops.logging import new_request_id, request_id_var
-from bot.slack.message import Message
 
 if TYPE_CHECKING:
     from bot.ops.metrics import Metrics
@@ -47,11 +48,11 @@ log = logging.getLogger(__name__)
 
 C = TypeVar("C")
 
-WATCHER_OFF = (
+WATCHER_OFF = N_(
     "`{command}` needs the bot's watcher, which is not running here. "
     "Ask in the channel where the bot is deployed, or run `backups-bot serve` with a config."
 )
-UNKNOWN_BUTTON = "I don't know the button `{action}`."
+UNKNOWN_BUTTON = N_("I don't know the button `{action}`.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +80,7 @@ class Reply:
     ``replace_original`` asks a button's reply to replace the message that carried the button.
     """
 
-    messages: list[Message]
+    messages: list[Card]
     ephemeral: bool = True
     ok: bool = True
     usage_error: bool = False
@@ -95,11 +96,12 @@ class TooFast(UsageError):
     """A person or a channel went over the rate limit; answered, not queued."""
 
     def __init__(self, slow: SlowDown) -> None:
-        hint = (
+        per = (
             strings.SLOW_DOWN_USER_HINT if slow.scope == "user" else strings.SLOW_DOWN_CHANNEL_HINT
         )
         super().__init__(
-            strings.SLOW_DOWN.format(seconds=slow.retry_after), hint=hint.format(limit=slow.limit)
+            _(strings.SLOW_DOWN).format(seconds=slow.retry_after),
+            hint=_(per).format(limit=slow.limit),
         )
         self.slow = slow
 
@@ -171,7 +173,7 @@ class Router:
             if route is None or route.reaches_cloud:
                 self._limit(inv, now)
             if route is None:
-                raise WatcherUnavailable(WATCHER_OFF.format(command=name))
+                raise WatcherUnavailable(_(WATCHER_OFF).format(command=name))
             answer = await route.handler(command, inv, now)
         except Exception as exc:  # the router answers everything; cancellation passes
             return self._failure(exc, name, inv, subject=subject)
@@ -186,13 +188,13 @@ class Router:
         name = f"button:{action_id}" if action is not None else "button:unknown"
         try:
             if action is None:
-                raise UsageError(UNKNOWN_BUTTON.format(action=action_id[:100]))
+                raise UsageError(_(UNKNOWN_BUTTON).format(action=action_id[:100]))
             self._authorize(action.command, inv)
             if action.reaches_cloud:
                 self._limit(inv, now)
             bound = self._actions.get(action_id)
             if bound is None:
-                raise WatcherUnavailable(WATCHER_OFF.format(command=action.command))
+                raise WatcherUnavailable(_(WATCHER_OFF).format(command=action.command))
             answer = await bound.run(value, inv, now)
         except Exception as exc:  # the router answers everything; cancellation passes
             return self._failure(exc, name, inv, subject=None)
@@ -282,27 +284,27 @@ def _correlation_id() -> str:
 
 def _safe_render(
     exc: BaseException, *, correlation_id: str | None = None, subject: str | None = None
-) -> Message:
+) -> Card:
     try:
         return rc.render_error(exc, correlation_id=correlation_id, subject=subject)
     except Exception:  # a renderer bug must still not leave the person without an answer
         log.exception("render_error failed")
         cid = correlation_id or _correlation_id()
-        return Message(text=f"Something went wrong on my side (error id {cid}).")
+        return Card(_("Something went wrong on my side (error id {id}).").format(id=cid))
 
 
 def _subject_of(command: Command) -> str | None:
     """What a NotFound reply says could not be found, in plain text."""
     if isinstance(command, ListCmd):
-        return f"cluster `{command.cluster}`"
+        return _("cluster `{id}`").format(id=command.cluster)
     if isinstance(command, GetCmd):
-        return f"backup `{command.backup_id}`"
+        return _("backup `{id}`").format(id=command.backup_id)
     if isinstance(command, FolderCmd):
-        return f"folder `{command.folder_id}`"
+        return _("folder `{id}`").format(id=command.folder_id)
     if isinstance(command, SnoozeCmd | UnsnoozeCmd | BackupCmd):
-        return f"cluster `{command.cluster}`"
+        return _("cluster `{id}`").format(id=command.cluster)
     if isinstance(command, StatusCmd) and command.target:
         return f"`{command.target}`"
     if isinstance(command, ClustersCmd) and command.folder_id:
-        return f"folder `{command.folder_id}`"
+        return _("folder `{id}`").format(id=command.folder_id)
     return None

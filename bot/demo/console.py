@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.commands import strings as s
+from bot.i18n.catalog import _
 
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
@@ -268,5 +269,6 @@ def render_ephemeral(
     color: bool = False,
 ) -> str:
     """Like :func:`render_console`, for a reply only its asker sees."""
-    note = f"{_DIM}{s.EPHEMERAL_NOTE}{_RESET}" if color else s.EPHEMERAL_NOTE
+    said = _(s.EPHEMERAL_NOTE)
+    note = f"{_DIM}{said}{_RESET}" if color else said
     return note + "\n" + render_console(payload, width=width, names=names, color=color)

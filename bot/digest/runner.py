@@ -25,17 +25,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.alerts.messages import render_digest
+from bot.chat.card import Card
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.context import SKIPPED_CLAIM, WatchPart
+from bot.digest.messages import digest_title, render_digest
 from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest, figures_of
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
 from bot.outbox.change import Change, RunFinish
 from bot.outbox.posts import OutboundPost, PostKind, new_post_id
-from bot.slack.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class DigestResult:
     route_key: str
     run_key: str | None  # None for a dry run, which claims nothing
     status: DigestStatus
-    messages: tuple[Message, ...] = ()  # the top post, then the parts of its thread
+    messages: tuple[Card, ...] = ()  # the top post, then the parts of its thread
     posts: tuple[OutboundPost, ...] = ()  # as queued (empty for a dry run)
     digest: Digest | None = None  # None when nothing was built
     detail: str = ""  # why it was skipped or failed, for a person
@@ -112,11 +112,6 @@ def manual_run_key(key: str, now: datetime) -> str:
     return f"digest-manual:{key}:{now.isoformat(timespec='microseconds')}"
 
 
-def digest_title(route: DigestRoute, day: date) -> str:
-    """``Backups digest · Mon 2 Nov 2026``: the title, with the route's local date."""
-    return f"Backups digest · {day:%a} {day.day} {day:%b %Y}"
-
-
 def routes_for(config: BotConfig, channel: str | None) -> list[DigestRoute]:
     """The digest routes of ``channel``, or all of them."""
     return [r for r in config.digests if channel is None or r.channel == channel]
@@ -125,7 +120,7 @@ def routes_for(config: BotConfig, channel: str | None) -> list[DigestRoute]:
 @dataclass(frozen=True, slots=True)
 class _Built:
     digest: Digest
-    messages: list[Message]
+    messages: list[Card]
     figures: list[ClusterFigures]
     errors: tuple[str, ...]
 
@@ -210,7 +205,7 @@ class DigestRunner(WatchPart):
             OutboundPost(
                 kind=PostKind.DIGEST if index == 0 else PostKind.DIGEST_PART,
                 channel=route.channel,
-                payload=message.payload(),
+                payload=self.chat.render(message),
                 id=top_id if index == 0 else new_post_id(),
                 parent_id=None if index == 0 else top_id,
                 subject=claim,
@@ -266,8 +261,9 @@ class DigestRunner(WatchPart):
         # The top post first, then the parts of its thread.
         messages = render_digest(
             digest,
-            title=digest_title(route, day),
+            title=digest_title(day),
             console_url=self.console_url,
+            limits=self.chat.limits,
             warnings=fleet.errors,
         ).messages()
         return _Built(digest, messages, figures, fleet.errors)

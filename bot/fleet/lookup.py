@@ -16,9 +16,11 @@ from typing import Any, Protocol, TypeVar
 
 from bot.cloud.models import Cluster
 from bot.cloud.validation import validate_id
+from bot.commands.strings import WHAT_CLUSTER_ID
 from bot.config import BotConfig
 from bot.errors import BotError, InvalidArgument, NotFound, UsageError
 from bot.fleet.match import folder_allowed
+from bot.i18n.catalog import N_, _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +113,14 @@ def _not_found(ref: str) -> NotFound:
     return NotFound(404, "")
 
 
-NO_FOLDERS = "`{ref}` is not a cluster id, and no folders are configured to look names up in."
+NO_FOLDERS = N_("`{ref}` is not a cluster id, and no folders are configured to look names up in.")
 
 
 class NoFoldersToSearch(UsageError):
     """A name was given, and the bot has no folders to look names up in."""
 
 
-NO_FOLDERS_HINT = (
+NO_FOLDERS_HINT = N_(
     "Use the cluster's id (20 characters, e.g. `c9qexamplecluster001`), or list folders under "
     "`watch.folders` in the bot's config."
 )
@@ -168,7 +170,7 @@ async def _by_id(
 ) -> Cluster | None:
     """Cluster.get of ``ref``; None when there is no such cluster (or ``ref`` cannot be an id)."""
     try:
-        validate_id("cluster id", ref)
+        validate_id(_(WHAT_CLUSTER_ID), ref)
     except InvalidArgument:
         return None
     try:
@@ -193,7 +195,7 @@ async def _find_by_name(
     if not searched:
         if looks_like_id(name):
             raise _not_found(name)
-        raise NoFoldersToSearch(NO_FOLDERS.format(ref=name), hint=NO_FOLDERS_HINT)
+        raise NoFoldersToSearch(_(NO_FOLDERS).format(ref=name), hint=_(NO_FOLDERS_HINT))
 
     async def in_folder(folder_id: str) -> list[Cluster]:
         return [c for c in await cache.clusters_in(cloud, folder_id) if c.name == name]
@@ -215,10 +217,14 @@ async def _find_by_name(
         ids = ", ".join(f"`{c.id}`" for c in matches[:_AMBIGUOUS_SHOWN])
         more = len(matches) - _AMBIGUOUS_SHOWN
         if more > 0:
-            ids += f" and {more} more"
+            ids = ngettext("{ids} and {n} more", "{ids} and {n} more", more).format(ids=ids, n=more)
         raise UsageError(
-            f"{len(matches)} clusters are named `{name}`: {ids}.",
-            hint="Use the cluster id instead of its name.",
+            ngettext(
+                "{n} clusters are named `{name}`: {ids}.",
+                "{n} clusters are named `{name}`: {ids}.",
+                len(matches),
+            ).format(n=len(matches), name=name, ids=ids),
+            hint=_("Use the cluster id instead of its name."),
         )
     if failure is not None:
         # The cluster may be in the folder that could not be read: say why, not "not found".

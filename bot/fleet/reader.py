@@ -45,6 +45,7 @@ from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_op
 from bot.freshness.explain import TrendPoint, explain, merge_trend
 from bot.freshness.model import FreshnessReport, MaxAgeSource
 from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
+from bot.i18n.catalog import _
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
@@ -178,10 +179,12 @@ async def read_fleet(
     listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
     for folder_id, result in zip(folders, listed, strict=True):
         if isinstance(result, str):
-            errors.append(f"the clusters of folder {folder_id} could not be listed: {result}")
+            said = _("the clusters of folder {folder} could not be listed: {reason}")
+            errors.append(said.format(folder=folder_id, reason=result))
             continue
         clusters, skipped = result
-        errors.extend(f"in folder {folder_id}, {item}" for item in skipped)
+        where = _("in folder {folder}, {item}")
+        errors.extend(where.format(folder=folder_id, item=item) for item in skipped)
         for cluster in clusters:
             found.setdefault(cluster.id, cluster)
 
@@ -191,7 +194,11 @@ async def read_fleet(
     fetched = await asyncio.gather(*(_get_cluster(cloud, c, counter) for c in extra))
     for cluster_id, got in zip(extra, fetched, strict=True):
         if isinstance(got, str):
-            errors.append(f"cluster {cluster_id} could not be read: {got}")
+            errors.append(
+                _("cluster {cluster} could not be read: {reason}").format(
+                    cluster=cluster_id, reason=got
+                )
+            )
             continue
         found.setdefault(got.id, got)
 
@@ -207,7 +214,9 @@ async def read_fleet(
     )
     readings = await asyncio.gather(*(_read(cloud, c, counter, depth) for c in selected))
     for reading in readings:
-        errors.extend(f"of {reading.cluster.display_name}, {item}" for item in reading.skipped)
+        of = _("of {cluster}, {item}")
+        name = reading.cluster.display_name
+        errors.extend(of.format(cluster=name, item=item) for item in reading.skipped)
     return FleetReading(clusters=tuple(readings), errors=tuple(errors), requests=counter.requests)
 
 
@@ -231,7 +240,9 @@ async def read_cluster(
             newest=None,
             previous=None,
             count=None,
-            error=f"cluster {cluster_id} could not be read: {result}",
+            error=_("cluster {cluster} could not be read: {reason}").format(
+                cluster=cluster_id, reason=result
+            ),
         )
     if not depth.full:
         return await _read(cloud, result, counter, depth)
@@ -310,7 +321,7 @@ async def _list_folder(
             if not token:
                 return clusters, skipped
             if token in seen:
-                raise CloudError("the cloud sent the same page token twice")
+                raise CloudError(_("the cloud sent the same page token twice"))
             seen.add(token)
     except BotError as exc:
         return _reason(exc)
@@ -368,7 +379,9 @@ async def _read_policies(
         return (
             None,
             None,
-            f"the retention policies of {cluster.display_name} could not be read: {reason}",
+            _("the retention policies of {cluster} could not be read: {reason}").format(
+                cluster=cluster.display_name, reason=reason
+            ),
         )
     if page is None:
         return None, False, ""
@@ -394,7 +407,7 @@ async def _read_attempts(
             if not token:
                 break
             if token in seen:
-                raise CloudError("the cloud sent the same page token twice")
+                raise CloudError(_("the cloud sent the same page token twice"))
             seen.add(token)
     except BotError as exc:
         return None, _reason(exc)
@@ -436,7 +449,7 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             if not token:
                 break
             if token in seen:
-                raise CloudError("the cloud sent the same page token twice")
+                raise CloudError(_("the cloud sent the same page token twice"))
             seen.add(token)
     except BotError as exc:
         return ClusterReading(
@@ -444,7 +457,9 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             newest=None,
             previous=None,
             count=None,
-            error=f"the backups of {cluster.display_name} could not be read: {_reason(exc)}",
+            error=_("the backups of {cluster} could not be read: {reason}").format(
+                cluster=cluster.display_name, reason=_reason(exc)
+            ),
         )
     return ClusterReading(
         cluster=cluster,

@@ -27,6 +27,7 @@ from bot.cloud.models import (
 from bot.freshness.attempts import AttemptHistory
 from bot.freshness.restore import RestoreReadiness, restore_readiness
 from bot.freshness.schedules import BackupSchedule
+from bot.i18n.catalog import _
 
 #: How many of the newest backups a trend shows.
 TREND_LENGTH = 14
@@ -113,10 +114,10 @@ def condition_of(cluster: Cluster) -> Condition:
         blocking = "ERROR"
     words: list[str] = []
     if cluster.known_health in _HEALTH_SHOWN and blocking != "DEAD":
-        words.append(f"health {cluster.health.value}")
+        words.append(_("health {health}").format(health=cluster.health.value))
     status = cluster.status
     if (status in _STATUS_SHOWN or not status.is_known) and blocking != "ERROR":
-        words.append(f"status {status.value}")
+        words.append(_("status {status}").format(status=status.value))
     return Condition(blocking, tuple(words))
 
 

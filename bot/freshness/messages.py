@@ -1,26 +1,31 @@
-"""Why a backup is late, and whether a restore would work, in mrkdwn lines for every message
-that shows a cluster's freshness (alerts, reminders, digest rows, ``status``, ``list``, ``get``).
+"""What every message that shows a cluster's freshness says the same way (alerts, reminders,
+digest rows, ``status``, ``list``, ``get``): the cluster's link, name and ids, its state's emoji,
+times, and why a backup is late and whether a restore would work, in mrkdwn lines.
 
-Each function takes the plain values of :mod:`bot.freshness.explain` and returns one line (or
-"" when there is nothing to say). Text from the cloud (error messages, maintenance info, policy
-names) is escaped and bounded, so that a hostile message notifies nobody and no line outgrows its
-section.
+Each explanation function takes the plain values of :mod:`bot.freshness.explain` and returns one
+line (or "" when there is nothing to say). Text from the cloud (names, ids, error messages,
+maintenance info, policy names) is escaped and bounded, so that a hostile message notifies
+nobody and no line outgrows its paragraph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
-from bot.cloud.models import RetentionPolicy
+from bot.chat.mrkdwn import code, link
+from bot.chat.pack import cut_escaped, escape_clipped
+from bot.cloud.models import Cluster, Environment, RetentionPolicy
+from bot.commands import strings
 from bot.durations import format_duration
 from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
 from bot.freshness.model import FreshnessState
 from bot.freshness.restore import RestoreReadiness
 from bot.freshness.sparkline import sparkline
+from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import format_bytes
-from bot.slack.budget import escape_clipped
 
 #: Bounds on the cloud's text, measured after escaping.
 ERROR_ESCAPED = 500
@@ -29,6 +34,78 @@ _INFO_ESCAPED = 250
 _POLICY_NAME_ESCAPED = 80
 _CRON_ESCAPED = 60
 _POLICIES_SHOWN = 5
+# Bounds on names and ids from the cloud, measured after escaping (which may grow them 5 times).
+_NAME_ESCAPED = 200
+_ID_ESCAPED = 100
+_REASON_ESCAPED = 600
+#: Ids in console URLs, before percent-encoding (at most three times longer).
+_ID_MAX = 64
+
+#: One emoji per state, the same as the command replies use (bot.commands.strings).
+STATE_EMOJI: dict[FreshnessState, str] = {
+    state: strings.STATE_ICON[state.value] for state in FreshnessState
+}
+
+
+# --- clusters, ids and times -------------------------------------------------------------------
+
+
+def console_backups_url(console_url: str, folder_id: str, cluster_id: str) -> str:
+    """The cluster's backups page in the Yandex Cloud console."""
+    return (
+        f"{console_url.rstrip('/')}/folders/{quote(folder_id, safe='')}"
+        f"/managed-opensearch/cluster/{quote(cluster_id, safe='')}/backups"
+    )
+
+
+def slack_date(when: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in the reader's own time zone; UTC text where it cannot."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def utc_text(when: datetime) -> str:
+    """``2024-05-01 03:00 UTC``, for plain-text fallbacks."""
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (plain text: no entities)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """Text from the cloud for a plain-text place (a header, a dialog): not parsed for
+    mentions, but no place to show "<!channel>" either; angle quotes keep it readable."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def cluster_name(cluster: Cluster) -> str:
+    """The cluster's name, plain, short enough that escaped it takes at most 200 characters."""
+    return cut_escaped(cluster.display_name, _NAME_ESCAPED)
+
+
+def id_code(value: str) -> str:
+    """An id from the cloud as inline code, bounded after escaping."""
+    return code(cut_escaped(value, _ID_ESCAPED))
+
+
+def reason_text(text: str) -> str:
+    """The cloud's (or a reader's) reason, escaped and bounded."""
+    return escape_clipped(text, _REASON_ESCAPED)
+
+
+def cluster_link(cluster: Cluster, console_url: str) -> str:
+    """The cluster's name, linked to its backups in the console."""
+    url = console_backups_url(console_url, cut(cluster.folder_id, _ID_MAX), cluster.id[:_ID_MAX])
+    return link(url, cluster_name(cluster))
+
+
+def environment_word(cluster: Cluster) -> str | None:
+    """``PRODUCTION`` or ``PRESTABLE``; None when the cloud does not say."""
+    if cluster.environment == Environment.ENVIRONMENT_UNSPECIFIED:
+        return None
+    return cluster.environment.value
 
 
 def when(moment: datetime) -> str:
@@ -41,12 +118,25 @@ def when(moment: datetime) -> str:
     return f"<!date^{ts}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def state_count(state: FreshnessState, n: int) -> str:
+    """``3 stale``: how many clusters are in ``state``, as counts in a heading say it."""
+    if state == FreshnessState.FRESH:
+        template = ngettext("{n} fresh", "{n} fresh", n)
+    elif state == FreshnessState.STALE:
+        template = ngettext("{n} stale", "{n} stale", n)
+    elif state == FreshnessState.NEVER:
+        template = ngettext("{n} never", "{n} never", n)
+    elif state == FreshnessState.UNKNOWN:
+        template = ngettext("{n} unknown", "{n} unknown", n)
+    elif state == FreshnessState.STOPPED:
+        template = ngettext("{n} stopped", "{n} stopped", n)
+    else:
+        template = ngettext("{n} unscheduled", "{n} unscheduled", n)
+    return template.format(n=n)
 
 
 # --- the cluster's own state -------------------------------------------------------------------
@@ -57,8 +147,9 @@ def blocking_clause(condition: Condition | None, state: FreshnessState) -> str:
     stale (or absent), said before anything else; "" otherwise."""
     if condition is None or not condition.blocking or not state.fires:
         return ""
-    verb = "is DEAD" if condition.blocking == "DEAD" else "is in ERROR"
-    return f"cluster {verb}: backups cannot run"
+    if condition.blocking == "DEAD":
+        return _("cluster is DEAD: backups cannot run")
+    return _("cluster is in ERROR: backups cannot run")
 
 
 def condition_words(condition: Condition | None, *, with_blocking: bool = True) -> str:
@@ -68,15 +159,30 @@ def condition_words(condition: Condition | None, *, with_blocking: bool = True) 
         return ""
     words = ", ".join(condition.words)
     if condition.blocking and with_blocking:
-        verb = "is DEAD" if condition.blocking == "DEAD" else "is in ERROR"
-        return f"{verb}: backups cannot run" + (f" ({words})" if words else "")
+        dead = condition.blocking == "DEAD"
+        if not words:
+            if dead:
+                return _("is DEAD: backups cannot run")
+            return _("is in ERROR: backups cannot run")
+        if dead:
+            return _("is DEAD: backups cannot run ({condition})").format(condition=words)
+        return _("is in ERROR: backups cannot run ({condition})").format(condition=words)
     return words
+
+
+def condition_short(condition: Condition) -> str:
+    """A few words for a row: ``is DEAD``, ``is in ERROR``, or the condition's words."""
+    if condition.blocking:
+        return _("is DEAD") if condition.blocking == "DEAD" else _("is in ERROR")
+    return ", ".join(condition.words)
 
 
 def condition_line(condition: Condition | None, *, with_blocking: bool = True) -> str:
     """``:warning: Cluster health DEGRADED, status UPDATING``, or ""."""
     words = condition_words(condition, with_blocking=with_blocking)
-    return f":warning: Cluster {words}" if words else ""
+    if not words:
+        return ""
+    return ":warning: " + _("Cluster {condition}").format(condition=words)
 
 
 # --- backup attempts ---------------------------------------------------------------------------
@@ -98,33 +204,64 @@ def attempt_line(
         return ""
     if explanation.operations_error:
         reason = escape_clipped(explanation.operations_error, error_limit)
-        return f":grey_question: The cluster's operations could not be read: {reason}"
+        said = _("The cluster's operations could not be read: {reason}").format(reason=reason)
+        return f":grey_question: {said}"
     history = explanation.attempts
     if history is None:
         return ""
     last = history.last
     if last is None:
-        return ":grey_question: No backup attempt is among the cluster's operations."
-    at = when(last.started_at) if last.started_at is not None else "at an unknown time"
-    before = ""
-    if history.failed_in_a_row == 1:
-        before = "; the attempt before it failed"
-    elif history.failed_in_a_row > 1:
-        before = f"; the {history.failed_in_a_row} attempts before it failed"
+        said = _("No backup attempt is among the cluster's operations.")
+        return f":grey_question: {said}"
+    at = when(last.started_at) if last.started_at is not None else _("at an unknown time")
+    failed = history.failed_in_a_row
     if last.outcome == AttemptOutcome.RUNNING:
-        if last.started_at is None:
-            return f":hourglass: A backup is running{before}."
-        ran = format_duration(max(now - last.started_at, timedelta(0)))
-        return f":hourglass: A backup has been running for {ran} (since {at}){before}."
+        return f":hourglass: {_running(failed, now, last.started_at, at)}"
     if last.outcome == AttemptOutcome.FAILED:
-        reason = escape_clipped(last.error or f"error code {last.code}", error_limit)
-        row = ""
-        if history.failed_in_a_row > 1:
-            row = f" ({history.failed_in_a_row} attempts in a row have failed)"
-        return f":x: The last backup attempt, {at}, failed: {reason}{row}"
+        error = last.error or _("error code {code}").format(code=last.code)
+        reason = escape_clipped(error, error_limit)
+        if failed > 1:
+            said = ngettext(
+                "The last backup attempt, {at}, failed: {reason} "
+                "({n} attempts in a row have failed)",
+                "The last backup attempt, {at}, failed: {reason} "
+                "({n} attempts in a row have failed)",
+                failed,
+            ).format(at=at, reason=reason, n=failed)
+        else:
+            said = _("The last backup attempt, {at}, failed: {reason}").format(at=at, reason=reason)
+        return f":x: {said}"
     if (state is not None and state.fires) or explanation.missed_slot is not None:
-        return f":grey_question: The last backup attempt, {at}, succeeded; none was made since."
-    return f":white_check_mark: The last backup attempt, {at}, succeeded."
+        said = _("The last backup attempt, {at}, succeeded; none was made since.").format(at=at)
+        return f":grey_question: {said}"
+    said = _("The last backup attempt, {at}, succeeded.").format(at=at)
+    return f":white_check_mark: {said}"
+
+
+def _running(failed: int, now: datetime, started_at: datetime | None, at: str) -> str:
+    """A backup is running, since when, and how many attempts before it failed."""
+    if started_at is None:
+        if failed == 0:
+            return _("A backup is running.")
+        if failed == 1:
+            return _("A backup is running; the attempt before it failed.")
+        return ngettext(
+            "A backup is running; the {n} attempts before it failed.",
+            "A backup is running; the {n} attempts before it failed.",
+            failed,
+        ).format(n=failed)
+    ran = format_duration(max(now - started_at, timedelta(0)))
+    if failed == 0:
+        return _("A backup has been running for {ran} (since {at}).").format(ran=ran, at=at)
+    if failed == 1:
+        return _(
+            "A backup has been running for {ran} (since {at}); the attempt before it failed."
+        ).format(ran=ran, at=at)
+    return ngettext(
+        "A backup has been running for {ran} (since {at}); the {n} attempts before it failed.",
+        "A backup has been running for {ran} (since {at}); the {n} attempts before it failed.",
+        failed,
+    ).format(ran=ran, at=at, n=failed)
 
 
 def attempt_words(explanation: Explanation | None) -> str:
@@ -133,15 +270,27 @@ def attempt_words(explanation: Explanation | None) -> str:
         return ""
     last = explanation.attempts.last
     if last.outcome == AttemptOutcome.FAILED:
-        at = f" {when(last.started_at)}" if last.started_at is not None else ""
-        more = (
-            f" ({explanation.attempts.failed_in_a_row} in a row)"
-            if explanation.attempts.failed_in_a_row > 1
-            else ""
-        )
-        return f":x: last attempt failed{at}{more}"
+        failed = explanation.attempts.failed_in_a_row
+        at = when(last.started_at) if last.started_at is not None else ""
+        if failed > 1:
+            template = (
+                ngettext(
+                    "last attempt failed {at} ({n} in a row)",
+                    "last attempt failed {at} ({n} in a row)",
+                    failed,
+                )
+                if at
+                else ngettext(
+                    "last attempt failed ({n} in a row)",
+                    "last attempt failed ({n} in a row)",
+                    failed,
+                )
+            )
+        else:
+            template = _("last attempt failed {at}") if at else _("last attempt failed")
+        return f":x: {template.format(at=at, n=failed)}"
     if last.outcome == AttemptOutcome.RUNNING:
-        return ":hourglass: a backup is running"
+        return ":hourglass: " + _("a backup is running")
     return ""
 
 
@@ -152,12 +301,16 @@ def maintenance_line(maintenance: Maintenance | None, schedule_detail: str = "")
     """A planned maintenance over a backup slot, or ""."""
     if maintenance is None:
         return ""
-    due = "delayed until" if maintenance.delayed else "due"
-    slot = f"the {maintenance.slot.strftime('%H:%M')} UTC backup slot"
+    slot = _("the {time} UTC backup slot").format(time=maintenance.slot.strftime("%H:%M"))
     if schedule_detail:
         slot += f" ({escape_clipped(schedule_detail, 150)})"
+    template = (
+        _("A planned maintenance, delayed until {when}, overlaps {slot}")
+        if maintenance.delayed
+        else _("A planned maintenance, due {when}, overlaps {slot}")
+    )
     info = f": {escape_clipped(maintenance.info, _INFO_ESCAPED)}" if maintenance.info else ""
-    return f":wrench: A planned maintenance, {due} {when(maintenance.at)}, overlaps {slot}{info}"
+    return f":wrench: {template.format(when=when(maintenance.at), slot=slot)}{info}"
 
 
 def policies_line(explanation: Explanation | None) -> str:
@@ -166,23 +319,24 @@ def policies_line(explanation: Explanation | None) -> str:
         return ""
     if explanation.policies_error:
         reason = escape_clipped(explanation.policies_error, SHORT_ERROR_ESCAPED)
-        return f"Backup retention policies could not be read: {reason}"
+        return _("Backup retention policies could not be read: {reason}").format(reason=reason)
     if explanation.policies_offered is False:
-        return "Backup retention policies: not offered for this cluster"
+        return _("Backup retention policies: not offered for this cluster")
     policies = explanation.policies
     if policies is None:
         return ""
     if not policies:
-        return "Backup retention policies: none"
+        return _("Backup retention policies: none")
     shown = [_policy(p) for p in policies[:_POLICIES_SHOWN]]
     if len(policies) > _POLICIES_SHOWN:
-        shown.append(f"and {len(policies) - _POLICIES_SHOWN} more")
-    return "Backup retention policies: " + "; ".join(shown)
+        more = len(policies) - _POLICIES_SHOWN
+        shown.append(ngettext("and {n} more", "and {n} more", more).format(n=more))
+    return _("Backup retention policies: {policies}").format(policies="; ".join(shown))
 
 
 def _policy(policy: RetentionPolicy) -> str:
     name = escape_clipped(
-        policy.policy_name or policy.policy_id or "(unnamed)", _POLICY_NAME_ESCAPED
+        policy.policy_name or policy.policy_id or _("(unnamed)"), _POLICY_NAME_ESCAPED
     )
     text = f"*{name}*"
     if policy.cron is not None:
@@ -191,50 +345,85 @@ def _policy(policy: RetentionPolicy) -> str:
             f or "*" for f in (tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
         )
         text += f" `{escape_clipped(cron, _CRON_ESCAPED).replace('`', chr(39))}` UTC"
-    if policy.retain_for_days:
-        text += f", kept {_plural(policy.retain_for_days, 'day')}"
+    days = policy.retain_for_days
+    if days:
+        text = ngettext("{policy}, kept {n} day", "{policy}, kept {n} days", days).format(
+            policy=text, n=days
+        )
     return text
 
 
-def restore_line(restore: RestoreReadiness | None, *, of: str = "the newest backup") -> str:
-    """Whether a restore of the backup into a cluster of this shape would fit, and whether its
-    version is one the cloud restores to; "" when nothing can be said."""
+def restore_line(restore: RestoreReadiness | None, *, this_backup: bool = False) -> str:
+    """Whether a restore of the newest backup (or, for ``get``, of ``this_backup``) into a
+    cluster of this shape would fit, and whether its version is one the cloud restores to; ""
+    when nothing can be said."""
     if restore is None:
         return ""
     parts = []
     fits = restore.fits
+    needed = format_bytes(restore.required_bytes or 0)
+    available = format_bytes(restore.available_bytes or 0)
     if fits is True:
-        parts.append(
-            f":white_check_mark: A restore of {of} into a cluster of this shape would fit: it "
-            f"needs {format_bytes(restore.required_bytes or 0)} free, the data nodes have "
-            f"{format_bytes(restore.available_bytes or 0)}."
+        template = (
+            _(
+                "A restore of this backup into a cluster of this shape would fit: it needs "
+                "{needed} free, the data nodes have {available}."
+            )
+            if this_backup
+            else _(
+                "A restore of the newest backup into a cluster of this shape would fit: it "
+                "needs {needed} free, the data nodes have {available}."
+            )
         )
+        parts.append(f":white_check_mark: {template.format(needed=needed, available=available)}")
     elif fits is False:
-        parts.append(restore_warning(restore, of=of))
+        parts.append(restore_warning(restore, this_backup=this_backup))
     elif restore.required_bytes is None:
-        parts.append(f"Restore: the cloud does not say how much space {of} needs.")
-    else:
         parts.append(
-            f"Restore: {of} needs {format_bytes(restore.required_bytes)} free; the cluster's "
-            "config does not say how much disk its data nodes have."
+            _("Restore: the cloud does not say how much space this backup needs.")
+            if this_backup
+            else _("Restore: the cloud does not say how much space the newest backup needs.")
         )
+    else:
+        template = (
+            _(
+                "Restore: this backup needs {needed} free; the cluster's config does not say how "
+                "much disk its data nodes have."
+            )
+            if this_backup
+            else _(
+                "Restore: the newest backup needs {needed} free; the cluster's config does not "
+                "say how much disk its data nodes have."
+            )
+        )
+        parts.append(template.format(needed=format_bytes(restore.required_bytes)))
     if restore.too_old:
         version = escape_clipped(restore.version, 40)
         oldest = escape_clipped(restore.oldest_restorable, 40)
-        parts.append(
-            f":warning: Its OpenSearch {version} is older than any version the cloud restores "
-            f"to (the oldest is {oldest})."
-        )
+        said = _(
+            "Its OpenSearch {version} is older than any version the cloud restores to (the "
+            "oldest is {oldest})."
+        ).format(version=version, oldest=oldest)
+        parts.append(f":warning: {said}")
     return " ".join(parts)
 
 
-def restore_warning(restore: RestoreReadiness, *, of: str = "the newest backup") -> str:
+def restore_warning(restore: RestoreReadiness, *, this_backup: bool = False) -> str:
     """The digest's warning for a backup that would not fit."""
-    return (
-        f":warning: A restore of {of} would not fit a cluster of this shape: it needs "
-        f"{format_bytes(restore.required_bytes or 0)} free, the data nodes have "
-        f"{format_bytes(restore.available_bytes or 0)}."
+    template = (
+        _(
+            "A restore of this backup would not fit a cluster of this shape: it needs {needed} "
+            "free, the data nodes have {available}."
+        )
+        if this_backup
+        else _(
+            "A restore of the newest backup would not fit a cluster of this shape: it needs "
+            "{needed} free, the data nodes have {available}."
+        )
     )
+    needed = format_bytes(restore.required_bytes or 0)
+    available = format_bytes(restore.available_bytes or 0)
+    return f":warning: {template.format(needed=needed, available=available)}"
 
 
 def trend_line(points: Sequence[TrendPoint]) -> str:
@@ -245,15 +434,24 @@ def trend_line(points: Sequence[TrendPoint]) -> str:
     sizes = [float(p.size_bytes) for p in points]
     durations = [p.duration_seconds for p in points]
     low, high = min(p.size_bytes for p in points), max(p.size_bytes for p in points)
-    text = (
-        f"Last {len(points)} backups, oldest first: size `{sparkline(sizes)}` "
-        f"{format_bytes(low)}–{format_bytes(high)}"
+    text = ngettext(
+        "Last {n} backups, oldest first: size `{sparkline}` {smallest}–{largest}",
+        "Last {n} backups, oldest first: size `{sparkline}` {smallest}–{largest}",
+        len(points),
+    ).format(
+        n=len(points),
+        sparkline=sparkline(sizes),
+        smallest=format_bytes(low),
+        largest=format_bytes(high),
     )
     known = [d for d in durations if d is not None]
     if known:
-        shortest = format_duration(timedelta(seconds=min(known)))
-        longest = format_duration(timedelta(seconds=max(known)))
-        text += f" · took `{sparkline(durations)}` {shortest}–{longest}"
+        took = _("took `{sparkline}` {shortest}–{longest}").format(
+            sparkline=sparkline(durations),
+            shortest=format_duration(timedelta(seconds=min(known))),
+            longest=format_duration(timedelta(seconds=max(known))),
+        )
+        text += f" · {took}"
     return text
 
 

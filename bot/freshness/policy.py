@@ -11,6 +11,7 @@ from bot.config import Freshness
 from bot.fleet.match import matches
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.schedules import BackupSchedule, policy_schedule, snapshot_schedule
+from bot.i18n.catalog import _
 
 #: A slot is missed once this long has passed without a backup completing after it (at least;
 #: twice the newest backup's duration when that is longer): a backup takes time.
@@ -123,7 +124,7 @@ def classify(
             cluster_id=cluster.id,
             state=FreshnessState.UNKNOWN,
             max_age=max_age,
-            reason=read_error or "the cluster's backups could not be read",
+            reason=read_error or _("the cluster's backups could not be read"),
         )
     newest = newest_backup(backups)
     newest_at = newest.created_at if newest is not None else None

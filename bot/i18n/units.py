@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.durations import format_duration
+from bot.i18n.catalog import _
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -85,10 +86,10 @@ def human_age(when: datetime | None, now: datetime) -> str:
         return "—"
     delta = now - when
     if abs(delta) < timedelta(minutes=1):
-        return "just now"
+        return _("just now")
     if delta < timedelta(0):
-        return "in " + format_duration(-delta)
-    return format_duration(delta) + " ago"
+        return _("in {duration}").format(duration=format_duration(-delta))
+    return _("{duration} ago").format(duration=format_duration(delta))
 
 
 def utc_time(when: datetime | None) -> str:
@@ -98,9 +99,3 @@ def utc_time(when: datetime | None) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def human_count(n: int, singular: str, plural: str | None = None) -> str:
-    """``1 index``, ``42 indices``, ``1,234 backups``."""
-    word = singular if n == 1 else (plural or singular + "s")
-    return f"{n:,} {word}"

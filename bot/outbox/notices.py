@@ -14,8 +14,10 @@ from datetime import datetime
 
 from bot.alerts.plan import plan_self
 from bot.alerts.self_policy import channel_key, evaluate_channel
+from bot.chat.card import Chat
 from bot.config import BotConfig
 from bot.outbox.messages import render_channel_recovered, render_channel_refused
+from bot.slack.blocks import SLACK
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,11 +38,17 @@ class ChannelNotices:
     """The executor's :class:`~bot.outbox.executor.ChannelWatch`, backed by the store."""
 
     def __init__(
-        self, store: Store, config: BotConfig, *, queued: Callable[[], None] | None = None
+        self,
+        store: Store,
+        config: BotConfig,
+        *,
+        queued: Callable[[], None] | None = None,
+        chat: Chat = SLACK,
     ) -> None:
         self.store = store
         self.config = config
         self.queued = queued
+        self.chat = chat
 
     def _others(self, channel: str) -> list[str]:
         preferred = [c for c in bot_channels(self.config) if c != channel]
@@ -62,6 +70,7 @@ class ChannelNotices:
             others = self._others(channel)
             change = plan_self(
                 decision,
+                chat=self.chat,
                 channels=others,
                 opened=render_channel_refused(channel, code or "", now),
                 closed=render_channel_recovered(channel, decision.incident.since, now),

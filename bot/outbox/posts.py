@@ -64,7 +64,7 @@ class OutboundPost:
 
     kind: PostKind
     channel: str
-    payload: dict[str, Any]  # text and blocks, as Message.payload() gives them
+    payload: dict[str, Any]  # text and blocks, as the chat renders the card (chat.render)
     id: str = field(default_factory=new_post_id)
     parent_id: str | None = None
     parent_ts: str | None = None

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.alerts.actions import LIST_BACKUPS, AlertRef
-from bot.alerts.messages import render_status
 from bot.chat.actions import Answer, BoundAction, Invocation
+from bot.chat.card import Card, Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import (
     Backup,
@@ -36,6 +36,7 @@ from bot.commands.grammar import DEFAULT_LIMIT, ClustersCmd, FolderCmd, GetCmd, 
 from bot.commands.messages import ClusterRow
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
+from bot.digest.messages import render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
 from bot.fleet.lookup import ClusterFinder, looks_like_id
@@ -47,6 +48,7 @@ from bot.freshness.memory import had_schedule_ids
 from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import newest_backup, schedule_for
 from bot.freshness.restore import restore_readiness
+from bot.i18n.catalog import N_, _
 from bot.queries.actions import (
     CLUSTERS_NEXT_PAGE,
     LIST_NEXT_PAGE,
@@ -54,7 +56,6 @@ from bot.queries.actions import (
     ListPage,
     ViewPage,
 )
-from bot.slack.message import Message
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,14 @@ class Queries:
         cloud: CloudClient,
         config: BotConfig,
         *,
+        chat: Chat,
         finder: ClusterFinder | None = None,
         store: Store | None = None,
         console_url: str = "",
     ) -> None:
         self.cloud = cloud
         self.config = config
+        self.chat = chat
         self.finder = finder or ClusterFinder(cloud, config)
         self.store = store
         self.console_url = console_url
@@ -122,7 +125,7 @@ class Queries:
     async def _next_list_page(self, page: ListPage, inv: Invocation, now: datetime) -> Answer:
         # A button posted by an older version carries the cloud's page token, which meant a
         # page of the cloud's (undefined) order: start again from the newest, and say so.
-        notice = strings.LIST_OLD_BUTTON if page.after is None else None
+        notice = _(strings.LIST_OLD_BUTTON) if page.after is None else None
         message = await self.list_backups(
             page.cluster_id, page.limit, page.after, now=now, notice=notice
         )
@@ -148,7 +151,7 @@ class Queries:
         *,
         now: datetime,
         notice: str | None = None,
-    ) -> Message:
+    ) -> Card:
         """A page of ``limit`` of the cluster's backups, newest first, after ``after``.
 
         Every page of the cloud's listing is read (the API promises no order, so the newest
@@ -206,11 +209,12 @@ class Queries:
             skipped=len(listing.skipped),
             notice=notice,
             explanation=about,
+            limits=self.chat.limits,
         )
 
     # --- get -----------------------------------------------------------------------------------
 
-    async def get_backup(self, backup_id: str, *, now: datetime) -> Message:
+    async def get_backup(self, backup_id: str, *, now: datetime) -> Card:
         """One backup in full, with whether it would restore and its cluster's state."""
         backup = await self.cloud.get_backup(backup_id)
         if not folder_allowed(backup.folder_id, self.config.visible_folders()):
@@ -218,10 +222,15 @@ class Queries:
                 "backup %s is in folder %s, outside access.folders", backup_id, backup.folder_id
             )
             raise NotFound(
-                404, f"backup {backup_id} does not exist or is not in a folder the bot shows"
+                404,
+                _("backup {id} does not exist or is not in a folder the bot shows").format(
+                    id=backup_id
+                ),
             )
         explanation, missing = await self._backup_details(backup, now=now)
-        return rc.render_backup(backup, now=now, explanation=explanation, missing=missing)
+        return rc.render_backup(
+            backup, now=now, explanation=explanation, missing=missing, limits=self.chat.limits
+        )
 
     async def _backup_details(
         self, backup: Backup, *, now: datetime
@@ -241,9 +250,13 @@ class Queries:
             return_exceptions=True,
         )
         missing: list[str] = []
-        for what, got in (("its cluster", cluster), ("the cluster's backups", listing)):
+        unread = (
+            (N_("Its cluster could not be read: {reason}"), cluster),
+            (N_("The cluster's backups could not be read: {reason}"), listing),
+        )
+        for template, got in unread:
             if isinstance(got, BaseException):
-                missing.append(f"{_sentence(what)} could not be read: {_failure(got)}")
+                missing.append(_(template).format(reason=_failure(got)))
         known = cluster if isinstance(cluster, Cluster) else Cluster(id=cluster_id)
         backups = listing.backups if isinstance(listing, BackupPage) else ()
         policy_list = policies.policies if isinstance(policies, PolicyPage) else None
@@ -267,7 +280,7 @@ class Queries:
 
     # --- folder --------------------------------------------------------------------------------
 
-    async def folder(self, folder_id: str, *, now: datetime) -> Message:
+    async def folder(self, folder_id: str, *, now: datetime) -> Card:
         """The backups of every cluster in a folder, grouped by cluster, newest first."""
         if not folder_allowed(folder_id, self.config.visible_folders()):
             log.info("folder %s is outside access.folders", folder_id)
@@ -287,7 +300,9 @@ class Queries:
             by_cluster.setdefault(cluster_id, [])
         groups = sorted(by_cluster.items(), key=_newest_key, reverse=True)
         labelled = [(_label(cid, names.get(cid, "")), group) for cid, group in groups]
-        return rc.render_folder_backups(folder_id, labelled, now=now, truncated=truncated)
+        return rc.render_folder_backups(
+            folder_id, labelled, now=now, truncated=truncated, limits=self.chat.limits
+        )
 
     async def _cluster_names(self, folder_id: str) -> dict[str, str]:
         # Names make the grouping readable; without them the ids still do, so a failure here
@@ -300,21 +315,21 @@ class Queries:
 
     # --- views: clusters and status ------------------------------------------------------------
 
-    async def clusters_view(
-        self, folder_id: str | None, *, now: datetime, offset: int = 0
-    ) -> Message:
+    async def clusters_view(self, folder_id: str | None, *, now: datetime, offset: int = 0) -> Card:
         """One page of the clusters of a folder (default: the watched folders) with their
         freshness, worst first, from row ``offset``; a Next page button leads on."""
         if folder_id is None:
             folders = list(dict.fromkeys(self.config.watch.folders))
             if not folders:
                 raise UsageError(
-                    "the bot watches no folder, so there is no default",
-                    hint="name one: clusters <folder-id>",
+                    _("the bot watches no folder, so there is no default"),
+                    hint=_("name one: clusters <folder-id>"),
                 )
         else:
             if not folder_allowed(folder_id, self.config.visible_folders()):
-                raise NotFound(404, f"folder {folder_id} is not one the bot shows")
+                raise NotFound(
+                    404, _("folder {folder} is not one the bot shows").format(folder=folder_id)
+                )
             folders = [folder_id]
         clusters: list[Cluster] = []
         for folder in folders:
@@ -325,27 +340,32 @@ class Queries:
         had = await self._had_schedule()
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
         return rc.render_clusters(
-            ", ".join(folders), rows, now=now, offset=offset, target=folder_id
+            ", ".join(folders),
+            rows,
+            now=now,
+            offset=offset,
+            target=folder_id,
+            limits=self.chat.limits,
         )
 
-    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Message:
+    async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Card:
         """The digest view, now, in one message: for a cluster (id or name), a folder id, or
         every watched cluster; worst first from row ``offset``, a Next page button for more."""
         had = await self._had_schedule()
         freshness = self.config.freshness
         one = False  # the status of one cluster: in full (policies, restore, trend)
         if target is None:
-            title = "Backups status"
+            title = _("Backups status")
             fleet = await read_fleet(self.cloud, self.config, now=now)
             readings, errors = list(fleet.clusters), list(fleet.errors)
         elif target in self.config.watch.folders or target in self.config.visible_folders():
-            title = f"Backups status of folder {target}"
+            title = _("Backups status of folder {folder}").format(folder=target)
             clusters = [c async for c in self.cloud.list_clusters(target)]
             readings = await read_clusters(self.cloud, clusters, freshness=freshness, now=now)
             errors = []
         else:
             cluster = await self.finder.find(target)
-            title = f"Backups status of {cluster.display_name}"
+            title = _("Backups status of {cluster}").format(cluster=cluster.display_name)
             readings = await read_clusters(
                 self.cloud, [cluster], freshness=freshness, now=now, full=True
             )
@@ -368,6 +388,7 @@ class Queries:
             digest,
             title=title,
             console_url=self.console_url,
+            limits=self.chat.limits,
             warnings=errors,
             target=target,
             offset=offset,
@@ -389,7 +410,10 @@ def _typed_position(token: str | None) -> ListPosition | None:
         return None
     position = ListPosition.decode(token)
     if position is None:
-        raise InvalidArgument(strings.LIST_BAD_POSITION, hint=strings.HINT_PAGE_TOKEN)
+        raise InvalidArgument(
+            _(strings.LIST_BAD_POSITION),
+            hint=_(strings.HINT_PAGE_TOKEN).format(prefix=strings.PREFIX),
+        )
     return position
 
 
@@ -398,10 +422,6 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, BotError):
         return str(exc).strip() or type(exc).__name__
     raise exc
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _attempts_of(
@@ -417,7 +437,7 @@ def _attempts_of(
 
 def _label(cluster_id: str, name: str) -> str:
     if not cluster_id:
-        return "(no cluster id)"
+        return _("(no cluster id)")
     return f"{name} ({cluster_id})" if name and name != cluster_id else cluster_id
 
 

@@ -37,7 +37,6 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.errors import SlackError
 from bot.outbox.posts import EVENT_TYPE
 from bot.settings import Settings, reveal
-from bot.slack.message import Message
 
 if TYPE_CHECKING:
     from bot.ops.metrics import Metrics
@@ -136,9 +135,12 @@ class SlackNotifier:
 
     # --- writes --------------------------------------------------------------------------------
 
-    async def post(self, channel: str, message: Message, *, thread_ts: str | None = None) -> str:
-        """Post ``message`` to ``channel`` (in a thread if ``thread_ts``); returns its ts."""
-        kwargs: dict[str, Any] = {"channel": channel, **message.payload()}
+    async def post(
+        self, channel: str, payload: dict[str, Any], *, thread_ts: str | None = None
+    ) -> str:
+        """Post ``payload`` (text and blocks) to ``channel`` (in a thread if ``thread_ts``);
+        returns its ts."""
+        kwargs: dict[str, Any] = {"channel": channel, **payload}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         data = await self._call("chat.postMessage", kwargs)
@@ -208,28 +210,26 @@ class SlackNotifier:
         log.warning("%s of %s: over %d pages to search; not found", method, channel, FIND_PAGES)
         return None
 
-    async def update(self, channel: str, ts: str, message: Message) -> None:
-        """Replace the message at ``ts`` in ``channel``."""
-        await self._call("chat.update", {"channel": channel, "ts": ts, **message.payload()})
+    async def update(self, channel: str, ts: str, payload: dict[str, Any]) -> None:
+        """Replace the message at ``ts`` in ``channel`` with ``payload``."""
+        await self._call("chat.update", {"channel": channel, "ts": ts, **payload})
         log.info("updated %s in %s", ts, channel)
 
-    async def post_ephemeral(self, channel: str, user: str, message: Message) -> None:
-        """Show ``message`` to one person in ``channel`` (when there is no response URL)."""
-        await self._call(
-            "chat.postEphemeral", {"channel": channel, "user": user, **message.payload()}
-        )
+    async def post_ephemeral(self, channel: str, user: str, payload: dict[str, Any]) -> None:
+        """Show ``payload`` to one person in ``channel`` (when there is no response URL)."""
+        await self._call("chat.postEphemeral", {"channel": channel, "user": user, **payload})
 
     async def respond(
         self,
         response_url: str,
-        message: Message,
+        payload: dict[str, Any],
         *,
         ephemeral: bool = True,
         replace_original: bool = False,
     ) -> None:
         """Answer through a slash command's or button's response URL."""
         body: dict[str, Any] = {
-            **message.payload(),
+            **payload,
             "response_type": "ephemeral" if ephemeral else "in_channel",
             "replace_original": replace_original,
         }

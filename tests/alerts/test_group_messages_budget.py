@@ -28,8 +28,9 @@ from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
-from bot.slack.message import Message
+from tests.slack.payload import Payload, slack, slack_all
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CONSOLE = "https://console.yandex.cloud"
@@ -74,7 +75,7 @@ def storm_of(rng: random.Random, size: int, words: list[str]) -> list[GroupMembe
     return members
 
 
-def named(messages: list[Message]) -> list[str]:
+def named(messages: list[Payload]) -> list[str]:
     return re.findall(r"`(c9qstorm\d{6})`", "\n".join(json.dumps(m.blocks) for m in messages))
 
 
@@ -118,23 +119,32 @@ def test_every_message_of_a_storm_stays_within_slacks_budget_naming_every_cluste
     )
     route = AlertRoute(channel="C1", mention=mentions)
 
-    top, thread = render_group_alert(group, members, route=route, console_url=CONSOLE, now=NOW)
-    messages = [top, *thread]
+    top_card, thread = render_group_alert(
+        group, members, route=route, console_url=CONSOLE, limits=SLACK.limits, now=NOW
+    )
+    top = slack(top_card)
+    messages = [top, *slack_all(thread)]
     for message in messages:
-        assert violations(message) == [], violations(message)
+        assert violations(message.payload()) == [], violations(message.payload())
     assert sorted(named(messages)) == sorted(m.cluster.id for m in members)
     # Each of on-call's ids mentioned once at most in the post, however big the storm.
     for slack_id in set(mentions):
         assert json.dumps(top.blocks).count(slack_id) <= 1
 
     half = members[: max(1, size // 2)]
-    replies = [
-        *render_group_joined(group, half, console_url=CONSOLE, now=NOW),
-        *render_group_recovered(group, half, left=size - len(half), now=NOW),
-        render_group_reminder(group, members, mention_ids=mentions, now=NOW),
-        render_group_resolved(group, members, now=NOW),
-    ]
+    replies = slack_all(
+        [
+            *render_group_joined(group, half, console_url=CONSOLE, limits=SLACK.limits, now=NOW),
+            *render_group_recovered(
+                group, half, left=size - len(half), limits=SLACK.limits, now=NOW
+            ),
+            render_group_reminder(group, members, mention_ids=mentions, now=NOW),
+            render_group_resolved(group, members, now=NOW),
+        ]
+    )
     for message in replies:
-        assert violations(message) == [], violations(message)
-    joined = render_group_joined(group, half, console_url=CONSOLE, now=NOW)
+        assert violations(message.payload()) == [], violations(message.payload())
+    joined = slack_all(
+        render_group_joined(group, half, console_url=CONSOLE, limits=SLACK.limits, now=NOW)
+    )
     assert sorted(named(joined)) == sorted(m.cluster.id for m in half)

@@ -25,6 +25,7 @@ from bot.alerts.model import (
 from bot.alerts.plan import RouteView, Step, cluster_of, plan_route, plan_self
 from bot.alerts.policy import Action, ActionKind, Decision, Reason
 from bot.alerts.self_policy import Announce, SelfDecision
+from bot.chat.card import Card
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.freshness.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
@@ -32,7 +33,7 @@ from bot.freshness.explain import Condition, Explanation
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.outbox.change import Change
 from bot.outbox.posts import Method, OutboundPost, PostKind
-from bot.slack.message import Message
+from bot.slack.blocks import SLACK
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 ROUTE_KEY = "route-1"
@@ -106,7 +107,7 @@ class Fleet:
             if decision.actions or before is not None:
                 steps.append(Step(c, r, before, decision))
         view = RouteView(self.route, ROUTE_KEY, dict(self.entries), seen, dict(self.groups))
-        changes = plan_route(view, steps, console_url=CONSOLE, now=now)
+        changes = plan_route(view, steps, chat=SLACK, console_url=CONSOLE, now=now)
         for post in posts(changes):
             # Every post goes to the route's channel and says what it is about, for the logs.
             assert post.channel == self.route.channel
@@ -246,11 +247,15 @@ def test_a_saved_move_without_a_post_is_still_saved() -> None:
     )
     decision = Decision(replace(entry, acknowledged_by="U1"), ())
     view = RouteView(route(), ROUTE_KEY, {c.id: entry}, {c.id: (c, r)})
-    (change,) = plan_route(view, [Step(c, r, entry, decision)], console_url=CONSOLE, now=NOW)
+    (change,) = plan_route(
+        view, [Step(c, r, entry, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     assert change.posts == []
     assert change.alerts[0].acknowledged_by == "U1"
     same = Decision(entry, ())
-    assert plan_route(view, [Step(c, r, entry, same)], console_url=CONSOLE, now=NOW) == []
+    assert (
+        plan_route(view, [Step(c, r, entry, same)], chat=SLACK, console_url=CONSOLE, now=NOW) == []
+    )
 
 
 def test_an_open_incident_whose_alert_never_reached_slack_is_posted_now() -> None:
@@ -262,7 +267,9 @@ def test_an_open_incident_whose_alert_never_reached_slack_is_posted_now() -> Non
     later = NOW + timedelta(minutes=15)
     decision = alerts.evaluate(opened, r, route=route(), route_key=ROUTE_KEY, now=later)
     view = RouteView(route(), ROUTE_KEY, {c.id: opened}, {c.id: (c, r)})
-    (change,) = plan_route(view, [Step(c, r, opened, decision)], console_url=CONSOLE, now=later)
+    (change,) = plan_route(
+        view, [Step(c, r, opened, decision)], chat=SLACK, console_url=CONSOLE, now=later
+    )
     (post,) = change.posts
     assert post.kind is PostKind.ALERT
     assert not post.threaded
@@ -279,7 +286,11 @@ def test_an_incident_from_before_the_outbox_is_named_by_its_ts() -> None:
     )
     view = RouteView(route(), ROUTE_KEY, {c.id: legacy}, {})
     (change,) = plan_route(
-        view, [Step(c, report(c, FRESH), legacy, decision)], console_url=CONSOLE, now=NOW
+        view,
+        [Step(c, report(c, FRESH), legacy, decision)],
+        chat=SLACK,
+        console_url=CONSOLE,
+        now=NOW,
     )
     for post in change.posts:
         assert post.parent_id is None
@@ -288,7 +299,7 @@ def test_an_incident_from_before_the_outbox_is_named_by_its_ts() -> None:
     both = replace(legacy, message_id="pabc")
     decision = alerts.evaluate(both, report(c, FRESH), route=route(), route_key=ROUTE_KEY, now=NOW)
     (change,) = plan_route(
-        view, [Step(c, report(c, FRESH), both, decision)], console_url=CONSOLE, now=NOW
+        view, [Step(c, report(c, FRESH), both, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
     )
     assert {(p.parent_id, p.parent_ts) for p in change.posts} == {("pabc", None)}
 
@@ -300,7 +311,9 @@ def test_a_retired_incident_is_closed_on_its_message_or_quietly_without_one() ->
     entry = fleet.entries[c.id]
     view = RouteView(route(), ROUTE_KEY, dict(fleet.entries), {})
     decision = alerts.retire(entry, route=route(), now=NOW)
-    (change,) = plan_route(view, [Step(c, None, entry, decision)], console_url=CONSOLE, now=NOW)
+    (change,) = plan_route(
+        view, [Step(c, None, entry, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     update, resolved = change.posts
     assert update.kind is PostKind.ALERT_UPDATE
     assert update.parent_id == entry.message_id
@@ -308,11 +321,15 @@ def test_a_retired_incident_is_closed_on_its_message_or_quietly_without_one() ->
     assert resolved.subject.endswith("[no_longer_watched]")
     assert change.alerts[0].status is AlertStatus.RESOLVED
     quiet = alerts.retire(entry, route=route(send_resolved=False), now=NOW)
-    (change,) = plan_route(view, [Step(c, None, entry, quiet)], console_url=CONSOLE, now=NOW)
+    (change,) = plan_route(
+        view, [Step(c, None, entry, quiet)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     assert [p.kind for p in change.posts] == [PostKind.ALERT_UPDATE]
     bare = replace(entry, message_id=None)
     decision = alerts.retire(bare, route=route(), now=NOW)
-    (change,) = plan_route(view, [Step(c, None, bare, decision)], console_url=CONSOLE, now=NOW)
+    (change,) = plan_route(
+        view, [Step(c, None, bare, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     assert change.posts == []
     assert change.alerts[0].status is AlertStatus.RESOLVED
 
@@ -555,7 +572,9 @@ def test_a_members_incident_of_a_group_no_longer_open_is_planned_on_its_own() ->
         resolved_at=NOW + timedelta(hours=1),
     )
     view = RouteView(route(), ROUTE_KEY, {c.id: entry}, {c.id: (c, r)}, {"g-closed": closed})
-    (change,) = plan_route(view, [Step(c, r, entry, decision)], console_url=CONSOLE, now=later)
+    (change,) = plan_route(
+        view, [Step(c, r, entry, decision)], chat=SLACK, console_url=CONSOLE, now=later
+    )
     assert change.groups == []
     assert all(p.kind in (PostKind.ALERT_UPDATE, PostKind.REMINDER) for p in change.posts) or (
         change.posts == []
@@ -564,14 +583,16 @@ def test_a_members_incident_of_a_group_no_longer_open_is_planned_on_its_own() ->
 
 # --- the bot about itself -----------------------------------------------------------------------
 
-OPENED = Message(text="I cannot read the cloud", blocks=[])
-CLOSED = Message(text="I can read the cloud again", blocks=[])
+OPENED = Card("I cannot read the cloud")
+CLOSED = Card("I can read the cloud again")
 
 
 def test_a_self_incident_opening_posts_one_notice_per_channel_and_remembers_each() -> None:
     incident = BotIncident(key="blind", status=BotIncidentStatus.OPEN, since=NOW)
     decision = SelfDecision(incident, Announce.OPENED, changed=True)
-    change = plan_self(decision, channels=["C1", "C2", "C1"], opened=OPENED, closed=CLOSED)
+    change = plan_self(
+        decision, chat=SLACK, channels=["C1", "C2", "C1"], opened=OPENED, closed=CLOSED
+    )
     assert [(p.kind, p.channel, p.threaded) for p in change.posts] == [
         (PostKind.SELF_ALERT, "C1", False),
         (PostKind.SELF_ALERT, "C2", False),
@@ -589,7 +610,7 @@ def test_a_self_incident_closing_replies_in_each_notices_thread_and_forgets_them
         messages=(("C1", "pone"), ("C2", "ptwo")),
     )
     decision = SelfDecision(incident, Announce.CLOSED, changed=True)
-    change = plan_self(decision, channels=["C3"], opened=OPENED, closed=CLOSED)
+    change = plan_self(decision, chat=SLACK, channels=["C3"], opened=OPENED, closed=CLOSED)
     assert [(p.kind, p.channel, p.parent_id) for p in change.posts] == [
         (PostKind.SELF_REPLY, "C1", "pone"),
         (PostKind.SELF_REPLY, "C2", "ptwo"),
@@ -603,6 +624,7 @@ def test_a_self_incident_that_changed_without_news_is_saved_quietly_and_none_is_
     incident = BotIncident(key="blind", status=BotIncidentStatus.OPEN, detail="new reason")
     change = plan_self(
         SelfDecision(incident, Announce.NOTHING, changed=True),
+        chat=SLACK,
         channels=["C1"],
         opened=OPENED,
         closed=CLOSED,
@@ -611,6 +633,7 @@ def test_a_self_incident_that_changed_without_news_is_saved_quietly_and_none_is_
     assert change.posts == []
     unchanged = plan_self(
         SelfDecision(incident, Announce.OPENED, changed=False),
+        chat=SLACK,
         channels=["C1"],
         opened=OPENED,
         closed=CLOSED,
@@ -653,7 +676,9 @@ def test_a_group_members_quiet_change_is_saved_without_a_post() -> None:
     before = fleet.entries[c.id]
     decision = Decision(replace(before, acknowledged_by="U1"), ())
     view = RouteView(route(), ROUTE_KEY, dict(fleet.entries), {c.id: (c, r)}, dict(fleet.groups))
-    (change,) = plan_route(view, [Step(c, r, before, decision)], console_url=CONSOLE, now=NOW)
+    (change,) = plan_route(
+        view, [Step(c, r, before, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     assert change.posts == []
     assert [e.acknowledged_by for e in change.alerts] == ["U1"]
     assert change.groups[0].resolved_at is None
@@ -664,7 +689,9 @@ def test_a_step_with_no_incident_and_nothing_to_do_posts_nothing() -> None:
     r = report(c, FRESH)
     decision = alerts.evaluate(None, r, route=route(), route_key=ROUTE_KEY, now=NOW)
     view = RouteView(route(), ROUTE_KEY, {}, {c.id: (c, r)})
-    changes = plan_route(view, [Step(c, r, None, decision)], console_url=CONSOLE, now=NOW)
+    changes = plan_route(
+        view, [Step(c, r, None, decision)], chat=SLACK, console_url=CONSOLE, now=NOW
+    )
     assert posts(changes) == []
 
 
@@ -695,7 +722,7 @@ def test_a_grouped_alert_reads_the_same_after_a_click_as_after_a_sweep() -> None
         for c in members
     ]
     view = RouteView(fleet.route, ROUTE_KEY, {}, {c.id: (c, reading(c, NOW)) for c in members})
-    for change in plan_route(view, steps, console_url=CONSOLE, now=NOW):
+    for change in plan_route(view, steps, chat=SLACK, console_url=CONSOLE, now=NOW):
         for entry in change.alerts:
             fleet.entries[entry.cluster_id] = entry
         for group in change.groups:
@@ -715,7 +742,7 @@ def test_a_grouped_alert_reads_the_same_after_a_click_as_after_a_sweep() -> None
         ]
         seen = {c.id: (c, reading(c, later)) for c in members} if read else {}
         view = RouteView(fleet.route, ROUTE_KEY, dict(fleet.entries), seen, dict(fleet.groups))
-        (change,) = plan_route(view, planned, console_url=CONSOLE, now=later)
+        (change,) = plan_route(view, planned, chat=SLACK, console_url=CONSOLE, now=later)
         (post,) = change.posts
         assert post.kind == PostKind.GROUP_UPDATE
         return post.payload

@@ -26,6 +26,7 @@ from bot.errors import NotFound, UsageError
 from bot.outbox.change import OutboxState
 from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import PostKind
+from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store, db
 from tests.world import (
@@ -82,7 +83,7 @@ async def test_clusters_view_shows_the_watched_folder_with_each_state(
     message = await watch.queries.clusters_view(None, now=NOW)
 
     assert message.text.startswith(f"Clusters in {FOLDER}: ")
-    shown = str(message.blocks)
+    shown = str(SLACK.render(message)["blocks"])
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster", "search-pre"):
         assert name in shown
     assert "elsewhere" not in shown
@@ -101,7 +102,7 @@ async def test_status_view_builds_the_digest_for_one_cluster_by_name(
 ) -> None:
     message = await watch.queries.status_view("orders-prod", now=NOW)
 
-    text = str(message.blocks)
+    text = str(SLACK.render(message)["blocks"])
     assert "orders-prod" in text
     assert "logs-prod" not in text
 
@@ -111,7 +112,7 @@ async def test_status_view_of_everything_watched_puts_problems_first(
 ) -> None:
     message = await watch.queries.status_view(None, now=NOW)
 
-    text = str(message.blocks)
+    text = str(SLACK.render(message)["blocks"])
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster"):
         assert name in text
     assert text.index("new-cluster") < text.index("logs-prod")
@@ -331,7 +332,7 @@ async def test_a_snooze_while_the_database_is_locked_says_so_and_changes_nothing
             blocker.close()
 
         assert not reply.ok
-        text = reply.messages[0].payload()["text"]
+        text = SLACK.render(reply.messages[0])["text"]
         assert "My database is not answering right now, so nothing was changed." in text
         assert "error id" not in text
         assert (

@@ -14,19 +14,9 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from bot.cloud.models import Backup, Cluster, ListPosition
+from bot.commands import messages as rc
 from bot.commands.access import authorize
-from bot.commands.messages import (
-    NEXT_PAGE_ACTION,
-    ClusterRow,
-    render_ack,
-    render_backup,
-    render_backup_confirm,
-    render_backup_list,
-    render_clusters,
-    render_error,
-    render_folder_backups,
-    render_help,
-)
+from bot.commands.messages import NEXT_PAGE_ACTION, ClusterRow
 from bot.config import Access, AccessRule
 from bot.errors import (
     AccessDenied,
@@ -46,11 +36,48 @@ from bot.errors import (
     UsageError,
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length
-from bot.slack.message import Message
+from tests.slack.payload import Payload as Message
+from tests.slack.payload import slack
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 EVIL = "<!channel> & <@U0BOSS> > `x`"
+
+
+# --- the replies as Slack gets them, packed within its limits -----------------------------------
+
+
+def render_help(topic: str | None = None) -> Message:
+    return slack(rc.render_help(topic))
+
+
+def render_backup_list(*args: Any, **kw: Any) -> Message:
+    return slack(rc.render_backup_list(*args, limits=SLACK.limits, **kw))
+
+
+def render_backup(*args: Any, **kw: Any) -> Message:
+    return slack(rc.render_backup(*args, limits=SLACK.limits, **kw))
+
+
+def render_folder_backups(*args: Any, **kw: Any) -> Message:
+    return slack(rc.render_folder_backups(*args, limits=SLACK.limits, **kw))
+
+
+def render_clusters(*args: Any, **kw: Any) -> Message:
+    return slack(rc.render_clusters(*args, limits=SLACK.limits, **kw))
+
+
+def render_error(*args: Any, **kw: Any) -> Message:
+    return slack(rc.render_error(*args, **kw))
+
+
+def render_ack(text: str) -> Message:
+    return slack(rc.render_ack(text))
+
+
+def render_backup_confirm(label: str, cluster_id: str) -> Message:
+    return slack(rc.render_backup_confirm(label, cluster_id))
 
 
 # --- validation ---------------------------------------------------------------------------------

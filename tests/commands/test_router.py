@@ -24,6 +24,7 @@ from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.server import SimCloud
 from bot.ops.metrics import Metrics
 from bot.queries.actions import LIST_NEXT_PAGE
+from bot.slack.blocks import SLACK
 from tests.slack.harness import (
     CONFIG,
     FOLDER,
@@ -70,7 +71,7 @@ async def test_list_reads_whole_pages_shows_the_limit_and_counts_the_command(
     reply = await dispatcher.run(f"list {LOGS} --limit 3", USER, now=clock.now())
     assert reply.ok
     assert reply.ephemeral
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert [backup_id(LOGS, n) in text for n in range(5)] == [True, True, True, False, False]
     # Every page, of the API's largest size: the newest backup may be on any of them.
     sizes = {r.query.get("pageSize") for r in sim.requests if r.path.endswith("/backups")}
@@ -84,7 +85,7 @@ async def test_list_reads_whole_pages_shows_the_limit_and_counts_the_command(
 async def test_list_defaults_to_ten_backups(sim: SimCloud, cloud: CloudClient) -> None:
     reply = await router_for(cloud, CONFIG).run(f"list {LOGS}", USER, now=clock.now())
     assert reply.ok
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert backup_id(LOGS, 9) in text
     assert backup_id(LOGS, 10) not in text
 
@@ -101,13 +102,13 @@ async def paged() -> AsyncIterator[SimCloud]:
 
 
 def _shown(reply: Reply) -> list[str]:
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     found = re.findall(rf"{LOGS}:snapshot-\d{{4}}", text)
     return list(dict.fromkeys(found))
 
 
 def _next(reply: Reply) -> str | None:
-    for block in reply.messages[0].blocks:
+    for block in SLACK.render(reply.messages[0])["blocks"]:
         if block["type"] == "actions":
             return str(block["elements"][0]["value"])
     return None
@@ -118,7 +119,7 @@ async def _click_through(dispatcher: Router, first: Reply) -> list[list[str]]:
     value = _next(first)
     while value is not None:
         reply = await dispatcher.run_action(LIST_NEXT_PAGE.id, value, USER, now=clock.now())
-        assert reply.ok, all_text(reply.messages[0].payload())
+        assert reply.ok, all_text(SLACK.render(reply.messages[0]))
         pages.append(_shown(reply))
         value = _next(reply)
     return pages
@@ -163,7 +164,7 @@ async def test_a_backup_landing_between_clicks_does_not_shift_the_next_page(
         second = await dispatcher.run_action(LIST_NEXT_PAGE.id, value, USER, now=clock.now())
         again = await dispatcher.run(f"list {LOGS} --limit 1", USER, now=clock.now())
     assert _shown(second) == [backup_id(LOGS, n) for n in range(10, 20)]
-    assert backup_id(LOGS, 0) not in all_text(again.messages[0].payload())  # the new one is
+    assert backup_id(LOGS, 0) not in all_text(SLACK.render(again.messages[0]))  # the new one is
 
 
 async def test_a_next_page_button_of_the_older_format_starts_over_and_says_so(
@@ -173,7 +174,7 @@ async def test_a_next_page_button_of_the_older_format_starts_over_and_says_so(
     reply = await router_for(cloud, CONFIG).run_action(LIST_NEXT_PAGE.id, old, USER, now=NOW)
     assert reply.ok
     assert _shown(reply) == [backup_id(LOGS, n) for n in range(10)]
-    assert "older version of the bot" in all_text(reply.messages[0].payload())
+    assert "older version of the bot" in all_text(SLACK.render(reply.messages[0]))
     assert all(r.query.get("pageToken") != "b2xkLXRva2Vu" for r in sim.requests)  # not sent
 
 
@@ -191,7 +192,7 @@ async def test_a_typed_page_token_is_a_position_and_a_foreign_one_is_refused(
     assert _shown(typed) == [backup_id(LOGS, n) for n in range(5, 10)]
     foreign = await dispatcher.run(f"list {LOGS} --page-token abc", USER, now=clock.now())
     assert foreign.usage_error
-    assert "not a place in a list" in all_text(foreign.messages[0].payload())
+    assert "not a place in a list" in all_text(SLACK.render(foreign.messages[0]))
 
 
 @pytest.mark.parametrize(
@@ -206,7 +207,7 @@ async def test_a_typed_page_token_is_a_position_and_a_foreign_one_is_refused(
 async def test_a_forged_position_gets_a_clear_message(cloud: CloudClient, value: str) -> None:
     reply = await router_for(cloud, CONFIG).run_action(LIST_NEXT_PAGE.id, value, USER, now=NOW)
     assert not reply.ok
-    assert "not one the bot made" in all_text(reply.messages[0].payload())
+    assert "not one the bot made" in all_text(SLACK.render(reply.messages[0]))
 
 
 async def test_an_unreadable_backup_is_left_out_of_the_list_and_counted(
@@ -216,7 +217,7 @@ async def test_an_unreadable_backup_is_left_out_of_the_list_and_counted(
     sim.inject_fault(rf"/clusters/{LOGS}/backups$", 200, body=body, times=None)
     reply = await router_for(cloud, CONFIG).run(f"list {LOGS}", USER, now=NOW)
     assert reply.ok
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert f"{LOGS}:ok" in text
     assert "1 sent by the cloud could not be read" in text
 
@@ -237,7 +238,7 @@ async def test_a_denial_is_not_a_usage_error(sim: SimCloud, cloud: CloudClient) 
     reply = await router_for(cloud, CONFIG, metrics=metrics).run(f"backup {LOGS}", USER, now=NOW)
     assert not reply.ok
     assert not reply.usage_error
-    assert "may run `backup`" in all_text(reply.messages[0].payload())
+    assert "may run `backup`" in all_text(SLACK.render(reply.messages[0]))
     sample = metrics.registry.get_sample_value(
         "backups_bot_commands_total", {"command": "backup", "outcome": "denied"}
     )
@@ -248,7 +249,7 @@ async def test_a_denial_is_not_a_usage_error(sim: SimCloud, cloud: CloudClient) 
 async def test_a_group_member_passes_the_rule(cloud: CloudClient) -> None:
     member = Invocation("U0SOMEONE", "C0TESTCHAN", user_groups=frozenset({ONCALL_GROUP}))
     reply = await router_for(cloud, CONFIG).run(f"backup {LOGS}", member, now=NOW)
-    assert "watcher" in all_text(reply.messages[0].payload())
+    assert "watcher" in all_text(SLACK.render(reply.messages[0]))
 
 
 async def test_folder_answers_for_a_folder_with_no_config(
@@ -256,13 +257,13 @@ async def test_folder_answers_for_a_folder_with_no_config(
 ) -> None:
     reply = await router_for(cloud, BotConfig()).run(f"folder {FOLDER}", USER, now=NOW)
     assert reply.ok
-    assert "logs-prod" in all_text(reply.messages[0].payload())
+    assert "logs-prod" in all_text(SLACK.render(reply.messages[0]))
 
 
 async def test_an_unknown_button_gets_a_message(cloud: CloudClient) -> None:
     reply = await router_for(cloud, CONFIG).run_action("nope", "", USER, now=NOW)
     assert not reply.ok
-    assert "nope" in all_text(reply.messages[0].payload())
+    assert "nope" in all_text(SLACK.render(reply.messages[0]))
 
 
 def test_a_candidate_group_is_only_one_that_a_rule_names(cloud: CloudClient) -> None:
@@ -307,9 +308,9 @@ def test_any_command_text_gets_an_answer_and_never_raises(
     reply = runner.run(dispatcher.run(text, USER, now=NOW))
     assert reply.messages
     for message in reply.messages:
-        assert_within_limits(message.payload())
+        assert_within_limits(SLACK.render(message))
     assert reply.ok or reply.messages[0].text
-    assert "Traceback" not in all_text(reply.messages[0].payload())
+    assert "Traceback" not in all_text(SLACK.render(reply.messages[0]))
     if not reply.ok:
         assert "Something went wrong on my side" not in reply.messages[0].text
 
@@ -346,7 +347,7 @@ async def test_get_says_whether_a_restore_would_fit_and_shows_the_size_trend(
     sim.add_operation(LOGS, created_at=clock.now(), error="Snapshot <failed> & retried")
     reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
     assert reply.ok
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert (
         "A restore of this backup into a cluster of this shape would fit: it needs 40 GiB free, "
         "the data nodes have 1.5 TiB." in text
@@ -368,7 +369,7 @@ async def test_get_flags_a_backup_older_than_any_version_the_cloud_restores_to(
     assert old is not None
     old.opensearch_version = "2.8.1"
     reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert (
         "Its OpenSearch 2.8.1 is older than any version the cloud restores to (the oldest is 2.12)."
         in text
@@ -381,7 +382,7 @@ async def test_get_flags_a_backup_older_than_any_version_the_cloud_restores_to(
         for _ in range(2):
             reply = await dispatcher.run(f"get {backup_id(LOGS, 24)}", USER, now=clock.now())
             assert reply.ok
-            assert "older than any version" not in all_text(reply.messages[0].payload())
+            assert "older than any version" not in all_text(SLACK.render(reply.messages[0]))
     finally:
         await fresh.aclose()
     assert len([r for r in sim.requests_to(r"/versions$") if r.status == 404]) == 1
@@ -394,7 +395,7 @@ async def test_get_still_shows_the_backup_when_its_cluster_cannot_be_read(
     sim.inject_fault(rf"/clusters/{LOGS}/operations$", 403, times=None)
     reply = await router_for(cloud, CONFIG).run(f"get {backup_id(LOGS, 0)}", USER, now=clock.now())
     assert reply.ok
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert backup_id(LOGS, 0) in text
     assert "Its cluster could not be read" in text
     assert "The cluster's operations could not be read: Permission denied" in text
@@ -408,7 +409,7 @@ async def test_list_heads_the_backups_with_the_last_attempt_and_the_trend(
     sim.add_operation(LOGS, created_at=clock.now(), done=False)
     reply = await router_for(cloud, CONFIG).run(f"list {LOGS} --limit 3", USER, now=clock.now())
     assert reply.ok
-    text = all_text(reply.messages[0].payload())
+    text = all_text(SLACK.render(reply.messages[0]))
     assert "A backup has been running for 0s" in text
     assert "Last 14 backups, oldest first: size `" in text
     assert "Cluster health DEGRADED" in text

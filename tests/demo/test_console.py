@@ -13,6 +13,7 @@ from bot.cloud.models import Backup
 from bot.commands.messages import render_backup, render_backup_list, render_error
 from bot.demo.console import decode_mrkdwn, render_console, render_ephemeral
 from bot.errors import UsageError
+from bot.slack.blocks import SLACK
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
@@ -50,27 +51,30 @@ def test_a_list_reply_with_a_next_page_button_renders_like_slack() -> None:
         more=True,
         cluster_id="c9qcluster0001",
         limit=2,
+        limits=SLACK.limits,
     )
-    assert render_console(message.payload(), width=80) == LIST_SNAPSHOT
+    assert render_console(SLACK.render(message), width=80) == LIST_SNAPSHOT
 
 
 def test_color_makes_bold_bold_and_code_cyan() -> None:
-    message = render_backup_list("logs-prod", _backups()[:1], now=NOW, cluster_id="c", limit=1)
-    out = render_console(message.payload(), color=True)
+    message = render_backup_list(
+        "logs-prod", _backups()[:1], now=NOW, cluster_id="c", limit=1, limits=SLACK.limits
+    )
+    out = render_console(SLACK.render(message), color=True)
     assert out.startswith("\x1b[1mBackups of logs-prod\x1b[0m · newest first")
     assert "\x1b[36mc9qcluster0001:snapshot-0\x1b[0m" in out
 
 
 def test_an_ephemeral_reply_says_only_you_see_it() -> None:
-    out = render_ephemeral(render_error(UsageError("nope", hint="try `help`")).payload())
+    out = render_ephemeral(SLACK.render(render_error(UsageError("nope", hint="try `help`"))))
     assert out == "(only visible to you)\n⚠️ nope\ntry `help`"
 
 
 def test_fields_show_in_two_columns_when_they_fit_and_one_per_line_when_not() -> None:
-    message = render_backup(_backups()[0], now=NOW)
-    wide = render_console(message.payload(), width=100)
+    message = render_backup(_backups()[0], now=NOW, limits=SLACK.limits)
+    wide = render_console(SLACK.render(message), width=100)
     assert "*Size*                                             *Incremental size*" in wide
-    narrow = render_console(message.payload(), width=40)
+    narrow = render_console(SLACK.render(message), width=40)
     assert "*Size*\n1.5 GiB\n*Incremental size*\n0 B" in narrow
 
 

@@ -40,8 +40,13 @@ from bot.ops.metrics import Metrics
 from bot.outbox.change import Change, OutboxState, RunFinish
 from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import OutboundPost, PostKind
-from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length
-from bot.slack.message import MAX_BLOCKS, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
+from bot.slack.budget import (
+    MAX_BLOCK_TEXT,
+    MAX_BLOCKS,
+    MAX_MESSAGE_TEXT,
+    MAX_SECTION_TEXT,
+    block_text_length,
+)
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.store.facts import MARKER_LAST_DIGEST

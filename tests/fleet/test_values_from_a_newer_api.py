@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.alerts.sweep import Sweeper
+from bot.chat.card import Card
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.simcloud.server import SimCloud
@@ -18,15 +19,16 @@ from bot.digest.runner import DigestRunner
 from bot.fleet.reader import read_fleet
 from bot.freshness.model import FreshnessState
 from bot.outbox.posts import PostKind
-from bot.slack.message import Message
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from tests.slack.payload import slack
 from tests.world import CONSOLE_URL, FOLDER, IDS, NOW, make_features
 
 WATCHED = {IDS.stale, IDS.fresh, IDS.stopped, IDS.never, IDS.prestable}
 
 
-def text_of(message: Message) -> str:
+def text_of(card: Card) -> str:
+    message = slack(card)
     parts = [message.text]
     for block in message.blocks:
         if block["type"] == "section":

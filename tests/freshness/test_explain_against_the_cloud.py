@@ -34,6 +34,7 @@ from bot.demo.simcloud.fleet import (
 from bot.demo.simcloud.server import SimCloud
 from bot.digest.runner import DigestRunner
 from bot.outbox.executor import DeliveryExecutor
+from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from tests.world import (
@@ -154,7 +155,7 @@ async def test_a_fresh_cluster_past_a_slot_without_its_backup_is_in_question(
 
     message = await service(cloud, store, notifier, config).queries.status_view(None, now=NOW)
 
-    text = block_text(message.payload())
+    text = block_text(SLACK.render(message))
     row = next(r for r in text.split("\\n\\n") if "hourly-prod" in r)
     assert "A backup has been running for 1h" in row
     asked = {r.path.split("/")[-2] for r in sim.requests_to(OPERATIONS)}
@@ -244,7 +245,7 @@ async def test_a_degraded_or_updating_cluster_is_shown_and_a_stopped_one_still_n
     assert "Cluster health DEGRADED, status UPDATING" in text
 
     status = await service(cloud, store, notifier, config).queries.status_view(None, now=NOW)
-    rows = block_text(status.payload())
+    rows = block_text(SLACK.render(status))
     assert "Cluster stopped, not checked." in rows
 
 
@@ -306,7 +307,7 @@ async def test_a_policy_schedule_sets_the_maximum_age_of_a_cluster_without_snaps
         "policy-prod", now=NOW
     )
     assert "Backup retention policies: *four-a-day* `0 */6 * * *` UTC, kept 3 days" in block_text(
-        status.payload()
+        SLACK.render(status)
     )
 
 
@@ -332,7 +333,9 @@ async def test_a_cluster_without_retention_policies_costs_one_request_per_proces
     assert asked.count(IDS.never) == 1
     # Three sweeps, and the re-read that confirms its new incident (it has no backup) once.
     assert asked.count("c9qpolicyprod0000008") == 4
-    assert "Backup retention policies: not offered for this cluster" in block_text(status.payload())
+    assert "Backup retention policies: not offered for this cluster" in block_text(
+        SLACK.render(status)
+    )
 
 
 async def test_a_service_without_retention_policies_costs_one_request_per_process(
@@ -368,7 +371,7 @@ async def test_the_digest_warns_of_a_newest_backup_that_would_not_fit_and_of_no_
     sim.add_backup(IDS.stale, created_at=NOW - timedelta(hours=29), free_space_required_bytes=GIB)
     runner = DigestRunner(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="r")
     [result] = await runner.run_all(now=NOW, dry_run=True)
-    top = block_text(result.messages[0].payload())
+    top = block_text(SLACK.render(result.messages[0]))
     assert top.count("would not fit") == 1
     assert (
         ":warning: A restore of the newest backup would not fit a cluster of this shape: it "
@@ -390,7 +393,7 @@ async def test_status_of_one_cluster_shows_restore_readiness_policies_and_the_tr
     message = await service(cloud, store, notifier, config).queries.status_view(
         "logs-prod", now=NOW
     )
-    text = block_text(message.payload())
+    text = block_text(SLACK.render(message))
     assert (
         "A restore of the newest backup into a cluster of this shape would fit: it needs "
         "20 GiB free, the data nodes have 1.5 TiB." in text

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts.group_messages import GroupMember, _row
-from bot.alerts.messages import render_alert, render_digest, render_reminder
+from bot.alerts.messages import render_alert, render_reminder
 from bot.alerts.policy import evaluate
 from bot.cloud.models import Backup, Cluster, CronTab, RetentionPolicy
 from bot.commands.messages import ClusterRow, render_clusters
 from bot.config import AlertRoute
+from bot.digest.messages import render_digest
 from bot.digest.model import DigestInput, build_digest
 from bot.freshness.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
@@ -17,6 +18,7 @@ from bot.freshness.messages import (
     attempt_line,
     blocking_clause,
     condition_line,
+    console_backups_url,
     detail_lines,
     maintenance_line,
     policies_line,
@@ -25,6 +27,8 @@ from bot.freshness.messages import (
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
+from bot.slack.blocks import SLACK
+from tests.slack.payload import slack
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)
 GIB = 1024**3
@@ -119,7 +123,8 @@ def test_a_digest_row_carries_only_the_warning_of_a_restore_that_would_not_fit()
     )
     digest = build_digest([DigestInput(cluster, report, [newest], 1)], {}, now=NOW)
     assert digest.rows[0].notable  # fresh, but in the top post for its warning
-    top = str(render_digest(digest, title="t", console_url="https://c").top.blocks)
+    rendered = render_digest(digest, title="t", console_url="https://c", limits=SLACK.limits)
+    top = str(slack(rendered.top).blocks)
     assert "would not fit" in top
     assert "retention policies" not in top  # the full lines are for one cluster's status
     assert "Last 2 backups" not in top
@@ -143,21 +148,38 @@ def test_the_alert_reminder_clusters_and_group_rows_say_a_dead_cluster() -> None
     )
     route = AlertRoute(channel="C1", mention=["S1"])
     entry = evaluate(None, report, route=route, route_key="k", now=NOW).entry
-    alert = render_alert(
-        entry, cluster=cluster, report=report, route=route, console_url="u", now=NOW
+    alert = slack(
+        render_alert(
+            entry,
+            cluster=cluster,
+            report=report,
+            route=route,
+            console_url="u",
+            limits=SLACK.limits,
+            now=NOW,
+        )
     )
     head = alert.blocks[0]["text"]["text"]
     assert "*: cluster is DEAD: backups cannot run; the newest backup is 1d 6h old" in head
     assert "failed: boom (2 attempts in a row have failed)" in head
-    reminder = render_reminder(entry, cluster=cluster, report=report, now=NOW)
+    reminder = slack(render_reminder(entry, cluster=cluster, report=report, now=NOW))
     assert (
         "*orders*: cluster is DEAD: backups cannot run; it still has no fresh backup"
         in (reminder.blocks[0]["text"]["text"])
     )
     assert "failed: boom" in reminder.blocks[0]["text"]["text"]
-    clusters = render_clusters("f", [ClusterRow(cluster, report)], now=NOW)
+    clusters = slack(
+        render_clusters("f", [ClusterRow(cluster, report)], now=NOW, limits=SLACK.limits)
+    )
     assert ":warning: cluster is DEAD" in str(clusters.blocks)
     row = _row(GroupMember(cluster, report, entry), "https://c", NOW)
     assert ":warning: cluster is DEAD" in row
     assert ":x: last attempt failed <!date^" in row
     assert "(2 in a row)" in row
+
+
+def test_the_console_link_points_at_the_clusters_backups() -> None:
+    assert console_backups_url("https://console.yandex.cloud/", "b1gf", "c9qc") == (
+        "https://console.yandex.cloud/folders/b1gf/managed-opensearch/cluster/c9qc/backups"
+    )
+    assert "%3C" in console_backups_url("https://console.yandex.cloud", "b1g<x>", "c9q")

@@ -27,6 +27,7 @@ from bot.demo.simcloud import SimCloud
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import demo_fleet
 from bot.settings import Settings
+from bot.slack.blocks import SLACK
 
 NOW = datetime(2026, 12, 2, 5, 39, tzinfo=UTC)
 RECORDED = Path(__file__).with_name("payloads.json")
@@ -94,7 +95,7 @@ class _Recorder:
     async def command(self, text: str, now: datetime) -> list[dict[str, Any]]:
         inv = Invocation(DEMO_USER, "C0DEMOTEAM", user_groups=frozenset({ONCALL_GROUP}))
         reply = await self.parts.router.run(text, inv, now=now)
-        payloads = [m.payload() for m in reply.messages]
+        payloads = [SLACK.render(m) for m in reply.messages]
         for payload in payloads:
             self.add(f"/backups {text}", payload, ephemeral=reply.ephemeral)
         return payloads
@@ -107,7 +108,7 @@ class _Recorder:
             button["action_id"], button.get("value", ""), inv, now=now
         )
         for message in reply.messages:
-            self.add(f"click {label}", message.payload(), replace=reply.replace_original)
+            self.add(f"click {label}", SLACK.render(message), replace=reply.replace_original)
 
     async def queued(self, label: str, since: int) -> int:
         posts = await self.parts.store.outbox.list_posts()
@@ -130,7 +131,7 @@ async def _scenario(parts: Components, sim: SimCloud) -> list[dict[str, Any]]:
         rec.add("sweep --dry-run", post.payload, kind=str(post.kind), channel=post.channel)
     for result in await parts.digests.run_all(now=now, dry_run=True):
         for message in result.messages:
-            rec.add("digest --dry-run", message.payload())
+            rec.add("digest --dry-run", SLACK.render(message))
 
     posted = await rec.sweep("sweep", now)
     seen = len(await parts.store.outbox.list_posts())
@@ -191,7 +192,7 @@ async def _scenario(parts: Components, sim: SimCloud) -> list[dict[str, Any]]:
     await rec.sweep("sweep after fresh backups", now + timedelta(hours=6))
     for result in await parts.digests.run_all(now=now + timedelta(hours=6), dry_run=True):
         for message in result.messages:
-            rec.add("digest --dry-run later", message.payload())
+            rec.add("digest --dry-run later", SLACK.render(message))
     return rec.entries
 
 

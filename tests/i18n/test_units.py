@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.commands.strings import count_backups, count_indices
 from bot.i18n.units import (
     format_bytes,
+    format_signed,
     format_signed_bytes,
     human_age,
     human_bytes,
-    human_count,
     human_duration,
     signed_bytes,
     utc_time,
@@ -108,7 +109,38 @@ def test_utc_time_converts_to_utc() -> None:
     assert utc_time(None) == "—"
 
 
-def test_human_count_chooses_the_plural() -> None:
-    assert human_count(1, "index", "indices") == "1 index"
-    assert human_count(42, "index", "indices") == "42 indices"
-    assert human_count(1234, "backup") == "1,234 backups"
+def test_counts_choose_the_plural() -> None:
+    assert count_indices(1) == "1 index"
+    assert count_indices(42) == "42 indices"
+    assert count_backups(1234) == "1,234 backups"
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1 KiB"),
+        (1536, "1.5 KiB"),
+        (10 * 1024**2 + 300 * 1024, "10.3 MiB"),
+        (123 * GiB, "123 GiB"),
+        (1023 * 1024**2 + 1000 * 1024, "1 GiB"),
+        (5 * 1024**4, "5 TiB"),
+    ],
+)
+def test_sizes_are_shown_in_binary_units(size: int, text: str) -> None:
+    assert format_bytes(size) == text
+
+
+def test_changes_are_signed() -> None:
+    assert format_signed_bytes(2 * GiB) == "+2 GiB"
+    assert format_signed_bytes(-1536) == "-1.5 KiB"
+    assert format_signed_bytes(0) == "±0 B"
+    assert (format_signed(3), format_signed(-2), format_signed(0)) == ("+3", "-2", "±0")
+
+
+@given(st.integers(min_value=0, max_value=2**63))
+def test_any_size_has_at_most_four_digits_and_a_unit(size: int) -> None:
+    number, unit = format_bytes(size).split(" ")
+    assert unit in {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+    assert unit == "EiB" or float(number) < 1024

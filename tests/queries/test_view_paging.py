@@ -23,9 +23,10 @@ from bot.demo.simcloud.fleet import generate_fleet
 from bot.demo.simcloud.server import SimCloud
 from bot.queries.actions import CLUSTERS_NEXT_PAGE, STATUS_NEXT_PAGE
 from bot.slack.budget import violations
-from bot.slack.message import Message
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from tests.slack.payload import Payload as Message
+from tests.slack.payload import slack
 from tests.world import NOW, make_cloud, make_config, make_features
 
 ASKER = Invocation(user_id="U0ASKER", channel_id="C0ASKED")
@@ -76,8 +77,9 @@ async def ask(
 
 def one_message(reply: Reply) -> Message:
     assert reply.ok, reply.messages[0].text
-    [message] = reply.messages  # never more than one post per answer
-    assert violations(message) == []
+    [card] = reply.messages  # never more than one post per answer
+    message = slack(card)
+    assert violations(message.payload()) == []
     return message
 
 

@@ -24,7 +24,8 @@ from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
 from bot.queries.service import Queries
 from bot.settings import Settings
 from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
-from bot.slack.message import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
+from bot.slack.blocks import SLACK
+from bot.slack.budget import MAX_BLOCKS, MAX_BUTTON_VALUE, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT
 from bot.slack.notifier import SlackNotifier
 from handlers import InFlight
 from handlers.app import build_bolt_app
@@ -213,7 +214,9 @@ async def running_bot(
     # What a process without a watcher answers (the queries, asking for a backup), and
     # ``features`` beside them.
     asking = BackupService(cloud, None, config)
-    router = Router(config, [Queries(cloud, config), asking, *features], declared=DECLARED_ACTIONS)
+    router = Router(
+        config, [Queries(cloud, config, chat=SLACK), asking, *features], declared=DECLARED_ACTIONS
+    )
     in_flight = InFlight()
     app = build_bolt_app(settings, router=router, notifier=notifier, in_flight=in_flight)
     session = aiohttp.ClientSession()

@@ -25,16 +25,15 @@ from hypothesis import strategies as st
 
 from bot.alerts.messages import (
     render_alert,
-    render_digest,
     render_operation_outcome,
     render_reminder,
     render_resolved,
     render_self_alert,
-    render_status,
 )
 from bot.alerts.model import AlertEntry
 from bot.alerts.policy import acknowledge, evaluate, snooze
 from bot.backup.model import OperationOutcome
+from bot.chat.card import Card
 from bot.cloud.models import Backup, Cluster, ClusterStatus, CronTab, Environment, RetentionPolicy
 from bot.commands.messages import (
     CLUSTERS_NEXT_PAGE_ACTION,
@@ -47,6 +46,7 @@ from bot.commands.messages import (
     render_error,
 )
 from bot.config import AlertRoute
+from bot.digest.messages import render_digest, render_status
 from bot.digest.model import ClusterFigures, DigestInput, build_digest
 from bot.errors import NotFound, UsageError
 from bot.freshness.attempts import AttemptHistory, AttemptOutcome, BackupAttempt
@@ -55,8 +55,11 @@ from bot.freshness.messages import attempt_line
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
 from bot.freshness.schedules import BackupSchedule
+from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
-from bot.slack.message import Message
+from tests.slack.payload import slack
+
+LIMITS = SLACK.limits
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CONSOLE = "https://console.yandex.cloud"
@@ -179,19 +182,21 @@ def previous_of(rng: random.Random, items: list[DigestInput]) -> dict[str, Clust
     }
 
 
-def assert_within(message: Message) -> None:
-    assert violations(message) == [], violations(message)
+def assert_within(message: Card) -> None:
+    payload = slack(message).payload()
+    assert violations(payload) == [], violations(payload)
 
 
-def linked_ids(messages: list[Message]) -> list[str]:
-    text = "\n".join(json.dumps(m.blocks) for m in messages)
+def linked_ids(messages: list[Card]) -> list[str]:
+    text = "\n".join(json.dumps(slack(m).blocks) for m in messages)
     return re.findall(r"/cluster/([^/]+)/backups", text)
 
 
-def follow_pages(first: Message, render: Any, action: str) -> list[Message]:
+def follow_pages(first: Card, render: Any, action: str) -> list[Card]:
     pages = [first]
     while True:
-        buttons = [e for b in pages[-1].blocks if b["type"] == "actions" for e in b["elements"]]
+        blocks = slack(pages[-1]).blocks
+        buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         if not buttons:
             return pages
         [button] = buttons
@@ -246,7 +251,9 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
         only_problems=only_problems,
         group_by=grouping,
     )
-    rendered = render_digest(digest, title=title or "t", console_url=CONSOLE, warnings=warnings)
+    rendered = render_digest(
+        digest, title=title or "t", console_url=CONSOLE, limits=LIMITS, warnings=warnings
+    )
     for message in rendered.messages():
         assert_within(message)
     shown = sorted(linked_ids(rendered.messages()))
@@ -258,9 +265,14 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
     # Status: one message per page; every page within budget; every cluster on one page.
     status = build_digest(items, {}, now=NOW)
 
-    def status_page(offset: int) -> Message:
+    def status_page(offset: int) -> Card:
         return render_status(
-            status, title=title or "t", console_url=CONSOLE, warnings=warnings, offset=offset
+            status,
+            title=title or "t",
+            console_url=CONSOLE,
+            limits=LIMITS,
+            warnings=warnings,
+            offset=offset,
         )
 
     first = status_page(0)
@@ -271,19 +283,24 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
     # The status of one cluster, in full: its policies, restore readiness and trend too.
     for each in rng.sample(items, min(len(items), 5)):
         one = build_digest([each], {}, now=NOW)
-        assert_within(render_status(one, title=title or "t", console_url=CONSOLE, detailed=True))
+        assert_within(
+            render_status(
+                one, title=title or "t", console_url=CONSOLE, limits=LIMITS, detailed=True
+            )
+        )
 
     # Clusters: the same, with its own rows.
     rows = [ClusterRow(each.cluster, each.report) for each in items]
 
-    def clusters_page(offset: int) -> Message:
-        return render_clusters(title, rows, now=NOW, offset=offset)
+    def clusters_page(offset: int) -> Card:
+        return render_clusters(title, rows, now=NOW, offset=offset, limits=LIMITS)
 
     first = clusters_page(0)
     assert_within(first)
     pages = follow_pages(first, clusters_page, CLUSTERS_NEXT_PAGE_ACTION)
     if items:
-        assert sum(len(re.findall(r"`c9q\d{5}", json.dumps(p.blocks))) for p in pages) == len(items)
+        found = [re.findall(r"`c9q\d{5}", json.dumps(slack(p).blocks)) for p in pages]
+        assert sum(len(each) for each in found) == len(items)
 
     # The alert, in each of its states, and its thread replies, for a few of the clusters.
     route = AlertRoute(channel="C0ONCALL", mention=["S0ONCALL", "U0LEAD"])
@@ -295,7 +312,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
         said = attempt_line(report.explanation, NOW, state=report.state)
         if said:
             [alert, *_] = alert_messages(each.cluster, report, route)
-            assert said in alert.blocks[0]["text"]["text"]
+            assert said in slack(alert).blocks[0]["text"]["text"]
     assert_within(render_self_alert(rng.randint(1, 999), None, rng.choice(words), NOW))
     for outcome in OperationOutcome:
         assert_within(
@@ -317,7 +334,11 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
             backup = backup.model_copy(
                 update={"indices": tuple(rng.choice(words) for _ in range(100))}
             )
-            assert_within(render_backup(backup, now=NOW, explanation=explanation, missing=words))
+            assert_within(
+                render_backup(
+                    backup, now=NOW, explanation=explanation, missing=words, limits=LIMITS
+                )
+            )
         assert_within(
             render_backup_list(
                 each.cluster.display_name,
@@ -326,6 +347,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
                 cluster_id=each.cluster.id,
                 limit=10,
                 explanation=explanation,
+                limits=LIMITS,
             )
         )
     said = " ".join(rng.choice(words) for _ in range(8))
@@ -334,7 +356,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
     assert_within(render_ack(said))
 
 
-def alert_messages(cluster: Cluster, report: FreshnessReport, route: AlertRoute) -> list[Message]:
+def alert_messages(cluster: Cluster, report: FreshnessReport, route: AlertRoute) -> list[Card]:
     stale = replace(
         report,
         state=FreshnessState.STALE if report.state != FreshnessState.NEVER else report.state,
@@ -347,7 +369,15 @@ def alert_messages(cluster: Cluster, report: FreshnessReport, route: AlertRoute)
         snooze(fired, until=NOW + timedelta(hours=4), user="U0LEAD", now=NOW).entry,
     ]
     out = [
-        render_alert(e, cluster=cluster, report=report, route=route, console_url=CONSOLE, now=NOW)
+        render_alert(
+            e,
+            cluster=cluster,
+            report=report,
+            route=route,
+            console_url=CONSOLE,
+            limits=LIMITS,
+            now=NOW,
+        )
         for e in entries
     ]
     out.append(

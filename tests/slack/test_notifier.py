@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -10,11 +12,15 @@ from bot.demo.fake_slack import FakeSlack
 from bot.errors import SlackError
 from bot.ops.metrics import Metrics
 from bot.settings import Settings
-from bot.slack.message import Message
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier, retry_handlers
 from tests.slack.harness import BOT_TOKEN, LEAD, ONCALL_GROUP, ONCALLER, USER
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hello*"}}]
+
+
+def payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The text and blocks of a message, as the notifier takes them."""
+    return {"text": text, **({"blocks": blocks} if blocks else {})}
 
 
 def _notifier(
@@ -28,8 +34,8 @@ async def test_post_returns_the_ts_and_update_changes_the_message_in_place(
     fake_slack: FakeSlack,
 ) -> None:
     notifier = _notifier(fake_slack)
-    ts = await notifier.post("C1", Message("hello", BLOCKS), thread_ts="1700000000.000001")
-    await notifier.update("C1", ts, Message("bye"))
+    ts = await notifier.post("C1", payload("hello", BLOCKS), thread_ts="1700000000.000001")
+    await notifier.update("C1", ts, payload("bye"))
     [message] = fake_slack.messages("C1")
     assert message["ts"] == ts
     assert message["text"] == "bye"
@@ -43,7 +49,7 @@ async def test_a_429_with_retry_after_is_retried_without_posting_twice(
     metrics = Metrics()
     notifier = _notifier(fake_slack, metrics=metrics)
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
-    await notifier.post("C1", Message("once", BLOCKS))
+    await notifier.post("C1", payload("once", BLOCKS))
     assert len(fake_slack.messages("C1")) == 1
     assert len(fake_slack.rejected) == 1
     value = metrics.registry.get_sample_value(
@@ -55,7 +61,7 @@ async def test_a_429_with_retry_after_is_retried_without_posting_twice(
 async def test_a_503_is_retried_without_posting_twice(fake_slack: FakeSlack) -> None:
     notifier = _notifier(fake_slack)
     fake_slack.fail_next("chat.postMessage", status=503, retry_after=None)
-    await notifier.post("C1", Message("once"))
+    await notifier.post("C1", payload("once"))
     assert [m["text"] for m in fake_slack.messages("C1")] == ["once"]
 
 
@@ -63,7 +69,7 @@ async def test_a_lasting_failure_is_a_slack_error_with_slacks_code(fake_slack: F
     notifier = _notifier(fake_slack)
     fake_slack.fail_next("chat.postMessage", status=503, retry_after=None, times=10)
     with pytest.raises(SlackAPIFailure) as caught:
-        await notifier.post("C1", Message("never"))
+        await notifier.post("C1", payload("never"))
     assert caught.value.code == "http_503"  # a 5xx says nothing reliable: its status is kept
     assert fake_slack.messages() == []
 
@@ -71,7 +77,7 @@ async def test_a_lasting_failure_is_a_slack_error_with_slacks_code(fake_slack: F
 async def test_a_refused_token_never_appears_in_the_error(fake_slack: FakeSlack) -> None:
     notifier = _notifier(fake_slack, token="xoxb-wrong-token-value")
     with pytest.raises(SlackError) as caught:
-        await notifier.post("C1", Message("x"))
+        await notifier.post("C1", payload("x"))
     assert "invalid_auth" in str(caught.value)
     assert "xoxb" not in str(caught.value)
     assert "xoxb" not in repr(caught.value)
@@ -80,7 +86,7 @@ async def test_a_refused_token_never_appears_in_the_error(fake_slack: FakeSlack)
 async def test_blocks_over_slacks_limit_are_refused_like_slack_does(fake_slack: FakeSlack) -> None:
     notifier = _notifier(fake_slack)
     with pytest.raises(SlackAPIFailure) as caught:
-        await notifier.post("C1", Message("x", BLOCKS * 51))
+        await notifier.post("C1", payload("x", BLOCKS * 51))
     assert caught.value.code == "invalid_blocks"
 
 
@@ -89,7 +95,7 @@ async def test_an_unreachable_slack_is_a_slack_error(unused_tcp_port: int) -> No
         token=BOT_TOKEN, base_url=f"http://127.0.0.1:{unused_tcp_port}/api/", retry_handlers=[]
     )
     with pytest.raises(SlackError):
-        await SlackNotifier(client).post("C1", Message("x"))
+        await SlackNotifier(client).post("C1", payload("x"))
 
 
 async def test_user_groups_names_the_users_groups_and_caches_them(fake_slack: FakeSlack) -> None:
@@ -104,7 +110,7 @@ async def test_user_groups_names_the_users_groups_and_caches_them(fake_slack: Fa
 
 async def test_respond_posts_to_the_response_url(fake_slack: FakeSlack) -> None:
     notifier = _notifier(fake_slack)
-    await notifier.respond(fake_slack.response_url("a"), Message("hi", BLOCKS), ephemeral=False)
+    await notifier.respond(fake_slack.response_url("a"), payload("hi", BLOCKS), ephemeral=False)
     [body] = fake_slack.responses("a")
     assert body["response_type"] == "in_channel"
     assert body["blocks"] == BLOCKS
@@ -113,7 +119,7 @@ async def test_respond_posts_to_the_response_url(fake_slack: FakeSlack) -> None:
 async def test_respond_retries_a_rate_limited_response_url_once(fake_slack: FakeSlack) -> None:
     notifier = _notifier(fake_slack)
     fake_slack.fail_next("response_url", status=429, retry_after=0)
-    await notifier.respond(fake_slack.response_url("a"), Message("hi"))
+    await notifier.respond(fake_slack.response_url("a"), payload("hi"))
     assert len(fake_slack.responses("a")) == 1
 
 

@@ -1,0 +1,87 @@
+"""The one string catalog: every sentence a person reads, looked up in the current locale.
+
+Messages are gettext message ids, and English is the source language: an id is the English
+sentence itself, so English needs no translation and reads exactly as written. A sentence is
+whole, with named placeholders filled after translation (``_("Snoozed {cluster}").format(...)``),
+so a translator can reorder it; a count goes through :func:`ngettext`, whose plural forms are the
+locale's (Russian has three). A template made at import time is marked with :func:`N_` and
+translated where it is used.
+
+The locale is the current context's (a :mod:`contextvars` variable: each request or job sets its
+own with :func:`use_locale`; English by default). Catalogs are ``bot/locale/<lang>/LC_MESSAGES/
+messages.po``, read with Babel the first time a locale is used and kept: no build step, and they
+ship in the wheel. ``make i18n`` extracts ``bot/locale/messages.pot`` from the code and updates
+the catalogs.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from importlib import resources
+from typing import IO
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+#: The language of the code's own sentences, and of every reader who names no other.
+SOURCE_LOCALE = "en"
+#: The gettext domain: bot/locale/<lang>/LC_MESSAGES/messages.po.
+DOMAIN = "messages"
+
+_locale: ContextVar[str] = ContextVar("bot_locale", default=SOURCE_LOCALE)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Speak ``locale`` (``en``, ``ru``) in this context until the block ends."""
+    token = _locale.set(locale)
+    try:
+        yield
+    finally:
+        _locale.reset(token)
+
+
+def current_locale() -> str:
+    """The locale of the current context."""
+    return _locale.get()
+
+
+@cache
+def translations(locale: str) -> gettext.NullTranslations:
+    """The catalog of ``locale``, read once; none (the English ids) when there is no catalog."""
+    po = resources.files("bot") / "locale" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po.is_file():
+        return gettext.NullTranslations()
+    with po.open("rb") as source:
+        return read_catalog(source, locale)
+
+
+def read_catalog(source: IO[bytes], locale: str) -> gettext.GNUTranslations:
+    """A ``.po`` file's translations, with the plural rules of ``locale`` (Babel's, from CLDR,
+    when the file has no header saying them)."""
+    catalog = read_po(source, locale=locale, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # only translated messages; the rest fall back to their ids
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _(message: str) -> str:
+    """``message`` in the current locale."""
+    return translations(_locale.get()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it (a template made at import time,
+    translated with :func:`_` where it is used)."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of ``singular``/``plural`` for ``n`` in the current locale."""
+    return translations(_locale.get()).ngettext(singular, plural, n)
