@@ -282,7 +282,7 @@ async def test_next_runs_name_the_local_half_past_nine_in_utc_across_the_dst_cha
 async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     processes: StartProcess,
 ) -> None:
-    config = make_config(sweep={"every": 1, "lease": "1m"})
+    config = make_config(sweep={"every": "1s", "lease": "1m"})
     process = await processes(config, clock=clock.now)
     assert process.scheduler.running
     assert set(process.scheduler.next_runs()) == {SWEEP_JOB, digest_route_key(config.digests[0])}
@@ -333,7 +333,7 @@ async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
     # The process starts an hour before the fire time, however long the start takes, and then
     # the clock is moved to just before it. A sweep every second wakes APScheduler, so it sees
     # the move; no real hour, and no bet on how fast a loaded machine starts a process.
-    config = make_config(alerts=[], sweep={"every": 1, "lease": "1m"})
+    config = make_config(alerts=[], sweep={"every": "1s", "lease": "1m"})
     with freeze_time(FIRE - timedelta(hours=1), tick=True, real_asyncio=True) as frozen:
         process = await processes(config, clock=clock.now)
         assert fake_slack.messages(TEAM_CHANNEL) == []  # not yet: nothing to catch up
@@ -380,7 +380,7 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
     processes: StartProcess, fake_slack: FakeSlack, open_store: OpenStore
 ) -> None:
     # A sweep every second keeps APScheduler waking, so it sees the clock moved below.
-    config = make_config(alerts=[], sweep={"every": 1, "lease": "30s"})
+    config = make_config(alerts=[], sweep={"every": "1s", "lease": "30s"})
     lease = config.sweep.lease
     route = config.digests[0]
     key = digest_route_key(route)

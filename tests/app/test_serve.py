@@ -103,6 +103,9 @@ def serve_env(
         PORT=str(port),
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
+        # The replica and crash tests sweep every two seconds: below the minute a real config
+        # must keep to.
+        BACKUPS_BOT_FAST_SWEEPS="1",
     )
     if socket_mode:
         env["SLACK_APP_TOKEN"] = APP_TOKEN
