@@ -182,6 +182,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
             store=parts.store,
             owner=parts.owner,
             shutdown_timeout=SHUTDOWN_GRACE,
+            metrics=metrics,
         )
 
         def ops_routes(web_app: web.Application) -> None:
