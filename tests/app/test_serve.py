@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,10 @@ class ServeProcess:
         return "\n".join(self.lines)
 
 
-async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
+async def start_serve(
+    env: dict[str, str], cwd: Path, *, preexec: Callable[[], None] | None = None
+) -> ServeProcess:
+    """``python -m bot serve``; ``preexec`` runs in the child before it starts (a limit)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -222,6 +225,7 @@ async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        preexec_fn=preexec,
     )
     serve = ServeProcess(process, int(env["PORT"]))
     serve.reader = asyncio.create_task(serve._read())
@@ -229,9 +233,11 @@ async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
 
 
 @contextlib.asynccontextmanager
-async def serving(env: dict[str, str], cwd: Path) -> AsyncIterator[ServeProcess]:
+async def serving(
+    env: dict[str, str], cwd: Path, *, preexec: Callable[[], None] | None = None
+) -> AsyncIterator[ServeProcess]:
     """A started ``serve`` process, killed afterwards if the test left it running."""
-    serve = await start_serve(env, cwd)
+    serve = await start_serve(env, cwd, preexec=preexec)
     try:
         yield serve
     finally:
