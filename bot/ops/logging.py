@@ -165,9 +165,11 @@ def bind_request_id(request_id: str | None = None) -> Iterator[str]:
 #: How long a response URL stays scrubbed after its answer went out: a retry or a late line of
 #: the HTTP client still finds it held.
 RESPONSE_URL_LINGER = 300.0
-#: The most values held at once; past it, those that would stop being scrubbed soonest go first
-#: (commands are rate-limited per person, so this is far above what a bot holds).
-MAX_HELD = 10_000
+#: The most values held at once; past it, those that would stop being scrubbed soonest go first.
+#: A response URL is held in four forms for five minutes after its answer, so this is some 500
+#: commands in five minutes: far above what people type (commands are rate-limited per person),
+#: and each held value costs every log line a substring search.
+MAX_HELD = 2_000
 
 
 @dataclass
@@ -248,7 +250,9 @@ def _worth_holding(values: Iterable[str]) -> Iterator[str]:
 def response_url_forms(url: str) -> list[str]:
     """Every form a response URL takes in a log line: as is, percent-encoded (a form body),
     JSON-escaped (``\\/``), and its path alone when that is long enough to be the secret part."""
-    forms = [url, quote(url, safe=""), quote_plus(url), url.replace("/", "\\/")]
+    forms = list(
+        dict.fromkeys([url, quote(url, safe=""), quote_plus(url), url.replace("/", "\\/")])
+    )
     try:
         parts = urlsplit(url)
     except ValueError:
