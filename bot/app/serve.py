@@ -2,9 +2,10 @@
 
 Start-up order matters for a clean first minute: logging first (so nothing leaks unredacted;
 the CLI sets it up for every verb), then the validation ``check`` shares (environment and config,
-every problem in one line each), then the database (reached once, then migrations), Slack's
-auth.test (a bad token stops the process at once with
-one line), a first cloud read (readiness), the HTTP server, Socket Mode, and last the scheduler.
+every problem in one line each), the open-file limit raised to its hard limit, then the database
+(reached once, then migrations), Slack's auth.test (a bad token stops the process at once with
+one line), a first cloud read (readiness), the HTTP server (deadlines and a cap on connections:
+bot.ops.http), Socket Mode, and last the scheduler.
 SIGTERM runs it backwards: /readyz turns 503, Socket Mode closes (no new commands), answers
 already acknowledged are delivered, the scheduler lets a running sweep finish or hands its claim
 back, the server stops, and every session closes. The whole shutdown fits in Kubernetes' default
