@@ -1,49 +1,137 @@
 """The YAML config: what to watch, how fresh is fresh, where digests and alerts go, who may do what.
 
-Validated by pydantic at start; a wrong file is refused with the line and the reason
-(``ConfigError("backups-bot.yaml:12: freshness.grace: '2x' is not a duration ...")``).
+Validated by pydantic at start; a wrong file is refused with the line, the reason and what to
+write instead (``ConfigError("backups-bot.yaml:12: freshness.grace: '2x' is not a duration ...")``).
+A config that passes is one the bot can run: every duration is positive and carries a unit, every
+number and duration lies within what the bot can do something sensible with (a sweep at most once
+a minute, nothing a hundred years long), and nothing is nested deeper than a config needs.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import annotated_types
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 
 from bot.cloud.models import Environment
 from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.fleet.grouping import check_group_by
 
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+#: No duration in the config means anything beyond a year: longer is a typo (or a joke).
+LONGEST = timedelta(days=366)
+
+#: The shortest ``sweep.every`` and ``sweep.lease`` a config may set. A sweep reads the whole
+#: fleet, so more often than once a minute only spends the cloud's quota; a lease shorter than a
+#: minute can run out while a digest of a large fleet is still being built (the sweep renews its
+#: lease every third of it, a digest does not), and the run is then refused at its commit.
+SHORTEST_SWEEP = MINUTE
+#: The same with ``BACKUPS_BOT_FAST_SWEEPS=1``, for tests and demos that sweep every second.
+SHORTEST_FAST_SWEEP = SECOND
+#: Where :func:`parse_config` puts the shortest sweep into pydantic's validation context.
+_SHORTEST_SWEEP_KEY = "shortest_sweep"
+
+#: The deepest nesting of mappings and lists a config needs (alerts, a route, its match, its
+#: labels: 5) with room to spare; deeper is refused before anything recurses into it.
+MAX_NESTING = 8
+
 
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ValueError(
+                f"{format_duration(value)} is not positive; write a positive duration, like 15m"
+            )
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a duration; write one like 90m, 26h or 7d")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError(
+                f"{value} is not a duration; a duration is positive and carries a unit: "
+                "write one like 15m or 2h"
+            )
+        if value != int(value):
+            raise ValueError(f"{value} has no unit; write a whole number and a unit, like 15m")
+        number = int(value)
+        raise ValueError(
+            f"{number} has no unit; write {number}m for minutes, {number}s for seconds "
+            f"(or {number}h, {number}d)"
+        )
     if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError("expected a duration like 90m, 26h or 7d")
+        text = value.strip()
+        if text.startswith("-"):
+            positive = text[1:].strip() or "15m"
+            raise ValueError(
+                f"{value!r} is negative; a duration must be positive: write {positive}"
+            )
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            if "is zero" not in str(exc):
+                raise  # its message already says what to write
+            raise ValueError(f"{exc}: write one like 90m, 26h or 7d") from None
+    raise ValueError("expected a duration; write one like 90m, 26h or 7d")
+
+
+def _longest(delta: timedelta) -> timedelta:
+    if delta > LONGEST:
+        raise ValueError(
+            f"{format_duration(delta)} is longer than any duration here can be; "
+            f"write {format_duration(LONGEST)} or less"
+        )
+    return delta
 
 
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
+    AfterValidator(_longest),
     PlainSerializer(lambda d: format_duration(d, parts=4), return_type=str),
 ]
+
+
+def _within(least: timedelta, most: timedelta, *, why: str = "") -> AfterValidator:
+    """A duration between ``least`` and ``most`` (both allowed); ``why`` says what the bound is
+    for, in the refusal."""
+    because = f" ({why})" if why else ""
+
+    def check(delta: timedelta) -> timedelta:
+        if delta < least:
+            raise ValueError(
+                f"{format_duration(delta)} is too short{because}; "
+                f"write {format_duration(least)} or more"
+            )
+        if delta > most:
+            raise ValueError(
+                f"{format_duration(delta)} is too long{because}; "
+                f"write {format_duration(most)} or less"
+            )
+        return delta
+
+    return AfterValidator(check)
 
 
 class ConfigFileError(ConfigError):
@@ -105,7 +193,7 @@ class FreshnessOverride(_Strict):
 
 
 class Freshness(_Strict):
-    grace: Duration = timedelta(hours=2)
+    grace: Annotated[Duration, _within(SECOND, timedelta(days=30))] = timedelta(hours=2)
     default_max_age: Duration = timedelta(hours=24)
     overrides: list[FreshnessOverride] = Field(default_factory=list)
     #: A newest backup this much smaller than the one before it is flagged (0.3 = 30 %).
@@ -143,7 +231,9 @@ class DigestRoute(_Strict):
     only_problems: bool = False
     match: Match = Field(default_factory=Match)
     #: A digest missed while the bot was down is still posted if it comes back within this.
-    misfire_grace: Duration = timedelta(hours=2)
+    misfire_grace: Annotated[
+        Duration, _within(MINUTE, DAY, why="a digest more than a day late is the next one's")
+    ] = timedelta(hours=2)
     #: The digest's problems are shown in groups: by folder, environment or label:<name>.
     group_by: list[str] = Field(default_factory=lambda: ["folder"])
 
@@ -155,13 +245,13 @@ class DigestRoute(_Strict):
 class AlertRoute(_Strict):
     channel: str
     mention: list[str] = Field(default_factory=list)
-    repeat: Duration = timedelta(hours=4)
+    repeat: Annotated[Duration, _within(MINUTE, timedelta(days=30))] = timedelta(hours=4)
     send_resolved: bool = True
     match: Match = Field(default_factory=Match)
     #: A storm becomes one post per group: [] (the default) is one group for the whole route.
     group_by: list[str] = Field(default_factory=list)
     #: More clusters than this of one group going stale in one sweep are alerted as the group.
-    group_after: int = Field(default=5, ge=1)
+    group_after: int = Field(default=5, ge=1, le=1000)
 
     _group_by = field_validator("group_by")(classmethod(lambda cls, v: check_group_by(v)))
 
@@ -177,13 +267,50 @@ class AlertRoute(_Strict):
 
 
 class Sweep(_Strict):
-    every: Duration = timedelta(minutes=15)
-    blind_after: int = Field(default=3, ge=1)
+    every: Annotated[
+        Duration, _within(SECOND, DAY, why="a sweep less often than daily misses a day")
+    ] = timedelta(minutes=15)
+    blind_after: int = Field(default=3, ge=1, le=10_000)
     #: Where the bot alerts about itself when it cannot read the cloud; default: every alert
     #: route's channel.
     self_alert_channel: str | None = None
     #: How long a replica's claim on a scheduled run holds before another may take it over.
-    lease: Duration = timedelta(minutes=5)
+    #: A minute at least (see SHORTEST_SWEEP), an hour at most: a replica that dies holding a
+    #: run keeps it from the others that long.
+    lease: Annotated[
+        Duration, _within(SECOND, HOUR, why="a dead replica's runs wait that long")
+    ] = timedelta(minutes=5)
+
+    @field_validator("every", "lease")
+    @classmethod
+    def _not_too_short(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        shortest = _shortest_sweep(info.context)
+        if value < shortest:
+            why = (
+                "a sweep reads the whole fleet, and more often than once a minute only spends "
+                "the cloud's quota"
+                if info.field_name == "every"
+                else "a digest must be built within its lease, or its run is refused at the end"
+            )
+            raise ValueError(
+                f"{format_duration(value)} is too short: {why}; "
+                f"write {format_duration(shortest)} or more"
+            )
+        return value
+
+
+def validation_context(*, fast_sweeps: bool = False) -> dict[str, Any]:
+    """pydantic's validation context for :class:`BotConfig` built from data (not a file):
+    ``BotConfig.model_validate(data, context=validation_context(fast_sweeps=True))``."""
+    return {_SHORTEST_SWEEP_KEY: SHORTEST_FAST_SWEEP if fast_sweeps else SHORTEST_SWEEP}
+
+
+def _shortest_sweep(context: Any) -> timedelta:
+    if isinstance(context, Mapping):
+        value = context.get(_SHORTEST_SWEEP_KEY)
+        if isinstance(value, timedelta):
+            return value
+    return SHORTEST_SWEEP
 
 
 class AccessRule(_Strict):
@@ -208,7 +335,7 @@ class Limits(_Strict):
     channel_per_minute: int = Field(default=60, ge=0, le=10_000)
     #: A backup of one cluster is started at most once in this long, whoever asks; asking again
     #: sooner is answered with the backup already started.
-    backup_every: Duration = timedelta(minutes=10)
+    backup_every: Annotated[Duration, _within(SECOND, timedelta(days=7))] = timedelta(minutes=10)
 
 
 class BotConfig(_Strict):
@@ -286,11 +413,126 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     return f"unknown key; {hint}the keys of {where} are {', '.join(known)}"
 
 
-def parse_config(text: str, source: str = "config") -> BotConfig:
-    """Parse and validate config text; errors name ``source:line`` and the key path, one line
-    each (:class:`ConfigFileError`)."""
+def _field_at(loc: tuple[int | str, ...]) -> FieldInfo | None:
+    """The model field an error location names (list indexes skipped), if any."""
+    names = [part for part in loc if not isinstance(part, int)]
+    if not names:
+        return None
+    model = _model_at(tuple(names[:-1]))
+    if model is None:
+        return None
+    return model.model_fields.get(str(names[-1]))
+
+
+def _number_hint(loc: tuple[int | str, ...]) -> str:
+    """What to write into a numeric key: its range, from the field's own bounds."""
+    field = _field_at(loc)
+    if field is None:
+        return "write a number"
+    low = high = None
+    for item in field.metadata:
+        if isinstance(item, annotated_types.Ge):
+            low = item.ge
+        elif isinstance(item, annotated_types.Le):
+            high = item.le
+    kind = "a whole number" if field.annotation is int else "a number"
+    if low is not None and high is not None:
+        return f"write {kind} from {low} to {high}"
+    if low is not None:
+        return f"write {kind} of at least {low}"
+    return f"write {kind}"
+
+
+#: pydantic's error types about a number, answered with the key's range.
+_NUMBER_ERRORS = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "int_parsing",
+        "int_from_float",
+        "int_type",
+        "float_parsing",
+        "float_type",
+        "finite_number",
+    }
+)
+
+
+def _nesting_problem(text: str, source: str) -> str | None:
+    """Nesting deeper than :data:`MAX_NESTING`, found from YAML's event stream (which, unlike
+    composing a document, does not recurse), so a file nested a thousand deep is one line."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                mark = event.start_mark
+                line = mark.line + 1 if mark is not None else 1
+                return (
+                    f"{source}:{line}: nested more than {MAX_NESTING} levels deep; a config "
+                    "needs fewer: write the keys as the example config does"
+                )
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+    return None
+
+
+#: The most values a config may hold once its anchors and aliases are expanded: a few hundred
+#: routes are a big config; an alias bomb (a list of lists of the same list...) is not one.
+MAX_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values ``node`` stands for with every alias expanded (memoised: an alias bomb
+    costs its size in nodes, not its expanded size)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes) for item in node.value)
+    size = min(size, MAX_VALUES + 1)
+    sizes[id(node)] = size
+    return size
+
+
+def _cross_problems(config: BotConfig) -> list[tuple[tuple[int | str, ...], str]]:
+    """Rules between keys, each with the key it is reported at."""
+    problems: list[tuple[tuple[int | str, ...], str]] = []
+    lease = config.sweep.lease
+    for index, route in enumerate(config.digests):
+        if route.misfire_grace <= lease:
+            problems.append(
+                (
+                    ("digests", index, "misfire_grace"),
+                    f"{format_duration(route.misfire_grace)} is not longer than sweep.lease "
+                    f"({format_duration(lease)}): a digest held by a replica that died is "
+                    "retried after the lease; write a longer grace (or a shorter lease)",
+                )
+            )
+    return problems
+
+
+def parse_config(text: str, source: str = "config", *, fast_sweeps: bool = False) -> BotConfig:
+    """Parse and validate config text; errors name ``source:line``, the key path and what to
+    write instead, one line each (:class:`ConfigFileError`). ``fast_sweeps`` lets
+    ``sweep.every`` and ``sweep.lease`` go down to a second (tests and demos)."""
     try:
+        nesting = _nesting_problem(text, source)
+        if nesting is not None:
+            raise ConfigFileError([nesting])
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _expanded_size(node, {}) > MAX_VALUES:
+            raise ConfigFileError(
+                [
+                    f"{source}:1: the config holds more than {MAX_VALUES:,} values once its "
+                    "aliases are expanded; write it without aliases to aliases"
+                ]
+            )
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -303,24 +545,32 @@ def parse_config(text: str, source: str = "config") -> BotConfig:
         raise ConfigFileError(
             [f"{source}:1: the config must be a mapping of keys (watch, digests, ...)"]
         )
+    problems: list[tuple[tuple[int | str, ...], str]] = []
     try:
-        return BotConfig.model_validate(data)
+        config = BotConfig.model_validate(data, context=validation_context(fast_sweeps=fast_sweeps))
     except ValidationError as exc:
-        lines = []
         for err in exc.errors(include_url=False, include_input=False):
             loc = tuple(err["loc"])
-            line = _line_of(node, loc)
-            path = ".".join(str(p) for p in loc) or "(top)"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = _unknown_key(loc)
             elif err["type"] == "missing":
                 msg = "Field required; add it"
-            lines.append(f"{source}:{line or '?'}: {path}: {msg}")
-        raise ConfigFileError(lines) from None
+            elif err["type"] in _NUMBER_ERRORS:
+                msg = f"{msg}; {_number_hint(loc)}"
+            problems.append((loc, msg))
+    else:
+        problems = _cross_problems(config)
+    if problems:
+        lines = []
+        for loc, msg in problems:
+            path = ".".join(str(p) for p in loc) or "(top)"
+            lines.append(f"{source}:{_line_of(node, loc) or '?'}: {path}: {msg}")
+        raise ConfigFileError(lines)
+    return config
 
 
-def load_config(path: Path | None) -> BotConfig:
+def load_config(path: Path | None, *, fast_sweeps: bool = False) -> BotConfig:
     """Read the config file, or return the defaults when there is none."""
     if path is None:
         return BotConfig()
@@ -335,4 +585,4 @@ def load_config(path: Path | None) -> BotConfig:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigFileError([decode_problem(str(path), raw, exc)]) from None
-    return parse_config(text, source=str(path))
+    return parse_config(text, source=str(path), fast_sweeps=fast_sweeps)

@@ -21,7 +21,7 @@ from bot.chat.actions import Invocation
 from bot.commands.messages import render_error
 from bot.commands.router import Reply, Router
 from bot.errors import SlackError
-from bot.ops.logging import bind_request_id, request_id_var
+from bot.ops.logging import HELD_SECRETS, bind_request_id, request_id_var, response_url_forms
 from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 
@@ -126,8 +126,10 @@ async def _answer(
     message_ts: str | None,
 ) -> None:
     """Find the user's groups, run, deliver. Never silent: a bug here still sends the person
-    an error id that is in the log."""
-    with bind_request_id():
+    an error id that is in the log. The response URL is a bearer URL: while the answer is in
+    flight (and a while after) no log line shows it, whatever its shape."""
+    held = response_url_forms(response_url) if response_url else []
+    with bind_request_id(), HELD_SECRETS.holding(held):
         started = time.monotonic()
         try:
             groups = await user_groups(notifier, router, user_id)

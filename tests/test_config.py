@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import get_args, get_origin
 
 import pytest
+from pydantic import BaseModel
 
 from bot.cloud.models import Environment
-from bot.config import load_config, parse_config
+from bot.config import BotConfig, ConfigFileError, load_config, parse_config
 from bot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +88,153 @@ def test_names_are_looked_up_in_shown_and_watched_folders_once_each() -> None:
     )
     assert config.search_folders() == ["b1gboth", "b1gshown", "b1gwatched"]
     assert config.visible_folders() == ["b1gboth", "b1gshown"]
+
+
+# --- every number and duration, refused when it cannot work ---------------------------------
+
+#: Every numeric and duration key of the config: its kind, the YAML that sets it to ``{v}`` (with
+#: whatever else its section requires), and a value the bot can run with.
+KEYS: dict[str, tuple[str, str, str]] = {
+    "freshness.grace": ("duration", "freshness:\n  grace: {v}\n", "2h"),
+    "freshness.default_max_age": ("duration", "freshness:\n  default_max_age: {v}\n", "26h"),
+    "freshness.overrides.0.max_age": (
+        "duration",
+        "freshness:\n  overrides:\n    - max_age: {v}\n",
+        "6h",
+    ),
+    "freshness.shrink_warning": ("ratio", "freshness:\n  shrink_warning: {v}\n", "0.3"),
+    "digests.0.misfire_grace": (
+        "duration",
+        "digests:\n  - channel: C1\n    misfire_grace: {v}\n",
+        "2h",
+    ),
+    "alerts.0.repeat": ("duration", "alerts:\n  - channel: C1\n    repeat: {v}\n", "4h"),
+    "alerts.0.group_after": ("count", "alerts:\n  - channel: C1\n    group_after: {v}\n", "5"),
+    "sweep.every": ("duration", "sweep:\n  every: {v}\n", "15m"),
+    "sweep.blind_after": ("count", "sweep:\n  blind_after: {v}\n", "3"),
+    "sweep.lease": ("duration", "sweep:\n  lease: {v}\n", "5m"),
+    "limits.user_per_minute": ("count", "limits:\n  user_per_minute: {v}\n", "30"),
+    "limits.channel_per_minute": ("count", "limits:\n  channel_per_minute: {v}\n", "60"),
+    "limits.backup_every": ("duration", "limits:\n  backup_every: {v}\n", "10m"),
+}
+
+#: What no key of a kind takes: zero (unless it means "no limit"), negatives, bare numbers for
+#: durations, and values far beyond any use (a hundred years, a billion).
+BAD: dict[str, tuple[str, ...]] = {
+    "duration": ("0", "0s", "0m", "-5m", "-5", "15", "15.5", "1:30", "5200w", "yes", "15 minutes"),
+    "count": ("-1", "1000000000", "1.5", "many"),
+    "ratio": ("-0.1", "1.5", "1e9", "half"),
+}
+#: Counts where 0 means "no limit".
+ZERO_ALLOWED = {"limits.user_per_minute", "limits.channel_per_minute"}
+
+
+def _numeric_keys(model: type[BaseModel] = BotConfig, prefix: str = "") -> set[str]:
+    """Every int, float and duration key of the config models (a list's item as index 0)."""
+    found: set[str] = set()
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = info.annotation
+        inner = get_args(annotation)[0] if get_origin(annotation) is list else annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            found |= _numeric_keys(inner, f"{path}.0." if inner is not annotation else f"{path}.")
+        elif annotation in (int, float, timedelta):
+            found.add(path)
+    return found
+
+
+def test_the_table_holds_every_numeric_and_duration_key_of_the_config() -> None:
+    assert set(KEYS) == _numeric_keys()
+
+
+def _cases() -> list[tuple[str, str]]:
+    cases = []
+    for key, (kind, _, _) in KEYS.items():
+        values = BAD[kind] + (("0",) if kind == "count" and key not in ZERO_ALLOWED else ())
+        cases += [(key, value) for value in values]
+    cases += [("sweep.every", "30s"), ("sweep.lease", "30s"), ("sweep.every", "2d")]
+    cases += [("sweep.lease", "2h"), ("digests.0.misfire_grace", "2d")]
+    return cases
+
+
+@pytest.mark.parametrize(("key", "value"), _cases())
+def test_a_value_that_cannot_work_is_refused_in_one_line_with_what_to_write(
+    key: str, value: str
+) -> None:
+    template = KEYS[key][1]
+    text = template.format(v=value)
+    line = text.count("\n")  # the key is on the template's last line
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="x.yaml")
+    [problem] = caught.value.problems
+    assert problem.startswith(f"x.yaml:{line}: {key}: "), problem
+    assert "\n" not in problem
+    assert "write" in problem.split(": ", 2)[2], problem
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_value_the_bot_can_run_with_is_taken(key: str) -> None:
+    _, template, good = KEYS[key]
+    parse_config(template.format(v=good), source="x.yaml")
+
+
+def test_a_bare_number_for_a_duration_says_which_units_to_write() -> None:
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config("sweep:\n  every: 15\n", source="x.yaml")
+    assert str(caught.value) == (
+        "x.yaml:2: sweep.every: 15 has no unit; write 15m for minutes, 15s for seconds "
+        "(or 15h, 15d)"
+    )
+
+
+def test_a_sweep_more_often_than_once_a_minute_is_refused_unless_fast_sweeps_are_allowed() -> None:
+    text = "sweep:\n  every: 2s\n  lease: 3s\n"
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="x.yaml")
+    assert [p.split(": ")[1] for p in caught.value.problems] == ["sweep.every", "sweep.lease"]
+    fast = parse_config(text, source="x.yaml", fast_sweeps=True)
+    assert (fast.sweep.every, fast.sweep.lease) == (timedelta(seconds=2), timedelta(seconds=3))
+
+
+def test_a_digest_grace_not_longer_than_the_lease_is_refused_at_the_grace() -> None:
+    text = "sweep:\n  lease: 30m\ndigests:\n  - channel: C1\n    misfire_grace: 20m\n"
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="x.yaml")
+    assert str(caught.value).startswith(
+        "x.yaml:5: digests.0.misfire_grace: 20m is not longer than sweep.lease (30m)"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 1000 + "]" * 1000 + "\n",
+        "a: " + "{b: " * 1000 + "1" + "}" * 1000 + "\n",
+        "".join(" " * i + "k:\n" for i in range(1000)) + " " * 1000 + "v: 1\n",
+        "a: " + "[" * 100_000,  # unclosed, too
+    ],
+    ids=["flow lists", "flow mappings", "block mappings", "unclosed"],
+)
+def test_a_config_nested_a_thousand_deep_is_one_line_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="x.yaml")
+    [problem] = caught.value.problems
+    assert "nested more than 8 levels deep" in problem
+    assert problem.startswith("x.yaml:")
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it() -> None:
+    text = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+    )
+    with pytest.raises(ConfigFileError, match="more than 100,000 values"):
+        parse_config(text, source="x.yaml")
+
+
+def test_a_shallow_alias_is_still_fine() -> None:
+    text = (
+        "alerts:\n  - channel: C1\n    match: &prod {environment: PRODUCTION}\n"
+        "  - channel: C2\n    match: *prod\n"
+    )
+    config = parse_config(text, source="x.yaml")
+    assert config.alerts[1].match.environment is Environment.PRODUCTION

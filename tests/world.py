@@ -35,7 +35,7 @@ from bot.backup.follower import OperationFollower
 from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.cloud.retry import RetryPolicy
-from bot.config import BotConfig
+from bot.config import BotConfig, validation_context
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import GIB, Fleet, SimCluster, SimFolder, SimSchedule
@@ -151,7 +151,8 @@ def make_config(**overrides: Any) -> BotConfig:
         "sweep": {"every": "15m", "blind_after": 3, "lease": "5m"},
     }
     data.update(overrides)
-    return BotConfig.model_validate(data)
+    # Sweeps every second are allowed here, as BACKUPS_BOT_FAST_SWEEPS allows them to a process.
+    return BotConfig.model_validate(data, context=validation_context(fast_sweeps=True))
 
 
 @pytest.fixture

@@ -86,9 +86,19 @@ def _dotenv_problem(exc: UnicodeDecodeError) -> str:
     return decode_problem(".env", raw, exc) if raw else ".env: not UTF-8; save it as UTF-8"
 
 
+#: Set to 1, ``sweep.every`` and ``sweep.lease`` may go down to a second: for tests and demos
+#: that sweep every second, never for a bot that watches a real fleet.
+FAST_SWEEPS_VARIABLE = "BACKUPS_BOT_FAST_SWEEPS"
+
+
+def fast_sweeps() -> bool:
+    """Whether BACKUPS_BOT_FAST_SWEEPS allows sweeps and leases shorter than a minute."""
+    return os.environ.get(FAST_SWEEPS_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
 def load_bot_config(settings: Settings) -> BotConfig:
     """The YAML config named by BACKUPS_BOT_CONFIG (or ./backups-bot.yaml), validated."""
-    return load_config(settings.config_path())
+    return load_config(settings.config_path(), fast_sweeps=fast_sweeps())
 
 
 def secret_values(settings: Settings) -> Iterator[str]:

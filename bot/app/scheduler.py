@@ -15,7 +15,10 @@ here:
 * **graceful shutdown**: APScheduler cancels running coroutine jobs when it shuts down. Jobs here
   run in tasks of their own (shielded from that cancellation), so a running sweep or digest can
   finish; one that does not finish within the timeout is cancelled, and its claim is handed back
-  so that another replica takes it at once.
+  so that another replica takes it at once;
+* **outages said once**: a run that fails because the database or the cloud is away is counted,
+  not logged with a traceback: the outage is one line when it starts and one when it ends
+  (:class:`bot.ops.outages.Outages`). An error of any other kind is a bug and keeps its traceback.
 
 Cron weekdays follow crontab (0 or 7 is Sunday, 1 is Monday), not APScheduler 3's own numbering
 (0 is Monday): numeric weekdays are translated to names before APScheduler sees them.
@@ -41,6 +44,8 @@ from bot.cron import cron_trigger
 from bot.digest.runner import DigestResult, DigestRunner, DigestStatus, digest_route_key, run_key
 from bot.errors import ConfigError
 from bot.ops.logging import bind_request_id
+from bot.ops.metrics import Metrics
+from bot.ops.outages import Dependency, Outages, dependency_of, describe
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -121,8 +126,10 @@ class WatchScheduler:
         clock: Callable[[], datetime] = bot_clock.now,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
         prune_after: timedelta = PRUNE_FIRST_AFTER,
+        metrics: Metrics | None = None,
     ) -> None:
         self._prune_after = prune_after
+        self.outages = Outages(metrics=metrics)
         self._sweeper = sweeper
         self._digests = digests
         self._config = config
@@ -157,6 +164,8 @@ class WatchScheduler:
         scheduler.start()
         self._scheduler = scheduler
         now = self._clock()
+        # APScheduler times its jobs by the wall clock, whatever ``now`` the runs are given.
+        started = bot_clock.now()
         scheduler.add_job(
             self._sweep_job,
             IntervalTrigger(seconds=self._config.sweep.every.total_seconds(), timezone=UTC),
@@ -166,7 +175,7 @@ class WatchScheduler:
             max_instances=1,
             misfire_grace_time=None,
             # The first sweep right away: after a restart, staleness is known at once.
-            next_run_time=datetime.now(UTC),
+            next_run_time=started,
         )
         scheduler.add_job(
             self._prune_job,
@@ -176,7 +185,7 @@ class WatchScheduler:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
-            next_run_time=datetime.now(UTC) + self._prune_after,
+            next_run_time=started + self._prune_after,
         )
         for key, route in self._routes.items():
             scheduler.add_job(
@@ -238,12 +247,15 @@ class WatchScheduler:
         without this the database grows forever. Harmless to run on every replica."""
         if self._closing:
             return
-        cutoff = self._clock() - HISTORY_KEPT
+        now = self._clock()
+        cutoff = now - HISTORY_KEPT
         try:
             removed = await self._store.prune(before=cutoff)
-        except Exception:
-            log.exception("pruning old history failed")
+        except Exception as exc:
+            if not self._outage(exc, now):
+                log.exception("pruning old history failed")
             return
+        self.outages.answered(Dependency.DATABASE, now=now)
         log.info("pruned %d row(s) of history older than %s", removed, cutoff.isoformat())
 
     async def _sweep_job(self) -> None:
@@ -254,10 +266,18 @@ class WatchScheduler:
 
     async def _run_sweep(self, now: datetime) -> Any:
         try:
-            return await self._sweeper.run(now=now)
-        except Exception:
-            log.exception("the sweep failed")
+            result = await self._sweeper.run(now=now)
+        except Exception as exc:
+            if not self._outage(exc, now):
+                log.exception("the sweep failed")
             return None
+        self.outages.answered(Dependency.DATABASE, now=now)
+        if getattr(result, "blind", False):
+            errors = getattr(result, "fleet_errors", ()) or ("nothing could be listed",)
+            self.outages.failed(Dependency.CLOUD, str(errors[0]), now=now)
+        elif getattr(result, "skipped", None) is None:
+            self.outages.answered(Dependency.CLOUD, now=now)
+        return result
 
     async def _digest_job(self, key: str, attempt: int = 0, slot: datetime | None = None) -> None:
         if self._closing:
@@ -277,11 +297,19 @@ class WatchScheduler:
     async def _run_digest(
         self, key: str, route: DigestRoute, slot: datetime, now: datetime, attempt: int
     ) -> DigestResult | None:
+        result: DigestResult | None = None
         try:
             result = await self._digests.run_route(route, now=now, slot=slot)
-        except Exception:
-            log.exception("the digest %s failed", key)
-            result = None
+        except Exception as exc:
+            if not self._outage(exc, now):
+                log.exception("the digest %s failed", key)
+        else:
+            self.outages.answered(Dependency.DATABASE, now=now)
+            if result.status == DigestStatus.FAILED:
+                reason = result.detail or "nothing could be listed"
+                self.outages.failed(Dependency.CLOUD, reason, now=now)
+            elif result.status == DigestStatus.QUEUED:
+                self.outages.answered(Dependency.CLOUD, now=now)
         if result is None or result.status == DigestStatus.FAILED:
             self._schedule_retry(key, route, slot, now, attempt + 1)
         elif result.status == DigestStatus.SKIPPED:
@@ -298,8 +326,9 @@ class WatchScheduler:
         try:
             if await self._store.claims.run_finished(run_key(key, route, slot)):
                 return None
-        except Exception:
-            log.exception("cannot tell whether the digest %s was posted; trying it", key)
+        except Exception as exc:
+            if not self._outage(exc, now):
+                log.exception("cannot tell whether the digest %s was posted; trying it", key)
         log.info("catching up the digest %s scheduled for %s", key, slot.isoformat())
         return await self._run_digest(key, route, slot, now, 0)
 
@@ -327,6 +356,15 @@ class WatchScheduler:
             replace_existing=True,
             misfire_grace_time=max(1, int(route.misfire_grace.total_seconds())),
         )
+
+    def _outage(self, exc: Exception, now: datetime) -> bool:
+        """Count ``exc`` towards the outage of the dependency it stands for (saying so if the
+        outage is new); False when it stands for none."""
+        dependency = dependency_of(exc)
+        if dependency is None:
+            return False
+        self.outages.failed(dependency, describe(exc), now=now)
+        return True
 
     # --- task bookkeeping ----------------------------------------------------------------------
 

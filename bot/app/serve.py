@@ -2,9 +2,10 @@
 
 Start-up order matters for a clean first minute: logging first (so nothing leaks unredacted;
 the CLI sets it up for every verb), then the validation ``check`` shares (environment and config,
-every problem in one line each), then the database (reached once, then migrations), Slack's
-auth.test (a bad token stops the process at once with
-one line), a first cloud read (readiness), the HTTP server, Socket Mode, and last the scheduler.
+every problem in one line each), the open-file limit raised to its hard limit, then the database
+(reached once, then migrations), Slack's auth.test (a bad token stops the process at once with
+one line), a first cloud read (readiness), the HTTP server (deadlines and a cap on connections:
+bot.ops.http), Socket Mode, and last the scheduler.
 SIGTERM runs it backwards: /readyz turns 503, Socket Mode closes (no new commands), answers
 already acknowledged are delivered, the scheduler lets a running sweep finish or hands its claim
 back, the server stops, and every session closes. The whole shutdown fits in Kubernetes' default
@@ -31,11 +32,12 @@ from bot.clock import now as clock_now
 from bot.config import BotConfig
 from bot.errors import BotError, ConfigError
 from bot.ops.health import Check, CheckFailed, Readiness, add_ops_routes, fresh_within
+from bot.ops.http import HttpServer, raise_open_file_limit, start_server
 from bot.ops.logging import Redactor
 from bot.ops.metrics import Metrics
 from bot.outbox.change import EVERY_CHANNEL
 from bot.settings import Settings, reveal
-from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
+from bot.slack.app import RoutesHook, start_http, start_socket_mode
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier
 from bot.store.db import probe_database
 from handlers import InFlight
@@ -118,6 +120,7 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT (or until ``stop`` is set, for tests)."""
     _require_slack_settings(settings)
+    _raise_open_file_limit()
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -180,6 +183,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
             store=parts.store,
             owner=parts.owner,
             shutdown_timeout=SHUTDOWN_GRACE,
+            metrics=metrics,
         )
 
         def ops_routes(web_app: web.Application) -> None:
@@ -189,7 +193,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
         server: HttpServer | None = None
         try:
             if settings.socket_mode:
-                server = await _start_ops_only(settings.port, ops_routes)
+                server = await _start_ops_only(settings.port, ops_routes, metrics)
                 socket = await _unless_stopped(stop, start_socket_mode(app, settings))
                 readiness.add_check("slack", _socket_check(socket))
             else:
@@ -199,6 +203,7 @@ async def _serve(settings: Settings, config: BotConfig, stop: asyncio.Event) -> 
                     port=settings.port,
                     signing_secret=reveal(settings.slack_signing_secret),
                     extra_routes_hook=ops_routes,
+                    metrics=metrics,
                 )
             await parts.backups.resume(clock_now())
             if parts.executor is not None:
@@ -335,12 +340,25 @@ def _socket_check(handler: Any) -> Check:
     return check
 
 
-async def _start_ops_only(port: int, hook: RoutesHook) -> HttpServer:
-    """In Socket Mode nothing listens for Slack; PORT still serves health and metrics."""
+async def _start_ops_only(port: int, hook: RoutesHook, metrics: Metrics) -> HttpServer:
+    """In Socket Mode nothing listens for Slack; PORT still serves health and metrics, on the
+    same guarded server as HTTP mode."""
     web_app = web.Application()
     hook(web_app)
-    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SERVER_SHUTDOWN_TIMEOUT)
-    await runner.setup()
-    await web.TCPSite(runner, LISTEN_HOST, port).start()
+    server = await start_server(
+        web_app,
+        host=LISTEN_HOST,
+        port=port,
+        metrics=metrics,
+        shutdown_timeout=SERVER_SHUTDOWN_TIMEOUT,
+    )
     log.info("serving /healthz, /readyz and /metrics on port %d", port)
-    return HttpServer(web_app, runner, f"http://{LISTEN_HOST}:{port}")
+    return server
+
+
+def _raise_open_file_limit() -> None:
+    """A container often starts with 1,024 open files allowed and far more permitted: take
+    them, so that strangers' connections (capped below the limit) never starve the bot's own."""
+    limits = raise_open_file_limit()
+    if limits is not None and limits[1] > limits[0]:
+        log.info("raised the open-file limit from %d to %d", *limits)

@@ -44,6 +44,7 @@ from bot.cloud.session import (
     new_client_request_id,
 )
 from bot.errors import AuthError
+from bot.ops.logging import HELD_SECRETS
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -389,6 +390,10 @@ class RefreshingTokenProvider:
         self._generation += 1
         self._last_error = None
         self._cache.store(fresh, now)
+        # Scrubbed from the logs by its value while it can be used (and an hour after), not only
+        # by the t1. shape a future token format may not keep.
+        lifetime = (fresh.expires_at - now).total_seconds()
+        HELD_SECRETS.hold([fresh.value], seconds=max(lifetime, 0.0) + 3600)
         logger.debug(
             "obtained an IAM token from the %s, valid until %s", self.kind, fresh.expires_at
         )

@@ -7,6 +7,12 @@ them. A redaction filter on the handler scrubs the secret values it was given an
 token shapes from the message, its arguments, extra fields and exception text, for every logger
 (ours and the libraries').
 
+Secrets are scrubbed by role as well as by shape: the tokens and the signing secret the process
+was started with are registered values; what arrives while it runs (a command's response URL, an
+IAM token minted from a key) is held in :data:`HELD_SECRETS` while it is in use and for a while
+after, whatever its shape (a response URL of a proxy or a GovSlack host looks like any URL); and
+a ``response_url`` field is scrubbed wherever it shows, whatever its value.
+
 What a stranger can put into a log line (a request body, a header, a command's text) must not
 cost more than its length: each line is cut to :data:`MAX_LINE` characters *before* it is
 redacted (and says that it was cut), and every pattern below runs in time linear in its input:
@@ -20,14 +26,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets as _secrets
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus, urlsplit
 
 from bot.errors import ConfigError
 
@@ -82,6 +93,31 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(r"hooks\.slack(?:-gov)?\.com(?:/|%2F|\\/)[^\s\"'<>&|]*", re.IGNORECASE),
         REDACTED,
     ),
+    # A response URL by its role, whatever its host: the value of a response_url field in a form,
+    # in JSON or a repr (also JSON-escaped once or twice: \/ or \\/), or percent-encoded JSON
+    # (a payload= form). Each value class stops at the field's end quote or separator; the
+    # escape alternative starts with a backslash, which the plain class does not take.
+    (
+        "response url field",
+        re.compile(r"(?<![A-Za-z0-9_])response_url=[^&\s]+"),
+        f"response_url={REDACTED}",
+    ),
+    (
+        "response url key",
+        re.compile(
+            r"(\\?[\"']response_url\\?[\"'][ \t]{0,8}:[ \t]{0,8}\\?[\"'])"
+            r"(?:[^\"'\\\s]|\\+/)*"
+        ),
+        rf"\1{REDACTED}",
+    ),
+    (
+        "encoded response url key",
+        re.compile(
+            r"(%22response_url%22(?:%3A|:)(?:\+|%20){0,8}%22)(?:[^%&\s]|%(?!22)[0-9A-Fa-f]{2})*",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
     # Slack's legacy verification token, as a form field, a JSON or repr field, or a
     # percent-encoded JSON field of a ``payload=`` form.
     ("token field", re.compile(r"(?<![A-Za-z0-9_])token=[^&\s]+"), f"token={REDACTED}"),
@@ -126,20 +162,141 @@ def bind_request_id(request_id: str | None = None) -> Iterator[str]:
         request_id_var.reset(token)
 
 
-class Redactor:
-    """Scrubs registered secret values and well-known token shapes from text."""
+#: How long a response URL stays scrubbed after its answer went out: a retry or a late line of
+#: the HTTP client still finds it held.
+RESPONSE_URL_LINGER = 300.0
+#: The most values held at once; past it, those that would stop being scrubbed soonest go first.
+#: A response URL is held in four forms for five minutes after its answer, so this is some 500
+#: commands in five minutes: far above what people type (commands are rate-limited per person),
+#: and each held value costs every log line a substring search.
+MAX_HELD = 2_000
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
-        # Longest first, so a secret that contains another is scrubbed whole.
-        self._secrets = sorted(values, key=len, reverse=True)
+
+@dataclass
+class _Held:
+    pins: int
+    until: float
+
+
+class HeldSecrets:
+    """Secret values that arrive while the process runs, each scrubbed from every log line while
+    it is held and until its time runs out. Safe to read from any thread (a library may log from
+    one); written from the event loop."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._held: dict[str, _Held] = {}
+        self._snapshot: tuple[str, ...] = ()
+        self._next_expiry = math.inf
 
     def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
+        return f"HeldSecrets({len(self._held)} values)"
+
+    def hold(self, values: Iterable[str], *, seconds: float) -> None:
+        """Scrub each of ``values`` for ``seconds`` from now (or longer, if already held)."""
+        until = self._clock() + seconds
+        with self._lock:
+            for value in _worth_holding(values):
+                held = self._held.setdefault(value, _Held(0, until))
+                held.until = max(held.until, until)
+            self._rebuild()
+
+    @contextmanager
+    def holding(
+        self, values: Iterable[str], *, linger: float = RESPONSE_URL_LINGER
+    ) -> Iterator[None]:
+        """Scrub ``values`` for the duration of the block and ``linger`` seconds after it."""
+        kept = list(_worth_holding(values))
+        with self._lock:
+            for value in kept:
+                self._held.setdefault(value, _Held(0, 0.0)).pins += 1
+            self._rebuild()
+        try:
+            yield
+        finally:
+            until = self._clock() + linger
+            with self._lock:
+                for value in kept:
+                    held = self._held.setdefault(value, _Held(1, 0.0))
+                    held.pins = max(0, held.pins - 1)
+                    held.until = max(held.until, until)
+                self._rebuild()
+
+    def values(self) -> tuple[str, ...]:
+        """The values scrubbed now, longest first."""
+        if self._clock() >= self._next_expiry:
+            with self._lock:
+                self._rebuild()
+        return self._snapshot
+
+    def _rebuild(self) -> None:
+        now = self._clock()
+        for value in [v for v, h in self._held.items() if not h.pins and h.until <= now]:
+            del self._held[value]
+        if len(self._held) > MAX_HELD:
+            unpinned = sorted((h.until, v) for v, h in self._held.items() if not h.pins)
+            for _, value in unpinned[: len(self._held) - MAX_HELD]:
+                del self._held[value]
+        self._snapshot = tuple(sorted(self._held, key=len, reverse=True))
+        ends = [h.until for h in self._held.values() if not h.pins]
+        self._next_expiry = min(ends) if ends else math.inf
+
+
+def _worth_holding(values: Iterable[str]) -> Iterator[str]:
+    return (v for v in values if v and len(v) >= _MIN_SECRET_LENGTH)
+
+
+def response_url_forms(url: str) -> list[str]:
+    """Every form a response URL takes in a log line: as is, percent-encoded (a form body),
+    JSON-escaped (``\\/``), and its path alone when that is long enough to be the secret part."""
+    forms = list(
+        dict.fromkeys([url, quote(url, safe=""), quote_plus(url), url.replace("/", "\\/")])
+    )
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return forms
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(path) >= _MIN_PATH_SECRET:
+        forms.append(path)
+    return forms
+
+
+#: A response URL's path is held on its own only from this length: Slack's are about 60
+#: characters; a short path ("/r/1") would shred ordinary text.
+_MIN_PATH_SECRET = 16
+
+#: What the process holds besides its registered secrets: response URLs of answers in flight,
+#: IAM tokens minted from a key. Every :class:`Redactor` consults it unless given another.
+HELD_SECRETS = HeldSecrets()
+
+
+class Redactor:
+    """Scrubs registered secret values, held values (:data:`HELD_SECRETS`) and well-known token
+    shapes from text."""
+
+    def __init__(self, secrets: Iterable[str] = (), *, held: HeldSecrets | None = None) -> None:
+        values = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
+        # Longest first, so a secret that contains another is scrubbed whole.
+        self._own = sorted(values, key=len, reverse=True)
+        self._held = held if held is not None else HELD_SECRETS
+        self._held_seen: tuple[str, ...] = ()
+        self._secrets = list(self._own)
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._own)} secrets)"
+
+    def _current(self) -> list[str]:
+        held = self._held.values()
+        if held is not self._held_seen:
+            self._held_seen = held
+            self._secrets = sorted({*self._own, *held}, key=len, reverse=True)
+        return self._secrets
 
     def redact(self, text: str) -> str:
         """``text`` with every secret and token shape replaced by ``[REDACTED]``."""
-        for value in self._secrets:
+        for value in self._current():
             if value in text:
                 text = text.replace(value, REDACTED)
         for pattern, replacement in _TOKEN_PATTERNS:
@@ -166,7 +323,7 @@ class Redactor:
         while end > floor and head[end - 1] in _TOKEN_CHARS:
             end -= 1
         head = head[:end]
-        for value in self._secrets:  # a secret with characters outside _TOKEN_CHARS
+        for value in self._current():  # a secret with characters outside _TOKEN_CHARS
             for size in range(min(len(value) - 1, len(head)), 0, -1):
                 if head.endswith(value[:size]):
                     head = head[:-size]
@@ -179,7 +336,7 @@ class Redactor:
         while start < ceiling and tail[start] in _TOKEN_CHARS:
             start += 1
         tail = tail[start:]
-        for value in self._secrets:
+        for value in self._current():
             for size in range(min(len(value) - 1, len(tail)), 0, -1):
                 if tail.startswith(value[-size:]):
                     tail = tail[size:]

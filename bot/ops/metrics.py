@@ -101,6 +101,33 @@ class Metrics:
             registry=r,
         )
 
+        self.dependency_failures_total = Counter(
+            PREFIX + "dependency_failures_total",
+            "Scheduled runs (sweeps, digests, clean-ups) that failed on a dependency, by "
+            "dependency (database, cloud); an outage is logged once, these count its runs.",
+            ["dependency"],
+            registry=r,
+        )
+        self.dependency_down = Gauge(
+            PREFIX + "dependency_down",
+            "1 while the scheduled runs find a dependency (database, cloud) failing, else 0.",
+            ["dependency"],
+            registry=r,
+        )
+        self.http_refusals_total = Counter(
+            PREFIX + "http_refusals_total",
+            "Inbound HTTP requests and connections refused or cut off, by reason (too_large, "
+            "wrong_signature, slow_headers, slow_body, too_many_connections, disconnected, ...); "
+            "the log says each reason at most once a minute.",
+            ["reason"],
+            registry=r,
+        )
+        self.http_connections_open = Gauge(
+            PREFIX + "http_connections_open",
+            "Inbound HTTP connections open now (Slack, probes, scrapes).",
+            registry=r,
+        )
+
     def observe_cloud_request(self, method: str, status: str, seconds: float) -> None:
         """Count one cloud request and its duration (the cloud client's ``on_request`` hook)."""
         self.cloud_requests_total.labels(method=method, status=status).inc()
@@ -132,6 +159,18 @@ class Metrics:
     def count_delivery(self, kind: str, outcome: str) -> None:
         """Count one outbox post's attempt by its kind and what came of it."""
         self.deliveries_total.labels(kind=kind, outcome=outcome).inc()
+
+    def count_dependency_failure(self, dependency: str) -> None:
+        """Count one scheduled run that failed on ``dependency``."""
+        self.dependency_failures_total.labels(dependency=dependency).inc()
+
+    def set_dependency_down(self, dependency: str, *, down: bool) -> None:
+        """Mark ``dependency`` as failing (or answering again)."""
+        self.dependency_down.labels(dependency=dependency).set(1 if down else 0)
+
+    def count_http_refusal(self, reason: str) -> None:
+        """Count one inbound request or connection refused or cut off, by its reason."""
+        self.http_refusals_total.labels(reason=reason).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The registry in the Prometheus text format, and its content type.

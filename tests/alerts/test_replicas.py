@@ -65,6 +65,8 @@ def environment(sim: SimCloud, slack: FakeSlack, database_url: str, config: Path
         BACKUPS_BOT_CONFIG=str(config),
         LOG_FORMAT="text",
         LOG_LEVEL="WARNING",
+        # A 2 s lease is below the minute a real config must keep to.
+        BACKUPS_BOT_FAST_SWEEPS="1",
     )
     return env
 

@@ -4,9 +4,13 @@ Real SimCloud, FakeSlack and store; each process runs a delivery executor, as ``
 
 from __future__ import annotations
 
+import logging
+import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -29,10 +33,12 @@ from bot.cron import crontab_weekdays
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
 from bot.digest.runner import DigestRunner, DigestStatus, digest_route_key, run_key
+from bot.ops.metrics import Metrics
+from bot.ops.outages import Dependency
 from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import PostKind
 from bot.slack.notifier import SlackNotifier
-from bot.store import Store
+from bot.store import Store, db
 from tests.digest.test_runner import top_posts
 from tests.store.conftest import OpenStore
 from tests.waiting import wait_until
@@ -282,7 +288,7 @@ async def test_next_runs_name_the_local_half_past_nine_in_utc_across_the_dst_cha
 async def test_the_sweep_runs_every_interval_and_shutdown_is_clean(
     processes: StartProcess,
 ) -> None:
-    config = make_config(sweep={"every": 1, "lease": "1m"})
+    config = make_config(sweep={"every": "1s", "lease": "1m"})
     process = await processes(config, clock=clock.now)
     assert process.scheduler.running
     assert set(process.scheduler.next_runs()) == {SWEEP_JOB, digest_route_key(config.digests[0])}
@@ -335,7 +341,7 @@ async def test_the_digest_job_fires_at_its_scheduled_time_and_posts_once(
     # The process starts an hour before the fire time, however long the start takes, and then
     # the clock is moved to just before it. A sweep every second wakes APScheduler, so it sees
     # the move; no real hour, and no bet on how fast a loaded machine starts a process.
-    config = make_config(alerts=[], sweep={"every": 1, "lease": "1m"})
+    config = make_config(alerts=[], sweep={"every": "1s", "lease": "1m"})
     with freeze_time(FIRE - timedelta(hours=1), tick=True, real_asyncio=True) as frozen:
         process = await processes(config, clock=clock.now)
         assert fake_slack.messages(TEAM_CHANNEL) == []  # not yet: nothing to catch up
@@ -384,7 +390,7 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
     processes: StartProcess, fake_slack: FakeSlack, open_store: OpenStore
 ) -> None:
     # A sweep every second keeps APScheduler waking, so it sees the clock moved below.
-    config = make_config(alerts=[], sweep={"every": 1, "lease": "30s"})
+    config = make_config(alerts=[], sweep={"every": "1s", "lease": "30s"})
     lease = config.sweep.lease
     route = config.digests[0]
     key = digest_route_key(route)
@@ -420,3 +426,117 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
         PostKind.DIGEST,
         PostKind.DIGEST_PART,
     ]
+
+
+# --- outages -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Watcher:
+    """One scheduler over its own SQLite store, with the metrics serve gives it."""
+
+    scheduler: WatchScheduler
+    store: Store
+    metrics: Metrics
+    path: str
+
+
+@pytest.fixture
+async def watcher(
+    sim: SimCloud, fake_slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Watcher]:
+    # A write that meets a lock gives up after 200 ms, not 30 s: each failing sweep is quick.
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    path = str(tmp_path / "bot.db")
+    store = await Store.open(f"sqlite+aiosqlite:///{path}")
+    config = make_config(alerts=[], digests=[], sweep={"every": "1s", "lease": "1m"})
+    cloud, notifier, metrics = make_cloud(sim), make_notifier(fake_slack), Metrics()
+    common = {"console_url": CONSOLE_URL, "owner": "p"}
+    scheduler = WatchScheduler(
+        sweeper=Sweeper(cloud, store, notifier, config, **common),
+        digests=DigestRunner(cloud, store, notifier, config, **common),
+        config=config,
+        store=store,
+        owner="p",
+        metrics=metrics,
+    )
+    try:
+        yield Watcher(scheduler, store, metrics, path)
+    finally:
+        await scheduler.shutdown(wait=True)
+        await cloud.aclose()
+        await notifier.aclose()
+        await store.close()
+
+
+def _sweeps(scheduler: WatchScheduler) -> list[object]:
+    return [result for name, result in scheduler.history if name == SWEEP_JOB]
+
+
+def _outage_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "bot.ops.outages"]
+
+
+async def test_a_database_away_for_several_sweeps_is_said_when_it_goes_and_when_it_is_back(
+    watcher: Watcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    blocker = sqlite3.connect(watcher.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock: no claim is taken
+    try:
+        await watcher.scheduler.start()
+        await wait_until(
+            lambda: sum(r is None for r in _sweeps(watcher.scheduler)) >= 3,
+            what="three sweeps failing on the locked database",
+        )
+        assert watcher.scheduler.outages.is_down(Dependency.DATABASE)
+    finally:
+        blocker.close()
+    await wait_until(
+        lambda: _sweeps(watcher.scheduler)[-1] is not None, what="a sweep with the database back"
+    )
+    failed = sum(r is None for r in _sweeps(watcher.scheduler))
+
+    lines = _outage_lines(caplog)
+    assert len(lines) == 2, lines
+    assert re.fullmatch(
+        r"the database is not answering since \d\d:\d\d UTC; sweeps and digests wait "
+        r"\(the bot's database did not answer \(OperationalError\)\)",
+        lines[0],
+    )
+    assert re.fullmatch(
+        rf"the database answers again; it was away since \d\d:\d\d UTC \(\d+s\), "
+        rf"{failed} failed runs meanwhile",
+        lines[1],
+    )
+    # Not one traceback, and nothing else at WARNING or above about the failed sweeps.
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text]
+    assert not [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name == "bot.app.scheduler"
+    ]
+    metrics = watcher.metrics.render()[0].decode()
+    assert f'backups_bot_dependency_failures_total{{dependency="database"}} {failed}.0' in metrics
+
+
+async def test_a_cloud_that_cannot_be_read_is_said_once_and_its_return_once(
+    watcher: Watcher, sim: SimCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    sim.inject_fault(r"/clusters$", 403, times=None)
+    await watcher.scheduler.start()
+    await wait_until(
+        lambda: sum(getattr(r, "blind", False) for r in _sweeps(watcher.scheduler)) >= 2,
+        what="two blind sweeps",
+    )
+    sim.clear_faults()
+    await wait_until(
+        lambda: not getattr(_sweeps(watcher.scheduler)[-1], "blind", True),
+        what="a sweep that reads the cloud again",
+    )
+    lines = _outage_lines(caplog)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("the cloud cannot be read since ")
+    assert lines[1].startswith("the cloud can be read again; it was away since ")
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text]

@@ -15,10 +15,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -103,6 +104,9 @@ def serve_env(
         PORT=str(port),
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
+        # The replica and crash tests sweep every two seconds: below the minute a real config
+        # must keep to.
+        BACKUPS_BOT_FAST_SWEEPS="1",
     )
     if socket_mode:
         env["SLACK_APP_TOKEN"] = APP_TOKEN
@@ -208,7 +212,10 @@ class ServeProcess:
         return "\n".join(self.lines)
 
 
-async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
+async def start_serve(
+    env: dict[str, str], cwd: Path, *, preexec: Callable[[], None] | None = None
+) -> ServeProcess:
+    """``python -m bot serve``; ``preexec`` runs in the child before it starts (a limit)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -219,6 +226,7 @@ async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        preexec_fn=preexec,
     )
     serve = ServeProcess(process, int(env["PORT"]))
     serve.reader = asyncio.create_task(serve._read())
@@ -226,9 +234,11 @@ async def start_serve(env: dict[str, str], cwd: Path) -> ServeProcess:
 
 
 @contextlib.asynccontextmanager
-async def serving(env: dict[str, str], cwd: Path) -> AsyncIterator[ServeProcess]:
+async def serving(
+    env: dict[str, str], cwd: Path, *, preexec: Callable[[], None] | None = None
+) -> AsyncIterator[ServeProcess]:
     """A started ``serve`` process, killed afterwards if the test left it running."""
-    serve = await start_serve(env, cwd)
+    serve = await start_serve(env, cwd, preexec=preexec)
     try:
         yield serve
     finally:
@@ -515,3 +525,36 @@ async def test_a_bad_bot_token_stops_it_at_once_with_one_line(
     # It stopped before taking any work: no cloud read, no post.
     assert sim.requests == []
     assert [call.method for call in slack.calls] == ["auth.test"]
+
+
+# --- secrets at DEBUG ----------------------------------------------------------------------------
+
+
+async def test_a_debug_log_holds_no_part_of_a_response_url_that_is_not_shaped_like_slacks(
+    sim: SimCloud, slack: FakeSlack, database_url: str, config_file: Path, tmp_path: Path
+) -> None:
+    # The fake's response URL is http://127.0.0.1:<port>/response/<key>: nothing like
+    # hooks.slack.com, as a proxy's or a GovSlack host's would not be either.
+    key = "pr0xy-r3sp0nse-s3cret-7f3a9c"
+    url = slack.response_url(key)
+    env = serve_env(
+        sim,
+        slack,
+        database_url=database_url,
+        config=config_file,
+        port=free_port(),
+        LOG_LEVEL="DEBUG",
+    )
+    async with serving(env, tmp_path) as serve:
+        await serve.wait_serving()
+        form = slash_command_form(f"list {IDS.stale}", response_url=url)
+        status, _ = await serve.post("/slack/events", form, signed_headers(SIGNING_SECRET, form))
+        assert status == 200
+        await slack.wait_responses(key, timeout=10)
+        assert await serve.terminate() == 0
+    output = serve.output()
+    # slack_sdk's DEBUG line about the answer was written: the one that carried the URL.
+    assert "Sending a request - url: [REDACTED]" in output
+    for part in (url, key, quote(url, safe=""), url.replace("/", "\\/"), key[:12]):
+        assert part not in output, part
+    assert_clean_logs(serve)

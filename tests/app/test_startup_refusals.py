@@ -107,6 +107,31 @@ CASES = [
         GOOD_CONFIG + "limits:\n  user_per_minute: -1\n",
     ),
     Case(
+        "a bare number for a duration",
+        "bot.yaml:4: sweep.every: 15 has no unit; write 15m for minutes",
+        GOOD_CONFIG + "sweep:\n  every: 15\n",
+    ),
+    Case(
+        "a sweep every 0",
+        "sweep.every: 0 is not a duration; a duration is positive",
+        GOOD_CONFIG + "sweep:\n  every: 0\n",
+    ),
+    Case(
+        "a negative sweep interval",
+        "sweep.every: '-5m' is negative; a duration must be positive: write 5m",
+        GOOD_CONFIG + "sweep:\n  every: -5m\n",
+    ),
+    Case(
+        "a lease of zero",
+        "sweep.lease: '0s' is zero",
+        GOOD_CONFIG + "sweep:\n  lease: 0s\n",
+    ),
+    Case(
+        "a config nested a thousand deep",
+        "bot.yaml:3: nested more than 8 levels deep",
+        GOOD_CONFIG + "freshness: " + "[" * 1000 + "]" * 1000 + "\n",
+    ),
+    Case(
         "a config file that does not exist",
         "cannot read the config file (No such file or directory); check BACKUPS_BOT_CONFIG",
         env={"BACKUPS_BOT_CONFIG": "{tmp}/missing.yaml"},

@@ -11,12 +11,17 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.ops.logging import (
+    HELD_SECRETS,
+    MAX_HELD,
     MAX_LINE,
     REDACTED,
+    HeldSecrets,
+    Redactor,
     bind_request_id,
     new_request_id,
     redact,
     request_id_var,
+    response_url_forms,
     setup_logging,
 )
 
@@ -239,3 +244,121 @@ def test_a_long_traceback_keeps_its_end() -> None:
     assert exc.startswith("[cut: ")
     assert len(exc) < MAX_LINE + 100
     assert "y" * 100 in exc
+
+
+# --- secrets by role: held values and response_url fields -------------------------------------
+
+#: A response URL of a proxy in front of Slack: no hooks.slack.com to recognise it by.
+PROXY_URL = "https://slack-egress.corp.example/commands/T0TESTTEAM/1234567890123/pr0xyS3cretPart"
+PROXY_SECRET = "pr0xyS3cretPart"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_held_value_is_scrubbed_until_its_time_runs_out() -> None:
+    clock = _Clock()
+    held = HeldSecrets(clock=clock)
+    redactor = Redactor(held=held)
+    held.hold(["a-minted-token-value"], seconds=60)
+    assert redactor.redact("using a-minted-token-value") == f"using {REDACTED}"
+    clock.now += 61
+    assert redactor.redact("using a-minted-token-value") == "using a-minted-token-value"
+    assert held.values() == ()
+
+
+def test_a_value_held_by_a_block_stays_scrubbed_while_it_runs_and_a_while_after() -> None:
+    clock = _Clock()
+    held = HeldSecrets(clock=clock)
+    with held.holding(response_url_forms(PROXY_URL), linger=300):
+        with held.holding([PROXY_URL], linger=1):  # a second answer on the same URL
+            pass
+        clock.now += 10_000  # a long answer: still held while it runs
+        assert PROXY_URL in held.values()
+    clock.now += 299
+    assert PROXY_URL in held.values()
+    clock.now += 2
+    assert held.values() == ()
+
+
+def test_short_values_are_not_held_since_they_would_shred_ordinary_text() -> None:
+    held = HeldSecrets()
+    held.hold(["abc", ""], seconds=60)
+    assert held.values() == ()
+
+
+def test_the_held_values_are_bounded() -> None:
+    clock = _Clock()
+    held = HeldSecrets(clock=clock)
+    for n in range(MAX_HELD + 50):
+        clock.now += 0.001
+        held.hold([f"response-url-number-{n:06d}"], seconds=60)
+    values = held.values()
+    assert len(values) == MAX_HELD
+    assert "response-url-number-000000" not in values  # the first to expire went first
+    assert f"response-url-number-{MAX_HELD + 49:06d}" in values
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Sending a request - url: {url}, body: {{}}",
+        "POST {url} failed: 502",
+        "body: response_url={encoded}&trigger_id=1.2.3",
+        "{escaped}",
+        "GET {path} HTTP/1.1",
+    ],
+)
+def test_a_held_response_url_is_scrubbed_whatever_its_host_at_debug(template: str) -> None:
+    from urllib.parse import quote
+
+    out = io.StringIO()
+    setup_logging("DEBUG", "json", stream=out)
+    text = template.format(
+        url=PROXY_URL,
+        encoded=quote(PROXY_URL, safe=""),
+        escaped=json.dumps({"url": PROXY_URL}).replace("/", "\\/"),
+        path="/commands/T0TESTTEAM/1234567890123/pr0xyS3cretPart",
+    )
+    with HELD_SECRETS.holding(response_url_forms(PROXY_URL)):
+        logging.getLogger("slack_sdk.webhook.async_client").debug("%s", text)
+    assert PROXY_SECRET not in out.getvalue()
+    assert REDACTED in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"response_url={PROXY_URL}&text=list",
+        json.dumps({"response_url": PROXY_URL, "type": "block_actions"}),
+        json.dumps({"response_url": PROXY_URL}).replace("/", "\\/"),
+        json.dumps(json.dumps({"response_url": PROXY_URL}).replace("/", "\\/")),
+        repr({"response_url": PROXY_URL}),
+        "payload=%7B%22response_url%22%3A%22https%3A%2F%2Fslack-egress.corp.example%2Fcommands"
+        "%2FT0%2F1%2Fpr0xyS3cretPart%22%2C%22type%22%3A%22x%22%7D",
+        json.dumps({"response_urls": [{"block_id": "b", "response_url": PROXY_URL}]}),
+    ],
+)
+def test_a_response_url_field_is_scrubbed_by_its_role_even_when_nobody_held_it(text: str) -> None:
+    scrubbed = Redactor(held=HeldSecrets()).redact(text)
+    assert PROXY_SECRET not in scrubbed, scrubbed
+    assert REDACTED in scrubbed
+
+
+def test_a_redactor_reads_held_values_logged_from_another_thread() -> None:
+    import threading
+
+    out = io.StringIO()
+    setup_logging("DEBUG", "json", stream=out)
+    with HELD_SECRETS.holding([PROXY_URL]):
+        worker = threading.Thread(
+            target=lambda: logging.getLogger("aiosqlite").debug("url %s", PROXY_URL)
+        )
+        worker.start()
+        worker.join()
+    assert PROXY_SECRET not in out.getvalue()

@@ -44,6 +44,12 @@ ADVERSARIAL = {
     "token fields": _fill("token="),
     "token keys": _fill('"token": "'),
     "encoded token keys": _fill("%22token%22%3A%22"),
+    "response url fields": _fill("response_url="),
+    "response url keys": _fill('"response_url": "'),
+    "a response url key and backslashes": '"response_url": "' + _fill("\\"),
+    "a response url key and escaped slashes": '"response_url": "' + _fill("\\\\x/"),
+    "encoded response url keys": _fill("%22response_url%22%3A%22"),
+    "an encoded key and percents": "%22response_url%22%3A%22" + _fill("%2"),
     "a mix": _fill("a:/@-t1.x_%22 "),
 }
 

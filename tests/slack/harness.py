@@ -21,6 +21,7 @@ from bot.config import Access, AccessRule, BotConfig, Watch
 from bot.demo.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
 from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
+from bot.ops.http import ServerLimits
 from bot.queries.service import Queries
 from bot.settings import Settings
 from bot.slack.app import HttpServer, RoutesHook, start_http, start_socket_mode
@@ -205,6 +206,7 @@ async def running_bot(
     features: Sequence[Feature] = (),
     socket_mode: bool = False,
     routes: RoutesHook | None = None,
+    limits: ServerLimits | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Start the real app (HTTP mode on a free port, or Socket Mode to the fake) and stop it;
     ``routes`` adds routes to the HTTP server (as serve adds /healthz)."""
@@ -231,6 +233,7 @@ async def running_bot(
                 port=0,
                 signing_secret=SIGNING_SECRET,
                 extra_routes_hook=routes,
+                limits=limits,
             )
         yield bot
     finally:

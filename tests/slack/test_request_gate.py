@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -15,8 +16,16 @@ import pytest
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.demo.fake_slack import FakeSlack, sign, signed_headers, slash_command_form
+from bot.demo.fake_slack import (
+    FakeSlack,
+    block_action_payload,
+    sign,
+    signed_headers,
+    slash_command_form,
+)
 from bot.demo.simcloud.server import SimCloud
+from bot.ops.http import ServerLimits
+from bot.ops.logging import HELD_SECRETS, REDACTED, Redactor
 from bot.slack.app import (
     MAX_BODY_BYTES,
     SIGNATURE_WINDOW,
@@ -318,3 +327,153 @@ async def test_bolts_own_check_still_refuses_and_logs_no_details(
     assert "Bolt's own check refused a request's signature" in text
     assert VERIFICATION_TOKEN not in text
     assert "rEsPoNsEsEcReT" not in text
+
+
+# --- deadlines, shapes, and response URLs held -----------------------------------------------
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_refused_and_its_connection_closed(
+    fake_slack: FakeSlack, sim: SimCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    limits = ServerLimits(body_timeout=0.3)
+    form = _form()
+    headers = signed_headers(SIGNING_SECRET, form)
+    async with running_bot(fake_slack, sim.url, limits=limits) as bot:
+        assert bot.server is not None
+        port = int(bot.server.url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        writer.write(
+            f"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: {len(form)}\r\n"
+            f"{head}\r\n{form[:10]}".encode()
+        )  # and the rest never comes
+        started = time.monotonic()
+        answer = await asyncio.wait_for(reader.read(), 10)  # to EOF: the bot closes it
+        took = time.monotonic() - started
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert took >= limits.body_timeout
+    assert fake_slack.calls == []
+    refusals = [r.getMessage() for r in caplog.records if "refused a request" in r.getMessage()]
+    assert refusals == [
+        "refused a request to the Slack endpoint: the body did not arrive within the deadline (408)"
+    ]
+
+
+WRONG_SHAPES = {
+    "an event that is a list": ('{"type": "event_callback", "event": [1, 2, 3]}', "json"),
+    "an event without a type": ('{"type": "event_callback", "event": {"user": "U1"}}', "json"),
+    "a command without text": (
+        "command=%2Fbackups&user_id=U1&channel_id=C1&team_id=T1&response_url=x",
+        "form",
+    ),
+    "a command whose user is missing": ("command=%2Fbackups&text=help", "form"),
+    "buttons without actions": (
+        "payload=" + quote('{"type": "block_actions", "user": {"id": "U1"}}'),
+        "form",
+    ),
+    "actions that are not objects": (
+        "payload=" + quote('{"type": "block_actions", "user": {"id": "U1"}, "actions": ["x"]}'),
+        "form",
+    ),
+    "a user that is a string": (
+        "payload="
+        + quote('{"type": "block_actions", "user": "U1", "actions": [{"action_id": "a"}]}'),
+        "form",
+    ),
+    "a view without a type": (
+        '{"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1"}}',
+        "json",
+    ),
+    "no type at all": ('{"hello": "world"}', "json"),
+    "a type that is a number": ('{"type": 7}', "json"),
+}
+
+
+@pytest.mark.parametrize(("body", "encoding"), WRONG_SHAPES.values(), ids=WRONG_SHAPES)
+async def test_a_signed_payload_of_the_wrong_shape_is_a_400_with_one_line(
+    fake_slack: FakeSlack,
+    sim: SimCloud,
+    caplog: pytest.LogCaptureFixture,
+    body: str,
+    encoding: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    content_type = "application/json" if encoding == "json" else FORM["Content-Type"]
+    headers = {**signed_headers(SIGNING_SECRET, body), "Content-Type": content_type}
+    async with running_bot(fake_slack, sim.url) as bot:
+        answer = await bot.post(body, headers)
+    assert answer.status == 400
+    assert fake_slack.calls == []
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    [line] = [r.getMessage() for r in caplog.records if "refused a request" in r.getMessage()]
+    assert line.startswith(
+        "refused a request to the Slack endpoint: the signed payload is not of a shape this app "
+        "takes: "
+    )
+    assert line.endswith("(400)")
+
+
+#: Values put in place of each field of a real payload: every JSON kind.
+ODD_VALUES: tuple[object, ...] = (None, 7, "x", [], [1, 2, 3], {}, {"a": 1}, True, [{}])
+
+
+def _mutations() -> list[tuple[str, dict[str, object]]]:
+    """A real button click and a real event, with each field (one level down too) replaced by
+    each odd value, or left out."""
+    bases: dict[str, dict[str, object]] = {
+        "click": block_action_payload("backups_next", "x", response_url="https://r.example/1"),
+        "event": {
+            "type": "event_callback",
+            "team_id": "T0",
+            "event": {"type": "app_home_opened", "user": "U1", "channel": "D1"},
+            "authorizations": [{"team_id": "T0", "user_id": "U0BOT", "is_bot": True}],
+        },
+    }
+    out: list[tuple[str, dict[str, object]]] = []
+    for name, base in bases.items():
+        for key, value in base.items():
+            out.append((f"{name} without {key}", {k: v for k, v in base.items() if k != key}))
+            for odd in ODD_VALUES:
+                out.append((f"{name}.{key}={odd!r}", {**base, key: odd}))
+            if isinstance(value, dict):
+                for inner in value:
+                    for odd in ODD_VALUES:
+                        out.append(
+                            (f"{name}.{key}.{inner}={odd!r}", {**base, key: {**value, inner: odd}})
+                        )
+    return out
+
+
+async def test_no_signed_payload_of_any_shape_makes_a_500_or_an_error_line(
+    fake_slack: FakeSlack, sim: SimCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    statuses: dict[str, int] = {}
+    async with running_bot(fake_slack, sim.url) as bot:
+        for name, payload in _mutations():
+            for body, content_type in (
+                (json.dumps(payload), "application/json"),
+                ("payload=" + quote(json.dumps(payload)), FORM["Content-Type"]),
+            ):
+                headers = {**signed_headers(SIGNING_SECRET, body), "Content-Type": content_type}
+                statuses[f"{name} as {content_type}"] = (await bot.post(body, headers)).status
+    assert len(statuses) > 300
+    assert {name: s for name, s in statuses.items() if s >= 500} == {}
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_admitted_commands_response_url_is_held_by_the_redactor(
+    fake_slack: FakeSlack, sim: SimCloud
+) -> None:
+    secret_part = "held-at-the-gate-0123456789"
+    url = f"https://slack-proxy.example.com/commands/T0/1/{secret_part}"
+    form = slash_command_form("help", response_url=url)
+    async with running_bot(fake_slack, sim.url) as bot:
+        answer = await bot.post(form, signed_headers(SIGNING_SECRET, form))
+        assert answer.status == 200
+        assert url in HELD_SECRETS.values()
+        assert Redactor().redact(f"Sending a request - url: {url}") == (
+            f"Sending a request - url: {REDACTED}"
+        )
