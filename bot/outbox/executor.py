@@ -554,8 +554,11 @@ class DeliveryExecutor:
                     "%s was already in Slack (ts %s); not posted again", post.describe(), found
                 )
                 return await self._recovered(post)
-        await self.pacer.wait(post.channel)
         await self.store.mark_sending(post.seq, now=self.clock())
+        # The turn is taken after the write, just before the call: the pace then spaces the
+        # calls as Slack receives them, not as the database happened to answer (its jitter made
+        # a strict Slack refuse a post a second).
+        await self.pacer.wait(post.channel)
         if self._is_parked(post.channel):
             # Another worker of this process just found the channel (or the token) refused.
             await self.store.mark_retry(
