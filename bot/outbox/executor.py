@@ -162,7 +162,10 @@ class DeliveryExecutor:
         #: Whether :meth:`start` runs the loop (else a waiting caller runs it while it waits).
         self._started = False
         self._callers = 0
-        self._loop_stopping = False
+        #: Set to stop the running loop after its round (each loop has its own).
+        self._loop_stop = asyncio.Event()
+        #: One round at a time, even while a stopping loop finishes its last.
+        self._round_lock = asyncio.Lock()
         self._closing = False
         self._find_failures: dict[str, int] = {}
         #: Channels (and "*", the token) parked until when, as this process last heard: a
@@ -195,8 +198,7 @@ class DeliveryExecutor:
             if retried:
                 log.info("trying %d parked channel(s) again", retried)
         if self._loop_task is None:
-            self._loop_stopping = False
-            self._loop_task = asyncio.create_task(self._loop(), name="delivery-executor")
+            self._start_loop()
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -274,8 +276,7 @@ class DeliveryExecutor:
         """The loop runs while a caller waits: the one :meth:`start` began, or one of the
         caller's own, stopped (after its round) when the last caller is done."""
         if self._loop_task is None and not self._closing:
-            self._loop_stopping = False
-            self._loop_task = asyncio.create_task(self._loop(), name="delivery-executor")
+            self._start_loop()
         self._callers += 1
         try:
             yield
@@ -283,7 +284,7 @@ class DeliveryExecutor:
             self._callers -= 1
             task = self._loop_task
             if self._callers == 0 and not self._started and task is not None:
-                self._loop_stopping = True
+                self._loop_stop.set()
                 self._wake.set()
                 self._loop_task = None
                 try:
@@ -291,6 +292,10 @@ class DeliveryExecutor:
                 except asyncio.CancelledError:
                     task.cancel()
                     raise
+
+    def _start_loop(self) -> None:
+        self._loop_stop = asyncio.Event()
+        self._loop_task = asyncio.create_task(self._loop(self._loop_stop), name="delivery-executor")
 
     def _busy(self, channels: Iterable[str] | None = None) -> list[asyncio.Task[None]]:
         """The workers sending now (to ``channels`` only, if given)."""
@@ -301,13 +306,30 @@ class DeliveryExecutor:
         """Wait until something may have become of ``waiting`` (open posts); False when none of
         them can go before ``deadline``, after what is being sent now is out."""
         channels = {p.channel for p in waiting}
-        if not self._busy(channels):
-            # Nothing of them is being sent: a round begun now starts what is due.
-            await self._next_round(deadline)
-        ours = self._busy(channels)
-        if ours:
-            await self._settled_or_done(ours, {p.id for p in waiting}, deadline)
-            return True
+        waiter = _Waiter({p.id for p in waiting})
+        self._waiters.append(waiter)
+        try:
+            if not self._busy(channels):
+                # Nothing of them is being sent: a round begun now starts what is due.
+                await self._next_round(deadline)
+            ours = self._busy(channels)
+            if ours:
+                # Until a worker of theirs stops (done, or its channel must wait) or every one
+                # of them is settled by this process, whichever comes first.
+                bell = asyncio.ensure_future(waiter.bell.wait())
+                try:
+                    await asyncio.wait(
+                        [*ours, bell],
+                        timeout=max(deadline - time.monotonic(), 0.0),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    bell.cancel()
+                return True
+            if len(waiter.ids) < len(waiting):
+                return True  # some went out during the round: read what became of them
+        finally:
+            self._waiters.remove(waiter)
         soonest = await self._soonest(channels)
         left = deadline - time.monotonic()
         if soonest >= left:
@@ -321,24 +343,6 @@ class DeliveryExecutor:
         # heard of by looking again after a poll.
         await self._nap(soonest if soonest > 0 else self.poll_interval, deadline)
         return True
-
-    async def _settled_or_done(
-        self, workers: list[asyncio.Task[None]], ids: set[str], deadline: float
-    ) -> None:
-        """Wait until one of ``workers`` ends or this process has settled every post of
-        ``ids``, or ``deadline``."""
-        waiter = _Waiter(ids)
-        self._waiters.append(waiter)
-        bell = asyncio.ensure_future(waiter.bell.wait())
-        try:
-            await asyncio.wait(
-                [*workers, bell],
-                timeout=max(deadline - time.monotonic(), 0.0),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            bell.cancel()
-            self._waiters.remove(waiter)
 
     async def _next_round(self, deadline: float) -> bool:
         """Wake the loop and wait until a round begun after now has ended (False: the
@@ -391,12 +395,13 @@ class DeliveryExecutor:
 
     # --- the loop ------------------------------------------------------------------------------
 
-    async def _loop(self) -> None:
-        while not self._closing and not self._loop_stopping:
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not self._closing and not stop.is_set():
             self._rounds_begun += 1
             number = self._rounds_begun
             try:
-                await self._round()
+                async with self._round_lock:
+                    await self._round()
                 if self._store_down_since is not None:
                     log.info("delivery: the database answers again")
                     self._store_down_since = None
@@ -409,7 +414,7 @@ class DeliveryExecutor:
             finally:
                 self._rounds_ended = number
                 self._ring_round()
-            if self._loop_stopping:
+            if stop.is_set():
                 return
             await self._idle(self.poll_interval)
 
