@@ -1,11 +1,12 @@
 """The delivery executor: sends the outbox's posts to the chat, once each, at the chat's pace.
 
 One executor runs in every process that posts (``serve``, and the ``sweep`` and ``digest`` verbs
-until what they queued is out). It talks to the chat through a small :class:`~bot.outbox.sender.
-Sender` (``bot/slack/notifier.py`` for Slack) whose failures come as neutral verdicts. Posts are
-delivered per channel in the order they were queued: a channel is claimed in the store (the run
-claim ``outbox:<channel>``, with a lease it renews), so two replicas never post to one channel at
-once, and a replica that dies mid-post leaves its channel to another after one lease.
+until what they queued is out). It talks to the chat through a small
+:class:`~bot.outbox.sender.Sender` (``bot/slack/notifier.py`` for Slack) whose failures come as
+neutral verdicts. Posts are delivered per channel in the order they were queued: a channel is
+claimed in the store (the run claim ``outbox:<channel>``, with a lease it renews), so two replicas
+never post to one channel at once, and a replica that dies mid-post leaves its channel to another
+after one lease.
 
 For each post:
 
