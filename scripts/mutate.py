@@ -92,6 +92,7 @@ TARGETS: tuple[Target, ...] = (
             "bot/freshness/restore.py",
             "bot/freshness/schedules.py",
             "bot/outbox/posts.py",
+            "bot/slack/answers.py",
         ),
         (
             "tests/alerts/test_policy.py",
@@ -110,6 +111,7 @@ TARGETS: tuple[Target, ...] = (
             "tests/freshness/test_restore.py",
             "tests/freshness/test_schedules.py",
             "tests/outbox/test_posts.py",
+            "tests/slack/test_answers.py",
             "tests/test_durations.py",
         ),
     ),

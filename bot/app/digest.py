@@ -3,7 +3,8 @@
 Without ``--dry-run`` it queues every route's digest (of channel C only, with ``--channel``)
 right away, even if today's scheduled digest already went out: it runs under a key of its own, so
 the scheduled digest is neither blocked nor repeated by it. It then delivers them (waiting up to
-``--wait`` seconds; the rest stays queued for ``serve``). Figures for tomorrow's deltas are saved
+``--wait`` seconds, and not at all for posts that cannot go before then, such as those of a
+channel Slack refuses; the rest stays queued for ``serve``). Figures for tomorrow's deltas are saved
 as after a scheduled digest. With ``--dry-run`` nothing is claimed, posted or saved; the messages
 are printed as the demo console renders them, or as Slack payloads with ``--json``.
 

@@ -2,7 +2,8 @@
 
 It runs with the same state as the scheduled sweep (the store at DATABASE_URL): an open incident
 gets no second alert. Without ``--dry-run`` it queues alerts, updates and resolved notices in the
-outbox, delivers them (waiting up to ``--wait`` seconds; what is not out by then stays queued for
+outbox, delivers them (waiting up to ``--wait`` seconds, and not at all for posts that cannot go
+before then: a channel Slack refuses, a Retry-After past it; what is not out stays queued for
 ``serve`` to deliver) and prints one line per post; with it nothing is claimed, queued or saved,
 and the messages are printed as the demo console renders them, or as Slack payloads with
 ``--json``.
@@ -61,7 +62,8 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
         default=DELIVERY_WAIT,
         metavar="SECONDS",
         help="how long to wait for the queued posts to be in Slack (default %(default)g); "
-        "what is not out by then stays queued for `backups-bot serve`",
+        "posts that cannot go before then (a channel Slack refuses) are not waited for; what "
+        "is not out stays queued for `backups-bot serve`",
     )
 
 

@@ -21,14 +21,18 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
 - **Pacing**: chat.postMessage takes "one message per second per channel", short bursts allowed
   (docs.slack.dev, "Rate limits", special tier); other methods have per-workspace tiers (Tier 3,
   "50+ per minute", for conversations.history and .replies). :meth:`FakeSlack.pace` turns on a
-  token bucket per channel (or per workspace); past it Slack answers HTTP 429
-  ``{"ok": false, "error": "ratelimited"}`` with a ``Retry-After`` in whole seconds, and does
-  nothing.
+  token bucket per channel (or per workspace), or the stricter model a real workspace was seen
+  to keep, :data:`STRICT_PACE`: at most three posts in any three seconds per channel (a
+  :class:`WindowPace`), which refuses a fourth post a token bucket of burst 3 would take; past
+  either Slack answers HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with a
+  ``Retry-After`` in whole seconds, and does nothing.
 - **A 5xx or a timeout does not mean the post did not happen** (the method references list
   ``internal_error``/``fatal_error``: "it's possible some aspect of the operation succeeded").
   :meth:`FakeSlack.lose_next` posts and then answers 500/503 (JSON or an HTML page), answers
-  late, or drops the connection. :meth:`FakeSlack.fail_next` refuses without posting, with a
-  JSON or a non-JSON body.
+  late, or drops the connection; or answers 200 with what a proxy or a broken hop in between
+  makes of the answer: an HTML page, JSON without ``ok``, Slack's JSON cut short, Slack's JSON
+  under another content type, or a body that stops half-way. :meth:`FakeSlack.fail_next` refuses
+  without posting, with a JSON or a non-JSON body.
 - **Channels and tokens**: ``channel_not_found``, ``not_in_channel``, ``is_archived`` (and
   ``is_inactive`` for chat.update in an archived channel), ``message_not_found`` and
   ``cant_update_message`` from Slack's method references (as mirrored in
@@ -102,6 +106,13 @@ HTML_ERROR_PAGE = (
     "<html><head><title>503 Service Temporarily Unavailable</title></head>"
     "<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
 )
+#: What a proxy between the bot and Slack answers with 200 instead of Slack's answer: not JSON.
+HTML_PROXY_PAGE = (
+    "<html><head><title>Request accepted</title></head>"
+    "<body><p>Your request is being processed by the gateway.</p></body></html>"
+)
+#: JSON a proxy answers with 200 that is not Slack's: no ``ok``.
+PROXY_JSON = '{"status": "accepted", "message": "forwarded upstream"}'
 
 #: The scopes the fake's bot token has unless a test takes some away.
 DEFAULT_SCOPES = frozenset(
@@ -121,7 +132,20 @@ TokenError = Literal["invalid_auth", "token_revoked", "account_inactive"]
 #: How a channel refuses posts.
 ChannelError = Literal["channel_not_found", "not_in_channel", "is_archived"]
 #: How an answer is lost after (or while) Slack does what was asked.
-LossMode = Literal["500_html", "500_json", "503_html", "503_json", "late", "slow", "reset"]
+LossMode = Literal[
+    "500_html",
+    "500_json",
+    "503_html",
+    "503_json",
+    "late",
+    "slow",
+    "reset",
+    "200_html",
+    "200_no_ok",
+    "200_truncated",
+    "200_wrong_type",
+    "200_cut",
+]
 
 _LOSS_MODES = frozenset(get_args(LossMode))
 _CHANNEL_ERRORS = frozenset(get_args(ChannelError))
@@ -176,6 +200,22 @@ class Pace:
     burst: int = 3
     #: One bucket per channel (chat.postMessage) or one for the workspace (the tiers).
     per_channel: bool = True
+
+
+@dataclass(frozen=True)
+class WindowPace:
+    """A sliding window: at most ``calls`` calls in any ``seconds`` seconds. Stricter than a
+    token bucket of the same burst: after three posts at once, a token bucket of rate 1 takes a
+    fourth a second later; this window not before three seconds have passed."""
+
+    calls: int = 3
+    seconds: float = 3.0
+    #: One window per channel (chat.postMessage) or one for the workspace.
+    per_channel: bool = True
+
+
+#: The stricter pace model of chat.postMessage: three posts in any three seconds per channel.
+STRICT_PACE = WindowPace(calls=3, seconds=3.0)
 
 
 @dataclass(frozen=True)
@@ -524,8 +564,9 @@ class FakeSlack:
         self._responded_at: dict[str, list[float]] = defaultdict(list)
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._losses: dict[str, deque[_Loss]] = defaultdict(deque)
-        self._paces: dict[str, Pace] = {}
+        self._paces: dict[str, Pace | WindowPace] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._windows: dict[tuple[str, str], deque[float]] = {}
         self._refusals: dict[str, _Refusal] = {}
         self._last_ts = 0
         self._stopping = asyncio.Event()
@@ -685,14 +726,21 @@ class FakeSlack:
         ``500_html``/``503_html``/``500_json``/``503_json``: Slack does it, then answers that
         status with an HTML page or a JSON error. ``late``: Slack does it at once and answers
         ``delay`` seconds later (past the client's timeout). ``slow``: Slack waits ``delay``
-        seconds, then does it and answers. ``reset``: Slack does it and drops the connection."""
+        seconds, then does it and answers. ``reset``: Slack does it and drops the connection.
+
+        An answer nobody can read, with HTTP 200 (Slack does it each time): ``200_html`` a
+        proxy's HTML page (:data:`HTML_PROXY_PAGE`); ``200_no_ok`` JSON that is not Slack's
+        (:data:`PROXY_JSON`); ``200_truncated`` the first half of Slack's JSON answer, complete
+        as sent; ``200_wrong_type`` Slack's JSON answer as ``text/plain``; ``200_cut`` Slack's
+        answer announced in full (``Content-Length``) and the connection closed half-way."""
         if mode not in _LOSS_MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {sorted(_LOSS_MODES)}")
         self._losses[method].append(_Loss(mode, times, delay))
 
-    def pace(self, method: str = "chat.postMessage", pace: Pace | None = None) -> None:
+    def pace(self, method: str = "chat.postMessage", pace: Pace | WindowPace | None = None) -> None:
         """Hold ``method`` to ``pace`` per channel (by default Slack's one a second with a burst
-        of 3); past it, answer 429 ``ratelimited`` with ``Retry-After`` (see ``throttled``)."""
+        of 3; :data:`STRICT_PACE` for three in any three seconds); past it, answer 429
+        ``ratelimited`` with ``Retry-After`` (see ``throttled``)."""
         self._paces[method] = pace if pace is not None else Pace()
 
     def unpace(self, method: str = "chat.postMessage") -> None:
@@ -894,6 +942,8 @@ class FakeSlack:
             return None
         key = (method, str(args.get("channel") or "") if pace.per_channel else "")
         now = self._pace_clock()
+        if isinstance(pace, WindowPace):
+            return self._window_wait(key, pace, now)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = _Bucket(float(pace.burst), now)
@@ -905,6 +955,16 @@ class FakeSlack:
             bucket.tokens -= 1.0
             return None
         return max(1, math.ceil((1.0 - bucket.tokens) / pace.rate))
+
+    def _window_wait(self, key: tuple[str, str], pace: WindowPace, now: float) -> int | None:
+        """As :meth:`_throttle`, for a sliding window: the calls of the last ``pace.seconds``."""
+        taken = self._windows.setdefault(key, deque())
+        while taken and taken[0] <= now - pace.seconds:
+            taken.popleft()
+        if len(taken) < pace.calls:
+            taken.append(now)
+            return None
+        return max(1, math.ceil(taken[0] + pace.seconds - now))
 
     def _with_scopes(self, response: web.StreamResponse) -> web.StreamResponse:
         response.headers["X-OAuth-Scopes"] = ",".join(sorted(self.scopes))
@@ -972,11 +1032,37 @@ class FakeSlack:
             if request.transport is not None:
                 request.transport.abort()
             return response
+        if loss.mode.startswith("200_"):
+            return await self._unreadable(request, response, loss.mode)
         status = 500 if loss.mode.startswith("500") else 503
         if loss.mode.endswith("_html"):
             return web.Response(status=status, text=HTML_ERROR_PAGE, content_type="text/html")
         error = "internal_error" if status == 500 else "service_unavailable"
         return web.json_response({"ok": False, "error": error}, status=status)
+
+    @staticmethod
+    async def _unreadable(
+        request: web.Request, response: web.StreamResponse, mode: LossMode
+    ) -> web.StreamResponse:
+        """Slack's answer as a proxy or a broken hop hands it on, with HTTP 200."""
+        body = response.body if isinstance(response, web.Response) else None
+        answer = bytes(body) if isinstance(body, bytes | bytearray) else b"{}"
+        if mode == "200_html":
+            return web.Response(text=HTML_PROXY_PAGE, content_type="text/html")
+        if mode == "200_no_ok":
+            return web.Response(text=PROXY_JSON, content_type="application/json")
+        if mode == "200_truncated":
+            return web.Response(body=answer[: len(answer) // 2], content_type="application/json")
+        if mode == "200_wrong_type":
+            return web.Response(body=answer, content_type="text/plain")
+        # 200_cut: the whole answer announced, half of it sent, then the connection closed.
+        cut = web.StreamResponse(headers={"Content-Type": "application/json"})
+        cut.content_length = len(answer)
+        await cut.prepare(request)
+        await cut.write(answer[: len(answer) // 2])
+        if request.transport is not None:
+            request.transport.abort()
+        return cut
 
     @staticmethod
     def _error(error: str, **extra: Any) -> web.Response:

@@ -1,14 +1,15 @@
-"""What the bot sends to Slack, as plain values: outbound posts and how a refusal is judged.
+"""What the bot sends, as plain values: outbound posts, the verdicts on an attempt, the backoff.
 
 Nothing the watcher says goes to Slack directly. Each message is first an :class:`OutboundPost`
 written to the store's outbox in the same transaction as the state it follows from (an incident
-opened, a digest run finished); the delivery executor sends it later, once, and records Slack's
-answer. A post names its thread parent or the message it updates by *outbox id*, so a reply can
-be queued before its parent is in the channel.
+opened, a digest run finished); the delivery executor sends it later, once, and records the
+chat's answer. A post names its thread parent or the message it updates by *outbox id*, so a
+reply can be queued before its parent is in the channel.
 
-:func:`judge` is the one place that decides what a Slack answer means for a post: done, try
-again later (and whether the post may already be in the channel), refused for this channel or
-for the whole token, or refused for its content (sent again as text only).
+A :class:`Verdict` is what an attempt's answer means for the post, in words the executor acts
+on: done, try again later (and whether the post may already be in the channel), refused for this
+channel or for the whole token, or refused for its content (sent again as text only). The chat's
+adapter alone reads its own answers into verdicts (``bot.slack.answers.judge`` for Slack).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class OutboundPost:
 
 
 class Verdict(enum.StrEnum):
-    """What a Slack answer means for one post."""
+    """What the answer to one attempt means for its post."""
 
     DONE = "done"
     #: Slack did not take it (429, or refused before doing anything): try again later.
@@ -104,69 +105,9 @@ class Verdict(enum.StrEnum):
     GONE = "gone"
     #: Not understood: retried a few times, then given up and reported.
     OTHER = "other"
-
-
-#: Slack's error codes by verdict (chat.postMessage and chat.update references).
-_BY_CODE: dict[str, Verdict] = {
-    "ratelimited": Verdict.RETRY,
-    "rate_limited": Verdict.RETRY,
-    "service_unavailable": Verdict.RETRY,
-    "request_timeout": Verdict.IN_DOUBT,
-    "internal_error": Verdict.IN_DOUBT,
-    "fatal_error": Verdict.IN_DOUBT,
-    "timeout": Verdict.IN_DOUBT,
-    "msg_too_long": Verdict.CONTENT,
-    "msg_blocks_too_long": Verdict.CONTENT,
-    "invalid_blocks": Verdict.CONTENT,
-    "invalid_blocks_format": Verdict.CONTENT,
-    "invalid_attachments": Verdict.CONTENT,
-    "too_many_attachments": Verdict.CONTENT,
-    "invalid_metadata_format": Verdict.CONTENT,
-    "invalid_metadata_schema": Verdict.CONTENT,
-    "metadata_too_large": Verdict.CONTENT,
-    "no_text": Verdict.CONTENT,
-    "channel_not_found": Verdict.CHANNEL,
-    "not_in_channel": Verdict.CHANNEL,
-    "is_archived": Verdict.CHANNEL,
-    "channel_is_archived": Verdict.CHANNEL,
-    "restricted_action": Verdict.CHANNEL,
-    "restricted_action_read_only_channel": Verdict.CHANNEL,
-    "restricted_action_thread_only_channel": Verdict.CHANNEL,
-    "restricted_action_non_threadable_channel": Verdict.CHANNEL,
-    "team_access_not_granted": Verdict.CHANNEL,
-    "ekm_access_denied": Verdict.CHANNEL,
-    "invalid_auth": Verdict.AUTH,
-    "not_authed": Verdict.AUTH,
-    "account_inactive": Verdict.AUTH,
-    "token_revoked": Verdict.AUTH,
-    "token_expired": Verdict.AUTH,
-    "no_permission": Verdict.AUTH,
-    "missing_scope": Verdict.AUTH,
-    "not_allowed_token_type": Verdict.AUTH,
-    "message_not_found": Verdict.GONE,
-    "cant_update_message": Verdict.GONE,
-    "edit_window_closed": Verdict.GONE,
-}
-
-
-def judge(code: str) -> Verdict:
-    """The verdict for a failure code as :class:`bot.slack.notifier.SlackAPIFailure` carries it:
-    Slack's ``error``, ``http_<status>`` for an answer without one, ``timeout`` or
-    ``unreachable (...)`` for a transport failure."""
-    if code in _BY_CODE:
-        return _BY_CODE[code]
-    if code.startswith("http_"):
-        status = code.removeprefix("http_")
-        if status == "429":
-            return Verdict.RETRY
-        if status.startswith("5"):
-            return Verdict.IN_DOUBT
-        return Verdict.OTHER
-    if code.startswith("unreachable"):
-        # A connection refused before anything was sent cannot have posted, but a reset after the
-        # request went out may have: without knowing which, look before posting again.
-        return Verdict.IN_DOUBT
-    return Verdict.OTHER
+    #: Looking for a post in doubt is impossible (the token may not read the channel's
+    #: history): post it again, so it may appear twice.
+    UNSEARCHABLE = "unsearchable"
 
 
 #: Backoff of a post that is retried: 2 s, 4 s, 8 s ... up to 5 minutes.
@@ -185,8 +126,3 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> timedelta:
     if retry_after is not None and retry_after > backoff.total_seconds():
         return timedelta(seconds=min(retry_after, RETRY_MAX.total_seconds() * 12))
     return backoff
-
-
-def text_only(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload with its blocks dropped: the plain-text fallback, for a refused message."""
-    return {key: value for key, value in payload.items() if key != "blocks"}

@@ -4,15 +4,19 @@ Posts, updates, response-URL replies and the few reads (``auth.test``, user grou
 channel history) go through :class:`SlackNotifier`. Two kinds of sending:
 
 * the watcher's posts (alerts, digests, notices) are delivered by the outbox's executor through
-  :meth:`SlackNotifier.deliver_post` and :meth:`~SlackNotifier.deliver_update`, which make exactly
-  one attempt each: a 5xx or a timeout does not mean Slack did not post, so retrying is the
-  executor's decision (it first looks for the post by its metadata, :meth:`find_post`);
+  the executor's :class:`~bot.outbox.sender.Sender` interface: :meth:`SlackNotifier.deliver_post`
+  and :meth:`~SlackNotifier.deliver_update` make exactly one attempt each, since a 5xx, a timeout
+  or an answer nobody can read does not mean Slack did not post: retrying is the executor's
+  decision (it first looks for the post by its metadata, :meth:`~SlackNotifier.find_post`). Their
+  failures are :class:`~bot.outbox.sender.SendFailure` with a neutral verdict, read from Slack's
+  code by :func:`bot.slack.answers.judge`;
 * replies to people (response URLs, ephemeral messages) and reads use slack_sdk's retry handlers:
   429 waits for ``Retry-After``, 500/503 and dropped connections are retried with backoff (a
   rare repeated reply to one person beats a lost one).
 
-Whatever fails becomes a :class:`SlackAPIFailure` carrying Slack's error code (or ``http_<status>``
-for an answer that is not Slack's JSON), never a token, a URL or a body.
+Whatever fails becomes a :class:`SlackAPIFailure` carrying Slack's error code (``http_<status>``
+for a 4xx or 5xx without one, ``unreadable_answer`` for any other answer that is not Slack's
+JSON), never a token, a URL or a body.
 """
 
 from __future__ import annotations
@@ -35,8 +39,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import SlackError
-from bot.outbox.posts import EVENT_TYPE
+from bot.outbox.posts import EVENT_TYPE, Verdict
+from bot.outbox.sender import SendFailure
 from bot.settings import Settings, reveal
+from bot.slack.answers import HISTORY_HINT, NO_TS, UNREADABLE, judge, judge_search
+from bot.slack.answers import text_only as without_blocks
 
 if TYPE_CHECKING:
     from bot.ops.metrics import Metrics
@@ -156,38 +163,63 @@ class SlackNotifier:
         *,
         post_id: str,
         thread_ts: str | None = None,
+        text_only: bool = False,
     ) -> str:
-        """One attempt at an outbox post; its ts. The message carries ``post_id`` in its
-        metadata, so that :meth:`find_post` can tell whether an attempt in doubt went through.
-        Links are not unfurled: a console link's preview is noise in an alert."""
+        """One attempt at an outbox post (its text alone if ``text_only``); its ts. The message
+        carries ``post_id`` in its metadata, so that :meth:`find_post` can tell whether an
+        attempt in doubt went through. Links are not unfurled: a console link's preview is noise
+        in an alert. Raises :class:`~bot.outbox.sender.SendFailure`."""
         kwargs: dict[str, Any] = {
             "channel": channel,
-            **payload,
+            **(without_blocks(payload) if text_only else payload),
             "unfurl_links": False,
             "unfurl_media": False,
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {"outbox_id": post_id}},
         }
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        data = await self._call("chat.postMessage", kwargs, client=self._sender())
-        ts = str(data.get("ts") or "")
-        if not ts:
-            raise SlackAPIFailure("chat.postMessage", "no_ts_in_answer")
+        try:
+            data = await self._call("chat.postMessage", kwargs, client=self._sender())
+        except SlackAPIFailure as failure:
+            raise _judged(failure) from None
+        ts = data.get("ts")
+        if not isinstance(ts, str) or not ts:
+            # Slack said ok, so the post is in the channel, but not where: look for it.
+            raise _judged(SlackAPIFailure("chat.postMessage", NO_TS))
         return ts
 
-    async def deliver_update(self, channel: str, ts: str, payload: dict[str, Any]) -> None:
-        """One attempt at replacing the message at ``ts`` (idempotent: safe to repeat)."""
-        await self._call(
-            "chat.update", {"channel": channel, "ts": ts, **payload}, client=self._sender()
-        )
+    async def deliver_update(
+        self, channel: str, ts: str, payload: dict[str, Any], *, text_only: bool = False
+    ) -> None:
+        """One attempt at replacing the message at ``ts`` (idempotent: safe to repeat). Raises
+        :class:`~bot.outbox.sender.SendFailure`."""
+        body = without_blocks(payload) if text_only else payload
+        try:
+            await self._call(
+                "chat.update", {"channel": channel, "ts": ts, **body}, client=self._sender()
+            )
+        except SlackAPIFailure as failure:
+            raise _judged(failure) from None
 
     async def find_post(
         self, channel: str, post_id: str, *, since: float, thread_ts: str | None = None
     ) -> str | None:
         """The ts of the message carrying outbox id ``post_id`` in ``channel`` (in the thread
         of ``thread_ts``), posted after ``since`` (Unix seconds) less a margin; None if it is
-        not there. Raises SlackAPIFailure (``missing_scope`` when the token may not read the
-        channel's history)."""
+        not there. Raises :class:`~bot.outbox.sender.SendFailure` (``unsearchable`` when the
+        token may not read the channel's history)."""
+        try:
+            return await self._find_post(channel, post_id, since=since, thread_ts=thread_ts)
+        except SlackAPIFailure as failure:
+            verdict = judge_search(failure.code)
+            hint = HISTORY_HINT if verdict == Verdict.UNSEARCHABLE else ""
+            raise SendFailure(
+                verdict, failure.code, retry_after=failure.retry_after, hint=hint
+            ) from None
+
+    async def _find_post(
+        self, channel: str, post_id: str, *, since: float, thread_ts: str | None
+    ) -> str | None:
         method = "conversations.history" if thread_ts is None else "conversations.replies"
         params: dict[str, Any] = {
             "channel": channel,
@@ -200,10 +232,15 @@ class SlackNotifier:
             params["ts"] = thread_ts
         for _ in range(FIND_PAGES):
             data = await self._call(method, params, http_verb="GET")
-            for message in data.get("messages") or []:
+            messages = data.get("messages")
+            if not isinstance(messages, list):
+                # Not a history page (a proxy's JSON): nothing can be told from it.
+                raise SlackAPIFailure(method, UNREADABLE)
+            for message in messages:
                 if isinstance(message, dict) and _carries(message, post_id):
                     return str(message.get("ts") or "") or None
-            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            meta = data.get("response_metadata")
+            cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
             if not data.get("has_more") or not cursor:
                 return None
             params["cursor"] = cursor
@@ -329,9 +366,17 @@ class SlackNotifier:
         except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
             self._count(method, "error")
             raise SlackAPIFailure(method, _transport_code(exc)) from None
-        self._count(method, "ok")
+        except (AttributeError, TypeError, ValueError):
+            # slack_sdk trips over a body that is JSON but no object (a list, a string: what a
+            # wrong content type makes of Slack's own answer): not an answer anyone can read.
+            self._count(method, "error")
+            raise SlackAPIFailure(method, UNREADABLE) from None
         data = resp.data
-        return dict(data) if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            self._count(method, "error")
+            raise SlackAPIFailure(method, UNREADABLE)
+        self._count(method, "ok")
+        return dict(data)
 
     def _count(self, method: str, outcome: str) -> None:
         if self._metrics is not None:
@@ -346,15 +391,27 @@ def _failure(method: str, exc: SlackApiError) -> SlackAPIFailure:
     # JSON and is not: either way, the status is all that can be trusted.
     status = getattr(response, "status_code", None) or getattr(response, "status", 0) or 0
     error = data.get("error") if isinstance(data, dict) else None
-    if status >= 500 or status == 429 or not isinstance(error, str) or not error:
+    readable = isinstance(data, dict) and data.get("ok") is False and isinstance(error, str)
+    if status == 429:
+        code = "ratelimited"
+    elif status >= 500:
         # A 5xx's body says nothing reliable (Slack may have posted anyway); keep the status.
-        code = f"http_{status}" if status and status != 200 else "unexpected_answer"
-        if status == 429:
-            code = "ratelimited"
+        code = f"http_{status}"
+    elif readable and error:
+        code = str(error)[:100]
+    elif status >= 400:
+        code = f"http_{status}"
     else:
-        code = error[:100]
+        # A 2xx (or stranger) that is not Slack's JSON refusal: a proxy's page, JSON without
+        # ``ok``, a body cut short. Slack may well have done what was asked.
+        code = UNREADABLE
     headers = getattr(response, "headers", None) or {}
     return SlackAPIFailure(method, code, retry_after=_retry_after(headers))
+
+
+def _judged(failure: SlackAPIFailure) -> SendFailure:
+    """A failed post or update in the executor's words."""
+    return SendFailure(judge(failure.code), failure.code, retry_after=failure.retry_after)
 
 
 def _retry_after(headers: Any) -> float | None:

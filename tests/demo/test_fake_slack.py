@@ -7,6 +7,7 @@ Each test drives the fake over loopback HTTP the way the bot does (``AsyncWebCli
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,10 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.fake_slack import (
     HTML_ERROR_PAGE,
+    HTML_PROXY_PAGE,
     STRICT_LIMITS,
+    STRICT_PACE,
     FakeSlack,
     Pace,
     SlackLimits,
+    WindowPace,
     block_text_length,
 )
 from tests.waiting import wait_until
@@ -352,6 +356,46 @@ async def test_a_workspace_tier_paces_a_method_across_channels_and_leaves_others
     assert all(p["ok"] for p in posts)
 
 
+async def test_the_strict_pace_refuses_a_fourth_post_in_three_seconds_that_a_bucket_takes() -> None:
+    clock = Clock(0.0)
+    async with FakeSlack(pace_clock=clock) as bucket, FakeSlack(pace_clock=clock) as strict:
+        bucket.pace("chat.postMessage", Pace(rate=1.0, burst=3))
+        strict.pace("chat.postMessage", STRICT_PACE)
+        for fake in (bucket, strict):
+            for n in range(3):
+                await client(fake).chat_postMessage(channel=CHANNEL, text=f"burst {n}")
+        clock.now = 1.0
+        fourth = await client(bucket).chat_postMessage(channel=CHANNEL, text="a second later")
+        refused = await refusal(client(strict).chat_postMessage(channel=CHANNEL, text="too soon"))
+        other = await client(strict).chat_postMessage(channel=OTHER, text="its own window")
+        clock.now = 3.0
+        after = await client(strict).chat_postMessage(channel=CHANNEL, text="three seconds on")
+    assert WindowPace(calls=3, seconds=3.0, per_channel=True) == STRICT_PACE
+    assert fourth["ok"] is True
+    assert refused.response.status_code == 429
+    assert refused.response["error"] == "ratelimited"
+    assert refused.response.headers["Retry-After"] == "2"  # until the first leaves the window
+    assert other["ok"] is True
+    assert after["ok"] is True
+    assert [c.args["text"] for c in strict.throttled] == ["too soon"]
+    assert strict.max_posts_in_window(CHANNEL, window=3.0) == 3
+
+
+async def test_the_strict_pace_takes_one_post_a_second_for_ever() -> None:
+    clock = Clock(0.0)
+    async with FakeSlack(pace_clock=clock) as fake:
+        fake.pace("chat.postMessage", STRICT_PACE)
+        for n in range(10):
+            clock.now = float(n)
+            await client(fake).chat_postMessage(channel=CHANNEL, text=f"post {n}")
+        taken = len(fake.throttled)
+        clock.now = 9.5
+        refused = await refusal(client(fake).chat_postMessage(channel=CHANNEL, text="half on"))
+    assert taken == 0
+    assert len(fake.messages(CHANNEL)) == 10
+    assert refused.response.headers["Retry-After"] == "1"
+
+
 async def test_max_posts_in_window_counts_per_channel_within_any_window() -> None:
     clock = Clock(0.0)
     async with FakeSlack(pace_clock=clock) as fake:
@@ -386,6 +430,67 @@ async def test_a_5xx_after_posting_leaves_the_message_posted(
     else:
         assert error.response.data == {}  # slack_sdk could read no JSON from the HTML page
     assert (await client(fake).chat_postMessage(channel=CHANNEL, text="next"))["ok"] is True
+
+
+async def _raw_post(fake: FakeSlack, text: str) -> tuple[int, str, bytes]:
+    """A chat.postMessage over plain aiohttp: the status, content type and body as sent."""
+    headers = {"Authorization": f"Bearer {fake.bot_token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            fake.api_url + "chat.postMessage",
+            json={"channel": CHANNEL, "text": text},
+            headers=headers,
+        ) as resp,
+    ):
+        return resp.status, resp.content_type, await resp.read()
+
+
+async def test_a_proxys_html_page_with_200_answers_a_post_slack_made(fake: FakeSlack) -> None:
+    fake.lose_next("chat.postMessage", mode="200_html")
+    status, kind, body = await _raw_post(fake, "did it post?")
+    assert (status, kind, body.decode()) == (200, "text/html", HTML_PROXY_PAGE)
+    assert [m["text"] for m in fake.messages(CHANNEL)] == ["did it post?"]
+    assert [c.args["text"] for c in fake.lost] == ["did it post?"]
+
+
+async def test_json_without_ok_answers_a_post_slack_made(fake: FakeSlack) -> None:
+    fake.lose_next("chat.postMessage", mode="200_no_ok")
+    status, kind, body = await _raw_post(fake, "did it post?")
+    answer = json.loads(body)
+    assert (status, kind) == (200, "application/json")
+    assert isinstance(answer, dict)
+    assert "ok" not in answer
+    assert [m["text"] for m in fake.messages(CHANNEL)] == ["did it post?"]
+
+
+async def test_slacks_answer_cut_short_is_sent_complete_and_is_no_json(fake: FakeSlack) -> None:
+    fake.lose_next("chat.postMessage", mode="200_truncated")
+    status, kind, body = await _raw_post(fake, "did it post?")
+    assert (status, kind) == (200, "application/json")
+    assert body.startswith(b'{"ok": true')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
+    assert [m["text"] for m in fake.messages(CHANNEL)] == ["did it post?"]
+
+
+async def test_slacks_answer_under_another_content_type_is_slacks_answer(fake: FakeSlack) -> None:
+    fake.lose_next("chat.postMessage", mode="200_wrong_type")
+    status, kind, body = await _raw_post(fake, "did it post?")
+    answer = json.loads(body)
+    assert (status, kind) == (200, "text/plain")
+    [message] = fake.messages(CHANNEL)
+    assert (answer["ok"], answer["ts"]) == (True, message["ts"])
+
+
+async def test_a_body_that_stops_half_way_fails_the_read_after_slack_posted(
+    fake: FakeSlack,
+) -> None:
+    fake.lose_next("chat.postMessage", mode="200_cut")
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await _raw_post(fake, "did it post?")
+    assert [m["text"] for m in fake.messages(CHANNEL)] == ["did it post?"]
+    assert len(fake.lost) == 1
 
 
 async def test_an_answer_later_than_the_clients_timeout_still_posted(fake: FakeSlack) -> None:

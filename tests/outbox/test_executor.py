@@ -8,6 +8,7 @@ them over HTTP on loopback; what Slack ends up showing is what is asserted.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event
 
-from bot.demo.fake_slack import HTML_ERROR_PAGE, STRICT_LIMITS, FakeSlack, elapsed
+from bot.demo.fake_slack import HTML_ERROR_PAGE, STRICT_LIMITS, FakeSlack, WindowPace, elapsed
 from bot.demo.fake_slack import Pace as SlackPace
 from bot.ops.metrics import Metrics
 from bot.outbox.change import Change, OutboxState
@@ -182,6 +184,64 @@ async def test_a_post_whose_answer_is_lost_is_found_not_posted_again(
     assert delivered(metrics, "alert", "found") == 1
 
 
+#: Every shape of an answer to a post that is not Slack's JSON answer, each after Slack posted.
+UNREADABLE = ["200_html", "200_no_ok", "200_truncated", "200_wrong_type", "200_cut"]
+
+
+@pytest.mark.parametrize("mode", UNREADABLE)
+async def test_a_post_whose_answer_cannot_be_read_is_looked_for_and_is_in_slack_once(
+    store: Store, slack: FakeSlack, mode: str
+) -> None:
+    metrics = Metrics()
+    slack.lose_next("chat.postMessage", mode=mode)  # type: ignore[arg-type]
+    first, second = post("first"), post("second")
+    await queue(store, first, second)
+
+    result = await make_executor(store, slack, metrics=metrics).deliver(timeout=30)
+
+    assert result.ok, result.posts
+    assert outbox_ids(slack, "C1") == [first.id, second.id]
+    assert len(slack.posts("C1")) == 2  # Slack was asked once for each: nothing posted blind
+    assert {p.id: p.ts for p in result.posts}[first.id] == slack.messages("C1")[0]["ts"]
+    assert delivered(metrics, "alert", "in_doubt") == 1
+    assert delivered(metrics, "alert", "found") == 1
+    assert delivered(metrics, "alert", "retried") == 0
+
+
+async def test_a_proxy_that_answers_every_post_with_a_page_still_leaves_each_post_once(
+    store: Store, slack: FakeSlack
+) -> None:
+    # What was seen: three answers in a row a proxy's HTML page with 200; each post once.
+    slack.lose_next("chat.postMessage", mode="200_html", times=3)
+    posts = [post(f"m{n}") for n in range(3)]
+    ids = await queue(store, *posts)
+
+    result = await make_executor(store, slack).deliver(ids, timeout=30)
+
+    assert result.ok
+    assert outbox_ids(slack, "C1") == ids
+    assert len(slack.calls_to("chat.postMessage")) == 3
+    assert len(slack.lost) == 3
+
+
+async def test_an_update_whose_answer_cannot_be_read_is_simply_sent_again(
+    store: Store, slack: FakeSlack
+) -> None:
+    alert = post("v0")
+    await queue(store, alert)
+    executor = make_executor(store, slack)
+    assert (await executor.deliver(timeout=30)).ok
+    slack.lose_next("chat.update", mode="200_no_ok")
+    update = post("v1", kind=PostKind.ALERT_UPDATE, parent_id=alert.id)
+    await queue(store, update)
+
+    result = await executor.deliver([update.id], timeout=30)
+
+    assert result.ok
+    assert [m["text"] for m in slack.messages("C1")] == ["v1"]
+    assert len(slack.calls_to("chat.update")) == 2  # idempotent: sent again, not looked for
+
+
 async def test_an_answer_later_than_the_timeout_is_found_not_posted_again(
     store: Store, slack: FakeSlack
 ) -> None:
@@ -307,6 +367,76 @@ async def test_a_channel_that_refuses_the_bot_is_parked_reported_once_and_retrie
     assert {p.state for p in await store.outbox.list_posts(ids=ids)} == {"sent"}
 
 
+async def test_deliver_returns_at_once_when_its_posts_wait_for_a_parked_channel(
+    store: Store, slack: FakeSlack
+) -> None:
+    slack.refuse_channel("C1", "channel_not_found")
+    watch = Watch()
+    refused, fine = [post("a"), post("b")], post("fine", channel="C2")
+    ids = await queue(store, *refused, fine)
+    started = elapsed()
+
+    result = await make_executor(store, slack, watch=watch).deliver(ids, timeout=120)
+
+    # Parked for an hour: nothing to wait for within two minutes, so it says so at once.
+    assert elapsed() - started < 30
+    assert [p.state for p in result.posts] == ["pending", "pending", "sent"]
+    assert result.posts[0].error == "channel_not_found"  # and the second never tried
+    assert watch.refused == [("C1", "channel_not_found")]
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+async def test_deliver_waits_for_a_retry_due_before_its_deadline_and_not_for_one_after(
+    store: Store, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    [soon] = await queue(store, post("soon"))
+    executor = make_executor(store, slack)
+
+    within = await executor.deliver([soon], timeout=30)
+
+    assert within.ok  # waited out Retry-After: 1
+    slack.fail_next("chat.postMessage", status=429, retry_after=60)
+    [late] = await queue(store, post("late"))
+    started = elapsed()
+    after = await executor.deliver([late], timeout=30)
+    assert elapsed() - started < 20  # Retry-After: 60 is past the deadline: not waited for
+    assert [(p.state, p.error) for p in after.posts] == [("pending", "ratelimited")]
+
+
+async def test_a_channel_waiting_out_a_retry_leaves_the_database_alone_meanwhile(
+    store: Store, slack: FakeSlack
+) -> None:
+    # Its oldest post waits for Retry-After; the posts behind it are due, which once made every
+    # round start a worker that found the oldest not due, and the loop spin on the outbox: some
+    # 200 reads a second. Now a round a poll reads what is due, and the channel is left to rest.
+    slack.fail_next("chat.postMessage", status=429, retry_after=5)
+    ids = await queue(store, post("1st"), post("2nd"), post("3rd"))
+    executor = make_executor(store, slack)
+    executor.poll_interval = 0.25
+    await executor.start()
+
+    async def refused() -> bool:
+        first = await store.outbox.get_post(ids[0])
+        return first is not None and (first.state, first.error) == ("pending", "ratelimited")
+
+    await wait_until(refused, what="the refusal of the first")
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await asyncio.sleep(1.5)  # a timing claim: what the loop reads while nothing is due
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+        await executor.aclose()
+
+    assert len(statements) < 40, statements[:10]
+    assert {p.state for p in await store.outbox.list_posts(ids=ids)} == {"pending"}
+
+
 async def test_a_revoked_token_parks_every_channel(store: Store, slack: FakeSlack) -> None:
     slack.revoke_token("token_revoked")
     ids = await queue(store, post("a"), post("b", channel="C2"), post("c", channel="C3"))
@@ -397,6 +527,28 @@ async def test_a_storm_keeps_to_slacks_pace_without_a_single_429(
     assert result.ok
     assert len(slack.messages("C1")) == 12
     assert slack.throttled == []
+
+
+async def test_after_a_ratelimited_a_channel_stops_bursting_and_keeps_to_slacks_window(
+    store: Store, slack: FakeSlack
+) -> None:
+    # Slack counts three posts in any second here (the strict model, three times faster); the
+    # executor bursts three and then posts five a second, which a token bucket would allow.
+    slack.pace("chat.postMessage", WindowPace(calls=3, seconds=1.0))
+    ids = await queue(store, *(post(f"m{n}") for n in range(6)), post("elsewhere", channel="C2"))
+    executor = make_executor(store, slack, pace=Pace(posts_per_second=5, post_burst=3))
+
+    result = await executor.deliver(ids, timeout=60)
+
+    assert result.ok
+    assert [m["text"] for m in slack.messages("C1")] == [f"m{n}" for n in range(6)]
+    [refused] = slack.throttled  # one refusal, then it learned
+    assert refused.args["channel"] == "C1"
+    assert executor.pacer.careful("C1")
+    assert not executor.pacer.careful("C2")
+    # After the refusal, one post at a time, a full second apart as Slack received them.
+    after = [p.at for p in slack.posts("C1")][3:]
+    assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(after))
 
 
 async def test_two_executors_deliver_each_post_once(

@@ -1,4 +1,5 @@
-"""The notifier against the fake Slack Web API: posts, retries, errors, user groups."""
+"""The notifier against the fake Slack Web API: posts, retries, errors, user groups, and the
+executor's sender (one attempt, failures as neutral verdicts, answers nobody can read in doubt)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.demo.fake_slack import FakeSlack
 from bot.errors import SlackError
 from bot.ops.metrics import Metrics
+from bot.outbox.posts import Verdict
+from bot.outbox.sender import SendFailure
 from bot.settings import Settings
 from bot.slack.notifier import SlackAPIFailure, SlackNotifier, retry_handlers
 from tests.slack.harness import BOT_TOKEN, LEAD, ONCALL_GROUP, ONCALLER, USER
@@ -144,3 +147,79 @@ def test_retry_handlers_cover_rate_limits_server_errors_and_connections() -> Non
         "AsyncRateLimitErrorRetryHandler",
         "AsyncServerErrorRetryHandler",
     }
+
+
+# --- the executor's sender -----------------------------------------------------------------------
+
+
+def _single(fake: FakeSlack) -> SlackNotifier:
+    """A notifier as the executor uses it: one attempt per delivery call."""
+    return SlackNotifier(AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=[]))
+
+
+@pytest.mark.parametrize("mode", ["200_html", "200_no_ok", "200_truncated", "200_wrong_type"])
+async def test_an_answer_to_a_post_that_is_not_slacks_json_is_in_doubt(
+    fake_slack: FakeSlack, mode: str
+) -> None:
+    notifier = _single(fake_slack)
+    fake_slack.lose_next("chat.postMessage", mode=mode)  # type: ignore[arg-type]
+    with pytest.raises(SendFailure) as caught:
+        await notifier.deliver_post("C1", {"text": "x"}, post_id="p1")
+    assert (caught.value.verdict, caught.value.code) == (Verdict.IN_DOUBT, "unreadable_answer")
+    # It is in the channel, and the notifier finds it by its outbox id.
+    [message] = fake_slack.messages("C1")
+    assert await notifier.find_post("C1", "p1", since=0.0) == message["ts"]
+
+
+async def test_a_body_cut_short_by_a_dropped_connection_is_in_doubt(fake_slack: FakeSlack) -> None:
+    fake_slack.lose_next("chat.postMessage", mode="200_cut")
+    with pytest.raises(SendFailure) as caught:
+        await _single(fake_slack).deliver_post("C1", {"text": "x"}, post_id="p1")
+    assert caught.value.verdict is Verdict.IN_DOUBT
+    assert caught.value.code.startswith("unreachable")
+
+
+async def test_slacks_own_refusals_and_4xx_pages_keep_their_verdicts(fake_slack: FakeSlack) -> None:
+    notifier = _single(fake_slack)
+    fake_slack.refuse_channel("C1", "not_in_channel")
+    fake_slack.fail_next("chat.postMessage", status=404, body="<html>gone</html>", retry_after=None)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
+    outcomes = []
+    for _ in range(3):
+        with pytest.raises(SendFailure) as caught:
+            await notifier.deliver_post("C1", {"text": "x"}, post_id="p1")
+        outcomes.append((caught.value.verdict, caught.value.code, caught.value.retry_after))
+    assert outcomes == [
+        (Verdict.OTHER, "http_404", None),  # refused before Slack: not in doubt
+        (Verdict.RETRY, "ratelimited", 7.0),
+        (Verdict.CHANNEL, "not_in_channel", None),
+    ]
+    assert fake_slack.messages() == []
+
+
+async def test_a_text_only_post_or_update_goes_without_its_blocks(fake_slack: FakeSlack) -> None:
+    notifier = _single(fake_slack)
+    ts = await notifier.deliver_post(
+        "C1", {"text": "plain", "blocks": BLOCKS}, post_id="p1", text_only=True
+    )
+    [posted] = fake_slack.messages("C1")
+    assert (posted["ts"], posted["text"], posted["blocks"]) == (ts, "plain", [])
+    assert posted["metadata"]["event_payload"] == {"outbox_id": "p1"}
+    await notifier.deliver_update("C1", ts, {"text": "v2", "blocks": BLOCKS})
+    assert fake_slack.messages("C1")[0]["blocks"] == BLOCKS
+    await notifier.deliver_update("C1", ts, {"text": "v3", "blocks": BLOCKS}, text_only=True)
+    assert (fake_slack.messages("C1")[0]["text"], fake_slack.messages("C1")[0]["blocks"]) == (
+        "v3",
+        [],
+    )
+
+
+async def test_a_token_that_may_not_read_history_cannot_look_and_says_how_to_fix_it(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.remove_scopes("channels:history")
+    with pytest.raises(SendFailure) as caught:
+        await _single(fake_slack).find_post("C1", "p1", since=0.0)
+    assert (caught.value.verdict, caught.value.code) == (Verdict.UNSEARCHABLE, "missing_scope")
+    assert "channels:history" in caught.value.hint
+    assert BOT_TOKEN not in str(caught.value)
