@@ -18,6 +18,7 @@ from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
 from bot.freshness.model import FreshnessState
 from bot.freshness.restore import RestoreReadiness
+from bot.freshness.schedules import cron_text
 from bot.freshness.sparkline import sparkline
 from bot.i18n.units import format_bytes
 from bot.slack.budget import escape_clipped
@@ -187,9 +188,7 @@ def _policy(policy: RetentionPolicy) -> str:
     text = f"*{name}*"
     if policy.cron is not None:
         tab = policy.cron
-        cron = " ".join(
-            f or "*" for f in (tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
-        )
+        cron = cron_text(tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
         text += f" `{escape_clipped(cron, _CRON_ESCAPED).replace('`', chr(39))}` UTC"
     if policy.retain_for_days:
         text += f", kept {_plural(policy.retain_for_days, 'day')}"
