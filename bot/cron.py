@@ -147,7 +147,7 @@ def last_fire_within(
     return last
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=2048)  # a fleet's daily schedules: at most 1,440 times of day
 def times_of_day(minute: str, hour: str) -> tuple[int, ...]:
     """The fire times of a crontab's ``minute`` and ``hour`` fields in one day, as minutes after
     midnight, ascending; ValueError, naming the field, if one is not one."""
