@@ -85,13 +85,13 @@ def crontab_trigger(
     day: str,
     month: str,
     weekday: str,
-    tz: str | tzinfo,
+    tz: str | tzinfo = UTC,
     *,
     either_day: bool = False,
 ) -> BaseTrigger:
-    """The trigger of a crontab in time zone ``tz``; ValueError, naming the field, if a field
-    is not one. With ``either_day``, a restricted day of the month and a restricted weekday
-    match either, as cron reads them; without it, both must match."""
+    """The trigger of a crontab in time zone ``tz`` (UTC unless said); ValueError, naming the
+    field, if a field is not one. With ``either_day``, a restricted day of the month and a
+    restricted weekday match either, as cron reads them; without it, both must match."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     fields: dict[str, str] = {}
     for (key, label), value in zip(_FIELDS, (minute, hour, day, month, weekday), strict=True):
@@ -151,7 +151,7 @@ def last_fire_within(
 def times_of_day(minute: str, hour: str) -> tuple[int, ...]:
     """The fire times of a crontab's ``minute`` and ``hour`` fields in one day, as minutes after
     midnight, ascending; ValueError, naming the field, if one is not one."""
-    trigger = crontab_trigger(minute, hour, "*", "*", "*", UTC)
+    trigger = crontab_trigger(minute, hour, "*", "*", "*")
     day = datetime(2024, 1, 1, tzinfo=UTC)
     fires = fires_between(trigger, day, day + timedelta(days=1) - _TICK)
     return tuple(fire.hour * 60 + fire.minute for fire in fires)

@@ -33,9 +33,10 @@ from bot.cron import crontab_trigger, fires_between, last_fire_within, times_of_
 
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
-#: How far back a slot is looked for when the longest wait does not find one (across a year
-#: like 2100 that skips a 29th of February): eight years hold every day a crontab can name.
-_HORIZON = timedelta(days=8 * 366 - 1)
+#: How far back a slot day is looked for when the longest wait between slot days does not find
+#: one (across a year like 2100 that skips a 29th of February): the longest a day can be away,
+#: from 2104-02-28 back to 2096-02-29.
+_HORIZON = timedelta(days=2921)
 #: The window the longest gap between two slots is measured over. Until 2100 the calendar (its
 #: weekdays and leap years) repeats every 28 years, and no gap is longer than four years (a 29th
 #: of February to the next), so 2024-01-01..2055-12-31 holds every gap a crontab can have: a
@@ -86,7 +87,8 @@ class Cron:
         """The crontab of these fields; ValueError (saying which field) if one is not one."""
         days = (f.strip() or "*" for f in (day_of_month, month, day_of_week))
         cron = cls(minute.strip(), hour.strip(), *days)
-        crontab_trigger(cron.minute or "0", cron.hour or "0", *cron.days, UTC)
+        times_of_day(cron.minute or "0", cron.hour or "0")  # each raises naming its field
+        _days(cron.days)
         return cron
 
     @property
@@ -168,7 +170,7 @@ def _slot_time(cron: Cron) -> tuple[str, str]:
 @functools.lru_cache(maxsize=256)
 def _days(days: tuple[str, str, str]) -> BaseTrigger:
     """Fires at midnight of every slot day."""
-    return crontab_trigger("0", "0", *days, UTC, either_day=True)
+    return crontab_trigger("0", "0", *days, either_day=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -190,7 +192,7 @@ def _days_between(
 ) -> tuple[datetime, ...]:
     """The slot days from midnight ``first`` to midnight ``last``. Cached: the windows a sweep
     asks about fall on the same few days."""
-    return tuple(fires_between(_days(days), first, last, apart=_DAY))
+    return tuple(fires_between(_days(days), first, last))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -202,8 +204,8 @@ def _last_day(days: tuple[str, str, str], day: datetime) -> datetime | None:
     if gap is None:
         return None
     trigger = _days(days)
-    return last_fire_within(trigger, day - gap, day, apart=_DAY) or last_fire_within(
-        trigger, day - _HORIZON, day, apart=_DAY
+    return last_fire_within(trigger, day - gap, day) or last_fire_within(
+        trigger, day - _HORIZON, day
     )
 
 
@@ -212,10 +214,10 @@ def _longest_gap(cron: Cron) -> timedelta | None:
     gap = _day_gap(cron.days)
     if gap is None:
         return None
-    times = cron.times
-    within = max((b - a for a, b in pairwise(times)), default=0)
-    across = gap // timedelta(minutes=1) + times[0] - times[-1]
-    return timedelta(minutes=max(within, across)) + cron.span
+    times, minute = cron.times, timedelta(minutes=1)
+    # From the last slot of one slot day to the first of the next, or between two in a day.
+    across = gap + (times[0] - times[-1]) * minute
+    return max([across, *((b - a) * minute for a, b in pairwise(times))]) + cron.span
 
 
 # --- a cluster's schedule ------------------------------------------------------------------------

@@ -21,7 +21,13 @@ from bot.cloud.models import (
     WeekDay,
     WeeklySnapshotSchedule,
 )
-from bot.freshness.schedules import BackupSchedule, Cron, policy_schedule, snapshot_schedule
+from bot.freshness.schedules import (
+    BackupSchedule,
+    Cron,
+    cron_text,
+    policy_schedule,
+    snapshot_schedule,
+)
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)  # a Monday
 
@@ -483,14 +489,17 @@ def test_a_schedule_made_without_crontabs_knows_no_slot() -> None:
 
 
 def test_the_last_slot_is_looked_for_eight_years_back_and_no_further() -> None:
-    """2928 days: a crontab that never comes (the 30th of February) is given up on there, and
-    so is None even 2927 days into the calendar, where one more day back would not exist."""
+    """A crontab that never comes (the 30th of February) has no last slot, even 2927 days into
+    the calendar; a 29th of February is found eight years back, across 2100."""
     never = Cron.parse("0", "0", "30", "2", "*")
     assert never.last_at_or_before(datetime(2026, 11, 23, tzinfo=UTC)) is None
     assert never.last_at_or_before(datetime(9, 1, 6, 23, 59, tzinfo=UTC)) is None
     # The 29th of February, eight years apart across 2100, is still found.
     leap = Cron.parse("0", "0", "29", "2", "*")
     assert leap.last_at_or_before(at("2104-02-28T23:59")) == at("2096-02-29T00:00")
+    # The longest a slot day can be away: from the day before the next (2921 days).
+    for day in ("2096-02-29", "2100-02-28", "2104-02-28"):
+        assert leap.last_at_or_before(at(f"{day}T00:00")) == at("2096-02-29T00:00"), day
 
 
 # --- an empty minute or hour: the service picks the time -----------------------------------
@@ -499,6 +508,8 @@ def test_the_last_slot_is_looked_for_eight_years_back_and_no_further() -> None:
 
 
 def test_an_empty_minute_or_hour_is_shown_as_a_question_mark() -> None:
+    assert cron_text("", "", "", "", "1") == "? ? * * 1"
+    assert cron_text(" 0", "3 ", " ", "", "mon ") == "0 3 * * mon"
     assert Cron.parse("", "", "*", "*", "1").text == "? ? * * 1"
     assert Cron.parse(" ", "3", "", "", "").text == "? 3 * * *"
     assert Cron.parse("30", "", "*", "*", "*").text == "30 ? * * *"
@@ -557,6 +568,12 @@ def test_slots_whose_time_the_service_picks_are_not_listed_as_moments() -> None:
     monday = at("2026-11-23T00:00"), at("2026-11-23T23:59")
     assert schedule.slots_between(*monday) == [at("2026-11-23T03:00")]
     assert list(schedule.crons[1].between(*monday)) == [at("2026-11-23T00:00")]
+    # A day-only crontab listed first does not hide the timed ones after it.
+    days_first = policy_schedule([policy("sundays", "0", "4", dow="0"), policy("days", "", "")])
+    assert days_first is not None
+    assert days_first.crons[0].span == timedelta(days=1)
+    sunday = at("2026-11-22T00:00"), at("2026-11-22T23:59")
+    assert days_first.slots_between(*sunday) == [at("2026-11-22T04:00")]
     # Both are slots all the same: the latest over by Tuesday is Monday's day.
     assert schedule.last_slot(at("2026-11-24T00:10")) == at("2026-11-23T03:00")
     assert schedule.last_slot(at("2026-11-24T03:10")) == at("2026-11-24T03:00")
