@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from bot.cloud.models import Environment
+from bot.cron import cron_trigger
 from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
 from bot.fleet.grouping import check_group_by
@@ -214,9 +215,6 @@ def _check_cron(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a cron schedule; write five fields: minute hour day month weekday"
         )
-    # Imported here: the pure core imports these models, and must not pull APScheduler in.
-    from bot.cron import cron_trigger
-
     try:
         cron_trigger(value, "UTC")
     except ValueError as exc:

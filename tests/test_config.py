@@ -77,6 +77,11 @@ def test_a_cron_field_out_of_range_is_refused() -> None:
         parse_config("digests:\n  - channel: C1\n    schedule: '61 9 * * *'\n", source="x.yaml")
 
 
+def test_a_refused_cron_schedule_names_the_field() -> None:
+    with pytest.raises(ConfigError, match=r"'0 9 \* \* 8' is not a valid cron schedule: weekday: "):
+        parse_config("digests:\n  - channel: C1\n    schedule: '0 9 * * 8'\n", source="x.yaml")
+
+
 def test_crontab_weekday_7_is_sunday_as_in_crontab() -> None:
     config = parse_config("digests:\n  - channel: C1\n    schedule: '0 9 * * 7'\n", source="x")
     assert config.digests[0].schedule == "0 9 * * 7"

@@ -43,8 +43,12 @@ PURE_ROLES = frozenset(
 )
 
 #: What pure code must never load: I/O libraries, the scheduler, the store and the clients.
+#: APScheduler's triggers are the cron engine's arithmetic (bot.cron, used by the schedules of
+#: backups) and do no I/O; its schedulers, executors and job stores run jobs and may not load.
 FORBIDDEN = (
-    "apscheduler",
+    "apscheduler.schedulers",
+    "apscheduler.executors",
+    "apscheduler.jobstores",
     "aiohttp",
     "slack_sdk",
     "slack_bolt",

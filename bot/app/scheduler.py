@@ -20,8 +20,8 @@ here:
   not logged with a traceback: the outage is one line when it starts and one when it ends
   (:class:`bot.ops.outages.Outages`). An error of any other kind is a bug and keeps its traceback.
 
-Cron weekdays follow crontab (0 or 7 is Sunday, 1 is Monday), not APScheduler 3's own numbering
-(0 is Monday): numeric weekdays are translated to names before APScheduler sees them.
+Fire times come from the one cron engine (:mod:`bot.cron`): weekdays follow crontab (0 or 7 is
+Sunday, 1 is Monday), not APScheduler 3's own numbering (0 is Monday).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import clock as bot_clock
 from bot.config import BotConfig, DigestRoute
-from bot.cron import cron_trigger
+from bot.cron import cron_trigger, first_fire_after, last_fire_within
 from bot.digest.runner import DigestResult, DigestRunner, DigestStatus, digest_route_key, run_key
 from bot.errors import ConfigError
 from bot.ops.logging import bind_request_id
@@ -75,8 +75,7 @@ class SweepRunner(Protocol):
 
 def next_fire(schedule: str, tz: str | ZoneInfo, after: datetime) -> datetime:
     """The first time strictly after ``after`` that ``schedule`` fires, in the zone ``tz``."""
-    trigger = cron_trigger(schedule, tz)
-    fire: datetime | None = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    fire = first_fire_after(cron_trigger(schedule, tz), after)
     if fire is None:  # pragma: no cover - a crontab without an end date always fires again
         raise ValueError(f"{schedule!r} never fires after {after.isoformat()}")
     return fire
@@ -87,13 +86,7 @@ def latest_fire(
 ) -> datetime | None:
     """The last time at or before ``now``, and no earlier than ``now - within``, that
     ``schedule`` fires; None when it does not fire in that window."""
-    trigger = cron_trigger(schedule, tz)
-    fire: datetime | None = trigger.get_next_fire_time(None, now - within)
-    latest = None
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire)
-    return latest
+    return last_fire_within(cron_trigger(schedule, tz), now - within, now)
 
 
 def due_catch_up(

@@ -29,6 +29,7 @@ from bot.chat.card import Card
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.context import SKIPPED_CLAIM, WatchPart
+from bot.cron import times_of_day
 from bot.digest.messages import digest_title, render_digest
 from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest, figures_of
 from bot.fleet.match import route_key
@@ -89,9 +90,13 @@ def digest_route_key(route: DigestRoute) -> str:
 
 
 def fires_once_a_day(schedule: str) -> bool:
-    """True when the cron ``schedule`` names one minute and one hour (``30 9 * * mon-fri``)."""
+    """True when the cron ``schedule`` fires at one time of day (``30 9 * * mon-fri``), so a
+    day's date names its run; False for several times a day or for no schedule at all."""
     fields = schedule.split()
-    return len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit()
+    try:
+        return len(fields) == 5 and len(times_of_day(fields[0], fields[1])) == 1
+    except ValueError:
+        return False
 
 
 def local_date(route: DigestRoute, when: datetime) -> date:

@@ -23,6 +23,7 @@ from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
 from bot.freshness.model import FreshnessState
 from bot.freshness.restore import RestoreReadiness
+from bot.freshness.schedules import cron_text
 from bot.freshness.sparkline import sparkline
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import format_bytes
@@ -341,9 +342,7 @@ def _policy(policy: RetentionPolicy) -> str:
     text = f"*{name}*"
     if policy.cron is not None:
         tab = policy.cron
-        cron = " ".join(
-            f or "*" for f in (tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
-        )
+        cron = cron_text(tab.minute, tab.hour, tab.day_of_month, tab.month, tab.day_of_week)
         text += f" `{escape_clipped(cron, _CRON_ESCAPED).replace('`', chr(39))}` UTC"
     days = policy.retain_for_days
     if days:

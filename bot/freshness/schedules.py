@@ -1,39 +1,56 @@
 """When a cluster's backups are due: its snapshot schedule, or its backup retention policies'
 crontabs, as one :class:`BackupSchedule` with slots in UTC.
 
-A crontab is read the way cron reads one (:class:`Cron`): five fields of numbers, ``*``, ranges,
-steps and lists; month and weekday names; weekday 0 and 7 are Sunday; when both the day of the
-month and the weekday are restricted, a day matching either is a slot day. Pure: no I/O, no
-clock; every function takes the moment it is asked about.
+A crontab (:class:`Cron`) is read by the one cron engine (:mod:`bot.cron`) the way cron reads one:
+five fields of numbers, ``*``, ranges, steps and lists; month and weekday names; weekday 0 and 7
+are Sunday; when both the day of the month and the weekday are restricted, a day matching either
+is a slot day.
+
+An empty day, month or weekday is ``*``, as the API documents. An empty minute or hour leaves the
+time to the service: the API has dropped both fields (``minute`` and ``hour`` are reserved in
+``yandex.cloud.mdb.v1.CronTab``), so a retention policy names the days of its backups, not their
+times. Such a slot is the whole day (or, with only the minute empty, the whole hour): a backup at
+any time in it is on time, the slot is over when the day is, and the longest wait runs from the
+start of one slot to the end of the next. It is shown with ``?`` for what the service picks
+(``? ? * * 1``: some time on Mondays).
+
+Pure: no I/O, no clock; every function takes the moment it is asked about.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+
+from apscheduler.triggers.base import BaseTrigger
 
 from bot.cloud.models import RetentionPolicy, SnapshotSchedule, WeekDay
+from bot.cron import crontab_trigger, fires_between, last_fire_within, times_of_day
 
 _DAY = timedelta(days=1)
-#: How far back (or ahead) a slot is looked for: eight years hold every day a crontab can name
-#: (the 29th of February included).
-_HORIZON_DAYS = 8 * 366
+_HOUR = timedelta(hours=1)
+#: How far back a slot day is looked for when the longest wait between slot days does not find
+#: one (across a year like 2100 that skips a 29th of February): the longest a day can be away,
+#: from 2104-02-28 back to 2096-02-29.
+_HORIZON = timedelta(days=2921)
 #: The window the longest gap between two slots is measured over. Until 2100 the calendar (its
 #: weekdays and leap years) repeats every 28 years, and no gap is longer than four years (a 29th
 #: of February to the next), so 2024-01-01..2055-12-31 holds every gap a crontab can have: a
 #: shorter window misses some (``0 0 1 1 mon`` waits longest from 2044-01-25, 342 days).
-_GAP_FROM = date(2024, 1, 1)
-_GAP_DAYS = 32 * 365 + 8
+_GAP_FROM = datetime(2024, 1, 1, tzinfo=UTC)
+_GAP_TO = _GAP_FROM + timedelta(days=32 * 365 + 7)
 #: Most slots :meth:`BackupSchedule.slots_between` returns (an every-minute cron is no schedule
 #: to list).
 _MAX_SLOTS = 2000
 #: Longest policy name shown in a schedule's detail.
 _NAME_MAX = 60
+#: What a crontab shows for a minute or hour the service picks.
+_PICKED = "?"
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 #: WeekDay of SnapshotSchedule -> cron weekday (0 = Sunday).
 _WEEKDAY_NUMBER = {
     WeekDay.SUN: 0,
@@ -46,164 +63,161 @@ _WEEKDAY_NUMBER = {
 }
 
 
-def _field(
-    text: str, low: int, high: int, names: Sequence[str] = ()
-) -> tuple[frozenset[int], bool]:
-    """The values of one crontab field, and whether it was ``*`` (no restriction)."""
-    text = text.strip().lower()
-    if not text:
-        raise ValueError("an empty field")
-    values: set[int] = set()
-
-    def number(item: str) -> int:
-        if item in names:
-            return names.index(item) + (low if low == 1 else 0)
-        if not item.isdigit():
-            raise ValueError(f"{item!r} is not a number")
-        return int(item)
-
-    for item in text.split(","):
-        base, slash, step_text = item.partition("/")
-        step = 1
-        if slash:
-            if not step_text.isdigit() or int(step_text) == 0:
-                raise ValueError(f"{item!r} has no positive step")
-            step = int(step_text)
-        if base == "*":
-            first, last = low, high
-        elif "-" in base:
-            a, _, b = base.partition("-")
-            first, last = number(a), number(b)
-        else:
-            first = number(base)
-            last = high if slash else first
-        if not (low <= first <= high and low <= last <= high) or first > last:
-            raise ValueError(f"{item!r} is outside {low}-{high}")
-        values.update(range(first, last + 1, step))
-    return frozenset(values), text == "*"
+def cron_text(minute: str, hour: str, day_of_month: str, month: str, day_of_week: str) -> str:
+    """A crontab as a person reads it: its fields as given, an empty minute or hour as ``?``
+    (the service picks it) and an empty day, month or weekday as ``*``."""
+    times = (f.strip() or _PICKED for f in (minute, hour))
+    days = (f.strip() or "*" for f in (day_of_month, month, day_of_week))
+    return " ".join((*times, *days))
 
 
 @dataclass(frozen=True, slots=True)
 class Cron:
-    """A five-field crontab, in UTC."""
+    """A five-field crontab, in UTC. ``minute`` and ``hour`` are "" when the service picks them;
+    the day fields are never empty (an empty one is ``*``)."""
 
-    text: str
-    times: tuple[int, ...]  # minutes after midnight of the slots of a slot day, ascending
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]  # 0 = Sunday
-    any_day: bool
-    any_weekday: bool
+    minute: str
+    hour: str
+    day_of_month: str
+    month: str
+    day_of_week: str
 
     @classmethod
     def parse(cls, minute: str, hour: str, day_of_month: str, month: str, day_of_week: str) -> Cron:
-        """The crontab of these fields; ValueError (saying which field) if one is not one.
+        """The crontab of these fields; ValueError (saying which field) if one is not one."""
+        days = (f.strip() or "*" for f in (day_of_month, month, day_of_week))
+        cron = cls(minute.strip(), hour.strip(), *days)
+        times_of_day(cron.minute or "0", cron.hour or "0")  # each raises naming its field
+        _days(cron.days)
+        return cron
 
-        An empty day, month or weekday is ``*``, as the API's CronTab documents; an empty minute
-        or hour is refused (the API leaves its meaning to the engine, so nothing is assumed).
-        """
-        try:
-            minutes, _ = _field(minute, 0, 59)
-        except ValueError as exc:
-            raise ValueError(f"minute: {exc}") from None
-        try:
-            hours, _ = _field(hour, 0, 23)
-        except ValueError as exc:
-            raise ValueError(f"hour: {exc}") from None
-        try:
-            days, any_day = _field(day_of_month or "*", 1, 31)
-        except ValueError as exc:
-            raise ValueError(f"day of month: {exc}") from None
-        try:
-            months, _ = _field(month or "*", 1, 12, _MONTHS)
-        except ValueError as exc:
-            raise ValueError(f"month: {exc}") from None
-        try:
-            weekdays, any_weekday = _field(day_of_week or "*", 0, 7, _WEEKDAYS)
-        except ValueError as exc:
-            raise ValueError(f"weekday: {exc}") from None
-        text = " ".join(f.strip() or "*" for f in (minute, hour, day_of_month, month, day_of_week))
-        return cls(
-            text=text,
-            times=tuple(sorted(h * 60 + m for h in hours for m in minutes)),
-            days=days,
-            months=months,
-            weekdays=frozenset(d % 7 for d in weekdays),
-            any_day=any_day,
-            any_weekday=any_weekday,
-        )
+    @property
+    def days(self) -> tuple[str, str, str]:
+        """The day of the month, month and weekday fields."""
+        return (self.day_of_month, self.month, self.day_of_week)
+
+    @property
+    def text(self) -> str:
+        """The crontab as a person reads it (see :func:`cron_text`)."""
+        return cron_text(self.minute, self.hour, *self.days)
+
+    @property
+    def span(self) -> timedelta:
+        """How long a slot lasts: a day when the service picks the hour, an hour when it picks
+        only the minute, else no time at all."""
+        if not self.hour:
+            return _DAY
+        return _HOUR if not self.minute else timedelta(0)
+
+    @property
+    def times(self) -> tuple[int, ...]:
+        """When its slots start in a slot day, as minutes after midnight, ascending."""
+        return times_of_day(*_slot_time(self))
 
     def day_matches(self, day: date) -> bool:
         """Whether ``day`` has slots."""
-        if day.month not in self.months:
-            return False
-        by_day = day.day in self.days
-        by_weekday = day.isoweekday() % 7 in self.weekdays
-        if self.any_day and self.any_weekday:
-            return True
-        if self.any_day:
-            return by_weekday
-        if self.any_weekday:
-            return by_day
-        return by_day or by_weekday
+        midnight = _midnight(day)
+        return next(fires_between(_days(self.days), midnight, midnight), None) is not None
 
     def last_at_or_before(self, at: datetime) -> datetime | None:
-        """The latest slot at or before ``at``; None if there is none in eight years."""
-        at = at.astimezone(UTC)
-        today = at.date()
-        now_minute = at.hour * 60 + at.minute
-        for back in range(_HORIZON_DAYS):
-            day = today - timedelta(days=back)
-            if not self.day_matches(day):
-                continue
-            times = self.times if back else [t for t in self.times if t <= now_minute]
-            if times:
-                return _at(day, times[-1])
-        return None
+        """The start of the latest slot that is over at ``at`` (one that names its minute is
+        over at once; the others at the end of their hour or day); None if there is none."""
+        at = at.astimezone(UTC) - self.span
+        today = _midnight(at.date())
+        days, times = self.days, self.times
+        day = _last_day(days, today)
+        if day == today:
+            earlier = bisect.bisect_right(times, at.hour * 60 + at.minute)
+            if earlier:
+                return day + timedelta(minutes=times[earlier - 1])
+            day = _last_day(days, today - _DAY)
+        return day + timedelta(minutes=times[-1]) if day is not None else None
 
     def between(self, start: datetime, end: datetime) -> Iterator[datetime]:
-        """The slots in ``[start, end]``, oldest first."""
+        """The starts of the slots in ``[start, end]``, oldest first."""
         start, end = start.astimezone(UTC), end.astimezone(UTC)
-        day = start.date()
-        while day <= end.date():
-            if self.day_matches(day):
-                for minute in self.times:
-                    slot = _at(day, minute)
-                    if start <= slot <= end:
-                        yield slot
-            day += _DAY
+        times = self.times
+        for day in _days_between(self.days, _midnight(start.date()), _midnight(end.date())):
+            for minute in times:
+                slot = day + timedelta(minutes=minute)
+                if start <= slot <= end:
+                    yield slot
 
     @property
     def longest_gap(self) -> timedelta | None:
-        """The longest time between two slots one after the other; None for a crontab that
-        names no day that exists."""
+        """The longest wait between two backups each in its slot, one slot after the other;
+        None for a crontab that names no day that exists."""
         return _longest_gap(self)
 
 
-def _at(day: date, minute: int) -> datetime:
-    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=UTC)
+# A crontab's slots are its slot days times its times of day (in UTC, where no day is longer
+# than another), and the engine gives both: the days from a trigger that fires at midnight of
+# each, the times from one that fires at each time of one day. Asking it for days rather than
+# minutes keeps an every-minute crontab, or a longest wait over 28 years, a few calls.
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _slot_time(cron: Cron) -> tuple[str, str]:
+    # A slot starts at the time the crontab names, or at the start of the hour or day it spans.
+    if not cron.hour:
+        return ("0", "0")
+    return (cron.minute or "0", cron.hour)
+
+
+@functools.lru_cache(maxsize=256)
+def _days(days: tuple[str, str, str]) -> BaseTrigger:
+    """Fires at midnight of every slot day."""
+    return crontab_trigger("0", "0", *days, either_day=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _day_gap(days: tuple[str, str, str]) -> timedelta | None:
+    """The longest time between two slot days one after the other; None when the days name
+    none that exists (the 30th of February)."""
+    day_of_month, month, _ = days
+    # Any day of any month: the days repeat every week, and two weeks of them hold every gap.
+    # Else the 28-year calendar is looked at.
+    weekly = day_of_month == "*" and month == "*"
+    end = _GAP_FROM + timedelta(days=14) if weekly else _GAP_TO
+    found = fires_between(_days(days), _GAP_FROM, end, apart=_DAY)
+    return max((b - a for a, b in pairwise(found)), default=None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _days_between(
+    days: tuple[str, str, str], first: datetime, last: datetime
+) -> tuple[datetime, ...]:
+    """The slot days from midnight ``first`` to midnight ``last``. Cached: the windows a sweep
+    asks about fall on the same few days."""
+    return tuple(fires_between(_days(days), first, last))
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_day(days: tuple[str, str, str], day: datetime) -> datetime | None:
+    """The latest slot day at or before ``day`` (a midnight): found within the longest gap
+    between slot days, or else within eight years. Cached: a sweep asks it of every cluster
+    for the same few days."""
+    gap = _day_gap(days)
+    if gap is None:
+        return None
+    trigger = _days(days)
+    return last_fire_within(trigger, day - gap, day) or last_fire_within(
+        trigger, day - _HORIZON, day
+    )
 
 
 @functools.lru_cache(maxsize=256)
 def _longest_gap(cron: Cron) -> timedelta | None:
-    if not cron.times:
+    gap = _day_gap(cron.days)
+    if gap is None:
         return None
-    within = max((b - a for a, b in zip(cron.times, cron.times[1:], strict=False)), default=0)
-    previous: date | None = None
-    longest = within if len(cron.times) > 1 else 0
-    for offset in range(_GAP_DAYS):
-        day = _GAP_FROM + timedelta(days=offset)
-        if not cron.day_matches(day):
-            continue
-        if previous is not None:
-            across = (day - previous).days * 1440 + cron.times[0] - cron.times[-1]
-            longest = max(longest, across)
-        previous = day
-    # A day a crontab names comes 32 times in the window, or 8 (the 29th of February): never
-    # just once. None is a crontab of days that do not exist (the 30th of February).
-    if previous is None:
-        return None
-    return timedelta(minutes=longest)
+    times, minute = cron.times, timedelta(minutes=1)
+    # From the last slot of one slot day to the first of the next, or between two in a day.
+    across = gap + (times[0] - times[-1]) * minute
+    return max([across, *((b - a) * minute for a, b in pairwise(times))]) + cron.span
 
 
 # --- a cluster's schedule ------------------------------------------------------------------------
@@ -223,14 +237,18 @@ class BackupSchedule:
     crons: tuple[Cron, ...] = ()
 
     def last_slot(self, at: datetime) -> datetime | None:
-        """The latest slot at or before ``at``, or None when the slots are not known."""
+        """The start of the latest slot over at ``at`` (see :meth:`Cron.last_at_or_before`), or
+        None when the slots are not known."""
         slots = [s for c in self.crons if (s := c.last_at_or_before(at)) is not None]
         return max(slots) if slots else None
 
     def slots_between(self, start: datetime, end: datetime) -> list[datetime]:
-        """The slots in ``[start, end]``, oldest first (at most a couple of thousand)."""
+        """The slots in ``[start, end]`` whose time is known, oldest first (at most a couple of
+        thousand). A slot whose hour or minute the service picks has no moment to list."""
         found: set[datetime] = set()
         for cron in self.crons:
+            if cron.span:
+                continue
             for slot in cron.between(start, end):
                 found.add(slot)
                 if len(found) >= _MAX_SLOTS:

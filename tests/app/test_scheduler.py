@@ -29,7 +29,15 @@ from bot.app.scheduler import (
 )
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
-from bot.cron import crontab_weekdays
+from bot.cron import (
+    cron_trigger,
+    crontab_trigger,
+    crontab_weekdays,
+    fires_between,
+    first_fire_after,
+    last_fire_within,
+    times_of_day,
+)
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
 from bot.digest.runner import DigestRunner, DigestStatus, digest_route_key, run_key
@@ -106,6 +114,60 @@ def test_crontab_weekday_numbers_mean_what_they_mean_in_crontab() -> None:
     friday = datetime(2026, 3, 6, 12, tzinfo=UTC)
     assert next_fire("30 9 * * 1-5", "UTC", friday) == datetime(2026, 3, 9, 9, 30, tzinfo=UTC)
     assert next_fire("0 8 * * 0", "UTC", friday) == datetime(2026, 3, 8, 8, 0, tzinfo=UTC)
+
+
+def test_crontab_weekday_names_and_ranges_through_sunday_mean_what_they_mean_in_crontab() -> None:
+    # APScheduler 3 counts Sunday last, so sun-wed would be a range running backwards.
+    assert crontab_weekdays("sun-wed") == "sun,mon,tue,wed"
+    assert crontab_weekdays("Mon-Fri/2") == "mon,wed,fri"
+    assert crontab_weekdays("sat-sun,SUN") == "sat-sun,sun"
+    assert crontab_weekdays("5-7") == "fri,sat,sun"
+    monday = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    assert next_fire("0 8 * * sun-wed", "UTC", monday) == datetime(2026, 3, 3, 8, tzinfo=UTC)
+    assert next_fire("0 8 * * sat-sun", "UTC", monday) == datetime(2026, 3, 7, 8, tzinfo=UTC)
+    for wrong in ("8", "fri-mon", "someday", "*/0"):
+        with pytest.raises(ValueError, match=r"^weekday: "):
+            cron_trigger(f"0 8 * * {wrong}", "UTC")
+
+
+def test_the_config_s_day_and_weekday_both_match_and_the_cloud_s_either() -> None:
+    """``0 10 1-7 * mon`` is the first Monday of the month in the config (as APScheduler and
+    the config's documentation read it); the cloud's crontabs are read as cron reads them."""
+    first_monday = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    assert next_fire("0 10 1-7 * mon", "UTC", first_monday) == datetime(2026, 4, 6, 10, tzinfo=UTC)
+    either = crontab_trigger("0", "10", "1-7", "*", "mon", UTC, either_day=True)
+    assert first_fire_after(either, first_monday) == datetime(2026, 3, 3, 10, tzinfo=UTC)
+    assert first_fire_after(either, datetime(2026, 3, 7, 10, tzinfo=UTC)) == datetime(
+        2026, 3, 9, 10, tzinfo=UTC
+    )
+
+
+def test_the_engine_lists_fire_times_within_a_window_at_both_of_its_ends() -> None:
+    trigger = cron_trigger("0 */6 * * *", "UTC")
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    assert list(fires_between(trigger, start, start + timedelta(hours=12))) == [
+        start,
+        start + timedelta(hours=6),
+        start + timedelta(hours=12),
+    ]
+    assert last_fire_within(trigger, start, start + timedelta(hours=11)) == start + timedelta(
+        hours=6
+    )
+    assert last_fire_within(trigger, start + timedelta(hours=1), start + timedelta(hours=5)) is None
+    days = cron_trigger("0 0 * * *", "UTC")
+    assert list(fires_between(days, start, start + timedelta(days=2), apart=timedelta(days=1))) == [
+        start,
+        start + timedelta(days=1),
+        start + timedelta(days=2),
+    ]
+
+
+def test_the_times_of_day_of_a_minute_and_an_hour_field() -> None:
+    assert times_of_day("0,30", "*/6") == (0, 30, 360, 390, 720, 750, 1080, 1110)
+    assert times_of_day("15", "9") == (555,)
+    assert len(times_of_day("*", "*")) == 1440
+    with pytest.raises(ValueError, match=r"^hour: "):
+        times_of_day("0", "25")
 
 
 def test_next_fire_is_strictly_after_the_given_time() -> None:

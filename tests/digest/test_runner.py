@@ -299,6 +299,25 @@ def test_a_schedule_firing_several_times_a_day_gets_a_run_per_fire_time() -> Non
     assert run_key("k", twice, NOW.replace(hour=17)) == "digest:k:2026-03-02T17:00"
 
 
+@pytest.mark.parametrize(
+    ("schedule", "once"),
+    [
+        ("30 9 * * mon-fri", True),
+        ("0 9-9 * * *", True),  # one time of day, however it is written
+        ("0 23 1 * *", True),
+        ("0 9,17 * * *", False),
+        ("*/30 9 * * *", False),
+        ("0 * * * *", False),
+        ("30 9 * *", False),  # no schedule at all
+        ("61 9 * * *", False),
+    ],
+)
+def test_a_schedule_fires_once_a_day_when_the_engine_finds_one_time_of_day(
+    schedule: str, once: bool
+) -> None:
+    assert fires_once_a_day(schedule) is once
+
+
 @pytest.mark.postgres
 async def test_two_replicas_running_the_same_digest_at_once_post_it_exactly_once(
     sim: SimCloud, postgres_store_url: str, fake_slack: FakeSlack

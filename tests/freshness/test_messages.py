@@ -93,6 +93,11 @@ def test_maintenance_policies_restore_and_trend_lines() -> None:
     assert policies_line(Explanation(policies_offered=False)).endswith(
         "not offered for this cluster"
     )
+    # The API has dropped the minute and hour: the service picks the time of a day's backup.
+    mondays = RetentionPolicy(policy_name="mondays", cron=CronTab(day_of_week="1"))
+    assert policies_line(Explanation(policies=(mondays,))) == (
+        "Backup retention policies: *mondays* `? ? * * 1` UTC"
+    )
     too_big = RestoreReadiness("b", 3 * GIB, 2 * GIB, "2.8", "2.12")
     assert restore_line(too_big) == (
         ":warning: A restore of the newest backup would not fit a cluster of this shape: it "

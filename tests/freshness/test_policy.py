@@ -291,7 +291,26 @@ def test_the_clusters_own_snapshot_schedule_wins_over_its_policies() -> None:
 
 
 def test_a_policy_whose_cron_cannot_be_read_leaves_the_default() -> None:
-    assert max_age_for(cluster(), FRESHNESS, [_policy("", "3")]).source == MaxAgeSource.DEFAULT
+    assert max_age_for(cluster(), FRESHNESS, [_policy("x", "3")]).source == MaxAgeSource.DEFAULT
+
+
+def test_a_day_only_policy_allows_from_the_start_of_one_day_to_the_end_of_the_next() -> None:
+    """The API has dropped the minute and hour: a backup at any time of its day is on time."""
+    got = max_age_for(cluster(), FRESHNESS, [_policy("", "")])
+    assert got == MaxAge(
+        timedelta(days=2, hours=2), MaxAgeSource.POLICY, "retention policy nightly (? ? * * *)"
+    )
+
+
+def test_a_day_only_policy_misses_its_day_only_once_the_day_is_over_without_a_backup() -> None:
+    schedule = schedule_for(cluster(), [_policy("", "")])
+    late = Backup(id="b", created_at=datetime(2025, 3, 13, 22, 0, tzinfo=UTC))
+    # Friday's day is not over at 23:00: Thursday's has its 22:00 backup.
+    assert missed_slot(schedule, late, datetime(2025, 3, 14, 23, 0, tzinfo=UTC)) is None
+    assert missed_slot(schedule, late, datetime(2025, 3, 15, 0, 29, tzinfo=UTC)) is None
+    # Half an hour after Friday's end, with no backup on Friday: missed.
+    missed = missed_slot(schedule, late, datetime(2025, 3, 15, 0, 31, tzinfo=UTC))
+    assert missed == datetime(2025, 3, 14, tzinfo=UTC)
 
 
 def test_a_fresh_backup_from_before_the_last_slot_misses_it_once_a_backup_had_time() -> None:

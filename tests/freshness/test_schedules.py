@@ -1,5 +1,5 @@
 """Backup schedules: crontabs read as cron reads them, snapshot schedules and retention policies
-as slots, and the longest wait between two slots."""
+as slots, the longest wait between two slots, and what an empty minute or hour means."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ from bot.cloud.models import (
     WeekDay,
     WeeklySnapshotSchedule,
 )
-from bot.freshness.schedules import BackupSchedule, Cron, policy_schedule, snapshot_schedule
+from bot.freshness.schedules import (
+    BackupSchedule,
+    Cron,
+    cron_text,
+    policy_schedule,
+    snapshot_schedule,
+)
 
 NOW = datetime(2026, 11, 23, 21, 20, tzinfo=UTC)  # a Monday
 
@@ -102,7 +108,6 @@ def test_the_29th_of_february_waits_four_years() -> None:
 @pytest.mark.parametrize(
     ("fields", "which"),
     [
-        (("", "3", "*", "*", "*"), "minute"),
         (("60", "3", "*", "*", "*"), "minute"),
         (("0", "24", "*", "*", "*"), "hour"),
         (("0", "3", "0", "*", "*"), "day of month"),
@@ -191,49 +196,85 @@ def test_policies_make_one_schedule_whose_wait_is_the_most_frequent_ones() -> No
 
 
 def test_a_policy_whose_cron_cannot_be_read_is_no_schedule() -> None:
-    assert policy_schedule([policy("odd", "", "3"), RetentionPolicy(policy_name="none")]) is None
+    assert policy_schedule([policy("odd", "x", "3"), RetentionPolicy(policy_name="none")]) is None
 
 
 # --- crontab fields, read as cron reads them ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "field", "what"),
     [
-        (("", "3", "*", "*", "*"), "minute: an empty field"),
-        (("0", " ", "*", "*", "*"), "hour: an empty field"),
-        (("x", "3", "*", "*", "*"), "minute: 'x' is not a number"),
-        (("1-2-3", "3", "*", "*", "*"), "minute: '2-3' is not a number"),
-        (("*/0", "3", "*", "*", "*"), "minute: '*/0' has no positive step"),
-        (("*/x", "3", "*", "*", "*"), "minute: '*/x' has no positive step"),
-        (("50-70", "3", "*", "*", "*"), "minute: '50-70' is outside 0-59"),
-        (("0", "24", "*", "*", "*"), "hour: '24' is outside 0-23"),
-        (("0", "3", "32", "*", "*"), "day of month: '32' is outside 1-31"),
-        (("0", "3", "1-32", "*", "*"), "day of month: '1-32' is outside 1-31"),
-        (("0", "3", "*", "0", "*"), "month: '0' is outside 1-12"),
-        (("0", "3", "*", "*", "mon-8"), "weekday: 'mon-8' is outside 0-7"),
+        (("x", "3", "*", "*", "*"), "minute", '"x"'),
+        (("1-2-3", "3", "*", "*", "*"), "minute", '"1-2-3"'),
+        (("*/0", "3", "*", "*", "*"), "minute", "Increment must be higher than 0"),
+        (("*/x", "3", "*", "*", "*"), "minute", '"*/x"'),
+        (("50-70", "3", "*", "*", "*"), "minute", "maximum value (59)"),
+        (("0", "24", "*", "*", "*"), "hour", "maximum value (23)"),
+        (("0", "3", "32", "*", "*"), "day of month", "maximum value (31)"),
+        (("0", "3", "1-32", "*", "*"), "day of month", "'1-32'"),
+        (("0", "3", "*", "0", "*"), "month", "minimum value (1)"),
+        (("0", "3", "*", "*", "mon-8"), "weekday", "'mon-8' is outside 0-7"),
+        (("0", "3", "*", "*", "*/0"), "weekday", "'*/0' is not a positive number"),
+        (("0", "3", "*", "*", "1-5/x"), "weekday", "'1-5/x' is not a positive number"),
+        (("0", "3", "*", "*", "someday"), "weekday", "'someday' is not a number or a day's name"),
     ],
 )
 def test_a_refused_field_says_what_is_wrong_with_it(
-    fields: tuple[str, str, str, str, str], message: str
+    fields: tuple[str, str, str, str, str], field: str, what: str
 ) -> None:
-    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+    """The field by its name, then the engine's reason, naming the value or the limit."""
+    with pytest.raises(ValueError, match=f"^{re.escape(field)}: .*{re.escape(what)}"):
         Cron.parse(*fields)
 
 
 def test_a_step_runs_from_its_start_to_the_top_of_the_field() -> None:
     assert Cron.parse("5/15", "0", "*", "*", "*").times == (5, 20, 35, 50)
+    assert Cron.parse("0", "9,17", "*", "*", "*").times == (540, 1020)
     assert Cron.parse("10-40/10", "0", "*", "*", "*").times == (10, 20, 30, 40)
     assert Cron.parse("*/1", "0", "*", "*", "*").times == tuple(range(60))
     assert Cron.parse("0", "*/12", "*", "*", "*").times == (0, 720)
 
 
+def _months(cron: Cron) -> set[int]:
+    """The months of 2026 in which ``cron`` has slots."""
+    return {day.month for day in _days_of_2026(cron)}
+
+
+def _weekdays(cron: Cron) -> set[int]:
+    """The weekdays (0 = Sunday) on which ``cron`` has slots in 2026."""
+    return {day.isoweekday() % 7 for day in _days_of_2026(cron)}
+
+
+def _days_of_2026(cron: Cron) -> list[date]:
+    first = date(2026, 1, 1)
+    return [d for n in range(365) if cron.day_matches(d := first + timedelta(days=n))]
+
+
 def test_month_and_weekday_names_are_their_numbers() -> None:
     cron = Cron.parse("0", "0", "*", "jan,Jun-aug,DEC", "sun,mon-wed,sat")
-    assert cron.months == frozenset({1, 6, 7, 8, 12})
-    assert cron.weekdays == frozenset({0, 1, 2, 3, 6})
-    assert Cron.parse("0", "0", "*", "feb", "*").months == frozenset({2})
-    assert Cron.parse("0", "0", "*", "*", "fri-sat").weekdays == frozenset({5, 6})
+    assert _months(cron) == {1, 6, 7, 8, 12}
+    assert _weekdays(cron) == {0, 1, 2, 3, 6}
+    assert _months(Cron.parse("0", "0", "*", "feb", "*")) == {2}
+    assert _weekdays(Cron.parse("0", "0", "*", "*", "fri-sat")) == {5, 6}
+
+
+@pytest.mark.parametrize(
+    ("field", "weekdays"),
+    [
+        ("sun-wed", {0, 1, 2, 3}),
+        ("sat-sun", {6, 0}),  # a range ending on Sunday by name runs to the week's end, as 6-7
+        ("mon-sun", {0, 1, 2, 3, 4, 5, 6}),
+        ("5-7", {5, 6, 0}),
+        ("*/3", {0, 3, 6}),
+        ("mon-fri/2", {1, 3, 5}),
+        ("1-5,0", {0, 1, 2, 3, 4, 5}),
+    ],
+)
+def test_weekday_ranges_steps_and_lists_read_as_crontab_numbers_them(
+    field: str, weekdays: set[int]
+) -> None:
+    assert _weekdays(Cron.parse("0", "0", "*", "*", field)) == weekdays
 
 
 def test_a_day_outside_the_months_has_no_slots_whatever_its_day() -> None:
@@ -319,7 +360,7 @@ def test_a_policy_that_is_never_due_is_no_schedule() -> None:
 def test_policies_left_out_do_not_hide_the_ones_after_them() -> None:
     schedule = policy_schedule(
         [
-            policy("odd", "", "3"),
+            policy("odd", "x", "3"),
             policy("feb-30", "0", "0", dom="30", month="2"),
             policy("nightly", "0", "3"),
         ]
@@ -378,8 +419,10 @@ def test_policies_as_frequent_are_named_by_name_then_as_listed() -> None:
     + [(m, i) for i, m in enumerate(("jul", "aug", "sep", "oct", "nov", "dec"), 7)],
 )
 def test_every_month_name_is_its_number(name: str, number: int) -> None:
-    assert Cron.parse("0", "0", "*", name, "*").months == frozenset({number})
-    assert Cron.parse("0", "0", "*", name.upper(), "*").months == frozenset({number})
+    first_of_the_months = at("2026-01-01T00:00"), at("2026-12-31T23:59")
+    for month in (name, name.upper()):
+        cron = Cron.parse("0", "0", "1", month, "*")
+        assert [s.month for s in cron.between(*first_of_the_months)] == [number]
 
 
 @pytest.mark.parametrize(
@@ -387,8 +430,10 @@ def test_every_month_name_is_its_number(name: str, number: int) -> None:
     list(enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))),
 )
 def test_every_weekday_name_is_its_number(number: int, name: str) -> None:
-    assert Cron.parse("0", "0", "*", "*", name).weekdays == frozenset({number})
-    assert Cron.parse("0", "0", "*", "*", name.title()).weekdays == frozenset({number})
+    week = at("2026-11-22T00:00"), at("2026-11-28T23:59")  # Sunday to Saturday
+    for weekday in (name, name.title(), str(number)):
+        cron = Cron.parse("0", "0", "*", "*", weekday)
+        assert [s.isoweekday() % 7 for s in cron.between(*week)] == [number]
 
 
 @pytest.mark.parametrize(
@@ -444,11 +489,122 @@ def test_a_schedule_made_without_crontabs_knows_no_slot() -> None:
 
 
 def test_the_last_slot_is_looked_for_eight_years_back_and_no_further() -> None:
-    """2928 days: a crontab that never comes (the 30th of February) is given up on there, and
-    so is None even 2927 days into the calendar, where one more day back would not exist."""
+    """A crontab that never comes (the 30th of February) has no last slot, even 2927 days into
+    the calendar; a 29th of February is found eight years back, across 2100."""
     never = Cron.parse("0", "0", "30", "2", "*")
     assert never.last_at_or_before(datetime(2026, 11, 23, tzinfo=UTC)) is None
     assert never.last_at_or_before(datetime(9, 1, 6, 23, 59, tzinfo=UTC)) is None
     # The 29th of February, eight years apart across 2100, is still found.
     leap = Cron.parse("0", "0", "29", "2", "*")
     assert leap.last_at_or_before(at("2104-02-28T23:59")) == at("2096-02-29T00:00")
+    # The longest a slot day can be away: from the day before the next (2921 days).
+    for day in ("2096-02-29", "2100-02-28", "2104-02-28"):
+        assert leap.last_at_or_before(at(f"{day}T00:00")) == at("2096-02-29T00:00"), day
+
+
+# --- an empty minute or hour: the service picks the time -----------------------------------
+# The API has dropped both fields (reserved in yandex.cloud.mdb.v1.CronTab): a retention policy
+# names the days of its backups, and a slot is the whole day.
+
+
+def test_an_empty_minute_or_hour_is_shown_as_a_question_mark() -> None:
+    assert cron_text("", "", "", "", "1") == "? ? * * 1"
+    assert cron_text(" 0", "3 ", " ", "", "mon ") == "0 3 * * mon"
+    assert Cron.parse("", "", "*", "*", "1").text == "? ? * * 1"
+    assert Cron.parse(" ", "3", "", "", "").text == "? 3 * * *"
+    assert Cron.parse("30", "", "*", "*", "*").text == "30 ? * * *"
+
+
+def test_an_empty_hour_makes_a_slot_a_day_and_an_empty_minute_alone_an_hour() -> None:
+    assert Cron.parse("", "", "*", "*", "*").span == timedelta(days=1)
+    assert Cron.parse("30", "", "*", "*", "*").span == timedelta(days=1)
+    assert Cron.parse("", "3", "*", "*", "*").span == timedelta(hours=1)
+    assert Cron.parse("0", "3", "*", "*", "*").span == timedelta(0)
+
+
+def test_a_day_slot_starts_at_midnight_and_is_over_when_the_day_is() -> None:
+    mondays = Cron.parse("", "", "*", "*", "mon")
+    assert mondays.times == (0,)
+    # NOW is a Monday evening: today's slot is not over yet, last Monday's is.
+    assert mondays.last_at_or_before(NOW) == at("2026-11-16T00:00")
+    assert mondays.last_at_or_before(at("2026-11-23T23:59")) == at("2026-11-16T00:00")
+    assert mondays.last_at_or_before(at("2026-11-24T00:00")) == at("2026-11-23T00:00")
+
+
+def test_a_day_only_crontab_waits_from_the_start_of_one_slot_day_to_the_end_of_the_next() -> None:
+    assert Cron.parse("", "", "*", "*", "*").longest_gap == timedelta(days=2)
+    assert Cron.parse("", "", "*", "*", "1").longest_gap == timedelta(days=8)
+    assert Cron.parse("", "", "*", "*", "1-5").longest_gap == timedelta(days=4)
+    assert Cron.parse("30", "", "*", "*", "*").longest_gap == timedelta(days=2)
+
+
+def test_an_empty_minute_alone_leaves_the_minute_of_each_hour_to_the_service() -> None:
+    three = Cron.parse("", "3", "*", "*", "*")
+    assert three.times == (180,)
+    assert three.longest_gap == timedelta(hours=25)
+    assert three.last_at_or_before(at("2026-11-23T03:59")) == at("2026-11-22T03:00")
+    assert three.last_at_or_before(at("2026-11-23T04:00")) == at("2026-11-23T03:00")
+    assert Cron.parse("", "3,15", "*", "*", "*").longest_gap == timedelta(hours=13)
+
+
+def test_a_field_the_service_does_not_pick_is_still_checked() -> None:
+    with pytest.raises(ValueError, match=r"^minute: "):
+        Cron.parse("x", "", "*", "*", "*")
+    with pytest.raises(ValueError, match=r"^weekday: "):
+        Cron.parse("", "", "*", "*", "8")
+
+
+def test_a_day_only_policy_is_a_schedule_shown_as_it_reads() -> None:
+    schedule = policy_schedule([policy("weekly-30d", "", "", dow="1")])
+    assert schedule is not None
+    assert schedule.detail == "retention policy weekly-30d (? ? * * 1)"
+    assert schedule.period == timedelta(days=8)
+    assert schedule.last_slot(NOW) == at("2026-11-16T00:00")
+
+
+def test_slots_whose_time_the_service_picks_are_not_listed_as_moments() -> None:
+    schedule = policy_schedule([policy("nightly", "0", "3"), policy("mondays", "", "", dow="1")])
+    assert schedule is not None
+    monday = at("2026-11-23T00:00"), at("2026-11-23T23:59")
+    assert schedule.slots_between(*monday) == [at("2026-11-23T03:00")]
+    assert list(schedule.crons[1].between(*monday)) == [at("2026-11-23T00:00")]
+    # A day-only crontab listed first does not hide the timed ones after it.
+    days_first = policy_schedule([policy("sundays", "0", "4", dow="0"), policy("days", "", "")])
+    assert days_first is not None
+    assert days_first.crons[0].span == timedelta(days=1)
+    sunday = at("2026-11-22T00:00"), at("2026-11-22T23:59")
+    assert days_first.slots_between(*sunday) == [at("2026-11-22T04:00")]
+    # Both are slots all the same: the latest over by Tuesday is Monday's day.
+    assert schedule.last_slot(at("2026-11-24T00:10")) == at("2026-11-23T03:00")
+    assert schedule.last_slot(at("2026-11-24T03:10")) == at("2026-11-24T03:00")
+
+
+# --- the engine's shortcuts hold ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "gap"),
+    [
+        (("0", "0", "*", "feb", "*"), timedelta(days=338)),  # the last of February to the 1st
+        (("0", "0", "*", "*", "sat,sun"), timedelta(days=6)),
+        (("0", "0", "1-31/2", "*", "*"), timedelta(days=2)),
+        (("0", "0", "*", "*/2", "*"), timedelta(days=32)),  # the 31st of January to 1 March
+        (("0", "0", "13", "*", "fri"), timedelta(days=7)),  # every Friday, and the 13th too
+        (("0", "0", "13", "*", "*"), timedelta(days=31)),
+    ],
+)
+def test_the_longest_wait_of_a_crontab_restricted_by_month_or_day_is_measured_over_years(
+    fields: tuple[str, str, str, str, str], gap: timedelta
+) -> None:
+    """Only a crontab of any day of any month repeats every week; the others need the
+    calendar."""
+    assert Cron.parse(*fields).longest_gap == gap
+
+
+def test_the_last_slot_is_found_whatever_the_day_s_times() -> None:
+    every_minute = Cron.parse("*", "*", "*", "*", "*")
+    assert every_minute.last_at_or_before(at("2026-11-23T00:00")) == at("2026-11-23T00:00")
+    assert every_minute.last_at_or_before(NOW) == NOW
+    late = Cron.parse("0", "23", "*", "*", "sun")
+    assert late.last_at_or_before(at("2026-11-22T22:59")) == at("2026-11-15T23:00")
+    assert late.last_at_or_before(at("2026-11-22T23:00")) == at("2026-11-22T23:00")
