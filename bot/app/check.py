@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.cli import EXIT_FAILURE, EXIT_OK, validate_startup
+from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.errors import (
@@ -37,10 +38,6 @@ from bot.settings import Settings, reveal
 #: Roles the service account needs, said when the cloud refuses.
 VIEWER_ROLE = "managed-opensearch.viewer"
 EDITOR_ROLE = "managed-opensearch.editor"
-#: Slack's answers to auth.test that mean the bot token itself is wrong (serve reads them too).
-BAD_TOKEN_CODES = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
-)
 
 
 @dataclass(frozen=True)
@@ -321,7 +318,12 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
     is created or migrated; a database that does not exist yet is only said to be so."""
     from sqlalchemy.engine import URL
 
-    from bot.store.db import check_database_url, is_sqlite_file, probe_database
+    from bot.store.db import (
+        POSTGRES_CONNECT_TIMEOUT,
+        check_database_url,
+        describe_connect_failure,
+        is_sqlite_file,
+    )
 
     try:
         url: URL = check_database_url(settings.database_url)
@@ -339,7 +341,9 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
         engine = opened
     else:
         try:
-            await probe_database(settings.database_url)  # what serve asks first, same words
+            await reach_database(settings.database_url)  # what serve waits for, same words
+        except NotYet as exc:
+            return (Finding(False, "database", f"unreachable: {exc}"),)
         except ConfigError as exc:
             return (Finding(False, "database", str(exc)),)
         engine = _read_only_postgres(url)
@@ -354,6 +358,9 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
 
         delivery = await _delivery_findings(Store(engine))
     except Exception as exc:  # any driver error: say its type and first line, no URL password
+        if url.get_backend_name() == "sqlite":  # in the words serve uses for the same file
+            detail = describe_connect_failure(url, exc, timeout=POSTGRES_CONNECT_TIMEOUT)
+            return (Finding(False, "database", detail),)
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return (Finding(False, "database", f"{where}: {type(exc).__name__}: {first}"),)
     finally:

@@ -303,3 +303,16 @@ async def test_on_postgresql_it_migrates_nothing(
         assert tables == 0
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_a_database_that_does_not_answer_is_said_to_be_unreachable(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"postgresql+asyncpg://bot@127.0.0.1:{port}/bot"
+    code, out = await _check(_env(sim, slack, tmp_path, DATABASE_URL=url), tmp_path)
+    assert code == 1
+    [line] = [line for line in out.splitlines() if line.startswith("FAIL  database:")]
+    assert line.startswith(
+        f"FAIL  database: unreachable: DATABASE_URL: PostgreSQL at 127.0.0.1:{port}"
+    )
