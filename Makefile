@@ -7,16 +7,26 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint type hadolint helm pytest bench mutate postgres lock image \
 	image-test clean
 
+RUNTIME := $(VENV)/.runtime
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The project and its runtime dependencies only: all the demo uses.
+$(RUNTIME): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
 install: $(STAMP)
 
-# The demo needs the venv and nothing else (no helm, no database server, no network).
-demo: $(STAMP)
+# The demo installs what it runs and nothing else (no dev tools, no helm) and needs no database
+# server and no network but loopback.
+demo: $(RUNTIME)
 	$(BIN)/backups-bot demo
 
 # Everything CI checks: lint, types, Dockerfile lint, the whole test suite (SQLite and

@@ -118,6 +118,8 @@ def test_make_demo_needs_no_helm_and_no_database() -> None:
         check=True,
     ).stdout
     assert "backups-bot demo" in plan
+    assert "pip install --quiet -e .\n" in plan  # the runtime only, no dev extra
+    assert "[dev]" not in plan
     assert "helm" not in plan
     assert "postgres" not in plan
 
