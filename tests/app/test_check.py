@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud import SimCloud
@@ -17,6 +20,8 @@ from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
 from bot.store import Store
+from tests.store.conftest import POSTGRES_ADMIN_URL, _admin
+from tests.waiting import free_port
 
 SLACK_TOKEN = "xoxb-check-test-token-0123456789"
 
@@ -103,7 +108,11 @@ async def test_it_says_what_is_wrong_in_one_line_each(
     assert any(
         line.startswith("FAIL  slack auth.test:") and "invalid_auth" in line for line in fails
     )
-    assert any(line.startswith(f"FAIL  folder {sim.fleet.folder_ids()[0]}:") for line in fails)
+    # A token the cloud refuses is one line, with what to do, not one failure per folder.
+    [cloud] = [line for line in fails if line.startswith("FAIL  cloud credentials:")]
+    assert "the cloud refused the IAM token from YC_IAM_TOKEN" in cloud
+    assert "set a new YC_IAM_TOKEN" in cloud
+    assert not any(line.startswith("FAIL  folder ") for line in fails)
     # The tokens it was given never appear in what it prints.
     assert "xoxb-wrong-token-abcdef" not in out
     assert "not-a-token-the-cloud-knows" not in out
@@ -185,3 +194,125 @@ async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
     assert "Slack refuses channel C0GONE (not_in_channel)" in line
     assert "invite the bot" in line
     assert "ok    slack delivery: 1 post(s) waiting to be sent, 0 given up" in out
+
+
+# --- unreachable is not refused ------------------------------------------------------------------
+
+
+async def test_an_unreachable_slack_is_said_to_be_unreachable_not_refused(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}/api/"
+    code, out = await _check(_env(sim, slack, tmp_path, SLACK_API_URL=nobody), tmp_path)
+    assert code == 1
+    [line] = [line for line in out.splitlines() if "slack auth.test" in line]
+    assert line.startswith(f"FAIL  slack auth.test: Slack is unreachable at {nobody} ("), line
+    assert "refused" not in line
+    assert "check the network" in line
+
+
+async def test_an_unreachable_cloud_leaves_the_token_unverified(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"
+    code, out = await _check(_env(sim, slack, tmp_path, YC_MDB_ENDPOINT=nobody), tmp_path)
+    assert code == 1
+    lines = out.splitlines()
+    folder = sim.fleet.folder_ids()[0]
+    [line] = [line for line in lines if line.startswith(f"FAIL  folder {folder}:")]
+    assert line.startswith(f"FAIL  folder {folder}: unreachable: could not reach the cloud at ")
+    assert (
+        "warn  cloud credentials: IAM token from YC_IAM_TOKEN "
+        "(not verified: the cloud did not answer)"
+    ) in lines
+
+
+async def test_a_refused_key_exchange_fails_with_what_to_do(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    sim.inject_fault(r"/iam/v1/tokens$", 401, times=10)
+    env = _env(sim, slack, tmp_path, YC_OAUTH_TOKEN="y0_not-a-real-oauth-token")
+    del env["YC_IAM_TOKEN"]
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    [line] = [line for line in out.splitlines() if "cloud credentials" in line]
+    assert line.startswith("FAIL  cloud credentials: IAM refused to exchange"), line
+    assert line.endswith("get a new one, or use a service account key")
+    assert "y0_not-a-real-oauth-token" not in out
+
+
+# --- the database is read, never made or changed -------------------------------------------------
+
+
+def _listing(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def _contents(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir()}
+
+
+async def test_it_creates_no_database_where_there_is_none(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    del env["DATABASE_URL"]  # the default: ./backups-bot.db in the working directory
+    before = _listing(tmp_path)
+    code, out = await _check(env, tmp_path)
+    assert code == 0, out
+    assert _listing(tmp_path) == before
+    expected = f"ok    database: sqlite+aiosqlite: {tmp_path / 'backups-bot.db'} does not exist yet"
+    assert expected + "; serve creates it" in out.splitlines()
+
+
+async def test_an_existing_database_is_read_and_left_as_it_was(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    await (await Store.open(env["DATABASE_URL"])).close()
+    files = _contents(tmp_path)
+    code, out = await _check(env, tmp_path)
+    assert code == 0, out
+    assert "ok    database: sqlite+aiosqlite: reachable, migrations applied" in out
+    assert _contents(tmp_path) == files
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_it_migrates_nothing(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    name = f"bbtest_{secrets.token_hex(6)}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+        env = _env(sim, slack, tmp_path, DATABASE_URL=url.render_as_string(hide_password=False))
+        code, out = await _check(env, tmp_path)
+        assert code == 0, out
+        [line] = [line for line in out.splitlines() if line.startswith("ok    database:")]
+        assert line.startswith("ok    database: postgresql+asyncpg: reachable, no tables yet; ")
+        assert "serve migrates it to " in line
+        connection = await asyncpg.connect(
+            url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        try:
+            tables = await connection.fetchval(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        finally:
+            await connection.close()
+        assert tables == 0
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_a_database_that_does_not_answer_is_said_to_be_unreachable(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"postgresql+asyncpg://bot@127.0.0.1:{port}/bot"
+    code, out = await _check(_env(sim, slack, tmp_path, DATABASE_URL=url), tmp_path)
+    assert code == 1
+    [line] = [line for line in out.splitlines() if line.startswith("FAIL  database:")]
+    assert line.startswith(
+        f"FAIL  database: unreachable: DATABASE_URL: PostgreSQL at 127.0.0.1:{port}"
+    )

@@ -24,13 +24,16 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot import clock
+from bot.app.startup import Waiting
 from bot.demo.fake_slack import FakeSlack, signed_headers, slash_command_form, slash_command_payload
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.server import SimCloud
 from bot.store import Store
 from bot.store.tables import outbox, run_claims
+from tests.store.conftest import POSTGRES_ADMIN_URL
 from tests.waiting import free_port, wait_until
 from tests.world import FOLDER, IDS, ONCALL_CHANNEL, ONCALL_GROUP, make_fleet, seed_backups
 
@@ -161,19 +164,25 @@ class ServeProcess:
             return resp.status, time.monotonic() - started
 
     async def wait_serving(self, timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
-        """Wait until /healthz answers 200; fail at once if the process exits instead."""
+        """Wait until it serves (not only waits for the world: /readyz has left its "startup"
+        check behind); fail at once if the process exits instead."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.returncode is not None:
                 raise AssertionError(
                     f"serve exited with {self.process.returncode}:\n" + "\n".join(self.lines)
                 )
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                status, _ = await self.get("/healthz")
-                if status == 200:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+                _, body = await self.get("/readyz")
+                if "startup" not in json.loads(body).get("checks", {}):
                     return
             await asyncio.sleep(0.05)
-        raise AssertionError("serve did not answer /healthz in time:\n" + "\n".join(self.lines))
+        raise AssertionError("serve did not start serving in time:\n" + "\n".join(self.lines))
+
+    async def readyz(self) -> tuple[int, dict[str, Any]]:
+        """/readyz's status and its JSON body."""
+        status, body = await self.get("/readyz")
+        return status, json.loads(body)
 
     async def wait_exit(self, timeout: float) -> int:  # noqa: ASYNC109
         code = await asyncio.wait_for(self.process.wait(), timeout)
@@ -513,6 +522,7 @@ async def test_a_bad_bot_token_stops_it_at_once_with_one_line(
     async with serving(env, tmp_path) as serve:
         code = await serve.wait_exit(20)
     assert code != 0
+    assert code == 2  # a configuration error, as refused tokens always were
     assert time.monotonic() - started < 15
     output = serve.output()
     assert wrong not in output
@@ -558,3 +568,151 @@ async def test_a_debug_log_holds_no_part_of_a_response_url_that_is_not_shaped_li
     for part in (url, key, quote(url, safe=""), url.replace("/", "\\/"), key[:12]):
         assert part not in output, part
     assert_clean_logs(serve)
+
+
+# --- waiting for the world at start --------------------------------------------------------------
+
+
+def test_waiting_is_said_at_the_first_failure_then_once_a_minute() -> None:
+    waiting = Waiting()
+    assert waiting.failed("Slack", "no answer", now=100.0) == (
+        "waiting for Slack: no answer; trying again"
+    )
+    assert waiting.failed("Slack", "no answer", now=159.0) is None
+    assert waiting.describe() == "waiting for Slack: no answer"
+    assert waiting.failed("Slack", "still none", now=160.0) == (
+        "still waiting for Slack after 1m 00s: still none"
+    )
+    assert waiting.failed("Slack", "still none", now=219.9) is None
+    assert waiting.reached("Slack", now=230.5) == "reached Slack after 2m 10s"
+    assert waiting.describe() is None
+    # Something new to wait for is said at once, whenever the last line was.
+    assert waiting.failed("the cloud", "no answer", now=231.0) is not None
+    assert Waiting().reached("Slack", now=1.0) is None  # no wait, nothing to say
+
+
+def test_the_backoff_doubles_from_one_second_up_to_thirty() -> None:
+    assert [Waiting.delay(n) for n in range(7)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert Waiting.delay(10_000) == 30.0
+
+
+def _warnings(serve: ServeProcess, prefix: str) -> list[str]:
+    return [
+        str(r["msg"])
+        for r in serve.records()
+        if r["level"] == "WARNING" and str(r["msg"]).startswith(prefix)
+    ]
+
+
+async def _startup_reason(serve: ServeProcess) -> str:
+    """Wait until /readyz is 503 because start-up waits; its reason."""
+    seen: list[dict[str, Any]] = []
+
+    async def waiting() -> bool:
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            status, body = await serve.readyz()
+            seen.append(body)
+            return status == 503 and "waiting for" in str(body)
+        return False
+
+    await wait_until(waiting, timeout=START_TIMEOUT, what="/readyz to say what it waits for")
+    assert (await serve.get("/healthz"))[0] == 200  # alive all along
+    return str(seen[-1]["checks"]["startup"]["reason"])
+
+
+async def test_it_waits_for_an_unreachable_slack_then_serves(
+    sim: SimCloud, database_url: str, config_file: Path, tmp_path: Path
+) -> None:
+    slack_port = free_port()
+    slack = FakeSlack(bot_token=BOT_TOKEN, usergroups={ONCALL_GROUP: ["U0ONCALL1"]})
+    env = serve_env(sim, slack, database_url=database_url, config=config_file, port=free_port())
+    env["SLACK_API_URL"] = f"http://127.0.0.1:{slack_port}/api/"
+    try:
+        async with serving(env, tmp_path) as serve:
+            reason = await _startup_reason(serve)
+            assert reason.startswith(
+                f"waiting for Slack: Slack at http://127.0.0.1:{slack_port}/api/ did not answer "
+                "(unreachable ("
+            ), reason
+            await slack.start("127.0.0.1", slack_port)  # the network is up now
+            await serve.wait_serving(timeout=40)
+            status, body = await serve.readyz()
+            assert status == 200, body
+            assert await serve.terminate() == 0
+    finally:
+        await slack.stop()
+    assert_clean_logs(serve)
+    assert len(_warnings(serve, "waiting for Slack: ")) == 1
+    assert any(m.startswith("reached Slack after ") for m in serve.messages())
+    assert not [r for r in serve.records() if r["level"] in ("ERROR", "CRITICAL")]
+
+
+async def test_it_waits_for_an_unreachable_database_and_sigterm_stops_the_wait(
+    sim: SimCloud, slack: FakeSlack, config_file: Path, tmp_path: Path
+) -> None:
+    db_port = free_port()
+    url = f"postgresql+asyncpg://bot@127.0.0.1:{db_port}/bot"
+    env = serve_env(sim, slack, database_url=url, config=config_file, port=free_port())
+    async with serving(env, tmp_path) as serve:
+        reason = await _startup_reason(serve)
+        assert reason == (
+            f"waiting for the database: DATABASE_URL: PostgreSQL at 127.0.0.1:{db_port} refused "
+            "the connection; check the host and the port, and that the server runs"
+        )
+        started = time.monotonic()
+        assert await serve.terminate() == 0
+        assert time.monotonic() - started < 5  # not after the next try
+    assert_clean_logs(serve)
+    assert len(_warnings(serve, "waiting for the database: ")) == 1
+    assert serve.messages()[-2:] == ["asked to stop while starting", "stopped"]
+    assert slack.calls == []  # nothing went further than the database
+
+
+async def test_a_cloud_that_does_not_answer_at_start_is_read_once_it_does(
+    slack: FakeSlack, database_url: str, config_file: Path, tmp_path: Path
+) -> None:
+    now = clock.now()
+    sim = SimCloud(SimConfig(static_tokens=(IAM_TOKEN,)), make_fleet(now))
+    seed_backups(sim, now)
+    cloud_port = free_port()
+    nobody = f"http://127.0.0.1:{cloud_port}"
+    env = serve_env(sim, slack, database_url=database_url, config=config_file, port=free_port())
+    env.update(YC_MDB_ENDPOINT=nobody, YC_OPERATION_ENDPOINT=nobody, YC_IAM_ENDPOINT=nobody)
+    try:
+        async with serving(env, tmp_path) as serve:
+            # The cloud does not hold the start up: it serves, not ready, and says why.
+            await serve.wait_serving(timeout=40)
+            status, body = await serve.readyz()
+            assert status == 503
+            fleet = str(body["checks"]["fleet"]["reason"])
+            assert "waiting for the cloud: first cloud read failed: could not reach" in fleet
+            await sim.start("127.0.0.1", cloud_port)
+
+            async def ready() -> bool:
+                return (await serve.readyz())[0] == 200
+
+            await wait_until(ready, timeout=60, what="readiness once the cloud answers")
+            assert await serve.terminate() == 0
+    finally:
+        await sim.stop()
+    assert_clean_logs(serve)
+    assert len(_warnings(serve, "waiting for the cloud: first cloud read failed")) == 1
+    assert any(m.startswith("reached the cloud after ") for m in serve.messages())
+
+
+@pytest.mark.postgres
+async def test_a_database_that_refuses_the_bot_stops_it_at_once_with_exit_2(
+    sim: SimCloud, slack: FakeSlack, config_file: Path, tmp_path: Path
+) -> None:
+    missing = make_url(POSTGRES_ADMIN_URL).set(
+        drivername="postgresql+asyncpg", database=f"bbtest_missing_{os.getpid()}"
+    )
+    url = missing.render_as_string(hide_password=False)
+    env = serve_env(sim, slack, database_url=url, config=config_file, port=free_port())
+    async with serving(env, tmp_path) as serve:
+        assert await serve.wait_exit(20) == 2
+    errors = [r for r in serve.records() if r["level"] in ("ERROR", "CRITICAL")]
+    assert [e["msg"] for e in errors] == [
+        f"cannot start: DATABASE_URL: PostgreSQL at 127.0.0.1:5432 has no database "
+        f"{missing.database}; create it first"
+    ]

@@ -50,7 +50,8 @@ def test_it_is_multi_stage_on_a_pinned_slim_python_311() -> None:
     assert len(froms) >= 2
     assert froms[0].endswith("AS builder")
     image = next(args for word, args in instructions if word == "ARG" and "PYTHON_IMAGE" in args)
-    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-\w+", image)
+    # Pinned by digest: a tag can be moved; the ARG stays overridable (scripts/image's base).
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-\w+@sha256:[0-9a-f]{64}", image)
     assert any(
         word == "COPY" and args.startswith("--from=builder /opt/venv")
         for word, args in _final_stage()
@@ -92,14 +93,24 @@ def test_dockerignore_keeps_the_venv_git_databases_and_secrets_out() -> None:
     assert {".venv", ".git", "*.db", ".env", ".pytest_cache"} <= lines
 
 
-def test_the_lock_pins_every_runtime_dependency_to_a_version_it_allows() -> None:
-    pins: dict[str, str] = {}
-    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock: each project's pinned version and the sha256 hashes of its files."""
+    text = re.sub(r"\\\n", " ", (ROOT / "requirements.lock").read_text(encoding="utf-8"))
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            name, sep, version = line.partition("==")
+            requirement, *options = line.split()
+            name, sep, version = requirement.partition("==")
             assert sep, f"not pinned: {line}"
-            pins[canonicalize_name(name)] = version
+            hashes = [o.removeprefix("--hash=sha256:") for o in options]
+            assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), line
+            pins[canonicalize_name(name)] = (version, hashes)
+    return pins
+
+
+def test_the_lock_pins_every_runtime_dependency_to_a_version_it_allows() -> None:
+    pins = {name: version for name, (version, _) in _lock().items()}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     for spec in project["dependencies"]:
         req = Requirement(spec)
@@ -109,3 +120,30 @@ def test_the_lock_pins_every_runtime_dependency_to_a_version_it_allows() -> None
             f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}"
         )
     assert canonicalize_name(project["name"]) not in pins
+
+
+def test_every_locked_file_has_a_hash_and_the_build_backend_is_locked_as_pinned() -> None:
+    lock = _lock()
+    assert all(hashes for _, hashes in lock.values()), "a pin without --hash"
+    backend = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for spec in backend["build-system"]["requires"]:
+        req = Requirement(spec)
+        [pinned] = [s.version for s in req.specifier if s.operator == "=="]
+        assert lock[canonicalize_name(req.name)][0] == pinned, f"{spec} is not in the lock"
+
+
+def test_the_image_installs_only_hashed_wheels_and_fetches_nothing_else() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert not text.startswith("# syntax="), "a frontend fetched from a registry"
+    runs = [args for word, args in _instructions() if word == "RUN"]
+    [locked] = [r for r in runs if "requirements.lock" in r]
+    assert "--require-hashes" in locked
+    assert "--only-binary :all:" in locked
+    [wheel] = [r for r in runs if "pip wheel" in r]
+    assert "--no-build-isolation" in wheel  # the locked setuptools, nothing fetched for it
+    assert "--no-deps" in wheel
+
+
+def test_the_sources_are_copied_before_the_readme() -> None:
+    copies = [args.split()[0] for word, args in _instructions() if word == "COPY"]
+    assert copies.index("README.md") > copies.index("bot") > copies.index("requirements.lock")

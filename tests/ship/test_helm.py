@@ -91,14 +91,11 @@ def test_default_values_validate_against_the_schema() -> None:
     ("changes", "why"),
     [
         ({"replicaCount": "two"}, "replicaCount is not an integer"),
-        ({"replicaCount": 2}, "two replicas on SQLite (empty database.url)"),
-        ({"replicaCount": 2, "database.url": "sqlite+aiosqlite:////data/x.db"}, "two on SQLite"),
         ({"image.pullPolicy": "Sometimes"}, "pullPolicy outside its enum"),
         ({"yandexCloud.auth": "password"}, "auth outside its enum"),
         ({"log.level": "LOUD"}, "unknown log level"),
         ({"persistence.enabled": "yes"}, "a string for a boolean"),
         ({"database.url": "mysql://db/x"}, "a database the bot does not support"),
-        ({"database.url": "postgresql+asyncpg://bot:pw@db/x"}, "a password in the URL"),
         ({"secrets.slackBotToken": "xapp-1-oops"}, "an app token where the bot token goes"),
         ({"ingress.enabled": True}, "an ingress without a host"),
         ({"replicas": 2}, "an unknown top-level key"),
@@ -270,6 +267,10 @@ def test_notes_say_what_to_do_next() -> None:
     assert "logs" in notes
 
 
+#: A working install's least values (the chart-testing file in helm/ci).
+CI_VALUES = CHART / "ci" / "socket-mode-values.yaml"
+
+
 def _helm() -> str:
     """The helm that `make install` puts beside the venv's python (scripts/install-helm)."""
     beside = Path(sys.executable).parent / "helm"
@@ -287,12 +288,175 @@ def test_helm_lints_and_renders_the_chart(tmp_path: Path) -> None:
             [helm, *args], capture_output=True, text=True, env=env, timeout=60, check=False
         )
 
-    lint = run("lint", str(CHART), "--strict")
+    # The chart's defaults are refused (no image, no token, nothing watched): a working install
+    # sets at least what helm/ci's values file sets.
+    lint = run("lint", str(CHART), "--strict", "--values", str(CI_VALUES))
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    rendered = run("template", "rel", str(CHART))
+    rendered = run("template", "rel", str(CHART), "--values", str(CI_VALUES))
     assert rendered.returncode == 0, rendered.stderr
     kinds = {d["kind"] for d in yaml.safe_load_all(rendered.stdout) if d}
     assert {"Deployment", "ConfigMap", "Secret", "Service", "PersistentVolumeClaim"} <= kinds
-    refused = run("template", "rel", str(CHART), "--set", "replicaCount=2")
+    refused = run(
+        "template", "rel", str(CHART), "--values", str(CI_VALUES), "--set", "replicaCount=2"
+    )
     assert refused.returncode != 0
     assert "postgresql" in refused.stderr
+
+
+# --- what the chart refuses, in words ------------------------------------------------------------
+
+
+def _ci_values() -> dict[str, Any]:
+    data = yaml.safe_load(CI_VALUES.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _helm_run(
+    tmp_path: Path, *args: str, values: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """helm with ``values`` (over the chart's own) in a file."""
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    env = {**os.environ, "HELM_CACHE_HOME": str(tmp_path), "HELM_CONFIG_HOME": str(tmp_path)}
+    return subprocess.run(
+        [_helm(), *args, str(CHART), "--values", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def _merged(*layers: dict[str, Any]) -> dict[str, Any]:
+    """values.yaml with each layer's keys put over it, deeply (as helm merges --values)."""
+    out = copy.deepcopy(_values())
+
+    def put(node: dict[str, Any], layer: dict[str, Any]) -> None:
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(node.get(key), dict):
+                put(node[key], value)
+            else:
+                node[key] = value
+
+    for layer in layers:
+        put(out, layer)
+    return out
+
+
+REFUSALS = [
+    pytest.param(
+        {"image": {"repository": ""}},
+        "image.repository is empty: build the image (make image), push it to your registry and "
+        "set image.repository to it",
+        id="no-image",
+    ),
+    pytest.param(
+        {"secrets": {"slackBotToken": ""}},
+        "no bot token: set secrets.slackBotToken to the app's xoxb- token, or existingSecret to "
+        "a Secret of yours that holds SLACK_BOT_TOKEN",
+        id="no-bot-token",
+    ),
+    pytest.param(
+        {"config": {"watch": {"folders": [], "clusters": []}}},
+        "nothing is watched: set config.watch.folders or config.watch.clusters (folder and "
+        "cluster ids)",
+        id="nothing-watched",
+    ),
+    pytest.param(
+        {"replicaCount": 2},
+        "replicaCount > 1 needs PostgreSQL: set database.url to postgresql+asyncpg://... "
+        "(SQLite is one file on one volume)",
+        id="replicas-on-sqlite",
+    ),
+    pytest.param(
+        {"replicaCount": 2, "database": {"url": "sqlite+aiosqlite:////data/x.db"}},
+        "replicaCount > 1 needs PostgreSQL: set database.url to postgresql+asyncpg://... "
+        "(SQLite is one file on one volume)",
+        id="replicas-on-a-named-sqlite",
+    ),
+    pytest.param(
+        {"database": {"url": "postgresql+asyncpg://bot:pw@db:5432/bot"}},
+        "database.url holds a password: take it out of the URL and set "
+        "secrets.databasePassword (the bot gets it as PGPASSWORD)",
+        id="password-in-url",
+    ),
+]
+
+
+@pytest.mark.parametrize(("layer", "sentence"), REFUSALS)
+def test_what_cannot_work_is_refused_in_one_sentence(
+    layer: dict[str, Any], sentence: str, tmp_path: Path
+) -> None:
+    values = _merged(_ci_values(), layer)
+    # The schema lets it through, so that helm gets as far as the templates' own words.
+    _validator().validate(values)
+    refused = _helm_run(tmp_path, "template", "rel", values=values)
+    assert refused.returncode != 0
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        f"Error: execution error at (opensearch-backups-bot/templates/deployment.yaml:1:4): "
+        f"{sentence}"
+    ]
+    # helm lint reports a template's fail without failing (its lint mode): the words are there.
+    lint = _helm_run(tmp_path, "lint", "--strict", values=values)
+    assert f"Fail: {sentence}" in lint.stderr
+
+
+def test_an_existing_secret_stands_in_for_the_bot_token(tmp_path: Path) -> None:
+    values = _merged(_ci_values(), {"secrets": {"slackBotToken": ""}, "existingSecret": "mine"})
+    rendered = _helm_run(tmp_path, "template", "rel", values=values)
+    assert rendered.returncode == 0, rendered.stderr
+    kinds = [d["kind"] for d in yaml.safe_load_all(rendered.stdout) if d]
+    assert "Secret" not in kinds
+
+
+def test_the_defaults_are_refused_first_for_the_image(tmp_path: Path) -> None:
+    refused = _helm_run(tmp_path, "template", "rel", values={})
+    assert refused.returncode != 0
+    assert "image.repository is empty: build the image (make image)" in refused.stderr
+
+
+def _rendered(tmp_path: Path, layer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    rendered = _helm_run(tmp_path, "template", "rel", values=_merged(_ci_values(), layer))
+    assert rendered.returncode == 0, rendered.stderr
+    return {d["kind"]: d for d in yaml.safe_load_all(rendered.stdout) if d}
+
+
+POSTGRES = {"database": {"url": "postgresql+asyncpg://bot@db:5432/bot"}}
+
+
+def test_several_replicas_get_a_pod_disruption_budget(tmp_path: Path) -> None:
+    assert "PodDisruptionBudget" not in _rendered(tmp_path, {})
+    objects = _rendered(tmp_path, {"replicaCount": 3, **POSTGRES})
+    pdb = objects["PodDisruptionBudget"]
+    assert pdb["spec"]["maxUnavailable"] == 1
+    pod_labels = objects["Deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+
+
+def test_the_network_policy_lets_out_only_dns_https_and_the_database(tmp_path: Path) -> None:
+    assert "NetworkPolicy" not in _rendered(tmp_path, {})
+    policy = _rendered(tmp_path, {"networkPolicy": {"enabled": True}, **POSTGRES})["NetworkPolicy"]
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == []  # Socket Mode: nobody needs to connect
+    ports = sorted({p["port"] for rule in spec["egress"] for p in rule["ports"]})
+    assert ports == [53, 443, 5432]
+    assert all("to" not in rule for rule in spec["egress"])  # ports only: the APIs move
+
+
+def test_the_network_policy_admits_whom_it_is_told_on_the_http_port(tmp_path: Path) -> None:
+    peer = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}
+    layer = {"networkPolicy": {"enabled": True, "ingressFrom": [peer]}}
+    layer["yandexCloud"] = {"auth": "metadata"}
+    spec = _rendered(tmp_path, layer)["NetworkPolicy"]["spec"]
+    assert spec["ingress"] == [{"from": [peer], "ports": [{"port": "http", "protocol": "TCP"}]}]
+    metadata = [rule for rule in spec["egress"] if "to" in rule]
+    assert metadata == [
+        {
+            "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+            "ports": [{"port": 80, "protocol": "TCP"}],
+        }
+    ]

@@ -185,7 +185,7 @@ class SimCloud:
         self._by_key: dict[str, str] = {}
         self._faults: list[Fault] = []
         self._encoded: dict[str, str] = {}
-        self._orders: dict[str, tuple[int, list[Any]]] = {}
+        self._orders: dict[str, list[str]] = {}
         self._rng = random.Random(self.config.seed)
         self._stats = _Counters()
         self._runner: web.AppRunner | None = None
@@ -575,17 +575,23 @@ class SimCloud:
 
     def _ordered(self, scope: str, items: Sequence[_T]) -> Sequence[_T]:
         """``items`` in the order this listing serves them: shuffled by the seed unless told
-        otherwise, the same order for every page while the listing does not change."""
+        otherwise, the same order for every page while the listing does not change.
+
+        What is cached is the order of the items' ids, never the items: a listing is built anew
+        for each request (an operation that finished since is a new object with ``done`` set),
+        so the items served are always the current ones, in the first order while the ids stay.
+        """
         if not self.config.shuffle or len(items) < 2:
             return items
-        cached = self._orders.get(scope)
-        if cached is not None and cached[0] == len(items):
-            order: list[_T] = cached[1]
-            return order
         seed = self.config.seed
-        order = sorted(items, key=lambda item: _digest(seed, "order", scope, _item_key(item)))
-        self._orders[scope] = (len(items), order)
-        return order
+        current = {_item_key(item): item for item in items}
+        if len(current) != len(items):  # ids repeated: nothing to cache by
+            return sorted(items, key=lambda item: _digest(seed, "order", scope, _item_key(item)))
+        cached = self._orders.get(scope)
+        if cached is None or len(cached) != len(current) or not current.keys() >= set(cached):
+            cached = sorted(current, key=lambda key: _digest(seed, "order", scope, key))
+            self._orders[scope] = cached
+        return [current[key] for key in cached]
 
     def _cluster(self, cluster_id: str) -> SimCluster:
         self._check_id("cluster_id", cluster_id)

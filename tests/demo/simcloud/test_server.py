@@ -432,6 +432,26 @@ async def test_a_started_backup_is_listed_once_among_the_operations(
     assert len(operations) == 13
 
 
+async def test_a_started_backup_is_listed_as_done_once_it_has_finished(
+    sim: SimCloud, http: aiohttp.ClientSession
+) -> None:
+    # The listing keeps its length when the backup lands (the finished operation stands for the
+    # new backup), so an order cached by length alone kept serving it as running.
+    cluster_id = next(iter(sim.fleet.clusters))
+    url = f"{sim.url}{MDB}/clusters/{cluster_id}/operations"
+    with freeze_time(real_asyncio=True) as frozen:
+        async with http.post(f"{sim.url}{MDB}/clusters/{cluster_id}:backup", headers=AUTH) as r:
+            started = (await r.json())["id"]
+        before, _ = await _all_pages(http, url, "operations", size=5)
+        frozen.tick(timedelta(seconds=61))
+        after, _ = await _all_pages(http, url, "operations", size=5)
+    assert "done" not in next(op for op in before if op["id"] == started)
+    assert next(op for op in after if op["id"] == started)["done"] is True
+    assert len(after) == len(before) == 13
+    # Still the listing's one order: only the finished operation changed.
+    assert [op["id"] for op in after] == [op["id"] for op in before]
+
+
 async def test_retention_policies_are_listed_and_a_cluster_without_them_answers_404(
     sim: SimCloud, http: aiohttp.ClientSession
 ) -> None:
