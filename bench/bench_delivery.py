@@ -176,7 +176,7 @@ async def bench(now: datetime, workdir: Path, model: str) -> list[Run]:
             auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
         )
         try:
-            runner = DigestRunner(cloud, store, None, config, console_url=CONSOLE_URL, owner="b")
+            runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="b")
             [queued] = await runner.run_all(now=now, force=True)
             if queued.status != DigestStatus.QUEUED:
                 raise SystemExit(f"the digest was not queued: {queued.summary()}")
@@ -186,7 +186,7 @@ async def bench(now: datetime, workdir: Path, model: str) -> list[Run]:
 
             for cluster_id in list(fleet.clusters)[:STORM]:
                 fleet.drop_backups_after(cluster_id, now - timedelta(days=2))
-            sweeper = Sweeper(cloud, store, None, config, console_url=CONSOLE_URL, owner="b")
+            sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="b")
             swept = await sweeper.run(now=now)
             if len(swept.posted) != 1:
                 raise SystemExit(f"the storm was not one grouped alert: {swept.summary()}")

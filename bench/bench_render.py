@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.cloud.models import Backup, Cluster
-from bot.commands.messages import ClusterRow, render_clusters
 from bot.config import Freshness
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.encoding import encode_backup, encode_cluster
@@ -34,6 +33,7 @@ from bot.demo.simcloud.fleet import generate_fleet
 from bot.digest.messages import render_digest, render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.freshness.policy import classify, max_age_for
+from bot.queries.messages import ClusterRow, render_clusters
 from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length, violations
 

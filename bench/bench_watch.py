@@ -202,7 +202,7 @@ async def one_pass(
         notifier = SlackNotifier(AsyncWebClient(token=slack.bot_token, base_url=slack.api_url))
         console_url, owner = CONSOLE_URL, "bench"
         try:
-            sweeper = Sweeper(cloud, store, notifier, config, console_url=console_url, owner=owner)
+            sweeper = Sweeper(cloud, store, config, console_url=console_url, owner=owner)
             sim.clear_requests()
             empty = sim.empty_pages()
             if trace:
@@ -221,9 +221,7 @@ async def one_pass(
             if not result.ok or result.skipped:
                 raise SystemExit(f"the sweep did not complete: {result.summary()}")
 
-            runner = DigestRunner(
-                cloud, store, notifier, config, console_url=console_url, owner=owner
-            )
+            runner = DigestRunner(cloud, store, config, console_url=console_url, owner=owner)
             sim.clear_requests()
             empty = sim.empty_pages()
             if trace:

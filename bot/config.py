@@ -10,7 +10,7 @@ a minute, nothing a hundred years long), and nothing is nested deeper than a con
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -35,7 +35,6 @@ from bot.cloud.models import Environment
 from bot.cron import cron_trigger
 from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
-from bot.fleet.grouping import check_group_by
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -133,6 +132,34 @@ def _within(least: timedelta, most: timedelta, *, why: str = "") -> AfterValidat
         return delta
 
     return AfterValidator(check)
+
+
+# --- grouping keys: what a route's group_by may say (bot.fleet.grouping groups by them) --------
+
+FOLDER = "folder"
+ENVIRONMENT = "environment"
+LABEL_PREFIX = "label:"
+
+_HOW = "use folder, environment or label:<name>"
+
+
+def check_group_by(keys: Sequence[str]) -> list[str]:
+    """``keys`` as given, or ValueError with a one-line reason for the first bad or repeated one."""
+    seen: set[str] = set()
+    for key in keys:
+        if not isinstance(key, str) or not _is_key(key):
+            raise ValueError(f"{key!r} is not a grouping key; {_HOW}")
+        if key in seen:
+            raise ValueError(f"{key!r} is given twice; name each grouping key once")
+        seen.add(key)
+    return list(keys)
+
+
+def _is_key(key: str) -> bool:
+    if key in (FOLDER, ENVIRONMENT):
+        return True
+    name = key.removeprefix(LABEL_PREFIX)
+    return key.startswith(LABEL_PREFIX) and bool(name.strip()) and name == name.strip()
 
 
 class ConfigFileError(ConfigError):

@@ -254,3 +254,112 @@ def test_the_block_scan_finds_a_block_in_either_spelling(tmp_path: Path) -> None
         "mrkdwn (line 1)",
         "section (line 1)",
     ]
+
+
+# --- roles: every module stands on those below it -----------------------------------------------
+
+#: Plain data and the vocabulary everything may use.
+GROUND = frozenset(
+    {
+        "bot",
+        "bot.errors",
+        "bot.clock",
+        "bot.settings",
+        "bot.durations",
+        "bot.cron",
+        "bot.config",
+        "bot.cloud.models",
+        "bot.cloud.validation",
+    }
+)
+GROUND_PACKAGES = ("bot.chat", "bot.i18n")
+#: Pure roles, by file name, wherever they are: rules, plans, values, words and declarations.
+PURE_ROLES = frozenset(
+    {
+        "model",
+        "policy",
+        "self_policy",
+        "plan",
+        "messages",
+        "group_messages",
+        "grammar",
+        "access",
+        "ratelimit",
+        "strings",
+        "schedules",
+        "attempts",
+        "restore",
+        "explain",
+        "sparkline",
+        "match",
+        "grouping",
+        "posts",
+        "change",
+        "actions",
+        "answers",
+        "sender",
+    }
+)
+#: What talks to the world: the cloud, the database, Slack, the process's own plumbing, and the
+#: fakes the demo ships with.
+ADAPTERS = ("bot.cloud", "bot.store", "bot.slack", "bot.ops", "bot.demo")
+LEVELS = ("ground", "pure", "adapter", "service", "app", "handlers")
+
+
+def role(module: str) -> str:
+    """A module's role, from where it is and what it is called. A folder's face (its
+    ``__init__``, a docstring) is ground: ``from bot.commands import strings`` names it."""
+    if module in GROUND or any(_is(module, p) for p in GROUND_PACKAGES) or module in _faces():
+        return "ground"
+    if _is(module, "handlers"):
+        return "handlers"
+    if _is(module, "bot.app") or module == "bot.__main__":
+        return "app"
+    if any(_is(module, p) for p in ADAPTERS):
+        return "adapter"
+    if module.rpartition(".")[2] in PURE_ROLES:
+        return "pure"
+    return "service"
+
+
+def _faces() -> frozenset[str]:
+    """The folders of bot/ whose ``__init__`` holds nothing but a docstring."""
+    faces = set()
+    for path in (ROOT / "bot").rglob("__init__.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in tree.body):
+            faces.add(_module_name(path))
+    return frozenset(faces)
+
+
+def test_no_module_imports_one_above_it() -> None:
+    graph = import_graph()
+    upward = sorted(
+        f"{module} ({role(module)}) imports {target} ({role(target)})"
+        for module, targets in graph.items()
+        for target in targets
+        if LEVELS.index(role(target)) > LEVELS.index(role(module))
+        # The composition root builds the Slack app with the listeners (see above).
+        and not (module in COMPOSITION_ROOTS and role(target) == "handlers")
+    )
+    assert upward == []
+
+
+def test_every_role_is_met_in_the_tree() -> None:
+    # The rule above must judge real modules of every role (a typo would empty one).
+    roles = {role(module) for module in import_graph()}
+    assert roles == set(LEVELS)
+
+
+def test_outbound_posts_are_made_in_one_module() -> None:
+    makers = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "OutboundPost"
+            ):
+                makers.add(_module_name(path))
+    assert makers == {"bot.outbox.posts"}

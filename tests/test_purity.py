@@ -8,39 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_layers import PURE_ROLES
 
-#: File names (stems) of the pure roles, in whichever feature folder they are.
-PURE_ROLES = frozenset(
-    {
-        "policy",
-        "self_policy",
-        "plan",
-        "model",
-        "messages",
-        "group_messages",
-        "grammar",
-        "access",
-        "ratelimit",
-        "strings",
-        "schedules",
-        "attempts",
-        "restore",
-        "explain",
-        "sparkline",
-        "match",
-        "grouping",
-        "posts",
-        "change",
-        "mrkdwn",
-        "card",
-        "pack",
-        "blocks",
-        "budget",
-        "durations",
-        "units",
-    }
-)
+ROOT = Path(__file__).resolve().parents[1]
 
 #: What pure code must never load: I/O libraries, the scheduler, the store and the clients.
 #: APScheduler's triggers are the cron engine's arithmetic (bot.cron, used by the schedules of

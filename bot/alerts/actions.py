@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.actions import Action, BadButtonValue, JsonCodec, check_cluster_id
+from bot.i18n.catalog import N_
 
 #: Longest alert route key a button may carry.
 MAX_ROUTE_KEY = 200
@@ -40,16 +41,33 @@ ALERT_CODEC = JsonCodec(lambda ref: {"c": ref.cluster_id, "r": ref.route_key}, _
 #: A grouped alert's buttons carry its id (``g`` and 32 hex digits).
 GROUP_CODEC = JsonCodec(lambda group_id: {"g": group_id}, _read_group)
 
-# Acknowledging silences reminders, as a snooze does: the same access rule.
-ACKNOWLEDGE: Action[AlertRef] = Action("alert_ack", "Acknowledge", "snooze", ALERT_CODEC)
-SNOOZE_4H: Action[AlertRef] = Action("alert_snooze_4h", "Snooze 4 h", "snooze", ALERT_CODEC)
-SNOOZE_24H: Action[AlertRef] = Action("alert_snooze_24h", "Snooze 24 h", "snooze", ALERT_CODEC)
-LIST_BACKUPS: Action[AlertRef] = Action("alert_list", "List backups", "list", ALERT_CODEC)
-START_BACKUP: Action[AlertRef] = Action("alert_backup", "Start backup now", "backup", ALERT_CODEC)
+# Acknowledging silences reminders, as a snooze does: the same access rule. An alert's labels
+# may hold emoji shortcodes (a translation may add them).
+ACKNOWLEDGE: Action[AlertRef] = Action(
+    "alert_ack", N_("Acknowledge"), "snooze", ALERT_CODEC, emoji=True
+)
+SNOOZE_4H: Action[AlertRef] = Action(
+    "alert_snooze_4h", N_("Snooze 4 h"), "snooze", ALERT_CODEC, emoji=True
+)
+SNOOZE_24H: Action[AlertRef] = Action(
+    "alert_snooze_24h", N_("Snooze 24 h"), "snooze", ALERT_CODEC, emoji=True
+)
+LIST_BACKUPS: Action[AlertRef] = Action(
+    "alert_list", N_("List backups"), "list", ALERT_CODEC, emoji=True
+)
+START_BACKUP: Action[AlertRef] = Action(
+    "alert_backup", N_("Start backup now"), "backup", ALERT_CODEC, emoji=True
+)
 
-ACKNOWLEDGE_ALL: Action[str] = Action("group_ack", "Acknowledge all", "snooze", GROUP_CODEC)
-SNOOZE_ALL_4H: Action[str] = Action("group_snooze_4h", "Snooze all 4 h", "snooze", GROUP_CODEC)
-SNOOZE_ALL_24H: Action[str] = Action("group_snooze_24h", "Snooze all 24 h", "snooze", GROUP_CODEC)
+ACKNOWLEDGE_ALL: Action[str] = Action(
+    "group_ack", N_("Acknowledge all"), "snooze", GROUP_CODEC, emoji=True
+)
+SNOOZE_ALL_4H: Action[str] = Action(
+    "group_snooze_4h", N_("Snooze all 4 h"), "snooze", GROUP_CODEC, emoji=True
+)
+SNOOZE_ALL_24H: Action[str] = Action(
+    "group_snooze_24h", N_("Snooze all 24 h"), "snooze", GROUP_CODEC, emoji=True
+)
 
 ACTIONS: tuple[Action[Any], ...] = (
     ACKNOWLEDGE,

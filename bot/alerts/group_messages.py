@@ -9,14 +9,14 @@ the chat's limits (see :mod:`bot.chat.pack`).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.alerts.actions import ACKNOWLEDGE_ALL, SNOOZE_ALL_4H, SNOOZE_ALL_24H
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
-from bot.chat.card import Button, Buttons, Card, Divider, Limits, Note, Part, Text
+from bot.chat.card import Buttons, Card, Divider, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, link, mention
 from bot.chat.pack import pack
 from bot.cloud.models import Cluster
@@ -35,9 +35,6 @@ from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.i18n.catalog import _, ngettext
 
 #: Action ids of a grouped alert's buttons; handlers/ listens for these.
-ACTION_GROUP_ACK = "group_ack"
-ACTION_GROUP_SNOOZE_4H = "group_snooze_4h"
-ACTION_GROUP_SNOOZE_24H = "group_snooze_24h"
 
 #: Rows a group's post shows before "and N more in the thread".
 TOP_ROWS = 15
@@ -115,12 +112,11 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
 
 
 def _buttons(group: AlertGroup) -> Buttons:
-    value = json.dumps({"g": group.id}, separators=(",", ":"))
     return Buttons(
         [
-            Button(ACTION_GROUP_ACK, _("Acknowledge all"), value, style="primary", emoji=True),
-            Button(ACTION_GROUP_SNOOZE_4H, _("Snooze all 4 h"), value, emoji=True),
-            Button(ACTION_GROUP_SNOOZE_24H, _("Snooze all 24 h"), value, emoji=True),
+            ACKNOWLEDGE_ALL.button(group.id, style="primary"),
+            SNOOZE_ALL_4H.button(group.id),
+            SNOOZE_ALL_24H.button(group.id),
         ],
         anchor="group_actions",
     )

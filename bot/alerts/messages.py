@@ -7,14 +7,21 @@ length, so that a cluster named ``<!channel>`` notifies nobody and no row can ou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.alerts.actions import (
+    ACKNOWLEDGE,
+    LIST_BACKUPS,
+    SNOOZE_4H,
+    SNOOZE_24H,
+    START_BACKUP,
+    AlertRef,
+)
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import outage_duration
 from bot.backup.model import OperationOutcome
-from bot.chat.card import Button, Buttons, Card, Confirm, Fields, Limits, Note, Part, Text
+from bot.chat.card import Buttons, Card, Confirm, Fields, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, mention
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster
@@ -37,11 +44,6 @@ from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeS
 from bot.i18n.catalog import N_, _, ngettext
 
 #: Action ids of the alert's buttons; handlers/ listens for these.
-ACTION_ACK = "alert_ack"
-ACTION_SNOOZE_4H = "alert_snooze_4h"
-ACTION_SNOOZE_24H = "alert_snooze_24h"
-ACTION_LIST = "alert_list"
-ACTION_BACKUP = "alert_backup"
 
 # Bounds on text from the cloud, measured after escaping (which may grow it five times).
 _NAME_ESCAPED = 200
@@ -238,23 +240,20 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
 
 
 def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
-    value = json.dumps({"c": entry.cluster_id, "r": entry.route_key}, separators=(",", ":"))
+    ref = AlertRef(entry.cluster_id, entry.route_key)
     buttons = []
     if entry.status != AlertStatus.ACKNOWLEDGED:
-        buttons.append(Button(ACTION_ACK, _("Acknowledge"), value, style="primary", emoji=True))
+        buttons.append(ACKNOWLEDGE.button(ref, style="primary"))
     question = _(
         "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
         "it completes."
     ).format(cluster=plain(cut(cluster.display_name, 60)))
     buttons += [
-        Button(ACTION_SNOOZE_4H, _("Snooze 4 h"), value, emoji=True),
-        Button(ACTION_SNOOZE_24H, _("Snooze 24 h"), value, emoji=True),
-        Button(ACTION_LIST, _("List backups"), value, emoji=True),
-        Button(
-            ACTION_BACKUP,
-            _("Start backup now"),
-            value,
-            emoji=True,
+        SNOOZE_4H.button(ref),
+        SNOOZE_24H.button(ref),
+        LIST_BACKUPS.button(ref),
+        START_BACKUP.button(
+            ref,
             confirm=Confirm(
                 title=_("Start a backup now?"),
                 text=question,

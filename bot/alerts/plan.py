@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from bot.alerts.group_messages import (
     GroupMember,
@@ -39,7 +38,7 @@ from bot.config import AlertRoute
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.outbox.change import Change
-from bot.outbox.posts import OutboundPost, PostKind, new_post_id
+from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,28 +160,6 @@ def cluster_of(entry: AlertEntry) -> Cluster:
     return Cluster(id=entry.cluster_id, name=entry.cluster_name, folder_id=entry.folder_id)
 
 
-def _post(
-    kind: PostKind,
-    channel: str,
-    payload: dict[str, Any],
-    *,
-    subject: str,
-    reason: str = "",
-    parent: tuple[str | None, str | None] = (None, None),
-    post_id: str | None = None,
-) -> OutboundPost:
-    parent_id, parent_ts = parent
-    return OutboundPost(
-        kind=kind,
-        channel=channel,
-        payload=payload,
-        id=post_id or new_post_id(),
-        parent_id=parent_id,
-        parent_ts=parent_ts if parent_id is None else None,
-        subject=f"{subject} [{reason}]" if reason else subject,
-    )
-
-
 def _message_of(entry: AlertEntry) -> tuple[str | None, str | None]:
     """How to name an incident's own message: its outbox id, or its ts from before the outbox."""
     return entry.message_id, entry.message_ts
@@ -203,10 +180,11 @@ def _plan_new_single(
         limits=chat.limits,
         now=now,
     )
-    post = _post(
+    post = make_post(
         PostKind.ALERT,
         view.route.channel,
-        chat.render(message),
+        message,
+        chat=chat,
         subject=step.cluster_id,
         reason=step.reason,
         post_id=post_id,
@@ -226,10 +204,11 @@ def _plan_single(
 
     def about(kind: PostKind, message: Card) -> OutboundPost:
         """A post about this incident, on its message: the update, or a reply in its thread."""
-        return _post(
+        return make_post(
             kind,
             channel,
-            chat.render(message),
+            message,
+            chat=chat,
             subject=step.cluster_id,
             reason=step.reason,
             parent=parent,
@@ -332,20 +311,22 @@ def _plan_storm(
         group, members, route=route, console_url=console_url, limits=chat.limits, now=now
     )
     posts = [
-        _post(
+        make_post(
             PostKind.GROUP_ALERT,
             route.channel,
-            chat.render(top),
+            top,
+            chat=chat,
             subject=f"group {label}",
             reason=Reason.NEW_INCIDENT.value,
             post_id=group.message_id,
         )
     ]
     posts += [
-        _post(
+        make_post(
             PostKind.GROUP_REPLY,
             route.channel,
-            chat.render(part),
+            part,
+            chat=chat,
             subject=f"group {label}",
             parent=(group.message_id, None),
         )
@@ -415,10 +396,11 @@ def _plan_group(
             nxt, members_after, route=route, console_url=console_url, limits=chat.limits, now=now
         )
         posts.append(
-            _post(
+            make_post(
                 PostKind.GROUP_UPDATE,
                 group.channel,
-                chat.render(top),
+                top,
+                chat=chat,
                 subject=subject,
                 parent=parent,
             )
@@ -431,10 +413,11 @@ def _plan_group(
         now=now,
     ):
         posts.append(
-            _post(
+            make_post(
                 PostKind.GROUP_REPLY,
                 group.channel,
-                chat.render(part),
+                part,
+                chat=chat,
                 subject=subject,
                 reason="joined",
                 parent=parent,
@@ -445,10 +428,11 @@ def _plan_group(
             nxt, recovered, left=len(still_open), limits=chat.limits, now=now
         ):
             posts.append(
-                _post(
+                make_post(
                     PostKind.RESOLVED,
                     group.channel,
-                    chat.render(part),
+                    part,
+                    chat=chat,
                     subject=subject,
                     reason=Reason.RECOVERED.value,
                     parent=parent,
@@ -457,10 +441,11 @@ def _plan_group(
     if reminder_due and still_open:
         message = render_group_reminder(nxt, still_open, mention_ids=route.mention, now=now)
         posts.append(
-            _post(
+            make_post(
                 PostKind.REMINDER,
                 group.channel,
-                chat.render(message),
+                message,
+                chat=chat,
                 subject=subject,
                 reason=Reason.REPEAT_INTERVAL.value,
                 parent=parent,
@@ -469,10 +454,11 @@ def _plan_group(
     if not still_open and route.send_resolved:
         message = render_group_resolved(nxt, members_after, now=now)
         posts.append(
-            _post(
+            make_post(
                 PostKind.RESOLVED,
                 group.channel,
-                chat.render(message),
+                message,
+                chat=chat,
                 subject=subject,
                 reason=Reason.RECOVERED.value,
                 parent=parent,
@@ -502,17 +488,18 @@ def plan_self(
     if decision.announce == Announce.OPENED:
         pairs = []
         for channel in dict.fromkeys(channels):
-            post = _post(PostKind.SELF_ALERT, channel, chat.render(opened), subject=incident.key)
+            post = make_post(PostKind.SELF_ALERT, channel, opened, chat=chat, subject=incident.key)
             posts.append(post)
             pairs.append((channel, post.id))
         incident = replace(incident, messages=tuple(pairs))
     elif decision.announce == Announce.CLOSED:
         for channel, post_id in incident.messages:
             posts.append(
-                _post(
+                make_post(
                     PostKind.SELF_REPLY,
                     channel,
-                    chat.render(closed),
+                    closed,
+                    chat=chat,
                     subject=incident.key,
                     parent=(post_id, None),
                 )

@@ -34,14 +34,15 @@ from bot.alerts.self_policy import BLIND, evaluate_blind
 from bot.cloud.limits import background_lane
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
-from bot.context import SKIPPED_CLAIM, WatchPart
 from bot.errors import BotError, NotFound
+from bot.fleet.job import FleetJob
 from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
 from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
+from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ class _Run:
 
 
 @dataclass(eq=False, repr=False)
-class Sweeper(WatchPart):
+class Sweeper(FleetJob):
     """Runs the staleness sweep. One per process; :meth:`run` may be called every slot."""
 
     _lost: asyncio.Event = field(default_factory=asyncio.Event, init=False)

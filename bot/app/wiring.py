@@ -26,8 +26,9 @@ from bot.chat.card import Chat
 from bot.cloud.client import CloudClient, RequestObserver
 from bot.commands.router import Router
 from bot.config import BotConfig
-from bot.context import WatchPart
+from bot.digest import actions as digest_actions
 from bot.digest.runner import DigestRunner
+from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
 from bot.ops.metrics import Metrics
 from bot.outbox.executor import DeliveryExecutor
@@ -40,11 +41,12 @@ from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 
-_Part = TypeVar("_Part", bound=WatchPart)
+_Job = TypeVar("_Job", bound=FleetJob)
 
 #: Every button the bot makes, whichever features a process runs: the chat listens for these.
 DECLARED_ACTIONS: tuple[Action[Any], ...] = (
     *query_actions.ACTIONS,
+    *digest_actions.ACTIONS,
     *backup_actions.ACTIONS,
     *alert_actions.ACTIONS,
 )
@@ -166,12 +168,11 @@ async def open_components(
             stack.push_async_callback(executor.aclose)
         queued = executor.wake if executor is not None else None
 
-        def part(kind: type[_Part]) -> _Part:
-            """One of the watcher's parts, made of what they all share."""
+        def job(kind: type[_Job]) -> _Job:
+            """A run over the fleet, made of what the runs share."""
             return kind(
                 cloud,
                 store,
-                notifier,
                 config,
                 metrics=metrics,
                 console_url=settings.yc_console_url,
@@ -203,8 +204,8 @@ async def open_components(
             backups=features.backups,
             alerts=features.alerts,
             router=features.router,
-            sweeper=part(Sweeper),
-            digests=part(DigestRunner),
+            sweeper=job(Sweeper),
+            digests=job(DigestRunner),
             owner=owner,
             executor=executor,
         )

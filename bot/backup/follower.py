@@ -24,7 +24,7 @@ from bot.cloud.client import CloudClient
 from bot.cloud.models import Operation
 from bot.errors import CloudError, NotFound
 from bot.outbox.change import Change, OperationFinish
-from bot.outbox.posts import OutboundPost, PostKind
+from bot.outbox.posts import PostKind, make_post
 from bot.slack.blocks import SLACK
 from bot.store import PendingOperation, Store
 
@@ -170,12 +170,13 @@ class OperationFollower:
                 now=now,
             )
             change.posts.append(
-                OutboundPost(
-                    kind=PostKind.OPERATION,
-                    channel=pending.channel,
-                    payload=self.chat.render(message),
-                    parent_ts=pending.thread_ts,
+                make_post(
+                    PostKind.OPERATION,
+                    pending.channel,
+                    message,
+                    chat=self.chat,
                     subject=pending.operation_id,
+                    parent=(None, pending.thread_ts),
                 )
             )
         await self.store.commit(change, now=now)

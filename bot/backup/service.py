@@ -20,13 +20,14 @@ from typing import Any
 from bot.alerts.actions import START_BACKUP, AlertRef
 from bot.backup.actions import CANCEL, CONFIRM
 from bot.backup.follower import OperationFollower
+from bot.backup.messages import render_backup_confirm
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.chat.card import Card
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster
 from bot.commands import strings
 from bot.commands.grammar import BackupCmd
-from bot.commands.messages import render_ack, render_backup_confirm
+from bot.commands.messages import render_ack
 from bot.commands.ratelimit import BackupStart, recent_backup
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig

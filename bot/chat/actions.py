@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.chat.card import Button, Confirm, Style
 from bot.errors import UsageError
 from bot.i18n.catalog import N_, _
 
@@ -76,10 +77,13 @@ class Action(Generic[V]):
     click is checked against (``reaches_cloud``: whether a click counts against rate limits)."""
 
     id: str
+    #: A template marked with ``N_``: the label is said in the reader's language.
     label: str
     command: str
     codec: Codec[V]
     reaches_cloud: bool = True
+    #: Whether the label may hold emoji shortcodes (``:eyes:``) to show as pictures.
+    emoji: bool = False
 
     def bind(self, handler: Handler[V]) -> BoundAction:
         """This action, answered by ``handler``."""
@@ -88,6 +92,19 @@ class Action(Generic[V]):
     def value(self, value: V) -> str:
         """The button value that carries ``value``."""
         return self.codec.encode(value)
+
+    def button(
+        self, value: V, *, style: Style | None = None, confirm: Confirm | None = None
+    ) -> Button:
+        """The button of a card that sends this action with ``value``."""
+        return Button(
+            self.id,
+            _(self.label),
+            self.value(value),
+            style=style,
+            confirm=confirm,
+            emoji=self.emoji,
+        )
 
 
 @dataclass(frozen=True)

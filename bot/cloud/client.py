@@ -465,31 +465,6 @@ class CloudClient:
         )
         return self._parse(Operation, body, "Operation.get")
 
-    async def wait_operation(
-        self,
-        operation_id: str,
-        *,
-        poll_interval: float = 2.0,
-        timeout: float = 3600.0,  # noqa: ASYNC109 (the contract's name; it bounds polling only)
-    ) -> Operation:
-        """Poll an operation until it is done and return it; check ``.failed`` on the result.
-
-        Raises :class:`~bot.errors.CloudTimeout` if it is not done within ``timeout`` seconds.
-        """
-        validate_id("operation id", operation_id, max_length=None)
-        deadline = time.monotonic() + timeout
-        while True:
-            operation = await self.get_operation(operation_id)
-            if operation.done:
-                return operation
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CloudTimeout(
-                    f"operation {operation_id} is still running after {timeout:g} s; "
-                    "it may finish later"
-                )
-            await asyncio.sleep(min(poll_interval, remaining))
-
     # --- paging: one loop for every listing -----------------------------------------------------
 
     async def _page(self, query: _Query[_P, Any], page_size: int, page_token: str) -> _P:

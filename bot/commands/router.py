@@ -154,6 +154,11 @@ class Router:
         """Every button id the bot makes; the chat listens for exactly these."""
         return tuple(self._declared)
 
+    @property
+    def answered_ids(self) -> tuple[str, ...]:
+        """The button ids a feature of this process answers (the rest say they need it)."""
+        return tuple(self._actions)
+
     def candidate_groups(self) -> frozenset[str]:
         """User groups named by access rules: the only ones worth asking Slack about."""
         return frozenset(g for rule in self.config.access.rules for g in rule.usergroups)

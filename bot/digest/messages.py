@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.chat.card import Card, Divider, Header, Limits, Note, Part, Text
+from bot.chat.card import Buttons, Card, Divider, Header, Limits, Note, Part, Text
 from bot.chat.mrkdwn import escape
 from bot.chat.pack import LazyRows, escape_clipped, pack
 from bot.commands import strings
-from bot.commands.messages import STATUS_NEXT_PAGE_ACTION, next_page_button, view_page_value
 from bot.commands.strings import BUTTON_NEXT_PAGE, PREFIX
+from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.model import STATE_ORDER, Digest, DigestGroup, DigestRow
 from bot.durations import format_duration
 from bot.freshness.messages import (
@@ -77,11 +77,6 @@ class DigestMessages:
     def messages(self) -> list[Card]:
         """The top post, then the thread's parts, in the order they are posted."""
         return [self.top, *self.thread]
-
-
-def flatten_digest(rendered: DigestMessages) -> list[Card]:
-    """Every message of a digest in posting order, the top post first."""
-    return rendered.messages()
 
 
 def render_digest(
@@ -377,9 +372,7 @@ def render_status(
         if remaining > 0:
             button = _(BUTTON_NEXT_PAGE)
             notes.append(strings.view_more(remaining).format(n=remaining, button=button))
-            parts.append(
-                next_page_button(STATUS_NEXT_PAGE_ACTION, view_page_value(target, offset + shown))
-            )
+            parts.append(Buttons([STATUS_NEXT_PAGE.button(ViewPage(target, offset + shown))]))
         return [*([Note([" · ".join(notes)])] if notes else []), *parts]
 
     def fallback(left: int) -> str:

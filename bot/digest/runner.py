@@ -28,15 +28,16 @@ from zoneinfo import ZoneInfo
 from bot.chat.card import Card
 from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
-from bot.context import SKIPPED_CLAIM, WatchPart
 from bot.cron import times_of_day
 from bot.digest.messages import digest_title, render_digest
 from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest, figures_of
+from bot.fleet.job import FleetJob
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
 from bot.outbox.change import Change, RunFinish
-from bot.outbox.posts import OutboundPost, PostKind, new_post_id
+from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
+from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class _Built:
 
 
 @dataclass(eq=False, repr=False)
-class DigestRunner(WatchPart):
+class DigestRunner(FleetJob):
     """Builds the digests of the configured routes and queues them for delivery."""
 
     async def run_all(
@@ -207,13 +208,14 @@ class DigestRunner(WatchPart):
             )
         top_id = new_post_id()
         posts = [
-            OutboundPost(
-                kind=PostKind.DIGEST if index == 0 else PostKind.DIGEST_PART,
-                channel=route.channel,
-                payload=self.chat.render(message),
-                id=top_id if index == 0 else new_post_id(),
-                parent_id=None if index == 0 else top_id,
+            make_post(
+                PostKind.DIGEST if index == 0 else PostKind.DIGEST_PART,
+                route.channel,
+                message,
+                chat=self.chat,
                 subject=claim,
+                post_id=top_id if index == 0 else None,
+                parent=(None if index == 0 else top_id, None),
             )
             for index, message in enumerate(built.messages)
         ]

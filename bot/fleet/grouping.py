@@ -15,35 +15,11 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from bot.cloud.models import Cluster, Environment
-
-FOLDER = "folder"
-ENVIRONMENT = "environment"
-LABEL_PREFIX = "label:"
+from bot.config import ENVIRONMENT, FOLDER, LABEL_PREFIX
 
 #: The key of the one group of a route grouped by nothing.
 WHOLE_ROUTE = "*"
 WHOLE_ROUTE_LABEL = "all clusters"
-
-_HOW = "use folder, environment or label:<name>"
-
-
-def check_group_by(keys: Sequence[str]) -> list[str]:
-    """``keys`` as given, or ValueError with a one-line reason for the first bad or repeated one."""
-    seen: set[str] = set()
-    for key in keys:
-        if not isinstance(key, str) or not _is_key(key):
-            raise ValueError(f"{key!r} is not a grouping key; {_HOW}")
-        if key in seen:
-            raise ValueError(f"{key!r} is given twice; name each grouping key once")
-        seen.add(key)
-    return list(keys)
-
-
-def _is_key(key: str) -> bool:
-    if key in (FOLDER, ENVIRONMENT):
-        return True
-    name = key.removeprefix(LABEL_PREFIX)
-    return key.startswith(LABEL_PREFIX) and bool(name.strip()) and name == name.strip()
 
 
 def _value(cluster: Cluster, key: str) -> str | None:

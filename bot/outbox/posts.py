@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.chat.card import Card, Chat
+
 #: ``metadata.event_type`` of every message the bot posts; its payload carries the outbox id, so
 #: that a post whose answer was lost can be found in the channel instead of posted again.
 EVENT_TYPE = "backups_bot_post"
@@ -85,6 +87,32 @@ class OutboundPost:
         where = self.channel + (" (in a thread)" if self.threaded else "")
         about = f" for {self.subject}" if self.subject else ""
         return f"{what}{about} in {where}"
+
+
+def make_post(
+    kind: PostKind,
+    channel: str,
+    card: Card,
+    *,
+    chat: Chat,
+    subject: str,
+    reason: str = "",
+    parent: tuple[str | None, str | None] = (None, None),
+    post_id: str | None = None,
+) -> OutboundPost:
+    """The one way a post is planned: ``card`` rendered for ``chat``, where it goes, in reply
+    to (or in place of) what (``parent``: an outbox id, else a Slack ts from before the outbox),
+    and what it is about (``reason``, why it is sent, joins the subject for the logs)."""
+    parent_id, parent_ts = parent
+    return OutboundPost(
+        kind=kind,
+        channel=channel,
+        payload=chat.render(card),
+        id=post_id or new_post_id(),
+        parent_id=parent_id,
+        parent_ts=parent_ts if parent_id is None else None,
+        subject=f"{subject} [{reason}]" if reason else subject,
+    )
 
 
 class Verdict(enum.StrEnum):

@@ -30,12 +30,11 @@ from bot.cloud.models import (
     VersionPage,
     newest_first,
 )
-from bot.commands import messages as rc
 from bot.commands import strings
 from bot.commands.grammar import DEFAULT_LIMIT, ClustersCmd, FolderCmd, GetCmd, ListCmd, StatusCmd
-from bot.commands.messages import ClusterRow
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
+from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.messages import render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
@@ -49,13 +48,9 @@ from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import newest_backup, schedule_for
 from bot.freshness.restore import restore_readiness
 from bot.i18n.catalog import N_, _
-from bot.queries.actions import (
-    CLUSTERS_NEXT_PAGE,
-    LIST_NEXT_PAGE,
-    STATUS_NEXT_PAGE,
-    ListPage,
-    ViewPage,
-)
+from bot.queries import messages as rc
+from bot.queries.actions import CLUSTERS_NEXT_PAGE, LIST_NEXT_PAGE, ListPage
+from bot.queries.messages import ClusterRow
 from bot.store import Store
 
 log = logging.getLogger(__name__)

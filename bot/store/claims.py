@@ -17,6 +17,9 @@ from bot.store.db import Database
 from bot.store.sql import dialect_insert
 from bot.store.tables import run_claims
 
+#: What a run says when another replica holds its claim.
+SKIPPED_CLAIM = "another replica got there first"
+
 #: A released claim's lease ends here: before any ``now`` a caller can pass, so the next claimer
 #: takes it whatever its clock says.
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)

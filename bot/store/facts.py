@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -38,13 +38,6 @@ class Facts:
         async with self._db.writing() as conn:
             await upsert(conn, facts, {"key": key, "value": value}, key_column="key")
 
-    async def delete_facts(self, *keys: str) -> None:
-        """Forget the facts under ``keys`` (unknown keys are fine)."""
-        if not keys:
-            return
-        async with self._db.writing() as conn:
-            await conn.execute(delete(facts).where(facts.c.key.in_(keys)))
-
     async def get_marker(self, name: str) -> datetime | None:
         """The time recorded under ``name``, if any."""
         async with self._db.reading() as conn:
@@ -52,11 +45,6 @@ class Facts:
                 select(markers.c.at).where(markers.c.name == name)
             )
             return at
-
-    async def set_marker(self, name: str, at: datetime) -> None:
-        """Record ``at`` under ``name``, replacing what was there."""
-        async with self._db.writing() as conn:
-            await write_marker(conn, name, at)
 
     async def record_sweep(self, *, ok: bool, now: datetime) -> int:
         """Count a sweep; the consecutive failures after it (0 when ``ok``).

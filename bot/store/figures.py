@@ -30,11 +30,6 @@ class Figures:
             )
             return {row.cluster_id: from_row(ClusterFigures, row) for row in result}
 
-    async def save_figures(self, route_key: str, figures: Iterable[ClusterFigures]) -> None:
-        """Replace the figures of ``route_key`` with ``figures``, all at once."""
-        async with self._db.writing() as conn:
-            await write_figures(conn, route_key, figures)
-
 
 async def write_figures(
     conn: AsyncConnection, route_key: str, figures: Iterable[ClusterFigures]

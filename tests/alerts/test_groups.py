@@ -95,7 +95,7 @@ def config() -> BotConfig:
 def sweeper(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
 ) -> Sweeper:
-    return Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="replica-a")
+    return Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="replica-a")
 
 
 @pytest.fixture

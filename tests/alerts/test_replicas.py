@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot import clock
-from bot.context import SKIPPED_CLAIM
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.server import SimCloud
+from bot.store.claims import SKIPPED_CLAIM
 from tests.waiting import wait_until
 from tests.world import FOLDER, IDS, ONCALL_CHANNEL, ONCALL_GROUP, make_fleet, seed_backups
 

@@ -72,7 +72,7 @@ async def sweep_now(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig, *, minutes: int
 ) -> None:
     """A sweep at NOW + ``minutes``, and what it queued delivered."""
-    sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="sweeper")
+    sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="sweeper")
     await sweeper.run(now=NOW + timedelta(minutes=minutes))
     await deliver_with(store, notifier, owner="sweeper")
 
@@ -254,7 +254,7 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         assert await store.operations.list_pending_operations() == []
 
         # The next sweep sees the new backup and resolves the alert.
-        sweeper = Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="s")
+        sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="s")
         result = await sweeper.run(now=NOW + timedelta(minutes=15))
         assert PostKind.RESOLVED in [p.kind for p in result.posts]
     finally:

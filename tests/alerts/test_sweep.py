@@ -22,7 +22,7 @@ from sqlalchemy import event, select
 from bot import clock
 from bot.alerts.model import AlertEntry, AlertStatus, BotIncidentStatus
 from bot.alerts.self_policy import BLIND
-from bot.alerts.sweep import SKIPPED_CLAIM, Sweeper, alert_route_key, slot_key
+from bot.alerts.sweep import Sweeper, alert_route_key, slot_key
 from bot.app.cli import main
 from bot.app.wiring import Features
 from bot.cloud.client import CloudClient
@@ -36,6 +36,7 @@ from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import PostKind
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from bot.store.claims import SKIPPED_CLAIM
 from bot.store.tables import run_claims
 from tests.store.conftest import OpenStore, save_alert
 from tests.waiting import wait_until
@@ -81,9 +82,7 @@ def sweeper(
     owner: str = "replica-a",
     metrics: Metrics | None = None,
 ) -> Sweeper:
-    return Sweeper(
-        cloud, store, notifier, config, metrics=metrics, console_url=CONSOLE_URL, owner=owner
-    )
+    return Sweeper(cloud, store, config, metrics=metrics, console_url=CONSOLE_URL, owner=owner)
 
 
 def service(

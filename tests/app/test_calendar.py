@@ -52,7 +52,7 @@ async def test_an_alert_fires_reminds_is_snoozed_from_its_button_wakes_and_resol
     executor: DeliveryExecutor,
 ) -> None:
     common = {"console_url": CONSOLE_URL, "owner": "replica-a"}
-    sweeper = Sweeper(cloud, store, notifier, config, **common)
+    sweeper = Sweeper(cloud, store, config, **common)
     watch = make_features(cloud, store, config)
     dispatcher = watch.router
     route = alert_route_key(config.alerts[0])

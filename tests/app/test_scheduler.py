@@ -235,8 +235,8 @@ async def processes(
         executor = make_executor(store, notifier, owner=owner)
         common = {"console_url": CONSOLE_URL, "owner": owner, "queued": executor.wake}
         scheduler = WatchScheduler(
-            sweeper=Sweeper(cloud, store, notifier, config, **common),
-            digests=DigestRunner(cloud, store, notifier, config, **common),
+            sweeper=Sweeper(cloud, store, config, **common),
+            digests=DigestRunner(cloud, store, config, **common),
             config=config,
             store=store,
             owner=owner,
@@ -311,9 +311,7 @@ async def test_a_digest_posted_before_a_restart_is_not_caught_up(
     config = quiet_config()
     cloud, notifier, store = make_cloud(sim), make_notifier(fake_slack), await open_store()
     try:
-        runner = DigestRunner(
-            cloud, store, notifier, config, console_url=CONSOLE_URL, owner="before"
-        )
+        runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="before")
         [posted] = await runner.run_all(now=FIRE)
         await deliver_with(store, notifier, owner="before")
     finally:
@@ -426,8 +424,8 @@ async def test_old_finished_history_is_pruned_by_the_scheduler(
     assert await store.claims.claim_run("sweep:long-ago", "old", now=long_ago, lease=timedelta(1))
     assert await store.claims.finish_run("sweep:long-ago", "old", now=long_ago)
     scheduler = WatchScheduler(
-        sweeper=Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="p"),
-        digests=DigestRunner(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="p"),
+        sweeper=Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="p"),
+        digests=DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="p"),
         config=config,
         store=store,
         owner="p",
@@ -515,8 +513,8 @@ async def watcher(
     cloud, notifier, metrics = make_cloud(sim), make_notifier(fake_slack), Metrics()
     common = {"console_url": CONSOLE_URL, "owner": "p"}
     scheduler = WatchScheduler(
-        sweeper=Sweeper(cloud, store, notifier, config, **common),
-        digests=DigestRunner(cloud, store, notifier, config, **common),
+        sweeper=Sweeper(cloud, store, config, **common),
+        digests=DigestRunner(cloud, store, config, **common),
         config=config,
         store=store,
         owner="p",

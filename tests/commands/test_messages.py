@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
+from bot.backup import messages as backup_messages
 from bot.cloud.models import Backup, Cluster, ListPosition
 from bot.commands import messages as rc
 from bot.commands.access import authorize
-from bot.commands.messages import NEXT_PAGE_ACTION, ClusterRow
 from bot.config import Access, AccessRule
 from bot.errors import (
     AccessDenied,
@@ -36,6 +36,9 @@ from bot.errors import (
     UsageError,
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.queries import messages as queries
+from bot.queries.actions import LIST_NEXT_PAGE
+from bot.queries.messages import ClusterRow
 from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_BLOCK_TEXT, block_text_length
 from tests.slack.payload import Payload as Message
@@ -53,19 +56,19 @@ def render_help(topic: str | None = None) -> Message:
 
 
 def render_backup_list(*args: Any, **kw: Any) -> Message:
-    return slack(rc.render_backup_list(*args, limits=SLACK.limits, **kw))
+    return slack(queries.render_backup_list(*args, limits=SLACK.limits, **kw))
 
 
 def render_backup(*args: Any, **kw: Any) -> Message:
-    return slack(rc.render_backup(*args, limits=SLACK.limits, **kw))
+    return slack(queries.render_backup(*args, limits=SLACK.limits, **kw))
 
 
 def render_folder_backups(*args: Any, **kw: Any) -> Message:
-    return slack(rc.render_folder_backups(*args, limits=SLACK.limits, **kw))
+    return slack(queries.render_folder_backups(*args, limits=SLACK.limits, **kw))
 
 
 def render_clusters(*args: Any, **kw: Any) -> Message:
-    return slack(rc.render_clusters(*args, limits=SLACK.limits, **kw))
+    return slack(queries.render_clusters(*args, limits=SLACK.limits, **kw))
 
 
 def render_error(*args: Any, **kw: Any) -> Message:
@@ -77,7 +80,7 @@ def render_ack(text: str) -> Message:
 
 
 def render_backup_confirm(label: str, cluster_id: str) -> Message:
-    return slack(rc.render_backup_confirm(label, cluster_id))
+    return slack(backup_messages.render_backup_confirm(label, cluster_id))
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ def test_a_list_with_more_has_a_next_page_button_holding_the_last_rows_place() -
     )
     assert_valid(message)
     (button,) = message.blocks[-1]["elements"]
-    assert button["action_id"] == NEXT_PAGE_ACTION == "list_next_page"
+    assert button["action_id"] == LIST_NEXT_PAGE.id == "list_next_page"
     assert button["text"]["text"] == "Next page"
     value = json.loads(button["value"])
     assert value == {"c": "c9qcluster0001", "p": ListPosition.of(_backup(1)).encode(), "l": 2}

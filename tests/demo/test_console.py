@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.cloud.models import Backup
-from bot.commands.messages import render_backup, render_backup_list, render_error
+from bot.commands.messages import render_error
 from bot.demo.console import decode_mrkdwn, render_console, render_ephemeral
 from bot.errors import UsageError
+from bot.queries.messages import render_backup, render_backup_list
 from bot.slack.blocks import SLACK
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)

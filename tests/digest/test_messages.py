@@ -12,11 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands.messages import STATUS_NEXT_PAGE_ACTION
+from bot.digest.actions import STATUS_NEXT_PAGE
 from bot.digest.messages import (
     TOP_ROWS,
     DigestMessages,
-    flatten_digest,
     render_digest,
     render_status,
 )
@@ -214,7 +213,7 @@ def test_the_top_post_shows_a_screenful_of_the_worst_and_the_thread_names_the_re
         assert part.blocks[0]["type"] == "context"
     shown = cluster_ids(rendered.messages())
     assert sorted(shown) == sorted(each.cluster.id for each in items)  # each exactly once
-    assert flatten_digest(rendered.cards) == [rendered.cards.top, *rendered.cards.thread]
+    assert rendered.cards.messages() == [rendered.cards.top, *rendered.cards.thread]
 
 
 def test_problems_are_grouped_by_folder_worst_first_with_fresh_counted_per_group() -> None:
@@ -378,7 +377,7 @@ def status_pages(digest: Digest, target: str | None = None) -> list[Payload]:
         if not buttons:
             return pages
         [button] = buttons
-        assert button["action_id"] == STATUS_NEXT_PAGE_ACTION
+        assert button["action_id"] == STATUS_NEXT_PAGE.id
         value = json.loads(button["value"])
         assert value["t"] == target
         assert value["o"] > offset

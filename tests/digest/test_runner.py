@@ -23,7 +23,6 @@ from aiohttp import web
 from bot.app.cli import main
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, DigestRoute
-from bot.context import SKIPPED_CLAIM
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import GIB, generate_fleet
@@ -49,6 +48,7 @@ from bot.slack.budget import (
 )
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
+from bot.store.claims import SKIPPED_CLAIM
 from bot.store.facts import MARKER_LAST_DIGEST
 from tests.store.conftest import OpenStore
 from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
@@ -83,9 +83,7 @@ def runner(
     owner: str = "replica-a",
     metrics: Metrics | None = None,
 ) -> DigestRunner:
-    return DigestRunner(
-        cloud, store, notifier, config, metrics=metrics, console_url=CONSOLE_URL, owner=owner
-    )
+    return DigestRunner(cloud, store, config, metrics=metrics, console_url=CONSOLE_URL, owner=owner)
 
 
 def sections(message: dict[str, Any]) -> list[str]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.cloud.models import Cluster, Environment
-from bot.config import AlertRoute, DigestRoute, parse_config
+from bot.config import AlertRoute, DigestRoute, check_group_by, parse_config
 from bot.errors import ConfigError
-from bot.fleet.grouping import check_group_by, group_key, group_label
+from bot.fleet.grouping import group_key, group_label
 
 SEARCH = Cluster(
     id="c9qsearch",

@@ -140,8 +140,8 @@ async def test_the_scheduled_sweep_reads_in_the_background_lane(
         return NOW
 
     scheduler = WatchScheduler(
-        sweeper=Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="lanes"),
-        digests=DigestRunner(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="l"),
+        sweeper=Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="lanes"),
+        digests=DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="l"),
         config=config,
         store=store,
         owner="lanes",

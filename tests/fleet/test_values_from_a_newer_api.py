@@ -79,7 +79,7 @@ async def test_the_digest_has_every_cluster_and_judges_the_unknown_status_on_its
     store: Store,
     config: BotConfig,
 ) -> None:
-    runner = DigestRunner(cloud, store, None, config, console_url=CONSOLE_URL, owner="a")
+    runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="a")
     (result,) = await runner.run_all(now=NOW, dry_run=True)
     assert result.errors == ()
     assert result.digest is not None
@@ -96,7 +96,7 @@ async def test_the_sweep_still_alerts_on_the_folders_stale_clusters(
     store: Store,
     config: BotConfig,
 ) -> None:
-    sweeper = Sweeper(cloud, store, None, config, console_url=CONSOLE_URL, owner="a")
+    sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="a")
     result = await sweeper.run(now=NOW, dry_run=True)
     assert [(p.kind, p.subject.split()[0]) for p in result.posts] == [
         (PostKind.ALERT, IDS.never),
@@ -113,7 +113,7 @@ async def test_a_cluster_item_that_cannot_be_read_costs_only_itself_and_is_named
     good = {"id": IDS.stale, "folderId": FOLDER, "name": "orders-prod", "environment": 1}
     bad = {"id": "c9qbrokencluster0007", "folderId": FOLDER, "labels": {"team": 7}}
     sim.inject_fault(r"/clusters$", 200, body={"clusters": [good, bad]}, times=None)
-    runner = DigestRunner(cloud, store, None, config, console_url=CONSOLE_URL, owner="a")
+    runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="a")
     (result,) = await runner.run_all(now=NOW, dry_run=True)
     assert result.digest is not None
     assert [row.cluster.id for row in result.digest.rows] == [IDS.stale]

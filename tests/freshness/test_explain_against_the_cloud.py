@@ -66,7 +66,7 @@ async def store(sqlite_url: str) -> AsyncIterator[Store]:
 def sweeper(
     cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
 ) -> Sweeper:
-    return Sweeper(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="replica-a")
+    return Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="replica-a")
 
 
 def service(
@@ -369,7 +369,7 @@ async def test_the_digest_warns_of_a_newest_backup_that_would_not_fit_and_of_no_
         IDS.fresh, created_at=NOW - timedelta(hours=1), free_space_required_bytes=300 * GIB
     )
     sim.add_backup(IDS.stale, created_at=NOW - timedelta(hours=29), free_space_required_bytes=GIB)
-    runner = DigestRunner(cloud, store, notifier, config, console_url=CONSOLE_URL, owner="r")
+    runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="r")
     [result] = await runner.run_all(now=NOW, dry_run=True)
     top = block_text(SLACK.render(result.messages[0]))
     assert top.count("would not fit") == 1

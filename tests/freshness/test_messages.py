@@ -8,7 +8,6 @@ from bot.alerts.group_messages import GroupMember, _row
 from bot.alerts.messages import render_alert, render_reminder
 from bot.alerts.policy import evaluate
 from bot.cloud.models import Backup, Cluster, CronTab, RetentionPolicy
-from bot.commands.messages import ClusterRow, render_clusters
 from bot.config import AlertRoute
 from bot.digest.messages import render_digest
 from bot.digest.model import DigestInput, build_digest
@@ -27,6 +26,7 @@ from bot.freshness.messages import (
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
+from bot.queries.messages import ClusterRow, render_clusters
 from bot.slack.blocks import SLACK
 from tests.slack.payload import slack
 

@@ -11,9 +11,10 @@ import pytest
 
 from bot.alerts.actions import ACKNOWLEDGE, SNOOZE_4H, SNOOZE_24H, START_BACKUP, AlertRef
 from bot.backup.actions import CONFIRM
+from bot.backup.messages import render_backup_confirm
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.commands.grammar import BackupCmd, ClustersCmd, SnoozeCmd, StatusCmd, UnsnoozeCmd
-from bot.commands.messages import render_ack, render_backup_confirm
+from bot.commands.messages import render_ack
 from bot.commands.router import CommandRoute
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bot.alerts.messages import ACTION_LIST
+from bot.alerts.actions import LIST_BACKUPS
 from bot.config import Access, AccessRule, BotConfig, Limits, Watch
 from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud.server import SimCloud
@@ -65,7 +65,7 @@ async def test_button_clicks_count_toward_the_same_limit(
     async with running_bot(fake_slack, sim.url, config=LIMITED) as bot:
         for _ in range(3):
             await bot.ask(f"list {LOGS} --limit 1")
-        ack = await bot.click(ACTION_LIST, value, key="click")
+        ack = await bot.click(LIST_BACKUPS.id, value, key="click")
         assert ack.status == 200
         answer = await bot.reply("click")
     assert "Slow down, try again in" in all_text(answer)

@@ -21,7 +21,8 @@ from bot.config import BotConfig
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.fleet import generate_fleet
 from bot.demo.simcloud.server import SimCloud
-from bot.queries.actions import CLUSTERS_NEXT_PAGE, STATUS_NEXT_PAGE
+from bot.digest.actions import STATUS_NEXT_PAGE
+from bot.queries.actions import CLUSTERS_NEXT_PAGE
 from bot.slack.budget import violations
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store

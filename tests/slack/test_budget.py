@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from bot.backup.messages import render_backup_confirm
 from bot.chat.card import Card, Text
 from bot.chat.pack import pack
-from bot.commands.messages import render_backup_confirm, render_help
+from bot.commands.messages import render_help
 from bot.commands.strings import COMMAND_HELP
 from bot.slack.blocks import SLACK
 from bot.slack.budget import (

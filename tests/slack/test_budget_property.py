@@ -35,17 +35,9 @@ from bot.alerts.policy import acknowledge, evaluate, snooze
 from bot.backup.model import OperationOutcome
 from bot.chat.card import Card
 from bot.cloud.models import Backup, Cluster, ClusterStatus, CronTab, Environment, RetentionPolicy
-from bot.commands.messages import (
-    CLUSTERS_NEXT_PAGE_ACTION,
-    STATUS_NEXT_PAGE_ACTION,
-    ClusterRow,
-    render_ack,
-    render_backup,
-    render_backup_list,
-    render_clusters,
-    render_error,
-)
+from bot.commands.messages import render_ack, render_error
 from bot.config import AlertRoute
+from bot.digest.actions import STATUS_NEXT_PAGE
 from bot.digest.messages import render_digest, render_status
 from bot.digest.model import ClusterFigures, DigestInput, build_digest
 from bot.errors import NotFound, UsageError
@@ -55,6 +47,8 @@ from bot.freshness.messages import attempt_line
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
 from bot.freshness.schedules import BackupSchedule
+from bot.queries.actions import CLUSTERS_NEXT_PAGE
+from bot.queries.messages import ClusterRow, render_backup, render_backup_list, render_clusters
 from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
 from tests.slack.payload import slack
@@ -277,7 +271,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
 
     first = status_page(0)
     assert_within(first)
-    pages = follow_pages(first, status_page, STATUS_NEXT_PAGE_ACTION)
+    pages = follow_pages(first, status_page, STATUS_NEXT_PAGE.id)
     assert sorted(linked_ids(pages)) == ids
 
     # The status of one cluster, in full: its policies, restore readiness and trend too.
@@ -297,7 +291,7 @@ def test_every_message_of_every_renderer_stays_within_slacks_budget(
 
     first = clusters_page(0)
     assert_within(first)
-    pages = follow_pages(first, clusters_page, CLUSTERS_NEXT_PAGE_ACTION)
+    pages = follow_pages(first, clusters_page, CLUSTERS_NEXT_PAGE.id)
     if items:
         found = [re.findall(r"`c9q\d{5}", json.dumps(slack(p).blocks)) for p in pages]
         assert sum(len(each) for each in found) == len(items)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.digest.model import ClusterFigures
+from bot.outbox.change import Change
 from bot.store import PendingOperation, Store
 from bot.store.tables import run_claims
 from tests.store.conftest import OpenStore, save_alert
@@ -34,13 +35,17 @@ def _figures(cluster_id: str, count: int, size: int | None = 5 * 2**40) -> Clust
 
 async def test_figures_round_trip_including_large_sizes(store: Store) -> None:
     saved = [_figures("c1", 7), _figures("c2", 0, size=None)]
-    await store.figures.save_figures("digest:C0TEAM", saved)
+    await store.commit(Change(figures=("digest:C0TEAM", saved)), now=NOW)
     assert await store.figures.get_figures("digest:C0TEAM") == {"c1": saved[0], "c2": saved[1]}
 
 
 async def test_saving_figures_replaces_the_routes_whole_set(store: Store) -> None:
-    await store.figures.save_figures("digest:C0TEAM", [_figures("c1", 1), _figures("c2", 1)])
-    await store.figures.save_figures("digest:C0TEAM", [_figures("c2", 2), _figures("c3", 2)])
+    await store.commit(
+        Change(figures=("digest:C0TEAM", [_figures("c1", 1), _figures("c2", 1)])), now=NOW
+    )
+    await store.commit(
+        Change(figures=("digest:C0TEAM", [_figures("c2", 2), _figures("c3", 2)])), now=NOW
+    )
     assert await store.figures.get_figures("digest:C0TEAM") == {
         "c2": _figures("c2", 2),
         "c3": _figures("c3", 2),
@@ -48,31 +53,33 @@ async def test_saving_figures_replaces_the_routes_whole_set(store: Store) -> Non
 
 
 async def test_saving_no_figures_empties_the_route(store: Store) -> None:
-    await store.figures.save_figures("digest:C0TEAM", [_figures("c1", 1)])
-    await store.figures.save_figures("digest:C0TEAM", [])
+    await store.commit(Change(figures=("digest:C0TEAM", [_figures("c1", 1)])), now=NOW)
+    await store.commit(Change(figures=("digest:C0TEAM", [])), now=NOW)
     assert await store.figures.get_figures("digest:C0TEAM") == {}
 
 
 async def test_figures_of_other_routes_are_left_alone(store: Store) -> None:
-    await store.figures.save_figures("digest:A", [_figures("c1", 1)])
-    await store.figures.save_figures("digest:B", [_figures("c1", 2)])
+    await store.commit(Change(figures=("digest:A", [_figures("c1", 1)])), now=NOW)
+    await store.commit(Change(figures=("digest:B", [_figures("c1", 2)])), now=NOW)
     assert await store.figures.get_figures("digest:A") == {"c1": _figures("c1", 1)}
 
 
 async def test_figures_naming_a_cluster_twice_are_refused_and_nothing_changes(
     store: Store,
 ) -> None:
-    await store.figures.save_figures("digest:A", [_figures("c1", 1)])
+    await store.commit(Change(figures=("digest:A", [_figures("c1", 1)])), now=NOW)
     with pytest.raises(ValueError, match="twice"):
-        await store.figures.save_figures("digest:A", [_figures("c2", 1), _figures("c2", 2)])
+        await store.commit(
+            Change(figures=("digest:A", [_figures("c2", 1), _figures("c2", 2)])), now=NOW
+        )
     assert await store.figures.get_figures("digest:A") == {"c1": _figures("c1", 1)}
 
 
 async def test_a_failed_replacement_leaves_the_previous_set(store: Store) -> None:
-    await store.figures.save_figures("digest:A", [_figures("c1", 1)])
+    await store.commit(Change(figures=("digest:A", [_figures("c1", 1)])), now=NOW)
     broken = ClusterFigures("c2", None, None, None, 0, taken_at=NOW.replace(tzinfo=None))
     with pytest.raises(StatementError, match="naive datetime"):
-        await store.figures.save_figures("digest:A", [_figures("c3", 1), broken])
+        await store.commit(Change(figures=("digest:A", [_figures("c3", 1), broken])), now=NOW)
     assert await store.figures.get_figures("digest:A") == {"c1": _figures("c1", 1)}
 
 
@@ -80,7 +87,10 @@ async def test_concurrent_replacements_leave_one_whole_set(open_store: OpenStore
     stores = [await open_store() for _ in range(4)]
     sets = [[_figures(f"c{i}-{j}", i) for j in range(5)] for i in range(len(stores))]
     await asyncio.gather(
-        *(s.figures.save_figures("digest:A", f) for s, f in zip(stores, sets, strict=True))
+        *(
+            s.commit(Change(figures=("digest:A", f)), now=NOW)
+            for s, f in zip(stores, sets, strict=True)
+        )
     )
     kept = await stores[0].figures.get_figures("digest:A")
     # Whichever replica wrote last, its set is there whole, with nothing of the others.
@@ -117,8 +127,8 @@ async def test_failures_counted_by_several_replicas_add_up(open_store: OpenStore
 
 async def test_markers_are_set_replaced_and_read_back_in_utc(store: Store) -> None:
     assert await store.facts.get_marker("last_digest") is None
-    await store.facts.set_marker("last_digest", NOW)
-    await store.facts.set_marker("last_digest", NOW + timedelta(days=1))
+    await store.commit(Change(markers={"last_digest": NOW}), now=NOW)
+    await store.commit(Change(markers={"last_digest": NOW + timedelta(days=1)}), now=NOW)
     at = await store.facts.get_marker("last_digest")
     assert at == NOW + timedelta(days=1)
     assert at is not None
@@ -172,16 +182,6 @@ async def test_finishing_an_unknown_or_finished_operation_is_harmless(store: Sto
 
 
 # --- forgetting ----------------------------------------------------------------------------------
-
-
-async def test_deleted_facts_are_gone_and_others_stay(store: Store) -> None:
-    await store.facts.set_fact("digest-plan:a", "{}")
-    await store.facts.set_fact("digest-posted:a", "[]")
-    await store.facts.set_fact("keep", "1")
-    await store.facts.delete_facts("digest-plan:a", "digest-posted:a", "never-set")
-    assert await store.facts.get_fact("digest-plan:a") is None
-    assert await store.facts.get_fact("digest-posted:a") is None
-    assert await store.facts.get_fact("keep") == "1"
 
 
 async def test_pruning_forgets_only_finished_history_older_than_the_cutoff(store: Store) -> None:

@@ -1,4 +1,6 @@
-"""What the sweep, the digests and the alert service are built from: one base for the three."""
+"""What a scheduled run over the fleet is made of (the sweep, the digests): the cloud it reads,
+the state it keeps, the config, who this process is among replicas (claims carry it), how to tell
+the delivery executor that posts were queued, and the chat its posts are rendered for."""
 
 from __future__ import annotations
 
@@ -13,23 +15,15 @@ if TYPE_CHECKING:
     from bot.cloud.client import CloudClient
     from bot.config import BotConfig
     from bot.ops.metrics import Metrics
-    from bot.slack.notifier import SlackNotifier
     from bot.store import Store
-
-#: What a run says when another replica holds its claim.
-SKIPPED_CLAIM = "another replica got there first"
 
 
 @dataclass(eq=False, repr=False)
-class WatchPart:
-    """The cloud to read, the state to keep, Slack (for the few direct reads; None: only
-    print), the config, where cluster links point, who this process is among replicas (claims
-    carry it), how to tell the delivery executor that posts were queued, and the chat whose
-    payloads the posts are (wiring passes it; Slack unless told)."""
+class FleetJob:
+    """The parts a run over the fleet shares with the others (see the module docstring)."""
 
     cloud: CloudClient
     store: Store
-    notifier: SlackNotifier | None
     config: BotConfig
     _: KW_ONLY
     console_url: str
@@ -37,7 +31,8 @@ class WatchPart:
     metrics: Metrics | None = None
     #: Called after posts were queued in the outbox, so the executor sends them at once.
     queued: Callable[[], None] | None = None
-    #: What the cards are rendered for, and whose limits they are packed within.
+    #: What the cards are rendered for, and whose limits they are packed within (wiring passes
+    #: it; Slack when a test does not say).
     chat: Chat = SLACK
 
     def _queued(self) -> None:
