@@ -40,6 +40,7 @@ from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
 from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
+from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
 from bot.store.claims import SKIPPED_CLAIM
@@ -250,8 +251,13 @@ class Sweeper(FleetJob):
                 held = await self.store.claims.renew_claim(
                     key, self.owner, now=clock.now(), lease=lease
                 )
-            except Exception:
-                log.exception("sweep %s: could not renew the claim", key)
+            except Exception as exc:
+                # An outage of the database is said once, by the scheduler; a bug deserves its
+                # traceback.
+                if dependency_of(exc) is None:
+                    log.exception("sweep %s: could not renew the claim", key)
+                else:
+                    log.debug("sweep %s: could not renew the claim: %s", key, describe(exc))
                 continue
             if not held:
                 self._lost.set()
@@ -327,8 +333,11 @@ class Sweeper(FleetJob):
         try:
             fleet = await read_fleet(self.cloud, self.config, now=now)
         except Exception as exc:  # a sweep must survive anything the read throws
-            log.exception("sweep: reading the fleet failed")
-            return FleetReading((), (), 0), f"reading the fleet failed: {exc}"
+            # A cloud that cannot be read is said by the sweep's result and the scheduler's
+            # outage lines (and a self-alert after blind_after sweeps); a bug keeps its traceback.
+            if dependency_of(exc) is None:
+                log.exception("sweep: reading the fleet failed")
+            return FleetReading((), (), 0), f"reading the fleet failed: {describe(exc)}"
         if fleet.errors and not fleet.clusters:
             return fleet, fleet.errors[0]
         if fleet.clusters and all(c.error is not None for c in fleet.clusters):
