@@ -293,7 +293,11 @@ FOLDER_EMPTY = N_("No backups in folder `{folder}`.")
 FOLDER_CLUSTER = N_("*{cluster}* · {count}")
 FOLDER_CLUSTER_EMPTY = N_("*{cluster}* · no backups")
 FOLDER_ROW = N_("{finished} · {size} · {indices} · `{id}`")
-FOLDER_TRUNCATED = N_("The folder has more backups than I read; use `{prefix} list <cluster>`.")
+FOLDER_TRUNCATED = N_(
+    "The folder has more than {limit} backups: I read the first {limit} the cloud listed, in no "
+    "particular order, so a newer one may be missing here; `{prefix} list <cluster>` reads one "
+    "cluster in full."
+)
 FOLDER_FALLBACK = N_("Backups in folder {folder}: {clusters}, {backups}.")
 
 CLUSTERS_TITLE = N_("*Clusters in {folder}*")

@@ -291,17 +291,24 @@ def _folder_row(backup: Backup, now: datetime) -> str:
 
 
 def _folder_group(
-    label: str, backups: Sequence[Backup], per_cluster: int, now: datetime, limits: Limits
+    label: str,
+    backups: Sequence[Backup],
+    total: int,
+    per_cluster: int,
+    now: datetime,
+    limits: Limits,
 ) -> list[Part]:
-    """A cluster's part of ``folder``: a divider, its name and its newest backups."""
+    """A cluster's part of ``folder``: a divider, its name, how many backups it has (``total``,
+    of which ``backups`` are the newest) and its newest ``per_cluster``."""
     ordered = _newest_first(backups)
     name = esc(label, _NAME_CLIP)
     if not ordered:
         return [Divider(), Text(say(s.FOLDER_CLUSTER_EMPTY, cluster=name))]
-    head = say(s.FOLDER_CLUSTER, cluster=name, count=s.count_backups(len(ordered)))
+    total = max(total, len(ordered))
+    head = say(s.FOLDER_CLUSTER, cluster=name, count=s.count_backups(total))
     rows = [_folder_row(b, now) for b in ordered[:per_cluster]]
-    if len(ordered) > per_cluster:
-        older = len(ordered) - per_cluster
+    if total > per_cluster:
+        older = total - per_cluster
         rows.append(fill(s.folder_more_rows(older), n=older))
     return [Divider(), *paragraphs(rows, limits=limits, lead=head)]
 
@@ -310,17 +317,23 @@ def render_folder_backups(
     folder_id: str,
     groups: Sequence[tuple[str, Sequence[Backup]]],
     *,
+    totals: Sequence[int] | None = None,
     now: datetime,
     truncated: bool,
+    read: int = 0,
     limits: Limits,
 ) -> Card:
     """Backups of every cluster in a folder, grouped by cluster, newest first. Big folders show
-    the newest few per cluster (and how many more), then as many clusters as fit."""
+    the newest few per cluster (and how many more), then as many clusters as fit. ``totals``
+    (one per group) counts each cluster's backups when ``groups`` keeps only the newest few;
+    ``truncated`` says the listing was left after ``read`` backups."""
+    counts = list(totals) if totals is not None else [len(b) for _, b in groups]
+    counts = [max(n, len(b)) for n, (_label, b) in zip(counts, groups, strict=True)]
     folder = code_text(folder_id, _ID_CLIP)
-    total = sum(len(b) for _, b in groups)
+    total = sum(counts)
     notes: list[str] = []
     if truncated:
-        notes.append(say(s.FOLDER_TRUNCATED, prefix=s.PREFIX))
+        notes.append(say(s.FOLDER_TRUNCATED, prefix=s.PREFIX, limit=f"{max(read, total):,}"))
     if not groups:
         empty: list[Part] = [Text(say(s.FOLDER_EMPTY, folder=folder))]
         if notes:
@@ -332,7 +345,8 @@ def render_folder_backups(
     for per_cluster in (10, 5, 3, 2, 1):
         # Each cluster whole or not at all; fewer backups each until every cluster fits.
         rows: list[Row] = [
-            _folder_group(label, backups, per_cluster, now, limits) for label, backups in groups
+            _folder_group(label, backups, n, per_cluster, now, limits)
+            for (label, backups), n in zip(groups, counts, strict=True)
         ]
         packed = pack(rows, limits=room, head=[title])
         if packed.shown == len(groups):

@@ -9,11 +9,12 @@ processes that run no watcher answer the three others.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.actions import LIST_BACKUPS, AlertRef
@@ -56,7 +57,13 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 #: How many backups ``folder`` reads before it stops and says the folder has more.
-FOLDER_READ_LIMIT = 2000
+#: ``folder`` reads the whole listing (``Backup.list`` promises no order, so the newest backup
+#: may be on its last page) but keeps only the newest few of each cluster it can show; past this
+#: many backups it stops and says what it read.
+FOLDER_READ_LIMIT = 50_000
+#: The most backups of one cluster ``folder`` shows (render_folder_backups' largest step).
+FOLDER_KEEP_PER_CLUSTER = 10
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Queries:
@@ -280,23 +287,38 @@ class Queries:
         if not folder_allowed(folder_id, self.config.visible_folders()):
             log.info("folder %s is outside access.folders", folder_id)
             raise NotFound(404, "")
-        backups: list[Backup] = []
+        kept: dict[str, list[tuple[datetime, int, Backup]]] = defaultdict(list)
+        counts: Counter[str] = Counter()
+        read = 0
         truncated = False
         async for backup in self.cloud.list_folder_backups(folder_id):
-            if len(backups) >= FOLDER_READ_LIMIT:
+            if read >= FOLDER_READ_LIMIT:
                 truncated = True
                 break
-            backups.append(backup)
+            read += 1
+            counts[backup.source_cluster_id] += 1
+            heap = kept[backup.source_cluster_id]
+            item = (backup.created_at or backup.started_at or _NEVER, read, backup)
+            if len(heap) < FOLDER_KEEP_PER_CLUSTER:
+                heapq.heappush(heap, item)
+            else:
+                heapq.heappushpop(heap, item)  # the oldest of the kept ones goes
         names = await self._cluster_names(folder_id)
-        by_cluster: dict[str, list[Backup]] = defaultdict(list)
-        for backup in backups:
-            by_cluster[backup.source_cluster_id].append(backup)
+        by_cluster: dict[str, list[Backup]] = {
+            cid: [b for _at, _n, b in heap] for cid, heap in kept.items()
+        }
         for cluster_id in names:
             by_cluster.setdefault(cluster_id, [])
         groups = sorted(by_cluster.items(), key=_newest_key, reverse=True)
         labelled = [(_label(cid, names.get(cid, "")), group) for cid, group in groups]
         return rc.render_folder_backups(
-            folder_id, labelled, now=now, truncated=truncated, limits=self.chat.limits
+            folder_id,
+            labelled,
+            totals=[counts[cid] for cid, _group in groups],
+            now=now,
+            truncated=truncated,
+            read=read,
+            limits=self.chat.limits,
         )
 
     async def _cluster_names(self, folder_id: str) -> dict[str, str]:
