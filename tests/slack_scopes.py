@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
+from tests.source import parse
+
 #: Slack Web API method -> the bot scopes it needs (empty: none). conversations.* needs the
 #: scope of the conversation's kind; the bot reads public and private channels it is in.
 METHOD_SCOPES: dict[str, frozenset[str]] = {
@@ -98,7 +100,7 @@ def methods_used_in(paths: Iterable[Path]) -> set[str]:
     dotted = set(client_methods.values())
     found: set[str] = set()
     for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parse(path)
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if node.value in dotted:

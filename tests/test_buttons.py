@@ -15,6 +15,7 @@ from bot.config import BotConfig
 from bot.slack.blocks import SLACK
 from bot.store import Store
 from tests.golden.scenario import RECORDED
+from tests.source import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,7 @@ def _made_by_messages() -> set[str]:
     """Ids of the declared actions whose ``.button(`` some module of bot/ calls."""
     names: dict[str, str] = {}
     for path in (ROOT / "bot").rglob("actions.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         module = __import__(dotted, fromlist=["_"])
         for node in tree.body:
@@ -43,7 +44,7 @@ def _made_by_messages() -> set[str]:
                     names[node.target.id] = value.id
     called = set()
     for path in (ROOT / "bot").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse(path)):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)

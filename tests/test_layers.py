@@ -12,6 +12,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.source import parse
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers")
 #: The composition roots: the only modules of bot/ that may build the Slack app with handlers.
@@ -35,7 +37,7 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str, path: Path, known: set[str]) -> Iterator[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse(path)
     is_package = path.name == "__init__.py"
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -188,7 +190,7 @@ BLOCK_KIT_TYPES = frozenset(
 def _block_literals(path: Path) -> list[str]:
     """``type`` values of the Block Kit dicts a module builds: ``{"type": "section", ...}`` and
     ``dict(type="section", ...)``, with the line each is on."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse(path)
     found = []
     for node in ast.walk(tree):
         pairs: list[tuple[ast.expr | None, ast.expr]] = []
@@ -326,7 +328,7 @@ def _faces() -> frozenset[str]:
     """The folders of bot/ whose ``__init__`` holds nothing but a docstring."""
     faces = set()
     for path in (ROOT / "bot").rglob("__init__.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         if all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in tree.body):
             faces.add(_module_name(path))
     return frozenset(faces)
@@ -354,7 +356,7 @@ def test_every_role_is_met_in_the_tree() -> None:
 def test_outbound_posts_are_made_in_one_module() -> None:
     makers = set()
     for path in (ROOT / "bot").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse(path)
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)

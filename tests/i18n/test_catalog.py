@@ -23,6 +23,7 @@ from bot.i18n.catalog import (
     translations,
     use_locale,
 )
+from tests.source import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 POT = ROOT / "bot" / "locale" / "messages.pot"
@@ -105,7 +106,7 @@ def _code_ids() -> dict[str, str]:
     ``N_("...")`` and both forms of ``ngettext("...", "...", n)``."""
     found: dict[str, str] = {}
     for path in sorted((ROOT / "bot").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = parse(path)
         for node in ast.walk(tree):
             if not (
                 isinstance(node, ast.Call)
@@ -255,7 +256,7 @@ def _exempt_nodes(tree: ast.Module) -> set[int]:
 
 def _literals_with_words(path: Path, root: Path = ROOT) -> list[str]:
     """Every literal of ``path`` with words in it that is not exempt, and its line."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse(path)
     exempt = _exempt_nodes(tree)
     return [
         f"{path.relative_to(root)}:{node.lineno}: {node.value!r}"
