@@ -18,7 +18,6 @@ from bot.chat.mrkdwn import code, link
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster, Environment, RetentionPolicy
 from bot.commands import strings
-from bot.durations import format_duration
 from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
 from bot.freshness.model import FreshnessState
@@ -26,7 +25,7 @@ from bot.freshness.restore import RestoreReadiness
 from bot.freshness.schedules import cron_text
 from bot.freshness.sparkline import sparkline
 from bot.i18n.catalog import _, ngettext
-from bot.i18n.units import format_bytes
+from bot.i18n.units import format_bytes, say_duration
 
 #: Bounds on the cloud's text, measured after escaping.
 ERROR_ESCAPED = 500
@@ -251,7 +250,7 @@ def _running(failed: int, now: datetime, started_at: datetime | None, at: str) -
             "A backup is running; the {n} attempts before it failed.",
             failed,
         ).format(n=failed)
-    ran = format_duration(max(now - started_at, timedelta(0)))
+    ran = say_duration(max(now - started_at, timedelta(0)))
     if failed == 0:
         return _("A backup has been running for {ran} (since {at}).").format(ran=ran, at=at)
     if failed == 1:
@@ -447,8 +446,8 @@ def trend_line(points: Sequence[TrendPoint]) -> str:
     if known:
         took = _("took `{sparkline}` {shortest}–{longest}").format(
             sparkline=sparkline(durations),
-            shortest=format_duration(timedelta(seconds=min(known))),
-            longest=format_duration(timedelta(seconds=max(known))),
+            shortest=say_duration(timedelta(seconds=min(known))),
+            longest=say_duration(timedelta(seconds=max(known))),
         )
         text += f" · {took}"
     return text
