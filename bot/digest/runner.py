@@ -35,6 +35,7 @@ from bot.fleet.job import FleetJob
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
+from bot.i18n.catalog import use_locale
 from bot.outbox.change import Change, RunFinish
 from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
 from bot.store.claims import SKIPPED_CLAIM
@@ -251,28 +252,30 @@ class DigestRunner(FleetJob):
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
-        digest = build_digest(
-            self._inputs(fleet, had_schedule, now),
-            previous,
-            now=now,
-            shrink_threshold=self.config.freshness.shrink_warning,
-            only_problems=route.only_problems,
-            group_by=route.group_by,
-        )
+        with use_locale(self.config.locale_of(route)):  # its group labels are words too
+            digest = build_digest(
+                self._inputs(fleet, had_schedule, now),
+                previous,
+                now=now,
+                shrink_threshold=self.config.freshness.shrink_warning,
+                only_problems=route.only_problems,
+                group_by=route.group_by,
+            )
         figures = figures_of(digest)
         if fleet.errors:
             # Clusters of a folder that could not be listed are missing from this reading, not
             # gone: keep their figures so that the next digest still has something to compare.
             seen = {f.cluster_id for f in figures}
             figures += [f for cid, f in previous.items() if cid not in seen]
-        # The top post first, then the parts of its thread.
-        messages = render_digest(
-            digest,
-            title=digest_title(day),
-            console_url=self.console_url,
-            limits=self.chat.limits,
-            warnings=fleet.errors,
-        ).messages()
+        # The top post first, then the parts of its thread, in the route's language.
+        with use_locale(self.config.locale_of(route)):
+            messages = render_digest(
+                digest,
+                title=digest_title(day),
+                console_url=self.console_url,
+                limits=self.chat.limits,
+                warnings=fleet.errors,
+            ).messages()
         return _Built(digest, messages, figures, fleet.errors)
 
     def _inputs(

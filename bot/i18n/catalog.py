@@ -36,6 +36,25 @@ DOMAIN = "messages"
 _locale: ContextVar[str] = ContextVar("bot_locale", default=SOURCE_LOCALE)
 
 
+@cache
+def available_locales() -> frozenset[str]:
+    """The languages the bot speaks: the source one, and each with a catalog in bot/locale."""
+    root = resources.files("bot") / "locale"
+    found = {
+        entry.name for entry in root.iterdir() if (entry / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    }
+    return frozenset({SOURCE_LOCALE, *found})
+
+
+def supported_locale(tag: str | None) -> str | None:
+    """The language of ``tag`` (``ru``, Slack's ``ru-RU``, ``ru_RU``) if the bot speaks it;
+    None for no tag or a language it does not speak."""
+    if not tag:
+        return None
+    language = tag.replace("_", "-").split("-", 1)[0].strip().lower()
+    return language if language in available_locales() else None
+
+
 @contextmanager
 def use_locale(locale: str) -> Iterator[None]:
     """Speak ``locale`` (``en``, ``ru``) in this context until the block ends."""

@@ -169,6 +169,7 @@ READ_BY_PEOPLE = (
     "bot/commands/router.py",
     "bot/commands/strings.py",
     "bot/digest/messages.py",
+    "bot/fleet/grouping.py",
     "bot/fleet/lookup.py",
     "bot/fleet/reader.py",
     "bot/freshness/explain.py",
