@@ -40,6 +40,7 @@ from bot.freshness.messages import (
     slack_date,
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.freshness.schedules import say_schedule
 from bot.i18n.catalog import N_, _, ngettext
 from bot.i18n.units import say_duration
 
@@ -81,9 +82,11 @@ def _max_age_source(max_age: MaxAge) -> str:
     if max_age.source == MaxAgeSource.OVERRIDE:
         return _("a freshness override")
     if max_age.source == MaxAgeSource.SCHEDULE:
-        return _("snapshot schedule {schedule}, plus grace").format(schedule=escape(max_age.detail))
+        said = escape(say_schedule(max_age.detail))
+        return _("snapshot schedule {schedule}, plus grace").format(schedule=said)
     if max_age.source == MaxAgeSource.POLICY:
-        return _("{policy}, plus grace").format(policy=escape_clipped(max_age.detail, 300))
+        said = escape_clipped(say_schedule(max_age.detail), 300)
+        return _("{policy}, plus grace").format(policy=said)
     return _("the default for clusters with no snapshot schedule, plus grace")
 
 

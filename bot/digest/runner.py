@@ -245,37 +245,41 @@ class DigestRunner(FleetJob):
         )
 
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
-        """Read, classify, compare and render; the figures to save once it is posted."""
+        """Read, classify, compare and render, in the route's language (what the reading says
+        of a folder it could not list is in the digest too); the figures to save once it is
+        posted."""
+        with use_locale(self.config.locale_of(route)):
+            return await self._build_said(route, key, now, day)
+
+    async def _build_said(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         with background_lane():  # behind people's requests, within the background share
             fleet = await read_fleet(self.cloud, self.config, match=route.match, now=now)
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
-        with use_locale(self.config.locale_of(route)):  # its group labels are words too
-            digest = build_digest(
-                self._inputs(fleet, had_schedule, now),
-                previous,
-                now=now,
-                shrink_threshold=self.config.freshness.shrink_warning,
-                only_problems=route.only_problems,
-                group_by=route.group_by,
-            )
+        digest = build_digest(
+            self._inputs(fleet, had_schedule, now),
+            previous,
+            now=now,
+            shrink_threshold=self.config.freshness.shrink_warning,
+            only_problems=route.only_problems,
+            group_by=route.group_by,
+        )
         figures = figures_of(digest)
         if fleet.errors:
             # Clusters of a folder that could not be listed are missing from this reading, not
             # gone: keep their figures so that the next digest still has something to compare.
             seen = {f.cluster_id for f in figures}
             figures += [f for cid, f in previous.items() if cid not in seen]
-        # The top post first, then the parts of its thread, in the route's language.
-        with use_locale(self.config.locale_of(route)):
-            messages = render_digest(
-                digest,
-                title=digest_title(day),
-                console_url=self.console_url,
-                limits=self.chat.limits,
-                warnings=fleet.errors,
-            ).messages()
+        # The top post first, then the parts of its thread.
+        messages = render_digest(
+            digest,
+            title=digest_title(day),
+            console_url=self.console_url,
+            limits=self.chat.limits,
+            warnings=fleet.errors,
+        ).messages()
         return _Built(digest, messages, figures, fleet.errors)
 
     def _inputs(

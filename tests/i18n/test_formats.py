@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.durations import format_duration
+from bot.freshness.schedules import say_schedule
 from bot.i18n.catalog import use_locale
 from bot.i18n.units import (
     day,
@@ -111,3 +112,24 @@ def test_a_locale_babel_does_not_know_reads_as_english() -> None:
     with use_locale("xx"):
         assert (format_bytes(1536), say_duration(timedelta(minutes=90))) == ("1.5 KiB", "1h 30m")
         assert day(date(2026, 12, 2)) == "Wed 2 Dec 2026"
+
+
+@pytest.mark.parametrize(
+    ("detail", "ru"),
+    [
+        ("hourly", "ежечасно"),
+        ("daily at 03:00 UTC", "ежедневно в 03:00 UTC"),
+        ("weekly on MONDAY at 04:30 UTC", "еженедельно, MONDAY, в 04:30 UTC"),
+        ("weekly at 04:30 UTC", "еженедельно в 04:30 UTC"),
+        ("retention policy nightly (0 3 * * *)", "политика хранения nightly (0 3 * * *)"),
+        (
+            "retention policy nightly (0 3 * * *) and 2 more",
+            "политика хранения nightly (0 3 * * *) и ещё 2",
+        ),
+        ("something the cloud said", "something the cloud said"),  # no known shape: as it is
+    ],
+)
+def test_a_stored_schedule_is_said_in_the_current_locale(detail: str, ru: str) -> None:
+    assert say_schedule(detail) == detail  # English: the stored words themselves
+    with use_locale("ru"):
+        assert say_schedule(detail) == ru
