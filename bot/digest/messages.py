@@ -470,6 +470,19 @@ def _digest_row(
             after=format_bytes(row.newest.size_bytes),
         )
         lines.append(f":warning: {said}")
+    return _fitted(lines)
+
+
+#: The most one row may take: a paragraph of Slack's (a section's text). The clipping of each
+#: value keeps a row within it in English; a longer language may need to drop a detail line.
+_ROW_MAX = 3000
+
+
+def _fitted(lines: list[str]) -> str:
+    """The row's lines, the last details dropped while it is over :data:`_ROW_MAX` (the head
+    and the state line are always kept)."""
+    while len(lines) > 2 and len("\n".join(lines)) > _ROW_MAX:
+        lines.pop()
     return "\n".join(lines)
 
 
