@@ -66,9 +66,10 @@ mutate: $(STAMP)
 
 # The string catalog: extract every message id of bot/ into bot/locale/messages.pot (sorted, with
 # no source lines or dates, so that moving code changes nothing), then bring each language's
-# catalog up to date with it (made if missing). English is the source language: its catalog is
-# the ids, untranslated. tests/i18n checks that the committed .pot is current.
-LOCALES ?= en
+# catalog (en, ru) up to date with it (made if missing). English is the source language: its
+# catalog is the ids, untranslated. tests/i18n checks that the .pot is current and that every
+# other catalog translates every id, with the same placeholders and `code`.
+LOCALES ?= en ru
 i18n: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --omit-header \
 		-o bot/locale/messages.pot .

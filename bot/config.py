@@ -35,6 +35,7 @@ from bot.cloud.models import Environment
 from bot.cron import cron_trigger
 from bot.durations import format_duration, parse_duration
 from bot.errors import ConfigError
+from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -249,8 +250,25 @@ def _check_cron(value: str) -> str:
     return value
 
 
+# --- languages (issue 23): who reads a channel's posts in which language ----------------------
+
+
+def _check_locale(value: str) -> str:
+    locale = supported_locale(value)
+    if locale is None:
+        speaks = ", ".join(sorted(available_locales()))
+        raise ValueError(f"{value!r} is not a language the bot speaks; write one of: {speaks}")
+    return locale
+
+
+#: A language the bot has a catalog for: ``en``, ``ru`` (``ru-RU`` reads as ``ru``).
+LocaleName = Annotated[str, AfterValidator(_check_locale)]
+
+
 class DigestRoute(_Strict):
     channel: str
+    #: The digest's language; unset: the top-level ``locale``.
+    locale: LocaleName | None = None
     schedule: str = "30 9 * * mon-fri"
     timezone: str = "UTC"
     only_problems: bool = False
@@ -269,6 +287,8 @@ class DigestRoute(_Strict):
 
 class AlertRoute(_Strict):
     channel: str
+    #: The language of the route's alerts; unset: the top-level ``locale``.
+    locale: LocaleName | None = None
     mention: list[str] = Field(default_factory=list)
     repeat: Annotated[Duration, _within(MINUTE, timedelta(days=30))] = timedelta(hours=4)
     send_resolved: bool = True
@@ -373,6 +393,21 @@ class BotConfig(_Strict):
     sweep: Sweep = Field(default_factory=Sweep)
     access: Access = Field(default_factory=Access)
     limits: Limits = Field(default_factory=Limits)
+    #: The bot's language: of the routes that name none, the bot's notices about itself, and
+    #: replies to people whose Slack language the bot does not speak.
+    locale: LocaleName = SOURCE_LOCALE
+
+    def locale_of(self, route: DigestRoute | AlertRoute) -> str:
+        """The language of a route's posts."""
+        return route.locale or self.locale
+
+    def channel_locale(self, channel: str) -> str:
+        """The language of a channel: of its first route that names one, else the bot's."""
+        routes: list[AlertRoute | DigestRoute] = [*self.alerts, *self.digests]
+        for route in routes:
+            if route.channel == channel and route.locale:
+                return route.locale
+        return self.locale
 
     def visible_folders(self) -> list[str]:
         """Folders the bot shows at all: ``access.folders``, else the watched folders."""

@@ -15,12 +15,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import replace
 from typing import Any
 
 from bot.chat.actions import Invocation
 from bot.commands.messages import render_error
 from bot.commands.router import Reply, Router
 from bot.errors import SlackError
+from bot.i18n.catalog import use_locale
 from bot.ops.logging import HELD_SECRETS, bind_request_id, request_id_var, response_url_forms
 from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
@@ -131,17 +133,19 @@ async def _answer(
     held = response_url_forms(response_url) if response_url else []
     with bind_request_id(), HELD_SECRETS.holding(held):
         started = time.monotonic()
+        inv = Invocation(user_id=user_id, channel_id=channel_id, message_ts=message_ts)
         try:
             groups = await user_groups(notifier, router, user_id)
-            inv = Invocation(
-                user_id=user_id, channel_id=channel_id, user_groups=groups, message_ts=message_ts
-            )
+            said = await notifier.user_locale(user_id) if user_id else None
+            inv = replace(inv, user_groups=groups, locale=said)
             reply = await run(inv)
         except Exception as exc:
             error_id = request_id_var.get()
             log.exception("unexpected error before a reply (error id %s)", error_id)
-            reply = Reply([render_error(exc, correlation_id=error_id)], ok=False)
-        await deliver(notifier, response_url, reply, channel_id=channel_id, user_id=user_id)
+            with use_locale(router.locale_for(inv)):
+                reply = Reply([render_error(exc, correlation_id=error_id)], ok=False)
+        with use_locale(router.locale_for(inv)):  # the renderer's own words, in the reply's
+            await deliver(notifier, response_url, reply, channel_id=channel_id, user_id=user_id)
         # One closing line per command or button: how it ended, and how long it took.
         outcome = "ok" if reply.ok else ("usage error" if reply.usage_error else "error")
         log.info(

@@ -21,7 +21,6 @@ from bot.chat.mrkdwn import code, escape, link, mention
 from bot.chat.pack import pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
-from bot.durations import format_duration
 from bot.freshness.messages import (
     STATE_EMOJI,
     attempt_words,
@@ -33,6 +32,7 @@ from bot.freshness.messages import (
 )
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.i18n.catalog import _, ngettext
+from bot.i18n.units import say_duration
 
 #: Action ids of a grouped alert's buttons; handlers/ listens for these.
 
@@ -76,16 +76,16 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
     if report is not None and report.age is not None:
         parts.append(
             _("newest {age} old (max {limit})").format(
-                age=format_duration(report.age), limit=format_duration(report.max_age.value)
+                age=say_duration(report.age), limit=say_duration(report.max_age.value)
             )
         )
     elif state == FreshnessState.NEVER:
         parts.append(_("no backup at all"))
     elif entry.newest_backup_at is not None:
         # Not read just now: what the incident remembers of the newest backup.
-        age = format_duration(max(now - entry.newest_backup_at, timedelta(0)))
+        age = say_duration(max(now - entry.newest_backup_at, timedelta(0)))
         if entry.stale_since is not None and entry.stale_since >= entry.newest_backup_at:
-            limit = format_duration(entry.stale_since - entry.newest_backup_at)
+            limit = say_duration(entry.stale_since - entry.newest_backup_at)
             parts.append(_("newest {age} old (max {limit})").format(age=age, limit=limit))
         else:
             parts.append(_("newest {age} old").format(age=age))
@@ -154,7 +154,7 @@ def render_group_alert(
     total = len(members)
     label = escape(cut(group.label, _NAME_MAX))
     if group.resolved_at is not None:
-        lasted = format_duration(max(group.resolved_at - group.opened_at, timedelta(0)))
+        lasted = say_duration(max(group.resolved_at - group.opened_at, timedelta(0)))
         every = ngettext(
             "every one of {n} cluster in {group} has a fresh backup again; the storm lasted "
             "{lasted}",
@@ -282,7 +282,7 @@ def render_group_reminder(
     now: datetime,
 ) -> Card:
     """A reminder in the group's thread: how many are still stale, for how long."""
-    lasted = format_duration(max(now - group.opened_at, timedelta(0)))
+    lasted = say_duration(max(now - group.opened_at, timedelta(0)))
     firing = sum(1 for m in still_open if m.entry.status == AlertStatus.FIRING)
     said = ngettext(
         "{n} cluster of this storm still has no fresh backup ({firing} not acknowledged); it "
@@ -302,7 +302,7 @@ def render_group_resolved(
 ) -> Card:
     """The storm is over: the last member recovered."""
     end = group.resolved_at or now
-    lasted = format_duration(max(end - group.opened_at, timedelta(0)))
+    lasted = say_duration(max(end - group.opened_at, timedelta(0)))
     said = ngettext(
         "Resolved: every one of the {n} cluster of this storm has a fresh backup again. It "
         "lasted {lasted}.",

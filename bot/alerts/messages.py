@@ -26,7 +26,6 @@ from bot.chat.mrkdwn import code, escape, mention
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
-from bot.durations import format_duration
 from bot.freshness.messages import (
     attempt_line,
     blocking_clause,
@@ -41,7 +40,9 @@ from bot.freshness.messages import (
     slack_date,
 )
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.freshness.schedules import say_schedule
 from bot.i18n.catalog import N_, _, ngettext
+from bot.i18n.units import say_duration
 
 #: Action ids of the alert's buttons; handlers/ listens for these.
 
@@ -81,9 +82,11 @@ def _max_age_source(max_age: MaxAge) -> str:
     if max_age.source == MaxAgeSource.OVERRIDE:
         return _("a freshness override")
     if max_age.source == MaxAgeSource.SCHEDULE:
-        return _("snapshot schedule {schedule}, plus grace").format(schedule=escape(max_age.detail))
+        said = escape(say_schedule(max_age.detail))
+        return _("snapshot schedule {schedule}, plus grace").format(schedule=said)
     if max_age.source == MaxAgeSource.POLICY:
-        return _("{policy}, plus grace").format(policy=escape_clipped(max_age.detail, 300))
+        said = escape_clipped(say_schedule(max_age.detail), 300)
+        return _("{policy}, plus grace").format(policy=said)
     return _("the default for clusters with no snapshot schedule, plus grace")
 
 
@@ -134,8 +137,8 @@ def render_alert(
         fields.append(_field(_("Newest backup"), newest))
     else:
         fields.append(_field(_("Newest backup"), _("none")))
-    age = format_duration(report.age) if report.age is not None else _("n/a")
-    limit = format_duration(report.max_age.value)
+    age = say_duration(report.age) if report.age is not None else _("n/a")
+    limit = say_duration(report.max_age.value)
     fields.append(_field(_("Age"), _("{age} (max {limit})").format(age=age, limit=limit)))
     if entry.stale_since is not None:
         fields.append(_field(_("Stale since"), slack_date(entry.stale_since)))
@@ -215,19 +218,19 @@ def _clause(report: FreshnessReport) -> str:
 
 
 def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) -> str:
-    limit = format_duration(report.max_age.value)
+    limit = say_duration(report.max_age.value)
     state = report.state
     if state == FreshnessState.STALE and report.age is not None:
         return _("the newest backup is {age} old; the maximum is {limit}").format(
-            age=format_duration(report.age), limit=limit
+            age=say_duration(report.age), limit=limit
         )
     if state == FreshnessState.NEVER:
         return _("the cluster has no backup at all; the maximum age is {limit}").format(limit=limit)
     if state == FreshnessState.FRESH:
-        outage = format_duration(outage_duration(entry, now))
+        outage = say_duration(outage_duration(entry, now))
         if report.age is not None:
             return _("a fresh backup landed ({age} old); it went without one for {outage}").format(
-                age=format_duration(report.age), outage=outage
+                age=say_duration(report.age), outage=outage
             )
         return _("a fresh backup landed; it went without one for {outage}").format(outage=outage)
     if state == FreshnessState.STOPPED:
@@ -274,8 +277,8 @@ def _alert_fallback(
     elif report.state == FreshnessState.STALE and report.age is not None:
         what = _("the newest backup of {cluster} is {age} old (max {limit})").format(
             cluster=name,
-            age=format_duration(report.age),
-            limit=format_duration(report.max_age.value),
+            age=say_duration(report.age),
+            limit=say_duration(report.max_age.value),
         )
     else:
         what = _("backups of {cluster}: {state}").format(
@@ -306,9 +309,9 @@ def render_reminder(
 ) -> Card:
     """A reminder in the alert's thread: the cluster is still without a fresh backup."""
     name = f"*{escape(cluster_name(cluster))}*"
-    outage = format_duration(outage_duration(entry, now))
-    limit = format_duration(report.max_age.value)
-    age = format_duration(report.age) if report.age is not None else ""
+    outage = say_duration(outage_duration(entry, now))
+    limit = say_duration(report.max_age.value)
+    age = say_duration(report.age) if report.age is not None else ""
     clause = _clause(report)
     if clause:
         if report.age is not None:
@@ -338,7 +341,7 @@ def render_resolved(
 ) -> Card:
     """The resolved notice in the alert's thread, saying why it resolved."""
     name = f"*{escape(cluster_name(cluster))}*"
-    outage = format_duration(outage_duration(entry, now))
+    outage = say_duration(outage_duration(entry, now))
     state = report.state
     landed = ""
     if state == FreshnessState.STOPPED:
@@ -369,7 +372,7 @@ def render_retired(entry: AlertEntry, *, now: datetime) -> Card:
     """An incident closed because its cluster is no longer watched on the route (deleted, moved,
     or no longer matching): the text that replaces the alert and goes in its thread. The cluster
     may be gone, so only what the incident itself remembers is shown."""
-    outage = format_duration(outage_duration(entry, now))
+    outage = say_duration(outage_duration(entry, now))
     said = _(
         "Resolved: cluster {cluster} is no longer watched here (deleted, moved out of the "
         "watched folders, or no longer matching this alert route). It had gone without a fresh "
@@ -390,7 +393,7 @@ def render_self_alert(
     if last_ok is None:
         since = _("No sweep has succeeded since the bot started.")
     else:
-        ago = format_duration(max(now - last_ok, timedelta(0)))
+        ago = say_duration(max(now - last_ok, timedelta(0)))
         since = _("The last successful sweep was {when} ({ago} ago).").format(
             when=slack_date(last_ok), ago=ago
         )
@@ -416,7 +419,7 @@ def render_self_recovered(failures_since: datetime | None, now: datetime) -> Car
         said = _(
             "*The backups bot can read the cloud again* after {duration}. Stale backups are "
             "noticed again from this sweep on."
-        ).format(duration=format_duration(max(now - failures_since, timedelta(0))))
+        ).format(duration=say_duration(max(now - failures_since, timedelta(0))))
     else:
         said = _(
             "*The backups bot can read the cloud again*. Stale backups are noticed again from "
@@ -443,7 +446,7 @@ def render_operation_outcome(
         "cluster": name,
         "who": who,
         "operation": id_code(operation_id),
-        "took": format_duration(max(now - requested_at, timedelta(0))),
+        "took": say_duration(max(now - requested_at, timedelta(0))),
     }
     if outcome == OperationOutcome.DONE:
         icon = ":white_check_mark:"

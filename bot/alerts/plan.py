@@ -37,6 +37,7 @@ from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
+from bot.i18n.catalog import SOURCE_LOCALE, use_locale
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
 
@@ -70,13 +71,22 @@ class RouteView:
     entries: dict[str, AlertEntry]
     seen: dict[str, tuple[Cluster, FreshnessReport]]
     groups: dict[str, AlertGroup] = field(default_factory=dict)
+    #: The language of the route's posts (config ``locale`` of the route, else the bot's).
+    locale: str = SOURCE_LOCALE
 
 
 def plan_route(
     view: RouteView, steps: Iterable[Step], *, chat: Chat, console_url: str, now: datetime
 ) -> list[Change]:
     """Every change the route's steps call for, in the order they should be committed, with
-    their posts rendered for ``chat``."""
+    their posts rendered for ``chat`` in the route's language."""
+    with use_locale(view.locale):
+        return _plan_route(view, steps, chat=chat, console_url=console_url, now=now)
+
+
+def _plan_route(
+    view: RouteView, steps: Iterable[Step], *, chat: Chat, console_url: str, now: datetime
+) -> list[Change]:
     route = view.route
     steps = [_remembering(step) for step in steps]
     new = [s for s in steps if s.decision.has(ActionKind.POST_ALERT)]

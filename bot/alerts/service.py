@@ -276,11 +276,13 @@ class AlertService:
                     )
                 known = reading.cluster if reading.error is None else cluster or cluster_of(entry)
                 report = await self._report(entry, reading, known, now)
+                route = self._route(entry.route_key, entry.channel)
                 view = RouteView(
-                    self._route(entry.route_key, entry.channel),
+                    route,
                     entry.route_key,
                     entries={entry.cluster_id: entry},
                     seen={entry.cluster_id: (known, report)},
+                    locale=self.config.locale_of(route),
                 )
                 steps = [Step(known, report, entry, decision)]
             committed = await self._commit(view, steps, now)
@@ -336,12 +338,14 @@ class AlertService:
         storm), as stored: a click reads no cluster of a storm of 300 again."""
         group = await self.store.incidents.get_group(group_id)
         members = await self.store.incidents.list_alerts(group_id=group_id)
+        route = self._route(route_key, channel)
         return RouteView(
-            self._route(route_key, channel),
+            route,
             route_key,
             entries={e.cluster_id: e for e in members},
             seen={},
             groups={group.id: group} if group is not None else {},
+            locale=self.config.locale_of(route),
         )
 
     async def _open_entries(self, cluster_id: str) -> list[AlertEntry]:

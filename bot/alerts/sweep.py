@@ -40,6 +40,7 @@ from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
 from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
+from bot.i18n.catalog import use_locale
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -404,7 +405,7 @@ class Sweeper(FleetJob):
                 seen[cluster.id] = (cluster, report)
                 step = Step(cluster, report, step.before, decision)
             steps.append(step)
-        view = RouteView(route, key, entries, seen, groups)
+        view = RouteView(route, key, entries, seen, groups, locale=self.config.locale_of(route))
         return plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=run.now)
 
     def _step(
@@ -540,12 +541,11 @@ class Sweeper(FleetJob):
             reason=read_failure or "",
             now=run.now,
         )
+        with use_locale(self.config.locale):  # one notice for every channel: the bot's language
+            opened = render_self_alert(failures, last_ok, read_failure or "", run.now)
+            closed = render_self_recovered(decision.incident.since, run.now)
         return plan_self(
-            decision,
-            chat=self.chat,
-            channels=self._self_channels(),
-            opened=render_self_alert(failures, last_ok, read_failure or "", run.now),
-            closed=render_self_recovered(decision.incident.since, run.now),
+            decision, chat=self.chat, channels=self._self_channels(), opened=opened, closed=closed
         )
 
 

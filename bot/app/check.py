@@ -144,7 +144,7 @@ def _slack_failure(exc: Any, settings: Settings) -> str:
 
 def _scopes_finding(granted: frozenset[str] | None) -> Finding:
     """What the token's scopes allow: posting at all, and exactly-once delivery."""
-    from bot.slack.scopes import HISTORY_SCOPES, POST_SCOPES
+    from bot.slack.scopes import HISTORY_SCOPES, LOCALE_SCOPES, POST_SCOPES
 
     if granted is None:
         return Finding(True, "slack scopes", "Slack did not list them", warning=True)
@@ -164,6 +164,15 @@ def _scopes_finding(granted: frozenset[str] | None) -> Finding:
             f"the token lacks {', '.join(lacking)}: delivery is at-least-once (a post whose "
             "answer Slack loses may appear twice, since the bot cannot look for it); add them "
             "and reinstall the app",
+            warning=True,
+        )
+    unlocalised = sorted(LOCALE_SCOPES - granted)
+    if unlocalised:
+        return Finding(
+            True,
+            "slack scopes",
+            f"the token lacks {', '.join(unlocalised)}: replies are in the channel's language, "
+            "not each person's Slack language; add it and reinstall the app",
             warning=True,
         )
     return Finding(True, "slack scopes", "posting, and exactly-once delivery (history scopes)")

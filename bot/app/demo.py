@@ -35,6 +35,7 @@ from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import Fleet, demo_fleet
 from bot.errors import BotError
 from bot.fleet.lookup import resolve_cluster
+from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
 from bot.slack.blocks import SLACK
@@ -73,7 +74,22 @@ def register(subparsers: Any) -> None:
         "in a console, as Slack would render it. Nothing leaves this machine.",
     )
     parser.add_argument("--no-color", action="store_true", help="plain text, no ANSI colours")
+    parser.add_argument(
+        "--locale",
+        default=SOURCE_LOCALE,
+        type=_locale,
+        help="the language of the demo's person (their Slack profile's) and of the bot's "
+        f"channels: {', '.join(sorted(available_locales()))} (default: {SOURCE_LOCALE})",
+    )
     parser.set_defaults(handler=run)
+
+
+def _locale(value: str) -> str:
+    locale = supported_locale(value)
+    if locale is None:
+        speaks = ", ".join(sorted(available_locales()))
+        raise argparse.ArgumentTypeError(f"{value!r}: the bot speaks {speaks}")
+    return locale
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     # The demo talks to a person; library chatter would get in the way of the console.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(_until_ctrl_c(Demo(color=color).main(sys.stdin, sys.stdout)))
+        demo = Demo(color=color, locale=getattr(args, "locale", SOURCE_LOCALE))
+        asyncio.run(_until_ctrl_c(demo.main(sys.stdin, sys.stdout)))
     print()
     return 0
 
@@ -111,11 +128,13 @@ async def _until_ctrl_c(main: Coroutine[Any, Any, None]) -> None:
         loop.remove_signal_handler(signal.SIGINT)
 
 
-def demo_config(fleet: Fleet) -> BotConfig:
-    """Watch every simulated folder; a digest to the team, alerts on production to on-call."""
+def demo_config(fleet: Fleet, locale: str = SOURCE_LOCALE) -> BotConfig:
+    """Watch every simulated folder; a digest to the team, alerts on production to on-call, in
+    ``locale``."""
     folders = ", ".join(fleet.folder_ids())
     return parse_config(
         f"""
+locale: {locale}
 watch:
   folders: [{folders}]
 digests:
@@ -141,8 +160,10 @@ access:
 class Demo:
     """The console and the loopback world it talks to."""
 
-    def __init__(self, *, color: bool) -> None:
+    def __init__(self, *, color: bool, locale: str = SOURCE_LOCALE) -> None:
         self.color = color
+        #: The language of the demo's person (in the fake Slack's profile) and of the channels.
+        self.locale = locale
         self._seen_calls = 0
         self._sim: SimCloud | None = None
         #: Buttons of the messages shown so far, newest last, for ``:click``.
@@ -154,7 +175,9 @@ class Demo:
         with tempfile.TemporaryDirectory(prefix="backups-bot-demo-") as tmp:
             async with (
                 SimCloud(SimConfig(latency=0.02, backup_duration=20.0), fleet=fleet) as sim,
-                FakeSlack(usergroups={ONCALL_GROUP: [DEMO_USER]}) as slack,
+                FakeSlack(
+                    usergroups={ONCALL_GROUP: [DEMO_USER]}, locales={DEMO_USER: self.locale}
+                ) as slack,
             ):
                 settings = Settings(
                     SLACK_BOT_TOKEN=slack.bot_token,
@@ -166,7 +189,7 @@ class Demo:
                     YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
                     DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
                 )
-                config = demo_config(fleet)
+                config = demo_config(fleet, self.locale)
                 # The fake Slack takes posts as fast as they come: no need to wait a second each.
                 pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
                 self._sim = sim
@@ -224,13 +247,19 @@ class Demo:
     ) -> Invocation:
         assert parts.notifier is not None
         groups = await parts.notifier.user_groups(DEMO_USER, parts.router.candidate_groups())
-        return Invocation(DEMO_USER, channel, user_groups=groups, message_ts=message_ts)
+        # As the Slack handlers do: the person's language, from their profile (users.info).
+        said = await parts.notifier.user_locale(DEMO_USER)
+        return Invocation(
+            DEMO_USER, channel, user_groups=groups, message_ts=message_ts, locale=said
+        )
 
     def _show_reply(self, reply: Reply, out: TextIO) -> None:
         render = render_ephemeral if reply.ephemeral else render_console
         for message in reply.messages:
-            payload = SLACK.render(message)
-            out.write(render(payload, names=NAMES, color=self.color) + "\n")
+            with use_locale(self.locale):  # what the person reads: in their language
+                payload = SLACK.render(message)
+                shown = render(payload, names=NAMES, color=self.color)
+            out.write(shown + "\n")
             self._remember_buttons(payload, TEAM_CHANNEL, None)
 
     def _remember_buttons(self, payload: dict[str, Any], channel: str, ts: str | None) -> None:

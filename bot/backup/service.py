@@ -31,11 +31,11 @@ from bot.commands.messages import render_ack
 from bot.commands.ratelimit import BackupStart, recent_backup
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
-from bot.durations import format_duration
 from bot.errors import CloudError
 from bot.fleet.lookup import ClusterFinder
 from bot.freshness.messages import utc_text
 from bot.i18n.catalog import N_, _
+from bot.i18n.units import say_duration
 from bot.store import PendingOperation, Store
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ class BackupService:
                 return render_ack(
                     _(strings.BACKUP_ALREADY_STARTED).format(
                         cluster=cluster.display_name,
-                        ago=format_duration(max(now - recent.requested_at, timedelta(0))),
+                        ago=say_duration(max(now - recent.requested_at, timedelta(0))),
                         operation=recent.operation_id,
-                        every=format_duration(every),
+                        every=say_duration(every),
                         after=utc_text(recent.requested_at + every),
                     )
                 )

@@ -48,6 +48,8 @@ class Invocation:
     channel_id: str
     user_groups: frozenset[str] = frozenset()
     message_ts: str | None = None
+    #: The asker's language, from their chat profile (``ru``); None: the channel's or the bot's.
+    locale: str | None = None
 
 
 @dataclass

@@ -128,6 +128,20 @@ COMMAND_NAMES: tuple[str, ...] = (
     "backup",
 )
 
+#: Russian words taken for a command where they can mean only that one. The commands stay
+#: English words (they are the interface, like kubectl's: help and errors name them so); these
+#: are accepted, never shown. Flags have none.
+SYNONYMS: dict[str, str] = {
+    "помощь": "help",
+    "справка": "help",
+    "список": "list",
+    "статус": "status",
+    "состояние": "status",
+    "кластеры": "clusters",
+    "каталог": "folder",
+    "заглушить": "snooze",
+}
+
 _SHARE = "--share"
 _LIMIT = "--limit"
 _PAGE_FLAG = "--page-token"
@@ -417,6 +431,7 @@ def _parse_help(args: list[str]) -> HelpCmd:
     if not words:
         return HelpCmd()
     topic = words[0].lower().removeprefix("/backups")
+    topic = SYNONYMS.get(topic, topic)
     if topic not in COMMAND_NAMES:
         near = _nearest(topic, COMMAND_NAMES)
         hint = (
@@ -445,6 +460,7 @@ def parse_command(text: str) -> Command:
     if not tokens:
         return HelpCmd()
     verb, args = tokens[0].lower(), tokens[1:]
+    verb = SYNONYMS.get(verb, verb)
     if verb in ("help", "?", *_HELP_FLAGS):
         return _parse_help(args)
     if verb not in COMMAND_NAMES:

@@ -38,7 +38,7 @@ from bot.commands.grammar import (
 from bot.commands.ratelimit import CommandLimiter, SlowDown
 from bot.config import BotConfig
 from bot.errors import AccessDenied, BotError, UsageError
-from bot.i18n.catalog import N_, _
+from bot.i18n.catalog import N_, _, supported_locale, use_locale
 from bot.ops.logging import new_request_id, request_id_var
 
 if TYPE_CHECKING:
@@ -165,8 +165,18 @@ class Router:
 
     # --- commands and clicks -------------------------------------------------------------------
 
+    def locale_for(self, inv: Invocation) -> str:
+        """The language to answer ``inv`` in: the asker's if the bot speaks it, else the
+        channel's route's, else the bot's."""
+        return supported_locale(inv.locale) or self.config.channel_locale(inv.channel_id)
+
     async def run(self, text: str, inv: Invocation, *, now: datetime) -> Reply:
-        """Run the command ``text`` (what follows ``/backups``) for ``inv``; always a reply."""
+        """Run the command ``text`` (what follows ``/backups``) for ``inv``; always a reply, in
+        the asker's language."""
+        with use_locale(self.locale_for(inv)):
+            return await self._run(text, inv, now=now)
+
+    async def _run(self, text: str, inv: Invocation, *, now: datetime) -> Reply:
         name = "unknown"
         subject: str | None = None
         try:
@@ -188,7 +198,14 @@ class Router:
     async def run_action(
         self, action_id: str, value: str, inv: Invocation, *, now: datetime
     ) -> Reply:
-        """Answer a button click; a value the bot did not render is refused with a message."""
+        """Answer a button click, in the clicker's language; a value the bot did not render is
+        refused with a message."""
+        with use_locale(self.locale_for(inv)):
+            return await self._run_action(action_id, value, inv, now=now)
+
+    async def _run_action(
+        self, action_id: str, value: str, inv: Invocation, *, now: datetime
+    ) -> Reply:
         action = self._declared.get(action_id)
         name = f"button:{action_id}" if action is not None else "button:unknown"
         try:

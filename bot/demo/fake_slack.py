@@ -120,6 +120,7 @@ DEFAULT_SCOPES = frozenset(
         "chat:write",
         "commands",
         "usergroups:read",
+        "users:read",
         "channels:history",
         "groups:history",
         "im:history",
@@ -523,6 +524,7 @@ class FakeSlack:
         bot_token: str = "xoxb-test-token",  # noqa: S107 - a fake's fixed test token
         app_token: str = "xapp-test-token",  # noqa: S107
         usergroups: Mapping[str, Sequence[str]] | None = None,
+        locales: Mapping[str, str] | None = None,
         limits: SlackLimits = DEFAULT_LIMITS,
         scopes: Iterable[str] = DEFAULT_SCOPES,
         clock: Callable[[], float] | None = None,
@@ -536,6 +538,9 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.usergroups: dict[str, list[str]] = {k: list(v) for k, v in (usergroups or {}).items()}
+        #: Each user's Slack language (``ru-RU``), as users.info with include_locale says it; a
+        #: user not named here is known, in ``en-US``.
+        self.locales: dict[str, str] = dict(locales or {})
         #: What messages are refused; tests may replace it at any time.
         self.limits = limits
         #: The bot token's scopes (``X-OAuth-Scopes``; history needs ``channels:history``).
@@ -1009,6 +1014,7 @@ class FakeSlack:
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "usergroups.users.list": self._usergroup_users,
+            "users.info": self._users_info,
             "apps.connections.open": self._connections_open,
         }.get(method)
         if handler is None:
@@ -1410,6 +1416,17 @@ class FakeSlack:
         if group not in self.usergroups:
             return self._error("no_such_subteam")
         return web.json_response({"ok": True, "users": list(self.usergroups[group])})
+
+    def _users_info(self, args: dict[str, Any]) -> web.Response:
+        if "users:read" not in self.scopes:
+            return self._error("missing_scope")
+        user_id = str(args.get("user") or "")
+        if not user_id.startswith(("U", "W")):
+            return self._error("user_not_found")
+        user: dict[str, Any] = {"id": user_id, "name": user_id.lower(), "is_bot": False}
+        if str(args.get("include_locale") or "").lower() in ("true", "1"):
+            user["locale"] = self.locales.get(user_id, "en-US")
+        return web.json_response({"ok": True, "user": user})
 
     def _connections_open(self, args: dict[str, Any]) -> web.Response:
         ws_base = self.base_url.replace("http://", "ws://", 1)

@@ -18,7 +18,6 @@ from bot.commands import strings
 from bot.commands.strings import BUTTON_NEXT_PAGE, PREFIX
 from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.model import STATE_ORDER, Digest, DigestGroup, DigestRow
-from bot.durations import format_duration
 from bot.freshness.messages import (
     SHORT_ERROR_ESCAPED,
     STATE_EMOJI,
@@ -34,8 +33,9 @@ from bot.freshness.messages import (
     state_count,
 )
 from bot.freshness.model import FreshnessState
+from bot.i18n import units
 from bot.i18n.catalog import _, ngettext
-from bot.i18n.units import format_bytes, format_signed, format_signed_bytes
+from bot.i18n.units import format_bytes, format_signed, format_signed_bytes, say_duration
 
 #: Rows in the digest's top post at most: a screenful; the rest are in its thread.
 TOP_ROWS = 20
@@ -61,7 +61,7 @@ def _sentence(text: str) -> str:
 
 def digest_title(day: date) -> str:
     """``Backups digest · Mon 2 Nov 2026``: the title, with the route's local date."""
-    return _("Backups digest · {date}").format(date=f"{day:%a} {day.day} {day:%b %Y}")
+    return _("Backups digest · {date}").format(date=units.day(day))
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -465,17 +465,30 @@ def _digest_row(
         said = _(
             "The newest backup is {ratio} smaller than the one before it ({before} → {after})"
         ).format(
-            ratio=f"{ratio:.0%}",
+            ratio=units.percent(ratio),
             before=format_bytes(row.previous_backup.size_bytes),
             after=format_bytes(row.newest.size_bytes),
         )
         lines.append(f":warning: {said}")
+    return _fitted(lines)
+
+
+#: The most one row may take: a paragraph of Slack's (a section's text). The clipping of each
+#: value keeps a row within it in English; a longer language may need to drop a detail line.
+_ROW_MAX = 3000
+
+
+def _fitted(lines: list[str]) -> str:
+    """The row's lines, the last details dropped while it is over :data:`_ROW_MAX` (the head
+    and the state line are always kept)."""
+    while len(lines) > 2 and len("\n".join(lines)) > _ROW_MAX:
+        lines.pop()
     return "\n".join(lines)
 
 
 def _digest_state_line(row: DigestRow) -> str:
     report = row.report
-    limit = format_duration(report.max_age.value)
+    limit = say_duration(report.max_age.value)
     if report.state == FreshnessState.UNKNOWN:
         return _sentence(reason_text(report.reason or _("the backups could not be read")))
     prefix = ""
@@ -490,7 +503,7 @@ def _digest_state_line(row: DigestRow) -> str:
     newest = row.newest
     if newest is None or report.age is None:
         return prefix + _("No backup yet (max age {limit})").format(limit=limit)
-    age = format_duration(report.age)
+    age = say_duration(report.age)
     parts = [
         prefix
         + (

@@ -35,6 +35,7 @@ from bot.fleet.job import FleetJob
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
+from bot.i18n.catalog import use_locale
 from bot.outbox.change import Change, RunFinish
 from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
 from bot.store.claims import SKIPPED_CLAIM
@@ -244,7 +245,13 @@ class DigestRunner(FleetJob):
         )
 
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
-        """Read, classify, compare and render; the figures to save once it is posted."""
+        """Read, classify, compare and render, in the route's language (what the reading says
+        of a folder it could not list is in the digest too); the figures to save once it is
+        posted."""
+        with use_locale(self.config.locale_of(route)):
+            return await self._build_said(route, key, now, day)
+
+    async def _build_said(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         with background_lane():  # behind people's requests, within the background share
             fleet = await read_fleet(self.cloud, self.config, match=route.match, now=now)
         for error in fleet.errors:

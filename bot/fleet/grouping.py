@@ -6,7 +6,7 @@ group. A cluster that lacks a key's value (no such label, no environment) goes t
 of its own ("(no team)"), never silently to another.
 
 Pure: plain values in, strings out. Keys are stable (they may be stored); labels are plain text
-for people, not yet escaped for mrkdwn.
+for people in the current locale, not yet escaped for mrkdwn.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from urllib.parse import quote
 
 from bot.cloud.models import Cluster, Environment
 from bot.config import ENVIRONMENT, FOLDER, LABEL_PREFIX
+from bot.i18n.catalog import N_, _
 
 #: The key of the one group of a route grouped by nothing.
 WHOLE_ROUTE = "*"
-WHOLE_ROUTE_LABEL = "all clusters"
+WHOLE_ROUTE_LABEL = N_("all clusters")
 
 
 def _value(cluster: Cluster, key: str) -> str | None:
@@ -52,15 +53,17 @@ def group_label(cluster: Cluster, group_by: Sequence[str]) -> str:
     """The group as a person reads it: ``folder b1g...``, ``team=search``, ``(no team)``,
     ``all clusters``; several keys are joined with `` · ``."""
     if not group_by:
-        return WHOLE_ROUTE_LABEL
+        return _(WHOLE_ROUTE_LABEL)
     parts = []
     for key in group_by:
         value = _value(cluster, key)
         if key == FOLDER:
-            parts.append(f"folder {value}" if value is not None else "(no folder)")
+            said = _("folder {id}").format(id=value) if value is not None else None
+            parts.append(said or _("(no folder)"))
         elif key == ENVIRONMENT:
-            parts.append(value if value is not None else "(no environment)")
+            parts.append(value if value is not None else _("(no environment)"))
         else:
             name = key.removeprefix(LABEL_PREFIX)
-            parts.append(f"{name}={value}" if value is not None else f"(no {name})")
+            absent = _("(no {label})").format(label=name)
+            parts.append(f"{name}={value}" if value is not None else absent)
     return " · ".join(parts)

@@ -27,7 +27,7 @@ from bot.cloud.models import (
 from bot.freshness.attempts import AttemptHistory
 from bot.freshness.restore import RestoreReadiness, restore_readiness
 from bot.freshness.schedules import BackupSchedule
-from bot.i18n.catalog import _
+from bot.i18n.catalog import N_, resay
 
 #: How many of the newest backups a trend shows.
 TREND_LENGTH = 14
@@ -105,6 +105,17 @@ class Explanation:
     missed_slot: datetime | None = None
 
 
+#: The words of a condition, made in the source language (they are stored with an incident) and
+#: said in the reader's with :func:`say_words`.
+HEALTH = N_("health {health}")
+STATUS = N_("status {status}")
+
+
+def say_words(condition: Condition) -> list[str]:
+    """A condition's words in the current locale: ``здоровье DEGRADED``."""
+    return [resay(word, (HEALTH, STATUS)) for word in condition.words]
+
+
 def condition_of(cluster: Cluster) -> Condition:
     """What of the cluster's health and status is worth saying."""
     blocking = ""
@@ -114,10 +125,10 @@ def condition_of(cluster: Cluster) -> Condition:
         blocking = "ERROR"
     words: list[str] = []
     if cluster.known_health in _HEALTH_SHOWN and blocking != "DEAD":
-        words.append(_("health {health}").format(health=cluster.health.value))
+        words.append(HEALTH.format(health=cluster.health.value))
     status = cluster.status
     if (status in _STATUS_SHOWN or not status.is_known) and blocking != "ERROR":
-        words.append(_("status {status}").format(status=status.value))
+        words.append(STATUS.format(status=status.value))
     return Condition(blocking, tuple(words))
 
 

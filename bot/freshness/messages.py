@@ -18,15 +18,14 @@ from bot.chat.mrkdwn import code, link
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster, Environment, RetentionPolicy
 from bot.commands import strings
-from bot.durations import format_duration
 from bot.freshness.attempts import AttemptOutcome
-from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint
+from bot.freshness.explain import Condition, Explanation, Maintenance, TrendPoint, say_words
 from bot.freshness.model import FreshnessState
 from bot.freshness.restore import RestoreReadiness
-from bot.freshness.schedules import cron_text
+from bot.freshness.schedules import cron_text, say_schedule
 from bot.freshness.sparkline import sparkline
 from bot.i18n.catalog import _, ngettext
-from bot.i18n.units import format_bytes
+from bot.i18n.units import format_bytes, say_duration
 
 #: Bounds on the cloud's text, measured after escaping.
 ERROR_ESCAPED = 500
@@ -158,7 +157,7 @@ def condition_words(condition: Condition | None, *, with_blocking: bool = True) 
     "" when there is nothing to say. ``with_blocking=False`` leaves out what was said first."""
     if condition is None:
         return ""
-    words = ", ".join(condition.words)
+    words = ", ".join(say_words(condition))
     if condition.blocking and with_blocking:
         dead = condition.blocking == "DEAD"
         if not words:
@@ -175,7 +174,7 @@ def condition_short(condition: Condition) -> str:
     """A few words for a row: ``is DEAD``, ``is in ERROR``, or the condition's words."""
     if condition.blocking:
         return _("is DEAD") if condition.blocking == "DEAD" else _("is in ERROR")
-    return ", ".join(condition.words)
+    return ", ".join(say_words(condition))
 
 
 def condition_line(condition: Condition | None, *, with_blocking: bool = True) -> str:
@@ -251,7 +250,7 @@ def _running(failed: int, now: datetime, started_at: datetime | None, at: str) -
             "A backup is running; the {n} attempts before it failed.",
             failed,
         ).format(n=failed)
-    ran = format_duration(max(now - started_at, timedelta(0)))
+    ran = say_duration(max(now - started_at, timedelta(0)))
     if failed == 0:
         return _("A backup has been running for {ran} (since {at}).").format(ran=ran, at=at)
     if failed == 1:
@@ -304,7 +303,7 @@ def maintenance_line(maintenance: Maintenance | None, schedule_detail: str = "")
         return ""
     slot = _("the {time} UTC backup slot").format(time=maintenance.slot.strftime("%H:%M"))
     if schedule_detail:
-        slot += f" ({escape_clipped(schedule_detail, 150)})"
+        slot += f" ({escape_clipped(say_schedule(schedule_detail), 150)})"
     template = (
         _("A planned maintenance, delayed until {when}, overlaps {slot}")
         if maintenance.delayed
@@ -447,8 +446,8 @@ def trend_line(points: Sequence[TrendPoint]) -> str:
     if known:
         took = _("took `{sparkline}` {shortest}–{longest}").format(
             sparkline=sparkline(durations),
-            shortest=format_duration(timedelta(seconds=min(known))),
-            longest=format_duration(timedelta(seconds=max(known))),
+            shortest=say_duration(timedelta(seconds=min(known))),
+            longest=say_duration(timedelta(seconds=max(known))),
         )
         text += f" · {took}"
     return text

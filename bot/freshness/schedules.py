@@ -30,6 +30,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from bot.cloud.models import RetentionPolicy, SnapshotSchedule, WeekDay
 from bot.cron import crontab_trigger, fires_between, last_fire_within, times_of_day
+from bot.i18n.catalog import N_, resay
 
 _DAY = timedelta(days=1)
 _HOUR = timedelta(hours=1)
@@ -256,26 +257,43 @@ class BackupSchedule:
         return sorted(found)
 
 
+#: A schedule as a person reads it. The detail is kept (and stored with an incident) in the
+#: source language; :func:`say_schedule` says it in the current locale.
+HOURLY = N_("hourly")
+DAILY = N_("daily at {time} UTC")
+WEEKLY = N_("weekly at {time} UTC")
+WEEKLY_ON = N_("weekly on {day} at {time} UTC")
+POLICY = N_("retention policy {name} ({cron})")
+POLICY_AND_MORE = N_("retention policy {name} ({cron}) and {n} more")
+_SCHEDULES = (HOURLY, DAILY, WEEKLY_ON, WEEKLY, POLICY_AND_MORE, POLICY)
+
+
+def say_schedule(detail: str) -> str:
+    """A schedule's detail (``daily at 03:00 UTC``) in the current locale (``ежедневно в 03:00
+    UTC``); a detail of no known shape as it is."""
+    return resay(detail, _SCHEDULES)
+
+
 def snapshot_schedule(schedule: SnapshotSchedule | None) -> BackupSchedule | None:
     """The schedule of a cluster's ``snapshotManagement``; None when it has none."""
     if schedule is None:
         return None
     if (hourly := schedule.hourly_snapshot_schedule) is not None:
         crons = _crons(str(hourly.minute), "*", "*")
-        return BackupSchedule("snapshot", "hourly", timedelta(hours=1), crons)
+        return BackupSchedule("snapshot", HOURLY, timedelta(hours=1), crons)
     if (daily := schedule.daily_snapshot_schedule) is not None:
-        at = f"{daily.hour:02d}:{daily.minute:02d} UTC"
+        at = f"{daily.hour:02d}:{daily.minute:02d}"
         crons = _crons(str(daily.minute), str(daily.hour), "*")
-        return BackupSchedule("snapshot", f"daily at {at}", _DAY, crons)
+        return BackupSchedule("snapshot", DAILY.format(time=at), _DAY, crons)
     if (weekly := schedule.weekly_snapshot_schedule) is not None:
-        at = f"{weekly.hour:02d}:{weekly.minute:02d} UTC"
+        at = f"{weekly.hour:02d}:{weekly.minute:02d}"
         known = weekly.day != WeekDay.WEEK_DAY_UNSPECIFIED
-        on = f" on {weekly.day.value}" if known else ""
+        said = WEEKLY_ON.format(day=weekly.day.value, time=at) if known else WEEKLY.format(time=at)
         number = _WEEKDAY_NUMBER.get(weekly.day)
         crons = (
             _crons(str(weekly.minute), str(weekly.hour), str(number)) if number is not None else ()
         )
-        return BackupSchedule("snapshot", f"weekly{on} at {at}", timedelta(days=7), crons)
+        return BackupSchedule("snapshot", said, timedelta(days=7), crons)
     return None
 
 
@@ -320,6 +338,10 @@ def policy_schedule(policies: Iterable[RetentionPolicy]) -> BackupSchedule | Non
         return None
     found.sort(key=lambda item: (item[0], item[1]))
     gap, name, cron = found[0]
-    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
-    detail = f"retention policy {name} ({cron.text}){more}"
+    more = len(found) - 1
+    detail = (
+        POLICY_AND_MORE.format(name=name, cron=cron.text, n=more)
+        if more
+        else POLICY.format(name=name, cron=cron.text)
+    )
     return BackupSchedule("policy", detail, gap, tuple(c for _, _, c in found))

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -34,6 +35,25 @@ SOURCE_LOCALE = "en"
 DOMAIN = "messages"
 
 _locale: ContextVar[str] = ContextVar("bot_locale", default=SOURCE_LOCALE)
+
+
+@cache
+def available_locales() -> frozenset[str]:
+    """The languages the bot speaks: the source one, and each with a catalog in bot/locale."""
+    root = resources.files("bot") / "locale"
+    found = {
+        entry.name for entry in root.iterdir() if (entry / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()
+    }
+    return frozenset({SOURCE_LOCALE, *found})
+
+
+def supported_locale(tag: str | None) -> str | None:
+    """The language of ``tag`` (``ru``, Slack's ``ru-RU``, ``ru_RU``) if the bot speaks it;
+    None for no tag or a language it does not speak."""
+    if not tag:
+        return None
+    language = tag.replace("_", "-").split("-", 1)[0].strip().lower()
+    return language if language in available_locales() else None
 
 
 @contextmanager
@@ -80,6 +100,25 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it (a template made at import time,
     translated with :func:`_` where it is used)."""
     return message
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regular expression that reads ``template``'s placeholders back out of its text
+    (``{n}``: digits; any other: the shortest text that fits)."""
+    fields = re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+    return re.compile(fields.replace("(?P<n>.+?)", r"(?P<n>\d+)"))
+
+
+def resay(text: str, templates: Iterable[str]) -> str:
+    """``text``, made in the source language from the first of ``templates`` it fits (kept so,
+    e.g. stored with an incident), said again in the current locale; as it is when it fits none.
+    A template with more fields goes before a shorter one that would also fit."""
+    for template in templates:
+        found = _pattern(template).fullmatch(text)
+        if found is not None:
+            return _(template).format(**found.groupdict())
+    return text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

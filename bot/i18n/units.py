@@ -1,6 +1,10 @@
 """Numbers for people: byte sizes in binary units, signed changes, durations, ages and times.
 
-Pure functions of plain values. Times are formatted in UTC because the console, logs and the
+Pure functions of plain values, in the current locale (:func:`bot.i18n.catalog.use_locale`):
+Babel writes the decimal separator (``1.5 GiB``, ``1,5 ГиБ``), the days of a date (``Wed 2 Dec
+2026``, ``ср 2 дек. 2026``) and the units of a duration (``2d 19m``, ``2 д 19 мин``, from CLDR's
+narrow units); the byte units are catalog messages (``{size} GiB``). English reads exactly as it
+did before there was a locale. Times are formatted in UTC because the console, logs and the
 plain-text fallback have no viewer time zone (Slack blocks use ``<!date^...>`` for that).
 
 ``format_bytes``/``format_signed_bytes``/``format_signed`` (ASCII signs) serve the digest and
@@ -9,12 +13,96 @@ alerts; ``human_bytes``/``signed_bytes`` are the same sizes with a typographic m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from babel.units import format_unit
 
 from bot.durations import format_duration
-from bot.i18n.catalog import _
+from bot.i18n.catalog import N_, SOURCE_LOCALE, _, current_locale
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+#: A size in each unit, as the catalog says it (Russian: ``{size} ГиБ``).
+_SIZES = {
+    "B": N_("{size} B"),
+    "KiB": N_("{size} KiB"),
+    "MiB": N_("{size} MiB"),
+    "GiB": N_("{size} GiB"),
+    "TiB": N_("{size} TiB"),
+    "PiB": N_("{size} PiB"),
+    "EiB": N_("{size} EiB"),
+}
+#: CLDR's units of a duration, largest first, with their length in seconds.
+_DURATION_UNITS = (
+    ("duration-day", 86400),
+    ("duration-hour", 3600),
+    ("duration-minute", 60),
+    ("duration-second", 1),
+)
+
+
+@cache
+def _babel(locale: str) -> Locale:
+    """Babel's data for ``locale``; the source language's for one Babel does not know."""
+    try:
+        return Locale.parse(locale.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(SOURCE_LOCALE)
+
+
+def number(text: str) -> str:
+    """A decimal written in Python's way (``1.5``) in the current locale's (``1,5``); digits
+    are never grouped (``1023``), so that English reads as it always has."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return text
+    return format_decimal(Decimal(text), locale=_babel(locale), group_separator=False)
+
+
+def _size(text: str, unit: str) -> str:
+    return _(_SIZES[unit]).format(size=number(text))
+
+
+def say_duration(delta: timedelta, *, parts: int = 2) -> str:
+    """A duration for people, largest units first: ``1d 4h``, ``35m``, ``0s``; in Russian
+    ``1 д 4 ч``, ``35 мин``, ``0 с`` (CLDR's narrow units, without their abbreviation dot).
+    The typed form (:func:`bot.durations.format_duration`) is the source language's."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return format_duration(delta, parts=parts)
+    total = int(abs(delta.total_seconds()))
+    counts: list[tuple[int, str]] = []
+    for unit, size in _DURATION_UNITS:
+        if total >= size:
+            counts.append((total // size, unit))
+            total %= size
+        if len(counts) == parts:
+            break
+    babel = _babel(locale)
+    words = [
+        format_unit(str(n), unit, length="narrow", locale=babel).removesuffix(".")
+        for n, unit in counts or [(0, "duration-second")]
+    ]
+    text = " ".join(words)
+    return f"-{text}" if delta.total_seconds() < 0 else text
+
+
+def day(when: date) -> str:
+    """A day with its weekday: ``Wed 2 Dec 2026``, ``ср 2 дек. 2026``."""
+    return format_date(when, "EEE d MMM y", locale=_babel(current_locale()))
+
+
+def percent(ratio: float) -> str:
+    """``40%``; ``40 %`` in Russian."""
+    locale = current_locale()
+    if locale == SOURCE_LOCALE:
+        return f"{ratio:.0%}"
+    return format_percent(round(ratio, 2), locale=_babel(locale))
+
 
 #: The typographic minus, so that "−3 GiB" never reads as a hyphenated word.
 MINUS = "\u2212"
@@ -25,14 +113,14 @@ def format_bytes(size: int) -> str:
     if size < 0:
         return "-" + format_bytes(-size)
     if size < 1024:
-        return f"{size} B"
+        return _size(str(size), "B")
     value = float(size)
     for unit in _UNITS[1:]:
         value /= 1024
         text = _three_digits(value)
         # 1023.9 KiB rounds to "1024"; say "1 MiB" instead.
         if float(text) < 1024 or unit == _UNITS[-1]:
-            return f"{text} {unit}"
+            return _size(text, unit)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -46,7 +134,7 @@ def _three_digits(value: float) -> str:
 def format_signed_bytes(delta: int) -> str:
     """``+1.5 GiB``, ``-300 MiB``, ``±0 B``."""
     if delta == 0:
-        return "±0 B"
+        return "±" + _size("0", "B")
     sign = "+" if delta > 0 else "-"
     return sign + format_bytes(abs(delta))
 
@@ -68,7 +156,7 @@ def human_bytes(n: int) -> str:
 def signed_bytes(n: int) -> str:
     """A size change: ``+120 MiB``, ``−3 GiB``, ``±0 B``."""
     if n == 0:
-        return "±0 B"
+        return "±" + _size("0", "B")
     return ("+" if n > 0 else MINUS) + format_bytes(abs(n))
 
 
@@ -77,7 +165,7 @@ def human_duration(seconds: float | timedelta | None, *, parts: int = 2) -> str:
     if seconds is None:
         return "—"
     delta = seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
-    return format_duration(delta, parts=parts)
+    return say_duration(delta, parts=parts)
 
 
 def human_age(when: datetime | None, now: datetime) -> str:
@@ -88,8 +176,8 @@ def human_age(when: datetime | None, now: datetime) -> str:
     if abs(delta) < timedelta(minutes=1):
         return _("just now")
     if delta < timedelta(0):
-        return _("in {duration}").format(duration=format_duration(-delta))
-    return _("{duration} ago").format(duration=format_duration(delta))
+        return _("in {duration}").format(duration=say_duration(-delta))
+    return _("{duration} ago").format(duration=say_duration(delta))
 
 
 def utc_time(when: datetime | None) -> str:

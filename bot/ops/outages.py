@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.durations import format_duration
 from bot.errors import BotError, CloudError, StoreError
+from bot.i18n.units import say_duration
 from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Outages:
             return
         if self._metrics is not None:
             self._metrics.set_dependency_down(dependency.value, down=False)
-        lasted = format_duration(max(now - down.since, timedelta(0)))
+        lasted = say_duration(max(now - down.since, timedelta(0)))
         runs = "run" if down.failures == 1 else "runs"
         log.warning(
             "%s; it was away since %s (%s), %d failed %s meanwhile",

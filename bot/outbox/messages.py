@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from bot.chat.card import Card, Text
 from bot.chat.mrkdwn import escape
-from bot.durations import format_duration
 from bot.freshness.messages import slack_date
 from bot.i18n.catalog import N_, _
+from bot.i18n.units import say_duration
 
 _HOW_TO_FIX = {
     "not_in_channel": N_("invite the bot there (`/invite @Backups`)"),
@@ -50,9 +50,7 @@ def render_channel_recovered(channel: str, since: datetime | None, now: datetime
         said = _(
             "{channel} takes my posts again after {duration}; what was kept for it is being "
             "delivered."
-        ).format(
-            channel=_channel(channel), duration=format_duration(max(now - since, timedelta(0)))
-        )
+        ).format(channel=_channel(channel), duration=say_duration(max(now - since, timedelta(0))))
     else:
         said = _("{channel} takes my posts again; what was kept for it is being delivered.")
         said = said.format(channel=_channel(channel))

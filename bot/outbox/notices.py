@@ -16,6 +16,7 @@ from bot.alerts.plan import plan_self
 from bot.alerts.self_policy import channel_key, evaluate_channel
 from bot.chat.card import Chat
 from bot.config import BotConfig
+from bot.i18n.catalog import use_locale
 from bot.outbox.messages import render_channel_recovered, render_channel_refused
 from bot.slack.blocks import SLACK
 from bot.store import Store
@@ -68,12 +69,11 @@ class ChannelNotices:
             incident = await self.store.incidents.get_incident(channel_key(channel))
             decision = evaluate_channel(incident, channel, refused=code, now=now)
             others = self._others(channel)
+            with use_locale(self.config.locale):  # one notice for every channel
+                opened = render_channel_refused(channel, code or "", now)
+                closed = render_channel_recovered(channel, decision.incident.since, now)
             change = plan_self(
-                decision,
-                chat=self.chat,
-                channels=others,
-                opened=render_channel_refused(channel, code or "", now),
-                closed=render_channel_recovered(channel, decision.incident.since, now),
+                decision, chat=self.chat, channels=others, opened=opened, closed=closed
             )
             if not change:
                 return

@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 
 #: How long the members of a user group are trusted before asking Slack again.
 USERGROUP_CACHE_SECONDS = 60.0
+#: A person's Slack language is asked once a day (users.info with include_locale).
+USER_LOCALE_CACHE_SECONDS = 86400.0
+#: A person whose language Slack would not tell is asked again after this long.
+USER_LOCALE_RETRY_SECONDS = 300.0
 #: Seconds one Slack request may take (slack_sdk's unit is whole seconds).
 REQUEST_TIMEOUT = 10
 #: How far back of a post's first attempt its lost answer is looked for (clocks differ).
@@ -101,6 +105,7 @@ class SlackNotifier:
         self._session: aiohttp.ClientSession | None = None
         self._single: AsyncWebClient | None = None
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._locales: dict[str, tuple[float, str | None]] = {}
 
     @classmethod
     def from_settings(
@@ -314,6 +319,28 @@ class SlackNotifier:
         users = frozenset(str(u) for u in data.get("users") or [])
         self._groups[group] = (now + USERGROUP_CACHE_SECONDS, users)
         return users
+
+    async def user_locale(self, user_id: str) -> str | None:
+        """The person's Slack language (``ru-RU``), cached for a day; None when Slack does not
+        say (no ``users:read`` scope, an unknown user, Slack down): the reply then takes the
+        channel's or the bot's language, and the reason is logged."""
+        now = time.monotonic()
+        cached = self._locales.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            data = await self._call(
+                "users.info", {"user": user_id, "include_locale": "true"}, http_verb="GET"
+            )
+        except SlackError as exc:
+            log.warning("cannot read the language of user %s: %s", user_id, exc)
+            self._locales[user_id] = (now + USER_LOCALE_RETRY_SECONDS, None)
+            return None
+        user = data.get("user")
+        locale = user.get("locale") if isinstance(user, dict) else None
+        said = locale if isinstance(locale, str) and locale else None
+        self._locales[user_id] = (now + USER_LOCALE_CACHE_SECONDS, said)
+        return said
 
     async def auth_test(self) -> dict[str, Any]:
         """Who the bot token belongs to (``user_id``, ``team_id``...)."""

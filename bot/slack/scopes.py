@@ -10,3 +10,6 @@ from __future__ import annotations
 POST_SCOPES = frozenset({"chat:write"})
 #: Without these a post whose answer was lost cannot be looked for: at-least-once delivery.
 HISTORY_SCOPES = frozenset({"channels:history", "groups:history"})
+#: Without these a reply cannot be in each person's Slack language (users.info): it is in the
+#: channel's or the bot's.
+LOCALE_SCOPES = frozenset({"users:read"})

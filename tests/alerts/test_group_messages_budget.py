@@ -13,6 +13,7 @@ import random
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
+from bot.i18n.catalog import use_locale
 from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
 from tests.slack.payload import Payload, slack, slack_all
@@ -79,6 +81,7 @@ def named(messages: list[Payload]) -> list[str]:
     return re.findall(r"`(c9qstorm\d{6})`", "\n".join(json.dumps(m.blocks) for m in messages))
 
 
+@pytest.mark.parametrize("locale", ["en", "ru"])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     size=st.one_of(st.integers(1, 60), st.integers(1, 3000)),
@@ -98,6 +101,20 @@ def named(messages: list[Payload]) -> list[str]:
     resolved=False,
 )
 def test_every_message_of_a_storm_stays_within_slacks_budget_naming_every_cluster_once(
+    locale: str,
+    size: int,
+    words: list[str],
+    label: str,
+    mentions: list[str],
+    seed: int,
+    resolved: bool,
+) -> None:
+    # In every language the bot speaks: Russian sentences are longer.
+    with use_locale(locale):
+        _storm_within_budget(size, words, label, mentions, seed, resolved)
+
+
+def _storm_within_budget(
     size: int,
     words: list[str],
     label: str,

@@ -170,6 +170,7 @@ READ_BY_PEOPLE = (
     "bot/commands/router.py",
     "bot/commands/strings.py",
     "bot/digest/messages.py",
+    "bot/fleet/grouping.py",
     "bot/fleet/lookup.py",
     "bot/fleet/reader.py",
     "bot/freshness/explain.py",
@@ -183,6 +184,8 @@ READ_BY_PEOPLE = (
 SYMBOLS = ("UTC", "OpenSearch", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _LOGGERS = frozenset({"log", "logger", "logging"})
 _LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "critical"})
+#: Babel's formatting, whose patterns (``EEE d MMM y``) are no words.
+_BABEL_CALLS = frozenset({"format_date", "format_datetime", "format_unit", "format_decimal"})
 #: Exceptions that are bugs of ours (their text is for the log, never a person).
 _BUG_ERRORS = frozenset({"ValueError", "TypeError", "KeyError", "AssertionError", "RuntimeError"})
 #: What may stand in a literal and is no word: placeholders, emoji shortcodes, Slack's tokens
@@ -196,7 +199,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 #: Names, not words: snake_case and lowercase keys (action ids, enum values, config keys, metric
 #: labels), UPPERCASE values (the cloud's own: DEAD, ERROR), paths, ``kind:name`` labels. A one
 #: word literal a person reads must still go through the catalog; this scan cannot tell it.
-_IDENTIFIER = re.compile(r"[a-z0-9]+(?:[_:][a-z0-9]*)*|[A-Z][A-Z0-9_]*|/[\w/.-]*")
+_IDENTIFIER = re.compile(r"[a-z0-9]+(?:[_:-][a-z0-9]*)*|[A-Z][A-Z0-9_]*|/[\w/.-]*")
 #: The command surface is typed, like kubectl's, and stays as it is in every language.
 _COMMANDS = frozenset(
     {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
@@ -220,7 +223,7 @@ def _exempt_call(call: ast.Call) -> list[ast.AST]:
     """What of a call holds no word for a person: all of a catalog call (its ids are in the
     catalog), a log line, a regular expression, a bug's message; the keys ``.get`` looks up."""
     func = call.func
-    if _is_name(func, *CATALOG_CALLS, *_BUG_ERRORS):
+    if _is_name(func, *CATALOG_CALLS, *_BUG_ERRORS, *_BABEL_CALLS):
         return [call]
     if isinstance(func, ast.Attribute):
         if func.attr in _LOG_CALLS and _is_name(func.value, *_LOGGERS):
@@ -294,6 +297,8 @@ def test_no_sentence_a_person_reads_is_outside_the_catalog() -> None:
         ('NAME = re.compile(r"[A-Za-z0-9_-]+")', []),
         ('SIZE = f"{text} GiB"', []),
         ('post(subject=f"group {label}")', []),
+        ('UNIT = "duration-day"', []),
+        ('said = format_date(day, "EEE d MMM y", locale=locale)', []),
         ('ONE = "someone"', []),  # a one-word literal passes for a name: the scan's blind spot
         ('WHO = "no one at all"', ["'no one at all'"]),
     ],

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -47,11 +48,15 @@ from bot.freshness.messages import attempt_line
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
 from bot.freshness.schedules import BackupSchedule
+from bot.i18n.catalog import use_locale
 from bot.queries.actions import CLUSTERS_NEXT_PAGE
 from bot.queries.messages import ClusterRow, render_backup, render_backup_list, render_clusters
 from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
 from tests.slack.payload import slack
+
+#: The budget holds in every language the bot speaks.
+LOCALES = ("en", "ru")
 
 LIMITS = SLACK.limits
 
@@ -200,6 +205,7 @@ def follow_pages(first: Card, render: Any, action: str) -> list[Card]:
         pages.append(page)
 
 
+@pytest.mark.parametrize("locale", LOCALES)
 @settings(
     max_examples=8,
     deadline=None,
@@ -225,6 +231,21 @@ def follow_pages(first: Card, render: Any, action: str) -> list[Card]:
     warnings=["<!here>" * 60] * 8,
 )
 def test_every_message_of_every_renderer_stays_within_slacks_budget(
+    locale: str,
+    size: int,
+    words: list[str],
+    seed: int,
+    only_problems: bool,
+    grouping: list[str],
+    title: str,
+    warnings: list[str],
+) -> None:
+    # Russian is longer, and each Cyrillic letter is one character to Slack: both must fit.
+    with use_locale(locale):
+        _every_message_within_budget(size, words, seed, only_problems, grouping, title, warnings)
+
+
+def _every_message_within_budget(
     size: int,
     words: list[str],
     seed: int,
