@@ -32,7 +32,7 @@ from bot.alerts.plan import RouteView, Step, plan_route, plan_self
 from bot.alerts.policy import ActionKind
 from bot.alerts.self_policy import BLIND, evaluate_blind
 from bot.cloud.limits import background_lane
-from bot.cloud.models import Cluster
+from bot.cloud.models import Cluster, ClusterHealth, ClusterStatus
 from bot.config import AlertRoute
 from bot.errors import BotError, NotFound
 from bot.fleet.job import FleetJob
@@ -40,6 +40,9 @@ from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
 from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
+from bot.freshness.policy import max_age_for
+from bot.ledger.model import Observation
+from bot.ledger.policy import observation_of
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -289,7 +292,11 @@ class Sweeper(FleetJob):
             failures = await self.store.facts.record_sweep(ok=not blind, now=now)
         else:  # what record_sweep would count, so that a dry run shows a self-alert it would post
             failures = await self.store.facts.sweep_failures() + 1 if blind else 0
-        changes.append(await self._plan_blind(run, failures, read_failure))
+        blind_change = await self._plan_blind(run, failures, read_failure)
+        # What the sweep saw goes to the freshness ledger with the sweep's own state (the bot's
+        # incident about itself), in one transaction: backups and the span that vouches for them.
+        blind_change.ledger = self._observations(fleet, now) if not blind else ()
+        changes.append(blind_change)
         await self._commit(run, changes)
 
         return SweepResult(
@@ -318,6 +325,8 @@ class Sweeper(FleetJob):
                 continue
             self._check_claim()
             if await self.store.commit(change, now=run.now) is None:
+                if change.ledger:  # the ledger owes nothing to the writer that moved the rest
+                    await self.store.commit(Change(ledger=change.ledger), now=run.now)
                 what = ", ".join(
                     [f"{e.cluster_id}/{e.route_key}" for e in change.alerts]
                     + [f"group {g.label}" for g in change.groups]
@@ -509,6 +518,31 @@ class Sweeper(FleetJob):
         if not report.state.fires:
             return None
         return reading.cluster, report
+
+    # --- the freshness ledger ---------------------------------------------------------------
+
+    def _observations(self, fleet: FleetReading, now: datetime) -> tuple[Observation, ...]:
+        """What this sweep saw of each cluster whose backups it could read."""
+        out: list[Observation] = []
+        for reading in fleet.clusters:
+            if reading.error is not None or reading.count is None:
+                continue
+            cluster = reading.cluster
+            max_age = max_age_for(cluster, self.config.freshness, reading.policies or ())
+            out.append(
+                observation_of(
+                    cluster_id=cluster.id,
+                    name=cluster.name,
+                    folder_id=cluster.folder_id,
+                    at=now,
+                    backups=reading.seen,
+                    max_age=max_age.value,
+                    max_age_source=max_age.source.value,
+                    stopped=cluster.status in (ClusterStatus.STOPPED, ClusterStatus.STOPPING),
+                    dead=cluster.health == ClusterHealth.DEAD,
+                )
+            )
+        return tuple(out)
 
     # --- schedules -----------------------------------------------------------------------------
 

@@ -244,6 +244,8 @@ class WatchScheduler:
         cutoff = now - HISTORY_KEPT
         try:
             removed = await self._store.prune(before=cutoff)
+            # The freshness ledger keeps its own, longer history (ledger.retention).
+            removed += await self._store.ledger.prune(before=now - self._config.ledger.retention)
         except Exception as exc:
             if not self._outage(exc, now):
                 log.exception("pruning old history failed")
