@@ -37,6 +37,9 @@ from bot.store.tables import (
     ledger_states,
 )
 
+#: How late after its completion the cloud may first list a backup and still have it kept.
+LATE_LISTING = timedelta(days=1)
+
 #: Ids per IN (...) list: well within SQLite's and asyncpg's limits on bound parameters.
 _CHUNK = 500
 
@@ -97,22 +100,18 @@ async def write_observations(conn: AsyncConnection, observations: Sequence[Obser
         ],
     )
 
-    # Backups: only those not kept yet (a cluster lists the same ones sweep after sweep).
+    # Backups: a cluster lists the same ones sweep after sweep, so only those completed after
+    # the newest one kept (less LATE_LISTING, for one the cloud lists late) are offered; a
+    # conflict with one already kept is nothing.
     bc = ledger_backups.c
-    known: set[tuple[str, str]] = set()
+    newest_kept: dict[str, datetime] = {}
     for chunk in _chunks(ids):
-        oldest = min(
-            (o.oldest_listed for o in (by_id[i] for i in chunk) if o.oldest_listed is not None),
-            default=None,
-        )
-        if oldest is None:
-            continue
         result = await conn.execute(
-            select(bc.cluster_id, bc.backup_id).where(
-                bc.cluster_id.in_(chunk), bc.completed_at >= oldest
-            )
+            select(bc.cluster_id, func.max(bc.completed_at).label("newest"))
+            .where(bc.cluster_id.in_(chunk))
+            .group_by(bc.cluster_id)
         )
-        known.update((row.cluster_id, row.backup_id) for row in result)
+        newest_kept.update((row.cluster_id, row.newest) for row in result)
     new_backups = [
         {
             "cluster_id": o.cluster_id,
@@ -123,7 +122,8 @@ async def write_observations(conn: AsyncConnection, observations: Sequence[Obser
         }
         for o in observations
         for b in o.backups
-        if (o.cluster_id, b.backup_id) not in known
+        if o.cluster_id not in newest_kept
+        or b.completed_at >= newest_kept[o.cluster_id] - LATE_LISTING
     ]
     if new_backups:
         await conn.execute(
