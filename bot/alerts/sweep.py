@@ -289,14 +289,15 @@ class Sweeper(FleetJob):
                 await self._remember_schedules(fleet, had_schedule)
 
         if not dry_run:
-            failures = await self.store.facts.record_sweep(ok=not blind, now=now)
+            # What the sweep saw goes to the freshness ledger with the sweep's own record, in
+            # one transaction, before any incident it decided is committed.
+            observations = self._observations(fleet, now) if not blind else ()
+            failures = await self.store.facts.record_sweep(
+                ok=not blind, now=now, ledger=observations
+            )
         else:  # what record_sweep would count, so that a dry run shows a self-alert it would post
             failures = await self.store.facts.sweep_failures() + 1 if blind else 0
-        blind_change = await self._plan_blind(run, failures, read_failure)
-        # What the sweep saw goes to the freshness ledger with the sweep's own state (the bot's
-        # incident about itself), in one transaction: backups and the span that vouches for them.
-        blind_change.ledger = self._observations(fleet, now) if not blind else ()
-        changes.append(blind_change)
+        changes.append(await self._plan_blind(run, failures, read_failure))
         await self._commit(run, changes)
 
         return SweepResult(
@@ -325,8 +326,6 @@ class Sweeper(FleetJob):
                 continue
             self._check_claim()
             if await self.store.commit(change, now=run.now) is None:
-                if change.ledger:  # the ledger owes nothing to the writer that moved the rest
-                    await self.store.commit(Change(ledger=change.ledger), now=run.now)
                 what = ", ".join(
                     [f"{e.cluster_id}/{e.route_key}" for e in change.alerts]
                     + [f"group {g.label}" for g in change.groups]
@@ -534,6 +533,8 @@ class Sweeper(FleetJob):
                     cluster_id=cluster.id,
                     name=cluster.name,
                     folder_id=cluster.folder_id,
+                    labels=dict(cluster.labels),
+                    environment=str(cluster.environment),
                     at=now,
                     backups=reading.seen,
                     max_age=max_age.value,

@@ -175,6 +175,8 @@ async def seed_ledger(
                     cluster_id=cluster.id,
                     name=cluster.name,
                     folder_id=cluster.folder_id,
+                    labels=dict(cluster.labels),
+                    environment=str(cluster.environment),
                     at=at,
                     backups=[
                         SeenBackup(b.id, b.created_at, b.started_at, b.size_bytes)

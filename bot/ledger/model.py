@@ -39,6 +39,8 @@ class Observation:
     state: ClusterState
     name: str = ""
     folder_id: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    environment: str = ""
 
     @property
     def oldest_listed(self) -> datetime | None:
@@ -84,7 +86,20 @@ class ClusterHistory:
     max_ages: tuple[MaxAgeChange, ...] = ()
     states: tuple[StateChange, ...] = ()
     spans: tuple[Span, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    environment: str = ""
 
     @property
     def display_name(self) -> str:
         return self.name or self.cluster_id
+
+
+@dataclass(frozen=True, slots=True)
+class StartedBackup:
+    """A backup someone started from Slack, as the store keeps it."""
+
+    operation_id: str
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None = None
+    outcome: str = ""

@@ -356,6 +356,8 @@ def observation_of(
     max_age_source: str,
     stopped: bool,
     dead: bool,
+    labels: dict[str, str] | None = None,
+    environment: str = "",
 ) -> Observation:
     """What one read saw of a cluster, as the ledger keeps it."""
     state = ClusterState.STOPPED if stopped else ClusterState.DEAD if dead else ClusterState.RUNNING
@@ -368,4 +370,6 @@ def observation_of(
         state=state,
         name=name,
         folder_id=folder_id,
+        labels=tuple(sorted((labels or {}).items())),
+        environment=environment,
     )

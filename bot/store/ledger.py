@@ -9,6 +9,7 @@ values and prunes what is older than the retention.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from bot.ledger.model import (
     Observation,
     SeenBackup,
     Span,
+    StartedBackup,
     StateChange,
 )
 from bot.ledger.policy import next_span
@@ -35,6 +37,7 @@ from bot.store.tables import (
     ledger_max_ages,
     ledger_spans,
     ledger_states,
+    operations,
 )
 
 #: How late after its completion the cloud may first list a backup and still have it kept.
@@ -85,6 +88,8 @@ async def write_observations(conn: AsyncConnection, observations: Sequence[Obser
             set_={
                 "name": insert_clusters.excluded.name,
                 "folder_id": insert_clusters.excluded.folder_id,
+                "labels": insert_clusters.excluded.labels,
+                "environment": insert_clusters.excluded.environment,
                 "last_seen_at": insert_clusters.excluded.last_seen_at,
             },
         ),
@@ -93,6 +98,8 @@ async def write_observations(conn: AsyncConnection, observations: Sequence[Obser
                 "cluster_id": o.cluster_id,
                 "name": o.name,
                 "folder_id": o.folder_id,
+                "labels": json.dumps(dict(o.labels), sort_keys=True),
+                "environment": o.environment,
                 "first_seen_at": o.at,
                 "last_seen_at": o.at,
             }
@@ -200,6 +207,16 @@ async def write_observations(conn: AsyncConnection, observations: Sequence[Obser
         await conn.execute(dialect_insert(conn, ledger_states).on_conflict_do_nothing(), state_rows)
 
 
+def _labels(raw: str) -> tuple[tuple[str, str], ...]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return ()
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+
+
 def _state(value: str) -> ClusterState:
     try:
         return ClusterState(value)
@@ -277,6 +294,29 @@ class Ledger:
                     max_ages[row.cluster_id].append(
                         MaxAgeChange(row.since, timedelta(seconds=row.max_age_seconds), row.source)
                     )
+                # A cluster first seen after the period: the maximum age it was first seen with
+                # applies to what the cloud listed then (the backups from before).
+                missing = [i for i in chunk if not max_ages[i]]
+                if missing:
+                    mc = ledger_max_ages.c
+                    first = (
+                        select(mc.cluster_id, func.min(mc.since).label("first"))
+                        .where(mc.cluster_id.in_(missing))
+                        .group_by(mc.cluster_id)
+                        .subquery()
+                    )
+                    result = await conn.execute(
+                        select(ledger_max_ages).join(
+                            first,
+                            and_(mc.cluster_id == first.c.cluster_id, mc.since == first.c.first),
+                        )
+                    )
+                    for row in result:
+                        max_ages[row.cluster_id].append(
+                            MaxAgeChange(
+                                row.since, timedelta(seconds=row.max_age_seconds), row.source
+                            )
+                        )
                 result = await conn.execute(
                     select(ledger_states).where(
                         ledger_states.c.cluster_id.in_(chunk), ledger_states.c.since < end
@@ -289,6 +329,8 @@ class Ledger:
                 cluster_id=row.cluster_id,
                 name=row.name,
                 folder_id=row.folder_id,
+                labels=_labels(row.labels),
+                environment=row.environment,
                 backups=tuple(sorted(backups[row.cluster_id], key=lambda b: b.completed_at)),
                 max_ages=_from_start(
                     sorted(max_ages[row.cluster_id], key=lambda m: m.since), start
@@ -298,6 +340,12 @@ class Ledger:
             )
             for row in clusters
         ]
+
+    async def started_backups(self, cluster_id: str, *, since: datetime) -> list[StartedBackup]:
+        """The backups of ``cluster_id`` started from Slack since ``since``, oldest first (kept
+        as long as the store keeps started backups)."""
+        async with self._db.reading() as conn:
+            return await _started(conn, cluster_id, since)
 
     async def prune(self, *, before: datetime) -> int:
         """Forget what is older than ``before``, keeping what is still in force then (each
@@ -350,3 +398,22 @@ def _from_start(changes: list[_Change], start: datetime) -> tuple[_Change, ...]:
         if change.since <= start:
             first = i
     return tuple(changes[first:])
+
+
+async def _started(conn: AsyncConnection, cluster_id: str, since: datetime) -> list[StartedBackup]:
+    c = operations.c
+    result = await conn.execute(
+        select(operations)
+        .where(c.cluster_id == cluster_id, c.requested_at >= since)
+        .order_by(c.requested_at)
+    )
+    return [
+        StartedBackup(
+            operation_id=row.operation_id,
+            requested_by=row.requested_by,
+            requested_at=row.requested_at,
+            finished_at=row.finished_at,
+            outcome=row.outcome or "",
+        )
+        for row in result
+    ]

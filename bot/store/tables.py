@@ -239,6 +239,9 @@ ledger_clusters = Table(
     Column("cluster_id", String(KEY_LENGTH), primary_key=True),
     Column("name", String(KEY_LENGTH), nullable=False),
     Column("folder_id", String(KEY_LENGTH), nullable=False),
+    #: Its labels (JSON) and environment as last read: what a match in a command is checked on.
+    Column("labels", Text, nullable=False),
+    Column("environment", String(32), nullable=False),
     Column("first_seen_at", UTCDateTime(), nullable=False),
     Column("last_seen_at", UTCDateTime(), nullable=False),
 )

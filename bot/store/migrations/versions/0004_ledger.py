@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("cluster_id", sa.String(255), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("folder_id", sa.String(255), nullable=False),
+        sa.Column("labels", sa.Text(), nullable=False),
+        sa.Column("environment", sa.String(32), nullable=False),
         sa.Column("first_seen_at", _utc(), nullable=False),
         sa.Column("last_seen_at", _utc(), nullable=False),
         sa.PrimaryKeyConstraint("cluster_id", name="pk_ledger_clusters"),
