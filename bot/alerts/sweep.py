@@ -43,6 +43,7 @@ from bot.freshness.model import FreshnessReport
 from bot.freshness.policy import max_age_for
 from bot.ledger.model import Observation
 from bot.ledger.policy import observation_of
+from bot.ledger.service import month_to_date
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -241,6 +242,8 @@ class Sweeper(FleetJob):
                 self.metrics.record_sweep(outcome, finished)
                 firing = await self.store.incidents.list_alerts(open_only=True)
                 self.metrics.alerts_firing.set(len(firing))
+                if result.ok:
+                    await self._ledger_metrics(now)
         log.info("%s", result.summary())
         return result
 
@@ -517,6 +520,20 @@ class Sweeper(FleetJob):
         if not report.state.fires:
             return None
         return reading.cluster, report
+
+    async def _ledger_metrics(self, now: datetime) -> None:
+        """The month to date of each cluster, for /metrics; never fails the sweep."""
+        assert self.metrics is not None
+        try:
+            figures = await month_to_date(self.store, self.config, now=now)
+        except Exception as exc:
+            if dependency_of(exc) is None:
+                log.exception("sweep: the ledger's figures could not be made")
+            return
+        self.metrics.set_ledger(
+            (f.cluster_id, f.name, f.folder_id, f.share, f.budget_remaining.total_seconds())
+            for f in figures
+        )
 
     # --- the freshness ledger ---------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from bot.ledger.model import (
 )
 
 ZERO = timedelta(0)
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 Interval = tuple[datetime, datetime]
 
@@ -182,7 +183,8 @@ def _stopped(history: ClusterHistory, until: datetime) -> list[Interval]:
         if change.state is not ClusterState.STOPPED:
             continue
         end = states[i + 1].since if i + 1 < len(states) else until
-        out.append((change.since, end))
+        # The state first seen applies to what the cloud listed then, as the maximum age does.
+        out.append((change.since if i else _EARLIEST, end))
     return _merge(out)
 
 

@@ -22,6 +22,7 @@ from bot.i18n.units import human_bytes, human_duration
 from bot.ledger.messages import Event, render_history, render_slo
 from bot.ledger.model import ClusterHistory, ClusterState
 from bot.ledger.policy import (
+    ClusterLedger,
     FleetLedger,
     daily_shares,
     ledger_of,
@@ -66,6 +67,16 @@ def scope_match(target: str) -> Match | None:
         return Match.model_validate({"environment": rest})
     name, _eq, value = rest.partition("=")
     return Match(labels={name: value})
+
+
+async def month_to_date(store: Store, config: BotConfig, *, now: datetime) -> list[ClusterLedger]:
+    """Every cluster's figures for this month so far (those the ledger saw this month)."""
+    start, end = month_period(month_of(now))
+    return [
+        ledger_of(h, start=start, end=end, now=now, target=target_for(config.slo, h))
+        for h in await store.ledger.histories(start=start, end=end)
+        if h.spans
+    ]
 
 
 class LedgerService:
