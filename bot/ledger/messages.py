@@ -3,9 +3,11 @@ cards in the catalog's words. Pure: figures and a ``now`` in, a card out."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.chat.card import Card, Header, Note, Part, Text
 from bot.chat.mrkdwn import escape
@@ -166,3 +168,65 @@ def render_history(
             )
         )
     return Card(title, parts)
+
+
+#: The CSV's columns, one row per cluster: names a spreadsheet shows as headers (ids, not words).
+CSV_COLUMNS = (
+    "cluster_id",
+    "cluster",
+    "folder_id",
+    "month",
+    "target_percent",
+    "share_percent",
+    "observed_hours",
+    "outside_hours",
+    "stopped_hours",
+    "unknown_hours",
+    "breaches",
+    "longest_time_to_recover_hours",
+    "longest_gap_hours",
+    "longest_gap_start",
+    "error_budget_hours",
+    "error_budget_left_hours",
+)
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.2f}"
+
+
+def report_csv(fleet: FleetLedger, *, month: str) -> str:
+    """The month's figures as CSV (RFC 4180, comma-separated, a header row), one row per
+    cluster, worst share first: what ``backups-bot report --csv`` prints and the monthly report
+    attaches."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    ordered = sorted(
+        fleet.clusters,
+        key=lambda c: (c.share if c.share is not None else 2.0, c.display_name, c.cluster_id),
+    )
+    for c in ordered:
+        gap = c.longest_gap
+        recoveries = c.recoveries
+        writer.writerow(
+            (
+                c.cluster_id,
+                c.name,
+                c.folder_id,
+                month,
+                f"{c.target * 100:g}",
+                "" if c.share is None else f"{c.share * 100:.4f}",
+                _hours(c.observed),
+                _hours(c.outside),
+                _hours(c.stopped),
+                _hours(c.unknown),
+                len(c.breaches),
+                _hours(max(recoveries)) if recoveries else "",
+                _hours(gap.duration) if gap is not None else "",
+                gap.start.strftime("%Y-%m-%dT%H:%M:%SZ") if gap is not None else "",
+                _hours(c.budget),
+                _hours(c.budget_remaining),
+            )
+        )
+    return out.getvalue()
