@@ -401,6 +401,20 @@ class Slo(_Strict):
     overrides: list[SloOverride] = Field(default_factory=list)
 
 
+class ReportRoute(_Strict):
+    """A monthly freshness report: one post with the last month's figures and worst clusters
+    (the CSV attached once the file post kind is merged)."""
+
+    channel: str
+    #: The first Monday of the month, 10:00 (APScheduler's cron: the day and weekday both hold).
+    schedule: str = "0 10 1-7 * mon"
+    timezone: str = "UTC"
+    match: Match = Field(default_factory=Match)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _cron = field_validator("schedule")(classmethod(lambda cls, v: _check_cron(v)))
+
+
 class Ledger(_Strict):
     """What the freshness ledger keeps."""
 
@@ -427,6 +441,7 @@ class BotConfig(_Strict):
     access: Access = Field(default_factory=Access)
     limits: Limits = Field(default_factory=Limits)
     slo: Slo = Field(default_factory=Slo)
+    reports: list[ReportRoute] = Field(default_factory=list)
     ledger: Ledger = Field(default_factory=Ledger)
 
     def visible_folders(self) -> list[str]:

@@ -41,6 +41,7 @@ from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
 from bot.ledger.model import SeenBackup
 from bot.ledger.policy import observation_of
+from bot.ledger.reporter import MonthlyReporter
 from bot.outbox.change import Change
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
@@ -67,6 +68,7 @@ Console commands:
   :storm    an Object Storage outage loses two days of backups of a whole folder: :sweep then
             shows one grouped alert for it instead of one per cluster
   :digest   post the daily digest now and show it
+  :report   post last month's freshness report now (the ledger starts 100 days back)
   :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
   :ack <cluster>   press Acknowledge on that cluster's alert
   :folders  the simulated folders     :help  this text     :quit (or Ctrl-D)  leave
@@ -137,6 +139,9 @@ alerts:
     match: {{environment: PRODUCTION}}
     group_by: [folder]
     group_after: 3
+reports:
+  - channel: {TEAM_CHANNEL}
+    timezone: Europe/Moscow
 access:
   rules:
     - commands: [backup]
@@ -326,6 +331,11 @@ class Demo:
         elif verb == ":digest":
             for posted in await parts.digests.run_all(now=now, force=True):
                 out.write(f"-- digest: {posted.summary()}\n")
+        elif verb == ":report":
+            reporter = MonthlyReporter(parts.store, parts.config, owner=parts.owner)
+            for route in parts.config.reports:
+                made = await reporter.run(route, now=now, force=True)
+                out.write(f"-- report: {made.key.split(':manual:')[0]} queued\n")
         elif verb == ":storm":
             self._storm(rest.strip(), out, now)
         elif verb == ":click":

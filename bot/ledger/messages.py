@@ -20,6 +20,8 @@ from bot.ledger.policy import ClusterLedger, FleetLedger
 WORST_SHOWN = 10
 #: The lines of a ``history`` card, newest first.
 HISTORY_LINES = 40
+#: The lowest share a day's sparkline block stands for (unless a day is lower).
+SPARK_FLOOR = 0.9
 #: Lines per paragraph (a chat caps a paragraph's length).
 _LINES_PER_TEXT = 10
 
@@ -66,8 +68,13 @@ def render_slo(
         ),
     )
     parts.append(Text(lead))
-    if any(d is not None for d in daily):
-        parts.append(Text(_("Per day: `{sparkline}`").format(sparkline=sparkline(daily))))
+    known = [d for d in daily if d is not None]
+    if known:
+        # On a fixed scale from SPARK_FLOOR (or lower) to 100 %: a day at 99.9 % among days at
+        # 100 % is not drawn as the bottom of the chart.
+        anchors = [1.0, min(SPARK_FLOOR, *known)]
+        line = sparkline([*daily, *anchors])[: len(daily)]
+        parts.append(Text(_("Per day: `{sparkline}`").format(sparkline=line)))
     below = fleet.below_target()
     if below:
         lines = [_cluster_line(c) for c in below[:WORST_SHOWN]]

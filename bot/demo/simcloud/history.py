@@ -129,4 +129,5 @@ def replay_times(history: SimHistory, *, every: timedelta, until: datetime) -> l
         times.add(t)
         t += every
     times.update(c for c in history.changes() if history.start < c <= until)
+    times.add(until)  # and now: the demo starts with nothing it cannot vouch for
     return sorted(times)
