@@ -383,6 +383,73 @@ class Limits(_Strict):
     backup_every: Annotated[Duration, _within(SECOND, timedelta(days=7))] = timedelta(minutes=10)
 
 
+# --- the freshness ledger and its objective (slo, ledger) -------------------------------------
+
+
+def _percent(value: Any) -> Any:
+    """``99.5%`` (or 99.5) as the share 0.995."""
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage; write one like 99.5%") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a percentage; write one like 99.5%")
+    if not 0 < value <= 100:
+        raise ValueError(f"{value}% is not a share of time; write more than 0% and at most 100%")
+    return round(float(value) / 100, 12)
+
+
+Percent = Annotated[
+    float,
+    BeforeValidator(_percent),
+    PlainSerializer(lambda share: f"{share * 100:g}%", return_type=str),
+]
+
+
+class SloOverride(_Strict):
+    match: Match = Field(default_factory=Match)
+    target: Percent
+
+
+class Slo(_Strict):
+    """The share of time each cluster is to be within its maximum age."""
+
+    target: Percent = 0.995
+    #: First match wins; a cluster no override matches has ``target``.
+    overrides: list[SloOverride] = Field(default_factory=list)
+
+
+class ReportRoute(_Strict):
+    """A monthly freshness report: one post with the last month's figures and worst clusters
+    (the CSV attached once the file post kind is merged)."""
+
+    channel: str
+    #: The first Monday of the month, 10:00 (APScheduler's cron: the day and weekday both hold).
+    schedule: str = "0 10 1-7 * mon"
+    timezone: str = "UTC"
+    match: Match = Field(default_factory=Match)
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _cron = field_validator("schedule")(classmethod(lambda cls, v: _check_cron(v)))
+
+
+class Ledger(_Strict):
+    """What the freshness ledger keeps."""
+
+    #: Backups, maximum ages and states older than this are forgotten (13 months by default:
+    #: a year back from any month, whole).
+    retention: Annotated[
+        timedelta,
+        BeforeValidator(_duration),
+        _within(
+            timedelta(days=32), timedelta(days=3660), why="a month at least, ten years at most"
+        ),
+        PlainSerializer(lambda d: format_duration(d, parts=4), return_type=str),
+    ] = timedelta(days=396)
+
+
 class BotConfig(_Strict):
     """The whole YAML file."""
 
@@ -393,6 +460,9 @@ class BotConfig(_Strict):
     sweep: Sweep = Field(default_factory=Sweep)
     access: Access = Field(default_factory=Access)
     limits: Limits = Field(default_factory=Limits)
+    slo: Slo = Field(default_factory=Slo)
+    reports: list[ReportRoute] = Field(default_factory=list)
+    ledger: Ledger = Field(default_factory=Ledger)
     #: The bot's language: of the routes that name none, the bot's notices about itself, and
     #: replies to people whose Slack language the bot does not speak.
     locale: LocaleName = SOURCE_LOCALE

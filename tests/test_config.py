@@ -121,6 +121,9 @@ KEYS: dict[str, tuple[str, str, str]] = {
     "limits.user_per_minute": ("count", "limits:\n  user_per_minute: {v}\n", "30"),
     "limits.channel_per_minute": ("count", "limits:\n  channel_per_minute: {v}\n", "60"),
     "limits.backup_every": ("duration", "limits:\n  backup_every: {v}\n", "10m"),
+    "slo.target": ("percent", "slo:\n  target: {v}\n", "99.5%"),
+    "slo.overrides.0.target": ("percent", "slo:\n  overrides:\n    - target: {v}\n", "99.9%"),
+    "ledger.retention": ("duration", "ledger:\n  retention: {v}\n", "396d"),
 }
 
 #: What no key of a kind takes: zero (unless it means "no limit"), negatives, bare numbers for
@@ -129,6 +132,7 @@ BAD: dict[str, tuple[str, ...]] = {
     "duration": ("0", "0s", "0m", "-5m", "-5", "15", "15.5", "1:30", "5200w", "yes", "15 minutes"),
     "count": ("-1", "1000000000", "1.5", "many"),
     "ratio": ("-0.1", "1.5", "1e9", "half"),
+    "percent": ("0", "0%", "-1", "101%", "1e9", "most", "yes"),
 }
 #: Counts where 0 means "no limit".
 ZERO_ALLOWED = {"limits.user_per_minute", "limits.channel_per_minute"}

@@ -2,7 +2,8 @@
 moments and at the worst one (while Slack holds the answer to a post it has already made), and
 restarted, while a simulated cloud flips clusters stale and fresh and a digest is due every
 minute. Afterwards every incident has exactly one alert and at most one resolved notice, every
-digest slot exactly one digest, nothing is posted twice and nothing is left undelivered.
+digest slot exactly one digest, nothing is posted twice and nothing is left undelivered, and the
+freshness ledger has kept every backup the cloud lists.
 
 Once on SQLite with one process, once on PostgreSQL with two replicas. The fake Slack answers
 every post a second late (the post is made at once), so that a kill can land between Slack
@@ -310,6 +311,15 @@ async def check(w: World, stopped_at: datetime) -> None:
         expected.append(minute.strftime("%Y-%m-%dT%H:%M"))
         minute += timedelta(minutes=1)
     assert sorted(slots) == expected
+    # The freshness ledger lost no backup to a kill: every backup the cloud lists is kept, and
+    # each cluster's history is one span (no kill left time the bot cannot vouch for).
+    async with await Store.open(w.database_url) as store:
+        histories = await store.ledger.histories(
+            start=w.started_at - timedelta(days=1), end=clock.now() + timedelta(hours=2)
+        )
+    kept = {h.cluster_id: {b.backup_id for b in h.backups} for h in histories}
+    assert kept == {c: {b.id for b in w.sim.fleet.backups[c]} for c in CLUSTERS}
+    assert [len(h.spans) for h in histories] == [1] * len(CLUSTERS)
     # The worst moment was hit: a successor found in Slack a post its killed predecessor had
     # made but not recorded, and did not post it again.
     found = [m for p in w.every for m in p.messages() if "was already in Slack" in m]

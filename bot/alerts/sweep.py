@@ -32,7 +32,7 @@ from bot.alerts.plan import RouteView, Step, plan_route, plan_self
 from bot.alerts.policy import ActionKind
 from bot.alerts.self_policy import BLIND, evaluate_blind
 from bot.cloud.limits import background_lane
-from bot.cloud.models import Cluster
+from bot.cloud.models import Cluster, ClusterHealth, ClusterStatus
 from bot.config import AlertRoute
 from bot.errors import BotError, NotFound
 from bot.fleet.job import FleetJob
@@ -40,7 +40,11 @@ from bot.fleet.match import matches, route_key, watched
 from bot.fleet.reader import ClusterReading, FleetReading, read_cluster, read_clusters, read_fleet
 from bot.freshness.memory import had_schedule_ids, remember_schedules
 from bot.freshness.model import FreshnessReport
+from bot.freshness.policy import max_age_for
 from bot.i18n.catalog import use_locale
+from bot.ledger.model import Observation
+from bot.ledger.policy import observation_of
+from bot.ledger.service import month_to_date
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -239,6 +243,8 @@ class Sweeper(FleetJob):
                 self.metrics.record_sweep(outcome, finished)
                 firing = await self.store.incidents.list_alerts(open_only=True)
                 self.metrics.alerts_firing.set(len(firing))
+                if result.ok:
+                    await self._ledger_metrics(now)
         log.info("%s", result.summary())
         return result
 
@@ -287,7 +293,12 @@ class Sweeper(FleetJob):
                 await self._remember_schedules(fleet, had_schedule)
 
         if not dry_run:
-            failures = await self.store.facts.record_sweep(ok=not blind, now=now)
+            # What the sweep saw goes to the freshness ledger with the sweep's own record, in
+            # one transaction, before any incident it decided is committed.
+            observations = self._observations(fleet, now) if not blind else ()
+            failures = await self.store.facts.record_sweep(
+                ok=not blind, now=now, ledger=observations
+            )
         else:  # what record_sweep would count, so that a dry run shows a self-alert it would post
             failures = await self.store.facts.sweep_failures() + 1 if blind else 0
         changes.append(await self._plan_blind(run, failures, read_failure))
@@ -510,6 +521,47 @@ class Sweeper(FleetJob):
         if not report.state.fires:
             return None
         return reading.cluster, report
+
+    async def _ledger_metrics(self, now: datetime) -> None:
+        """The month to date of each cluster, for /metrics; never fails the sweep."""
+        assert self.metrics is not None
+        try:
+            figures = await month_to_date(self.store, self.config, now=now)
+        except Exception as exc:
+            if dependency_of(exc) is None:
+                log.exception("sweep: the ledger's figures could not be made")
+            return
+        self.metrics.set_ledger(
+            (f.cluster_id, f.name, f.folder_id, f.share, f.budget_remaining.total_seconds())
+            for f in figures
+        )
+
+    # --- the freshness ledger ---------------------------------------------------------------
+
+    def _observations(self, fleet: FleetReading, now: datetime) -> tuple[Observation, ...]:
+        """What this sweep saw of each cluster whose backups it could read."""
+        out: list[Observation] = []
+        for reading in fleet.clusters:
+            if reading.error is not None or reading.count is None:
+                continue
+            cluster = reading.cluster
+            max_age = max_age_for(cluster, self.config.freshness, reading.policies or ())
+            out.append(
+                observation_of(
+                    cluster_id=cluster.id,
+                    name=cluster.name,
+                    folder_id=cluster.folder_id,
+                    labels=dict(cluster.labels),
+                    environment=str(cluster.environment),
+                    at=now,
+                    backups=reading.seen,
+                    max_age=max_age.value,
+                    max_age_source=max_age.source.value,
+                    stopped=cluster.status in (ClusterStatus.STOPPED, ClusterStatus.STOPPING),
+                    dead=cluster.health == ClusterHealth.DEAD,
+                )
+            )
+        return tuple(out)
 
     # --- schedules -----------------------------------------------------------------------------
 

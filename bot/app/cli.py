@@ -34,6 +34,7 @@ VERB_MODULES: list[str] = [
     "bot.app.serve",
     "bot.app.exec",
     "bot.app.digest",
+    "bot.app.report",
     "bot.app.sweep",
     "bot.app.check",
     "bot.app.demo",

@@ -26,6 +26,7 @@ from bot.alerts.actions import ACKNOWLEDGE, AlertRef
 from bot.app.wiring import Components, open_components
 from bot.chat.actions import Invocation
 from bot.clock import now as clock_now
+from bot.cloud.client import CloudClient
 from bot.commands.router import Reply
 from bot.config import BotConfig, parse_config
 from bot.demo.console import render_console, render_ephemeral
@@ -33,12 +34,20 @@ from bot.demo.fake_slack import FakeSlack
 from bot.demo.simcloud import SimCloud
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import Fleet, demo_fleet
+from bot.demo.simcloud.history import SimHistory, demo_history, replay_times
 from bot.errors import BotError
 from bot.fleet.lookup import resolve_cluster
+from bot.fleet.reader import read_fleet
+from bot.freshness.policy import max_age_for
 from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
+from bot.ledger.model import SeenBackup
+from bot.ledger.policy import observation_of
+from bot.ledger.reporter import MonthlyReporter
+from bot.outbox.change import Change
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
 from bot.slack.blocks import SLACK
+from bot.store import Store
 
 TEAM_CHANNEL = "C0DEMOTEAM"
 ONCALL_CHANNEL = "C0DEMOONCALL"
@@ -60,6 +69,7 @@ Console commands:
   :storm    an Object Storage outage loses two days of backups of a whole folder: :sweep then
             shows one grouped alert for it instead of one per cluster
   :digest   post the daily digest now and show it
+  :report   post last month's freshness report now (the ledger starts 100 days back)
   :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
   :ack <cluster>   press Acknowledge on that cluster's alert
   :folders  the simulated folders     :help  this text     :quit (or Ctrl-D)  leave
@@ -148,6 +158,9 @@ alerts:
     match: {{environment: PRODUCTION}}
     group_by: [folder]
     group_after: 3
+reports:
+  - channel: {TEAM_CHANNEL}
+    timezone: Europe/Moscow
 access:
   rules:
     - commands: [backup]
@@ -155,6 +168,52 @@ access:
 """,
         source="demo config",
     )
+
+
+#: How often the replayed bot read the fleet (besides at each stop and start).
+REPLAY_EVERY = timedelta(days=1)
+
+
+async def seed_ledger(
+    store: Store,
+    cloud: CloudClient,
+    config: BotConfig,
+    history: SimHistory,
+    *,
+    every: timedelta = REPLAY_EVERY,
+) -> int:
+    """Replay a bot that watched the simulated fleet since ``history.start``: at each of its
+    reads, what the cloud listed then (two weeks of backups) and whether the cluster was stopped,
+    kept through the sweep's own path (:meth:`Store.commit` of the observations). The maximum
+    age is the one each cluster has now. Returns the reads replayed."""
+    fleet = await read_fleet(cloud, config, now=history.now)
+    readable = [r for r in fleet.clusters if r.error is None]
+    times = replay_times(history, every=every, until=history.now)
+    for at in times:
+        observations = []
+        for reading in readable:
+            cluster = reading.cluster
+            max_age = max_age_for(cluster, config.freshness, reading.policies or ())
+            observations.append(
+                observation_of(
+                    cluster_id=cluster.id,
+                    name=cluster.name,
+                    folder_id=cluster.folder_id,
+                    labels=dict(cluster.labels),
+                    environment=str(cluster.environment),
+                    at=at,
+                    backups=[
+                        SeenBackup(b.id, b.created_at, b.started_at, b.size_bytes)
+                        for b in history.listed_at(cluster.id, at)
+                    ],
+                    max_age=max_age.value,
+                    max_age_source=max_age.source.value,
+                    stopped=history.stopped_at(cluster.id, at),
+                    dead=False,
+                )
+            )
+        await store.commit(Change(ledger=tuple(observations)))
+    return len(times)
 
 
 class Demo:
@@ -194,6 +253,8 @@ class Demo:
                 pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
                 self._sim = sim
                 async with open_components(settings, config, role="demo", pace=pace) as parts:
+                    # The ledger as a bot watching since months ago would have kept it.
+                    await seed_ledger(parts.store, parts.cloud, config, demo_history(fleet, now))
                     self._print_banner(stdout, fleet, sim.url)
                     await self._loop(parts, slack, stdin, stdout)
 
@@ -299,6 +360,11 @@ class Demo:
         elif verb == ":digest":
             for posted in await parts.digests.run_all(now=now, force=True):
                 out.write(f"-- digest: {posted.summary()}\n")
+        elif verb == ":report":
+            reporter = MonthlyReporter(parts.store, parts.config, owner=parts.owner)
+            for route in parts.config.reports:
+                made = await reporter.run(route, now=now, force=True)
+                out.write(f"-- report: {made.key.split(':manual:')[0]} queued\n")
         elif verb == ":storm":
             self._storm(rest.strip(), out, now)
         elif verb == ":click":

@@ -39,7 +39,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import clock as bot_clock
-from bot.config import BotConfig, DigestRoute
+from bot.config import BotConfig, DigestRoute, ReportRoute
 from bot.cron import cron_trigger, first_fire_after, last_fire_within
 from bot.digest.runner import DigestResult, DigestRunner, DigestStatus, digest_route_key, run_key
 from bot.errors import ConfigError
@@ -56,12 +56,20 @@ SWEEP_JOB = "sweep"
 PRUNE_JOB = "prune"
 HISTORY_KEPT = timedelta(days=30)
 PRUNE_FIRST_AFTER = timedelta(hours=1)
+#: A monthly report missed while the bot was down is still made this late.
+REPORT_MISFIRE_GRACE = timedelta(hours=12)
 #: How long :meth:`WatchScheduler.shutdown` waits for running jobs by default.
 SHUTDOWN_TIMEOUT = 30.0
 #: Waits before retrying a digest whose post failed: 1, 2, 4, 8, then every 15 minutes, for as
 #: long as the route's misfire grace lasts.
 _RETRY_FIRST = timedelta(minutes=1)
 _RETRY_MAX = timedelta(minutes=15)
+
+
+class ReportRunner(Protocol):
+    """What the scheduler needs of :class:`bot.ledger.reporter.MonthlyReporter`."""
+
+    async def run(self, route: ReportRoute, *, now: datetime) -> Any: ...
 
 
 class SweepRunner(Protocol):
@@ -120,7 +128,9 @@ class WatchScheduler:
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
         prune_after: timedelta = PRUNE_FIRST_AFTER,
         metrics: Metrics | None = None,
+        reports: ReportRunner | None = None,
     ) -> None:
+        self._reports = reports
         self._prune_after = prune_after
         self.outages = Outages(metrics=metrics)
         self._sweeper = sweeper
@@ -191,6 +201,20 @@ class WatchScheduler:
                 max_instances=1,
                 misfire_grace_time=max(1, int(route.misfire_grace.total_seconds())),
             )
+        if self._reports is not None:
+            for index, report in enumerate(self._config.reports):
+                # Once a month per route: the reporter's claim of the month settles replicas
+                # and the days of the schedule after the first that fires.
+                scheduler.add_job(
+                    self._report_job,
+                    cron_trigger(report.schedule, report.timezone),
+                    args=[index],
+                    id=f"report:{report.channel}:{index}",
+                    name=f"report:{report.channel}",
+                    coalesce=True,
+                    max_instances=1,
+                    misfire_grace_time=int(REPORT_MISFIRE_GRACE.total_seconds()),
+                )
         for key, route in self._routes.items():
             slot = due_catch_up(route.schedule, route.timezone, route.misfire_grace, now)
             if slot is not None:
@@ -244,6 +268,8 @@ class WatchScheduler:
         cutoff = now - HISTORY_KEPT
         try:
             removed = await self._store.prune(before=cutoff)
+            # The freshness ledger keeps its own, longer history (ledger.retention).
+            removed += await self._store.ledger.prune(before=now - self._config.ledger.retention)
         except Exception as exc:
             if not self._outage(exc, now):
                 log.exception("pruning old history failed")
@@ -271,6 +297,19 @@ class WatchScheduler:
         elif getattr(result, "skipped", None) is None:
             self.outages.answered(Dependency.CLOUD, now=now)
         return result
+
+    async def _report_job(self, index: int) -> None:
+        if self._closing or self._reports is None:
+            return
+        route = self._config.reports[index]
+        now = self._clock()
+        try:
+            result = await self._reports.run(route, now=now)
+        except Exception as exc:
+            if not self._outage(exc, now):
+                log.exception("the monthly report to %s failed", route.channel)
+            return
+        self.history.append((f"report:{route.channel}", result))
 
     async def _digest_job(self, key: str, attempt: int = 0, slot: datetime | None = None) -> None:
         if self._closing:

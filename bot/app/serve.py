@@ -50,6 +50,7 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
+from bot.ledger.reporter import MonthlyReporter
 from bot.ops.health import Check, CheckFailed, Readiness, add_ops_routes, fresh_within
 from bot.ops.http import HttpServer, raise_open_file_limit, start_server
 from bot.ops.logging import Redactor
@@ -264,6 +265,12 @@ async def _run(
         owner=parts.owner,
         shutdown_timeout=SHUTDOWN_GRACE,
         metrics=metrics,
+        reports=MonthlyReporter(
+            parts.store,
+            config,
+            owner=parts.owner,
+            queued=parts.executor.wake if parts.executor is not None else None,
+        ),
     )
 
     def ops_routes(web_app: web.Application) -> None:

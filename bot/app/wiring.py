@@ -30,6 +30,7 @@ from bot.digest import actions as digest_actions
 from bot.digest.runner import DigestRunner
 from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
+from bot.ledger.service import LedgerService
 from bot.ops.metrics import Metrics
 from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.notices import ChannelNotices
@@ -122,7 +123,10 @@ def build_features(
         console_url=console_url,
         queued=queued,
     )
-    router = Router(config, [queries, backups, alerts], declared=DECLARED_ACTIONS, metrics=metrics)
+    ledger = LedgerService(store, config)
+    router = Router(
+        config, [queries, backups, alerts, ledger], declared=DECLARED_ACTIONS, metrics=metrics
+    )
     return Features(queries, router, backups, alerts)
 
 

@@ -104,6 +104,24 @@ class BackupCmd:
     name: ClassVar[str] = "backup"
 
 
+@dataclass(frozen=True, slots=True)
+class SloCmd:
+    #: A cluster id or name, a folder id, or a match (``folder:<id>``, ``label:<k>=<v>``,
+    #: ``environment:<ENV>``); None means everything the bot watches.
+    target: str | None = None
+    month: str | None = None  # YYYY-MM; None: this month to date
+    share: bool = False
+    name: ClassVar[str] = "slo"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCmd:
+    cluster: str
+    days: int = 30
+    share: bool = False
+    name: ClassVar[str] = "history"
+
+
 Command = (
     HelpCmd
     | ListCmd
@@ -114,6 +132,8 @@ Command = (
     | SnoozeCmd
     | UnsnoozeCmd
     | BackupCmd
+    | SloCmd
+    | HistoryCmd
 )
 
 COMMAND_NAMES: tuple[str, ...] = (
@@ -126,6 +146,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "snooze",
     "unsnooze",
     "backup",
+    "slo",
+    "history",
 )
 
 #: Russian words taken for a command where they can mean only that one. The commands stay
@@ -146,8 +168,15 @@ _SHARE = "--share"
 _LIMIT = "--limit"
 _PAGE_FLAG = "--page-token"
 _HELP_FLAGS = ("--help", "-h")
-_VALUE_FLAGS = (_LIMIT, _PAGE_FLAG)
-_ALL_FLAGS = (_SHARE, _LIMIT, _PAGE_FLAG, "--help")
+_MONTH = "--month"
+_DAYS = "--days"
+_VALUE_FLAGS = (_LIMIT, _PAGE_FLAG, _MONTH, _DAYS)
+_ALL_FLAGS = (_SHARE, _LIMIT, _PAGE_FLAG, _MONTH, _DAYS, "--help")
+DEFAULT_DAYS = 30
+MAX_DAYS = 400
+_MONTH_VALUE = re.compile(r"(\d{4})-(\d{2})")
+#: What ``slo`` takes: an id or name, or a match as the config writes it.
+_SCOPE = re.compile(r"(?:folder:|environment:|label:[A-Za-z0-9_.\-/]{1,63}=)?[A-Za-z0-9_.\-]{1,63}")
 
 _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "help": (),
@@ -159,6 +188,8 @@ _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "snooze": (),
     "unsnooze": (),
     "backup": (),
+    "slo": (_MONTH, _SHARE),
+    "history": (_DAYS, _SHARE),
 }
 
 #: Examples used in hints, per command.
@@ -172,6 +203,8 @@ _EXAMPLE: dict[str, str] = {
     "snooze": "snooze c9qexamplecluster001 4h",
     "unsnooze": "unsnooze c9qexamplecluster001",
     "backup": "backup c9qexamplecluster001",
+    "slo": "slo folder:b1gexamplefolder0001 --month 2026-11",
+    "history": "history logs-prod --days 30",
 }
 
 
@@ -263,6 +296,8 @@ class _Parsed:
     limit: int = DEFAULT_LIMIT
     page_token: str | None = None
     wants_help: bool = False
+    month: str | None = None
+    days: int = DEFAULT_DAYS
 
 
 def _usage_hint(command: str) -> str:
@@ -321,6 +356,10 @@ def _split_flags(command: str, args: list[str]) -> _Parsed:
             value = ""
         if flag == _LIMIT:
             parsed.limit = _parse_limit(value)
+        elif flag == _MONTH:
+            parsed.month = _parse_month(value)
+        elif flag == _DAYS:
+            parsed.days = _parse_days(value)
         else:
             parsed.page_token = _parse_page_token(value)
     return parsed
@@ -333,6 +372,27 @@ def _parse_limit(value: str) -> int:
     if not _DIGITS.fullmatch(value) or not MIN_LIMIT <= int(value) <= MAX_LIMIT:
         raise InvalidArgument(
             _(s.BAD_LIMIT).format(low=MIN_LIMIT, high=MAX_LIMIT, value=_show(value)), hint=hint
+        )
+    return int(value)
+
+
+def _parse_month(value: str) -> str:
+    hint = _(s.HINT_MONTH).format(prefix=s.PREFIX)
+    if not value:
+        raise UsageError(_(s.FLAG_NEEDS_VALUE).format(flag=_MONTH), hint=hint)
+    found = _MONTH_VALUE.fullmatch(value)
+    if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 2000:
+        raise InvalidArgument(_(s.BAD_MONTH).format(value=_show(value)), hint=hint)
+    return value
+
+
+def _parse_days(value: str) -> int:
+    hint = _(s.HINT_DAYS).format(prefix=s.PREFIX, high=MAX_DAYS)
+    if not value:
+        raise UsageError(_(s.FLAG_NEEDS_VALUE).format(flag=_DAYS), hint=hint)
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= MAX_DAYS:
+        raise InvalidArgument(
+            _(s.BAD_LIMIT).format(low=1, high=MAX_DAYS, value=_show(value)), hint=hint
         )
     return int(value)
 
@@ -511,6 +571,21 @@ def parse_command(text: str) -> Command:
                 hint=_usage_hint(verb),
             )
         return SnoozeCmd(cluster=cluster, duration=_parse_duration(found[1:]))
+    if verb == "slo":
+        found = _positionals(verb, parsed, s.WHAT_SCOPE, required=0, allowed=1)
+        scope = None
+        if found:
+            scope = found[0]
+            if not _SCOPE.fullmatch(scope):
+                raise InvalidArgument(
+                    _(s.BAD_SCOPE).format(value=_show(scope)), hint=_usage_hint(verb)
+                )
+        return SloCmd(target=scope, month=parsed.month, share=share)
+    if verb == "history":
+        (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
+        return HistoryCmd(
+            cluster=_check_id(cluster, s.WHAT_CLUSTER_ID), days=parsed.days, share=share
+        )
     if verb == "unsnooze":
         (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
         return UnsnoozeCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))

@@ -104,6 +104,30 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         ("backup logs-prod",),
     ),
     CommandHelp(
+        "slo",
+        N_("slo [<cluster>|<folder-id>|<match>] [--month YYYY-MM] [--share]"),
+        N_("how much of the month each cluster was within its maximum age"),
+        N_(
+            "The share of the observed time within the maximum age (stopped time left out, time "
+            "the bot cannot vouch for shown as unknown), the clusters below `slo.target` worst "
+            "first with their worst gap, the share per day and the error budget left. A match is "
+            "written as the config's: `folder:<id>`, `label:<name>=<value>`, `environment:<ENV>`. "
+            "Without `--month`: this month to date."
+        ),
+        ("slo", "slo label:team=search", "slo logs-prod --month 2026-11"),
+    ),
+    CommandHelp(
+        "history",
+        N_("history <cluster> [--days N] [--share]"),
+        N_("a cluster's backups, gaps, incidents and changes, in one timeline"),
+        N_(
+            "Its backups with the gaps between them, its incidents (opened, acknowledged, "
+            "snoozed, resolved), the backups started from Slack and the changes of its maximum "
+            "age and state, newest first. `--days` is 1 to 400 (default 30)."
+        ),
+        ("history logs-prod", "history logs-prod --days 90"),
+    ),
+    CommandHelp(
         "help",
         N_("help [<command>]"),
         N_("this help, or the help of one command"),
@@ -179,6 +203,16 @@ WHAT_CLUSTER_ID = N_("cluster id")
 WHAT_BACKUP = N_("backup id")
 WHAT_FOLDER = N_("folder id")
 WHAT_TARGET = N_("cluster or folder id")
+WHAT_SCOPE = N_("cluster, folder id or match")
+HINT_MONTH = N_("Write the month as YYYY-MM, e.g. `{prefix} slo --month 2026-11`.")
+BAD_MONTH = N_("`{value}` is not a month.")
+HINT_DAYS = N_(
+    "Write a number of days from 1 to {high}, e.g. `{prefix} history logs-prod --days 30`."
+)
+BAD_SCOPE = N_(
+    "`{value}` is not a cluster, a folder id or a match "
+    "(`folder:<id>`, `label:<name>=<value>`, `environment:<ENV>`)."
+)
 WHAT_DURATION = N_("duration")
 WHAT_TOPIC = N_("command name")
 

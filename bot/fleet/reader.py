@@ -2,8 +2,9 @@
 
 One reading serves a sweep or a digest. It keeps only what they need of each cluster (the newest
 completed backup, the one before it, how many there are, the sizes and durations of the last
-few), never whole backup lists, so that a fleet of 1,000 clusters with 60 backups each stays
-small. Every cluster's backups are listed at once; the client's limiter bounds the requests in
+few, and for the freshness ledger each backup's id, times and size), never whole Backup values,
+so that a fleet of 1,000 clusters with 60 backups each stays small. Every cluster's backups are
+listed at once; the client's limiter bounds the requests in
 flight, and the caller's lane (background for the sweep and the digests) is the reads' lane.
 
 What else is read, and when (each request costs, and a sweep of a fresh fleet should cost none):
@@ -46,6 +47,7 @@ from bot.freshness.explain import TrendPoint, explain, merge_trend
 from bot.freshness.model import FreshnessReport, MaxAgeSource
 from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
 from bot.i18n.catalog import _
+from bot.ledger.model import SeenBackup
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
@@ -73,6 +75,8 @@ class ClusterReading:
     policies_error: str = ""  # why they could not be read
     #: The versions the service lists (a ``full`` reading only); None when not read.
     versions: tuple[Version, ...] | None = None
+    #: Every completed backup listed, as the freshness ledger keeps it (id, times, size).
+    seen: tuple[SeenBackup, ...] = ()
 
     @property
     def backups(self) -> list[Backup] | None:
@@ -432,6 +436,7 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
     count = 0
     trend: tuple[TrendPoint, ...] = ()
     skipped: list[str] = []
+    listed: list[SeenBackup] = []
     token = ""
     seen: set[str] = set()
     try:
@@ -443,6 +448,12 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             for backup in page.backups:
                 count += 1
                 newest, previous = _keep_newest_two(newest, previous, backup)
+                if backup.created_at is not None:
+                    listed.append(
+                        SeenBackup(
+                            backup.id, backup.created_at, backup.started_at, backup.size_bytes
+                        )
+                    )
             trend = merge_trend(trend, page.backups)
             skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
@@ -469,4 +480,5 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
         error=None,
         skipped=tuple(skipped),
         trend=trend,
+        seen=tuple(listed),
     )

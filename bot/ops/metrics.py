@@ -6,6 +6,8 @@ several app instances in one process each have their own counters without name c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
@@ -53,6 +55,19 @@ class Metrics:
             PREFIX + "slack_calls_total",
             "Slack Web API calls, by method (chat.postMessage, ...) and outcome.",
             ["method", "outcome"],
+            registry=r,
+        )
+        self.objective_ratio = Gauge(
+            PREFIX + "objective_ratio",
+            "Share of the month to date each watched cluster was within its maximum age (of "
+            "the time observed, stopped time excluded); from the freshness ledger.",
+            ["cluster_id", "cluster", "folder"],
+            registry=r,
+        )
+        self.error_budget_remaining_seconds = Gauge(
+            PREFIX + "error_budget_remaining_seconds",
+            "Error budget left this month against slo.target, in seconds (negative: overspent).",
+            ["cluster_id", "cluster", "folder"],
             registry=r,
         )
         self.alerts_firing = Gauge(
@@ -136,6 +151,18 @@ class Metrics:
     def count_skipped_item(self, method: str, item: SkippedItem) -> None:
         """Count one list item left out (the cloud client's ``on_skipped`` hook)."""
         self.cloud_items_skipped_total.labels(method=method, kind=item.kind).inc()
+
+    def set_ledger(self, figures: Iterable[tuple[str, str, str, float | None, float]]) -> None:
+        """Replace the freshness ledger's figures: (cluster id, name, folder, share of the month
+        to date within the objective or None when nothing was observed, error budget left in
+        seconds) per watched cluster. A cluster no longer given loses its series."""
+        self.objective_ratio.clear()
+        self.error_budget_remaining_seconds.clear()
+        for cluster_id, name, folder, share, remaining in figures:
+            labels = {"cluster_id": cluster_id, "cluster": name, "folder": folder}
+            if share is not None:
+                self.objective_ratio.labels(**labels).set(share)
+            self.error_budget_remaining_seconds.labels(**labels).set(remaining)
 
     def count_command(self, command: str, outcome: str) -> None:
         """Count one slash command (or ``exec``) by its verb and how it ended."""

@@ -3,7 +3,8 @@ post as stored, and a parked channel.
 
 A :class:`Change` is everything one decision writes: incidents (each saved only if nobody saved
 it since it was read), a grouped alert, the bot's own incidents, the posts the change calls for,
-digest figures, a run to finish. :meth:`bot.store.Store.commit` writes it in one transaction or
+digest figures, a run to finish, what a sweep saw for the freshness ledger.
+:meth:`bot.store.Store.commit` writes it in one transaction or
 not at all, so a crash leaves either nothing or a state with its messages queued.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
 from bot.digest.model import ClusterFigures
+from bot.ledger.model import Observation
 from bot.outbox.posts import Method, OutboundPost, PostKind
 
 
@@ -62,6 +64,8 @@ class Change:
     finish_run: RunFinish | None = None
     finish_operation: OperationFinish | None = None
     markers: dict[str, datetime] = field(default_factory=dict)
+    #: What a read of the fleet saw, for the freshness ledger (written with the sweep's state).
+    ledger: tuple[Observation, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -73,6 +77,7 @@ class Change:
             or self.finish_run is not None
             or self.finish_operation is not None
             or self.markers
+            or self.ledger
         )
 
 

@@ -4,12 +4,15 @@ count of consecutive failed sweeps that tells when the bot has gone blind."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ledger.model import Observation
 from bot.store.db import Database
+from bot.store.ledger import write_observations
 from bot.store.sql import dialect_insert, upsert
 from bot.store.tables import counters, facts, markers
 
@@ -46,10 +49,15 @@ class Facts:
             )
             return at
 
-    async def record_sweep(self, *, ok: bool, now: datetime) -> int:
+    async def record_sweep(
+        self, *, ok: bool, now: datetime, ledger: Sequence[Observation] = ()
+    ) -> int:
         """Count a sweep; the consecutive failures after it (0 when ``ok``).
 
-        Also sets the markers ``last_sweep`` and, when ``ok``, ``last_sweep_ok`` to ``now``.
+        Also sets the markers ``last_sweep`` and, when ``ok``, ``last_sweep_ok`` to ``now``, and
+        keeps what the sweep saw in the freshness ledger (``ledger``), in the same transaction:
+        before any incident it decides is committed, so an incident resolved by a backup never
+        outlives that backup's record.
         """
         c = counters.c
         async with self._db.writing() as conn:
@@ -66,6 +74,7 @@ class Facts:
             await write_marker(conn, MARKER_LAST_SWEEP, now)
             if ok:
                 await write_marker(conn, MARKER_LAST_SWEEP_OK, now)
+            await write_observations(conn, ledger)
             return failures
 
     async def sweep_failures(self) -> int:

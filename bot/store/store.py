@@ -3,7 +3,8 @@
 :class:`Store` opens the database and migrates it, and holds one repository per aggregate:
 ``claims`` (run claims), ``incidents`` (alerts, grouped alerts, the bot's own incidents),
 ``outbox`` (queued posts, parked channels), ``facts`` (facts, markers, the sweep failure count),
-``figures`` (digest figures) and ``operations`` (backups started from Slack). Each repository
+``figures`` (digest figures), ``operations`` (backups started from Slack) and ``ledger``
+(the freshness ledger). Each repository
 call is one short transaction; :meth:`Store.commit` is the unit of work that writes one decision
 whole. Races between replicas are settled in the database, never in Python: the loser gets
 ``False`` or ``None`` ("another process got there first"), never an exception. All datetimes go
@@ -32,6 +33,7 @@ from bot.store.incidents import (
     write_group,
     write_incident,
 )
+from bot.store.ledger import Ledger, write_observations
 from bot.store.operations import Operations, write_operation_finish
 from bot.store.outbox import Outbox, write_posts
 from bot.store.sql import Stale
@@ -51,6 +53,7 @@ class Store:
         self.facts = Facts(self._db)
         self.figures = Figures(self._db)
         self.operations = Operations(self._db)
+        self.ledger = Ledger(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -119,6 +122,7 @@ class Store:
                     raise Stale  # finished by someone else: its message is theirs
                 for name, at in change.markers.items():
                     await write_marker(conn, name, at)
+                await write_observations(conn, change.ledger)
         except Stale:
             return None
         return Committed(tuple(saved_alerts), tuple(saved_groups), tuple(saved_incidents))

@@ -229,3 +229,59 @@ operations = Table(
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("outcome", Text, nullable=True),
 )
+
+# --- the freshness ledger (bot.ledger.model); kept for ``ledger.retention``, then pruned --------
+
+#: Every watched cluster the ledger has seen: its name and folder as last read.
+ledger_clusters = Table(
+    "ledger_clusters",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column("folder_id", String(KEY_LENGTH), nullable=False),
+    #: Its labels (JSON) and environment as last read: what a match in a command is checked on.
+    Column("labels", Text, nullable=False),
+    Column("environment", String(32), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+)
+
+#: Every completed backup the bot has seen listed (bot.ledger.model.SeenBackup).
+ledger_backups = Table(
+    "ledger_backups",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("backup_id", String(KEY_LENGTH), primary_key=True),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("completed_at", UTCDateTime(), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Index(None, "cluster_id", "completed_at"),
+)
+
+#: Time whose backups the bot can vouch for (bot.ledger.model.Span), per cluster.
+ledger_spans = Table(
+    "ledger_spans",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("span_start", UTCDateTime(), primary_key=True),
+    Column("span_end", UTCDateTime(), nullable=False),
+)
+
+#: The maximum age in force from ``since`` on, and where it came from (a row per change).
+ledger_max_ages = Table(
+    "ledger_max_ages",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("since", UTCDateTime(), primary_key=True),
+    Column("max_age_seconds", BigInteger, nullable=False),
+    Column("source", String(32), nullable=False),
+)
+
+#: The cluster's state (running, stopped, dead) from ``since`` on (a row per change).
+ledger_states = Table(
+    "ledger_states",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("since", UTCDateTime(), primary_key=True),
+    Column("state", String(16), nullable=False),
+)

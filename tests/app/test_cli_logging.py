@@ -18,7 +18,7 @@ from tests.waiting import free_port
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-cli-logging-token-0123456789"
 IAM_TOKEN = "cli-logging-iam-token-0123456789"
-VERBS = ("serve", "sweep", "digest", "exec", "check", "demo")
+VERBS = ("serve", "sweep", "digest", "exec", "check", "demo", "report")
 
 
 @pytest.fixture
@@ -54,6 +54,7 @@ def test_every_verb_of_the_command_line_is_one_of_those_checked() -> None:
         ("exec", "WARNING"),
         ("check", "WARNING"),
         ("demo", "ERROR"),
+        ("report", "WARNING"),
     ],
 )
 def test_each_verb_logs_redacted_json_at_its_level_and_cleans_up(

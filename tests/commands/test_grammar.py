@@ -16,7 +16,9 @@ from bot.commands.grammar import (
     FolderCmd,
     GetCmd,
     HelpCmd,
+    HistoryCmd,
     ListCmd,
+    SloCmd,
     SnoozeCmd,
     StatusCmd,
     UnsnoozeCmd,
@@ -108,6 +110,8 @@ def test_each_command_has_the_name_access_rules_use() -> None:
         SnoozeCmd.name,
         UnsnoozeCmd.name,
         BackupCmd.name,
+        SloCmd.name,
+        HistoryCmd.name,
     ]
     assert tuple(names) == COMMAND_NAMES
     assert parse_command("list c1").name == "list"

@@ -173,6 +173,8 @@ READ_BY_PEOPLE = (
     "bot/fleet/grouping.py",
     "bot/fleet/lookup.py",
     "bot/fleet/reader.py",
+    "bot/ledger/messages.py",
+    "bot/ledger/service.py",
     "bot/freshness/explain.py",
     "bot/freshness/messages.py",
     "bot/freshness/policy.py",
@@ -203,6 +205,7 @@ _IDENTIFIER = re.compile(r"[a-z0-9]+(?:[_:-][a-z0-9]*)*|[A-Z][A-Z0-9_]*|/[\w/.-]
 #: The command surface is typed, like kubectl's, and stays as it is in every language.
 _COMMANDS = frozenset(
     {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
+    | {"slo", "history"}
 )
 _TYPED = re.compile(r"--[a-z-]+|/backups")
 
