@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
 from bot.digest.model import ClusterFigures
+from bot.drills.model import DrillRecord
 from bot.outbox.posts import Method, OutboundPost, PostKind
 
 
@@ -62,6 +63,8 @@ class Change:
     finish_run: RunFinish | None = None
     finish_operation: OperationFinish | None = None
     markers: dict[str, datetime] = field(default_factory=dict)
+    #: A drill's result, written only if nobody reported it first (else roll back).
+    finish_drill: DrillRecord | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -73,6 +76,7 @@ class Change:
             or self.finish_run is not None
             or self.finish_operation is not None
             or self.markers
+            or self.finish_drill is not None
         )
 
 

@@ -206,6 +206,8 @@ class SimCloud:
         #: Backups whose restore fails, with the cloud's error text.
         self.bad_backups: dict[str, str] = {}
         self.cluster_quota = self.config.cluster_quota
+        #: Deletes that fail for each cluster restored from now on (a delete that fails once).
+        self.restored_delete_failures = 0
         #: Clusters restored, and clusters deleted, through the API (ids, in order).
         self.restored: list[str] = []
         self.deleted: list[str] = []
@@ -994,6 +996,7 @@ class SimCloud:
                 hosts=hosts,
                 deletion_protection=bool(body.get("deletionProtection", False)),
                 network_id=network_id,
+                delete_failures=self.restored_delete_failures,
             )
         )
         error = self.bad_backups.get(backup_id, "")
