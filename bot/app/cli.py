@@ -36,6 +36,7 @@ VERB_MODULES: list[str] = [
     "bot.app.digest",
     "bot.app.sweep",
     "bot.app.check",
+    "bot.app.drill",
     "bot.app.demo",
 ]
 

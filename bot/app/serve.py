@@ -264,6 +264,7 @@ async def _run(
         owner=parts.owner,
         shutdown_timeout=SHUTDOWN_GRACE,
         metrics=metrics,
+        after_sweep=parts.drills.after_sweep,
     )
 
     def ops_routes(web_app: web.Application) -> None:

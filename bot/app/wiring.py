@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from bot.alerts import actions as alert_actions
 from bot.alerts.service import AlertService
 from bot.alerts.sweep import Sweeper
+from bot.app.cli import fast_sweeps
 from bot.backup import actions as backup_actions
 from bot.backup.follower import OperationFollower
 from bot.backup.service import BackupService
@@ -28,6 +29,7 @@ from bot.commands.router import Router
 from bot.config import BotConfig
 from bot.digest import actions as digest_actions
 from bot.digest.runner import DigestRunner
+from bot.drills.service import DrillService
 from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
 from bot.ops.metrics import Metrics
@@ -76,6 +78,7 @@ class Components:
     digests: DigestRunner
     owner: str
     executor: DeliveryExecutor | None
+    drills: DrillService
 
 
 @dataclass
@@ -193,6 +196,17 @@ async def open_components(
         assert features.backups is not None
         assert features.alerts is not None
         stack.push_async_callback(features.backups.aclose)
+        drills = DrillService(
+            cloud,
+            store,
+            config,
+            owner=owner,
+            queued=queued,
+            chat=SLACK,
+            # Tests and demos (fast sweeps) run drills of seconds: ask every tenth of one.
+            poll_interval=0.1 if fast_sweeps() else None,
+        )
+        stack.push_async_callback(drills.aclose)
         yield Components(
             settings=settings,
             config=config,
@@ -208,4 +222,5 @@ async def open_components(
             digests=job(DigestRunner),
             owner=owner,
             executor=executor,
+            drills=drills,
         )

@@ -115,7 +115,7 @@ def render_drill_result(record: DrillRecord, *, rto_target: timedelta | None = N
 def render_reaped(cluster: Cluster, *, age: timedelta | None) -> Card:
     """A leftover drill cluster (a drill that crashed, or whose delete failed) deleted."""
     said = _(
-        ":wastebasket: Deleted a leftover restore drill cluster {name} ({id}), {age} old."
+        ":wastebasket: Deleting a leftover restore drill cluster {name} ({id}), {age} old."
     ).format(
         name=f"*{escape_clipped(cluster.name or cluster.id, _NAME)}*",
         id=code(escape(cluster.id)),

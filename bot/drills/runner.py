@@ -98,10 +98,14 @@ class DrillRunner:
         now: datetime | None = None,
     ) -> DrillRecord | None:
         """Run the drill ``drill`` of ``source`` to its end; its record, or None when another
-        replica holds it."""
+        replica holds it. ``now`` is when the drill started (a drill taken over keeps its
+        start, and so its deadline)."""
         started = now or clock.now()
         key = f"drill:{drill}"
-        if not await self.store.claims.claim_run(key, self.owner, now=started, lease=self.lease):
+        claimed = await self.store.claims.claim_run(
+            key, self.owner, now=clock.now(), lease=self.lease
+        )
+        if not claimed:
             log.info("drill %s is run by another replica", drill)
             return None
         record = await self.store.drills.start_drill(
