@@ -29,6 +29,7 @@ from bot.commands.router import Router
 from bot.config import BotConfig
 from bot.digest import actions as digest_actions
 from bot.digest.runner import DigestRunner
+from bot.drills import actions as drill_actions
 from bot.drills.service import DrillService
 from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
@@ -51,6 +52,7 @@ DECLARED_ACTIONS: tuple[Action[Any], ...] = (
     *digest_actions.ACTIONS,
     *backup_actions.ACTIONS,
     *alert_actions.ACTIONS,
+    *drill_actions.ACTIONS,
 )
 
 
@@ -90,6 +92,7 @@ class Features:
     router: Router
     backups: BackupService | None = None
     alerts: AlertService | None = None
+    drills: DrillService | None = None
 
 
 def build_features(
@@ -103,6 +106,7 @@ def build_features(
     metrics: Metrics | None = None,
     follower: OperationFollower | None = None,
     chat: Chat = SLACK,
+    drill_poll_interval: float | None = None,
 ) -> Features:
     """The features and the router over them, sharing one way to find a cluster, their
     messages made for ``chat``."""
@@ -125,8 +129,20 @@ def build_features(
         console_url=console_url,
         queued=queued,
     )
-    router = Router(config, [queries, backups, alerts], declared=DECLARED_ACTIONS, metrics=metrics)
-    return Features(queries, router, backups, alerts)
+    drills = DrillService(
+        cloud,
+        store,
+        config,
+        owner=owner,
+        finder=finder,
+        queued=queued,
+        chat=chat,
+        poll_interval=drill_poll_interval,
+    )
+    router = Router(
+        config, [queries, backups, alerts, drills], declared=DECLARED_ACTIONS, metrics=metrics
+    )
+    return Features(queries, router, backups, alerts, drills)
 
 
 @asynccontextmanager
@@ -192,20 +208,14 @@ async def open_components(
             owner=owner,
             queued=queued,
             metrics=metrics,
+            # Tests and demos (fast sweeps) run drills of seconds: ask every tenth of one.
+            drill_poll_interval=0.1 if fast_sweeps() else None,
         )
         assert features.backups is not None
         assert features.alerts is not None
         stack.push_async_callback(features.backups.aclose)
-        drills = DrillService(
-            cloud,
-            store,
-            config,
-            owner=owner,
-            queued=queued,
-            chat=SLACK,
-            # Tests and demos (fast sweeps) run drills of seconds: ask every tenth of one.
-            poll_interval=0.1 if fast_sweeps() else None,
-        )
+        drills = features.drills
+        assert drills is not None
         stack.push_async_callback(drills.aclose)
         yield Components(
             settings=settings,

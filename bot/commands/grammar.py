@@ -104,6 +104,19 @@ class BackupCmd:
     name: ClassVar[str] = "backup"
 
 
+@dataclass(frozen=True, slots=True)
+class DrillsCmd:
+    cluster: str | None = None
+    share: bool = False
+    name: ClassVar[str] = "drills"
+
+
+@dataclass(frozen=True, slots=True)
+class DrillCmd:
+    cluster: str
+    name: ClassVar[str] = "drill"
+
+
 Command = (
     HelpCmd
     | ListCmd
@@ -114,6 +127,8 @@ Command = (
     | SnoozeCmd
     | UnsnoozeCmd
     | BackupCmd
+    | DrillsCmd
+    | DrillCmd
 )
 
 COMMAND_NAMES: tuple[str, ...] = (
@@ -126,6 +141,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "snooze",
     "unsnooze",
     "backup",
+    "drills",
+    "drill",
 )
 
 _SHARE = "--share"
@@ -145,6 +162,8 @@ _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "snooze": (),
     "unsnooze": (),
     "backup": (),
+    "drills": (_SHARE,),
+    "drill": (),
 }
 
 #: Examples used in hints, per command.
@@ -158,6 +177,8 @@ _EXAMPLE: dict[str, str] = {
     "snooze": "snooze c9qexamplecluster001 4h",
     "unsnooze": "unsnooze c9qexamplecluster001",
     "backup": "backup c9qexamplecluster001",
+    "drills": "drills c9qexamplecluster001",
+    "drill": "drill c9qexamplecluster001",
 }
 
 
@@ -498,5 +519,12 @@ def parse_command(text: str) -> Command:
     if verb == "unsnooze":
         (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
         return UnsnoozeCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))
+    if verb == "drills":
+        found = _positionals(verb, parsed, s.WHAT_CLUSTER, required=0, allowed=1)
+        named = _check_id(found[0], s.WHAT_CLUSTER_ID) if found else None
+        return DrillsCmd(cluster=named, share=share)
+    if verb == "drill":
+        (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
+        return DrillCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))
     (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
     return BackupCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))

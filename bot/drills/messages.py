@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.chat.card import Card, Fields, Note, Text
+from bot.chat.card import Buttons, Card, Confirm, Fields, Note, Text
 from bot.chat.mrkdwn import code, escape
 from bot.chat.pack import escape_clipped
 from bot.cloud.models import Cluster, RestoreRequest
+from bot.drills.actions import DRILL_CANCEL, DRILL_CONFIRM
 from bot.drills.model import DrillOutcome, DrillRecord, DrillStep
 from bot.drills.plan import DrillCost
 from bot.i18n.catalog import _, ngettext
@@ -149,6 +150,48 @@ def render_drill_list(records: Sequence[DrillRecord], *, now: datetime) -> Card:
         return Card(said, [Text(said)])
     title = _("Restore drills, the newest first:")
     return Card(title, [Text(title), Note([drill_line(r, now) for r in records])])
+
+
+def render_drill_confirm(
+    cluster_label: str, cluster_id: str, cost: DrillCost, *, backup_id: str, channel: str
+) -> Card:
+    """Ask before a drill: what it restores, where it reports, and the most it may cost; the
+    Start drill button asks once more, with the cost."""
+    values = {
+        "cluster": f"*{escape_clipped(cluster_label, _NAME)}*",
+        "backup": code(escape_clipped(backup_id, 100)),
+        "cost": cost_line(cost),
+        "channel": f"<#{escape(channel)}>",
+    }
+    said = _(
+        "Run a restore drill of {cluster} now? It restores backup {backup} into a new cluster, "
+        "checks it, deletes it and posts the result in {channel}. It costs {cost}."
+    ).format(**values)
+    confirm = Confirm(
+        _("Start a restore drill?"),
+        _("It creates a cluster that costs {cost}, and deletes it.").format(
+            cost=cost_line(cost).replace("`", "")
+        ),
+        _("Start drill"),
+        _("Cancel"),
+    )
+    buttons = [
+        DRILL_CONFIRM.button(cluster_id, style="primary", confirm=confirm),
+        DRILL_CANCEL.button(cluster_id),
+    ]
+    return Card(said, [Text(said), Buttons(buttons)])
+
+
+def render_drill_started(cluster_label: str, channel: str) -> Card:
+    said = _(
+        "Restore drill of {cluster} started; the result is posted in {channel} when it is over."
+    ).format(cluster=f"*{escape_clipped(cluster_label, _NAME)}*", channel=f"<#{escape(channel)}>")
+    return Card(said, [Text(said)])
+
+
+def render_drill_cancelled() -> Card:
+    said = _("Restore drill not started.")
+    return Card(said, [Text(said)])
 
 
 def render_dry_run(request: RestoreRequest, cost: DrillCost, *, cluster_label: str) -> str:

@@ -20,6 +20,9 @@ NAME_PREFIX = "backups-drill-"
 #: uuid5 namespace of the Idempotency-Keys a drill sends (a fixed, made-up UUID).
 KEY_NAMESPACE = uuid.UUID("4f0e2d8c-6a51-5b7e-9c3d-2b1a0f9e8d7c")
 
+#: What a planned (dry-run) request holds for the admin password: a dry run sends nothing.
+PASSWORD_NOT_SENT = "(generated when the drill runs)"  # noqa: S105
+
 _NAME_CHARS = re.compile(r"[^a-z0-9-]+")
 _MAX_NAME = 63
 

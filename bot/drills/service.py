@@ -12,16 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import clock
+from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.chat.card import Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Backup, Cluster, RestoreRequest
+from bot.commands.grammar import DrillCmd, DrillsCmd
+from bot.commands.router import CommandRoute
 from bot.config import BotConfig, DrillRoute
-from bot.drills.model import DrillRecord, drill_id
+from bot.drills.actions import DRILL_CANCEL, DRILL_CONFIRM
+from bot.drills.messages import (
+    render_drill_cancelled,
+    render_drill_confirm,
+    render_drill_list,
+    render_drill_started,
+)
+from bot.drills.model import PASSWORD_NOT_SENT, DrillRecord, drill_id
 from bot.drills.plan import (
     DrillCost,
     choose_backup,
@@ -35,6 +46,7 @@ from bot.drills.runner import DEFAULT_POLL_INTERVAL, DrillRunner
 from bot.errors import BotError, CloudError
 from bot.fleet.lookup import ClusterFinder
 from bot.fleet.match import matches, watched
+from bot.i18n.catalog import _, ngettext
 from bot.slack.blocks import SLACK
 from bot.store import Store
 
@@ -43,8 +55,6 @@ log = logging.getLogger(__name__)
 #: An unfinished drill is not counted against ``max_concurrent`` this long after its deadline
 #: (its replica died and the reaper has its cluster).
 _STALE_AFTER = timedelta(hours=1)
-#: What a planned request holds for a password: a dry run sends nothing.
-_NOT_SENT = "(generated when the drill runs)"
 
 
 class NoDrillRoute(BotError):
@@ -106,8 +116,10 @@ class DrillService:
         route = route_for(self.config.drills, cluster)
         if route is None:
             raise NoDrillRoute(
-                f"no drills: route matches cluster {cluster.name or cluster.id}; restore drills "
-                "are off unless the config lists one"
+                _(
+                    "No drills: route matches cluster {cluster}; restore drills are off unless "
+                    "the config lists one."
+                ).format(cluster=cluster.display_name)
             )
         return route
 
@@ -122,7 +134,7 @@ class DrillService:
             None
             if backup is None
             else restore_request(
-                route, cluster, backup, drill=drill, admin_password=_NOT_SENT, now=now
+                route, cluster, backup, drill=drill, admin_password=PASSWORD_NOT_SENT, now=now
             )
         )
         return DrillPlan(cluster, route, backup, request, drill_cost(route, backup))
@@ -137,8 +149,13 @@ class DrillService:
         ]
         if len(running) + starting >= route.max_concurrent:
             raise TooManyDrills(
-                f"{len(running)} drill(s) of this route are running already "
-                f"(max_concurrent: {route.max_concurrent})"
+                ngettext(
+                    "{count} drill of this route is running already (max_concurrent: {most}); "
+                    "try again when it is over.",
+                    "{count} drills of this route are running already (max_concurrent: {most}); "
+                    "try again when one is over.",
+                    len(running),
+                ).format(count=len(running), most=route.max_concurrent)
             )
 
     async def run_now(
@@ -167,7 +184,7 @@ class DrillService:
             return task
         task = asyncio.create_task(
             self.runner.run(route, cluster, drill=drill, requested_by=requested_by, now=now),
-            name=f"drill-{drill}",
+            name="drill:" + drill,
         )
         self._tasks[drill] = task
         return task
@@ -193,6 +210,55 @@ class DrillService:
         self._tasks.clear()
 
     # --- after every sweep ----------------------------------------------------------------------
+
+    # --- the commands and their buttons -----------------------------------------------------------
+
+    def commands(self) -> Iterable[CommandRoute[Any]]:
+        yield CommandRoute(DrillsCmd, self._list)
+        yield CommandRoute(DrillCmd, self._ask)
+
+    def actions(self) -> Iterable[BoundAction]:
+        yield DRILL_CONFIRM.bind(self._confirmed)
+        yield DRILL_CANCEL.bind(self._cancelled)
+
+    async def _list(self, command: DrillsCmd, inv: Invocation, now: datetime) -> Answer:
+        ids = None
+        if command.cluster is not None:
+            ids = [(await self.finder.find(command.cluster)).id]
+        records = await self.store.drills.list_drills(ids, limit=20)
+        return Answer([render_drill_list(records, now=now)], ephemeral=not command.share)
+
+    async def _ask(self, command: DrillCmd, inv: Invocation, now: datetime) -> Answer:
+        plan = await self.plan(command.cluster, now=now)
+        if plan.backup is None:
+            raise NoDrillRoute(
+                _("{cluster} has no backup to restore.").format(cluster=plan.cluster.display_name)
+            )
+        return Answer(
+            [
+                render_drill_confirm(
+                    plan.cluster.display_name,
+                    plan.cluster.id,
+                    plan.cost,
+                    backup_id=plan.backup.id,
+                    channel=plan.route.channel,
+                )
+            ]
+        )
+
+    async def _confirmed(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
+        cluster = await self.finder.find(cluster_id)
+        route = self.route_of(cluster)
+        await self._check_room(route, now)
+        self.start(
+            cluster, route, drill=drill_id(cluster.id, now), requested_by=inv.user_id, now=now
+        )
+        return Answer(
+            [render_drill_started(cluster.display_name, route.channel)], replace_original=True
+        )
+
+    async def _cancelled(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
+        return Answer([render_drill_cancelled()], replace_original=True)
 
     async def after_sweep(self, *, now: datetime) -> None:
         """Reap leftovers, take over drills whose replica died, start the drills now due."""

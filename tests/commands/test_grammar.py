@@ -13,6 +13,8 @@ from bot.commands.grammar import (
     BackupCmd,
     ClustersCmd,
     Command,
+    DrillCmd,
+    DrillsCmd,
     FolderCmd,
     GetCmd,
     HelpCmd,
@@ -108,6 +110,8 @@ def test_each_command_has_the_name_access_rules_use() -> None:
         SnoozeCmd.name,
         UnsnoozeCmd.name,
         BackupCmd.name,
+        DrillsCmd.name,
+        DrillCmd.name,
     ]
     assert tuple(names) == COMMAND_NAMES
     assert parse_command("list c1").name == "list"

@@ -164,7 +164,7 @@ async def test_a_dry_run_says_what_and_the_cost_and_creates_nothing(world: World
 async def test_a_cluster_no_route_matches_is_a_usage_error(world: World) -> None:
     code, out = await finish(await drill(world, IDS.prestable))
     assert code == 2, out
-    assert "no drills: route matches" in out
+    assert "No drills: route matches" in out
     assert world.sim.restored == []
 
 

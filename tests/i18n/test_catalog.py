@@ -169,6 +169,8 @@ READ_BY_PEOPLE = (
     "bot/commands/router.py",
     "bot/commands/strings.py",
     "bot/digest/messages.py",
+    "bot/drills/messages.py",
+    "bot/drills/service.py",
     "bot/fleet/lookup.py",
     "bot/fleet/reader.py",
     "bot/freshness/explain.py",
@@ -198,7 +200,19 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _IDENTIFIER = re.compile(r"[a-z0-9]+(?:[_:][a-z0-9]*)*|[A-Z][A-Z0-9_]*|/[\w/.-]*")
 #: The command surface is typed, like kubectl's, and stays as it is in every language.
 _COMMANDS = frozenset(
-    {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
+    {
+        "list",
+        "get",
+        "folder",
+        "clusters",
+        "status",
+        "snooze",
+        "unsnooze",
+        "backup",
+        "help",
+        "drills",
+        "drill",
+    }
 )
 _TYPED = re.compile(r"--[a-z-]+|/backups")
 
