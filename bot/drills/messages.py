@@ -53,7 +53,9 @@ def cost_line(cost: DrillCost) -> str:
     )
 
 
-def render_drill_result(record: DrillRecord, *, rto_target: timedelta | None = None) -> Card:
+def render_drill_result(
+    record: DrillRecord, *, rto_target: timedelta | None = None, incident: bool = False
+) -> Card:
     """A drill's result, for its route's channel: passed (restore and healthy times, the
     backup's indices) or failed (the step and the cloud's words), and whether its cluster is
     gone."""
@@ -78,6 +80,13 @@ def render_drill_result(record: DrillRecord, *, rto_target: timedelta | None = N
         )
     parts: list[Text | Fields | Note] = [Text(said)]
     facts = []
+    if incident:
+        facts.append(
+            _(
+                ":rotating_light: The cluster's backups cannot be trusted until a drill passes: "
+                "this stays open until then."
+            )
+        )
     if record.backup_indices is not None:
         facts.append(
             ngettext(
@@ -111,6 +120,19 @@ def render_drill_result(record: DrillRecord, *, rto_target: timedelta | None = N
         )
     parts.append(Note(facts))
     return Card(said, parts)
+
+
+def render_drill_resolved(record: DrillRecord) -> Card:
+    """In the thread of the drill that failed: a drill passed again, the incident is over."""
+    said = _(
+        ":white_check_mark: Resolved: a restore drill of {cluster} passed again (backup {backup} "
+        "restored in {restore})."
+    ).format(
+        cluster=_name(record),
+        backup=code(escape_clipped(record.backup_id or "—", 100)),
+        restore=human_duration(record.restore_time),
+    )
+    return Card(said, [Text(said)])
 
 
 def render_reaped(cluster: Cluster, *, age: timedelta | None) -> Card:

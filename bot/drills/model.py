@@ -121,6 +121,11 @@ def delete_key(drill: str, cluster_id: str, attempt: int) -> str:
     return str(uuid.uuid5(KEY_NAMESPACE, f"delete:{drill}:{cluster_id}:{attempt}"))
 
 
+def drill_incident_key(cluster_id: str) -> str:
+    """The key of a cluster's drill incident (open while its last drill failed)."""
+    return f"drill:{cluster_id}"
+
+
 def cluster_name(source_name: str, day: datetime) -> str:
     """``backups-drill-<cluster>-<yyyymmdd>``, within the API's 63 characters of
     ``[a-zA-Z0-9_-]`` (the source's name is lowered, cleaned and cut to fit)."""

@@ -18,20 +18,23 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot import clock
+from bot.alerts.model import BotIncident, BotIncidentStatus
 from bot.chat.card import Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster, ClusterStatus, RestoreRequest
 from bot.config import DrillRoute
-from bot.drills.messages import render_drill_result
+from bot.drills.messages import render_drill_resolved, render_drill_result
 from bot.drills.model import (
     DRILL_LABEL,
     DrillOutcome,
     DrillRecord,
     DrillStep,
     delete_key,
+    drill_incident_key,
     restore_key,
 )
 from bot.drills.plan import choose_backup, restore_request
@@ -329,12 +332,20 @@ class DrillRunner:
     # --- the result -----------------------------------------------------------------------------
 
     async def _finish(self, route: DrillRoute, record: DrillRecord, key: str) -> DrillRecord:
-        """Commit the result with its post and finish the run, at once; once."""
+        """Commit the result with its post and finish the run, at once; once. A failed drill
+        opens the cluster's drill incident (its backups cannot be trusted); the next drill that
+        passes resolves it, in the failed drill's thread."""
         now = clock.now()
+        incident_key = drill_incident_key(record.cluster_id)
+        incident = await self.store.incidents.get_incident(incident_key) or BotIncident(
+            incident_key
+        )
+        failed = record.outcome == DrillOutcome.FAILED
+        opens = failed and not incident.is_open
         post = make_post(
             PostKind.DRILL,
             route.channel,
-            render_drill_result(record, rto_target=route.rto_target),
+            render_drill_result(record, rto_target=route.rto_target, incident=opens),
             chat=self.chat,
             subject=f"drill {record.id} of {record.cluster_id}",
             reason=record.outcome.value if record.outcome else "",
@@ -344,6 +355,31 @@ class DrillRunner:
             finish_run=RunFinish(key, self.owner, now),
             finish_drill=record,
         )
+        if opens:
+            change.incidents.append(
+                replace(
+                    incident,
+                    status=BotIncidentStatus.OPEN,
+                    since=now,
+                    detail=f"{record.failed_step}: {record.error}"[:500],
+                    messages=((route.channel, post.id),),
+                )
+            )
+        elif not failed and incident.is_open:
+            for channel, parent in incident.messages:
+                change.posts.append(
+                    make_post(
+                        PostKind.DRILL,
+                        channel,
+                        render_drill_resolved(record),
+                        chat=self.chat,
+                        subject=f"drill incident of {record.cluster_id} resolved",
+                        parent=(parent, None),
+                    )
+                )
+            change.incidents.append(
+                replace(incident, status=BotIncidentStatus.CLOSED, detail="", messages=())
+            )
         if await self.store.commit(change, now=now) is None:
             log.info("drill %s was reported by another replica", record.id)
             stored = await self.store.drills.get_drill(record.id)

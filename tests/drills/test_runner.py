@@ -10,7 +10,13 @@ from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster
 from bot.config import DrillRoute
 from bot.demo.simcloud import SimCloud
-from bot.drills.model import DrillOutcome, DrillStep, drill_id, restore_key
+from bot.drills.model import (
+    DrillOutcome,
+    DrillStep,
+    drill_id,
+    drill_incident_key,
+    restore_key,
+)
 from bot.outbox.posts import PostKind
 from bot.store import Store
 from tests.drills.conftest import make_runner
@@ -146,3 +152,35 @@ async def drill_sim_restore(
     )
     operation = await cloud.restore_cluster(request, idempotency_key=restore_key(drill))
     return operation.cluster_id
+
+
+async def test_a_failed_drill_opens_an_incident_and_the_next_passing_one_resolves_it(
+    drill_sim: SimCloud, drill_cloud: CloudClient, store: Store, route: DrillRoute
+) -> None:
+    newest = drill_sim.fleet.newest_backup(IDS.fresh)
+    assert newest is not None
+    drill_sim.mark_backup_bad(newest.id, "Snapshot is corrupted")
+    runner = make_runner(drill_cloud, store)
+    failed = await runner.run(route, await source(drill_cloud), drill=drill_id(IDS.fresh, PERIOD))
+    assert failed is not None
+    assert failed.outcome == DrillOutcome.FAILED
+    incident = await store.incidents.get_incident(drill_incident_key(IDS.fresh))
+    assert incident is not None
+    assert incident.is_open
+    assert "Snapshot is corrupted" in incident.detail
+    (failure_post,) = [p for p in await store.outbox.list_posts() if p.kind == PostKind.DRILL]
+    assert incident.messages == ((route.channel, failure_post.id),)
+    assert "cannot be trusted" in str(failure_post.payload)
+
+    drill_sim.bad_backups.clear()
+    later = PERIOD.replace(month=PERIOD.month - 1)
+    passed = await runner.run(route, await source(drill_cloud), drill=drill_id(IDS.fresh, later))
+    assert passed is not None
+    assert passed.outcome == DrillOutcome.PASSED, passed.error
+    incident = await store.incidents.get_incident(drill_incident_key(IDS.fresh))
+    assert incident is not None
+    assert not incident.is_open
+    posts = [p for p in await store.outbox.list_posts() if p.kind == PostKind.DRILL]
+    (resolved,) = [p for p in posts if p.parent_id == failure_post.id]
+    assert "Resolved" in resolved.payload["text"]
+    assert drill_sim.labelled() == []
