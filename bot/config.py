@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import annotated_types
@@ -435,6 +435,72 @@ class ReportRoute(_Strict):
     _cron = field_validator("schedule")(classmethod(lambda cls, v: _check_cron(v)))
 
 
+# --- restore drills: off unless configured; each one makes a cluster that costs money -----------
+
+#: The smallest disk a drill cluster gets, and the largest a config may ask for (GiB).
+DRILL_MIN_DISK_GIB = 10
+DRILL_MAX_DISK_GIB = 64 * 1024
+
+
+class DrillRoute(_Strict):
+    """One ``drills:`` entry: which clusters are restored, when, from which backup, where to, for
+    how long at most, and where the result is posted."""
+
+    match: Match = Field(default_factory=Match)
+    #: A cluster is drilled at most once per period of this schedule (e.g. monthly).
+    schedule: str = "0 3 1 * *"
+    timezone: str = "UTC"
+    #: newest: the newest backup; random: one at random of the last ``random_within``.
+    backup: Literal["newest", "random"] = "newest"
+    random_within: Annotated[Duration, _within(DAY, timedelta(days=366))] = timedelta(days=7)
+    #: Where the throwaway cluster is created: its folder, network and a subnet per zone.
+    folder: str
+    network: str
+    subnets: dict[str, str]
+    #: The resource preset of its hosts, their count, and the disk per host in GiB (None: the
+    #: backup's freeSpaceRequiredBytes, rounded up, at least 10 GiB).
+    preset: str = "s2.micro"
+    hosts: int = Field(default=1, ge=1, le=10)
+    disk: int | None = Field(default=None, ge=DRILL_MIN_DISK_GIB, le=DRILL_MAX_DISK_GIB)
+    disk_type: str = "network-ssd"
+    #: The OpenSearch version to restore to (None: the backup's).
+    version: str | None = None
+    #: The drill cluster is deleted by then, whatever happened (the reaper enforces it too).
+    time_limit: Annotated[
+        Duration,
+        _within(
+            timedelta(minutes=10),
+            timedelta(days=2),
+            why="a drill cluster costs money while it lives",
+        ),
+    ] = timedelta(hours=3)
+    #: Drills of this route running at once (each is a cluster).
+    max_concurrent: int = Field(default=1, ge=1, le=10)
+    #: none: the restore completes and the cluster is healthy; opensearch: also count the
+    #: indices over the OpenSearch REST API (the bot must reach the drill cluster's hosts).
+    verify: Literal["none", "opensearch"] = "none"
+    channel: str
+    #: The restore time the team promises; a drill slower than this is flagged.
+    rto_target: Annotated[Duration, _within(MINUTE, timedelta(days=7))] | None = None
+    #: The language of its posts (the config's default when unset).
+    locale: str | None = None
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+    _cron = field_validator("schedule")(classmethod(lambda cls, v: _check_cron(v)))
+
+    @field_validator("subnets")
+    @classmethod
+    def _some_subnet(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError(
+                "no subnet; write one per zone, like {ru-central1-a: e9bexamplesubnet01}"
+            )
+        for zone, subnet in value.items():
+            if not zone or not subnet:
+                raise ValueError(f"{zone!r}: {subnet!r} is not a zone and a subnet id")
+        return value
+
+
 class Ledger(_Strict):
     """What the freshness ledger keeps."""
 
@@ -463,6 +529,7 @@ class BotConfig(_Strict):
     slo: Slo = Field(default_factory=Slo)
     reports: list[ReportRoute] = Field(default_factory=list)
     ledger: Ledger = Field(default_factory=Ledger)
+    drills: list[DrillRoute] = Field(default_factory=list)
     #: The bot's language: of the routes that name none, the bot's notices about itself, and
     #: replies to people whose Slack language the bot does not speak.
     locale: LocaleName = SOURCE_LOCALE

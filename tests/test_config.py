@@ -23,6 +23,11 @@ def test_the_example_config_is_valid_and_means_what_it_says() -> None:
     assert config.alerts[0].match.environment is Environment.PRODUCTION
     assert config.alerts[0].repeat == timedelta(hours=4)
     assert config.access.rules[0].commands == ["backup", "snooze", "unsnooze"]
+    [drill] = config.drills
+    assert drill.match.labels == {"tier": "critical"}
+    assert drill.subnets == {"ru-central1-a": "e9bexamplesubnet01"}
+    assert (drill.time_limit, drill.max_concurrent) == (timedelta(hours=3), 1)
+    assert drill.rto_target == timedelta(hours=1)
 
 
 def test_no_file_means_the_defaults() -> None:
@@ -97,6 +102,12 @@ def test_names_are_looked_up_in_shown_and_watched_folders_once_each() -> None:
 
 # --- every number and duration, refused when it cannot work ---------------------------------
 
+#: The keys a drill requires.
+DRILL = (
+    "drills:\n  - folder: b1gf\n    network: enpn\n    subnets:\n      ru-central1-a: e9bs\n"
+    "    channel: C1\n"
+)
+
 #: Every numeric and duration key of the config: its kind, the YAML that sets it to ``{v}`` (with
 #: whatever else its section requires), and a value the bot can run with.
 KEYS: dict[str, tuple[str, str, str]] = {
@@ -124,6 +135,10 @@ KEYS: dict[str, tuple[str, str, str]] = {
     "slo.target": ("percent", "slo:\n  target: {v}\n", "99.5%"),
     "slo.overrides.0.target": ("percent", "slo:\n  overrides:\n    - target: {v}\n", "99.9%"),
     "ledger.retention": ("duration", "ledger:\n  retention: {v}\n", "396d"),
+    "drills.0.random_within": ("duration", DRILL + "    random_within: {v}\n", "7d"),
+    "drills.0.time_limit": ("duration", DRILL + "    time_limit: {v}\n", "3h"),
+    "drills.0.max_concurrent": ("count", DRILL + "    max_concurrent: {v}\n", "1"),
+    "drills.0.hosts": ("count", DRILL + "    hosts: {v}\n", "1"),
 }
 
 #: What no key of a kind takes: zero (unless it means "no limit"), negatives, bare numbers for
@@ -247,3 +262,51 @@ def test_a_shallow_alias_is_still_fine() -> None:
     )
     config = parse_config(text, source="x.yaml")
     assert config.alerts[1].match.environment is Environment.PRODUCTION
+
+
+def test_drills_are_off_unless_configured_and_take_the_contracts_defaults() -> None:
+    assert parse_config("").drills == []
+    [drill] = parse_config(DRILL).drills
+    assert drill.time_limit == timedelta(hours=3)
+    assert drill.max_concurrent == 1
+    assert drill.backup == "newest"
+    assert drill.verify == "none"
+    assert drill.disk is None
+    assert drill.rto_target is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "says"),
+    [
+        ("    backup: oldest\n", "drills.0.backup", "newest"),
+        ("    verify: yes\n", "drills.0.verify", "opensearch"),
+        ("    time_limit: 5m\n", "drills.0.time_limit", "costs money"),
+        ("    time_limit: 3d\n", "drills.0.time_limit", "write 2d or less"),
+        ("    disk: 5\n", "drills.0.disk", "10"),
+        ("    schedule: monthly\n", "drills.0.schedule", "five fields"),
+        ("    timezone: Mars/Olympus\n", "drills.0.timezone", "IANA"),
+        ("    rto_target: 0s\n", "drills.0.rto_target", ""),
+        ("    subnets: {}\n", "drills.0.subnets", "one per zone"),
+    ],
+)
+def test_a_drill_that_cannot_run_is_refused_at_its_key(extra: str, key: str, says: str) -> None:
+    text = (
+        DRILL.replace("    subnets: {ru-central1-a: e9bs}\n", "") if "subnets" in extra else DRILL
+    )
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text + extra, source="x.yaml")
+    [problem] = caught.value.problems
+    assert f": {key}: " in problem, problem
+    assert says in problem, problem
+
+
+@pytest.mark.parametrize("missing", ["folder", "network", "subnets", "channel"])
+def test_a_drill_says_where_it_restores_to_and_reports(missing: str) -> None:
+    lines = DRILL.replace("  - folder", "  - match: {}\n    folder").splitlines()
+    dropped = [line for line in lines if missing not in line and "ru-central1" not in line]
+    if missing != "subnets":
+        dropped.append("    subnets:\n      ru-central1-a: e9bs")
+    text = "\n".join(dropped) + "\n"
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="x.yaml")
+    assert any(missing in p for p in caught.value.problems), caught.value.problems

@@ -37,6 +37,7 @@ VERB_MODULES: list[str] = [
     "bot.app.report",
     "bot.app.sweep",
     "bot.app.check",
+    "bot.app.drill",
     "bot.app.demo",
 ]
 

@@ -40,6 +40,7 @@ from bot.fleet.lookup import resolve_cluster
 from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
 from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
+from bot.i18n.units import human_duration
 from bot.ledger.model import SeenBackup
 from bot.ledger.policy import observation_of
 from bot.ledger.reporter import MonthlyReporter
@@ -70,6 +71,7 @@ Console commands:
             shows one grouped alert for it instead of one per cluster
   :digest   post the daily digest now and show it
   :report   post last month's freshness report now (the ledger starts 100 days back)
+  :drill <cluster>  a restore drill now: restore its backup, wait for health, delete, post
   :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
   :ack <cluster>   press Acknowledge on that cluster's alert
   :folders  the simulated folders     :help  this text     :quit (or Ctrl-D)  leave
@@ -161,9 +163,19 @@ alerts:
 reports:
   - channel: {TEAM_CHANNEL}
     timezone: Europe/Moscow
+drills:
+  - match: {{environment: PRODUCTION}}
+    schedule: "0 3 1 1 *"
+    folder: {fleet.folder_ids()[0]}
+    network: enpdemonetwork000001
+    subnets: {{ru-central1-a: e9bdemosubnet0000001}}
+    preset: s2.micro
+    time_limit: 1h
+    channel: {TEAM_CHANNEL}
+    rto_target: 30m
 access:
   rules:
-    - commands: [backup]
+    - commands: [backup, drill]
       usergroups: [{ONCALL_GROUP}]
 """,
         source="demo config",
@@ -233,7 +245,17 @@ class Demo:
         fleet = demo_fleet(now)
         with tempfile.TemporaryDirectory(prefix="backups-bot-demo-") as tmp:
             async with (
-                SimCloud(SimConfig(latency=0.02, backup_duration=20.0), fleet=fleet) as sim,
+                SimCloud(
+                    SimConfig(
+                        latency=0.02,
+                        backup_duration=20.0,
+                        # A restore drill of minutes in the cloud takes seconds here.
+                        restore_duration=4.0,
+                        healthy_after=2.0,
+                        delete_duration=1.0,
+                    ),
+                    fleet=fleet,
+                ) as sim,
                 FakeSlack(
                     usergroups={ONCALL_GROUP: [DEMO_USER]}, locales={DEMO_USER: self.locale}
                 ) as slack,
@@ -371,6 +393,8 @@ class Demo:
             await self._click(rest, parts, slack, out, now)
         elif verb == ":ack":
             await self._ack(rest.strip(), parts, out, now)
+        elif verb == ":drill":
+            await self._drill(rest.strip(), parts, out, now)
         elif verb == ":folders":
             for folder in parts.config.watch.folders:
                 out.write(f"  {folder}\n")
@@ -406,6 +430,32 @@ class Demo:
         out.write(
             f"-- storm: an Object Storage outage lost {lost} backups of the last two days in "
             f"folder {folder} ({len(clusters)} clusters); run :sweep to see the grouped alert\n"
+        )
+
+    async def _drill(self, ref: str, parts: Components, out: TextIO, now: datetime) -> None:
+        """Run a restore drill of ``ref`` to its end, as ``backups-bot drill`` does."""
+        if not ref:
+            out.write("usage: :drill <cluster>\n")
+            return
+        # The simulated restore takes seconds: ask how it goes every quarter of one.
+        parts.drills.runner.poll_interval = 0.25
+        try:
+            cluster = await parts.drills.finder.find(ref)
+            out.write(f"-- drill: restoring the newest backup of {cluster.display_name}...\n")
+            out.flush()
+            record = await parts.drills.run_now(cluster, requested_by=DEMO_USER, now=now)
+        except BotError as exc:
+            out.write(f"-- drill: {exc}\n")
+            return
+        if record is None:
+            out.write("-- drill: another replica runs it\n")
+            return
+        outcome = record.outcome.value if record.outcome else "unknown"
+        out.write(
+            f"-- drill: {outcome} (restored in {human_duration(record.restore_time)}, healthy "
+            f"in {human_duration(record.healthy_time)}); drill cluster "
+            f"{record.drill_cluster_id or '-'} "
+            f"{'deleted' if record.deleted_at else 'left to the reaper'}\n"
         )
 
     async def _ack(self, ref: str, parts: Components, out: TextIO, now: Any) -> None:

@@ -129,11 +129,14 @@ class WatchScheduler:
         prune_after: timedelta = PRUNE_FIRST_AFTER,
         metrics: Metrics | None = None,
         reports: ReportRunner | None = None,
+        after_sweep: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
         self._reports = reports
         self._prune_after = prune_after
         self.outages = Outages(metrics=metrics)
         self._sweeper = sweeper
+        #: Run after every sweep, with ``now=`` (the restore drills' reaper and schedule).
+        self._after_sweep = after_sweep
         self._digests = digests
         self._config = config
         self._store = store
@@ -291,6 +294,11 @@ class WatchScheduler:
                 log.exception("the sweep failed")
             return None
         self.outages.answered(Dependency.DATABASE, now=now)
+        if self._after_sweep is not None:
+            try:
+                await self._after_sweep(now=now)
+            except Exception:
+                log.exception("the restore drills' pass after the sweep failed")
         if getattr(result, "blind", False):
             errors = getattr(result, "fleet_errors", ()) or ("nothing could be listed",)
             self.outages.failed(Dependency.CLOUD, str(errors[0]), now=now)

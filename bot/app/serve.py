@@ -271,6 +271,7 @@ async def _run(
             owner=parts.owner,
             queued=parts.executor.wake if parts.executor is not None else None,
         ),
+        after_sweep=parts.drills.after_sweep,
     )
 
     def ops_routes(web_app: web.Application) -> None:

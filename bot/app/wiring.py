@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from bot.alerts import actions as alert_actions
 from bot.alerts.service import AlertService
 from bot.alerts.sweep import Sweeper
+from bot.app.cli import fast_sweeps
 from bot.backup import actions as backup_actions
 from bot.backup.follower import OperationFollower
 from bot.backup.service import BackupService
@@ -28,6 +29,8 @@ from bot.commands.router import Router
 from bot.config import BotConfig
 from bot.digest import actions as digest_actions
 from bot.digest.runner import DigestRunner
+from bot.drills import actions as drill_actions
+from bot.drills.service import DrillService
 from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
 from bot.ledger.service import LedgerService
@@ -50,6 +53,7 @@ DECLARED_ACTIONS: tuple[Action[Any], ...] = (
     *digest_actions.ACTIONS,
     *backup_actions.ACTIONS,
     *alert_actions.ACTIONS,
+    *drill_actions.ACTIONS,
 )
 
 
@@ -77,6 +81,7 @@ class Components:
     digests: DigestRunner
     owner: str
     executor: DeliveryExecutor | None
+    drills: DrillService
 
 
 @dataclass
@@ -88,6 +93,7 @@ class Features:
     router: Router
     backups: BackupService | None = None
     alerts: AlertService | None = None
+    drills: DrillService | None = None
 
 
 def build_features(
@@ -101,6 +107,7 @@ def build_features(
     metrics: Metrics | None = None,
     follower: OperationFollower | None = None,
     chat: Chat = SLACK,
+    drill_poll_interval: float | None = None,
 ) -> Features:
     """The features and the router over them, sharing one way to find a cluster, their
     messages made for ``chat``."""
@@ -124,10 +131,23 @@ def build_features(
         queued=queued,
     )
     ledger = LedgerService(store, config)
-    router = Router(
-        config, [queries, backups, alerts, ledger], declared=DECLARED_ACTIONS, metrics=metrics
+    drills = DrillService(
+        cloud,
+        store,
+        config,
+        owner=owner,
+        finder=finder,
+        queued=queued,
+        chat=chat,
+        poll_interval=drill_poll_interval,
     )
-    return Features(queries, router, backups, alerts)
+    router = Router(
+        config,
+        [queries, backups, alerts, ledger, drills],
+        declared=DECLARED_ACTIONS,
+        metrics=metrics,
+    )
+    return Features(queries, router, backups, alerts, drills)
 
 
 @asynccontextmanager
@@ -193,10 +213,15 @@ async def open_components(
             owner=owner,
             queued=queued,
             metrics=metrics,
+            # Tests and demos (fast sweeps) run drills of seconds: ask every tenth of one.
+            drill_poll_interval=0.1 if fast_sweeps() else None,
         )
         assert features.backups is not None
         assert features.alerts is not None
         stack.push_async_callback(features.backups.aclose)
+        drills = features.drills
+        assert drills is not None
+        stack.push_async_callback(drills.aclose)
         yield Components(
             settings=settings,
             config=config,
@@ -212,4 +237,5 @@ async def open_components(
             digests=job(DigestRunner),
             owner=owner,
             executor=executor,
+            drills=drills,
         )

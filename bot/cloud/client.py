@@ -39,9 +39,12 @@ from bot.cloud.models import (
     Cluster,
     ClusterPage,
     DecodeError,
+    Host,
+    HostPage,
     Operation,
     OperationPage,
     PolicyPage,
+    RestoreRequest,
     RetentionPolicy,
     SkippedItem,
     Version,
@@ -49,6 +52,7 @@ from bot.cloud.models import (
     decode,
     decode_backup_page,
     decode_cluster_page,
+    decode_host_page,
     decode_operation_page,
     decode_policy_page,
     decode_version_page,
@@ -125,6 +129,9 @@ _FOLDER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
 )
 _CLUSTERS: _Listing[ClusterPage, Cluster] = _Listing(
     "Cluster.list", decode_cluster_page, lambda page: page.clusters, ClusterPage
+)
+_HOSTS: _Listing[HostPage, Host] = _Listing(
+    "Cluster.listHosts", decode_host_page, lambda page: page.hosts, HostPage
 )
 _OPERATIONS: _Listing[OperationPage, Operation] = _Listing(
     "Cluster.listOperations", decode_operation_page, lambda page: page.operations, OperationPage
@@ -340,6 +347,68 @@ class CloudClient:
             headers={"Idempotency-Key": key},
         )
         return self._parse(Operation, body, "Cluster.backup")
+
+    async def restore_cluster(self, request: RestoreRequest, *, idempotency_key: str) -> Operation:
+        """Restore a backup into a **new** cluster (Cluster.restore); returns the operation,
+        whose metadata names the new cluster.
+
+        The key is required: a restore creates a cluster that costs money while it lives, so a
+        retry after a lost answer must find the first one (the API wants a UUID; a drill derives
+        it from its own id, so a replica that takes the drill over sends the same one).
+        """
+        validate_id("backup id", request.backup_id, max_length=None)
+        validate_id("folder id", request.folder_id)
+        validate_id("network id", request.network_id)
+        body = await self._request(
+            "POST",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters:restore",
+            api_method="Cluster.restore",
+            json_body=request.to_json(),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return self._parse(Operation, body, "Cluster.restore")
+
+    async def delete_cluster(
+        self, cluster_id: str, *, idempotency_key: str | None = None
+    ) -> Operation:
+        """Delete a cluster (Cluster.delete); returns the operation. Its http rule has no body.
+        The cluster is gone when the operation is done and Cluster.get answers 404."""
+        validate_id("cluster id", cluster_id)
+        key = idempotency_key or str(uuid.uuid4())
+        body = await self._request(
+            "DELETE",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}",
+            api_method="Cluster.delete",
+            headers={"Idempotency-Key": key},
+        )
+        return self._parse(Operation, body, "Cluster.delete")
+
+    async def labelled_clusters(
+        self, folder_id: str, label: str, value: str | None = None
+    ) -> list[Cluster]:
+        """The folder's clusters that carry ``label`` (with ``value``, if given). Cluster.list
+        filters by name only, so the whole folder is read and filtered here."""
+        page = await self._all(self._clusters(folder_id), 1000)
+        return [
+            cluster
+            for cluster in page.clusters
+            if label in cluster.labels and (value is None or cluster.labels[label] == value)
+        ]
+
+    def _hosts(self, cluster_id: str) -> _Query[HostPage, Host]:
+        validate_id("cluster id", cluster_id)
+        url = f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}/hosts"
+        return _Query(_HOSTS, url)
+
+    async def list_cluster_hosts_page(
+        self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> HostPage:
+        """One page of a cluster's hosts (Cluster.listHosts)."""
+        return await self._page(self._hosts(cluster_id), page_size, page_token)
+
+    async def all_cluster_hosts(self, cluster_id: str, *, page_size: int = 1000) -> HostPage:
+        """Every host of a cluster (Cluster.listHosts), in no order."""
+        return await self._all(self._hosts(cluster_id), page_size)
 
     def _operations(self, cluster_id: str) -> _Query[OperationPage, Operation]:
         validate_id("cluster id", cluster_id)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self, TypeVar
 
@@ -224,6 +224,23 @@ class GroupRole(OpenEnum):
     INGEST = "INGEST"
 
 
+class HostHealth(OpenEnum):
+    """``Host.Health``: how one host of a cluster is."""
+
+    UNKNOWN = "UNKNOWN"
+    ALIVE = "ALIVE"
+    DEAD = "DEAD"
+    DEGRADED = "DEGRADED"
+
+
+class HostType(OpenEnum):
+    """``Host.Type``: what runs on a host."""
+
+    TYPE_UNSPECIFIED = "TYPE_UNSPECIFIED"
+    OPENSEARCH = "OPENSEARCH"
+    DASHBOARDS = "DASHBOARDS"
+
+
 class VersionStatus(OpenEnum):
     """``yandex.cloud.mdb.v1.Version.Status``: where a version is in its life."""
 
@@ -256,6 +273,8 @@ OpenClusterHealth = Annotated[ClusterHealth, PlainValidator(ClusterHealth.decode
 OpenWeekDay = Annotated[WeekDay, PlainValidator(WeekDay.decode), _ENUM_OUT]
 OpenGroupRole = Annotated[GroupRole, PlainValidator(GroupRole.decode), _ENUM_OUT]
 OpenVersionStatus = Annotated[VersionStatus, PlainValidator(VersionStatus.decode), _ENUM_OUT]
+OpenHostHealth = Annotated[HostHealth, PlainValidator(HostHealth.decode), _ENUM_OUT]
+OpenHostType = Annotated[HostType, PlainValidator(HostType.decode), _ENUM_OUT]
 
 
 class CloudModel(BaseModel):
@@ -478,6 +497,101 @@ class Operation(CloudModel):
             return ""
         return url.rpartition("/")[2]
 
+    @property
+    def cluster_id(self) -> str:
+        """The ``clusterId`` of its metadata (a restore's new cluster, a delete's), or ""."""
+        value = (self.metadata or {}).get("clusterId", (self.metadata or {}).get("cluster_id"))
+        return value if isinstance(value, str) else ""
+
+
+class Host(CloudModel):
+    """``Host``: one host of a cluster (Cluster.listHosts), with the fields a drill reads."""
+
+    name: str = ""
+    cluster_id: str = ""
+    zone_id: str = ""
+    resources: Resources | None = None
+    type: OpenHostType = HostType.TYPE_UNSPECIFIED
+    health: OpenHostHealth = HostHealth.UNKNOWN
+    subnet_id: str = ""
+    node_group: str = ""
+
+    @property
+    def alive(self) -> bool:
+        """Whether the host says ALIVE (a value from a newer API does not count)."""
+        return self.health is HostHealth.ALIVE
+
+
+@dataclass(frozen=True)
+class RestoreNodeGroup:
+    """One node group of a restored cluster (``OpenSearchCreateSpec.NodeGroup``)."""
+
+    name: str
+    preset: str
+    disk_size: int
+    hosts_count: int
+    zone_ids: tuple[str, ...]
+    subnet_ids: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ("DATA", "MANAGER")
+    disk_type: str = "network-ssd"
+
+    def to_json(self) -> dict[str, Any]:
+        """The node group as the REST API takes it (camelCase, int64 as strings)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "resources": {
+                "resourcePresetId": self.preset,
+                "diskSize": str(self.disk_size),
+                "diskTypeId": self.disk_type,
+            },
+            "hostsCount": str(self.hosts_count),
+            "zoneIds": list(self.zone_ids),
+            "roles": list(self.roles),
+        }
+        if self.subnet_ids:
+            out["subnetIds"] = list(self.subnet_ids)
+        return out
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    """``RestoreClusterRequest``: a **new** cluster from a backup. The admin password is never
+    shown in a repr."""
+
+    backup_id: str
+    name: str
+    folder_id: str
+    network_id: str
+    node_groups: tuple[RestoreNodeGroup, ...]
+    admin_password: str = field(repr=False)
+    version: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    environment: str = "PRESTABLE"
+    deletion_protection: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body (the http rule's ``body: "*"``)."""
+        config: dict[str, Any] = {
+            "adminPassword": self.admin_password,
+            "opensearchSpec": {"nodeGroups": [g.to_json() for g in self.node_groups]},
+        }
+        if self.version:
+            config["version"] = self.version
+        out: dict[str, Any] = {
+            "backupId": self.backup_id,
+            "name": self.name,
+            "labels": dict(self.labels),
+            "environment": self.environment,
+            "configSpec": config,
+            "networkId": self.network_id,
+            "deletionProtection": self.deletion_protection,
+            "folderId": self.folder_id,
+        }
+        if self.description:
+            out["description"] = self.description
+        return out
+
 
 class CronTab(CloudModel):
     """``yandex.cloud.mdb.v1.CronTab``: a schedule in the five crontab fields, each as text."""
@@ -648,6 +762,20 @@ class VersionPage:
     skipped: tuple[SkippedItem, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HostPage:
+    """One page of Cluster.listHosts."""
+
+    hosts: tuple[Host, ...]
+    next_page_token: str
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+class _HostList(CloudModel):
+    hosts: tuple[Host, ...] = ()
+    next_page_token: str = ""
+
+
 class _OperationList(CloudModel):
     operations: tuple[Operation, ...] = ()
     next_page_token: str = ""
@@ -809,3 +937,12 @@ def decode_version_page(body: bytes) -> VersionPage:
         return VersionPage(whole.version, whole.next_page_token)
     items, token, skipped = _decode_list(body, "version", Version, "version")
     return VersionPage(tuple(items), token, tuple(skipped))
+
+
+def decode_host_page(body: bytes) -> HostPage:
+    """A page of hosts; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast(_HostList, body)
+    if whole is not None:
+        return HostPage(whole.hosts, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "hosts", Host, "host")
+    return HostPage(tuple(items), token, tuple(skipped))

@@ -71,7 +71,7 @@ def _unique(items: Sequence[str]) -> list[str]:
 
 #: Commands that change something in the cloud: allowed only to those a rule names, never by
 #: default ("no rule: everyone may read" covers reading, snoozing and acknowledging).
-PRIVILEGED_COMMANDS = frozenset({"backup"})
+PRIVILEGED_COMMANDS = frozenset({"backup", "drill"})
 
 
 def authorize(
@@ -86,7 +86,8 @@ def authorize(
     rules = [rule for rule in access.rules if _rule_applies(rule, command_name)]
     if not rules:
         if command_name in PRIVILEGED_COMMANDS:
-            # Starting a backup loads a production cluster: only people the config names.
+            # Starting a backup loads a production cluster, a drill costs money: only people the
+            # config names.
             raise CommandDenied(command_name, DenialReason.UNCONFIGURED)
         return
     who_ok = [rule for rule in rules if _who_matches(rule, user_id, user_groups)]

@@ -122,6 +122,19 @@ class HistoryCmd:
     name: ClassVar[str] = "history"
 
 
+@dataclass(frozen=True, slots=True)
+class DrillsCmd:
+    cluster: str | None = None
+    share: bool = False
+    name: ClassVar[str] = "drills"
+
+
+@dataclass(frozen=True, slots=True)
+class DrillCmd:
+    cluster: str
+    name: ClassVar[str] = "drill"
+
+
 Command = (
     HelpCmd
     | ListCmd
@@ -134,6 +147,8 @@ Command = (
     | BackupCmd
     | SloCmd
     | HistoryCmd
+    | DrillsCmd
+    | DrillCmd
 )
 
 COMMAND_NAMES: tuple[str, ...] = (
@@ -148,6 +163,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "backup",
     "slo",
     "history",
+    "drills",
+    "drill",
 )
 
 #: Russian words taken for a command where they can mean only that one. The commands stay
@@ -190,6 +207,8 @@ _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "backup": (),
     "slo": (_MONTH, _SHARE),
     "history": (_DAYS, _SHARE),
+    "drills": (_SHARE,),
+    "drill": (),
 }
 
 #: Examples used in hints, per command.
@@ -205,6 +224,8 @@ _EXAMPLE: dict[str, str] = {
     "backup": "backup c9qexamplecluster001",
     "slo": "slo folder:b1gexamplefolder0001 --month 2026-11",
     "history": "history logs-prod --days 30",
+    "drills": "drills c9qexamplecluster001",
+    "drill": "drill c9qexamplecluster001",
 }
 
 
@@ -589,5 +610,12 @@ def parse_command(text: str) -> Command:
     if verb == "unsnooze":
         (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
         return UnsnoozeCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))
+    if verb == "drills":
+        found = _positionals(verb, parsed, s.WHAT_CLUSTER, required=0, allowed=1)
+        named = _check_id(found[0], s.WHAT_CLUSTER_ID) if found else None
+        return DrillsCmd(cluster=named, share=share)
+    if verb == "drill":
+        (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
+        return DrillCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))
     (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
     return BackupCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))

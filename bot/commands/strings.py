@@ -128,6 +128,27 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         ("history logs-prod", "history logs-prod --days 90"),
     ),
     CommandHelp(
+        "drills",
+        N_("drills [<cluster>]"),
+        N_("restore drills and their results"),
+        N_(
+            "Lists the newest restore drills (of one cluster if named): when, whether the backup "
+            "restored, and how long it took."
+        ),
+        ("drills", "drills logs-prod"),
+    ),
+    CommandHelp(
+        "drill",
+        N_("drill <cluster>"),
+        N_("run a restore drill now"),
+        N_(
+            "Restores the cluster's backup into a throwaway cluster, checks it comes up healthy, "
+            "deletes it and posts the result. It costs money: it asks you to confirm first, "
+            "with the most it may cost, and only people the bot's access rules name may run it."
+        ),
+        ("drill logs-prod",),
+    ),
+    CommandHelp(
         "help",
         N_("help [<command>]"),
         N_("this help, or the help of one command"),

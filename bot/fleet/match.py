@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from bot.cloud.models import Cluster
 from bot.config import BotConfig, Match
+from bot.drills.model import DRILL_LABEL
 
 
 def matches(match: Match, cluster: Cluster) -> bool:
@@ -43,7 +44,10 @@ def route_key(kind: str, channel: str, match: Match) -> str:
 
 def watched(config: BotConfig, cluster: Cluster) -> bool:
     """True when the cluster is in a watched folder or listed by id or name, and passes
-    ``watch.only`` when that is given."""
+    ``watch.only`` when that is given. A restore drill's throwaway cluster is never watched (no
+    alert, no digest row about it)."""
+    if DRILL_LABEL in cluster.labels:
+        return False
     watch = config.watch
     listed = (
         cluster.folder_id in watch.folders

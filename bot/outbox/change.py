@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
 from bot.digest.model import ClusterFigures
+from bot.drills.model import DrillRecord
 from bot.ledger.model import Observation
 from bot.outbox.posts import Method, OutboundPost, PostKind
 
@@ -66,6 +67,8 @@ class Change:
     markers: dict[str, datetime] = field(default_factory=dict)
     #: What a read of the fleet saw, for the freshness ledger (written with the sweep's state).
     ledger: tuple[Observation, ...] = ()
+    #: A drill's result, written only if nobody reported it first (else roll back).
+    finish_drill: DrillRecord | None = None
 
     def __bool__(self) -> bool:
         return bool(
@@ -78,6 +81,7 @@ class Change:
             or self.finish_operation is not None
             or self.markers
             or self.ledger
+            or self.finish_drill is not None
         )
 
 

@@ -41,6 +41,7 @@ class PostKind(enum.StrEnum):
     SELF_REPLY = "self_reply"  # its all-clear, in its thread
     OPERATION = "operation"  # what became of a backup someone started
     REPORT = "report"  # the monthly freshness report
+    DRILL = "drill"  # a restore drill's result, or a leftover drill cluster deleted
 
     @property
     def is_update(self) -> bool:

@@ -3,8 +3,8 @@
 :class:`Store` opens the database and migrates it, and holds one repository per aggregate:
 ``claims`` (run claims), ``incidents`` (alerts, grouped alerts, the bot's own incidents),
 ``outbox`` (queued posts, parked channels), ``facts`` (facts, markers, the sweep failure count),
-``figures`` (digest figures), ``operations`` (backups started from Slack) and ``ledger``
-(the freshness ledger). Each repository
+``figures`` (digest figures), ``operations`` (backups started from Slack), ``ledger``
+(the freshness ledger) and ``drills`` (restore drills). Each repository
 call is one short transaction; :meth:`Store.commit` is the unit of work that writes one decision
 whole. Races between replicas are settled in the database, never in Python: the loser gets
 ``False`` or ``None`` ("another process got there first"), never an exception. All datetimes go
@@ -24,6 +24,7 @@ from bot.alerts.model import AlertStatus
 from bot.outbox.change import Change, Committed, OutboxState
 from bot.store.claims import Claims, write_run_finish
 from bot.store.db import Database, apply_migrations, create_engine
+from bot.store.drills import Drills, write_drill
 from bot.store.facts import Facts, write_marker
 from bot.store.figures import Figures, write_figures
 from bot.store.incidents import (
@@ -54,6 +55,7 @@ class Store:
         self.figures = Figures(self._db)
         self.operations = Operations(self._db)
         self.ledger = Ledger(self._db)
+        self.drills = Drills(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -123,6 +125,9 @@ class Store:
                 for name, at in change.markers.items():
                     await write_marker(conn, name, at)
                 await write_observations(conn, change.ledger)
+                drill = change.finish_drill
+                if drill is not None and not await write_drill(conn, drill, finishing=True):
+                    raise Stale  # reported by someone else
         except Stale:
             return None
         return Committed(tuple(saved_alerts), tuple(saved_groups), tuple(saved_incidents))

@@ -285,3 +285,32 @@ ledger_states = Table(
     Column("since", UTCDateTime(), primary_key=True),
     Column("state", String(16), nullable=False),
 )
+
+#: Restore drills: one row per drill (bot.drills.model.DrillRecord), written as it goes, so a
+#: drill claimed by a replica that died is taken over where it was, and its cluster found.
+drills = Table(
+    "drills",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("cluster_id", String(KEY_LENGTH), nullable=False),
+    Column("cluster_name", String(KEY_LENGTH), nullable=False),
+    Column("folder_id", String(KEY_LENGTH), nullable=False),
+    Column("channel", String(KEY_LENGTH), nullable=False),
+    Column("time_limit_seconds", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("requested_by", String(KEY_LENGTH), nullable=False),
+    Column("backup_id", String(KEY_LENGTH), nullable=False),
+    Column("backup_indices", BigInteger, nullable=True),
+    Column("drill_cluster_id", String(KEY_LENGTH), nullable=False),
+    Column("operation_id", String(KEY_LENGTH), nullable=False),
+    Column("restored_at", UTCDateTime(), nullable=True),
+    Column("healthy_at", UTCDateTime(), nullable=True),
+    Column("deleted_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("failed_step", String(32), nullable=False),
+    Column("error", Text, nullable=False),
+    Column("hosts", Integer, nullable=True),
+    Index("ix_drills_cluster_id_started_at", "cluster_id", "started_at"),
+)

@@ -1,4 +1,5 @@
-"""Every verb logs through the same redacting handler: serve, sweep, digest, exec, check, demo."""
+"""Every verb logs through the same redacting handler: serve, sweep, digest, exec, check,
+drill, demo."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.waiting import free_port
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-cli-logging-token-0123456789"
 IAM_TOKEN = "cli-logging-iam-token-0123456789"
-VERBS = ("serve", "sweep", "digest", "exec", "check", "demo", "report")
+VERBS = ("serve", "sweep", "digest", "exec", "check", "drill", "demo", "report")
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def test_every_verb_of_the_command_line_is_one_of_those_checked() -> None:
         ("digest", "WARNING"),
         ("exec", "WARNING"),
         ("check", "WARNING"),
+        ("drill", "WARNING"),
         ("demo", "ERROR"),
         ("report", "WARNING"),
     ],

@@ -162,3 +162,18 @@ def test_a_ctrl_c_that_lands_on_another_thread_of_the_demo_ends_it_too() -> None
             assert libc.syscall(_SYS_TGKILL[machine], pid, tid, signal.SIGINT) == 0
 
     _ctrl_c_at_the_prompt(to_the_other_threads)
+
+
+def test_the_demos_drill_restores_reports_and_leaves_nothing_running() -> None:
+    done = _demo("drill search-prod-eu\n:click Cancel\n:drill search-prod-eu\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in out + done.stderr
+    # Asked by command: the cost first, and nothing made on Cancel.
+    assert "host-hours" in out
+    assert "Restore drill not started." in out
+    # Run from the console: restored, healthy, deleted, and posted in the team channel.
+    (line,) = [line for line in out.splitlines() if line.startswith("-- drill: passed")]
+    assert "restored in" in line
+    assert line.endswith("deleted")
+    assert "Restore drill of *search-prod-eu* passed" in out

@@ -13,6 +13,8 @@ from bot.commands.grammar import (
     BackupCmd,
     ClustersCmd,
     Command,
+    DrillCmd,
+    DrillsCmd,
     FolderCmd,
     GetCmd,
     HelpCmd,
@@ -112,6 +114,8 @@ def test_each_command_has_the_name_access_rules_use() -> None:
         BackupCmd.name,
         SloCmd.name,
         HistoryCmd.name,
+        DrillsCmd.name,
+        DrillCmd.name,
     ]
     assert tuple(names) == COMMAND_NAMES
     assert parse_command("list c1").name == "list"

@@ -58,12 +58,17 @@ from bot.cloud.models import (
     CronTab,
     Environment,
     GroupRole,
+    Host,
+    HostHealth,
+    HostType,
     MaintenanceOperation,
     NodeGroup,
     OpenEnum,
     OpenSearchConfig,
     Operation,
     Resources,
+    RestoreNodeGroup,
+    RestoreRequest,
     RetentionPolicy,
     Version,
     VersionStatus,
@@ -72,6 +77,15 @@ from bot.cloud.models import (
 )
 from bot.freshness.attempts import backup_attempts
 from tests.conformance.conftest import Wire
+
+RESTORE = RestoreRequest(
+    backup_id="c9qcluster01:snapshot-1",
+    name="backups-drill-c9qcluster01-20261201",
+    folder_id="b1gfolder00000000001",
+    network_id="enpnetwork0000000001",
+    node_groups=(RestoreNodeGroup("drill", "s2.micro", 21474836480, 1, ("ru-central1-a",)),),
+    admin_password="drill-password-1",
+)
 
 # --- messages built with the SDK -----------------------------------------------------------------
 
@@ -171,6 +185,62 @@ def sdk_operation(*, done: bool, failed: bool = False) -> operation_pb2.Operatio
         message.error.CopyFrom(status)
     elif done:
         message.response.Pack(sdk_cluster())
+    return message
+
+
+def sdk_hosts() -> list[cluster_pb2.Host]:
+    """A restored cluster's hosts: one alive, one still coming up, one from a newer API."""
+    alive = cluster_pb2.Host(
+        name="rc1a-abcdef0123456789.mdb.yandexcloud.net",
+        cluster_id="c9qdrill000000000001",
+        zone_id="ru-central1-a",
+        resources=cluster_pb2.Resources(
+            resource_preset_id="s2.micro", disk_size=21474836480, disk_type_id="network-ssd"
+        ),
+        type=cluster_pb2.Host.OPENSEARCH,
+        health=cluster_pb2.Host.ALIVE,
+        subnet_id="e9bsubnet00000000001",
+        node_group="drill",
+    )
+    coming = cluster_pb2.Host()
+    coming.CopyFrom(alive)
+    coming.name = "rc1b-abcdef0123456789.mdb.yandexcloud.net"
+    coming.health = cluster_pb2.Host.UNKNOWN
+    newer = cluster_pb2.Host()
+    newer.CopyFrom(alive)
+    newer.name = "rc1d-abcdef0123456789.mdb.yandexcloud.net"
+    newer.health = 7  # type: ignore[assignment]
+    return [alive, coming, newer]
+
+
+def sdk_restore(*, done: bool = False, failed: bool = False) -> operation_pb2.Operation:
+    message = operation_pb2.Operation(
+        id="c9qoperation000000009",
+        description="Restore OpenSearch cluster",
+        created_at=_ts(1764558000),
+        created_by="ajeuser0000000000001",
+        modified_at=_ts(1764559200),
+        done=done,
+    )
+    message.metadata.Pack(
+        cluster_service_pb2.RestoreClusterMetadata(
+            cluster_id="c9qdrill000000000001", backup_id="c9qcluster01:snapshot-1"
+        )
+    )
+    if failed:
+        message.error.CopyFrom(status_pb2.Status(code=13, message="Snapshot is corrupted"))
+    elif done:
+        message.response.Pack(sdk_cluster())
+    return message
+
+
+def sdk_delete() -> operation_pb2.Operation:
+    message = operation_pb2.Operation(
+        id="c9qoperation000000010", description="Delete OpenSearch cluster", done=False
+    )
+    message.metadata.Pack(
+        cluster_service_pb2.DeleteClusterMetadata(cluster_id="c9qdrill000000000001")
+    )
     return message
 
 
@@ -429,6 +499,30 @@ def cases() -> Iterator[Any]:
             lambda c: c.list_versions_page(),
             lambda got: list(zip(got.versions, sdk_versions(), strict=True)),
         ),
+        (
+            "Cluster.listHosts",
+            cluster_service_pb2.ListClusterHostsResponse(hosts=sdk_hosts(), next_page_token="n7"),
+            lambda c: c.list_cluster_hosts_page("c9qdrill000000000001"),
+            lambda got: list(zip(got.hosts, sdk_hosts(), strict=True)),
+        ),
+        (
+            "Cluster.restore",
+            sdk_restore(),
+            lambda c: c.restore_cluster(RESTORE, idempotency_key="k"),
+            lambda got: [(got, sdk_restore())],
+        ),
+        (
+            "Operation.get (restore failed)",
+            sdk_restore(done=True, failed=True),
+            lambda c: c.get_operation("c9qoperation000000009"),
+            lambda got: [(got, sdk_restore(done=True, failed=True))],
+        ),
+        (
+            "Cluster.delete",
+            sdk_delete(),
+            lambda c: c.delete_cluster("c9qdrill000000000001"),
+            lambda got: [(got, sdk_delete())],
+        ),
     ]
     for name, message, call, pairs in resources:
         for way, text in writings(message):
@@ -504,6 +598,7 @@ def test_every_field_the_models_read_exists_in_the_sdks_messages() -> None:
         (RetentionPolicy(), backup_retention_policy_pb2.BackupRetentionPolicy()),
         (CronTab(), backup_retention_policy_pb2.CronTab()),
         (Version(), version_pb2.Version()),
+        (Host(), cluster_pb2.Host()),
     ):
         descriptor = proto.DESCRIPTOR
         for name, info in type(ours).model_fields.items():
@@ -522,6 +617,8 @@ def test_every_enum_of_the_models_is_the_sdks_names_in_proto_order() -> None:
         (GroupRole, cluster_pb2.OpenSearch.GroupRole.DESCRIPTOR),
         (VersionStatus, version_pb2.Version.Status.DESCRIPTOR),
         (WeekDay, weekday),
+        (HostHealth, cluster_pb2.Host.Health.DESCRIPTOR),
+        (HostType, cluster_pb2.Host.Type.DESCRIPTOR),
     ):
         assert [(m.value, m.number) for m in ours] == [(v.name, v.number) for v in proto.values]
         for value in proto.values:
@@ -564,3 +661,26 @@ async def test_a_version_status_from_a_newer_api_is_kept(wire: Wire, client: Clo
     page = await client.list_versions_page()
     assert [v.status.is_known for v in page.versions] == [True, True, False]
     assert page.versions[2].status.value == "9"
+
+
+@pytest.mark.parametrize("failed", [False, True])
+async def test_a_restores_operation_names_the_new_cluster(
+    wire: Wire, client: CloudClient, failed: bool
+) -> None:
+    wire.body = json_format.MessageToJson(sdk_restore(done=failed, failed=failed))
+    got = await client.get_operation("c9qoperation000000009")
+    assert got.metadata_type == "yandex.cloud.mdb.opensearch.v1.RestoreClusterMetadata"
+    assert got.cluster_id == "c9qdrill000000000001"
+    assert got.failed is failed
+
+
+async def test_the_sdks_hosts_tell_alive_from_not_yet_and_from_a_newer_value(
+    wire: Wire, client: CloudClient
+) -> None:
+    wire.body = json_format.MessageToJson(
+        cluster_service_pb2.ListClusterHostsResponse(hosts=sdk_hosts()),
+        use_integers_for_enums=True,
+    )
+    page = await client.list_cluster_hosts_page("c9qdrill000000000001")
+    assert [h.alive for h in page.hosts] == [True, False, False]
+    assert page.hosts[2].health.is_known is False

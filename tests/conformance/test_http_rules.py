@@ -5,6 +5,7 @@ as query parameters. A typo in a path, or a body on ``:backup``, cannot pass."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,16 +13,19 @@ from typing import Any
 
 import pytest
 from google.api import annotations_pb2, http_pb2
+from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from yandex.cloud.mdb.opensearch.v1 import (
     backup_retention_policy_service_pb2,
     backup_service_pb2,
+    cluster_pb2,
     cluster_service_pb2,
     versions_service_pb2,
 )
 from yandex.cloud.operation import operation_service_pb2
 
 from bot.cloud.client import CloudClient
+from bot.cloud.models import RestoreNodeGroup, RestoreRequest
 from tests.conformance.conftest import Wire
 
 CLUSTER = "c9qcluster00000000001"
@@ -30,6 +34,26 @@ BACKUP = f"{CLUSTER}:snapshot-20261120t101500"
 OPERATION = "c9qoperation000000001"
 
 Call = Callable[[CloudClient], Awaitable[Any]]
+
+RESTORE = RestoreRequest(
+    backup_id=BACKUP,
+    name="backups-drill-search-20261201",
+    folder_id=FOLDER,
+    network_id="enpnetwork0000000001",
+    node_groups=(
+        RestoreNodeGroup(
+            name="drill",
+            preset="s2.micro",
+            disk_size=21474836480,
+            hosts_count=1,
+            zone_ids=("ru-central1-a",),
+            subnet_ids=("e9bsubnet00000000001",),
+        ),
+    ),
+    admin_password="drill-password-1",
+    version="2.12",
+    labels={"backups-bot-drill": "d1", "backups-bot-source": CLUSTER},
+)
 
 #: (service descriptor, RPC, the client call, the values it was given by request field).
 RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
@@ -90,6 +114,24 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
         {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
     ),
     (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "Restore",
+        lambda c: c.restore_cluster(RESTORE, idempotency_key=str(uuid.uuid4())),
+        {},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "ListHosts",
+        lambda c: c.list_cluster_hosts_page(CLUSTER, page_size=1000, page_token="tok"),
+        {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
+    ),
+    (
+        cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
+        "Delete",
+        lambda c: c.delete_cluster(CLUSTER),
+        {"cluster_id": CLUSTER},
+    ),
+    (
         versions_service_pb2.DESCRIPTOR.services_by_name["VersionsService"],
         "List",
         lambda c: c.list_versions_page(page_size=1000, page_token="tok"),
@@ -98,7 +140,12 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
 ]
 
 #: A minimal valid answer for each RPC, so that the client returns normally.
-ANSWERS = {"Get": '{"id": "x"}', "Backup": '{"id": "op"}'}
+ANSWERS = {
+    "Get": '{"id": "x"}',
+    "Backup": '{"id": "op"}',
+    "Restore": '{"id": "op"}',
+    "Delete": '{"id": "op"}',
+}
 
 
 def http_rule(method: MethodDescriptor) -> tuple[str, str, str]:
@@ -136,6 +183,13 @@ async def test_the_request_matches_the_rpcs_http_rule(
     assert (sent.method, sent.path) == (verb, expected_path)
     if body == "":
         assert sent.body == b"", f"{method.full_name} takes no body"
+    else:
+        # body "*": the whole request message, which the SDK's own parser must take as it is
+        # (an unknown or misnamed field fails here).
+        assert body == "*"
+        message = json_format.Parse(sent.body, message_factory.GetMessageClass(method.input_type)())
+        for name in in_path:
+            assert getattr(message, name) == given[name]
     # Query parameters: fields of the request message not bound in the path, by JSON name.
     request = method.input_type
     by_json = {f.json_name: f.name for f in request.fields}
@@ -143,11 +197,14 @@ async def test_the_request_matches_the_rpcs_http_rule(
         assert key in by_json, f"{key} is not a field of {request.full_name}"
         assert by_json[key] not in in_path, f"{key} is already in the path"
         assert value == given[by_json[key]], key
-    # Required fields are all sent, in the path or the query.
+    # Required fields are all sent, in the path, the query or the body.
+    sent_body = json.loads(sent.body) if sent.body else {}
     for fd in request.fields:
         options = {d.name: v for d, v in fd.GetOptions().ListFields()}
         if options.get("required"):
-            assert fd.name in in_path or fd.json_name in sent.query, fd.name
+            assert (
+                fd.name in in_path or fd.json_name in sent.query or sent_body.get(fd.json_name)
+            ), fd.name
 
 
 @pytest.mark.parametrize(
@@ -186,6 +243,9 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "list_cluster_operations_page",
         "list_retention_policies_page",
         "list_versions_page",
+        "restore_cluster",
+        "list_cluster_hosts_page",
+        "delete_cluster",
     }
     assert len(RPCS) == len(senders)
     assert {f"{s.name}.{rpc}" for s, rpc, _, _ in RPCS} == {
@@ -199,6 +259,37 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "ClusterService.ListOperations",
         "BackupRetentionPolicyService.List",
         "VersionsService.List",
+        "ClusterService.Restore",
+        "ClusterService.ListHosts",
+        "ClusterService.Delete",
     }
     for name in senders:
         assert callable(getattr(CloudClient, name))
+
+
+async def test_the_restore_body_is_the_sdks_request_field_by_field(
+    wire: Wire, client: CloudClient
+) -> None:
+    wire.body = '{"id": "op"}'
+    key = str(uuid.uuid5(uuid.NAMESPACE_URL, "drill"))
+    await client.restore_cluster(RESTORE, idempotency_key=key)
+    (sent,) = wire.seen
+    message = cluster_service_pb2.RestoreClusterRequest()
+    json_format.Parse(sent.body, message)
+    assert message.backup_id == BACKUP
+    assert message.folder_id == FOLDER
+    assert message.network_id == "enpnetwork0000000001"
+    assert not message.deletion_protection
+    assert dict(message.labels) == {"backups-bot-drill": "d1", "backups-bot-source": CLUSTER}
+    assert message.config_spec.admin_password == "drill-password-1"
+    assert message.config_spec.version == "2.12"
+    (group,) = message.config_spec.opensearch_spec.node_groups
+    assert group.resources.resource_preset_id == "s2.micro"
+    assert group.resources.disk_size == 21474836480
+    assert group.hosts_count == 1
+    assert list(group.zone_ids) == ["ru-central1-a"]
+    assert list(group.subnet_ids) == ["e9bsubnet00000000001"]
+    assert [cluster_pb2.OpenSearch.GroupRole.Name(r) for r in group.roles] == ["DATA", "MANAGER"]
+    # The name and label values meet the request's own patterns.
+    assert re.fullmatch(r"[a-zA-Z0-9_-]{1,63}", message.name)
+    assert all(re.fullmatch(r"[-_0-9a-z]{0,63}", v) for v in message.labels.values())

@@ -171,6 +171,8 @@ READ_BY_PEOPLE = (
     "bot/commands/strings.py",
     "bot/digest/messages.py",
     "bot/fleet/grouping.py",
+    "bot/drills/messages.py",
+    "bot/drills/service.py",
     "bot/fleet/lookup.py",
     "bot/fleet/reader.py",
     "bot/ledger/messages.py",
@@ -206,6 +208,7 @@ _IDENTIFIER = re.compile(r"[a-z0-9]+(?:[_:-][a-z0-9]*)*|[A-Z][A-Z0-9_]*|/[\w/.-]
 _COMMANDS = frozenset(
     {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
     | {"slo", "history"}
+    | {"drills", "drill"}
 )
 _TYPED = re.compile(r"--[a-z-]+|/backups")
 

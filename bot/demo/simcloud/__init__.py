@@ -11,14 +11,16 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimFolder,
+    SimHost,
     SimSchedule,
     demo_fleet,
     generate_fleet,
 )
-from bot.demo.simcloud.server import Fault, SimCloud, SimOperation, SimRequest
+from bot.demo.simcloud.server import DRILL_LABEL, Fault, SimCloud, SimOperation, SimRequest
 
 __all__ = [
     "DEFAULT_STATIC_TOKEN",
+    "DRILL_LABEL",
     "Fault",
     "Fleet",
     "SimBackup",
@@ -26,6 +28,7 @@ __all__ = [
     "SimCluster",
     "SimConfig",
     "SimFolder",
+    "SimHost",
     "SimOperation",
     "SimRequest",
     "SimSchedule",

@@ -37,6 +37,15 @@ class SimConfig:
     stale_fraction: float = 0.0
     #: Sim time a Cluster.backup operation takes before it is done.
     backup_duration: float = 60.0
+    #: Sim time a Cluster.restore takes until the new cluster is RUNNING, and then until its
+    #: hosts are ALIVE; a Cluster.delete until the cluster is gone. Minutes in the cloud; tests
+    #: and the demo scale them down.
+    restore_duration: float = 1200.0
+    healthy_after: float = 480.0
+    delete_duration: float = 120.0
+    #: The most clusters a folder may hold (None: no quota): a restore beyond it is refused as
+    #: the cloud refuses it, FAILED_PRECONDITION "Quota limits exceeded".
+    cluster_quota: int | None = None
     #: Tokens accepted as is, besides the ones the simulated IAM issues.
     static_tokens: tuple[str, ...] = (DEFAULT_STATIC_TOKEN,)
     #: OAuth tokens the simulated IAM exchanges.

@@ -15,6 +15,7 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimClusterOperation,
+    SimHost,
     SimMaintenance,
     SimNodeGroup,
     SimPolicy,
@@ -176,7 +177,11 @@ def encode_cluster(
         ]
         out["networkId"] = "enp" + cluster.id[3:]
         out["maintenanceWindow"] = {"anytime": {}}
-        out["deletionProtection"] = cluster.environment == "PRODUCTION"
+        out["deletionProtection"] = (
+            cluster.environment == "PRODUCTION"
+            if cluster.deletion_protection is None
+            else cluster.deletion_protection
+        )
     out["config"] = config
     health = FUTURE_HEALTH if future_health and cluster.health == "ALIVE" else cluster.health
     _put(
@@ -204,6 +209,20 @@ def encode_node_group(
     _put(out, "resources", resources)
     _put(out, "hostsCount", _int64(group.hosts, n))
     _put(out, "roles", [_enum(r, ROLE_NUMBERS, enums_as_numbers) for r in group.roles])
+    return out
+
+
+def encode_host(host: SimHost, cluster_id: str) -> dict[str, Any]:
+    """A ``Host`` of Cluster.listHosts."""
+    out: dict[str, Any] = {"name": host.name, "clusterId": cluster_id, "zoneId": host.zone_id}
+    resources: dict[str, Any] = {}
+    _put(resources, "resourcePresetId", host.preset)
+    _put(resources, "diskSize", _int64(host.disk_size))
+    _put(out, "resources", resources)
+    out["type"] = "OPENSEARCH"
+    _put(out, "health", "" if host.health == "UNKNOWN" else host.health)
+    _put(out, "subnetId", host.subnet_id)
+    _put(out, "nodeGroup", host.node_group)
     return out
 
 

@@ -142,6 +142,21 @@ class SimFolder:
 
 
 @dataclass
+class SimHost:
+    """One host of a cluster (Cluster.listHosts)."""
+
+    name: str
+    zone_id: str
+    node_group: str
+    preset: str
+    disk_size: int
+    subnet_id: str = ""
+    health: str = "ALIVE"
+    #: When a restored cluster's host turns ALIVE (None: it is as ``health`` says).
+    alive_at: datetime | None = None
+
+
+@dataclass
 class SimCluster:
     """A Managed OpenSearch cluster of the simulated cloud."""
 
@@ -165,6 +180,13 @@ class SimCluster:
     #: Operations added by hand (failed or running backups, updates...); its backups' own
     #: done operations are made from its backups when listed.
     operations: list[SimClusterOperation] = field(default_factory=list)
+    #: Hosts made by a restore; none: made from the node groups when listed.
+    hosts: list[SimHost] = field(default_factory=list)
+    #: None: on for PRODUCTION clusters, as before restores existed.
+    deletion_protection: bool | None = None
+    #: Deletes of it that will still fail (the operation ends in an error).
+    delete_failures: int = 0
+    network_id: str = ""
 
 
 @dataclass

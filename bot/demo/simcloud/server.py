@@ -30,6 +30,7 @@ from bot.demo.simcloud.encoding import (
     MDB_TYPE,
     encode_backup,
     encode_cluster,
+    encode_host,
     encode_operation,
     encode_policy,
     encode_timestamp,
@@ -42,6 +43,8 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimClusterOperation,
+    SimHost,
+    SimNodeGroup,
     backup_id_for,
     generate_fleet,
     make_id,
@@ -143,7 +146,8 @@ class Fault:
 
 @dataclass
 class SimOperation:
-    """A Cluster.backup operation."""
+    """An operation started through the API: a Cluster.backup, a Cluster.restore (``backup_id``
+    is its source, ``cluster_id`` the new cluster) or a Cluster.delete."""
 
     id: str
     cluster_id: str
@@ -153,6 +157,22 @@ class SimOperation:
     done: bool = False
     modified_at: datetime | None = None
     backup_id: str = ""
+    kind: str = "backup"
+    #: The error it ends with when done (code 0: none).
+    error_code: int = 0
+    error_message: str = ""
+
+
+#: The label every drill cluster carries (the bot's, but the simulator counts by it).
+DRILL_LABEL = "backups-bot-drill"
+_NAME = re.compile(r"[a-zA-Z0-9_-]{1,63}")
+_LABEL_KEY = re.compile(r"[a-z][-_0-9a-z]{0,62}")
+_LABEL_VALUE = re.compile(r"[-_0-9a-z]{0,63}")
+_DESCRIPTIONS = {
+    "backup": ("Create backup for OpenSearch cluster", "BackupClusterMetadata"),
+    "restore": ("Restore OpenSearch cluster from backup", "RestoreClusterMetadata"),
+    "delete": ("Delete OpenSearch cluster", "DeleteClusterMetadata"),
+}
 
 
 @dataclass
@@ -183,6 +203,14 @@ class SimCloud:
         self.requests: list[SimRequest] = []
         self.operations: dict[str, SimOperation] = {}
         self._by_key: dict[str, str] = {}
+        #: Backups whose restore fails, with the cloud's error text.
+        self.bad_backups: dict[str, str] = {}
+        self.cluster_quota = self.config.cluster_quota
+        #: Deletes that fail for each cluster restored from now on (a delete that fails once).
+        self.restored_delete_failures = 0
+        #: Clusters restored, and clusters deleted, through the API (ids, in order).
+        self.restored: list[str] = []
+        self.deleted: list[str] = []
         self._faults: list[Fault] = []
         self._encoded: dict[str, str] = {}
         self._orders: dict[str, list[str]] = {}
@@ -329,6 +357,22 @@ class SimCloud:
         self.fleet.clusters[cluster_id].operations.append(operation)
         return operation
 
+    def mark_backup_bad(
+        self, backup_id: str, error: str = "Snapshot is corrupted: cannot read shard data"
+    ) -> None:
+        """Make restores of a backup fail: the new cluster ends in ERROR with ``error``."""
+        self.bad_backups[backup_id] = error
+
+    def fail_delete(self, cluster_id: str, times: int = 1) -> None:
+        """Make the next ``times`` deletes of a cluster fail (their operation ends in an error
+        and the cluster stays)."""
+        self.fleet.clusters[cluster_id].delete_failures = times
+
+    def labelled(self, label: str = DRILL_LABEL) -> list[SimCluster]:
+        """The clusters that exist now and carry ``label`` (by default, the drill clusters)."""
+        self._advance(clock.now())
+        return [c for c in self.fleet.clusters.values() if label in c.labels]
+
     def stop_cluster(self, cluster_id: str) -> None:
         """Stop a cluster: it stays listed, but backups of it cannot start."""
         cluster = self.fleet.clusters[cluster_id]
@@ -384,6 +428,9 @@ class SimCloud:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_post(MDB + "/clusters/{clusterId}:backup", self._backup_cluster)
+        app.router.add_post(MDB + "/clusters:restore", self._restore_cluster)
+        app.router.add_get(MDB + "/clusters/{clusterId}/hosts", self._list_hosts)
+        app.router.add_delete(MDB + "/clusters/{clusterId}", self._delete_cluster)
         app.router.add_get(MDB + "/clusters/{clusterId}/backups", self._list_cluster_backups)
         app.router.add_get(MDB + "/clusters/{clusterId}/operations", self._list_cluster_operations)
         app.router.add_get(
@@ -664,7 +711,9 @@ class SimCloud:
         """The cluster's operations: one done backup per backup, those added by hand, and the
         backups started with Cluster.backup."""
         # A backup made by a started operation is that operation's, not one of its own.
-        by_started = {op.backup_id for op in self.operations.values() if op.backup_id}
+        by_started = {
+            op.backup_id for op in self.operations.values() if op.backup_id and op.kind == "backup"
+        }
         made = [
             SimClusterOperation(
                 id="c9q" + _scope_hash("op:" + backup.id)[:10] + "0000000",
@@ -682,7 +731,7 @@ class SimCloud:
                 modified_at=op.modified_at or op.created_at,
             )
             for op in self.operations.values()
-            if op.cluster_id == cluster.id
+            if op.cluster_id == cluster.id and op.kind == "backup"
         ]
         return [*made, *cluster.operations, *started]
 
@@ -792,35 +841,261 @@ class SimCloud:
         return web.json_response(self._operation_json(operation))
 
     def _advance(self, now: datetime) -> None:
-        """Finish the backup operations whose time has come, adding their backups."""
+        """Finish the operations whose time has come (adding a backup's backup, bringing a
+        restored cluster up, taking a deleted one away), and bring restored hosts up."""
         for operation in self.operations.values():
             if operation.done or now < operation.done_at:
                 continue
             operation.done = True
             operation.modified_at = operation.done_at
-            backup = self.add_backup(
-                operation.cluster_id,
-                created_at=operation.done_at,
-                started_at=operation.created_at,
+            if operation.kind == "backup":
+                backup = self.add_backup(
+                    operation.cluster_id,
+                    created_at=operation.done_at,
+                    started_at=operation.created_at,
+                )
+                operation.backup_id = backup.id
+            elif operation.kind == "restore":
+                self._restored(operation)
+            elif operation.kind == "delete":
+                self._deleted(operation)
+        for cluster in self.fleet.clusters.values():
+            for host in cluster.hosts:
+                if (
+                    host.alive_at is not None
+                    and now >= host.alive_at
+                    and cluster.status == "RUNNING"
+                ):
+                    host.health = "ALIVE"
+                    host.alive_at = None
+            if cluster.hosts and cluster.status == "RUNNING":
+                alive = all(h.health == "ALIVE" for h in cluster.hosts)
+                cluster.health = "ALIVE" if alive else "DEGRADED"
+
+    def _restored(self, operation: SimOperation) -> None:
+        cluster = self.fleet.clusters.get(operation.cluster_id)
+        if cluster is None:
+            return
+        if operation.error_code:
+            cluster.status = "ERROR"
+            cluster.health = "DEAD"
+            for host in cluster.hosts:
+                host.health = "DEAD"
+                host.alive_at = None
+            return
+        cluster.status = "RUNNING"
+        cluster.health = "HEALTH_UNKNOWN"
+
+    def _deleted(self, operation: SimOperation) -> None:
+        cluster = self.fleet.clusters.get(operation.cluster_id)
+        if cluster is None:
+            return
+        if cluster.delete_failures > 0:
+            cluster.delete_failures -= 1
+            operation.error_code = 13
+            operation.error_message = f"Internal error while deleting cluster {cluster.id}"
+            cluster.status = "ERROR"
+            return
+        del self.fleet.clusters[cluster.id]
+        self.fleet.backups.pop(cluster.id, None)
+        self.deleted.append(cluster.id)
+
+    async def _restore_cluster(self, request: web.Request) -> web.Response:
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self._by_key:
+            return web.json_response(self._operation_json(self.operations[self._by_key[key]]))
+        try:
+            body = await request.json()
+        except ValueError:
+            raise _ApiError(400, "Request validation error: the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise _ApiError(400, "Request validation error: the body is not an object")
+        backup_id = self._check_id("backup_id", str(body.get("backupId", "")), None)
+        name = str(body.get("name", ""))
+        if not _NAME.fullmatch(name):
+            raise _ApiError(400, "Request validation error: name: must match [a-zA-Z0-9_-]{1,63}")
+        folder_id = self._check_id("folder_id", str(body.get("folderId", "")))
+        network_id = self._check_id("network_id", str(body.get("networkId", "")))
+        labels = body.get("labels") or {}
+        if not isinstance(labels, dict) or not all(
+            _LABEL_KEY.fullmatch(str(k)) and _LABEL_VALUE.fullmatch(str(v))
+            for k, v in labels.items()
+        ):
+            raise _ApiError(400, "Request validation error: labels: invalid key or value")
+        spec = body.get("configSpec")
+        groups = (spec or {}).get("opensearchSpec", {}).get("nodeGroups") or []
+        if not isinstance(spec, dict) or not groups:
+            raise _ApiError(400, "Request validation error: config_spec: Required field")
+        if not spec.get("adminPassword"):
+            raise _ApiError(
+                400, "Request validation error: config_spec.admin_password: Required field"
             )
-            operation.backup_id = backup.id
+        if folder_id not in self.fleet.folder_ids():
+            raise _ApiError(403, f"Permission denied to folder {folder_id}")
+        backup = self.fleet.backup(backup_id)
+        if backup is None:
+            raise _ApiError(404, f"Backup {backup_id} not found")
+        if any(c.name == name for c in self.fleet.clusters_in(folder_id)):
+            raise _ApiError(409, f"Cluster with name {name} already exists", code=6)
+        quota = self.cluster_quota
+        if quota is not None and len(self.fleet.clusters_in(folder_id)) >= quota:
+            raise _ApiError(
+                400,
+                'Quota limits exceeded, not enough "mdb.opensearch.clusters.count": 1',
+                code=9,
+            )
+        now = clock.now()
+        ready_at = now + timedelta(seconds=self.config.restore_duration)
+        alive_at = ready_at + timedelta(seconds=self.config.healthy_after)
+        cluster_id = make_id("c9q", self._rng)
+        node_groups: list[SimNodeGroup] = []
+        hosts: list[SimHost] = []
+        for group in groups:
+            resources = group.get("resources") or {}
+            count = int(group.get("hostsCount") or 1)
+            zones = group.get("zoneIds") or ["ru-central1-a"]
+            subnets = group.get("subnetIds") or []
+            node_groups.append(
+                SimNodeGroup(
+                    name=str(group.get("name", "")),
+                    disk_size=int(resources.get("diskSize") or 0),
+                    hosts=count,
+                    roles=tuple(group.get("roles") or ("DATA",)),
+                    preset=str(resources.get("resourcePresetId", "")),
+                    disk_type=str(resources.get("diskTypeId", "")),
+                )
+            )
+            for index in range(count):
+                zone = str(zones[index % len(zones)])
+                hosts.append(
+                    SimHost(
+                        name=f"rc1{zone[-1]}-{make_id('', self._rng)[:16]}.mdb.yandexcloud.net",
+                        zone_id=zone,
+                        node_group=node_groups[-1].name,
+                        preset=node_groups[-1].preset,
+                        disk_size=node_groups[-1].disk_size,
+                        subnet_id=str(subnets[index % len(subnets)]) if subnets else "",
+                        health="UNKNOWN",
+                        alive_at=alive_at + timedelta(seconds=index),
+                    )
+                )
+        self.fleet.add_cluster(
+            SimCluster(
+                id=cluster_id,
+                folder_id=folder_id,
+                name=name,
+                created_at=now,
+                description=str(body.get("description", "")),
+                environment=str(body.get("environment") or "PRODUCTION"),
+                labels={str(k): str(v) for k, v in labels.items()},
+                status="CREATING",
+                health="HEALTH_UNKNOWN",
+                version=str(spec.get("version") or backup.opensearch_version),
+                node_groups=node_groups,
+                policies=None,
+                hosts=hosts,
+                deletion_protection=bool(body.get("deletionProtection", False)),
+                network_id=network_id,
+                delete_failures=self.restored_delete_failures,
+            )
+        )
+        error = self.bad_backups.get(backup_id, "")
+        operation = SimOperation(
+            id=make_id("c9q", self._rng),
+            cluster_id=cluster_id,
+            created_at=now,
+            done_at=ready_at,
+            created_by="aje" + cluster_id[3:],
+            backup_id=backup_id,
+            kind="restore",
+            error_code=13 if error else 0,
+            error_message=error,
+        )
+        self.operations[operation.id] = operation
+        self.restored.append(cluster_id)
+        if key:
+            self._by_key[key] = operation.id
+        return web.json_response(self._operation_json(operation))
+
+    async def _list_hosts(self, request: web.Request) -> web.Response:
+        cluster = self._cluster(request.match_info["clusterId"])
+        hosts = cluster.hosts or [
+            SimHost(
+                name=f"rc1a-{_scope_hash(cluster.id + group.name)[:8]}{index}.mdb.yandexcloud.net",
+                zone_id="ru-central1-a",
+                node_group=group.name,
+                preset=group.preset,
+                disk_size=group.disk_size,
+                health="ALIVE" if cluster.health == "ALIVE" else "UNKNOWN",
+            )
+            for group in cluster.node_groups
+            for index in range(group.hosts)
+        ]
+        items, token = self._page(request, hosts, "h:" + cluster.id)
+        encoded = [_dumps(encode_host(host, cluster.id)) for host in items]
+        return _page_response("hosts", encoded, token)
+
+    async def _delete_cluster(self, request: web.Request) -> web.Response:
+        key = request.headers.get("Idempotency-Key")
+        if key and key in self._by_key:
+            return web.json_response(self._operation_json(self.operations[self._by_key[key]]))
+        cluster = self._cluster(request.match_info["clusterId"])
+        protected = (
+            cluster.environment == "PRODUCTION"
+            if cluster.deletion_protection is None
+            else cluster.deletion_protection
+        )
+        if protected:
+            raise _ApiError(400, f"Cluster {cluster.id} is protected from deletion", code=9)
+        running = any(
+            op.kind == "delete" and op.cluster_id == cluster.id and not op.done
+            for op in self.operations.values()
+        )
+        if running:
+            raise _ApiError(409, f"Conflicting operation on cluster {cluster.id}", code=10)
+        now = clock.now()
+        operation = SimOperation(
+            id=make_id("c9q", self._rng),
+            cluster_id=cluster.id,
+            created_at=now,
+            done_at=now + timedelta(seconds=self.config.delete_duration),
+            created_by="aje" + cluster.id[3:],
+            kind="delete",
+        )
+        self.operations[operation.id] = operation
+        # The status enum has no "deleting": a newer API's value, as the contract warns.
+        cluster.status = "DELETING"
+        cluster.health = "HEALTH_UNKNOWN"
+        if key:
+            self._by_key[key] = operation.id
+        self._advance(now)
+        return web.json_response(self._operation_json(operation))
 
     def _operation_json(self, operation: SimOperation) -> dict[str, Any]:
+        description, metadata_type = _DESCRIPTIONS[operation.kind]
+        metadata: dict[str, Any] = {
+            "@type": f"{MDB_TYPE}.{metadata_type}",
+            "clusterId": operation.cluster_id,
+        }
+        if operation.kind == "restore":
+            metadata["backupId"] = operation.backup_id
         out: dict[str, Any] = {
             "id": operation.id,
-            "description": "Create backup for OpenSearch cluster",
+            "description": description,
             "createdAt": encode_timestamp(operation.created_at),
             "createdBy": operation.created_by,
             "modifiedAt": encode_timestamp(operation.modified_at or operation.created_at),
-            "metadata": {
-                "@type": f"{MDB_TYPE}.BackupClusterMetadata",
-                "clusterId": operation.cluster_id,
-            },
+            "metadata": metadata,
         }
         if operation.done:
             out["done"] = True
-            cluster = self.fleet.clusters[operation.cluster_id]
-            out["response"] = {"@type": f"{MDB_TYPE}.Cluster", **self._cluster_json(cluster)}
+            cluster = self.fleet.clusters.get(operation.cluster_id)
+            if operation.error_code:
+                out["error"] = {"code": operation.error_code, "message": operation.error_message}
+            elif operation.kind == "delete" or cluster is None:
+                out["response"] = {"@type": "type.googleapis.com/google.protobuf.Empty"}
+            else:
+                out["response"] = {"@type": f"{MDB_TYPE}.Cluster", **self._cluster_json(cluster)}
         return out
 
     # --- IAM and metadata -----------------------------------------------------------------------

@@ -1,0 +1,2 @@
+"""Restore drills: prove on a schedule that a backup restores, how long it takes, and leave
+nothing running."""
