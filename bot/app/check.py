@@ -13,7 +13,6 @@ and a database that does not exist yet is not created (``serve`` creates it).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, validate_startup
+from bot.app.cli import EXIT_FAILURE, EXIT_OK, run_main, validate_startup
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
@@ -67,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     del args
-    findings = asyncio.run(collect())
+    findings = run_main(collect())
     for finding in findings:
         print(finding.line())
     return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILURE

@@ -15,12 +15,18 @@ configuration error (such as a channel no digest route posts to).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
+from bot.app.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    load_bot_config,
+    load_settings,
+    run_main,
+)
 from bot.app.sweep import add_wait_argument, outcome_line, post_json
 from bot.app.wiring import open_components
 from bot.clock import now as clock_now
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"backups-bot: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    results, drained = asyncio.run(
+    results, drained = run_main(
         _digest(settings, config, channel, dry_run=args.dry_run, wait=max(args.wait, 0.0))
     )
     _print(results, drained, as_json=args.json)
