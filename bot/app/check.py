@@ -143,7 +143,7 @@ def _slack_failure(exc: Any, settings: Settings) -> str:
 
 def _scopes_finding(granted: frozenset[str] | None) -> Finding:
     """What the token's scopes allow: posting at all, and exactly-once delivery."""
-    from bot.slack.scopes import HISTORY_SCOPES, POST_SCOPES
+    from bot.slack.scopes import FILE_SCOPES, HISTORY_SCOPES, POST_SCOPES
 
     if granted is None:
         return Finding(True, "slack scopes", "Slack did not list them", warning=True)
@@ -163,6 +163,15 @@ def _scopes_finding(granted: frozenset[str] | None) -> Finding:
             f"the token lacks {', '.join(lacking)}: delivery is at-least-once (a post whose "
             "answer Slack loses may appear twice, since the bot cannot look for it); add them "
             "and reinstall the app",
+            warning=True,
+        )
+    without_files = sorted(FILE_SCOPES - granted)
+    if without_files:
+        return Finding(
+            True,
+            "slack scopes",
+            f"the token lacks {', '.join(without_files)}: a digest's table of every cluster "
+            "(a CSV file in its thread) cannot be shared; add it and reinstall the app",
             warning=True,
         )
     return Finding(True, "slack scopes", "posting, and exactly-once delivery (history scopes)")

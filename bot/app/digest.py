@@ -111,6 +111,11 @@ def _print(results: list[DigestResult], drained: DrainResult | None, *, as_json:
             for message in result.messages:
                 print(render_console(SLACK.render(message)))
                 print()
+            if result.table is not None:
+                table = result.table
+                print(f"[file {table.filename}: {table.title}, {len(table.content):,} bytes]")
+                print(table.comment)
+                print()
         else:
             stream = sys.stdout if result.ok else sys.stderr
             for post in result.posts:
@@ -133,4 +138,14 @@ def _json(result: DigestResult, delivered: dict[str, Any]) -> dict[str, Any]:
             {"channel": result.route.channel, **SLACK.render(message)}
             for message in result.messages
         ],
+        "file": (
+            {
+                "filename": result.table.filename,
+                "title": result.table.title,
+                "comment": result.table.comment,
+                "bytes": len(result.table.content),
+            }
+            if result.table is not None
+            else None
+        ),
     }

@@ -10,3 +10,5 @@ from __future__ import annotations
 POST_SCOPES = frozenset({"chat:write"})
 #: Without these a post whose answer was lost cannot be looked for: at-least-once delivery.
 HISTORY_SCOPES = frozenset({"channels:history", "groups:history"})
+#: Without these a digest's full table (a CSV file in its thread) cannot be shared.
+FILE_SCOPES = frozenset({"files:write"})
