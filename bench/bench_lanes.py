@@ -5,7 +5,9 @@ SimCloud (1,000 clusters x 60 backups, 50 ms added to every request) runs in a c
 CloudClient with
 the defaults of ``backups-bot serve`` (``YC_MAX_IN_FLIGHT`` 64 in all, of which
 ``YC_BACKGROUND_IN_FLIGHT`` 16 for the background lane) runs a full fleet read in the background
-lane (:func:`bot.fleet.reader.read_fleet`, what every sweep and digest does: 1,001 requests)
+lane (:func:`bot.fleet.reader.read_fleet`, what every sweep and digest does: about 1,570
+requests: a ``listBackups`` per cluster, the retention policies of those with no snapshot
+schedule, the operations of the stale ones; at most ``READERS`` (32) clusters read at once)
 while 20 interactive ``list_cluster_backups`` calls are made, one every 100 ms from 200 ms after
 the read starts. Reported:
 

@@ -32,6 +32,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.replies": frozenset({"channels:history", "groups:history"}),
     "conversations.members": frozenset({"channels:read", "groups:read"}),
     "reactions.add": frozenset({"reactions:write"}),
+    # A digest's full table, as one CSV file in its thread (the external upload).
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
     "views.open": frozenset(),
     "views.update": frozenset(),
     "views.publish": frozenset(),

@@ -278,8 +278,15 @@ async def check(w: World, stopped_at: datetime) -> None:
         if (m.get("metadata") or {}).get("event_type") == EVENT_TYPE
     }
     posts = [r for r in rows.values() if r.method == "post"]
-    assert {r.id for r in posts} == set(by_id)
-    assert all(by_id[r.id]["ts"] == r.ts for r in posts)
+    messages = [r for r in posts if r.kind != "file"]
+    assert {r.id for r in messages} == set(by_id)
+    assert all(by_id[r.id]["ts"] == r.ts for r in messages)
+    # A file carries no metadata: each digest's CSV is shared once, in its digest's thread.
+    files = [r for r in posts if r.kind == "file"]
+    shared = w.slack.files()
+    assert len(shared) == len(files), (len(shared), len(files))
+    tops = {r.ts for r in posts if r.kind == "digest"}
+    assert all(f["thread_ts"] in tops for f in shared)
 
     # Each incident: one alert; one resolved notice once it resolved, and none before.
     alerts_of: dict[str, list[Any]] = defaultdict(list)

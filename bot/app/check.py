@@ -13,7 +13,6 @@ and a database that does not exist yet is not created (``serve`` creates it).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, validate_startup
+from bot.app.cli import EXIT_FAILURE, EXIT_OK, run_main, validate_startup
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
@@ -67,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     del args
-    findings = asyncio.run(collect())
+    findings = run_main(collect())
     for finding in findings:
         print(finding.line())
     return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILURE
@@ -144,7 +143,7 @@ def _slack_failure(exc: Any, settings: Settings) -> str:
 
 def _scopes_finding(granted: frozenset[str] | None) -> Finding:
     """What the token's scopes allow: posting at all, and exactly-once delivery."""
-    from bot.slack.scopes import HISTORY_SCOPES, LOCALE_SCOPES, POST_SCOPES
+    from bot.slack.scopes import FILE_SCOPES, HISTORY_SCOPES, LOCALE_SCOPES, POST_SCOPES
 
     if granted is None:
         return Finding(True, "slack scopes", "Slack did not list them", warning=True)
@@ -166,13 +165,26 @@ def _scopes_finding(granted: frozenset[str] | None) -> Finding:
             "and reinstall the app",
             warning=True,
         )
-    unlocalised = sorted(LOCALE_SCOPES - granted)
-    if unlocalised:
+    # Each missing optional scope costs one feature, not the bot: one warning says them all.
+    lacking = [
+        f"{', '.join(missing)}: {cost}"
+        for missing, cost in (
+            (
+                sorted(LOCALE_SCOPES - granted),
+                "replies are in the channel's language, not each person's Slack language",
+            ),
+            (
+                sorted(FILE_SCOPES - granted),
+                "a digest's table of every cluster (a CSV file in its thread) cannot be shared",
+            ),
+        )
+        if missing
+    ]
+    if lacking:
         return Finding(
             True,
             "slack scopes",
-            f"the token lacks {', '.join(unlocalised)}: replies are in the channel's language, "
-            "not each person's Slack language; add it and reinstall the app",
+            f"the token lacks {'; and '.join(lacking)}; add them and reinstall the app",
             warning=True,
         )
     return Finding(True, "slack scopes", "posting, and exactly-once delivery (history scopes)")

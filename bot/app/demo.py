@@ -484,6 +484,16 @@ class Demo:
         calls = slack.calls[self._seen_calls :]
         self._seen_calls = len(slack.calls)
         for call in calls:
+            if call.method == "files.completeUploadExternal":
+                channel = NAMES.get(call.args.get("channel_id", ""), "?")
+                where = "in the thread" if call.args.get("thread_ts") else "posted"
+                out.write(f"\n#{channel} ({where}):\n")
+                for file in slack.files(call.args.get("channel_id")):
+                    if file["ts"] == _ts_of_share(slack, call):
+                        size = len(file["content"])
+                        out.write(f"[file {file['name']}: {file['title']}, {size:,} bytes]\n")
+                out.write(str(call.args.get("initial_comment") or "") + "\n")
+                continue
             if call.method not in ("chat.postMessage", "chat.update"):
                 continue
             channel = NAMES.get(call.args.get("channel", ""), call.args.get("channel", "?"))
@@ -505,6 +515,15 @@ class _Button:
     value: str
     channel: str
     ts: str | None  # the message carrying it, once posted
+
+
+def _ts_of_share(slack: FakeSlack, call: Any) -> str | None:
+    """The ts of the message a recorded files.completeUploadExternal shared its file in."""
+    ids = {str(f.get("id")) for f in call.args.get("files") or [] if isinstance(f, dict)}
+    for file in slack.files(call.args.get("channel_id")):
+        if file["id"] in ids:
+            return str(file["ts"])
+    return None
 
 
 def _ts_of(slack: FakeSlack, call: Any) -> str | None:

@@ -15,12 +15,18 @@ configuration error (such as a channel no digest route posts to).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
+from bot.app.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    load_bot_config,
+    load_settings,
+    run_main,
+)
 from bot.app.sweep import add_wait_argument, outcome_line, post_json
 from bot.app.wiring import open_components
 from bot.clock import now as clock_now
@@ -60,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"backups-bot: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    results, drained = asyncio.run(
+    results, drained = run_main(
         _digest(settings, config, channel, dry_run=args.dry_run, wait=max(args.wait, 0.0))
     )
     _print(results, drained, as_json=args.json)
@@ -105,6 +111,11 @@ def _print(results: list[DigestResult], drained: DrainResult | None, *, as_json:
             for message in result.messages:
                 print(render_console(SLACK.render(message)))
                 print()
+            if result.table is not None:
+                table = result.table
+                print(f"[file {table.filename}: {table.title}, {len(table.content):,} bytes]")
+                print(table.comment)
+                print()
         else:
             stream = sys.stdout if result.ok else sys.stderr
             for post in result.posts:
@@ -127,4 +138,14 @@ def _json(result: DigestResult, delivered: dict[str, Any]) -> dict[str, Any]:
             {"channel": result.route.channel, **SLACK.render(message)}
             for message in result.messages
         ],
+        "file": (
+            {
+                "filename": result.table.filename,
+                "title": result.table.title,
+                "comment": result.table.comment,
+                "bytes": len(result.table.content),
+            }
+            if result.table is not None
+            else None
+        ),
     }

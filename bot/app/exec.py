@@ -10,7 +10,6 @@ be read, access denied...).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shlex
@@ -19,7 +18,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, load_bot_config, load_settings
+from bot.app.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    load_bot_config,
+    load_settings,
+    run_main,
+)
 from bot.app.wiring import open_components
 from bot.chat.actions import Invocation
 from bot.clock import now as clock_now
@@ -57,7 +63,7 @@ def handler(args: argparse.Namespace) -> int:
         words = words[1:]
     settings = load_settings()
     config = load_bot_config(settings)
-    reply = asyncio.run(run_once(words, settings, config))
+    reply = run_main(run_once(words, settings, config))
     try:
         print(format_reply(reply, as_json=bool(args.json)), flush=True)
     except BrokenPipeError:  # `| head`: the reader has what it wanted

@@ -15,13 +15,12 @@ or configuration error.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
 from bot.alerts.sweep import SweepResult
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, load_bot_config, load_settings
+from bot.app.cli import EXIT_FAILURE, EXIT_OK, load_bot_config, load_settings, run_main
 from bot.app.wiring import open_components
 from bot.clock import now as clock_now
 from bot.config import BotConfig
@@ -71,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     """The ``sweep`` verb's handler."""
     settings = load_settings()
     config = load_bot_config(settings)
-    result, drained = asyncio.run(
+    result, drained = run_main(
         _sweep(settings, config, dry_run=args.dry_run, wait=max(args.wait, 0.0))
     )
     _print(result, drained, as_json=args.json)

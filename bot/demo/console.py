@@ -45,6 +45,7 @@ EMOJI = {
     "rotating_light": "🚨",
     "bell": "🔔",
     "thread": "🧵",
+    "page_facing_up": "📄",
     "zzz": "💤",
     "eyes": "👀",
     "large_green_circle": "🟢",

@@ -57,6 +57,14 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
   Slack sends (``{'ok': False, 'error': 'missing_scope', 'needed': ..., 'provided': ...}``, as
   quoted in apache/superset#15904). Every answer carries ``X-OAuth-Scopes``, which Bolt reads
   from auth.test (slack_bolt ``middleware/authorization/internals.py``).
+- **Files** (docs.slack.dev, "Uploading files": the external upload that replaced
+  ``files.upload``): ``files.getUploadURLExternal`` takes ``filename`` and ``length`` and gives an
+  ``upload_url`` (on this server) and a ``file_id``; the bytes are POSTed to that URL (200);
+  ``files.completeUploadExternal`` takes ``files`` (JSON ``[{"id", "title"}]``), ``channel_id``,
+  ``thread_ts`` and ``initial_comment`` and shares each uploaded file in one message that
+  history and replies show with its ``files`` (``id``, ``name``, ``title``); a file not
+  uploaded (or of another length) is ``file_not_found``/``file_upload_size_mismatch``... as
+  ``invalid_arguments``. Both take ``files:write``. :meth:`FakeSlack.files` reads what was shared.
 - **ts**: ``<seconds>.<6 digits>`` from the fake's clock, unique and increasing. A malformed
   ``thread_ts`` is ``invalid_thread_ts`` (``"0"``: jenkinsci/slack-plugin#584, ``""``:
   vercel/chat#268); a well-formed one that is no message is accepted and the reply is visible
@@ -123,6 +131,7 @@ DEFAULT_SCOPES = frozenset(
         "users:read",
         "channels:history",
         "groups:history",
+        "files:write",
         "im:history",
         "mpim:history",
     }
@@ -573,6 +582,9 @@ class FakeSlack:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._refusals: dict[str, _Refusal] = {}
+        #: Upload tickets by file id: (filename, length, bytes once uploaded).
+        self._uploads: dict[str, tuple[str, int, bytes | None]] = {}
+        self._shared: list[dict[str, Any]] = []
         self._last_ts = 0
         self._stopping = asyncio.Event()
         self._sockets: list[_Socket] = []
@@ -587,6 +599,7 @@ class FakeSlack:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -642,6 +655,11 @@ class FakeSlack:
     def replies(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """The replies in the thread of ``ts`` (not the parent), oldest first."""
         return [m for m in self.messages(channel) if m["thread_ts"] == ts]
+
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by files.completeUploadExternal, in order: ``id``, ``name``, ``title``,
+        ``content`` (bytes), ``channel``, ``ts`` and ``thread_ts`` of the message sharing it."""
+        return [dict(f) for f in self._shared if channel is None or f["channel"] == channel]
 
     def posts(self, channel: str | None = None) -> list[Post]:
         """Every chat.postMessage Slack accepted, in order (lost answers included)."""
@@ -902,7 +920,7 @@ class FakeSlack:
             else:
                 args.update(dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True)))
         # Form posts carry blocks, attachments and metadata as JSON strings.
-        for key in ("blocks", "attachments", "metadata"):
+        for key in ("blocks", "attachments", "metadata", "files"):
             if isinstance(args.get(key), str):
                 with contextlib.suppress(ValueError):
                     args[key] = json.loads(args[key])
@@ -945,7 +963,8 @@ class FakeSlack:
         pace = self._paces.get(method)
         if pace is None:
             return None
-        key = (method, str(args.get("channel") or "") if pace.per_channel else "")
+        channel = args.get("channel") or args.get("channel_id") or ""
+        key = (method, str(channel) if pace.per_channel else "")
         now = self._pace_clock()
         if isinstance(pace, WindowPace):
             return self._window_wait(key, pace, now)
@@ -1016,6 +1035,8 @@ class FakeSlack:
             "usergroups.users.list": self._usergroup_users,
             "users.info": self._users_info,
             "apps.connections.open": self._connections_open,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }.get(method)
         if handler is None:
             return self._error("unknown_method")
@@ -1131,7 +1152,10 @@ class FakeSlack:
             "unfurl_media",
             "user",
         )
-        return {k: message[k] for k in keys}
+        out = {k: message[k] for k in keys}
+        if message.get("files"):
+            out["files"] = [dict(f) for f in message["files"]]
+        return out
 
     def _api_message(self, message: Mapping[str, Any], *, metadata: bool) -> dict[str, Any]:
         """``message`` as the Web API shows it (chat.postMessage answer, history, replies)."""
@@ -1165,6 +1189,9 @@ class FakeSlack:
                 out["latest_reply"] = thread[-1]["ts"]
         if metadata and message["metadata"]:
             out["metadata"] = message["metadata"]
+        if message.get("files"):
+            out["files"] = [dict(f) for f in message["files"]]
+            out["upload"] = True
         return out
 
     def _auth_test(self, args: dict[str, Any]) -> web.Response:
@@ -1227,6 +1254,80 @@ class FakeSlack:
                 "message": self._api_message(message, metadata=True),
             }
         )
+
+    def _upload_url(self, args: dict[str, Any]) -> web.Response:
+        if "files:write" not in self.scopes:
+            return self._error(
+                "missing_scope", needed="files:write", provided=",".join(sorted(self.scopes))
+            )
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not filename or length <= 0:
+            return self._error("invalid_arguments")
+        file_id = f"F{len(self._uploads) + 1:010d}"
+        self._uploads[file_id] = (filename, length, None)
+        return web.json_response(
+            {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        ticket = self._uploads.get(file_id)
+        if ticket is None:
+            return web.Response(status=404, text="not found")
+        content = await request.read()
+        self._uploads[file_id] = (ticket[0], ticket[1], content)
+        return web.Response(text=f"OK - {len(content)}")
+
+    def _complete_upload(self, args: dict[str, Any]) -> web.Response:
+        files = args.get("files")
+        if not isinstance(files, list) or not files:
+            return self._error("invalid_arguments")
+        channel = str(args.get("channel_id") or "")
+        refused = self._channel_refusal("chat.postMessage", channel) if channel else None
+        if refused:
+            return self._error(refused)
+        thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+        if thread_ts is not None and not _TS_FORMAT.match(thread_ts):
+            return self._error("invalid_thread_ts")
+        shared = []
+        for item in files:
+            file_id = str(item.get("id") or "") if isinstance(item, dict) else ""
+            ticket = self._uploads.get(file_id)
+            if ticket is None or ticket[2] is None:
+                return self._error("file_not_found")
+            if len(ticket[2]) != ticket[1]:
+                return self._error("file_upload_size_mismatch")
+            title = str(item.get("title") or ticket[0])
+            shared.append({"id": file_id, "name": ticket[0], "title": title, "content": ticket[2]})
+        answer: dict[str, Any] = {"ok": True, "files": []}
+        if channel:
+            ts = self._next_ts()
+            comment = str(args.get("initial_comment") or "")
+            message = {
+                "ts": ts,
+                "channel": channel,
+                "text": comment,
+                "blocks": [],
+                "thread_ts": thread_ts,
+                "metadata": None,
+                "unfurl_links": None,
+                "unfurl_media": None,
+                "user": "U0BACKUPSBOT",
+                "bot_id": "B0BACKUPSBOT",
+                "reply_broadcast": False,
+                "files": [{k: f[k] for k in ("id", "name", "title")} for f in shared],
+            }
+            self._messages[(channel, ts)] = message
+            self._posts.append(Post(channel, ts, self._pace_clock(), thread_ts, ()))
+            for file in shared:
+                self._shared.append({**file, "channel": channel, "ts": ts, "thread_ts": thread_ts})
+        # As Slack: the shares are filled in later, so the answer names the files only.
+        answer["files"] = [{"id": f["id"], "title": f["title"]} for f in shared]
+        return web.json_response(answer)
 
     def _update(self, args: dict[str, Any]) -> web.Response:
         channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")

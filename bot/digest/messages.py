@@ -7,11 +7,14 @@ paragraph; rows are packed whole within the chat's :class:`~bot.chat.card.Limits
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.chat.card import Buttons, Card, Divider, Header, Limits, Note, Part, Text
+from bot.chat.card import Buttons, Card, Divider, Header, Limits, Note, Part, Text, measure
 from bot.chat.mrkdwn import escape
 from bot.chat.pack import LazyRows, escape_clipped, pack
 from bot.commands import strings
@@ -21,8 +24,10 @@ from bot.digest.model import STATE_ORDER, Digest, DigestGroup, DigestRow
 from bot.freshness.messages import (
     SHORT_ERROR_ESCAPED,
     STATE_EMOJI,
+    attempt_words,
     blocking_clause,
     cluster_link,
+    condition_short,
     cut,
     detail_lines,
     environment_word,
@@ -36,9 +41,22 @@ from bot.freshness.model import FreshnessState
 from bot.i18n import units
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import format_bytes, format_signed, format_signed_bytes, say_duration
+from bot.outbox.posts import FileUpload
 
-#: Rows in the digest's top post at most: a screenful; the rest are in its thread.
-TOP_ROWS = 20
+#: Rows of ``/backups status`` and of the digest's thread parts are packed within the chat's
+#: limits; the digest's top post is a summary a phone shows on one screen: the counts, then the
+#: worst problems one line each, in at most this many visible characters whatever the fleet's
+#: size, and at most :data:`TOP_LINES` lines.
+TOP_VISIBLE = 1200
+TOP_LINES = 8
+#: The digest's thread: at most this many messages of problems (worst first), then the file of
+#: every cluster (or, with ``only_problems``, a count of the problems not shown).
+THREAD_PARTS = 4
+#: Rows in the digest's top post at most (kept for the old name; see TOP_LINES).
+TOP_ROWS = TOP_LINES
+#: Characters (escaped) of a warning in the top post, and warnings named there.
+_TOP_WARNING_ESCAPED = 160
+_TOP_WARNINGS_MAX = 2
 _TITLE_ESCAPED = 200
 #: One warning in a digest's lead (five of them share a paragraph).
 _WARNING_ESCAPED = 500
@@ -73,9 +91,13 @@ class DigestMessages:
 
     top: Card
     thread: list[Card]
+    #: Every watched cluster as one CSV file, shared last in the thread; None with
+    #: ``only_problems`` (the route asked for the problems only) or when not asked for.
+    table: FileUpload | None = None
 
     def messages(self) -> list[Card]:
-        """The top post, then the thread's parts, in the order they are posted."""
+        """The top post, then the thread's parts, in the order they are posted (the file
+        comes after them)."""
         return [self.top, *self.thread]
 
 
@@ -86,64 +108,128 @@ def render_digest(
     console_url: str,
     limits: Limits,
     warnings: Sequence[str] = (),
+    table_name: str | None = None,
 ) -> DigestMessages:
-    """The digest as one top-level post and the parts of its thread.
+    """The digest as one top-level post, the parts of its thread and the file of every cluster.
 
-    The top post has the title, the counts, what the digest could not see (``warnings``: a folder
-    that could not be listed, whose clusters are missing, which the reader must not take for good
-    news), and at most :data:`TOP_ROWS` of the worst rows, grouped as the digest's ``group_by``
-    says and worst first within each group; fresh clusters are counted per group, not listed.
-    It ends with what is left for the thread ("412 more problems and 588 fresh clusters in the
-    thread"). The thread names every row the top post left out, in parts within ``limits``
-    (with ``only_problems`` the fresh clusters are only counted).
+    The top post is what a phone shows on one screen (:data:`TOP_VISIBLE` characters at most,
+    whatever the fleet's size): the title, the counts by state, what the digest could not see
+    (``warnings``: a folder that could not be listed, whose clusters are missing, which the
+    reader must not take for good news), then the worst problems one line each (the cluster,
+    how late against its maximum, the why in a few words), and what is in the thread. The thread
+    holds the problems the top post left out, worst first, in at most :data:`THREAD_PARTS`
+    messages within ``limits``; then the file of every watched cluster (``table_name``, a CSV),
+    which also has what did not fit. With ``only_problems`` there is no file: the last message
+    counts the problems left out instead.
     """
     rows = digest.rows
     by_folder = "folder" in digest.group_by  # the group heading names the folder
     now = digest.generated_at
-    texts = [_digest_row(row, console_url, now, folder=not by_folder) for row in rows]
     group_rank = {group.key: rank for rank, group in enumerate(digest.groups)}
     groups = {group.key: group for group in digest.groups}
     grouped = bool(digest.group_by)
     notable = [i for i, row in enumerate(rows) if row.notable]
+    with_table = table_name is not None and not digest.only_problems and digest.cluster_count > 0
 
+    lines = [_problem_line(rows[i], console_url) for i in notable[:TOP_LINES]]
     top: Card | None = None
     chosen: list[int] = []
-    for count in range(min(TOP_ROWS, len(notable)), -1, -1):
-        chosen = sorted(notable[:count], key=lambda i: (group_rank[rows[i].group], i))
-        top = _digest_top(digest, title, warnings, rows, texts, chosen, groups, grouped, limits)
+    for count in range(len(lines), -1, -1):
+        chosen = notable[:count]
+        top = _digest_top(digest, title, warnings, lines[:count], chosen, rows, with_table, limits)
         if top is not None:
             break
     assert top is not None  # the head alone always fits: its parts are bounded
 
     in_top = set(chosen)
     rest = sorted(
-        (i for i in range(len(rows)) if i not in in_top),
-        key=lambda i: (group_rank[rows[i].group], i),
+        (i for i in notable if i not in in_top), key=lambda i: (group_rank[rows[i].group], i)
     )
-    thread = _digest_thread(title, rows, texts, rest, groups, grouped, limits)
-    return DigestMessages(top=top, thread=thread)
+    texts = LazyRows(
+        len(rows), lambda i: _digest_row(rows[i], console_url, now, folder=not by_folder)
+    )
+    thread, shown = _digest_thread(title, rows, texts, rest, groups, grouped, limits)
+    left = len(rest) - shown
+    table = None
+    if with_table and table_name is not None:
+        table = digest_table(digest, title=title, filename=table_name, left=left)
+    elif left:
+        said = ngettext(
+            "{n} more problem is not shown here: `{prefix} {command}` lists every one.",
+            "{n} more problems are not shown here: `{prefix} {command}` lists every one.",
+            left,
+        ).format(n=left, prefix=escape(PREFIX), command="status")
+        thread.append(Card(said, [Text(said)]))
+    return DigestMessages(top=top, thread=thread, table=table)
+
+
+#: A link (``<url|label>`` shows its label), a user or group mention, an emoji shortcode.
+_LINK = re.compile(r"<[^|>]*\|([^>]*)>")
+_EMOJI = re.compile(r":[a-z0-9_+-]+:")
+
+
+def visible_length(text: str) -> int:
+    """About how many characters of mrkdwn ``text`` a person sees: links as their label, an
+    emoji as one, no bold or italic marks, entities as one."""
+    text = _LINK.sub(r"\1", text)
+    text = _EMOJI.sub("E", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return len(text.replace("*", "").replace("`", ""))
+
+
+def _problem_line(row: DigestRow, console_url: str) -> str:
+    """One problem in a few words: the cluster, how late against its maximum, why."""
+    cluster, report = row.cluster, row.report
+    parts = [f"{STATE_EMOJI[report.state]} *{cluster_link(cluster, console_url)}*"]
+    limit = say_duration(report.max_age.value)
+    if report.state == FreshnessState.UNKNOWN:
+        reason = report.reason or _("the backups could not be read")
+        parts.append(escape_clipped(reason, 80))
+    elif report.state == FreshnessState.STOPPED:
+        parts.append(_("Cluster stopped, not checked."))
+    elif report.state == FreshnessState.UNSCHEDULED:
+        parts.append(_("Snapshot schedule removed, not checked."))
+    elif report.age is not None:
+        parts.append(
+            _("newest {age} old (max {limit})").format(age=say_duration(report.age), limit=limit)
+        )
+    else:
+        parts.append(_("no backup at all"))
+    explanation = report.explanation
+    if explanation is not None:
+        said = condition_short(explanation.condition)
+        if explanation.condition.blocking:
+            said = _("cluster {condition}").format(condition=said)
+        if said:
+            parts.append(f":warning: {said}")
+        if attempt := attempt_words(explanation):
+            parts.append(attempt)
+    ratio = row.shrink_ratio
+    if row.shrunk and ratio is not None:
+        parts.append(
+            ":warning: " + _("the newest backup is {ratio} smaller").format(ratio=f"{ratio:.0%}")
+        )
+    elif row.restore_would_not_fit:
+        parts.append(":warning: " + _("the newest backup would not fit a restore"))
+    return " · ".join(parts)
 
 
 def _digest_top(
     digest: Digest,
     title: str,
     warnings: Sequence[str],
-    rows: Sequence[DigestRow],
-    texts: Sequence[str],
+    lines: Sequence[str],
     chosen: Sequence[int],
-    groups: dict[str, DigestGroup],
-    grouped: bool,
+    rows: Sequence[DigestRow],
+    with_table: bool,
     limits: Limits,
 ) -> Card | None:
-    """The top post with the rows ``chosen`` (in display order), or None if they do not fit."""
-    body: list[str] = []
-    previous_group: str | None = None
-    for i in chosen:
-        text = texts[i]
-        if grouped and rows[i].group != previous_group:
-            text = f"{_group_heading(groups[rows[i].group])}\n{text}"
-        previous_group = rows[i].group
-        body.append(text)
+    """The top post with ``lines`` (the problems at ``chosen``), or None if it is longer than
+    a phone's screen or the chat's limits."""
+    # One paragraph: a line each, no gap between them (a phone's screen is short).
+    body = ["\n".join(lines)] if lines else []
+    if body and measure(Text(body[0])) > limits.paragraph:
+        return None
     if not body:
         if digest.cluster_count == 0:
             body = [_("No watched cluster matches this digest.")]
@@ -155,25 +241,134 @@ def _digest_top(
                 n,
             ).format(n=n)
             body = [f":white_check_mark: {said}"]
-    shown = set(chosen)
-    left = [row for i, row in enumerate(rows) if i not in shown]
-    problems_left = sum(1 for row in left if row.report.state != FreshnessState.FRESH)
-    fresh_left = len(left) - problems_left
-    foot = _digest_top_foot(digest, problems_left, fresh_left, chosen, rows, grouped)
-    packed = pack(
-        body,
-        limits=limits,
-        head=_digest_lead(digest, title, limits, warnings),
-        foot=foot,
-        max_rows=len(body),
+    problems = sum(1 for row in rows if row.notable)
+    problems_left = problems - len(chosen)
+    notes = []
+    if problems_left:
+        more = ngettext("{n} more problem", "{n} more problems", problems_left)
+        said = _("{left} in the thread").format(left=more.format(n=problems_left))
+        notes.append(f":thread: {said}")
+    if with_table:
+        notes.append(":page_facing_up: " + _("every cluster in a CSV file in the thread"))
+    foot: list[Part] = [Note([" · ".join(notes)])] if notes else []
+    head = _digest_lead(
+        digest,
+        title,
+        limits,
+        warnings,
+        warning_escaped=_TOP_WARNING_ESCAPED,
+        warnings_max=_TOP_WARNINGS_MAX,
     )
+    packed = pack(body, limits=limits, head=head, foot=foot, max_rows=len(body))
     if packed.shown != len(body):
         return None
-    return Card(_digest_fallback(title, digest), packed.parts)
+    card = Card(_digest_fallback(title, digest), packed.parts)
+    if lines and _card_visible(card) > TOP_VISIBLE:
+        return None
+    return card
+
+
+def _card_visible(card: Card) -> int:
+    total = 0
+    for part in card.parts:
+        if isinstance(part, Header | Text):
+            total += visible_length(part.text) + 1
+        elif isinstance(part, Note):
+            total += sum(visible_length(item) + 1 for item in part.items)
+    return total
+
+
+_CSV_COLUMNS = (
+    "cluster",
+    "cluster_id",
+    "folder_id",
+    "environment",
+    "state",
+    "newest_backup_at",
+    "age_hours",
+    "max_age_hours",
+    "newest_size_bytes",
+    "newest_indices",
+    "backups",
+    "size_change_bytes",
+    "backups_change",
+    "note",
+)
+
+
+def _cell(value: object) -> str:
+    """A cell as text; a text that a spreadsheet would run as a formula is quoted."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def digest_table(digest: Digest, *, title: str, filename: str, left: int = 0) -> FileUpload:
+    """Every row of the digest as one CSV file (UTF-8, a header line, worst first), with a
+    line said with it (how many clusters; how many problems only the file has)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; quotes any \r or \n
+    writer.writerow(_CSV_COLUMNS)
+    for row in digest.rows:
+        cluster, report = row.cluster, row.report
+        newest = row.newest
+        environment = environment_word(cluster)
+        note = report.reason or ""
+        explanation = report.explanation
+        if not note and explanation is not None:
+            note = condition_short(explanation.condition)
+        writer.writerow(
+            _cell(value)
+            for value in (
+                cluster.display_name,
+                cluster.id,
+                cluster.folder_id,
+                environment or "",
+                report.state.value,
+                newest.created_at.isoformat() if newest and newest.created_at else "",
+                f"{report.age.total_seconds() / 3600:.1f}" if report.age is not None else "",
+                f"{report.max_age.value.total_seconds() / 3600:.1f}",
+                newest.size_bytes if newest else "",
+                newest.indices_total if newest else "",
+                row.backup_count,
+                row.size_delta,
+                row.count_delta,
+                note,
+            )
+        )
+    n = digest.cluster_count
+    comment = ngettext(
+        "Every watched cluster, {n} in all, as a table.",
+        "Every watched cluster, {n} in all, as a table.",
+        n,
+    ).format(n=n)
+    if left:
+        more = ngettext(
+            "It also has the {n} problem not shown above.",
+            "It also has the {n} problems not shown above.",
+            left,
+        ).format(n=left)
+        comment = f"{comment} {more}"
+    return FileUpload(
+        filename=filename,
+        title=_("{title}: every cluster").format(title=title),
+        content=out.getvalue().encode(),
+        comment=comment,
+    )
 
 
 def _digest_lead(
-    digest: Digest, title: str, limits: Limits, warnings: Sequence[str] = ()
+    digest: Digest,
+    title: str,
+    limits: Limits,
+    warnings: Sequence[str] = (),
+    *,
+    warning_escaped: int = _WARNING_ESCAPED,
+    warnings_max: int = _WARNINGS_MAX,
 ) -> list[Part]:
     notes = [_("Generated {when}").format(when=slack_date(digest.generated_at))]
     if digest.only_problems and digest.hidden_count:
@@ -191,54 +386,13 @@ def _digest_lead(
         Note([" · ".join(notes)]),
     ]
     if warnings:
-        shown = [escape_clipped(w, _WARNING_ESCAPED) for w in warnings[:_WARNINGS_MAX]]
-        if len(warnings) > _WARNINGS_MAX:
-            more = len(warnings) - _WARNINGS_MAX
+        shown = [escape_clipped(w, warning_escaped) for w in warnings[:warnings_max]]
+        if len(warnings) > warnings_max:
+            more = len(warnings) - warnings_max
             shown.append(ngettext("and {n} more", "and {n} more", more).format(n=more))
         said = _("*Not in this digest:* {warnings}").format(warnings="; ".join(shown))
         lead.append(Text(f":warning: {said}"))
     return [*lead, Divider()]
-
-
-def _digest_top_foot(
-    digest: Digest,
-    problems_left: int,
-    fresh_left: int,
-    chosen: Sequence[int],
-    rows: Sequence[DigestRow],
-    grouped: bool,
-) -> list[Part]:
-    notes = []
-    problems = ngettext("{n} more problem", "{n} more problems", problems_left)
-    fresh = ngettext("{n} fresh cluster", "{n} fresh clusters", fresh_left)
-    if problems_left and fresh_left:
-        said = _("{problems} and {fresh} in the thread").format(
-            problems=problems.format(n=problems_left), fresh=fresh.format(n=fresh_left)
-        )
-        notes.append(f":thread: {said}")
-    elif problems_left or fresh_left:
-        left = problems.format(n=problems_left) if problems_left else fresh.format(n=fresh_left)
-        notes.append(":thread: " + _("{left} in the thread").format(left=left))
-    if grouped:
-        shown_groups = {rows[i].group for i in chosen}
-        quiet = [
-            g
-            for g in digest.groups
-            if g.key not in shown_groups and g.counts[FreshnessState.FRESH] == g.cluster_count
-        ]
-        if quiet:
-            named = [
-                f"*{escape_clipped(g.label, _GROUP_LABEL_MAX)}* ({g.cluster_count})"
-                for g in quiet[:_QUIET_GROUPS_MAX]
-            ]
-            if len(quiet) > _QUIET_GROUPS_MAX:
-                more = len(quiet) - _QUIET_GROUPS_MAX
-                named.append(
-                    ngettext("and {n} more groups", "and {n} more groups", more).format(n=more)
-                )
-            said = _("All fresh: {groups}").format(groups=" · ".join(named))
-            notes.append(f"{STATE_EMOJI[FreshnessState.FRESH]} {said}")
-    return [Note(notes)] if notes else []
 
 
 def _group_heading(group: DigestGroup, *, continued: bool = False) -> str:
@@ -261,9 +415,12 @@ def _digest_thread(
     groups: dict[str, DigestGroup],
     grouped: bool,
     limits: Limits,
-) -> list[Card]:
-    """The rows at ``order`` in parts: each within ``limits``, a group's heading before its
-    first row (again, marked continued, at the top of a part that starts inside a group)."""
+    *,
+    max_parts: int = THREAD_PARTS,
+) -> tuple[list[Card], int]:
+    """The rows at ``order`` in at most ``max_parts`` parts, and how many rows they hold: each
+    part within ``limits``, a group's heading before its first row (again, marked continued,
+    at the top of a part that starts inside a group)."""
 
     def decorated(at: int, first_in_part: bool) -> str:
         i = order[at]
@@ -285,7 +442,7 @@ def _digest_thread(
     def rows_from(start: int) -> LazyRows:
         return LazyRows(len(order) - start, lambda j: decorated(start + j, j == 0))
 
-    while at < len(order):
+    while at < len(order) and len(parts) < max_parts:
         rest = rows_from(at)
         packed = pack(rest, limits=limits, head=_thread_head(title, widest, widest))
         if packed.shown == 0:
@@ -297,7 +454,7 @@ def _digest_thread(
         packed = pack(part, limits=limits, head=_thread_head(title, number, len(parts)))
         assert packed.shown == len(part)
         cards.append(Card(_thread_fallback(title, number, len(parts)), packed.parts))
-    return cards
+    return cards, at
 
 
 def _thread_head(title: str, number: int, total: int) -> list[Part]:

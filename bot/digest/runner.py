@@ -37,7 +37,14 @@ from bot.fleet.reader import FleetReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
 from bot.i18n.catalog import use_locale
 from bot.outbox.change import Change, RunFinish
-from bot.outbox.posts import OutboundPost, PostKind, make_post, new_post_id
+from bot.outbox.posts import (
+    FileUpload,
+    OutboundPost,
+    PostKind,
+    make_file_post,
+    make_post,
+    new_post_id,
+)
 from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,11 @@ class DigestResult:
     digest: Digest | None = None  # None when nothing was built
     detail: str = ""  # why it was skipped or failed, for a person
     errors: tuple[str, ...] = ()  # what could not be listed at all (the digest lacks it)
+    table: FileUpload | None = None  # every cluster as a CSV file, last in the thread
+
+    def __repr__(self) -> str:
+        # Never the messages, the digest or the file: a repr lands in logs and tracebacks.
+        return f"DigestResult({self.route.channel!r}, {self.status.value!r})"
 
     @property
     def ok(self) -> bool:
@@ -77,6 +89,8 @@ class DigestResult:
         parts = (
             f"{len(self.messages)} message(s) (1 post and {len(self.messages) - 1} in its thread)"
         )
+        if self.table is not None:
+            parts += f" and a file ({self.table.filename}, {len(self.table.content):,} bytes)"
         if self.status == DigestStatus.QUEUED:
             return f"{where}: queued {parts}"
         if self.status == DigestStatus.DRY_RUN:
@@ -130,6 +144,7 @@ class _Built:
     messages: list[Card]
     figures: list[ClusterFigures]
     errors: tuple[str, ...]
+    table: FileUpload | None
 
 
 @dataclass(eq=False, repr=False)
@@ -177,6 +192,7 @@ class DigestRunner(FleetJob):
                 tuple(built.messages),
                 digest=built.digest,
                 errors=built.errors,
+                table=built.table,
             )
         claim = manual_run_key(key, now) if force else run_key(key, route, slot or now)
         lease = self.config.sweep.lease
@@ -220,6 +236,10 @@ class DigestRunner(FleetJob):
             )
             for index, message in enumerate(built.messages)
         ]
+        if built.table is not None:
+            posts.append(
+                make_file_post(route.channel, built.table, subject=claim, parent=(top_id, None))
+            )
         change = Change(
             posts=posts,
             figures=(key, built.figures),
@@ -242,6 +262,7 @@ class DigestRunner(FleetJob):
             tuple(posts),
             digest,
             errors=errors,
+            table=built.table,
         )
 
     async def _build(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
@@ -273,14 +294,15 @@ class DigestRunner(FleetJob):
             seen = {f.cluster_id for f in figures}
             figures += [f for cid, f in previous.items() if cid not in seen]
         # The top post first, then the parts of its thread.
-        messages = render_digest(
+        rendered = render_digest(
             digest,
             title=digest_title(day),
             console_url=self.console_url,
             limits=self.chat.limits,
             warnings=fleet.errors,
-        ).messages()
-        return _Built(digest, messages, figures, fleet.errors)
+            table_name=f"backups-digest-{day.isoformat()}.csv",
+        )
+        return _Built(digest, rendered.messages(), figures, fleet.errors, rendered.table)
 
     def _inputs(
         self, fleet: FleetReading, had_schedule: set[str], now: datetime

@@ -24,7 +24,7 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -51,6 +51,10 @@ from bot.ledger.model import SeenBackup
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
+#: Clusters read at once: a bounded pool of readers, not one task per cluster gathered at once
+#: (10,000 waiting tasks hold 10,000 coroutines and their pages); the client's limiter still
+#: bounds the requests in flight, so more readers than that buy nothing.
+READERS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +220,7 @@ async def read_fleet(
         ),
         key=lambda cluster: (cluster.display_name, cluster.id),
     )
-    readings = await asyncio.gather(*(_read(cloud, c, counter, depth) for c in selected))
+    readings = await _in_pool(selected, lambda c: _read(cloud, c, counter, depth))
     for reading in readings:
         of = _("of {cluster}, {item}")
         name = reading.cluster.display_name
@@ -268,7 +272,7 @@ async def read_clusters(
     and what else ``freshness`` and ``full`` call for."""
     depth = _depth(freshness, now, full)
     counter = _Counter()
-    reads = asyncio.gather(*(_read(cloud, c, counter, depth) for c in clusters))
+    reads = _in_pool(clusters, lambda c: _read(cloud, c, counter, depth))
     if not depth.full:
         return list(await reads)
     versions, readings = await asyncio.gather(_read_versions(cloud, counter), reads)
@@ -285,6 +289,23 @@ def newest_two(backups: Sequence[Backup]) -> tuple[Backup | None, Backup | None]
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+async def _in_pool(
+    clusters: Sequence[Cluster],
+    read: Callable[[Cluster], Awaitable[ClusterReading]],
+    readers: int = READERS,
+) -> list[ClusterReading]:
+    """``read`` of every cluster, in their order, by at most ``readers`` tasks at once."""
+    results: list[ClusterReading | None] = [None] * len(clusters)
+    queue = iter(range(len(clusters)))
+
+    async def reader() -> None:
+        for index in queue:  # shared: each index is taken by one reader
+            results[index] = await read(clusters[index])
+
+    await asyncio.gather(*(reader() for _ in range(min(readers, len(clusters)))))
+    return [r for r in results if r is not None]
 
 
 def _keep_newest_two(

@@ -54,6 +54,7 @@ from bot.outbox.pacing import Pace, Pacer
 from bot.outbox.posts import (
     OTHER_ATTEMPTS,
     PARKED_RETRY,
+    FileUpload,
     Method,
     PostKind,
     Verdict,
@@ -572,13 +573,17 @@ class DeliveryExecutor:
             )
             return _Next.STOP
         try:
-            ts = await self.sender.deliver_post(
-                post.channel,
-                post.payload,
-                post_id=post.id,
-                thread_ts=thread_ts,
-                text_only=post.text_only,
-            )
+            if post.kind.is_file:
+                upload = FileUpload.from_payload(post.payload)
+                ts = await self.sender.deliver_file(post.channel, upload, thread_ts=thread_ts)
+            else:
+                ts = await self.sender.deliver_post(
+                    post.channel,
+                    post.payload,
+                    post_id=post.id,
+                    thread_ts=thread_ts,
+                    text_only=post.text_only,
+                )
         except SendFailure as failure:
             return await self._failed(post, failure)
         finally:
@@ -597,6 +602,12 @@ class DeliveryExecutor:
             return None
         since = (post.first_sent_at or post.created_at).timestamp()
         try:
+            if post.kind.is_file:
+                # A file carries no metadata: its name and title in that thread, since then.
+                upload = FileUpload.from_payload(post.payload)
+                return await self.sender.find_file(
+                    post.channel, upload, since=since, thread_ts=thread_ts
+                )
             return await self.sender.find_post(
                 post.channel, post.id, since=since, thread_ts=thread_ts
             )

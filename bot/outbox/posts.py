@@ -14,6 +14,7 @@ adapter alone reads its own answers into verdicts (``bot.slack.answers.judge`` f
 
 from __future__ import annotations
 
+import base64
 import enum
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ class PostKind(enum.StrEnum):
     OPERATION = "operation"  # what became of a backup someone started
     REPORT = "report"  # the monthly freshness report
     DRILL = "drill"  # a restore drill's result, or a leftover drill cluster deleted
+    FILE = "file"  # a file shared in a thread (or a channel): a digest's table, a report
+
+    @property
+    def is_file(self) -> bool:
+        return self == PostKind.FILE
 
     @property
     def is_update(self) -> bool:
@@ -114,6 +120,69 @@ def make_post(
         parent_id=parent_id,
         parent_ts=parent_ts if parent_id is None else None,
         subject=f"{subject} [{reason}]" if reason else subject,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FileUpload:
+    """A file a post shares: its name, the title people see, its bytes, and a line said with it.
+
+    Kept whole in the outbox (its bytes base64 in the payload), so that a retry after a crash
+    uploads the very same file.
+    """
+
+    filename: str
+    title: str
+    content: bytes
+    comment: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        """The outbox payload of a file post (``text``: what logs and a text-only retry say)."""
+        return {
+            "text": self.comment or self.title,
+            "file": {
+                "filename": self.filename,
+                "title": self.title,
+                "comment": self.comment,
+                "content_b64": base64.b64encode(self.content).decode("ascii"),
+            },
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> FileUpload:
+        """The file of a payload made by :meth:`payload`."""
+        file = payload["file"]
+        return cls(
+            filename=str(file["filename"]),
+            title=str(file["title"]),
+            content=base64.b64decode(file["content_b64"]),
+            comment=str(file.get("comment") or ""),
+        )
+
+    def __repr__(self) -> str:
+        # Never the bytes: a repr lands in logs and tracebacks.
+        return f"FileUpload({self.filename!r}, {len(self.content)} bytes)"
+
+
+def make_file_post(
+    channel: str,
+    upload: FileUpload,
+    *,
+    subject: str,
+    parent: tuple[str | None, str | None] = (None, None),
+    post_id: str | None = None,
+) -> OutboundPost:
+    """A post that shares ``upload`` in ``channel``, in the thread of ``parent`` (an outbox id,
+    else a Slack ts) when given; delivered once, like every post (see :class:`FileUpload`)."""
+    parent_id, parent_ts = parent
+    return OutboundPost(
+        kind=PostKind.FILE,
+        channel=channel,
+        payload=upload.payload(),
+        id=post_id or new_post_id(),
+        parent_id=parent_id,
+        parent_ts=parent_ts if parent_id is None else None,
+        subject=subject,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.outbox.posts import Verdict
+from bot.outbox.posts import FileUpload, Verdict
 
 
 class SendFailure(Exception):
@@ -63,4 +63,18 @@ class Sender(Protocol):
     ) -> str | None:
         """The ts of the message marked with ``post_id`` posted after ``since`` (Unix seconds),
         in the thread of ``thread_ts`` if given; None when it is not there."""
+        ...
+
+    async def deliver_file(
+        self, channel: str, upload: FileUpload, *, thread_ts: str | None = None
+    ) -> str:
+        """Share ``upload`` in ``channel`` (in the thread of ``thread_ts`` if given); an id of
+        the share (its message ts when the chat says it, else the file's id)."""
+        ...
+
+    async def find_file(
+        self, channel: str, upload: FileUpload, *, since: float, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of the message that shared a file of ``upload``'s name and title after
+        ``since`` (in the thread of ``thread_ts`` if given); None when it is not there."""
         ...

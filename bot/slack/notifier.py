@@ -22,9 +22,10 @@ JSON), never a token, a URL or a body.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -39,7 +40,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import SlackError
-from bot.outbox.posts import EVENT_TYPE, Verdict
+from bot.outbox.posts import EVENT_TYPE, FileUpload, Verdict
 from bot.outbox.sender import SendFailure
 from bot.settings import Settings, reveal
 from bot.slack.answers import HISTORY_HINT, NO_TS, UNREADABLE, judge, judge_search
@@ -206,6 +207,92 @@ class SlackNotifier:
         except SlackAPIFailure as failure:
             raise _judged(failure) from None
 
+    async def deliver_file(
+        self, channel: str, upload: FileUpload, *, thread_ts: str | None = None
+    ) -> str:
+        """One attempt at sharing ``upload`` in ``channel`` (in the thread of ``thread_ts``),
+        by Slack's external upload: ``files.getUploadURLExternal``, the bytes to the URL it
+        gives, then ``files.completeUploadExternal``, which shares it. Only the last step can
+        leave the file shared with its answer lost (the executor then looks for it,
+        :meth:`find_file`); a failure before it shared nothing. Returns the share's ts when
+        Slack says it, else the file's id. Raises :class:`~bot.outbox.sender.SendFailure`."""
+        try:
+            ticket = await self._call(
+                "files.getUploadURLExternal",
+                {"filename": upload.filename, "length": len(upload.content)},
+                client=self._sender(),
+                form=True,
+            )
+            url, file_id = ticket.get("upload_url"), ticket.get("file_id")
+            if not isinstance(url, str) or not url or not isinstance(file_id, str):
+                raise SlackAPIFailure("files.getUploadURLExternal", UNREADABLE)
+        except SlackAPIFailure as failure:
+            raise _before_sharing(failure) from None
+        await self._upload_bytes(url, upload.content)
+        args: dict[str, Any] = {
+            "files": json.dumps([{"id": file_id, "title": upload.title}]),
+            "channel_id": channel,
+        }
+        if upload.comment:
+            args["initial_comment"] = upload.comment
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        try:
+            data = await self._call(
+                "files.completeUploadExternal", args, client=self._sender(), form=True
+            )
+        except SlackAPIFailure as failure:
+            raise _judged(failure) from None
+        return _share_ts(data, channel) or file_id
+
+    async def _upload_bytes(self, url: str, content: bytes) -> None:
+        """The file's bytes to the upload URL Slack gave (a bearer URL: never logged). Nothing
+        is shared yet, so any failure here is worth one more try."""
+        method = "file_upload"
+        session = self._shared_session()
+        own = session is None
+        if session is None:
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+        try:
+            async with session.post(url, data=content) as resp:
+                await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._count(method, "error")
+            raise SendFailure(Verdict.RETRY, _transport_code(exc)) from None
+        finally:
+            if own:
+                await session.close()
+        if status != 200:
+            self._count(method, "error")
+            raise SendFailure(Verdict.RETRY, f"upload http_{status}")
+        self._count(method, "ok")
+
+    async def find_file(
+        self, channel: str, upload: FileUpload, *, since: float, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of the message that shared a file named and titled as ``upload`` in
+        ``channel`` (in the thread of ``thread_ts``) after ``since`` less a margin; None if it
+        is not there. Raises :class:`~bot.outbox.sender.SendFailure`."""
+
+        def shares(message: dict[str, Any]) -> bool:
+            files = message.get("files")
+            return isinstance(files, list) and any(
+                isinstance(f, dict)
+                and f.get("name") == upload.filename
+                and f.get("title") == upload.title
+                for f in files
+            )
+
+        try:
+            return await self._find(channel, shares, since=since, thread_ts=thread_ts)
+        except SlackAPIFailure as failure:
+            verdict = judge_search(failure.code)
+            hint = HISTORY_HINT if verdict == Verdict.UNSEARCHABLE else ""
+            raise SendFailure(
+                verdict, failure.code, retry_after=failure.retry_after, hint=hint
+            ) from None
+
     async def find_post(
         self, channel: str, post_id: str, *, since: float, thread_ts: str | None = None
     ) -> str | None:
@@ -225,6 +312,20 @@ class SlackNotifier:
     async def _find_post(
         self, channel: str, post_id: str, *, since: float, thread_ts: str | None
     ) -> str | None:
+        return await self._find(
+            channel, lambda message: _carries(message, post_id), since=since, thread_ts=thread_ts
+        )
+
+    async def _find(
+        self,
+        channel: str,
+        wanted: Callable[[dict[str, Any]], bool],
+        *,
+        since: float,
+        thread_ts: str | None,
+    ) -> str | None:
+        """The ts of the first message that is ``wanted``, in the channel's history (or the
+        thread's replies) since ``since`` less a margin."""
         method = "conversations.history" if thread_ts is None else "conversations.replies"
         params: dict[str, Any] = {
             "channel": channel,
@@ -242,7 +343,7 @@ class SlackNotifier:
                 # Not a history page (a proxy's JSON): nothing can be told from it.
                 raise SlackAPIFailure(method, UNREADABLE)
             for message in messages:
-                if isinstance(message, dict) and _carries(message, post_id):
+                if isinstance(message, dict) and wanted(message):
                     return str(message.get("ts") or "") or None
             meta = data.get("response_metadata")
             cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
@@ -379,12 +480,16 @@ class SlackNotifier:
         *,
         client: AsyncWebClient | None = None,
         http_verb: str | None = None,
+        form: bool = False,
     ) -> dict[str, Any]:
         self._shared_session()
         client = client or self.client
         try:
             if http_verb == "GET" or method == "usergroups.users.list":
                 resp = await client.api_call(method, http_verb="GET", params=kwargs)
+            elif form:
+                # The files.* methods take a form, not JSON.
+                resp = await client.api_call(method, data=kwargs)
             else:
                 resp = await client.api_call(method, json=kwargs)
         except SlackApiError as exc:
@@ -439,6 +544,29 @@ def _failure(method: str, exc: SlackApiError) -> SlackAPIFailure:
 def _judged(failure: SlackAPIFailure) -> SendFailure:
     """A failed post or update in the executor's words."""
     return SendFailure(judge(failure.code), failure.code, retry_after=failure.retry_after)
+
+
+def _before_sharing(failure: SlackAPIFailure) -> SendFailure:
+    """A failed step before the file is shared: nothing is in the channel, so an answer that
+    would leave a post in doubt only means "try again"."""
+    sent = _judged(failure)
+    if sent.verdict == Verdict.IN_DOUBT:
+        return SendFailure(Verdict.RETRY, failure.code, retry_after=failure.retry_after)
+    return sent
+
+
+def _share_ts(data: dict[str, Any], channel: str) -> str | None:
+    """The ts of the message that shared the file in ``channel``, when the answer says it."""
+    for file in data.get("files") or []:
+        shares = file.get("shares") if isinstance(file, dict) else None
+        for kind in ("public", "private"):
+            where = shares.get(kind) if isinstance(shares, dict) else None
+            found = where.get(channel) if isinstance(where, dict) else None
+            if isinstance(found, list) and found and isinstance(found[0], dict):
+                ts = found[0].get("ts")
+                if isinstance(ts, str) and ts:
+                    return ts
+    return None
 
 
 def _retry_after(headers: Any) -> float | None:

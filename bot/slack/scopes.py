@@ -13,3 +13,5 @@ HISTORY_SCOPES = frozenset({"channels:history", "groups:history"})
 #: Without these a reply cannot be in each person's Slack language (users.info): it is in the
 #: channel's or the bot's.
 LOCALE_SCOPES = frozenset({"users:read"})
+#: Without these a digest's full table (a CSV file in its thread) cannot be shared.
+FILE_SCOPES = frozenset({"files:write"})

@@ -484,7 +484,7 @@ async def test_a_digest_held_by_a_dead_replica_is_retried_after_its_lease_and_po
     assert await process.store.claims.run_finished(claim)
     assert [p.kind for p in await process.store.outbox.list_posts()] == [
         PostKind.DIGEST,
-        PostKind.DIGEST_PART,
+        PostKind.FILE,
     ]
 
 

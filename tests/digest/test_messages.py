@@ -9,15 +9,19 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.actions import STATUS_NEXT_PAGE
 from bot.digest.messages import (
-    TOP_ROWS,
+    THREAD_PARTS,
+    TOP_LINES,
+    TOP_VISIBLE,
     DigestMessages,
     render_digest,
     render_status,
+    visible_length,
 )
 from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest
 from bot.freshness.model import FreshnessReport, FreshnessState
@@ -97,7 +101,7 @@ def cluster_ids(messages: list[Payload]) -> list[str]:
     return re.findall(r"/cluster/([^/]+)/backups", all_text(messages))
 
 
-def test_the_digest_summarises_then_lists_each_cluster() -> None:
+def test_the_digest_summarises_then_names_each_problem_in_one_line() -> None:
     previous = {
         "c9qcluster000000001": ClusterFigures(
             "c9qcluster000000001", "b-old", 9 * GIB, 40, backup_count=1, taken_at=NOW
@@ -110,7 +114,9 @@ def test_the_digest_summarises_then_lists_each_cluster() -> None:
             [backup("b-0001", 30, 6 * GIB), backup("b-0000", 54)],
         )
     ]
-    rendered = top_of(digest_of(items, previous=previous), title="Morning backups")
+    rendered = top_of(
+        digest_of(items, previous=previous), title="Morning backups", table_name="d.csv"
+    )
     message = rendered.top
     assert rendered.thread == []
     assert message.blocks[0] == {
@@ -121,23 +127,37 @@ def test_the_digest_summarises_then_lists_each_cluster() -> None:
     for part in ("0 fresh", "1 stale", "0 never", "0 unknown", "6 GiB"):
         assert part in summary
     assert message.text.startswith("Morning backups: 0 fresh, 1 stale, 0 never, 0 unknown")
-    heading, row = message.blocks[-1]["text"]["text"].split("\n", 1)
-    assert heading == "*folder b1gfolder0000000001* · :red_circle: 1 stale"
-    assert row.startswith(":red_circle: *<https://console.yandex.cloud/folders/b1gfolder")
-    assert "|orders-prod>*" in row
-    assert "PRODUCTION" in row
-    assert "`b1gfolder0000000001`" not in row  # the group's heading names the folder
-    assert "1d 6h ago" in row
-    assert "6 GiB" in row
-    assert "Since the last digest: -3 GiB, +2 indices, +1 backup" in row
-    assert ":warning: The newest backup is 40% smaller than the one before it" in row
+    line = message.blocks[-2]["text"]["text"]
+    assert line.startswith(":red_circle: *<https://console.yandex.cloud/folders/b1gfolder")
+    assert "|orders-prod>*" in line
+    assert "newest 1d 6h old (max 1d 2h)" in line
+    assert ":warning: the newest backup is 40% smaller" in line
+    assert "\n" not in line  # one line
+    foot = message.blocks[-1]["elements"][0]["text"]
+    assert foot == ":page_facing_up: every cluster in a CSV file in the thread"
+    # What changed since the last digest is in the file.
+    table = rendered.cards.table
+    assert table is not None
+    header, row = table.content.decode().splitlines()
+    assert header.startswith("cluster,cluster_id,folder_id,environment,state,")
+    assert row.startswith("orders-prod,c9qcluster000000001,b1gfolder0000000001,PRODUCTION,stale,")
+    assert row.endswith(",6442450944,42,2,-3221225472,1,")
+    assert table.filename == "d.csv"
+    assert table.comment == "Every watched cluster, 1 in all, as a table."
 
 
-def test_rows_name_their_folder_when_the_digest_is_not_grouped_by_folder() -> None:
-    items = [DigestInput(cluster(labels={"team": "shop"}), report(FreshnessState.STALE), [])]
-    by_team = top_of(digest_of(items, group_by=["label:team"])).top
-    assert "*team=shop* · :red_circle: 1 stale" in all_text([by_team])
-    assert "folder `b1gfolder0000000001`" in all_text([by_team])
+def test_thread_rows_name_their_folder_when_the_digest_is_not_grouped_by_folder() -> None:
+    items = [
+        DigestInput(
+            cluster(f"c-{i:02d}", id=f"c9q{i:02d}", labels={"team": "shop"}),
+            report(FreshnessState.STALE),
+            [],
+        )
+        for i in range(12)
+    ]
+    thread = top_of(digest_of(items, group_by=["label:team"])).thread
+    assert "*team=shop* · :red_circle: 12 stale" in all_text(thread)
+    assert "folder `b1gfolder0000000001`" in all_text(thread)
 
 
 def test_a_cluster_that_could_not_be_read_says_why() -> None:
@@ -152,15 +172,15 @@ def test_a_cluster_that_could_not_be_read_says_why() -> None:
             None,
         )
     ]
-    text = top_of(digest_of(items)).top.blocks[-1]["text"]["text"]
+    text = all_text([top_of(digest_of(items)).top])
     assert ":grey_question:" in text
-    assert "The backups of orders-prod could not be read: the cloud answered 503" in text
+    assert "the backups of orders-prod could not be read: the cloud answered 503" in text
     assert text.count("could not be read") == 1
 
 
 def test_a_cluster_never_backed_up_says_so() -> None:
     items = [DigestInput(cluster(), report(FreshnessState.NEVER, None), [])]
-    assert "No backup yet" in top_of(digest_of(items)).top.blocks[-1]["text"]["text"]
+    assert "no backup at all" in top_of(digest_of(items)).top.blocks[-1]["text"]["text"]
 
 
 def test_only_problems_with_everything_fresh_says_there_is_nothing_to_report() -> None:
@@ -171,14 +191,16 @@ def test_only_problems_with_everything_fresh_says_there_is_nothing_to_report() -
     assert rendered.thread == []
 
 
-def test_everything_fresh_says_so_on_top_and_names_the_clusters_in_the_thread() -> None:
+def test_everything_fresh_says_so_on_top_and_leaves_the_clusters_to_the_file() -> None:
     items = [DigestInput(cluster(), report(FreshnessState.FRESH, 2), [backup("b-0001", 2)])]
-    rendered = top_of(digest_of(items))
+    rendered = top_of(digest_of(items), table_name="d.csv")
     top = all_text([rendered.top])
     assert "Nothing to report: all 1 cluster have fresh backups" in top
-    assert ":thread: 1 fresh cluster in the thread" in top
+    assert ":page_facing_up: every cluster in a CSV file in the thread" in top
     assert "managed-opensearch" not in top  # counted, not listed
-    assert cluster_ids(rendered.thread) == ["c9qcluster000000001"]
+    assert rendered.thread == []
+    assert rendered.cards.table is not None
+    assert b"c9qcluster000000001" in rendered.cards.table.content
 
 
 def test_only_problems_says_how_many_fresh_clusters_it_leaves_out() -> None:
@@ -192,31 +214,40 @@ def test_a_digest_of_no_clusters_says_so() -> None:
     assert rendered.thread == []
 
 
-def test_the_top_post_shows_a_screenful_of_the_worst_and_the_thread_names_the_rest() -> None:
-    items = many(300, name="a-rather-long-cluster-name-to-fill-the-sections")
+@pytest.mark.parametrize("size", [300, 10_000])
+def test_the_top_post_fits_a_phone_and_the_thread_is_a_few_messages_at_any_size(
+    size: int,
+) -> None:
+    items = many(size, name="a-rather-long-cluster-name-to-fill-the-sections")
     digest = digest_of(items)
-    rendered = top_of(digest, title="Fleet backups")
+    rendered = top_of(digest, title="Fleet backups", table_name="d.csv")
 
     top_ids = cluster_ids([rendered.top])
-    assert 0 < len(top_ids) <= TOP_ROWS
+    assert 0 < len(top_ids) <= TOP_LINES
     worst = [row.cluster.id for row in digest.rows if row.notable][: len(top_ids)]
-    assert sorted(top_ids) == sorted(worst)  # the worst rows, whatever group they are in
-    fresh = digest.counts[FreshnessState.FRESH]
-    problems_left = digest.cluster_count - fresh - len(top_ids)
-    assert (
-        f":thread: {problems_left} more problems and {fresh} fresh clusters in the thread"
-        in all_text([rendered.top])
-    )
-    assert len(rendered.thread) > 1
+    assert top_ids == worst  # the worst, worst first
+    assert visible_length(all_text([rendered.top])) <= TOP_VISIBLE
+    problems = sum(1 for row in digest.rows if row.notable)
+    foot = all_text([rendered.top])
+    assert f":thread: {problems - len(top_ids)} more problems in the thread" in foot
+    assert 1 < len(rendered.thread) <= THREAD_PARTS
     for number, part in enumerate(rendered.thread, start=1):
         assert part.text.endswith(f"(part {number} of {len(rendered.thread)})")
         assert part.blocks[0]["type"] == "context"
     shown = cluster_ids(rendered.messages())
-    assert sorted(shown) == sorted(each.cluster.id for each in items)  # each exactly once
-    assert rendered.cards.messages() == [rendered.cards.top, *rendered.cards.thread]
+    assert len(shown) == len(set(shown))  # none twice
+    in_thread = cluster_ids(rendered.thread)
+    assert not set(in_thread) & {row.cluster.id for row in digest.rows if not row.notable}
+    # Every cluster is in the file, once, worst first; it says how many problems only it has.
+    table = rendered.cards.table
+    assert table is not None
+    lines = table.content.decode().splitlines()[1:]
+    assert [line.split(",")[1] for line in lines] == [row.cluster.id for row in digest.rows]
+    left = problems - len(shown)
+    assert f"It also has the {left} problems not shown above." in table.comment
 
 
-def test_problems_are_grouped_by_folder_worst_first_with_fresh_counted_per_group() -> None:
+def test_the_thread_groups_problems_by_folder_worst_first_and_lists_no_fresh_cluster() -> None:
     def item(name: str, folder: str, state: FreshnessState, hours: float) -> DigestInput:
         c = cluster(name, id=f"c9q{name}", folder_id=folder, labels={})
         rep = FreshnessReport(
@@ -224,35 +255,26 @@ def test_problems_are_grouped_by_folder_worst_first_with_fresh_counted_per_group
         )
         return DigestInput(c, rep, [backup(f"b-{name}", hours)])
 
-    items = [
-        item("big-101", "b1gA", FreshnessState.STALE, 26 + 26),  # 1d 2h overdue
-        item("big-139", "b1gA", FreshnessState.STALE, 26 + 44),  # 1d 20h overdue
+    items = [item(f"big-{i:03d}", "b1gA", FreshnessState.STALE, 26 + 26 + i) for i in range(8)] + [
+        item("big-101", "b1gA", FreshnessState.STALE, 26 + 1),
         item("quiet-1", "b1gA", FreshnessState.FRESH, 3),
-        item("other-1", "b1gB", FreshnessState.STALE, 27),
+        item("other-1", "b1gB", FreshnessState.STALE, 27.5),
         item("calm-1", "b1gC", FreshnessState.FRESH, 1),
-        item("calm-2", "b1gC", FreshnessState.FRESH, 2),
     ]
     digest = build_digest(items, {}, now=NOW, group_by=["folder"])
-    rendered = top_of(digest)
-    sections = [b["text"]["text"] for b in rendered.top.blocks if b["type"] == "section"]
-    body = "\n\n".join(sections[1:])
-    assert body.index("*folder b1gA* · :red_circle: 2 stale · :white_check_mark: 1 fresh") < (
-        body.index("*folder b1gB* · :red_circle: 1 stale")
-    )
-    assert cluster_ids([rendered.top]) == ["c9qbig-139", "c9qbig-101", "c9qother-1"]
-    foot = rendered.top.blocks[-1]["elements"]
-    assert foot[0]["text"] == ":thread: 3 fresh clusters in the thread"
-    assert foot[1]["text"] == ":white_check_mark: All fresh: *folder b1gC* (2)"
+    rendered = top_of(digest, table_name="d.csv")
+    assert cluster_ids([rendered.top]) == [f"c9qbig-{i:03d}" for i in range(7, -1, -1)]
     thread = all_text(rendered.thread)
-    assert thread.index("*folder b1gA*") < thread.index("*folder b1gC*")
-    # Fresh ones nearest to going stale first.
-    assert cluster_ids(rendered.thread) == ["c9qquiet-1", "c9qcalm-2", "c9qcalm-1"]
+    # Groups in the order of their worst row, worst first within each.
+    assert thread.index("*folder b1gA*") < thread.index("*folder b1gB*")
+    assert cluster_ids(rendered.thread) == ["c9qbig-101", "c9qother-1"]
+    assert "b1gC" not in thread
 
 
 def test_a_group_that_goes_on_into_the_next_part_says_it_continues() -> None:
     items = many(400)
     digest = build_digest(items, {}, now=NOW, group_by=["folder"])
-    rendered = top_of(digest)
+    rendered = top_of(digest, table_name="d.csv")
     continued = [p for p in rendered.thread[1:] if "(continued) · " in p.blocks[1]["text"]["text"]]
     assert continued  # 400 rows in 7 folders: some part starts inside a group
     for part in rendered.thread:
@@ -294,10 +316,13 @@ def test_rows_with_the_longest_hostile_names_still_fit() -> None:
         for i in range(60)
     ]
     digest = build_digest(items, {}, now=NOW, group_by=["folder", "label:team"])
-    rendered = top_of(digest, title=evil, warnings=[evil] * 9)
+    rendered = top_of(digest, title=evil, warnings=[evil] * 9, table_name="d.csv")
     for message in rendered.messages():
         assert_no_broadcast(message)
-    assert len(cluster_ids(rendered.messages())) == 60
+    assert len(rendered.thread) <= THREAD_PARTS
+    assert visible_length(all_text([rendered.top])) <= TOP_VISIBLE
+    assert rendered.cards.table is not None
+    assert len(rendered.cards.table.content.decode().splitlines()) == 61
 
 
 def test_hostile_names_folders_and_errors_are_escaped_in_the_digest() -> None:
@@ -316,7 +341,18 @@ def test_hostile_names_folders_and_errors_are_escaped_in_the_digest() -> None:
     rendered = top_of(digest_of(items), title="<!channel> digest")
     assert_no_broadcast(rendered.top)
     assert "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;" in all_text([rendered.top])
-    assert "Index &lt;!everyone&gt; is closed" in all_text([rendered.top])
+    assert "index &lt;!everyone&gt; is closed" in all_text([rendered.top])
+
+
+def test_a_table_cell_a_spreadsheet_would_run_is_quoted() -> None:
+    items = [
+        DigestInput(
+            cluster("=HYPERLINK(1)", labels={}), report(FreshnessState.STALE), [backup("b", 30)]
+        )
+    ]
+    table = top_of(digest_of(items), table_name="d.csv").cards.table
+    assert table is not None
+    assert table.content.decode().splitlines()[1].startswith("'=HYPERLINK(1),")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -331,15 +367,24 @@ def test_any_names_render_valid_digests_that_keep_every_row(names: list[str], on
         for each, name in zip(items, names, strict=True)
     ]
     digest = digest_of(items, only=only)
-    rendered = top_of(digest)
+    rendered = top_of(digest, table_name="d.csv")
     for message in rendered.messages():
         assert_no_broadcast(message)
-    rows = sum(
+    shown = sum(
         text.count("managed-opensearch/cluster/")
         for m in rendered.messages()
         for text in texts_of(m.blocks)
     )
-    assert rows == len(digest.rows)
+    problems = sum(1 for row in digest.rows if row.notable)
+    if only:
+        assert rendered.cards.table is None
+        # Every problem is named, or counted in the last message.
+        last = all_text(rendered.thread[-1:])
+        assert shown == problems or f"{problems - shown} more problem" in last
+    else:
+        assert rendered.cards.table is not None
+        rows = rendered.cards.table.content.decode("utf-8")
+        assert sum(1 for row in digest.rows if row.cluster.id in rows) == len(digest.rows)
 
 
 def test_a_digest_says_what_it_could_not_see_escaped_and_within_limits() -> None:
@@ -349,9 +394,9 @@ def test_a_digest_says_what_it_could_not_see_escaped_and_within_limits() -> None
     assert_no_broadcast(message)
     text = all_text([message])
     assert ":warning: *Not in this digest:* folder b1g0 could not be listed: &lt;!here&gt;" in text
-    assert "b1g4" in text
-    assert "b1g5" not in text
-    assert "and 3 more" in text
+    assert "b1g1" in text
+    assert "b1g2" not in text
+    assert "and 6 more" in text
 
 
 # --- status: the digest view, paged ------------------------------------------------------------

@@ -117,7 +117,7 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     [result] = await runner(cloud, store, notifier, config, metrics=metrics).run_all(now=NOW)
     # Queued, with the run finished and the figures saved, but not in Slack yet.
     assert result.status == DigestStatus.QUEUED
-    assert [p.kind for p in result.posts] == [PostKind.DIGEST, PostKind.DIGEST_PART]
+    assert [p.kind for p in result.posts] == [PostKind.DIGEST, PostKind.FILE]
     assert await store.claims.run_finished(result.run_key or "")
     assert fake_slack.messages() == []
     assert await store.facts.get_marker(MARKER_LAST_DIGEST) is None
@@ -132,7 +132,14 @@ async def test_it_posts_the_digest_to_the_route_channel_with_problems_first(
     assert sections(message)[0].startswith("*5 clusters*: :white_check_mark: 1 fresh")
     # Worst first: within stale, search-pre (2 days old) is more overdue than orders-prod (30 h).
     assert cluster_order(message) == [IDS.never, IDS.prestable, IDS.stale, IDS.stopped]
-    assert cluster_order(thread) == [IDS.fresh]  # the fresh one is counted on top, named here
+    # The fresh one is counted on top, and in the file of every cluster, in the thread.
+    assert cluster_order(thread) == []
+    [table] = fake_slack.files(TEAM_CHANNEL)
+    assert table["ts"] == thread["ts"]
+    assert table["name"] == "backups-digest-2026-03-02.csv"
+    rows = table["content"].decode().splitlines()[1:]
+    ids = [IDS.never, IDS.prestable, IDS.stale, IDS.stopped, IDS.fresh]
+    assert [row.split(",")[1] for row in rows] == ids
     assert thread["thread_ts"] == message["ts"]  # in the top post's thread
     assert IDS.other not in json.dumps([message, thread])  # not in a watched folder
     assert fake_slack.messages() == [message, thread]  # nothing anywhere else
@@ -170,17 +177,19 @@ async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup
     await deliver(executor)
 
     assert result.status == DigestStatus.QUEUED
-    first, second = top_posts(fake_slack, TEAM_CHANNEL)
+    _first, second = top_posts(fake_slack, TEAM_CHANNEL)
     assert second["blocks"][0]["text"]["text"] == "Backups digest · Tue 3 Mar 2026"
-    [fresh_row] = [s for s in sections(second)[1].split("\n\n") if IDS.fresh in s]
-    assert "Since the last digest: -3 GiB, ±0 indices, +1 backup" in fresh_row
-    assert ":warning: The newest backup is 60% smaller than the one before it" in fresh_row
-    assert "(5 GiB → 2 GiB)" in fresh_row
-    # Nothing changed elsewhere: the deltas say so.
-    [stale_row] = [s for s in sections(second)[1].split("\n\n") if IDS.stale in s]
-    assert "Since the last digest: ±0 B, ±0 indices, ±0 backups" in stale_row
-    assert ":warning:" not in stale_row
-    assert "Since the last digest" not in sections(first)[1]
+    [fresh_line] = [s for s in sections(second)[1].split("\n") if IDS.fresh in s]
+    assert ":warning: the newest backup is 60% smaller" in fresh_line
+    # What changed since the last digest is in the file: -3 GiB and one backup more for
+    # logs-prod, nothing elsewhere; the first digest had nothing to compare with.
+    before, after = (f["content"].decode() for f in fake_slack.files(TEAM_CHANNEL))
+    [fresh_row] = [row for row in after.splitlines() if f",{IDS.fresh}," in row]
+    assert fresh_row.endswith(f",{-3 * GIB},1,")
+    [stale_row] = [row for row in after.splitlines() if f",{IDS.stale}," in row]
+    assert stale_row.endswith(",0,0,")
+    [first_row] = [row for row in before.splitlines() if f",{IDS.stale}," in row]
+    assert first_row.endswith(",,,")
 
 
 async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(
@@ -378,7 +387,9 @@ async def test_a_dry_run_returns_the_messages_and_touches_nothing(
     [result] = await runner(cloud, store, None, config).run_all(now=NOW, dry_run=True)
 
     assert result.status == DigestStatus.DRY_RUN
-    assert len(result.messages) == 2  # the top post, and the thread naming the fresh cluster
+    assert len(result.messages) == 1  # the top post; the fresh cluster is in the file
+    assert result.table is not None
+    assert IDS.fresh in result.table.content.decode()
     assert result.messages[0].text.startswith("Backups digest · Mon 2 Mar 2026")
     assert fake_slack.calls == []
     assert result.posts == ()
@@ -454,8 +465,10 @@ async def test_a_digest_cancelled_mid_run_hands_its_claim_back(
 
 @pytest.fixture
 async def big_sim() -> AsyncIterator[SimCloud]:
-    """300 clusters with 3 backups each, in one folder."""
-    config = SimConfig(folders=1, clusters_per_folder=300, backups_per_cluster=3, seed=7)
+    """300 clusters with 3 backups each, in one folder, about a third of them stale."""
+    config = SimConfig(
+        folders=1, clusters_per_folder=300, backups_per_cluster=3, seed=7, stale_fraction=0.3
+    )
     sim = SimCloud(config, generate_fleet(config, NOW))
     await sim.start()
     yield sim
@@ -485,20 +498,27 @@ async def test_a_large_fleet_is_one_post_and_the_rest_in_its_thread_losing_no_ro
         await notifier.aclose()
 
     assert result.status == DigestStatus.QUEUED
-    assert [p.kind for p in result.posts] == [PostKind.DIGEST] + [PostKind.DIGEST_PART] * (
-        len(result.posts) - 1
-    )
+    parts = len(result.posts) - 2
+    assert [p.kind for p in result.posts] == [
+        PostKind.DIGEST,
+        *[PostKind.DIGEST_PART] * parts,
+        PostKind.FILE,
+    ]
     messages = fake_slack.messages(TEAM_CHANNEL)
     [top] = top_level(messages)
     thread = replies(messages, top["ts"])
-    assert len(messages) == len(result.messages) > 1
-    assert [top, *thread] == messages  # every part in the top post's thread, in order
+    assert len(messages) == len(result.messages) + 1 > 2
+    assert 1 <= parts <= 4
+    assert [top, *thread] == messages  # every part and the file in its thread, in order
     assert top["text"].startswith("Backups digest · Mon 2 Mar 2026: ")
-    assert [m["text"] for m in messages] == [m.text for m in result.messages]
+    assert [m["text"] for m in messages[:-1]] == [m.text for m in result.messages]
     for message in messages:
         assert_within_slack_limits(message)
     shown = [cid for m in messages for cid in cluster_order(m)]
-    assert sorted(shown) == sorted(big_sim.fleet.clusters)  # every cluster exactly once
+    assert len(shown) == len(set(shown))  # no cluster twice
+    [table] = fake_slack.files(TEAM_CHANNEL)
+    rows = [row.split(",")[1] for row in table["content"].decode().splitlines()[1:]]
+    assert sorted(rows) == sorted(big_sim.fleet.clusters)  # every cluster exactly once
 
 
 class RefusingThirdPost(FakeSlack):
@@ -558,10 +578,12 @@ async def test_a_digest_refused_part_way_posts_only_its_missing_parts_when_retri
             await notifier.aclose()
 
         messages = slack.messages(TEAM_CHANNEL)
-        assert [m["text"] for m in messages] == [m.text for m in result.messages]
+        assert [m["text"] for m in messages[:-1]] == [m.text for m in result.messages]
         [top] = top_level(messages)
         assert replies(messages, top["ts"]) == messages[1:]
-        assert len(slack.calls_to("chat.postMessage")) == len(posts)  # each part once
+        # Each part once, and the file once.
+        assert len(slack.calls_to("chat.postMessage")) == len(posts) - 1
+        assert len(slack.files(TEAM_CHANNEL)) == 1
         assert len(slack.rejected) == 1
         figures = await store.figures.get_figures(digest_route_key(route))
         assert len(figures) == len(big_sim.fleet.clusters)
@@ -662,7 +684,8 @@ async def test_the_digest_command_prints_a_dry_run_and_posts_for_real(
     assert result["status"] == "queued"
     assert result["channel"] == TEAM_CHANNEL
     assert {post["state"] for post in result["posts"]} == {"sent"}
-    assert texts(fake_slack.messages(TEAM_CHANNEL)) == [m["text"] for m in result["messages"]]
+    posted = texts(fake_slack.messages(TEAM_CHANNEL))
+    assert posted == [m["text"] for m in result["messages"]] + [result["file"]["comment"]]
 
 
 def test_the_digest_command_refuses_a_channel_without_a_digest(

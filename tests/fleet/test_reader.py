@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 from datetime import timedelta
 
+from bot.cloud.auth import StaticTokenProvider
 from bot.cloud.client import CloudClient
 from bot.config import Match
-from bot.demo.simcloud.config import SimConfig
+from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import generate_fleet
 from bot.demo.simcloud.server import SimCloud
-from bot.fleet.reader import read_cluster, read_fleet
-from tests.world import FOLDER, IDS, NOW, OTHER_FOLDER, make_cloud, make_config
+from bot.fleet.reader import READERS, read_cluster, read_fleet
+from tests.waiting import wait_until
+from tests.world import FOLDER, IDS, NOW, OTHER_FOLDER, HoldingSim, make_cloud, make_config
 
 
 async def test_it_reads_watched_clusters_with_newest_previous_and_count(
@@ -119,3 +122,34 @@ async def test_a_large_fleet_is_read_concurrently_and_kept_small() -> None:
     assert fleet.requests == len(sim.requests)
     # 100 clusters x 60 backups, with only two kept per cluster: a few MB at the peak.
     assert peak < 40 * 1024 * 1024
+
+
+async def test_a_large_fleet_is_read_by_a_bounded_pool_of_readers_in_name_order() -> None:
+    # 100 clusters and a client that would take 100 requests at once: still at most READERS
+    # clusters are being read at any time, and the readings come back in name order.
+    config = SimConfig(folders=1, clusters_per_folder=100, backups_per_cluster=2, seed=3)
+    held = HoldingSim(config, generate_fleet(config, NOW))
+    hold = held.hold(r"/backups$", times=1_000)
+    await held.start()
+    cloud = CloudClient(
+        mdb_endpoint=held.url,
+        operation_endpoint=held.url,
+        auth=StaticTokenProvider(DEFAULT_STATIC_TOKEN),
+        max_in_flight=100,
+        background_in_flight=100,
+    )
+    try:
+        reading = asyncio.create_task(
+            read_fleet(cloud, make_config(watch={"folders": held.fleet.folder_ids()}))
+        )
+        await wait_until(lambda: hold.held >= READERS, what="a full pool of readers")
+        assert hold.held == READERS
+        hold.released.set()
+        fleet = await asyncio.wait_for(reading, 60)
+    finally:
+        await cloud.aclose()
+        await held.stop()
+    assert len(fleet.clusters) == 100
+    names = [(r.cluster.display_name, r.cluster.id) for r in fleet.clusters]
+    assert names == sorted(names)
+    assert all(r.count == 2 for r in fleet.clusters)

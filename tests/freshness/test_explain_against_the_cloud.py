@@ -373,11 +373,9 @@ async def test_the_digest_warns_of_a_newest_backup_that_would_not_fit_and_of_no_
     [result] = await runner.run_all(now=NOW, dry_run=True)
     top = block_text(SLACK.render(result.messages[0]))
     assert top.count("would not fit") == 1
-    assert (
-        ":warning: A restore of the newest backup would not fit a cluster of this shape: it "
-        "needs 300 GiB free, the data nodes have 200 GiB." in top
-    )
-    assert "logs-prod" in top  # a fresh cluster, in the top post for its warning
+    # A fresh cluster, in the top post's problems for its warning, in a few words.
+    [line] = [line for line in top.split("\\n") if "logs-prod" in line]  # JSON's \\n
+    assert ":warning: the newest backup would not fit a restore" in line
 
 
 async def test_status_of_one_cluster_shows_restore_readiness_policies_and_the_trend(

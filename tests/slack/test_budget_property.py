@@ -12,6 +12,8 @@ are checked to name every cluster exactly once.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import re
@@ -267,15 +269,27 @@ def _every_message_within_budget(
         group_by=grouping,
     )
     rendered = render_digest(
-        digest, title=title or "t", console_url=CONSOLE, limits=LIMITS, warnings=warnings
+        digest,
+        title=title or "t",
+        console_url=CONSOLE,
+        limits=LIMITS,
+        warnings=warnings,
+        table_name="digest.csv",
     )
     for message in rendered.messages():
         assert_within(message)
-    shown = sorted(linked_ids(rendered.messages()))
-    if only_problems:
-        assert shown == sorted(quote(r.cluster.id[:64], safe="") for r in digest.rows)
+    # At most the top post, four parts and the file (or a count), whatever the size; no
+    # cluster twice; with every cluster shown, every one is in the file.
+    assert len(rendered.thread) <= 5
+    shown = linked_ids(rendered.messages())
+    assert len(shown) == len(set(shown))
+    if only_problems or not items:
+        assert rendered.table is None
+        assert set(shown) <= {quote(r.cluster.id[:64], safe="") for r in digest.rows}
     else:
-        assert shown == ids
+        assert rendered.table is not None
+        rows = list(csv.reader(io.StringIO(rendered.table.content.decode())))[1:]
+        assert sorted(row[1] for row in rows) == sorted(each.cluster.id for each in items)
 
     # Status: one message per page; every page within budget; every cluster on one page.
     status = build_digest(items, {}, now=NOW)
