@@ -196,10 +196,12 @@ def render_group_alert(
         _("checked {when}").format(when=slack_date(now)),
         _("one post for the whole group; each cluster resolves on its own"),
     ]
-    lead: list[Part] = [Text(status), Note([_counts(members) or _("no cluster")]), Divider()]
-    foot: list[Part] = [Note([" · ".join(notes)])]
+    # What a phone shows before the buttons is the status and the cause; the rows come after.
+    lead: list[Part] = [Text(status)]
     if group.is_open:
-        foot.append(_buttons(group))
+        lead.append(_buttons(group))
+    lead += [Note([_counts(members) or _("no cluster")]), Divider()]
+    foot: list[Part] = [Note([" · ".join(notes)])]
     rows = [_row(m, console_url, now) for m in _worst_first(members, now)]
 
     def foot_of(left: int) -> list[Part]:

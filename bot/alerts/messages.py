@@ -21,7 +21,7 @@ from bot.alerts.actions import (
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import outage_duration
 from bot.backup.model import OperationOutcome
-from bot.chat.card import Buttons, Card, Confirm, Fields, Limits, Note, Part, Text
+from bot.chat.card import Buttons, Card, Confirm, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, mention
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster
@@ -49,6 +49,8 @@ from bot.i18n.catalog import N_, _, ngettext
 _NAME_ESCAPED = 200
 _LABEL_ESCAPED = 150
 _LABELS_MAX = 10
+#: The cloud's error in the line before the buttons: a phone shows about 400 characters there.
+_WHY_ERROR_ESCAPED = 140
 
 
 def _status_word(status: AlertStatus) -> str:
@@ -87,8 +89,13 @@ def _max_age_source(max_age: MaxAge) -> str:
     return _("the default for clusters with no snapshot schedule, plus grace")
 
 
+def _labelled(label: str, value: str) -> str:
+    """``*Label* value``, one fact of a line of small print."""
+    return f"*{label}* {value}"
+
+
 def _field(label: str, value: str) -> str:
-    """``*Label*`` over its value, as a field of the alert."""
+    """``*Label*`` over its value."""
     return f"*{label}*\n{value}"
 
 
@@ -115,46 +122,54 @@ def render_alert(
     clause = _clause(report)
     if clause:
         problem = f"{clause}; {problem}"
+    why, rest = _why(report, now)
     headline = "\n".join(
-        [
-            f"{status_line}\n*{cluster_link(cluster, console_url)}*: {problem}",
-            *detail_lines(report.explanation, report.state, now),
-        ]
+        [f"{status_line}\n*{cluster_link(cluster, console_url)}*: {problem}", *why]
     )
+    parts: list[Part] = [Text(headline, anchor="alert_headline")]
+    if entry.status.is_open:
+        parts.append(_alert_buttons(entry, cluster))
+    parts.append(Note([*rest, *_alert_facts(entry, cluster, report, limits, now)]))
+    return Card(_alert_fallback(entry, cluster, report, route), parts)
 
-    fields = []
+
+def _why(report: FreshnessReport, now: datetime) -> tuple[list[str], list[str]]:
+    """The one line that says why, for before the buttons, and the other lines, for after them.
+
+    A failed or running attempt says most (the cloud's own error), then what comes first of the
+    cluster's condition and a maintenance over its backup window."""
+    lines = detail_lines(report.explanation, report.state, now, error_limit=_WHY_ERROR_ESCAPED)
+    lines.sort(key=lambda line: 0 if line.startswith((":x:", ":hourglass:")) else 1)
+    return lines[:1], lines[1:]
+
+
+def _alert_facts(
+    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, limits: Limits, now: datetime
+) -> list[str]:
+    """What the alert says after its buttons, in small print: where the cluster is, its newest
+    backup, where its maximum age comes from, when the incident opened and was checked."""
+    where = []
     environment = environment_word(cluster)
     if environment is not None:
-        fields.append(_field(_("Environment"), environment))
+        where.append(environment)
     if cluster.folder_id:
-        fields.append(_field(_("Folder"), id_code(cluster.folder_id)))
-    fields.append(_field(_("Cluster id"), id_code(cluster.id)))
+        where.append(_labelled(_("Folder"), id_code(cluster.folder_id)))
+    where.append(_labelled(_("Cluster id"), id_code(cluster.id)))
     if report.newest_backup_id is not None and report.newest_backup_at is not None:
-        newest = f"{id_code(report.newest_backup_id)}\n{slack_date(report.newest_backup_at)}"
-        fields.append(_field(_("Newest backup"), newest))
+        newest = f"{id_code(report.newest_backup_id)} {slack_date(report.newest_backup_at)}"
     else:
-        fields.append(_field(_("Newest backup"), _("none")))
-    age = format_duration(report.age) if report.age is not None else _("n/a")
-    limit = format_duration(report.max_age.value)
-    fields.append(_field(_("Age"), _("{age} (max {limit})").format(age=age, limit=limit)))
+        newest = _("none")
+    backups = [_labelled(_("Newest backup"), newest)]
     if entry.stale_since is not None:
-        fields.append(_field(_("Stale since"), slack_date(entry.stale_since)))
-    if cluster.labels:
-        fields.append(_labels_field(cluster.labels, limits))
-
+        backups.append(_labelled(_("Stale since"), slack_date(entry.stale_since)))
     notes = [_("Max age from {source}").format(source=_max_age_source(report.max_age))]
     if entry.opened_at is not None:
         notes.append(_("opened {when}").format(when=slack_date(entry.opened_at)))
     notes.append(_("checked {when}").format(when=slack_date(now)))
-
-    parts: list[Part] = [
-        Text(headline, anchor="alert_headline"),
-        Fields(fields, anchor="alert_fields"),
-        Note([" · ".join(notes)]),
-    ]
-    if entry.status.is_open:
-        parts.append(_alert_buttons(entry, cluster))
-    return Card(_alert_fallback(entry, cluster, report, route), parts)
+    facts = [" · ".join(where), " · ".join(backups), " · ".join(notes)]
+    if cluster.labels:
+        facts.insert(1, _labels_field(cluster.labels, limits).replace("*\n", "* ", 1))
+    return facts
 
 
 def _labels_field(labels: dict[str, str], limits: Limits) -> str:
