@@ -46,6 +46,9 @@ GROUP_CODEC = JsonCodec(lambda group_id: {"g": group_id}, _read_group)
 ACKNOWLEDGE: Action[AlertRef] = Action(
     "alert_ack", N_("Acknowledge"), "snooze", ALERT_CODEC, emoji=True
 )
+UNACKNOWLEDGE: Action[AlertRef] = Action(
+    "alert_unack", N_("Unacknowledge"), "snooze", ALERT_CODEC, emoji=True
+)
 SNOOZE_4H: Action[AlertRef] = Action(
     "alert_snooze_4h", N_("Snooze 4 h"), "snooze", ALERT_CODEC, emoji=True
 )
@@ -62,6 +65,9 @@ START_BACKUP: Action[AlertRef] = Action(
 ACKNOWLEDGE_ALL: Action[str] = Action(
     "group_ack", N_("Acknowledge all"), "snooze", GROUP_CODEC, emoji=True
 )
+UNACKNOWLEDGE_ALL: Action[str] = Action(
+    "group_unack", N_("Unacknowledge"), "snooze", GROUP_CODEC, emoji=True
+)
 SNOOZE_ALL_4H: Action[str] = Action(
     "group_snooze_4h", N_("Snooze all 4 h"), "snooze", GROUP_CODEC, emoji=True
 )
@@ -71,11 +77,13 @@ SNOOZE_ALL_24H: Action[str] = Action(
 
 ACTIONS: tuple[Action[Any], ...] = (
     ACKNOWLEDGE,
+    UNACKNOWLEDGE,
     SNOOZE_4H,
     SNOOZE_24H,
     LIST_BACKUPS,
     START_BACKUP,
     ACKNOWLEDGE_ALL,
+    UNACKNOWLEDGE_ALL,
     SNOOZE_ALL_4H,
     SNOOZE_ALL_24H,
 )

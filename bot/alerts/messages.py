@@ -16,6 +16,7 @@ from bot.alerts.actions import (
     SNOOZE_4H,
     SNOOZE_24H,
     START_BACKUP,
+    UNACKNOWLEDGE,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertStatus
@@ -257,7 +258,9 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
 def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
     ref = AlertRef(entry.cluster_id, entry.route_key)
     buttons = []
-    if entry.status != AlertStatus.ACKNOWLEDGED:
+    if entry.status == AlertStatus.ACKNOWLEDGED:
+        buttons.append(UNACKNOWLEDGE.button(ref))
+    else:
         buttons.append(ACKNOWLEDGE.button(ref, style="primary"))
     question = _(
         "Start a backup of {cluster} now? It runs in the background; the alert resolves when "

@@ -119,6 +119,7 @@ def test_an_acknowledged_alert_says_who_and_stops_mentioning() -> None:
     assert headline.startswith(":eyes: *ACKNOWLEDGED* by <@U0ALICE>")
     assert "subteam" not in message.text + all_text([message])
     assert "alert_ack" not in action_ids(message)
+    assert action_ids(message)[0] == "alert_unack"
     assert "alert_snooze_4h" in action_ids(message)
 
 

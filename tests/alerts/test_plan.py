@@ -551,7 +551,7 @@ def test_an_acknowledged_storm_has_no_ping_when_it_is_updated() -> None:
     (change,) = fleet.sweep(readings, NOW + timedelta(hours=5))
     assert of_kind([change], PostKind.REMINDER) == []
     assert pings([change]) == 0
-    assert "ACKNOWLEDGED OR SNOOZED" in text(of_kind([change], PostKind.GROUP_UPDATE)[0])
+    assert "*ACKNOWLEDGED* by <@U1>" in text(of_kind([change], PostKind.GROUP_UPDATE)[0])
 
 
 def test_a_members_incident_of_a_group_no_longer_open_is_planned_on_its_own() -> None:
@@ -751,4 +751,8 @@ def test_a_grouped_alert_reads_the_same_after_a_click_as_after_a_sweep() -> None
     assert clicked == group_update(read=True)
     # The reason is in every row, and who acknowledged them.
     assert str(clicked).count("last attempt failed") == len(members)
-    assert str(clicked).count("<@U0ALICE>") == len(members)
+    # Each row names who acknowledged it, and so does the status line, once.
+    assert str(clicked).count("<@U0ALICE>") == len(members) + 1
+    head = clicked["blocks"][0]["text"]["text"]
+    assert head.startswith(":eyes: *ACKNOWLEDGED* by <@U0ALICE>")
+    assert ":x: 4 of 4: 503 SlowDown" in head

@@ -183,6 +183,51 @@ async def test_two_clicks_on_acknowledge_change_the_alert_once(
     assert len(fake_slack.calls_to("chat.update")) == 1
 
 
+async def test_the_unacknowledge_button_gives_the_alert_back_firing_with_acknowledge_again(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: Features,
+    executor: DeliveryExecutor,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+    await watch.alerts.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
+    await deliver(executor)
+
+    def alert_buttons() -> dict[str, str]:
+        [alert] = [m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if IDS.stale in str(m)]
+        return {
+            e["action_id"]: e["value"]
+            for b in alert["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+
+    assert "alert_unack" in alert_buttons()
+    assert "alert_ack" not in alert_buttons()
+    at = NOW + timedelta(minutes=2)
+    reply = await watch.router.run_action(
+        "alert_unack", alert_buttons()["alert_unack"], WHO, now=at
+    )
+    await deliver(executor)
+
+    assert reply.messages[0].text.startswith("Unacknowledged the alert for `orders-prod`")
+    entry = await store.incidents.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.acknowledged_by, entry.last_notified_at) == (
+        AlertStatus.FIRING,
+        None,
+        at,
+    )
+    assert "alert_ack" in alert_buttons()
+    again = await watch.router.run_action("alert_unack", alert_buttons()["alert_ack"], WHO, now=at)
+    assert "is not acknowledged; nothing to undo" in again.messages[0].text
+
+
 async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot_be(
     sim: SimCloud,
     cloud: CloudClient,
