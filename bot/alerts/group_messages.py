@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts.actions import ACKNOWLEDGE_ALL, SNOOZE_ALL_4H, SNOOZE_ALL_24H, UNACKNOWLEDGE_ALL
+from bot.alerts.messages import same_sweep_words
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.chat.card import Buttons, Card, Divider, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, link, mention
+from bot.chat.mrkdwn import mention as mention_of
 from bot.chat.pack import escape_clipped, pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
@@ -234,9 +236,14 @@ def render_group_alert(
     console_url: str,
     limits: Limits,
     now: datetime,
+    mention: Sequence[str] | None = None,
+    same_sweep: bool = False,
 ) -> tuple[Card, list[Card]]:
     """The group's post (rendered anew on every change and updated in place) and, for its first
-    posting, the thread parts holding the rows the post leaves out."""
+    posting, the thread parts holding the rows the post leaves out. On-call (``mention``, the
+    route's by default) is mentioned while a member fires; ``same_sweep`` says instead that an
+    earlier post of this sweep mentioned them."""
+    mention_ids = list(dict.fromkeys(route.mention if mention is None else mention))
     open_members = [m for m in members if m.entry.status.is_open]
     total = len(members)
     label = escape(cut(group.label, _NAME_MAX))
@@ -260,9 +267,11 @@ def render_group_alert(
     else:
         firing = sum(1 for m in open_members if m.entry.status == AlertStatus.FIRING)
         if firing:
-            mentions = " ".join(mention(i) for i in dict.fromkeys(route.mention))
+            mentions = " ".join(mention_of(i) for i in mention_ids)
             firing_word = _("FIRING")
             head = f":rotating_light: *{firing_word}* {mentions}".rstrip()
+            if same_sweep:
+                head += " · " + same_sweep_words()
         else:
             head = _held_head(open_members)
         stale = ngettext(
@@ -278,8 +287,8 @@ def render_group_alert(
             "FIRING: {n} clusters in {group} have no fresh backup",
             len(open_members),
         ).format(n=len(open_members), group=label)
-        if firing and route.mention:
-            fallback += " " + " ".join(mention(i) for i in dict.fromkeys(route.mention))
+        if firing and mention_ids:
+            fallback += " " + " ".join(mention_of(i) for i in mention_ids)
     notes = [
         _("opened {when}").format(when=slack_date(group.opened_at)),
         _("checked {when}").format(when=slack_date(now)),

@@ -112,13 +112,20 @@ def render_alert(
     console_url: str,
     limits: Limits,
     now: datetime,
+    mention: Sequence[str] | None = None,
+    same_sweep: bool = False,
 ) -> Card:
     """The alert message, rendered anew on every change and updated in place.
 
-    On-call is mentioned only while the incident is FIRING; the buttons are there while it is
-    open (Acknowledge only until someone has).
+    On-call (``mention``, the route's by default) is mentioned only while the incident is
+    FIRING; ``same_sweep`` says instead that they were mentioned in an earlier post of the same
+    sweep. The buttons are there while it is open (Acknowledge until someone has, then
+    Unacknowledge).
     """
-    status_line = _alert_status_line(entry, route)
+    mention_ids = tuple(route.mention if mention is None else mention)
+    status_line = _alert_status_line(entry, mention_ids)
+    if same_sweep and entry.status == AlertStatus.FIRING:
+        status_line += " · " + same_sweep_words()
     problem = _alert_problem(report, entry, now)
     clause = _clause(report)
     if clause:
@@ -131,7 +138,7 @@ def render_alert(
     if entry.status.is_open:
         parts.append(_alert_buttons(entry, cluster))
     parts.append(Note([*rest, *_alert_facts(entry, cluster, report, limits, now)]))
-    return Card(_alert_fallback(entry, cluster, report, route), parts)
+    return Card(_alert_fallback(entry, cluster, report, mention_ids), parts)
 
 
 def _why(report: FreshnessReport, now: datetime) -> tuple[list[str], list[str]]:
@@ -192,11 +199,16 @@ def _and_more(n: int) -> str:
     return ngettext("and {n} more", "and {n} more", n).format(n=n)
 
 
-def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
+def same_sweep_words() -> str:
+    """What a post says in place of mentioning on-call a second time in one sweep."""
+    return _("same sweep as the post above that mentioned on-call")
+
+
+def _alert_status_line(entry: AlertEntry, mention_ids: Sequence[str]) -> str:
     status = entry.status
     word = f"*{_status_word(status)}*"
     if status == AlertStatus.FIRING:
-        mentions = " ".join(mention(slack_id) for slack_id in route.mention)
+        mentions = " ".join(mention(slack_id) for slack_id in mention_ids)
         return f":rotating_light: {word} {mentions}".rstrip()
     if status == AlertStatus.ACKNOWLEDGED:
         who = mention(entry.acknowledged_by) if entry.acknowledged_by else ""
@@ -284,7 +296,7 @@ def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
 
 
 def _alert_fallback(
-    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, route: AlertRoute
+    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, mention_ids: Sequence[str]
 ) -> str:
     name = escape(cluster_name(cluster))
     if report.state == FreshnessState.NEVER:
@@ -306,8 +318,8 @@ def _alert_fallback(
     if attempts is not None and attempts.failed_in_a_row:
         what = _("{what}; the last backup attempt failed").format(what=what)
     text = f"{_status_word(entry.status)}: {what}"
-    if entry.status == AlertStatus.FIRING and route.mention:
-        text += " " + " ".join(mention(slack_id) for slack_id in route.mention)
+    if entry.status == AlertStatus.FIRING and mention_ids:
+        text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
     return text
 
 
