@@ -49,6 +49,9 @@ ACKNOWLEDGE: Action[AlertRef] = Action(
 UNACKNOWLEDGE: Action[AlertRef] = Action(
     "alert_unack", N_("Unacknowledge"), "snooze", ALERT_CODEC, emoji=True
 )
+UNSNOOZE: Action[AlertRef] = Action(
+    "alert_unsnooze", N_("Unsnooze"), "unsnooze", ALERT_CODEC, emoji=True
+)
 SNOOZE_4H: Action[AlertRef] = Action(
     "alert_snooze_4h", N_("Snooze 4 h"), "snooze", ALERT_CODEC, emoji=True
 )
@@ -78,6 +81,7 @@ SNOOZE_ALL_24H: Action[str] = Action(
 ACTIONS: tuple[Action[Any], ...] = (
     ACKNOWLEDGE,
     UNACKNOWLEDGE,
+    UNSNOOZE,
     SNOOZE_4H,
     SNOOZE_24H,
     LIST_BACKUPS,

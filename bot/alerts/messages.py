@@ -17,6 +17,7 @@ from bot.alerts.actions import (
     SNOOZE_24H,
     START_BACKUP,
     UNACKNOWLEDGE,
+    UNSNOOZE,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertStatus
@@ -274,6 +275,8 @@ def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
         buttons.append(UNACKNOWLEDGE.button(ref))
     else:
         buttons.append(ACKNOWLEDGE.button(ref, style="primary"))
+    if entry.status == AlertStatus.SNOOZED:
+        buttons.append(UNSNOOZE.button(ref))
     question = _(
         "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
         "it completes."

@@ -26,6 +26,7 @@ from bot.alerts.actions import (
     SNOOZE_ALL_24H,
     UNACKNOWLEDGE,
     UNACKNOWLEDGE_ALL,
+    UNSNOOZE,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
@@ -114,6 +115,13 @@ class AlertService:
             )
             return Answer([message])
 
+        async def unsnooze(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+            _decision, cluster = await self._move(
+                ref.cluster_id, ref.route_key, lambda e: policy.unsnooze(e, now=now), now=now
+            )
+            log.info("%s unsnoozed the alert of %s", inv.user_id, ref.cluster_id)
+            return Answer([render_ack(_(strings.UNSNOOZED).format(cluster=cluster.display_name))])
+
         def snoozing(duration: timedelta) -> Handler[AlertRef]:
             async def snooze(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
                 message = await self.snooze_alert(
@@ -138,6 +146,7 @@ class AlertService:
 
         yield ACKNOWLEDGE.bind(acknowledge)
         yield UNACKNOWLEDGE.bind(unacknowledge)
+        yield UNSNOOZE.bind(unsnooze)
         yield SNOOZE_4H.bind(snoozing(timedelta(hours=4)))
         yield SNOOZE_24H.bind(snoozing(timedelta(hours=24)))
         yield ACKNOWLEDGE_ALL.bind(acknowledge_all)

@@ -250,6 +250,46 @@ async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot
         await watch.alerts.snooze_alert(IDS.stale, route, timedelta(hours=4), user="U0BOB", now=NOW)
 
 
+async def test_the_unsnooze_button_on_a_snoozed_alert_wakes_it_up(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: Features,
+    executor: DeliveryExecutor,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+
+    def buttons() -> dict[str, str]:
+        [alert] = [m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if IDS.stale in str(m)]
+        return {
+            e["action_id"]: e["value"]
+            for b in alert["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+
+    assert "alert_unsnooze" not in buttons()  # only a snoozed alert offers it
+    await watch.router.run_action("alert_snooze_4h", buttons()["alert_snooze_4h"], WHO, now=NOW)
+    await deliver(executor)
+    assert "alert_unsnooze" in buttons()
+
+    at = NOW + timedelta(minutes=3)
+    value = buttons()["alert_unsnooze"]
+    reply = await watch.router.run_action("alert_unsnooze", value, WHO, now=at)
+    await deliver(executor)
+
+    assert reply.messages[0].text == "Alerts for `orders-prod` are back on."
+    entry = await store.incidents.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.snoozed_until, entry.snoozed_by) == (AlertStatus.FIRING, None, None)
+    assert "alert_unsnooze" not in buttons()
+    again = await watch.router.run_action("alert_unsnooze", value, WHO, now=at)
+    assert "is not snoozed" in again.messages[0].text
+
+
 @pytest.fixture
 async def quick_sim() -> AsyncIterator[SimCloud]:
     """The same fleet, with backups that finish 0.3 s after they are started."""
