@@ -71,6 +71,9 @@ ACKNOWLEDGE_ALL: Action[str] = Action(
 UNACKNOWLEDGE_ALL: Action[str] = Action(
     "group_unack", N_("Unacknowledge"), "snooze", GROUP_CODEC, emoji=True
 )
+UNSNOOZE_ALL: Action[str] = Action(
+    "group_unsnooze", N_("Unsnooze"), "unsnooze", GROUP_CODEC, emoji=True
+)
 SNOOZE_ALL_4H: Action[str] = Action(
     "group_snooze_4h", N_("Snooze all 4 h"), "snooze", GROUP_CODEC, emoji=True
 )
@@ -88,6 +91,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     START_BACKUP,
     ACKNOWLEDGE_ALL,
     UNACKNOWLEDGE_ALL,
+    UNSNOOZE_ALL,
     SNOOZE_ALL_4H,
     SNOOZE_ALL_24H,
 )

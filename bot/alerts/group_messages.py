@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.alerts.actions import ACKNOWLEDGE_ALL, SNOOZE_ALL_4H, SNOOZE_ALL_24H, UNACKNOWLEDGE_ALL
+from bot.alerts.actions import (
+    ACKNOWLEDGE_ALL,
+    SNOOZE_ALL_4H,
+    SNOOZE_ALL_24H,
+    UNACKNOWLEDGE_ALL,
+    UNSNOOZE_ALL,
+)
 from bot.alerts.messages import same_sweep_words
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.chat.card import Buttons, Card, Divider, Limits, Note, Part, Text
@@ -119,14 +125,17 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
 
 
 def _buttons(group: AlertGroup, members: Sequence[GroupMember]) -> Buttons:
-    """Acknowledge all while any member fires; once none does and some are acknowledged,
-    Unacknowledge in its place; the snoozes always."""
+    """Acknowledge all while any member fires; once none does, Unacknowledge and Unsnooze in its
+    place for the members acknowledged and snoozed; the snoozes always."""
     statuses = {m.entry.status for m in members}
     first = []
     if AlertStatus.FIRING in statuses:
         first.append(ACKNOWLEDGE_ALL.button(group.id, style="primary"))
-    elif AlertStatus.ACKNOWLEDGED in statuses:
-        first.append(UNACKNOWLEDGE_ALL.button(group.id))
+    else:
+        if AlertStatus.ACKNOWLEDGED in statuses:
+            first.append(UNACKNOWLEDGE_ALL.button(group.id))
+        if AlertStatus.SNOOZED in statuses:
+            first.append(UNSNOOZE_ALL.button(group.id))
     return Buttons(
         [*first, SNOOZE_ALL_4H.button(group.id), SNOOZE_ALL_24H.button(group.id)],
         anchor="group_actions",

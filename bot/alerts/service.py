@@ -27,6 +27,7 @@ from bot.alerts.actions import (
     UNACKNOWLEDGE,
     UNACKNOWLEDGE_ALL,
     UNSNOOZE,
+    UNSNOOZE_ALL,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
@@ -137,6 +138,21 @@ class AlertService:
         async def unacknowledge_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
             return Answer([await self.unacknowledge_group(group_id, user=inv.user_id, now=now)])
 
+        async def unsnooze_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
+            def step(entry: AlertEntry) -> Decision:
+                if entry.status != AlertStatus.SNOOZED:
+                    return Decision(entry)
+                return policy.unsnooze(entry, now=now)
+
+            group, changed = await self.move_group(group_id, step, now=now)
+            said = ngettext(
+                "Unsnoozed {n} cluster of the storm in {group}: it fires again.",
+                "Unsnoozed {n} clusters of the storm in {group}: they fire again.",
+                changed,
+            )
+            log.info("%s unsnoozed %d clusters of group %s", inv.user_id, changed, group_id)
+            return Answer([render_ack(said.format(n=changed, group=escape(group.label)))])
+
         def snoozing_all(duration: timedelta) -> Handler[str]:
             async def snooze_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
                 message = await self.snooze_group(group_id, duration, user=inv.user_id, now=now)
@@ -151,6 +167,7 @@ class AlertService:
         yield SNOOZE_24H.bind(snoozing(timedelta(hours=24)))
         yield ACKNOWLEDGE_ALL.bind(acknowledge_all)
         yield UNACKNOWLEDGE_ALL.bind(unacknowledge_all)
+        yield UNSNOOZE_ALL.bind(unsnooze_all)
         yield SNOOZE_ALL_4H.bind(snoozing_all(timedelta(hours=4)))
         yield SNOOZE_ALL_24H.bind(snoozing_all(timedelta(hours=24)))
 

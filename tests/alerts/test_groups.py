@@ -419,11 +419,29 @@ async def test_a_click_on_a_groups_button_goes_through_the_dispatcher_like_slack
     members = await store.incidents.list_alerts(group_id=(await the_group(store)).id)
     assert {e.status for e in members} == {AlertStatus.SNOOZED}
     assert ":zzz:" in str(the_post(fake_slack)["blocks"])
+    head = the_post(fake_slack)["blocks"][0]["text"]["text"]
+    assert head.startswith(":zzz: *SNOOZED* until <!date^")
+    assert head.split("\n")[0].endswith("by <@U0ALICE>")
+
+    # Snoozed by mistake: Unsnooze takes Acknowledge all's place, and gives the storm back.
+    snoozed = {
+        element["action_id"]: element["value"]
+        for block in the_post(fake_slack)["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    assert list(snoozed) == ["group_unsnooze", "group_snooze_4h", "group_snooze_24h"]
+    woke = await dispatcher.run_action("group_unsnooze", snoozed["group_unsnooze"], click, now=at)
+    await deliver(executor)
+    assert f"Unsnoozed {len(storm)} clusters of the storm" in woke.messages[0].text
+    members = await store.incidents.list_alerts(group_id=(await the_group(store)).id)
+    assert {e.status for e in members} == {AlertStatus.FIRING}
+    assert the_post(fake_slack)["blocks"][0]["text"]["text"].startswith(":rotating_light:")
     # A forged value is refused in words, and changes nothing.
     forged = await dispatcher.run_action("group_ack", '{"g": "../../etc"}', click, now=at)
     assert "not one the bot made" in forged.messages[0].text
     assert {e.status for e in await store.incidents.list_alerts(group_id=members[0].group_id)} == {
-        AlertStatus.SNOOZED
+        AlertStatus.FIRING
     }
 
 
