@@ -22,7 +22,7 @@ from bot.alerts.actions import (
 )
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import outage_duration
-from bot.backup.model import OperationOutcome
+from bot.backup.model import OperationOutcome, backup_blocker
 from bot.chat.card import Buttons, Card, Confirm, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, mention
 from bot.chat.pack import cut_escaped, escape_clipped
@@ -277,24 +277,21 @@ def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
         buttons.append(ACKNOWLEDGE.button(ref, style="primary"))
     if entry.status == AlertStatus.SNOOZED:
         buttons.append(UNSNOOZE.button(ref))
-    question = _(
-        "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
-        "it completes."
-    ).format(cluster=plain(cut(cluster.display_name, 60)))
-    buttons += [
-        SNOOZE_4H.button(ref),
-        SNOOZE_24H.button(ref),
-        LIST_BACKUPS.button(ref),
-        START_BACKUP.button(
-            ref,
-            confirm=Confirm(
-                title=_("Start a backup now?"),
-                text=question,
-                confirm=_("Start backup"),
-                deny=_("Cancel"),
-            ),
-        ),
-    ]
+    buttons += [SNOOZE_4H.button(ref), SNOOZE_24H.button(ref), LIST_BACKUPS.button(ref)]
+    if not backup_blocker(cluster):
+        # A DEAD, ERROR or STOPPED cluster is not offered a backup the cloud would refuse; the
+        # alert's first line says why its backups cannot run.
+        question = _(
+            "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
+            "it completes."
+        ).format(cluster=plain(cut(cluster.display_name, 60)))
+        confirm = Confirm(
+            title=_("Start a backup now?"),
+            text=question,
+            confirm=_("Start backup"),
+            deny=_("Cancel"),
+        )
+        buttons.append(START_BACKUP.button(ref, confirm=confirm))
     return Buttons(buttons, anchor="alert_actions")
 
 

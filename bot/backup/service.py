@@ -21,6 +21,7 @@ from bot.alerts.actions import START_BACKUP, AlertRef
 from bot.backup.actions import CANCEL, CONFIRM
 from bot.backup.follower import OperationFollower
 from bot.backup.messages import render_backup_confirm
+from bot.backup.model import backup_blocker
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.chat.card import Card
 from bot.cloud.client import CloudClient
@@ -32,7 +33,7 @@ from bot.commands.ratelimit import BackupStart, recent_backup
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
 from bot.durations import format_duration
-from bot.errors import CloudError
+from bot.errors import CloudError, UsageError
 from bot.fleet.lookup import ClusterFinder
 from bot.freshness.messages import utc_text
 from bot.i18n.catalog import N_, _
@@ -81,6 +82,7 @@ class BackupService:
 
     async def _ask(self, command: BackupCmd, inv: Invocation, now: datetime) -> Answer:
         cluster = await self.finder.find(command.cluster)
+        _refuse_blocked(cluster)
         return Answer([render_backup_confirm(cluster.display_name, cluster.id)])
 
     async def _confirmed(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
@@ -119,6 +121,7 @@ class BackupService:
         """Start a backup now and follow it, unless one was started within
         ``limits.backup_every`` (also on another replica): then say so and start nothing."""
         cluster = await self.finder.find(cluster_ref)
+        _refuse_blocked(cluster)
         lock = self._locks.setdefault(cluster.id, asyncio.Lock())
         async with lock:
             every = self.config.limits.backup_every
@@ -203,6 +206,18 @@ class BackupService:
         """Stop following operations (they are resumed at the next start)."""
         if self.follower is not None:
             await self.follower.aclose()
+
+
+def _refuse_blocked(cluster: Cluster) -> None:
+    """Say why a backup cannot run now, before asking or starting one the cloud would refuse."""
+    blocker = backup_blocker(cluster)
+    if blocker:
+        raise UsageError(
+            _("`{cluster}` cannot be backed up now: the cluster is {state}.").format(
+                cluster=cluster.display_name, state=blocker
+            ),
+            hint=_("A backup can run once the cluster is RUNNING and not DEAD."),
+        )
 
 
 def backup_idempotency_key(cluster_id: str, user: str, now: datetime) -> str:

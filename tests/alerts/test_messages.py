@@ -20,6 +20,7 @@ from bot.alerts.messages import (
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import acknowledge, evaluate, snooze
 from bot.config import AlertRoute
+from bot.freshness.explain import Condition, Explanation
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_FIELD_TEXT
@@ -100,6 +101,20 @@ def test_an_alert_says_the_cluster_and_why_then_its_buttons_then_the_rest() -> N
     assert "*Cluster id* `c9qcluster000000001`" in facts
     assert "Max age from" in facts
     assert "Max age from" not in message.blocks[0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "blocking"), [({"health": "DEAD"}, "DEAD"), ({"status": "ERROR"}, "ERROR")]
+)
+def test_a_cluster_whose_backups_cannot_run_is_not_offered_start_backup_and_says_why(
+    fields: dict[str, str], blocking: str
+) -> None:
+    rep = replace(report(FreshnessState.STALE), explanation=Explanation(Condition(blocking, ())))
+    message = alert(firing(rep), rep, cluster=cluster(**fields))
+    assert "alert_backup" not in action_ids(message)
+    assert "alert_list" in action_ids(message)
+    assert ": backups cannot run; the newest backup is" in message.blocks[0]["text"]["text"]
+    assert "alert_backup" in action_ids(alert(firing(rep), rep))  # a RUNNING one is offered it
 
 
 def test_every_button_carries_the_cluster_and_the_route() -> None:
