@@ -145,11 +145,18 @@ def render_alert(
 def _why(report: FreshnessReport, now: datetime) -> tuple[list[str], list[str]]:
     """The one line that says why, for before the buttons, and the other lines, for after them.
 
-    A failed or running attempt says most (the cloud's own error), then what comes first of the
-    cluster's condition and a maintenance over its backup window."""
+    A failed or running attempt says most (the cloud's own error), then a maintenance over its
+    backup window, then what comes first of the rest (the cluster's condition)."""
     lines = detail_lines(report.explanation, report.state, now, error_limit=_WHY_ERROR_ESCAPED)
-    lines.sort(key=lambda line: 0 if line.startswith((":x:", ":hourglass:")) else 1)
+    lines.sort(key=_why_rank)
     return lines[:1], lines[1:]
+
+
+def _why_rank(line: str) -> int:
+    """A failed or running attempt says most, then a maintenance over the backup window."""
+    if line.startswith((":x:", ":hourglass:")):
+        return 0
+    return 1 if line.startswith(":wrench:") else 2
 
 
 def _alert_facts(
