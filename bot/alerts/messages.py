@@ -137,7 +137,7 @@ def render_alert(
     )
     parts: list[Part] = [Text(headline, anchor="alert_headline")]
     if entry.status.is_open:
-        parts.append(_alert_buttons(entry, cluster))
+        parts.append(alert_buttons(entry, cluster))
     parts.append(Note([*rest, *_alert_facts(entry, cluster, report, limits, now)]))
     return Card(_alert_fallback(entry, cluster, report, mention_ids), parts)
 
@@ -275,7 +275,8 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
     return _("the newest backup is older than the maximum of {limit}").format(limit=limit)
 
 
-def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
+def alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
+    """The buttons of an open incident's alert (also under ``status <cluster>``)."""
     ref = AlertRef(entry.cluster_id, entry.route_key)
     buttons = []
     if entry.status == AlertStatus.ACKNOWLEDGED:

@@ -4,6 +4,7 @@ A click commits the incident with the update of its message; the delivery execut
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -105,6 +106,25 @@ async def test_status_view_builds_the_digest_for_one_cluster_by_name(
     text = str(SLACK.render(message)["blocks"])
     assert "orders-prod" in text
     assert "logs-prod" not in text
+    # One cluster: no fleet counts ("1 cluster: 0 fresh · 1 stale ..."), and no alert yet.
+    assert "1 cluster" not in text
+    assert "0 fresh" not in text
+    assert "alert_ack" not in text
+
+
+async def test_status_of_a_cluster_with_an_open_alert_offers_the_alerts_buttons(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    config: BotConfig,
+    watch: Features,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    message = SLACK.render(await watch.queries.status_view("orders-prod", now=NOW))
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["action_id"] for e in buttons][:2] == ["alert_ack", "alert_snooze_4h"]
+    route = alert_route_key(config.alerts[0])
+    assert {"c": IDS.stale, "r": route} == json.loads(buttons[0]["value"])
 
 
 async def test_status_view_of_everything_watched_puts_problems_first(
