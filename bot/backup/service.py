@@ -87,10 +87,29 @@ class BackupService:
 
     async def _confirmed(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
         cluster = await self.finder.find(cluster_id)
+        # The outcome goes where on-call looks: the open alert's thread, if there is one (the
+        # confirm itself is only visible to the person, so it can hold no thread).
+        channel, thread_ts = await self._alert_thread(cluster.id) or (inv.channel_id, None)
         message = await self.start(
-            cluster.id, user=inv.user_id, channel=inv.channel_id, thread_ts=None, now=now
+            cluster.id, user=inv.user_id, channel=channel, thread_ts=thread_ts, now=now
         )
         return Answer([message], replace_original=True)
+
+    async def _alert_thread(self, cluster_id: str) -> tuple[str, str] | None:
+        """The channel and ts of the cluster's open alert (or of the storm it is part of), once
+        it is posted; None when there is none."""
+        if self.store is None:
+            return None
+        for entry in await self.store.incidents.list_alerts(open_only=True):
+            if entry.cluster_id != cluster_id:
+                continue
+            if entry.group_id is not None:
+                group = await self.store.incidents.get_group(entry.group_id)
+                if group is not None and group.message_ts:
+                    return group.channel, group.message_ts
+            elif entry.message_ts and entry.channel:
+                return entry.channel, entry.message_ts
+        return None
 
     async def _cancelled(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
         return Answer([render_ack(_(BACKUP_CANCELLED))], replace_original=True)

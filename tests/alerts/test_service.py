@@ -39,6 +39,7 @@ from tests.world import (
     deliver,
     deliver_with,
     make_cloud,
+    make_config,
     make_features,
     make_fleet,
     replies,
@@ -362,6 +363,47 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="s")
         result = await sweeper.run(now=NOW + timedelta(minutes=15))
         assert PostKind.RESOLVED in [p.kind for p in result.posts]
+    finally:
+        await watch.backups.aclose()
+        await cloud.aclose()
+
+
+async def test_a_backup_confirmed_from_a_command_reports_in_the_open_alerts_thread(
+    quick_sim: SimCloud,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    executor: DeliveryExecutor,
+) -> None:
+    cloud = make_cloud(quick_sim)
+    allowed = config.model_copy(
+        update={
+            "access": make_config(
+                access={"rules": [{"commands": ["backup"], "users": ["U0ALICE"]}]}
+            ).access
+        }
+    )
+    watch = make_service(cloud, store, notifier, allowed)
+    try:
+        await sweep_now(cloud, store, notifier, config, minutes=0)
+        alert = next(
+            m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if "orders" in m["text"]
+        )
+        # Typed in the team's channel: /backups backup orders-prod, then Start backup.
+        team = Invocation(user_id="U0ALICE", channel_id="C0TEAM")
+        asked = await watch.router.run("backup orders-prod", team, now=clock.now())
+        assert "Start a backup of orders-prod now?" in asked.messages[0].text
+        started = await watch.router.run_action("backup_confirm", IDS.stale, team, now=clock.now())
+        assert started.messages[0].text.startswith("Started a backup of `orders-prod`")
+        await watch.backups.follower.wait()
+        await deliver(executor)
+
+        [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
+        assert reply["text"].startswith(
+            ":white_check_mark: The backup of *orders-prod* that <@U0ALICE> started is done"
+        )
+        assert fake_slack.messages("C0TEAM") == []  # not a top-level post where it was typed
     finally:
         await watch.backups.aclose()
         await cloud.aclose()
