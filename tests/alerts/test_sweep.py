@@ -1081,3 +1081,21 @@ async def test_a_missing_cluster_that_cannot_be_read_keeps_its_incident_open(
     assert (
         await store.incidents.get_alert(IDS.stale, route) == opened
     )  # unknown is no reason to close
+
+
+async def test_a_sweep_exports_each_watched_clusters_freshness_for_prometheus(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
+) -> None:
+    metrics = Metrics()
+    await sweeper(cloud, store, notifier, config, metrics=metrics).run(now=NOW)
+    body = metrics.render()[0].decode()
+    stale = f'cluster="orders-prod",cluster_id="{IDS.stale}",folder="{FOLDER}"'
+    assert f"backups_bot_newest_backup_age_seconds{{{stale}}} 108000.0" in body  # 30 h
+    assert f"backups_bot_max_age_seconds{{{stale}}} 93600.0" in body  # 1d 2h
+    assert f'backups_bot_cluster_freshness{{{stale},state="stale"}} 1.0' in body
+    never = f'cluster="new-cluster",cluster_id="{IDS.never}",folder="{FOLDER}"'
+    assert f'backups_bot_cluster_freshness{{{never},state="never"}} 1.0' in body
+    assert f"backups_bot_newest_backup_age_seconds{{{never}}}" not in body
+    # One freshness series per watched cluster.
+    series = [line for line in body.splitlines() if line.startswith("backups_bot_cluster_fresh")]
+    assert len(series) == len({line.split('cluster_id="')[1][:20] for line in series})
