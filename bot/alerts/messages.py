@@ -52,7 +52,7 @@ _NAME_ESCAPED = 200
 _LABEL_ESCAPED = 150
 _LABELS_MAX = 10
 #: The cloud's error in the line before the buttons: a phone shows about 400 characters there.
-_WHY_ERROR_ESCAPED = 140
+WHY_ERROR_ESCAPED = 140
 
 
 def _status_word(status: AlertStatus) -> str:
@@ -147,7 +147,7 @@ def _why(report: FreshnessReport, now: datetime) -> tuple[list[str], list[str]]:
 
     A failed or running attempt says most (the cloud's own error), then a maintenance over its
     backup window, then what comes first of the rest (the cluster's condition)."""
-    lines = detail_lines(report.explanation, report.state, now, error_limit=_WHY_ERROR_ESCAPED)
+    lines = detail_lines(report.explanation, report.state, now, error_limit=WHY_ERROR_ESCAPED)
     lines.sort(key=_why_rank)
     return lines[:1], lines[1:]
 

@@ -61,7 +61,12 @@ def _alerts() -> list[dict[str, Any]]:
             if b["type"] == "actions"
             for e in b["elements"]
         ]
-        if {"alert_ack", "group_ack", "alert_snooze_4h", "group_snooze_4h"} & set(actions):
+        # An alert or a grouped alert as posted or updated (not a reply to a command that
+        # shows an alert's buttons, such as status <cluster>).
+        is_alert = entry.get("kind") in ("alert", "alert_update", "group_alert", "group_update")
+        if is_alert and {"alert_ack", "group_ack", "alert_snooze_4h", "group_snooze_4h"} & set(
+            actions
+        ):
             alerts.append(entry)
     return alerts
 
