@@ -138,7 +138,10 @@ class CloudAPIError(CloudError):
 
 
 class NotFound(CloudAPIError):
-    """NOT_FOUND (404), or an object outside the folders the bot may show."""
+    """NOT_FOUND (404), or an object outside the folders the bot may show. ``suggestions``: the
+    names closest to what was asked for, when there are some to offer ("did you mean")."""
+
+    suggestions: tuple[str, ...] = ()
 
 
 class PermissionDenied(CloudAPIError):

@@ -46,6 +46,12 @@ GROUP_CODEC = JsonCodec(lambda group_id: {"g": group_id}, _read_group)
 ACKNOWLEDGE: Action[AlertRef] = Action(
     "alert_ack", N_("Acknowledge"), "snooze", ALERT_CODEC, emoji=True
 )
+UNACKNOWLEDGE: Action[AlertRef] = Action(
+    "alert_unack", N_("Unacknowledge"), "snooze", ALERT_CODEC, emoji=True
+)
+UNSNOOZE: Action[AlertRef] = Action(
+    "alert_unsnooze", N_("Unsnooze"), "unsnooze", ALERT_CODEC, emoji=True
+)
 SNOOZE_4H: Action[AlertRef] = Action(
     "alert_snooze_4h", N_("Snooze 4 h"), "snooze", ALERT_CODEC, emoji=True
 )
@@ -62,6 +68,12 @@ START_BACKUP: Action[AlertRef] = Action(
 ACKNOWLEDGE_ALL: Action[str] = Action(
     "group_ack", N_("Acknowledge all"), "snooze", GROUP_CODEC, emoji=True
 )
+UNACKNOWLEDGE_ALL: Action[str] = Action(
+    "group_unack", N_("Unacknowledge"), "snooze", GROUP_CODEC, emoji=True
+)
+UNSNOOZE_ALL: Action[str] = Action(
+    "group_unsnooze", N_("Unsnooze"), "unsnooze", GROUP_CODEC, emoji=True
+)
 SNOOZE_ALL_4H: Action[str] = Action(
     "group_snooze_4h", N_("Snooze all 4 h"), "snooze", GROUP_CODEC, emoji=True
 )
@@ -71,11 +83,15 @@ SNOOZE_ALL_24H: Action[str] = Action(
 
 ACTIONS: tuple[Action[Any], ...] = (
     ACKNOWLEDGE,
+    UNACKNOWLEDGE,
+    UNSNOOZE,
     SNOOZE_4H,
     SNOOZE_24H,
     LIST_BACKUPS,
     START_BACKUP,
     ACKNOWLEDGE_ALL,
+    UNACKNOWLEDGE_ALL,
+    UNSNOOZE_ALL,
     SNOOZE_ALL_4H,
     SNOOZE_ALL_24H,
 )

@@ -14,13 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.alerts.actions import ACKNOWLEDGE_ALL, SNOOZE_ALL_4H, SNOOZE_ALL_24H
+from bot.alerts.actions import (
+    ACKNOWLEDGE_ALL,
+    SNOOZE_ALL_4H,
+    SNOOZE_ALL_24H,
+    UNACKNOWLEDGE_ALL,
+    UNSNOOZE_ALL,
+)
+from bot.alerts.messages import same_sweep_words
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.chat.card import Buttons, Card, Divider, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, link, mention
-from bot.chat.pack import pack
+from bot.chat.mrkdwn import mention as mention_of
+from bot.chat.pack import escape_clipped, pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
+from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.messages import (
     STATE_EMOJI,
     attempt_words,
@@ -40,6 +49,10 @@ from bot.i18n.units import say_duration
 TOP_ROWS = 15
 _NAME_MAX = 100
 _ID_MAX = 64
+#: The storm's shared error, as the line under its status says it.
+_CAUSE_ESCAPED = 200
+#: People named as having acknowledged or snoozed a storm, before "and N more".
+_WHO_MAX = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +124,100 @@ def _row(member: GroupMember, console_url: str, now: datetime) -> str:
     return " · ".join(parts)
 
 
-def _buttons(group: AlertGroup) -> Buttons:
+def _buttons(group: AlertGroup, members: Sequence[GroupMember]) -> Buttons:
+    """Acknowledge all while any member fires; once none does, Unacknowledge and Unsnooze in its
+    place for the members acknowledged and snoozed; the snoozes always."""
+    statuses = {m.entry.status for m in members}
+    first = []
+    if AlertStatus.FIRING in statuses:
+        first.append(ACKNOWLEDGE_ALL.button(group.id, style="primary"))
+    else:
+        if AlertStatus.ACKNOWLEDGED in statuses:
+            first.append(UNACKNOWLEDGE_ALL.button(group.id))
+        if AlertStatus.SNOOZED in statuses:
+            first.append(UNSNOOZE_ALL.button(group.id))
     return Buttons(
-        [
-            ACKNOWLEDGE_ALL.button(group.id, style="primary"),
-            SNOOZE_ALL_4H.button(group.id),
-            SNOOZE_ALL_24H.button(group.id),
-        ],
+        [*first, SNOOZE_ALL_4H.button(group.id), SNOOZE_ALL_24H.button(group.id)],
         anchor="group_actions",
     )
+
+
+def _failed_error(member: GroupMember) -> str:
+    """The error of the member's last backup attempt if it failed (as its code when the cloud
+    gave no text), else ""."""
+    explanation = member.report.explanation if member.report is not None else None
+    attempts = explanation.attempts if explanation is not None else None
+    last = attempts.last if attempts is not None else None
+    if last is None or last.outcome != AttemptOutcome.FAILED:
+        return ""
+    return last.error or _("error code {code}").format(code=last.code)
+
+
+def storm_cause(members: Sequence[GroupMember]) -> str:
+    """What the storm's open members share: the most common error of their last backup attempt
+    and how many share it ("4 of 5: ..."); "" when none of them failed one."""
+    open_members = [m for m in members if m.entry.status.is_open]
+    errors = Counter(e for e in map(_failed_error, open_members) if e)
+    if not errors:
+        return ""
+    error, n = min(errors.items(), key=lambda item: (-item[1], item[0]))
+    said = _("{n} of {total}: {error}").format(
+        n=n, total=len(open_members), error=escape_clipped(error, _CAUSE_ESCAPED)
+    )
+    return f":x: {said}"
+
+
+def _who(ids: Sequence[str]) -> str:
+    """Up to a few people as mentions, then how many more."""
+    unique = list(dict.fromkeys(i for i in ids if i))
+    said = " ".join(mention(i) for i in unique[:_WHO_MAX])
+    if len(unique) > _WHO_MAX:
+        said += " " + _and_more(len(unique) - _WHO_MAX)
+    return said
+
+
+def _and_more(n: int) -> str:
+    return ngettext("and {n} more", "and {n} more", n).format(n=n)
+
+
+def _held_head(members: Sequence[GroupMember]) -> str:
+    """A storm none of whose members fires: who acknowledged it, when, or who snoozed it and
+    until when."""
+    acked = [m.entry for m in members if m.entry.status == AlertStatus.ACKNOWLEDGED]
+    snoozed = [m.entry for m in members if m.entry.status == AlertStatus.SNOOZED]
+    ack_who = _who([e.acknowledged_by or "" for e in acked])
+    ack_times = [e.acknowledged_at for e in acked if e.acknowledged_at is not None]
+    snooze_who = _who([e.snoozed_by or "" for e in snoozed])
+    untils = [e.snoozed_until for e in snoozed if e.snoozed_until is not None]
+    until = slack_date(max(untils)) if untils else ""
+    if acked and not snoozed:
+        status = "*" + _("ACKNOWLEDGED") + "*"
+        if ack_who and ack_times:
+            said = _("{status} by {who} {when}").format(
+                status=status, who=ack_who, when=slack_date(max(ack_times))
+            )
+        elif ack_who:
+            said = _("{status} by {who}").format(status=status, who=ack_who)
+        else:
+            said = status
+        return f":eyes: {said}"
+    if snoozed and not acked:
+        status = "*" + _("SNOOZED") + "*"
+        if until and snooze_who:
+            said = _("{status} until {until} by {who}").format(
+                status=status, until=until, who=snooze_who
+            )
+        elif until:
+            said = _("{status} until {until}").format(status=status, until=until)
+        else:
+            said = status
+        return f":zzz: {said}"
+    parts = ["*" + _("ACKNOWLEDGED OR SNOOZED") + "*"]
+    if ack_who:
+        parts.append(_("acknowledged by {who}").format(who=ack_who))
+    if snooze_who and until:
+        parts.append(_("snoozed until {until} by {who}").format(until=until, who=snooze_who))
+    return ":eyes: " + " · ".join(parts)
 
 
 def _counts(members: Sequence[GroupMember]) -> str:
@@ -147,9 +245,14 @@ def render_group_alert(
     console_url: str,
     limits: Limits,
     now: datetime,
+    mention: Sequence[str] | None = None,
+    same_sweep: bool = False,
 ) -> tuple[Card, list[Card]]:
     """The group's post (rendered anew on every change and updated in place) and, for its first
-    posting, the thread parts holding the rows the post leaves out."""
+    posting, the thread parts holding the rows the post leaves out. On-call (``mention``, the
+    route's by default) is mentioned while a member fires; ``same_sweep`` says instead that an
+    earlier post of this sweep mentioned them."""
+    mention_ids = list(dict.fromkeys(route.mention if mention is None else mention))
     open_members = [m for m in members if m.entry.status.is_open]
     total = len(members)
     label = escape(cut(group.label, _NAME_MAX))
@@ -173,33 +276,39 @@ def render_group_alert(
     else:
         firing = sum(1 for m in open_members if m.entry.status == AlertStatus.FIRING)
         if firing:
-            mentions = " ".join(mention(i) for i in dict.fromkeys(route.mention))
+            mentions = " ".join(mention_of(i) for i in mention_ids)
             firing_word = _("FIRING")
             head = f":rotating_light: *{firing_word}* {mentions}".rstrip()
+            if same_sweep:
+                head += " · " + same_sweep_words()
         else:
-            head = ":eyes: *" + _("ACKNOWLEDGED OR SNOOZED") + "*"
+            head = _held_head(open_members)
         stale = ngettext(
             "*{open} of {n} cluster in {group}* have no fresh backup",
             "*{open} of {n} clusters in {group}* have no fresh backup",
             total,
         ).format(open=len(open_members), n=total, group=label)
         status = f"{head}\n{stale}"
+        if cause := storm_cause(members):
+            status += f"\n{cause}"
         fallback = ngettext(
             "FIRING: {n} clusters in {group} have no fresh backup",
             "FIRING: {n} clusters in {group} have no fresh backup",
             len(open_members),
         ).format(n=len(open_members), group=label)
-        if firing and route.mention:
-            fallback += " " + " ".join(mention(i) for i in dict.fromkeys(route.mention))
+        if firing and mention_ids:
+            fallback += " " + " ".join(mention_of(i) for i in mention_ids)
     notes = [
         _("opened {when}").format(when=slack_date(group.opened_at)),
         _("checked {when}").format(when=slack_date(now)),
         _("one post for the whole group; each cluster resolves on its own"),
     ]
-    lead: list[Part] = [Text(status), Note([_counts(members) or _("no cluster")]), Divider()]
-    foot: list[Part] = [Note([" · ".join(notes)])]
+    # What a phone shows before the buttons is the status and the cause; the rows come after.
+    lead: list[Part] = [Text(status)]
     if group.is_open:
-        foot.append(_buttons(group))
+        lead.append(_buttons(group, members))
+    lead += [Note([_counts(members) or _("no cluster")]), Divider()]
+    foot: list[Part] = [Note([" · ".join(notes)])]
     rows = [_row(m, console_url, now) for m in _worst_first(members, now)]
 
     def foot_of(left: int) -> list[Part]:

@@ -16,12 +16,14 @@ from bot.alerts.actions import (
     SNOOZE_4H,
     SNOOZE_24H,
     START_BACKUP,
+    UNACKNOWLEDGE,
+    UNSNOOZE,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import outage_duration
-from bot.backup.model import OperationOutcome
-from bot.chat.card import Buttons, Card, Confirm, Fields, Limits, Note, Part, Text
+from bot.backup.model import OperationOutcome, backup_blocker
+from bot.chat.card import Buttons, Card, Confirm, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, mention
 from bot.chat.pack import cut_escaped, escape_clipped
 from bot.cloud.models import Cluster
@@ -50,6 +52,8 @@ from bot.i18n.units import say_duration
 _NAME_ESCAPED = 200
 _LABEL_ESCAPED = 150
 _LABELS_MAX = 10
+#: The cloud's error in the line before the buttons: a phone shows about 400 characters there.
+WHY_ERROR_ESCAPED = 140
 
 
 def _status_word(status: AlertStatus) -> str:
@@ -90,8 +94,13 @@ def _max_age_source(max_age: MaxAge) -> str:
     return _("the default for clusters with no snapshot schedule, plus grace")
 
 
+def _labelled(label: str, value: str) -> str:
+    """``*Label* value``, one fact of a line of small print."""
+    return f"*{label}* {value}"
+
+
 def _field(label: str, value: str) -> str:
-    """``*Label*`` over its value, as a field of the alert."""
+    """``*Label*`` over its value."""
     return f"*{label}*\n{value}"
 
 
@@ -107,57 +116,79 @@ def render_alert(
     console_url: str,
     limits: Limits,
     now: datetime,
+    mention: Sequence[str] | None = None,
+    same_sweep: bool = False,
 ) -> Card:
     """The alert message, rendered anew on every change and updated in place.
 
-    On-call is mentioned only while the incident is FIRING; the buttons are there while it is
-    open (Acknowledge only until someone has).
+    On-call (``mention``, the route's by default) is mentioned only while the incident is
+    FIRING; ``same_sweep`` says instead that they were mentioned in an earlier post of the same
+    sweep. The buttons are there while it is open (Acknowledge until someone has, then
+    Unacknowledge).
     """
-    status_line = _alert_status_line(entry, route)
+    mention_ids = tuple(route.mention if mention is None else mention)
+    status_line = _alert_status_line(entry, mention_ids)
+    if same_sweep and entry.status == AlertStatus.FIRING:
+        status_line += " · " + same_sweep_words()
     problem = _alert_problem(report, entry, now)
     clause = _clause(report)
     if clause:
         problem = f"{clause}; {problem}"
+    why, rest = _why(report, now)
     headline = "\n".join(
-        [
-            f"{status_line}\n*{cluster_link(cluster, console_url)}*: {problem}",
-            *detail_lines(report.explanation, report.state, now),
-        ]
+        [f"{status_line}\n*{cluster_link(cluster, console_url)}*: {problem}", *why]
     )
+    parts: list[Part] = [Text(headline, anchor="alert_headline")]
+    if entry.status.is_open:
+        parts.append(alert_buttons(entry, cluster))
+    parts.append(Note([*rest, *_alert_facts(entry, cluster, report, limits, now)]))
+    return Card(_alert_fallback(entry, cluster, report, mention_ids), parts)
 
-    fields = []
+
+def _why(report: FreshnessReport, now: datetime) -> tuple[list[str], list[str]]:
+    """The one line that says why, for before the buttons, and the other lines, for after them.
+
+    A failed or running attempt says most (the cloud's own error), then a maintenance over its
+    backup window, then what comes first of the rest (the cluster's condition)."""
+    lines = detail_lines(report.explanation, report.state, now, error_limit=WHY_ERROR_ESCAPED)
+    lines.sort(key=_why_rank)
+    return lines[:1], lines[1:]
+
+
+def _why_rank(line: str) -> int:
+    """A failed or running attempt says most, then a maintenance over the backup window."""
+    if line.startswith((":x:", ":hourglass:")):
+        return 0
+    return 1 if line.startswith(":wrench:") else 2
+
+
+def _alert_facts(
+    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, limits: Limits, now: datetime
+) -> list[str]:
+    """What the alert says after its buttons, in small print: where the cluster is, its newest
+    backup, where its maximum age comes from, when the incident opened and was checked."""
+    where = []
     environment = environment_word(cluster)
     if environment is not None:
-        fields.append(_field(_("Environment"), environment))
+        where.append(environment)
     if cluster.folder_id:
-        fields.append(_field(_("Folder"), id_code(cluster.folder_id)))
-    fields.append(_field(_("Cluster id"), id_code(cluster.id)))
+        where.append(_labelled(_("Folder"), id_code(cluster.folder_id)))
+    where.append(_labelled(_("Cluster id"), id_code(cluster.id)))
     if report.newest_backup_id is not None and report.newest_backup_at is not None:
-        newest = f"{id_code(report.newest_backup_id)}\n{slack_date(report.newest_backup_at)}"
-        fields.append(_field(_("Newest backup"), newest))
+        newest = f"{id_code(report.newest_backup_id)} {slack_date(report.newest_backup_at)}"
     else:
-        fields.append(_field(_("Newest backup"), _("none")))
-    age = say_duration(report.age) if report.age is not None else _("n/a")
-    limit = say_duration(report.max_age.value)
-    fields.append(_field(_("Age"), _("{age} (max {limit})").format(age=age, limit=limit)))
+        newest = _("none")
+    backups = [_labelled(_("Newest backup"), newest)]
     if entry.stale_since is not None:
-        fields.append(_field(_("Stale since"), slack_date(entry.stale_since)))
-    if cluster.labels:
-        fields.append(_labels_field(cluster.labels, limits))
-
+        backups.append(_labelled(_("Stale since"), slack_date(entry.stale_since)))
     notes = [_("Max age from {source}").format(source=_max_age_source(report.max_age))]
     if entry.opened_at is not None:
         notes.append(_("opened {when}").format(when=slack_date(entry.opened_at)))
     notes.append(_("checked {when}").format(when=slack_date(now)))
-
-    parts: list[Part] = [
-        Text(headline, anchor="alert_headline"),
-        Fields(fields, anchor="alert_fields"),
-        Note([" · ".join(notes)]),
-    ]
-    if entry.status.is_open:
-        parts.append(_alert_buttons(entry, cluster))
-    return Card(_alert_fallback(entry, cluster, report, route), parts)
+    facts = [" · ".join(where), " · ".join(backups), " · ".join(notes)]
+    if cluster.labels:
+        facts.insert(1, _labels_field(cluster.labels, limits).replace("*\n", "* ", 1))
+    return facts
 
 
 def _labels_field(labels: dict[str, str], limits: Limits) -> str:
@@ -179,11 +210,16 @@ def _and_more(n: int) -> str:
     return ngettext("and {n} more", "and {n} more", n).format(n=n)
 
 
-def _alert_status_line(entry: AlertEntry, route: AlertRoute) -> str:
+def same_sweep_words() -> str:
+    """What a post says in place of mentioning on-call a second time in one sweep."""
+    return _("same sweep as the post above that mentioned on-call")
+
+
+def _alert_status_line(entry: AlertEntry, mention_ids: Sequence[str]) -> str:
     status = entry.status
     word = f"*{_status_word(status)}*"
     if status == AlertStatus.FIRING:
-        mentions = " ".join(mention(slack_id) for slack_id in route.mention)
+        mentions = " ".join(mention(slack_id) for slack_id in mention_ids)
         return f":rotating_light: {word} {mentions}".rstrip()
     if status == AlertStatus.ACKNOWLEDGED:
         who = mention(entry.acknowledged_by) if entry.acknowledged_by else ""
@@ -242,34 +278,36 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
     return _("the newest backup is older than the maximum of {limit}").format(limit=limit)
 
 
-def _alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
+def alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
+    """The buttons of an open incident's alert (also under ``status <cluster>``)."""
     ref = AlertRef(entry.cluster_id, entry.route_key)
     buttons = []
-    if entry.status != AlertStatus.ACKNOWLEDGED:
+    if entry.status == AlertStatus.ACKNOWLEDGED:
+        buttons.append(UNACKNOWLEDGE.button(ref))
+    else:
         buttons.append(ACKNOWLEDGE.button(ref, style="primary"))
-    question = _(
-        "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
-        "it completes."
-    ).format(cluster=plain(cut(cluster.display_name, 60)))
-    buttons += [
-        SNOOZE_4H.button(ref),
-        SNOOZE_24H.button(ref),
-        LIST_BACKUPS.button(ref),
-        START_BACKUP.button(
-            ref,
-            confirm=Confirm(
-                title=_("Start a backup now?"),
-                text=question,
-                confirm=_("Start backup"),
-                deny=_("Cancel"),
-            ),
-        ),
-    ]
+    if entry.status == AlertStatus.SNOOZED:
+        buttons.append(UNSNOOZE.button(ref))
+    buttons += [SNOOZE_4H.button(ref), SNOOZE_24H.button(ref), LIST_BACKUPS.button(ref)]
+    if not backup_blocker(cluster):
+        # A DEAD, ERROR or STOPPED cluster is not offered a backup the cloud would refuse; the
+        # alert's first line says why its backups cannot run.
+        question = _(
+            "Start a backup of {cluster} now? It runs in the background; the alert resolves when "
+            "it completes."
+        ).format(cluster=plain(cut(cluster.display_name, 60)))
+        confirm = Confirm(
+            title=_("Start a backup now?"),
+            text=question,
+            confirm=_("Start backup"),
+            deny=_("Cancel"),
+        )
+        buttons.append(START_BACKUP.button(ref, confirm=confirm))
     return Buttons(buttons, anchor="alert_actions")
 
 
 def _alert_fallback(
-    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, route: AlertRoute
+    entry: AlertEntry, cluster: Cluster, report: FreshnessReport, mention_ids: Sequence[str]
 ) -> str:
     name = escape(cluster_name(cluster))
     if report.state == FreshnessState.NEVER:
@@ -291,8 +329,8 @@ def _alert_fallback(
     if attempts is not None and attempts.failed_in_a_row:
         what = _("{what}; the last backup attempt failed").format(what=what)
     text = f"{_status_word(entry.status)}: {what}"
-    if entry.status == AlertStatus.FIRING and route.mention:
-        text += " " + " ".join(mention(slack_id) for slack_id in route.mention)
+    if entry.status == AlertStatus.FIRING and mention_ids:
+        text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
     return text
 
 

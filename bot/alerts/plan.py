@@ -29,7 +29,7 @@ from bot.alerts.group_messages import (
     render_group_resolved,
 )
 from bot.alerts.messages import render_alert, render_reminder, render_resolved, render_retired
-from bot.alerts.model import AlertEntry, AlertGroup, BotIncident, Seen
+from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus, BotIncident, Seen
 from bot.alerts.policy import ActionKind, Decision, Reason
 from bot.alerts.self_policy import Announce, SelfDecision
 from bot.chat.card import Card, Chat
@@ -75,11 +75,34 @@ class RouteView:
     locale: str = SOURCE_LOCALE
 
 
+class Pings:
+    """On-call is mentioned once per route per plan (a sweep): the first post that would mention
+    them does; every later one says it belongs to the same sweep instead."""
+
+    def __init__(self, mention: Sequence[str]) -> None:
+        self.mention = tuple(mention)
+        self.used = False
+
+    def take(self) -> tuple[str, ...]:
+        """The mentions for the next post that pings: all of them the first time, then none."""
+        if self.used or not self.mention:
+            return ()
+        self.used = True
+        return self.mention
+
+    @property
+    def quiet(self) -> bool:
+        """Whether a post that would ping is to say instead that on-call was pinged already."""
+        return self.used and bool(self.mention)
+
+
 def plan_route(
     view: RouteView, steps: Iterable[Step], *, chat: Chat, console_url: str, now: datetime
 ) -> list[Change]:
     """Every change the route's steps call for, in the order they should be committed, with
-    their posts rendered for ``chat`` in the route's language."""
+    their posts rendered for ``chat`` in the route's language. On-call is mentioned in the first
+    post that pings (a new alert, a grouped alert or a reminder), not in the others
+    (:class:`Pings`)."""
     with use_locale(view.locale):
         return _plan_route(view, steps, chat=chat, console_url=console_url, now=now)
 
@@ -88,6 +111,7 @@ def _plan_route(
     view: RouteView, steps: Iterable[Step], *, chat: Chat, console_url: str, now: datetime
 ) -> list[Change]:
     route = view.route
+    pings = Pings(route.mention)
     steps = [_remembering(step) for step in steps]
     new = [s for s in steps if s.decision.has(ActionKind.POST_ALERT)]
     rest = [s for s in steps if not s.decision.has(ActionKind.POST_ALERT)]
@@ -117,11 +141,15 @@ def _plan_route(
         if group_id is not None and group_id in open_groups:
             member_steps[group_id].append(step)
         else:
-            change = _plan_single(view, step, chat=chat, console_url=console_url, now=now)
+            change = _plan_single(
+                view, step, chat=chat, console_url=console_url, now=now, pings=pings
+            )
             if change:
                 changes.append(change)
     for step in singles:
-        changes.append(_plan_new_single(view, step, chat=chat, console_url=console_url, now=now))
+        changes.append(
+            _plan_new_single(view, step, chat=chat, console_url=console_url, now=now, pings=pings)
+        )
 
     for group_id in sorted(set(member_steps) | set(joins)):
         change = _plan_group(
@@ -132,13 +160,21 @@ def _plan_route(
             chat=chat,
             console_url=console_url,
             now=now,
+            pings=pings,
         )
         if change:
             changes.append(change)
     for key, members in storms.items():
         changes.append(
             _plan_storm(
-                view, key, labels[key], members, chat=chat, console_url=console_url, now=now
+                view,
+                key,
+                labels[key],
+                members,
+                chat=chat,
+                console_url=console_url,
+                now=now,
+                pings=pings,
             )
         )
     return changes
@@ -176,11 +212,19 @@ def _message_of(entry: AlertEntry) -> tuple[str | None, str | None]:
 
 
 def _plan_new_single(
-    view: RouteView, step: Step, *, chat: Chat, console_url: str, now: datetime
+    view: RouteView,
+    step: Step,
+    *,
+    chat: Chat,
+    console_url: str,
+    now: datetime,
+    pings: Pings | None = None,
 ) -> Change:
     assert step.report is not None
+    pings = pings or Pings(view.route.mention)
     post_id = new_post_id()
     entry = replace(step.decision.entry, message_id=post_id, message_ts=None, group_id=None)
+    mention = pings.take()
     message = render_alert(
         entry,
         cluster=step.cluster,
@@ -189,6 +233,8 @@ def _plan_new_single(
         console_url=console_url,
         limits=chat.limits,
         now=now,
+        mention=mention,
+        same_sweep=pings.quiet and not mention,
     )
     post = make_post(
         PostKind.ALERT,
@@ -203,9 +249,16 @@ def _plan_new_single(
 
 
 def _plan_single(
-    view: RouteView, step: Step, *, chat: Chat, console_url: str, now: datetime
+    view: RouteView,
+    step: Step,
+    *,
+    chat: Chat,
+    console_url: str,
+    now: datetime,
+    pings: Pings | None = None,
 ) -> Change:
     """An incident with its own message: update it in place, and reply in its thread."""
+    pings = pings or Pings(view.route.mention)
     entry = step.decision.entry
     kinds = {action.kind for action in step.decision.actions}
     channel = entry.channel or view.route.channel
@@ -236,7 +289,9 @@ def _plan_single(
     if entry.status.is_open and not has_message and entry.group_id is None:
         # An incident whose alert never reached Slack (opened by a version of the bot that
         # posted before it saved, and killed in between): post it now.
-        return _plan_new_single(view, step, chat=chat, console_url=console_url, now=now)
+        return _plan_new_single(
+            view, step, chat=chat, console_url=console_url, now=now, pings=pings
+        )
 
     reply: OutboundPost | None = None
     if ActionKind.POST_RESOLVED in kinds and has_message:
@@ -248,7 +303,7 @@ def _plan_single(
             cluster=step.cluster,
             report=step.report,
             now=now,
-            mention_ids=view.route.mention,
+            mention_ids=pings.take(),
         )
         reply = about(PostKind.REMINDER, reminder)
     posts = []
@@ -299,6 +354,7 @@ def _plan_storm(
     chat: Chat,
     console_url: str,
     now: datetime,
+    pings: Pings,
 ) -> Change:
     """A new grouped alert for ``steps``, the new incidents of one group in this sweep."""
     route = view.route
@@ -317,8 +373,16 @@ def _plan_storm(
         for s in steps
     ]
     members = [_member(view, e, s, now) for e, s in zip(entries, steps, strict=True)]
+    mention = pings.take()
     top, thread = render_group_alert(
-        group, members, route=route, console_url=console_url, limits=chat.limits, now=now
+        group,
+        members,
+        route=route,
+        console_url=console_url,
+        limits=chat.limits,
+        now=now,
+        mention=mention,
+        same_sweep=pings.quiet and not mention,
     )
     posts = [
         make_post(
@@ -354,6 +418,7 @@ def _plan_group(
     chat: Chat,
     console_url: str,
     now: datetime,
+    pings: Pings,
 ) -> Change:
     """An open grouped alert whose members moved, or that clusters joined, in this sweep."""
     route = view.route
@@ -449,7 +514,9 @@ def _plan_group(
                 )
             )
     if reminder_due and still_open:
-        message = render_group_reminder(nxt, still_open, mention_ids=route.mention, now=now)
+        firing = any(m.entry.status == AlertStatus.FIRING for m in still_open)
+        mention = pings.take() if firing else ()
+        message = render_group_reminder(nxt, still_open, mention_ids=mention, now=now)
         posts.append(
             make_post(
                 PostKind.REMINDER,

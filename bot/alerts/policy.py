@@ -39,6 +39,7 @@ class Reason(enum.StrEnum):
     ACKNOWLEDGED = "acknowledged"
     SNOOZED = "snoozed"
     UNSNOOZED = "unsnoozed"
+    UNACKNOWLEDGED = "unacknowledged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,22 @@ def unsnooze(entry: AlertEntry, *, now: datetime) -> Decision:
         )
     nxt = replace(entry, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
     return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.UNSNOOZED),))
+
+
+def unacknowledge(entry: AlertEntry, *, now: datetime) -> Decision:
+    """Give an acknowledged incident back: it is FIRING again and reminds on the usual interval
+    from now. One that is not acknowledged (two people clicking at once) changes nothing."""
+    _require_open(entry, N_("cannot unacknowledge this alert: it is {status}, not open"))
+    if entry.status != AlertStatus.ACKNOWLEDGED:
+        return Decision(entry)
+    nxt = replace(
+        entry,
+        status=AlertStatus.FIRING,
+        acknowledged_by=None,
+        acknowledged_at=None,
+        last_notified_at=now,
+    )
+    return Decision(nxt, (Action(ActionKind.UPDATE_ALERT, Reason.UNACKNOWLEDGED),))
 
 
 def outage_duration(entry: AlertEntry, now: datetime) -> timedelta:

@@ -24,6 +24,10 @@ from bot.alerts.actions import (
     SNOOZE_24H,
     SNOOZE_ALL_4H,
     SNOOZE_ALL_24H,
+    UNACKNOWLEDGE,
+    UNACKNOWLEDGE_ALL,
+    UNSNOOZE,
+    UNSNOOZE_ALL,
     AlertRef,
 )
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
@@ -106,6 +110,19 @@ class AlertService:
             )
             return Answer([message])
 
+        async def unacknowledge(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+            message = await self.unacknowledge(
+                ref.cluster_id, ref.route_key, user=inv.user_id, now=now
+            )
+            return Answer([message])
+
+        async def unsnooze(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+            _decision, cluster = await self._move(
+                ref.cluster_id, ref.route_key, lambda e: policy.unsnooze(e, now=now), now=now
+            )
+            log.info("%s unsnoozed the alert of %s", inv.user_id, ref.cluster_id)
+            return Answer([render_ack(_(strings.UNSNOOZED).format(cluster=cluster.display_name))])
+
         def snoozing(duration: timedelta) -> Handler[AlertRef]:
             async def snooze(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
                 message = await self.snooze_alert(
@@ -118,6 +135,24 @@ class AlertService:
         async def acknowledge_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
             return Answer([await self.acknowledge_group(group_id, user=inv.user_id, now=now)])
 
+        async def unacknowledge_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
+            return Answer([await self.unacknowledge_group(group_id, user=inv.user_id, now=now)])
+
+        async def unsnooze_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
+            def step(entry: AlertEntry) -> Decision:
+                if entry.status != AlertStatus.SNOOZED:
+                    return Decision(entry)
+                return policy.unsnooze(entry, now=now)
+
+            group, changed = await self.move_group(group_id, step, now=now)
+            said = ngettext(
+                "Unsnoozed {n} cluster of the storm in {group}: it fires again.",
+                "Unsnoozed {n} clusters of the storm in {group}: they fire again.",
+                changed,
+            )
+            log.info("%s unsnoozed %d clusters of group %s", inv.user_id, changed, group_id)
+            return Answer([render_ack(said.format(n=changed, group=escape(group.label)))])
+
         def snoozing_all(duration: timedelta) -> Handler[str]:
             async def snooze_all(group_id: str, inv: Invocation, now: datetime) -> Answer:
                 message = await self.snooze_group(group_id, duration, user=inv.user_id, now=now)
@@ -126,9 +161,13 @@ class AlertService:
             return snooze_all
 
         yield ACKNOWLEDGE.bind(acknowledge)
+        yield UNACKNOWLEDGE.bind(unacknowledge)
+        yield UNSNOOZE.bind(unsnooze)
         yield SNOOZE_4H.bind(snoozing(timedelta(hours=4)))
         yield SNOOZE_24H.bind(snoozing(timedelta(hours=24)))
         yield ACKNOWLEDGE_ALL.bind(acknowledge_all)
+        yield UNACKNOWLEDGE_ALL.bind(unacknowledge_all)
+        yield UNSNOOZE_ALL.bind(unsnooze_all)
         yield SNOOZE_ALL_4H.bind(snoozing_all(timedelta(hours=4)))
         yield SNOOZE_ALL_24H.bind(snoozing_all(timedelta(hours=24)))
 
@@ -194,6 +233,21 @@ class AlertService:
         said = _("Acknowledged the alert for `{cluster}`: no more reminders until it resolves.")
         return render_ack(said.format(cluster=name))
 
+    async def unacknowledge(
+        self, cluster_id: str, route_key: str, *, user: str, now: datetime
+    ) -> Card:
+        """Unacknowledge: the incident fires again, with its reminders."""
+        decision, cluster = await self._move(
+            cluster_id, route_key, lambda e: policy.unacknowledge(e, now=now), now=now
+        )
+        name = cluster.display_name
+        if not decision.actions:
+            said = _("The alert for `{cluster}` is not acknowledged; nothing to undo.")
+            return render_ack(said.format(cluster=name))
+        log.info("%s unacknowledged the alert of %s", user, cluster_id)
+        said = _("Unacknowledged the alert for `{cluster}`: it fires again, with its reminders.")
+        return render_ack(said.format(cluster=name))
+
     async def snooze_alert(
         self, cluster_id: str, route_key: str, duration: timedelta, *, user: str, now: datetime
     ) -> Card:
@@ -225,6 +279,25 @@ class AlertService:
             "resolve.",
             "Acknowledged {n} clusters of the storm in {group}: no more reminders until they "
             "resolve.",
+            changed,
+        )
+        return render_ack(said.format(n=changed, group=label))
+
+    async def unacknowledge_group(self, group_id: str, *, user: str, now: datetime) -> Card:
+        """Unacknowledge all: every acknowledged cluster of the storm fires again."""
+        group, changed = await self.move_group(
+            group_id, lambda e: policy.unacknowledge(e, now=now), now=now
+        )
+        label = escape(group.label)
+        if not changed:
+            said = _("No cluster of the storm in {group} is acknowledged; nothing to undo.")
+            return render_ack(said.format(group=label))
+        log.info("%s unacknowledged %d clusters of group %s", user, changed, group_id)
+        said = ngettext(
+            "Unacknowledged {n} cluster of the storm in {group}: it fires again, with its "
+            "reminders.",
+            "Unacknowledged {n} clusters of the storm in {group}: they fire again, with their "
+            "reminders.",
             changed,
         )
         return render_ack(said.format(n=changed, group=label))

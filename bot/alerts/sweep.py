@@ -45,6 +45,7 @@ from bot.i18n.catalog import use_locale
 from bot.ledger.model import Observation
 from bot.ledger.policy import observation_of
 from bot.ledger.service import month_to_date
+from bot.ops.metrics import ClusterFigures
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -290,6 +291,7 @@ class Sweeper(FleetJob):
             finally:
                 await _cancel(run.rereads.values())
             if not dry_run:
+                self._export_figures(fleet, had_schedule, now)
                 await self._remember_schedules(fleet, had_schedule)
 
         if not dry_run:
@@ -318,6 +320,28 @@ class Sweeper(FleetJob):
             doubted=tuple(run.doubted),
             cloud_requests=run.requests,
         )
+
+    def _export_figures(self, fleet: FleetReading, had_schedule: set[str], now: datetime) -> None:
+        """Every watched cluster's freshness, as the per-cluster metrics say it."""
+        if self.metrics is None:
+            return
+        figures = []
+        for reading in fleet.clusters:
+            report = self._classify(reading, had_schedule, now)
+            cluster = reading.cluster
+            figures.append(
+                ClusterFigures(
+                    cluster_id=cluster.id,
+                    name=cluster.name,
+                    folder=cluster.folder_id,
+                    state=report.state.value,
+                    newest_age_seconds=report.age.total_seconds()
+                    if report.age is not None
+                    else None,
+                    max_age_seconds=report.max_age.value.total_seconds(),
+                )
+            )
+        self.metrics.set_clusters(figures)
 
     async def _commit(self, run: _Run, changes: list[Change]) -> None:
         """Commit each change with its posts, one transaction each; a change whose incident

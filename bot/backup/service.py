@@ -21,6 +21,7 @@ from bot.alerts.actions import START_BACKUP, AlertRef
 from bot.backup.actions import CANCEL, CONFIRM
 from bot.backup.follower import OperationFollower
 from bot.backup.messages import render_backup_confirm
+from bot.backup.model import backup_blocker
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.chat.card import Card
 from bot.cloud.client import CloudClient
@@ -31,7 +32,7 @@ from bot.commands.messages import render_ack
 from bot.commands.ratelimit import BackupStart, recent_backup
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
-from bot.errors import CloudError
+from bot.errors import CloudError, UsageError
 from bot.fleet.lookup import ClusterFinder
 from bot.freshness.messages import utc_text
 from bot.i18n.catalog import N_, _
@@ -81,14 +82,34 @@ class BackupService:
 
     async def _ask(self, command: BackupCmd, inv: Invocation, now: datetime) -> Answer:
         cluster = await self.finder.find(command.cluster)
+        _refuse_blocked(cluster)
         return Answer([render_backup_confirm(cluster.display_name, cluster.id)])
 
     async def _confirmed(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
         cluster = await self.finder.find(cluster_id)
+        # The outcome goes where on-call looks: the open alert's thread, if there is one (the
+        # confirm itself is only visible to the person, so it can hold no thread).
+        channel, thread_ts = await self._alert_thread(cluster.id) or (inv.channel_id, None)
         message = await self.start(
-            cluster.id, user=inv.user_id, channel=inv.channel_id, thread_ts=None, now=now
+            cluster.id, user=inv.user_id, channel=channel, thread_ts=thread_ts, now=now
         )
         return Answer([message], replace_original=True)
+
+    async def _alert_thread(self, cluster_id: str) -> tuple[str, str] | None:
+        """The channel and ts of the cluster's open alert (or of the storm it is part of), once
+        it is posted; None when there is none."""
+        if self.store is None:
+            return None
+        for entry in await self.store.incidents.list_alerts(open_only=True):
+            if entry.cluster_id != cluster_id:
+                continue
+            if entry.group_id is not None:
+                group = await self.store.incidents.get_group(entry.group_id)
+                if group is not None and group.message_ts:
+                    return group.channel, group.message_ts
+            elif entry.message_ts and entry.channel:
+                return entry.channel, entry.message_ts
+        return None
 
     async def _cancelled(self, cluster_id: str, inv: Invocation, now: datetime) -> Answer:
         return Answer([render_ack(_(BACKUP_CANCELLED))], replace_original=True)
@@ -119,6 +140,7 @@ class BackupService:
         """Start a backup now and follow it, unless one was started within
         ``limits.backup_every`` (also on another replica): then say so and start nothing."""
         cluster = await self.finder.find(cluster_ref)
+        _refuse_blocked(cluster)
         lock = self._locks.setdefault(cluster.id, asyncio.Lock())
         async with lock:
             every = self.config.limits.backup_every
@@ -203,6 +225,18 @@ class BackupService:
         """Stop following operations (they are resumed at the next start)."""
         if self.follower is not None:
             await self.follower.aclose()
+
+
+def _refuse_blocked(cluster: Cluster) -> None:
+    """Say why a backup cannot run now, before asking or starting one the cloud would refuse."""
+    blocker = backup_blocker(cluster)
+    if blocker:
+        raise UsageError(
+            _("`{cluster}` cannot be backed up now: the cluster is {state}.").format(
+                cluster=cluster.display_name, state=blocker
+            ),
+            hint=_("A backup can run once the cluster is RUNNING and not DEAD."),
+        )
 
 
 def backup_idempotency_key(cluster_id: str, user: str, now: datetime) -> str:

@@ -159,7 +159,11 @@ def _describe(
                 if str(err)
                 else _(s.NOT_FOUND).format(subject=what)
             )
-            return s.ERROR_ICON_USAGE, message, _(s.NOT_FOUND_HINT).format(prefix=s.PREFIX), detail
+            hint = _(s.NOT_FOUND_HINT).format(prefix=s.PREFIX)
+            if err.suggestions:
+                names = ", ".join(f"`{one_line(n, 100)}`" for n in err.suggestions)
+                hint = _("Did you mean {names}?").format(names=names)
+            return s.ERROR_ICON_USAGE, message, hint, detail
         if isinstance(err, PermissionDenied):
             message = _(s.PERMISSION_DENIED).format(cloud=_cloud_says(err))
             return s.ERROR_ICON_DENIED, message, _(s.PERMISSION_DENIED_HINT), detail

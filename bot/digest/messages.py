@@ -488,11 +488,13 @@ def render_status(
     target: str | None = None,
     offset: int = 0,
     detailed: bool = False,
+    buttons: Buttons | None = None,
 ) -> Card:
     """One page of ``/backups status``: every row worst first, from row ``offset``, as many as
     fit one message, with a Next page button for the rest (its value holds ``target`` and the
     next offset, so the page after survives a restart). ``detailed`` (the status of one
-    cluster) adds to each row its retention policies, restore readiness and backup trend."""
+    cluster) adds to each row its retention policies, restore readiness and backup trend, and
+    leaves out the fleet's counts; ``buttons`` (its open alert's) follow its row."""
     total = len(digest.rows)
     offset = max(0, offset)
     window = digest.rows[offset:]
@@ -523,9 +525,9 @@ def render_status(
                 first=offset + 1, last=offset + shown, total=total
             )
             notes.append(rows_shown[:1].upper() + rows_shown[1:])
-        elif total:
+        elif total and not detailed:
             notes.append(_clusters(total))
-        parts: list[Part] = []
+        parts: list[Part] = [buttons] if buttons is not None else []
         if remaining > 0:
             button = _(BUTTON_NEXT_PAGE)
             notes.append(strings.view_more(remaining).format(n=remaining, button=button))
@@ -543,7 +545,11 @@ def render_status(
         return text
 
     head: list[Part]
-    if offset == 0:
+    if offset == 0 and detailed:
+        # One cluster: its row says its state; "1 cluster: 0 fresh · 1 stale ..." says nothing.
+        generated = _("Generated {when}").format(when=slack_date(digest.generated_at))
+        head = [Header(plain(cut(title, limits.header))), Note([generated])]
+    elif offset == 0:
         head = _digest_lead(digest, title, limits, warnings)
     else:
         title_text = escape_clipped(title, _TITLE_ESCAPED)

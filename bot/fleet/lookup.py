@@ -8,6 +8,7 @@ confirms what it is not meant to show.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import re
 import time
@@ -30,6 +31,9 @@ _V = TypeVar("_V")
 _CLOUD_ID = re.compile(r"[a-z][a-z0-9]{19}")
 #: How many ids an "ambiguous name" message lists.
 _AMBIGUOUS_SHOWN = 10
+#: How many names a "did you mean" offers, and how close (difflib's ratio) each must be.
+_SUGGESTED = 3
+_SUGGEST_CUTOFF = 0.6
 
 
 class ClusterSource(Protocol):
@@ -106,11 +110,22 @@ def looks_like_id(ref: str) -> bool:
     return _CLOUD_ID.fullmatch(ref) is not None
 
 
-def _not_found(ref: str) -> NotFound:
+def _not_found(ref: str, suggestions: Sequence[str] = ()) -> NotFound:
     # No text: the reply then says "I can't find cluster `ref`" without pretending to quote the
     # cloud (render_error adds the subject and the hint about configured folders).
     log.info("cluster %s: no such cluster the bot may show", ref)
-    return NotFound(404, "")
+    error = NotFound(404, "")
+    error.suggestions = tuple(suggestions)
+    return error
+
+
+def closest_names(name: str, names: Sequence[str], n: int = _SUGGESTED) -> list[str]:
+    """Up to ``n`` of ``names`` closest to ``name`` (case aside), closest first."""
+    by_folded: dict[str, str] = {}
+    for known in sorted(names):
+        by_folded.setdefault(known.casefold(), known)
+    close = difflib.get_close_matches(name.casefold(), by_folded, n=n, cutoff=_SUGGEST_CUTOFF)
+    return [by_folded[c] for c in close]
 
 
 NO_FOLDERS = N_("`{ref}` is not a cluster id, and no folders are configured to look names up in.")
@@ -198,10 +213,10 @@ async def _find_by_name(
         raise NoFoldersToSearch(_(NO_FOLDERS).format(ref=name), hint=_(NO_FOLDERS_HINT))
 
     async def in_folder(folder_id: str) -> list[Cluster]:
-        return [c for c in await cache.clusters_in(cloud, folder_id) if c.name == name]
+        return await cache.clusters_in(cloud, folder_id)
 
     results = await asyncio.gather(*(in_folder(f) for f in searched), return_exceptions=True)
-    matches: list[Cluster] = []
+    known: list[Cluster] = []
     failure: BaseException | None = None
     for folder_id, result in zip(searched, results, strict=True):
         if isinstance(result, BaseException):
@@ -210,7 +225,11 @@ async def _find_by_name(
             log.warning("cannot list clusters of folder %s: %s", folder_id, result)
             failure = failure or result
         else:
-            matches.extend(result)
+            known.extend(result)
+    # The name as typed; else, as people type names, the same name in another case.
+    matches = [c for c in known if c.name == name]
+    if not matches:
+        matches = [c for c in known if c.name.casefold() == name.casefold()]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -229,7 +248,7 @@ async def _find_by_name(
     if failure is not None:
         # The cluster may be in the folder that could not be read: say why, not "not found".
         raise failure
-    raise _not_found(name)
+    raise _not_found(name, closest_names(name, [c.name for c in known if c.name]))
 
 
 class ClusterFinder:

@@ -199,7 +199,8 @@ def attempt_line(
     <the cloud's message>", "A backup has been running for 3h", ...; "" when the operations
     were not read. For a cluster whose backups are missing (``state``) or that is past a slot
     with no backup, a last attempt that succeeded is the one of its newest backup: then nothing
-    has tried since, which is said."""
+    has tried since, which is said. For a FRESH cluster (a row) nothing is said of an attempt
+    that succeeded, or of none."""
     if explanation is None:
         return ""
     if explanation.operations_error:
@@ -210,6 +211,12 @@ def attempt_line(
     if history is None:
         return ""
     last = history.last
+    late = last is not None and last.outcome == AttemptOutcome.RUNNING and explanation.missed_slot
+    failed_last = last is not None and last.outcome == AttemptOutcome.FAILED
+    if state == FreshnessState.FRESH and not (failed_last or late):
+        # A fresh cluster's row says its attempts only when one failed or is running past a
+        # slot: "succeeded; none was made since" reads like a problem where there is none.
+        return ""
     if last is None:
         said = _("No backup attempt is among the cluster's operations.")
         return f":grey_question: {said}"
@@ -469,7 +476,9 @@ def detail_lines(
     lines = []
     said_first = bool(blocking_clause(explanation.condition, state))
     lines.append(condition_line(explanation.condition, with_blocking=not said_first))
-    lines.append(attempt_line(explanation, now, state=state, error_limit=error_limit))
+    # One cluster in full says its last attempt whatever it was; a fresh row only a failed one.
+    attempt_state = None if full and state == FreshnessState.FRESH else state
+    lines.append(attempt_line(explanation, now, state=attempt_state, error_limit=error_limit))
     detail = explanation.schedule.detail if explanation.schedule is not None else ""
     lines.append(maintenance_line(explanation.maintenance, detail))
     if full:

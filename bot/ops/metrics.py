@@ -7,6 +7,7 @@ several app instances in one process each have their own counters without name c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
@@ -17,6 +18,18 @@ PREFIX = "backups_bot_"
 
 #: Cloud calls are mostly small JSON reads; the tail up to the request timeout (10 s) matters.
 CLOUD_DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFigures:
+    """What the per-cluster metrics say of one watched cluster."""
+
+    cluster_id: str
+    name: str
+    folder: str
+    state: str
+    newest_age_seconds: float | None
+    max_age_seconds: float
 
 
 class Metrics:
@@ -73,6 +86,29 @@ class Metrics:
         self.alerts_firing = Gauge(
             PREFIX + "alerts_firing",
             "Staleness alerts currently open (firing, acknowledged or snoozed).",
+            registry=r,
+        )
+        # Per watched cluster, so that a team can alert on its own clusters in its Alertmanager:
+        # one series of each per cluster (the state is a label of the one series it has now).
+        cluster_labels = ["cluster_id", "cluster", "folder"]
+        self.newest_backup_age_seconds = Gauge(
+            PREFIX + "newest_backup_age_seconds",
+            "Age of each watched cluster's newest backup at the last sweep (absent when it has "
+            "none or it could not be read).",
+            cluster_labels,
+            registry=r,
+        )
+        self.max_age_seconds = Gauge(
+            PREFIX + "max_age_seconds",
+            "The maximum age each watched cluster's newest backup may have.",
+            cluster_labels,
+            registry=r,
+        )
+        self.cluster_freshness = Gauge(
+            PREFIX + "cluster_freshness",
+            "Each watched cluster's freshness state at the last sweep, as the label state "
+            "(fresh, stale, never, unknown, stopped, unscheduled); the value is 1.",
+            [*cluster_labels, "state"],
             registry=r,
         )
         self.last_successful_sweep_timestamp_seconds = Gauge(
@@ -177,6 +213,18 @@ class Metrics:
         self.sweeps_total.labels(outcome=outcome).inc()
         if finished_at is not None:
             self.last_successful_sweep_timestamp_seconds.set(finished_at)
+
+    def set_clusters(self, clusters: Iterable[ClusterFigures]) -> None:
+        """The per-cluster figures of the last sweep, replacing the previous ones (a cluster no
+        longer watched, or a state it left, loses its series)."""
+        for gauge in (self.newest_backup_age_seconds, self.max_age_seconds, self.cluster_freshness):
+            gauge.clear()
+        for c in clusters:
+            labels = (c.cluster_id, c.name, c.folder)
+            if c.newest_age_seconds is not None:
+                self.newest_backup_age_seconds.labels(*labels).set(c.newest_age_seconds)
+            self.max_age_seconds.labels(*labels).set(c.max_age_seconds)
+            self.cluster_freshness.labels(*labels, c.state).set(1)
 
     def record_digest_posted(self, posted_at: float) -> None:
         """Count a posted digest and remember when it went out (Unix seconds)."""

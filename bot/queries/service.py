@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.actions import LIST_BACKUPS, AlertRef
+from bot.alerts.messages import alert_buttons
 from bot.chat.actions import Answer, BoundAction, Invocation
-from bot.chat.card import Card, Chat
+from bot.chat.card import Buttons, Card, Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import (
     Backup,
@@ -371,6 +372,7 @@ class Queries:
         had = await self._had_schedule()
         freshness = self.config.freshness
         one = False  # the status of one cluster: in full (policies, restore, trend)
+        buttons: Buttons | None = None
         if target is None:
             title = _("Backups status")
             fleet = await read_fleet(self.cloud, self.config, now=now)
@@ -387,6 +389,7 @@ class Queries:
                 self.cloud, [cluster], freshness=freshness, now=now, full=True
             )
             errors, one = [], True
+            buttons = await self._alert_buttons(cluster)
         if errors and not readings:
             raise CloudError(errors[0])
         items = [
@@ -410,7 +413,17 @@ class Queries:
             target=target,
             offset=offset,
             detailed=one,
+            buttons=buttons,
         )
+
+    async def _alert_buttons(self, cluster: Cluster) -> Buttons | None:
+        """The buttons of the cluster's open alert (its first route's), if it has one."""
+        if self.store is None:
+            return None
+        for entry in await self.store.incidents.list_alerts(open_only=True):
+            if entry.cluster_id == cluster.id:
+                return alert_buttons(entry, cluster)
+        return None
 
     async def _had_schedule(self) -> set[str]:
         return await had_schedule_ids(self.store) if self.store is not None else set()

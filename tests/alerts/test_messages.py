@@ -20,6 +20,7 @@ from bot.alerts.messages import (
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.policy import acknowledge, evaluate, snooze
 from bot.config import AlertRoute
+from bot.freshness.explain import Condition, Explanation
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.slack.blocks import SLACK
 from bot.slack.budget import MAX_FIELD_TEXT
@@ -92,6 +93,30 @@ def test_a_firing_alert_mentions_on_call_and_offers_every_button() -> None:
     ]
 
 
+def test_an_alert_says_the_cluster_and_why_then_its_buttons_then_the_rest() -> None:
+    rep = report(FreshnessState.STALE)
+    message = alert(firing(rep), rep)
+    assert [b["type"] for b in message.blocks] == ["section", "actions", "context"]
+    facts = " ".join(e["text"] for e in message.blocks[2]["elements"])
+    assert "*Cluster id* `c9qcluster000000001`" in facts
+    assert "Max age from" in facts
+    assert "Max age from" not in message.blocks[0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "blocking"), [({"health": "DEAD"}, "DEAD"), ({"status": "ERROR"}, "ERROR")]
+)
+def test_a_cluster_whose_backups_cannot_run_is_not_offered_start_backup_and_says_why(
+    fields: dict[str, str], blocking: str
+) -> None:
+    rep = replace(report(FreshnessState.STALE), explanation=Explanation(Condition(blocking, ())))
+    message = alert(firing(rep), rep, cluster=cluster(**fields))
+    assert "alert_backup" not in action_ids(message)
+    assert "alert_list" in action_ids(message)
+    assert ": backups cannot run; the newest backup is" in message.blocks[0]["text"]["text"]
+    assert "alert_backup" in action_ids(alert(firing(rep), rep))  # a RUNNING one is offered it
+
+
 def test_every_button_carries_the_cluster_and_the_route() -> None:
     message = alert(firing())
     (actions,) = [b for b in message.blocks if b["type"] == "actions"]
@@ -109,6 +134,7 @@ def test_an_acknowledged_alert_says_who_and_stops_mentioning() -> None:
     assert headline.startswith(":eyes: *ACKNOWLEDGED* by <@U0ALICE>")
     assert "subteam" not in message.text + all_text([message])
     assert "alert_ack" not in action_ids(message)
+    assert action_ids(message)[0] == "alert_unack"
     assert "alert_snooze_4h" in action_ids(message)
 
 
@@ -136,7 +162,7 @@ def test_an_alert_for_a_cluster_never_backed_up_says_so() -> None:
     rep = report(FreshnessState.NEVER, None)
     message = alert(firing(rep), rep)
     assert "has no backup at all" in message.blocks[0]["text"]["text"]
-    assert "*Newest backup*\nnone" in all_text([message])
+    assert "*Newest backup* none" in all_text([message])
 
 
 def test_an_alert_escapes_hostile_names_and_labels() -> None:
@@ -153,7 +179,7 @@ def test_many_long_hostile_labels_are_cut_to_fit_the_field_and_counted() -> None
     labels = {f"<k{i:02d}>" + "&" * 60: "<!channel>" * 6 for i in range(14)}
     message = alert(firing(), cluster=cluster(labels=labels))
     [field] = [
-        f["text"] for b in message.blocks for f in b.get("fields", []) if "*Labels*" in f["text"]
+        e["text"] for b in message.blocks for e in b.get("elements", []) if "*Labels*" in e["text"]
     ]
     # Each label escaped is over 300 characters: ten of them whole would be over 3,000.
     assert len(field) <= MAX_FIELD_TEXT

@@ -166,8 +166,12 @@ def test_up_to_group_after_new_stale_clusters_each_get_an_alert_of_their_own() -
         assert entry.cluster_name == f"db-{n}"
         assert entry.folder_id == "b1gfolder"
         assert f"db-{n}" in text(post)
-    assert pings(changes) == 2
-    assert not fleet.groups
+    # One ping per route per sweep: the first alert mentions on-call, the second says why not.
+    assert pings(changes) == 1
+    first, second = (text(c.posts[0]) for c in changes)
+    assert f"<!subteam^{ONCALL}>" in first
+    assert "same sweep as the post above that mentioned on-call" not in first
+    assert "*FIRING* · same sweep as the post above that mentioned on-call" in second
 
 
 def test_a_second_sweep_that_sees_the_same_thing_plans_nothing() -> None:
@@ -410,8 +414,25 @@ def test_each_group_of_the_route_gets_its_own_post_and_a_small_group_stays_singl
         "c9q000020 [new_incident]",
         "c9q000021 [new_incident]",
     }
-    assert pings(changes) == 4
+    assert pings(changes) == 1  # two grouped alerts and two single ones, one mention
     assert sorted(g.label for g in fleet.groups.values()) == ["team=logs", "team=search"]
+
+
+def test_reminders_and_new_alerts_of_one_sweep_ping_once_and_the_next_sweep_pings_again() -> None:
+    fleet = Fleet(route(repeat="4h", group_after=5))
+    fleet.sweep([(cluster(1), STALE), (cluster(2), STALE)])
+    later = NOW + timedelta(hours=4)
+    # Two reminders due and a new alert, in one sweep.
+    changes = fleet.sweep([(cluster(n), STALE) for n in (1, 2, 3)], later)
+    assert len(of_kind(changes, PostKind.REMINDER)) == 2
+    assert len(of_kind(changes, PostKind.ALERT)) == 1
+    assert pings(changes) == 1
+    (alert,) = of_kind(changes, PostKind.ALERT)
+    assert f"<!subteam^{ONCALL}>" not in text(alert)
+    # The next due reminders are a sweep of their own: on-call is mentioned again, once.
+    again = fleet.sweep([(cluster(n), STALE) for n in (1, 2, 3)], later + timedelta(hours=4))
+    assert len(of_kind(again, PostKind.REMINDER)) == 3
+    assert pings(again) == 1
 
 
 def test_a_second_sweep_of_a_storm_adds_no_post() -> None:
@@ -551,7 +572,7 @@ def test_an_acknowledged_storm_has_no_ping_when_it_is_updated() -> None:
     (change,) = fleet.sweep(readings, NOW + timedelta(hours=5))
     assert of_kind([change], PostKind.REMINDER) == []
     assert pings([change]) == 0
-    assert "ACKNOWLEDGED OR SNOOZED" in text(of_kind([change], PostKind.GROUP_UPDATE)[0])
+    assert "*ACKNOWLEDGED* by <@U1>" in text(of_kind([change], PostKind.GROUP_UPDATE)[0])
 
 
 def test_a_members_incident_of_a_group_no_longer_open_is_planned_on_its_own() -> None:
@@ -751,4 +772,8 @@ def test_a_grouped_alert_reads_the_same_after_a_click_as_after_a_sweep() -> None
     assert clicked == group_update(read=True)
     # The reason is in every row, and who acknowledged them.
     assert str(clicked).count("last attempt failed") == len(members)
-    assert str(clicked).count("<@U0ALICE>") == len(members)
+    # Each row names who acknowledged it, and so does the status line, once.
+    assert str(clicked).count("<@U0ALICE>") == len(members) + 1
+    head = clicked["blocks"][0]["text"]["text"]
+    assert head.startswith(":eyes: *ACKNOWLEDGED* by <@U0ALICE>")
+    assert ":x: 4 of 4: 503 SlowDown" in head

@@ -21,6 +21,7 @@ from bot.alerts.policy import (
     outage_duration,
     retire,
     snooze,
+    unacknowledge,
     unsnooze,
 )
 from bot.config import AlertRoute
@@ -286,6 +287,20 @@ def test_acknowledging_a_snoozed_incident_clears_the_snooze() -> None:
     assert d.entry.status == AlertStatus.ACKNOWLEDGED
     assert d.entry.snoozed_until is None
     assert d.entry.snoozed_by is None
+
+
+def test_unacknowledging_fires_again_and_reminds_a_repeat_after_it() -> None:
+    entry = acknowledge(run(None, STALE, NOW).entry, user="U0ALICE", now=NOW).entry
+    d = unacknowledge(entry, now=NOW + hours(6))
+    assert d.actions == (Action(ActionKind.UPDATE_ALERT, Reason.UNACKNOWLEDGED),)
+    assert (d.entry.status, d.entry.acknowledged_by, d.entry.acknowledged_at) == (
+        AlertStatus.FIRING,
+        None,
+        None,
+    )
+    assert run(d.entry, STALE, NOW + hours(9)).actions == ()
+    assert kinds(run(d.entry, STALE, NOW + hours(10))) == [ActionKind.POST_REMINDER]
+    assert unacknowledge(d.entry, now=NOW + hours(7)).actions == ()
 
 
 def test_unsnoozing_fires_again_and_reminds_on_the_usual_interval() -> None:

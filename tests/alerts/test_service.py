@@ -4,6 +4,7 @@ A click commits the incident with the update of its message; the delivery execut
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -38,6 +39,7 @@ from tests.world import (
     deliver,
     deliver_with,
     make_cloud,
+    make_config,
     make_features,
     make_fleet,
     replies,
@@ -105,6 +107,25 @@ async def test_status_view_builds_the_digest_for_one_cluster_by_name(
     text = str(SLACK.render(message)["blocks"])
     assert "orders-prod" in text
     assert "logs-prod" not in text
+    # One cluster: no fleet counts ("1 cluster: 0 fresh · 1 stale ..."), and no alert yet.
+    assert "1 cluster" not in text
+    assert "0 fresh" not in text
+    assert "alert_ack" not in text
+
+
+async def test_status_of_a_cluster_with_an_open_alert_offers_the_alerts_buttons(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    config: BotConfig,
+    watch: Features,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    message = SLACK.render(await watch.queries.status_view("orders-prod", now=NOW))
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["action_id"] for e in buttons][:2] == ["alert_ack", "alert_snooze_4h"]
+    route = alert_route_key(config.alerts[0])
+    assert {"c": IDS.stale, "r": route} == json.loads(buttons[0]["value"])
 
 
 async def test_status_view_of_everything_watched_puts_problems_first(
@@ -183,6 +204,51 @@ async def test_two_clicks_on_acknowledge_change_the_alert_once(
     assert len(fake_slack.calls_to("chat.update")) == 1
 
 
+async def test_the_unacknowledge_button_gives_the_alert_back_firing_with_acknowledge_again(
+    sim: SimCloud,
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: Features,
+    executor: DeliveryExecutor,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+    await watch.alerts.acknowledge(IDS.stale, route, user="U0ALICE", now=NOW)
+    await deliver(executor)
+
+    def alert_buttons() -> dict[str, str]:
+        [alert] = [m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if IDS.stale in str(m)]
+        return {
+            e["action_id"]: e["value"]
+            for b in alert["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+
+    assert "alert_unack" in alert_buttons()
+    assert "alert_ack" not in alert_buttons()
+    at = NOW + timedelta(minutes=2)
+    reply = await watch.router.run_action(
+        "alert_unack", alert_buttons()["alert_unack"], WHO, now=at
+    )
+    await deliver(executor)
+
+    assert reply.messages[0].text.startswith("Unacknowledged the alert for `orders-prod`")
+    entry = await store.incidents.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.acknowledged_by, entry.last_notified_at) == (
+        AlertStatus.FIRING,
+        None,
+        at,
+    )
+    assert "alert_ack" in alert_buttons()
+    again = await watch.router.run_action("alert_unack", alert_buttons()["alert_ack"], WHO, now=at)
+    assert "is not acknowledged; nothing to undo" in again.messages[0].text
+
+
 async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot_be(
     sim: SimCloud,
     cloud: CloudClient,
@@ -203,6 +269,46 @@ async def test_the_snooze_button_silences_one_incident_and_a_resolved_one_cannot
     await sweep_now(cloud, store, notifier, config, minutes=30)
     with pytest.raises(UsageError, match="no longer open"):
         await watch.alerts.snooze_alert(IDS.stale, route, timedelta(hours=4), user="U0BOB", now=NOW)
+
+
+async def test_the_unsnooze_button_on_a_snoozed_alert_wakes_it_up(
+    cloud: CloudClient,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    watch: Features,
+    executor: DeliveryExecutor,
+) -> None:
+    await sweep_now(cloud, store, notifier, config, minutes=0)
+    route = alert_route_key(config.alerts[0])
+
+    def buttons() -> dict[str, str]:
+        [alert] = [m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if IDS.stale in str(m)]
+        return {
+            e["action_id"]: e["value"]
+            for b in alert["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+
+    assert "alert_unsnooze" not in buttons()  # only a snoozed alert offers it
+    await watch.router.run_action("alert_snooze_4h", buttons()["alert_snooze_4h"], WHO, now=NOW)
+    await deliver(executor)
+    assert "alert_unsnooze" in buttons()
+
+    at = NOW + timedelta(minutes=3)
+    value = buttons()["alert_unsnooze"]
+    reply = await watch.router.run_action("alert_unsnooze", value, WHO, now=at)
+    await deliver(executor)
+
+    assert reply.messages[0].text == "Alerts for `orders-prod` are back on."
+    entry = await store.incidents.get_alert(IDS.stale, route)
+    assert entry is not None
+    assert (entry.status, entry.snoozed_until, entry.snoozed_by) == (AlertStatus.FIRING, None, None)
+    assert "alert_unsnooze" not in buttons()
+    again = await watch.router.run_action("alert_unsnooze", value, WHO, now=at)
+    assert "is not snoozed" in again.messages[0].text
 
 
 @pytest.fixture
@@ -257,6 +363,47 @@ async def test_a_double_click_starts_one_backup_which_is_followed_to_the_thread(
         sweeper = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="s")
         result = await sweeper.run(now=NOW + timedelta(minutes=15))
         assert PostKind.RESOLVED in [p.kind for p in result.posts]
+    finally:
+        await watch.backups.aclose()
+        await cloud.aclose()
+
+
+async def test_a_backup_confirmed_from_a_command_reports_in_the_open_alerts_thread(
+    quick_sim: SimCloud,
+    store: Store,
+    notifier: SlackNotifier,
+    fake_slack: FakeSlack,
+    config: BotConfig,
+    executor: DeliveryExecutor,
+) -> None:
+    cloud = make_cloud(quick_sim)
+    allowed = config.model_copy(
+        update={
+            "access": make_config(
+                access={"rules": [{"commands": ["backup"], "users": ["U0ALICE"]}]}
+            ).access
+        }
+    )
+    watch = make_service(cloud, store, notifier, allowed)
+    try:
+        await sweep_now(cloud, store, notifier, config, minutes=0)
+        alert = next(
+            m for m in top_level(fake_slack.messages(ONCALL_CHANNEL)) if "orders" in m["text"]
+        )
+        # Typed in the team's channel: /backups backup orders-prod, then Start backup.
+        team = Invocation(user_id="U0ALICE", channel_id="C0TEAM")
+        asked = await watch.router.run("backup orders-prod", team, now=clock.now())
+        assert "Start a backup of orders-prod now?" in asked.messages[0].text
+        started = await watch.router.run_action("backup_confirm", IDS.stale, team, now=clock.now())
+        assert started.messages[0].text.startswith("Started a backup of `orders-prod`")
+        await watch.backups.follower.wait()
+        await deliver(executor)
+
+        [reply] = replies(fake_slack.messages(ONCALL_CHANNEL), alert["ts"])
+        assert reply["text"].startswith(
+            ":white_check_mark: The backup of *orders-prod* that <@U0ALICE> started is done"
+        )
+        assert fake_slack.messages("C0TEAM") == []  # not a top-level post where it was typed
     finally:
         await watch.backups.aclose()
         await cloud.aclose()

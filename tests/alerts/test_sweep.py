@@ -117,8 +117,9 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     route = alert_route_key(config.alerts[0])
 
     # 09:00: orders-prod's newest backup is 30 h old (daily schedule: max 1d 2h), new-cluster
-    # never had one. One alert each, in the on-call channel, mentioning on-call, with buttons;
-    # clusters go by name (the cloud lists them in no particular order).
+    # never had one. One alert each, in the on-call channel, with buttons; on-call is mentioned
+    # once, in the first of them; clusters go by name (the cloud lists them in no particular
+    # order).
     first = await sweep_and_deliver(sweep, executor, now=NOW)
     assert kinds(first.posts) == [(ALERT, IDS.never), (ALERT, IDS.stale)]
     assert [(p["channel"], p.get("thread_ts")) for p in posts(fake_slack)] == [
@@ -126,10 +127,9 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
         (ONCALL_CHANNEL, None),
     ]
     orders = alert_of(fake_slack, "orders-prod")
-    assert orders["text"] == (
-        f"FIRING: the newest backup of orders-prod is 1d 6h old (max 1d 2h) {MENTION}"
-    )
-    assert MENTION in orders["blocks"][0]["text"]["text"]
+    assert orders["text"] == ("FIRING: the newest backup of orders-prod is 1d 6h old (max 1d 2h)")
+    assert MENTION not in str(orders["blocks"])
+    assert "same sweep as the post above that mentioned on-call" in str(orders["blocks"])
     assert has_buttons(orders)
     never = alert_of(fake_slack, "new-cluster")
     assert never["text"] == f"FIRING: new-cluster has no backup at all {MENTION}"
@@ -161,8 +161,11 @@ async def test_a_stale_cluster_walks_through_alert_reminder_ack_snooze_and_resol
     [reminder] = replies(fake_slack.messages(ONCALL_CHANNEL), orders["ts"])
     assert reminder["text"] == (
         ":alarm_clock: *orders-prod* still has no fresh backup: the newest is 1d 10h old "
-        f"(max 1d 2h); stale for 8h. {MENTION}"
+        "(max 1d 2h); stale for 8h."
     )
+    # The two reminders are one sweep's: on-call is mentioned in the first (new-cluster's) only.
+    [other] = replies(fake_slack.messages(ONCALL_CHANNEL), never["ts"])
+    assert other["text"].endswith(MENTION)
 
     # 13:05: someone acknowledges orders-prod: the message says so, without the Ack button.
     fake_slack.calls.clear()
@@ -1078,3 +1081,21 @@ async def test_a_missing_cluster_that_cannot_be_read_keeps_its_incident_open(
     assert (
         await store.incidents.get_alert(IDS.stale, route) == opened
     )  # unknown is no reason to close
+
+
+async def test_a_sweep_exports_each_watched_clusters_freshness_for_prometheus(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, config: BotConfig
+) -> None:
+    metrics = Metrics()
+    await sweeper(cloud, store, notifier, config, metrics=metrics).run(now=NOW)
+    body = metrics.render()[0].decode()
+    stale = f'cluster="orders-prod",cluster_id="{IDS.stale}",folder="{FOLDER}"'
+    assert f"backups_bot_newest_backup_age_seconds{{{stale}}} 108000.0" in body  # 30 h
+    assert f"backups_bot_max_age_seconds{{{stale}}} 93600.0" in body  # 1d 2h
+    assert f'backups_bot_cluster_freshness{{{stale},state="stale"}} 1.0' in body
+    never = f'cluster="new-cluster",cluster_id="{IDS.never}",folder="{FOLDER}"'
+    assert f'backups_bot_cluster_freshness{{{never},state="never"}} 1.0' in body
+    assert f"backups_bot_newest_backup_age_seconds{{{never}}}" not in body
+    # One freshness series per watched cluster.
+    series = [line for line in body.splitlines() if line.startswith("backups_bot_cluster_fresh")]
+    assert len(series) == len({line.split('cluster_id="')[1][:20] for line in series})

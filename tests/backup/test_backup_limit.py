@@ -9,10 +9,13 @@ from datetime import timedelta
 import pytest
 
 from bot.app.wiring import Features
+from bot.chat.actions import Invocation
+from bot.chat.card import Buttons
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.server import SimCloud
+from bot.errors import UsageError
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from tests.store.conftest import OpenStore
@@ -21,6 +24,7 @@ from tests.world import (
     NOW,
     ONCALL_CHANNEL,
     make_cloud,
+    make_config,
     make_features,
     make_fleet,
     seed_backups,
@@ -123,3 +127,24 @@ async def test_a_backup_another_replica_started_holds_this_one_back(
             await cloud.aclose()
         await store_a.close()
         await store_b.close()
+
+
+async def test_a_stopped_cluster_is_refused_before_the_confirm_and_nothing_is_started(
+    slow_backups: SimCloud, store: Store, notifier: SlackNotifier
+) -> None:
+    allowed = make_config(access={"rules": [{"commands": ["backup"], "users": ["U0ALICE"]}]})
+    watch, cloud = _service(slow_backups, store, notifier, allowed, "a")
+    who = Invocation("U0ALICE", ONCALL_CHANNEL)
+    try:
+        asked = await watch.router.run("backup archive", who, now=NOW)
+        [reply] = asked.messages
+        assert "`archive` cannot be backed up now: the cluster is STOPPED." in str(reply.parts)
+        assert not any(isinstance(p, Buttons) for p in reply.parts)  # no confirm to press
+        with pytest.raises(UsageError, match="the cluster is STOPPED"):
+            await watch.backups.start(
+                IDS.stopped, user="U0ALICE", channel=ONCALL_CHANNEL, thread_ts=None, now=NOW
+            )
+        assert slow_backups.operations == {}
+    finally:
+        await watch.backups.aclose()
+        await cloud.aclose()

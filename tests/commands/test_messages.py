@@ -527,6 +527,17 @@ def test_not_found_names_what_was_looked_for() -> None:
     assert message.blocks[1]["elements"][0]["text"] == "cloud request id `req-1`"
 
 
+def test_not_found_offers_the_closest_names_escaped() -> None:
+    err = NotFound(404, "")
+    err.suggestions = ("traces-prod", "<!channel>")
+    message = render_error(err, subject="cluster `trace-prod`")
+    assert_valid(message)
+    text = str(message.blocks)
+    assert "I can't find cluster `trace-prod`" in text
+    assert "Did you mean `traces-prod`, `&lt;!channel&gt;`?" in text
+    assert "<!channel>" not in text
+
+
 def test_an_access_rule_refusal_mentions_who_may() -> None:
     access = Access(rules=[AccessRule(commands=["backup"], usergroups=["S0ONCALL"])])
     with pytest.raises(AccessDenied) as info:

@@ -12,7 +12,7 @@ from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.fleet import SimCluster
 from bot.demo.simcloud.server import SimCloud
 from bot.errors import NotFound, PermissionDenied, UsageError
-from bot.fleet.lookup import looks_like_id, resolve_cluster
+from bot.fleet.lookup import closest_names, looks_like_id, resolve_cluster
 from tests.slack.harness import (
     FOLDER,
     LOGS,
@@ -162,3 +162,35 @@ async def test_an_id_found_outside_the_allowed_folders_is_still_not_found(
     )
     with pytest.raises(NotFound):
         await resolve_cluster(client, "c9qelsewhere", folders=[FOLDER], allowed_folders=[FOLDER])
+
+
+async def test_a_name_in_another_case_matches_when_it_is_the_only_one(
+    cloud: tuple[SimCloud, CloudClient],
+) -> None:
+    _, client = cloud
+    cluster = await resolve_cluster(client, "Logs-PROD", folders=[FOLDER], allowed_folders=[])
+    assert cluster.id == LOGS
+    # Two clusters share the name whatever its case: still ambiguous, never a guess.
+    with pytest.raises(UsageError) as caught:
+        await resolve_cluster(client, "TWIN", folders=[FOLDER], allowed_folders=[FOLDER])
+    assert TWIN_1 in str(caught.value)
+
+
+async def test_a_name_that_matches_nothing_offers_the_closest_watched_names(
+    cloud: tuple[SimCloud, CloudClient],
+) -> None:
+    _, client = cloud
+    with pytest.raises(NotFound) as caught:
+        await resolve_cluster(client, "log-prod", folders=[FOLDER], allowed_folders=[])
+    assert caught.value.suggestions[0] == "logs-prod"
+    assert len(caught.value.suggestions) <= 3
+    with pytest.raises(NotFound) as far:
+        await resolve_cluster(client, "zzzzzzzz", folders=[FOLDER], allowed_folders=[])
+    assert far.value.suggestions == ()
+
+
+def test_the_closest_names_are_at_most_three_closest_first_whatever_the_case() -> None:
+    names = ["traces-prod", "traces-dev", "Traces-Stage", "logs-prod", "tracer-prod"]
+    assert closest_names("trace-prod", names) == ["traces-prod", "tracer-prod", "traces-dev"]
+    assert closest_names("TRACES-STAGE", names)[0] == "Traces-Stage"
+    assert closest_names("payments", names) == []

@@ -56,6 +56,22 @@ def test_a_running_attempt_says_for_how_long_and_what_failed_before_it() -> None
     assert line.endswith("; the 2 attempts before it failed.")
 
 
+def test_a_fresh_row_says_nothing_of_attempts_unless_one_failed_or_runs_past_a_slot() -> None:
+    fresh = FreshnessState.FRESH
+    done = Explanation(attempts=AttemptHistory(attempt(AttemptOutcome.DONE)))
+    assert attempt_line(done, NOW, state=fresh) == ""
+    assert attempt_line(Explanation(attempts=AttemptHistory(None)), NOW, state=fresh) == ""
+    running = Explanation(attempts=AttemptHistory(attempt(AttemptOutcome.RUNNING)))
+    assert attempt_line(running, NOW, state=fresh) == ""
+    late = Explanation(attempts=running.attempts, missed_slot=NOW - timedelta(hours=1))
+    assert attempt_line(late, NOW, state=fresh).startswith(":hourglass:")
+    failed = Explanation(attempts=AttemptHistory(attempt(AttemptOutcome.FAILED, "disk full")))
+    assert attempt_line(failed, NOW, state=fresh).startswith(":x: The last backup attempt")
+    # A stale cluster's success with nothing since is still worth saying.
+    stale = attempt_line(done, NOW, state=FreshnessState.STALE)
+    assert stale.endswith("succeeded; none was made since.")
+
+
 def test_no_attempt_a_success_and_unreadable_operations_each_say_so() -> None:
     assert "No backup attempt" in attempt_line(Explanation(attempts=AttemptHistory(None)), NOW)
     done = attempt_line(Explanation(attempts=AttemptHistory(attempt(AttemptOutcome.DONE))), NOW)

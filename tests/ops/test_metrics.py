@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.ops.metrics import Metrics
+from bot.ops.metrics import ClusterFigures, Metrics
 
 
 def _samples(metrics: Metrics) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -96,3 +96,23 @@ def test_render_returns_the_prometheus_text_content_type() -> None:
     body, content_type = Metrics().render()
     assert content_type.startswith("text/plain; version=0.0.4")
     assert b"# TYPE backups_bot_alerts_firing gauge" in body
+
+
+def test_per_cluster_figures_are_one_series_each_and_replace_the_last_sweeps() -> None:
+    m = Metrics()
+    stale = ClusterFigures("c9qa", "orders-prod", "b1gf", "stale", 30 * 3600.0, 26 * 3600.0)
+    never = ClusterFigures("c9qb", "new-cluster", "b1gf", "never", None, 26 * 3600.0)
+    m.set_clusters([stale, never])
+    s = _samples(m)
+    a = frozenset({("cluster_id", "c9qa"), ("cluster", "orders-prod"), ("folder", "b1gf")})
+    b = frozenset({("cluster_id", "c9qb"), ("cluster", "new-cluster"), ("folder", "b1gf")})
+    assert s[("backups_bot_newest_backup_age_seconds", a)] == 30 * 3600
+    assert ("backups_bot_newest_backup_age_seconds", b) not in s  # no backup: no age
+    assert s[("backups_bot_max_age_seconds", b)] == 26 * 3600
+    assert s[("backups_bot_cluster_freshness", a | {("state", "stale")})] == 1
+    # The next sweep: orders-prod is fresh, new-cluster is no longer watched.
+    m.set_clusters([ClusterFigures("c9qa", "orders-prod", "b1gf", "fresh", 60.0, 26 * 3600.0)])
+    s = _samples(m)
+    freshness = [k for k in s if k[0] == "backups_bot_cluster_freshness"]
+    assert freshness == [("backups_bot_cluster_freshness", a | {("state", "fresh")})]
+    assert ("backups_bot_max_age_seconds", b) not in s

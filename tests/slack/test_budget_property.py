@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.messages import (
+    WHY_ERROR_ESCAPED,
     render_alert,
     render_operation_outcome,
     render_reminder,
@@ -55,6 +56,7 @@ from bot.queries.actions import CLUSTERS_NEXT_PAGE
 from bot.queries.messages import ClusterRow, render_backup, render_backup_list, render_clusters
 from bot.slack.blocks import SLACK
 from bot.slack.budget import violations
+from tests.cards import all_text
 from tests.slack.payload import slack
 
 #: The budget holds in every language the bot speaks.
@@ -337,11 +339,14 @@ def _every_message_within_budget(
         report = each.report
         for message in alert_messages(each.cluster, report, route):
             assert_within(message)
-        # The explanation is in the alert itself, bounded, not dropped to make room.
-        said = attempt_line(report.explanation, NOW, state=report.state)
+        # The explanation is in the alert itself (before its buttons or in the small print after
+        # them), bounded, not dropped to make room.
+        said = attempt_line(
+            report.explanation, NOW, state=report.state, error_limit=WHY_ERROR_ESCAPED
+        )
         if said:
             [alert, *_] = alert_messages(each.cluster, report, route)
-            assert said in slack(alert).blocks[0]["text"]["text"]
+            assert said in all_text([slack(alert)])
     assert_within(render_self_alert(rng.randint(1, 999), None, rng.choice(words), NOW))
     for outcome in OperationOutcome:
         assert_within(
