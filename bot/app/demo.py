@@ -163,6 +163,7 @@ class Demo:
                     YC_MDB_ENDPOINT=sim.url,
                     YC_IAM_ENDPOINT=sim.url,
                     YC_OPERATION_ENDPOINT=sim.url,
+                    YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
                     YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
                     DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
                 )

@@ -1,4 +1,5 @@
-"""A simulated Yandex Cloud (Managed OpenSearch, Operation, IAM, metadata) on loopback.
+"""A simulated Yandex Cloud (Managed OpenSearch, Operation, Resource Manager, IAM, metadata)
+on loopback.
 
 Used by the tests, the benchmark and ``backups-bot demo``; also runs standalone with
 ``python -m bot.demo.simcloud --port 8080``.
@@ -11,9 +12,11 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimFolder,
+    SimResourceCloud,
     SimSchedule,
     demo_fleet,
     generate_fleet,
+    new_folder,
 )
 from bot.demo.simcloud.server import Fault, SimCloud, SimOperation, SimRequest
 
@@ -28,6 +31,7 @@ __all__ = [
     "SimFolder",
     "SimOperation",
     "SimRequest",
+    "SimResourceCloud",
     "SimSchedule",
     "SimServiceAccountKey",
     "demo_fleet",
@@ -35,4 +39,5 @@ __all__ = [
     "encode_cluster",
     "encode_timestamp",
     "generate_fleet",
+    "new_folder",
 ]
