@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_example_config_is_valid_and_means_what_it_says() -> None:
     config = load_config(ROOT / "backups-bot.example.yaml")
     assert config.watch.folders == ["b1gexamplefolder0001"]
+    assert config.watch.clouds == ["b1gexamplecloud00001"]
+    assert config.watch.exclude is not None
+    assert config.watch.exclude.labels == {"backups": "ignore"}
     assert config.freshness.grace == timedelta(hours=2)
     assert config.freshness.overrides[0].max_age == timedelta(hours=6)
     assert config.digests[0].timezone == "Europe/Moscow"
@@ -243,3 +246,12 @@ def test_a_shallow_alias_is_still_fine() -> None:
     )
     config = parse_config(text, source="x.yaml")
     assert config.alerts[1].match.environment is Environment.PRODUCTION
+
+
+def test_a_cloud_or_an_organization_alone_is_something_to_watch() -> None:
+    assert BotConfig.model_validate({"watch": {}}).watch.is_empty
+    for watch in ({"clouds": ["b1gcloud"]}, {"organization": "bpforg"}):
+        parsed = BotConfig.model_validate({"watch": watch}).watch
+        assert not parsed.is_empty
+        assert parsed.finds_folders
+    assert not BotConfig.model_validate({"watch": {"folders": ["b1g"]}}).watch.finds_folders

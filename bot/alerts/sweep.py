@@ -371,7 +371,7 @@ class Sweeper(FleetJob):
 
         # Open incidents whose cluster the listing did not show: ask for each before retiring it.
         missing = [e for e in entries.values() if e.status.is_open and e.cluster_id not in seen]
-        for step in await self._doubt(run, route, key, missing, had_schedule):
+        for step in await self._doubt(run, route, key, missing, had_schedule, fleet.found_folders):
             if step.report is not None:
                 seen[step.cluster_id] = (step.cluster, step.report)
             if _matters(step):
@@ -427,6 +427,7 @@ class Sweeper(FleetJob):
         key: str,
         missing: list[AlertEntry],
         had_schedule: set[str],
+        found_folders: frozenset[str] | None = None,
     ) -> list[Step]:
         """Re-read the clusters of open incidents a listing did not show. A cluster the cloud no
         longer knows, or that is no longer watched on the route, is retired; one that cannot be
@@ -440,7 +441,8 @@ class Sweeper(FleetJob):
             if probe is None or (
                 isinstance(probe, ClusterReading)
                 and not (
-                    watched(self.config, probe.cluster) and matches(route.match, probe.cluster)
+                    watched(self.config, probe.cluster, found_folders)
+                    and matches(route.match, probe.cluster)
                 )
             ):
                 cluster = (
