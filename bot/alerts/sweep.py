@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot import clock
 from bot.alerts import policy as alerts
+from bot.alerts.coverage import plan_coverage
 from bot.alerts.messages import render_self_alert, render_self_recovered
 from bot.alerts.model import AlertEntry
 from bot.alerts.plan import RouteView, Step, plan_route, plan_self
@@ -282,6 +283,7 @@ class Sweeper(FleetJob):
                     changes += await self._plan_route(run, route, fleet, had_schedule)
             finally:
                 await _cancel(run.rereads.values())
+            changes.append(await self._plan_coverage(run, fleet))
             if not dry_run:
                 await self._remember_schedules(fleet, had_schedule)
 
@@ -464,6 +466,41 @@ class Sweeper(FleetJob):
                 continue
             steps.append(self._step(run, route, key, probe, entry, had_schedule))
         return steps
+
+    async def _plan_coverage(self, run: _Run, fleet: FleetReading) -> Change:
+        """Clusters the bot starts or stops watching, said once in the routes they match. One
+        the listing no longer shows is asked for first: dropped only when the cloud says it is
+        gone or no longer in a watched folder; one that cannot be read, or whose folder could
+        not be listed, stays (unknown is no reason to stop watching)."""
+        known = await self.store.coverage.list()
+        seen = {reading.cluster.id for reading in fleet.clusters}
+        missing = [
+            entry
+            for entry in known.values()
+            if entry.watching
+            and entry.cluster_id not in seen
+            and entry.folder_id not in fleet.unlisted
+        ]
+        probes = await asyncio.gather(*(self._probe(run, e.cluster_id) for e in missing))
+        gone: list[Cluster] = []
+        for entry, probe in zip(missing, probes, strict=True):
+            if probe is None:
+                gone.append(Cluster(id=entry.cluster_id, folder_id=entry.folder_id))
+            elif isinstance(probe, ClusterReading) and not watched(
+                self.config, probe.cluster, fleet.found_folders
+            ):
+                gone.append(probe.cluster)
+        self._check_claim()
+        return plan_coverage(
+            known,
+            fleet.clusters,
+            gone,
+            routes=self.config.alerts,
+            chat=self.chat,
+            folder_names={f.id: f.name for f in fleet.discovery.folders},
+            now=run.now,
+            retired=set(run.doubted),
+        )
 
     async def _probe(self, run: _Run, cluster_id: str) -> ClusterReading | str | None:
         """The cluster read again; None when the cloud says it does not exist; the error for a

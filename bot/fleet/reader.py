@@ -137,6 +137,8 @@ class FleetReading:
     requests: int  # cloud requests this reading made (for benches)
     #: What ``watch.clouds`` and ``watch.organization`` gave (empty when the config names none).
     discovery: Discovery = field(default_factory=Discovery)
+    #: Folders whose clusters could not be listed this time: what is in them is unknown.
+    unlisted: frozenset[str] = frozenset()
 
     @property
     def found_folders(self) -> frozenset[str] | None:
@@ -195,8 +197,10 @@ async def read_fleet(
         if not excluded_folder(config, folder)
     ]
     listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
+    unlisted: set[str] = set()
     for folder_id, result in zip(folders, listed, strict=True):
         if isinstance(result, str):
+            unlisted.add(folder_id)
             said = _("the clusters of folder {folder} could not be listed: {reason}")
             errors.append(said.format(folder=folder_id, reason=result))
             continue
@@ -241,6 +245,7 @@ async def read_fleet(
         errors=tuple(errors),
         requests=counter.requests,
         discovery=discovery,
+        unlisted=frozenset(unlisted),
     )
 
 

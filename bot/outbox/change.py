@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
+from bot.alerts.model import AlertEntry, AlertGroup, BotIncident, CoverageEntry
 from bot.digest.model import ClusterFigures
 from bot.outbox.posts import Method, OutboundPost, PostKind
 
@@ -62,6 +62,8 @@ class Change:
     finish_run: RunFinish | None = None
     finish_operation: OperationFinish | None = None
     markers: dict[str, datetime] = field(default_factory=dict)
+    #: Clusters the bot starts or stops watching, saved with the posts that say so.
+    coverage: list[CoverageEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -73,6 +75,7 @@ class Change:
             or self.finish_run is not None
             or self.finish_operation is not None
             or self.markers
+            or self.coverage
         )
 
 

@@ -40,6 +40,7 @@ class PostKind(enum.StrEnum):
     SELF_ALERT = "self_alert"  # the bot about itself: blind, or cannot post to a channel
     SELF_REPLY = "self_reply"  # its all-clear, in its thread
     OPERATION = "operation"  # what became of a backup someone started
+    COVERAGE = "coverage"  # a cluster the bot starts or stops watching, in an alert route
 
     @property
     def is_update(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.alerts.model import AlertStatus
 from bot.outbox.change import Change, Committed, OutboxState
 from bot.store.claims import Claims, write_run_finish
+from bot.store.coverage import Coverage, write_coverage
 from bot.store.db import Database, apply_migrations, create_engine
 from bot.store.facts import Facts, write_marker
 from bot.store.figures import Figures, write_figures
@@ -51,6 +52,7 @@ class Store:
         self.facts = Facts(self._db)
         self.figures = Figures(self._db)
         self.operations = Operations(self._db)
+        self.coverage = Coverage(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -119,6 +121,8 @@ class Store:
                     raise Stale  # finished by someone else: its message is theirs
                 for name, at in change.markers.items():
                     await write_marker(conn, name, at)
+                for entry in change.coverage:
+                    await write_coverage(conn, entry)
         except Stale:
             return None
         return Committed(tuple(saved_alerts), tuple(saved_groups), tuple(saved_incidents))

@@ -849,10 +849,12 @@ class SimCloud:
 
     # --- Resource Manager -----------------------------------------------------------------------
 
-    def add_folder(self, *, cloud_id: str = "", name: str = "") -> SimFolder:
+    def add_folder(
+        self, *, cloud_id: str = "", name: str = "", now: datetime | None = None
+    ) -> SimFolder:
         """A folder appears in a cloud (default: the first), with a cluster whose newest backup
-        is two hours old: what the demo's ``:newfolder`` does."""
-        return new_folder(self.fleet, clock.now(), cloud_id=cloud_id, name=name)
+        is two hours old at ``now`` (default: the clock): what the demo's ``:newfolder`` does."""
+        return new_folder(self.fleet, now or clock.now(), cloud_id=cloud_id, name=name)
 
     def set_folder(
         self, folder_id: str, *, status: str | None = None, unreadable: bool | None = None
