@@ -19,14 +19,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.alerts.model import CoverageEntry
-from bot.chat.card import Card, Chat, Note, Text
+from bot.chat.card import Card, Chat, Note, Part, Text
 from bot.chat.mrkdwn import code, escape
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.durations import format_duration
 from bot.fleet.match import matches
 from bot.fleet.reader import ClusterReading
-from bot.i18n.catalog import _
+from bot.i18n.catalog import _, ngettext
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind, make_post
 
@@ -146,3 +146,44 @@ def _id_line(cluster_id: str, folder_id: str) -> str:
     return _("cluster {cluster} · folder {folder}").format(
         cluster=code(cluster_id), folder=code(folder_id)
     )
+
+
+#: The bot incident of folders it cannot read (beside ``blind``, the whole cloud).
+UNREADABLE = "unreadable-folders"
+#: The fact that counts each unreadable folder's sweeps in a row (JSON: folder id -> count).
+UNREADABLE_FACT = "unreadable_folders"
+
+
+def count_unreadable(before: Mapping[str, int], unlisted: Collection[str]) -> dict[str, int]:
+    """Each folder that could not be listed this sweep, with its sweeps in a row; a folder
+    listed again starts from nothing."""
+    return {folder: int(before.get(folder, 0)) + 1 for folder in sorted(unlisted)}
+
+
+def render_unreadable_alert(
+    folders: Sequence[tuple[str, str]], sweeps: int, reasons: Sequence[str]
+) -> Card:
+    """The bot cannot read some folders it watches: their clusters go unwatched until it can.
+    ``folders`` are (id, name) pairs."""
+    shown = ", ".join(code(name or folder) for folder, name in folders)
+    which = ngettext(
+        "the bot could not read folder {folders}",
+        "the bot could not read folders {folders}",
+        len(folders),
+    ).format(folders=shown)
+    span = ngettext("for {n} sweep in a row", "for {n} sweeps in a row", sweeps).format(n=sweeps)
+    text = _(
+        ":rotating_light: *Coverage fell*: {which} {span}; the clusters in them go unwatched "
+        "until it can."
+    ).format(which=which, span=span)
+    fallback = _("The backups bot cannot read some folders it watches.")
+    parts: list[Part] = [Text(text)]
+    if reasons:
+        parts.append(Note(tuple(escape(reason) for reason in reasons[:5])))
+    return Card(fallback, parts)
+
+
+def render_unreadable_recovered() -> Card:
+    """Every watched folder can be read again (posted in the alert's thread)."""
+    text = _(":white_check_mark: Every watched folder can be read again.")
+    return Card(_("Every watched folder can be read again."), [Text(text)])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,9 +27,16 @@ from datetime import UTC, datetime, timedelta
 
 from bot import clock
 from bot.alerts import policy as alerts
-from bot.alerts.coverage import plan_coverage
+from bot.alerts.coverage import (
+    UNREADABLE,
+    UNREADABLE_FACT,
+    count_unreadable,
+    plan_coverage,
+    render_unreadable_alert,
+    render_unreadable_recovered,
+)
 from bot.alerts.messages import render_self_alert, render_self_recovered
-from bot.alerts.model import AlertEntry
+from bot.alerts.model import AlertEntry, BotIncident
 from bot.alerts.plan import RouteView, Step, plan_route, plan_self
 from bot.alerts.policy import ActionKind
 from bot.alerts.self_policy import BLIND, evaluate_blind
@@ -284,6 +292,7 @@ class Sweeper(FleetJob):
             finally:
                 await _cancel(run.rereads.values())
             changes.append(await self._plan_coverage(run, fleet))
+            changes.append(await self._plan_unreadable(run, fleet))
             if not dry_run:
                 await self._remember_schedules(fleet, had_schedule)
 
@@ -500,6 +509,38 @@ class Sweeper(FleetJob):
             folder_names={f.id: f.name for f in fleet.discovery.folders},
             now=run.now,
             retired=set(run.doubted),
+        )
+
+    async def _plan_unreadable(self, run: _Run, fleet: FleetReading) -> Change:
+        """A self-alert once a watched folder has been unreadable for ``blind_after`` sweeps in
+        a row (coverage fell, silently otherwise); its all-clear when every folder reads."""
+        raw = await self.store.facts.get_fact(UNREADABLE_FACT)
+        before = json.loads(raw) if raw else {}
+        counts = count_unreadable(before, fleet.unlisted)
+        if not run.dry_run and counts != before:
+            await self.store.facts.set_fact(UNREADABLE_FACT, json.dumps(counts, sort_keys=True))
+        blind_after = self.config.sweep.blind_after
+        over = sorted(f for f, n in counts.items() if n >= blind_after)
+        incident = await self.store.incidents.get_incident(UNREADABLE)
+        decision = evaluate_blind(
+            incident or BotIncident(key=UNREADABLE),
+            can_see=not counts,
+            failures=max(counts.values(), default=0),
+            blind_after=blind_after,
+            last_ok=None,
+            reason=", ".join(over),
+            now=run.now,
+        )
+        names = {f.id: f.name for f in fleet.discovery.folders}
+        reasons = [e for e in fleet.errors if any(f in e for f in over)]
+        return plan_self(
+            decision,
+            chat=self.chat,
+            channels=self._self_channels(),
+            opened=render_unreadable_alert(
+                [(f, names.get(f, "")) for f in over], max(counts.values(), default=0), reasons
+            ),
+            closed=render_unreadable_recovered(),
         )
 
     async def _probe(self, run: _Run, cluster_id: str) -> ClusterReading | str | None:

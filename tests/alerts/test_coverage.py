@@ -18,9 +18,11 @@ from bot.outbox.posts import PostKind
 from bot.store import Store
 from tests.world import (
     CONSOLE_URL,
+    FOLDER,
     IDS,
     NOW,
     ONCALL_CHANNEL,
+    OTHER_FOLDER,
     kinds,
     make_config,
     sweep_and_deliver,
@@ -144,3 +146,36 @@ async def test_a_cluster_that_cannot_be_read_again_is_not_dropped(
     second = await sweep_and_deliver(run, executor, now=LATER)
     assert coverage_posts(second) == []
     assert (await store.coverage.list())[IDS.fresh].watching
+
+
+async def test_a_folder_unreadable_for_blind_after_sweeps_raises_one_self_alert(
+    sim: SimCloud, cloud: CloudClient, store: Store, executor: DeliveryExecutor
+) -> None:
+    config = make_config(
+        watch={"folders": [FOLDER, OTHER_FOLDER]}, sweep={"every": "15m", "blind_after": 2}
+    )
+    run = sweeper(cloud, store, config)
+    sim.set_folder(OTHER_FOLDER, unreadable=True)
+
+    def selfs(result: object) -> list[tuple[PostKind, str]]:
+        return [
+            k
+            for k in kinds(result.posts)  # type: ignore[attr-defined]
+            if k[0] in (PostKind.SELF_ALERT, PostKind.SELF_REPLY)
+        ]
+
+    first = await sweep_and_deliver(run, executor, now=NOW)
+    assert selfs(first) == []
+    assert not first.blind  # the other folder reads: the bot is not blind, its coverage fell
+    second = await sweep_and_deliver(run, executor, now=LATER)
+    assert selfs(second) == [(PostKind.SELF_ALERT, "unreadable-folders")]
+    [alert] = [p for p in second.posts if p.kind is PostKind.SELF_ALERT]
+    assert "Coverage fell" in str(alert.payload)
+    assert OTHER_FOLDER in str(alert.payload)
+    assert "Permission denied" in str(alert.payload)
+    third = await sweep_and_deliver(run, executor, now=LATER + timedelta(minutes=15))
+    assert selfs(third) == []
+
+    sim.set_folder(OTHER_FOLDER, unreadable=False)
+    fourth = await sweep_and_deliver(run, executor, now=LATER + timedelta(minutes=30))
+    assert selfs(fourth) == [(PostKind.SELF_REPLY, "unreadable-folders")]
