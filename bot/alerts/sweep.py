@@ -415,7 +415,14 @@ class Sweeper(FleetJob):
                 seen[cluster.id] = (cluster, report)
                 step = Step(cluster, report, step.before, decision)
             steps.append(step)
-        view = RouteView(route, key, entries, seen, groups)
+        view = RouteView(
+            route,
+            key,
+            entries,
+            seen,
+            groups,
+            folder_names={f.id: f.name for f in fleet.discovery.folders if f.name},
+        )
         return plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=run.now)
 
     def _step(

@@ -11,7 +11,7 @@ for people, not yet escaped for mrkdwn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from bot.cloud.models import Cluster, Environment
@@ -48,16 +48,23 @@ def group_key(cluster: Cluster, group_by: Sequence[str]) -> str:
     return "|".join(parts)
 
 
-def group_label(cluster: Cluster, group_by: Sequence[str]) -> str:
+def group_label(
+    cluster: Cluster, group_by: Sequence[str], folder_names: Mapping[str, str] | None = None
+) -> str:
     """The group as a person reads it: ``folder b1g...``, ``team=search``, ``(no team)``,
-    ``all clusters``; several keys are joined with `` · ``."""
+    ``all clusters``; several keys are joined with `` · ``. A folder whose name is known
+    (``folder_names``: found in a watched cloud) reads ``folder team-search (b1g...)``."""
     if not group_by:
         return WHOLE_ROUTE_LABEL
     parts = []
     for key in group_by:
         value = _value(cluster, key)
         if key == FOLDER:
-            parts.append(f"folder {value}" if value is not None else "(no folder)")
+            name = (folder_names or {}).get(value or "")
+            if value is None:
+                parts.append("(no folder)")
+            else:
+                parts.append(f"folder {name} ({value})" if name else f"folder {value}")
         elif key == ENVIRONMENT:
             parts.append(value if value is not None else "(no environment)")
         else:

@@ -179,3 +179,23 @@ async def test_a_folder_unreadable_for_blind_after_sweeps_raises_one_self_alert(
     sim.set_folder(OTHER_FOLDER, unreadable=False)
     fourth = await sweep_and_deliver(run, executor, now=LATER + timedelta(minutes=30))
     assert selfs(fourth) == [(PostKind.SELF_REPLY, "unreadable-folders")]
+
+
+async def test_a_grouped_alert_names_the_folder_found_in_a_cloud(
+    sim: SimCloud, cloud: CloudClient, store: Store, executor: DeliveryExecutor
+) -> None:
+    in_a_cloud(sim)
+    config = make_config(
+        watch={"clouds": [CLOUD]},
+        alerts=[
+            {
+                "channel": ONCALL_CHANNEL,
+                "match": {"environment": "PRODUCTION"},
+                "group_by": ["folder"],
+                "group_after": 1,
+            }
+        ],
+    )
+    result = await sweep_and_deliver(sweeper(cloud, store, config), executor, now=NOW)
+    [group] = [p for p in result.posts if p.kind is PostKind.GROUP_ALERT]
+    assert f"folder watched ({FOLDER})" in str(group.payload)
