@@ -162,3 +162,14 @@ def test_a_ctrl_c_that_lands_on_another_thread_of_the_demo_ends_it_too() -> None
             assert libc.syscall(_SYS_TGKILL[machine], pid, tid, signal.SIGINT) == 0
 
     _ctrl_c_at_the_prompt(to_the_other_threads)
+
+
+def test_a_new_folder_is_announced_once_by_the_next_sweep() -> None:
+    done = _demo("\n".join([":sweep", ":newfolder", ":sweep", ":sweep", ""]))
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in out + done.stderr
+    assert "-- newfolder: folder team-search" in out
+    # Said once, in on-call's channel (the cluster is PRODUCTION), by the sweep after it.
+    assert out.count("Now watching `search-eu` in folder `team-search`") == 1
+    assert "its newest backup is" in out
