@@ -172,7 +172,10 @@ class ConfigFileError(ConfigError):
 
 
 #: What a watched config means when it names nothing to watch; check and serve refuse it.
-WATCHES_NOTHING = "the config watches nothing: add watch.folders or watch.clusters"
+WATCHES_NOTHING = (
+    "the config watches nothing: add watch.clouds (every folder of a cloud), watch.folders "
+    "or watch.clusters"
+)
 
 
 def decode_problem(source: str, raw: bytes, exc: UnicodeDecodeError) -> str:
@@ -205,15 +208,26 @@ class Match(_Strict):
 
 
 class Watch(_Strict):
+    #: Every ACTIVE folder of these clouds, found anew each sweep (Resource Manager).
+    clouds: list[str] = Field(default_factory=list)
+    #: Every cloud of this organization, as if each were in ``clouds``.
+    organization: str | None = None
     folders: list[str] = Field(default_factory=list)
     clusters: list[str] = Field(default_factory=list)
     #: Only clusters matching one of these (if any) are watched, e.g. by label or environment.
     only: list[Match] = Field(default_factory=list)
+    #: Clusters left out on purpose, wherever they are found.
+    exclude: Match | None = None
 
     @property
     def is_empty(self) -> bool:
-        """Nothing to watch: no folder and no cluster."""
-        return not self.folders and not self.clusters
+        """Nothing to watch: no cloud, no organization, no folder and no cluster."""
+        return not (self.clouds or self.organization or self.folders or self.clusters)
+
+    @property
+    def finds_folders(self) -> bool:
+        """Whether folders are found in clouds (``clouds`` or ``organization``)."""
+        return bool(self.clouds or self.organization)
 
 
 class FreshnessOverride(_Strict):

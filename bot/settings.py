@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     yc_operation_endpoint: str = Field(
         default="https://operation.api.cloud.yandex.net", alias="YC_OPERATION_ENDPOINT"
     )
+    yc_resource_manager_endpoint: str = Field(
+        default="https://resource-manager.api.cloud.yandex.net",
+        alias="YC_RESOURCE_MANAGER_ENDPOINT",
+    )
     yc_iam_token: SecretStr | None = Field(default=None, alias="YC_IAM_TOKEN")
     yc_oauth_token: SecretStr | None = Field(default=None, alias="YC_OAUTH_TOKEN")
     yc_service_account_key_file: Path | None = Field(

@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_example_config_is_valid_and_means_what_it_says() -> None:
     config = load_config(ROOT / "backups-bot.example.yaml")
     assert config.watch.folders == ["b1gexamplefolder0001"]
+    assert config.watch.clouds == ["b1gexamplecloud00001"]
+    assert config.watch.exclude is not None
+    assert config.watch.exclude.labels == {"backups": "ignore"}
     assert config.freshness.grace == timedelta(hours=2)
     assert config.freshness.overrides[0].max_age == timedelta(hours=6)
     assert config.digests[0].timezone == "Europe/Moscow"
@@ -310,3 +313,12 @@ def test_a_drill_says_where_it_restores_to_and_reports(missing: str) -> None:
     with pytest.raises(ConfigFileError) as caught:
         parse_config(text, source="x.yaml")
     assert any(missing in p for p in caught.value.problems), caught.value.problems
+
+
+def test_a_cloud_or_an_organization_alone_is_something_to_watch() -> None:
+    assert BotConfig.model_validate({"watch": {}}).watch.is_empty
+    for watch in ({"clouds": ["b1gcloud"]}, {"organization": "bpforg"}):
+        parsed = BotConfig.model_validate({"watch": watch}).watch
+        assert not parsed.is_empty
+        assert parsed.finds_folders
+    assert not BotConfig.model_validate({"watch": {"folders": ["b1g"]}}).watch.finds_folders

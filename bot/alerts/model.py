@@ -162,3 +162,19 @@ class BotIncident:
     @property
     def is_open(self) -> bool:
         return self.status == BotIncidentStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageEntry:
+    """A cluster the bot watches, or watched: when it was first and last seen, and whether it
+    is watched still. Stored so that its coming and going is said once, by one replica."""
+
+    cluster_id: str
+    folder_id: str = ""
+    name: str = ""
+    watching: bool = True
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    #: What routes match it by, kept so that its going is said where its coming was.
+    environment: str = ""
+    labels: tuple[tuple[str, str], ...] = ()

@@ -71,6 +71,8 @@ class RouteView:
     entries: dict[str, AlertEntry]
     seen: dict[str, tuple[Cluster, FreshnessReport]]
     groups: dict[str, AlertGroup] = field(default_factory=dict)
+    #: Names of folders found in watched clouds, for the groups' titles.
+    folder_names: dict[str, str] = field(default_factory=dict)
     #: The language of the route's posts (config ``locale`` of the route, else the bot's).
     locale: str = SOURCE_LOCALE
 
@@ -124,7 +126,7 @@ def _plan_route(
     singles: list[Step] = []
     for step in new:
         key = group_key(step.cluster, route.group_by)
-        labels[key] = group_label(step.cluster, route.group_by)
+        labels[key] = group_label(step.cluster, route.group_by, view.folder_names)
         if key in by_key:
             joins[by_key[key].id].append(step)
         else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,8 +27,16 @@ from datetime import UTC, datetime, timedelta
 
 from bot import clock
 from bot.alerts import policy as alerts
+from bot.alerts.coverage import (
+    UNREADABLE,
+    UNREADABLE_FACT,
+    count_unreadable,
+    plan_coverage,
+    render_unreadable_alert,
+    render_unreadable_recovered,
+)
 from bot.alerts.messages import render_self_alert, render_self_recovered
-from bot.alerts.model import AlertEntry
+from bot.alerts.model import AlertEntry, BotIncident
 from bot.alerts.plan import RouteView, Step, plan_route, plan_self
 from bot.alerts.policy import ActionKind
 from bot.alerts.self_policy import BLIND, evaluate_blind
@@ -290,6 +299,8 @@ class Sweeper(FleetJob):
                     changes += await self._plan_route(run, route, fleet, had_schedule)
             finally:
                 await _cancel(run.rereads.values())
+            changes.append(await self._plan_coverage(run, fleet))
+            changes.append(await self._plan_unreadable(run, fleet))
             if not dry_run:
                 self._export_figures(fleet, had_schedule, now)
                 await self._remember_schedules(fleet, had_schedule)
@@ -407,7 +418,7 @@ class Sweeper(FleetJob):
 
         # Open incidents whose cluster the listing did not show: ask for each before retiring it.
         missing = [e for e in entries.values() if e.status.is_open and e.cluster_id not in seen]
-        for step in await self._doubt(run, route, key, missing, had_schedule):
+        for step in await self._doubt(run, route, key, missing, had_schedule, fleet.found_folders):
             if step.report is not None:
                 seen[step.cluster_id] = (step.cluster, step.report)
             if _matters(step):
@@ -440,7 +451,15 @@ class Sweeper(FleetJob):
                 seen[cluster.id] = (cluster, report)
                 step = Step(cluster, report, step.before, decision)
             steps.append(step)
-        view = RouteView(route, key, entries, seen, groups, locale=self.config.locale_of(route))
+        view = RouteView(
+            route,
+            key,
+            entries,
+            seen,
+            groups,
+            locale=self.config.locale_of(route),
+            folder_names={f.id: f.name for f in fleet.discovery.folders if f.name},
+        )
         return plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=run.now)
 
     def _step(
@@ -463,6 +482,7 @@ class Sweeper(FleetJob):
         key: str,
         missing: list[AlertEntry],
         had_schedule: set[str],
+        found_folders: frozenset[str] | None = None,
     ) -> list[Step]:
         """Re-read the clusters of open incidents a listing did not show. A cluster the cloud no
         longer knows, or that is no longer watched on the route, is retired; one that cannot be
@@ -476,7 +496,8 @@ class Sweeper(FleetJob):
             if probe is None or (
                 isinstance(probe, ClusterReading)
                 and not (
-                    watched(self.config, probe.cluster) and matches(route.match, probe.cluster)
+                    watched(self.config, probe.cluster, found_folders)
+                    and matches(route.match, probe.cluster)
                 )
             ):
                 cluster = (
@@ -498,6 +519,73 @@ class Sweeper(FleetJob):
                 continue
             steps.append(self._step(run, route, key, probe, entry, had_schedule))
         return steps
+
+    async def _plan_coverage(self, run: _Run, fleet: FleetReading) -> Change:
+        """Clusters the bot starts or stops watching, said once in the routes they match. One
+        the listing no longer shows is asked for first: dropped only when the cloud says it is
+        gone or no longer in a watched folder; one that cannot be read, or whose folder could
+        not be listed, stays (unknown is no reason to stop watching)."""
+        known = await self.store.coverage.list()
+        seen = {reading.cluster.id for reading in fleet.clusters}
+        missing = [
+            entry
+            for entry in known.values()
+            if entry.watching
+            and entry.cluster_id not in seen
+            and entry.folder_id not in fleet.unlisted
+        ]
+        probes = await asyncio.gather(*(self._probe(run, e.cluster_id) for e in missing))
+        gone: list[Cluster] = []
+        for entry, probe in zip(missing, probes, strict=True):
+            if probe is None:
+                gone.append(Cluster(id=entry.cluster_id, folder_id=entry.folder_id))
+            elif isinstance(probe, ClusterReading) and not watched(
+                self.config, probe.cluster, fleet.found_folders
+            ):
+                gone.append(probe.cluster)
+        self._check_claim()
+        return plan_coverage(
+            known,
+            fleet.clusters,
+            gone,
+            routes=self.config.alerts,
+            chat=self.chat,
+            folder_names={f.id: f.name for f in fleet.discovery.folders},
+            now=run.now,
+            retired=set(run.doubted),
+        )
+
+    async def _plan_unreadable(self, run: _Run, fleet: FleetReading) -> Change:
+        """A self-alert once a watched folder has been unreadable for ``blind_after`` sweeps in
+        a row (coverage fell, silently otherwise); its all-clear when every folder reads."""
+        raw = await self.store.facts.get_fact(UNREADABLE_FACT)
+        before = json.loads(raw) if raw else {}
+        counts = count_unreadable(before, fleet.unlisted)
+        if not run.dry_run and counts != before:
+            await self.store.facts.set_fact(UNREADABLE_FACT, json.dumps(counts, sort_keys=True))
+        blind_after = self.config.sweep.blind_after
+        over = sorted(f for f, n in counts.items() if n >= blind_after)
+        incident = await self.store.incidents.get_incident(UNREADABLE)
+        decision = evaluate_blind(
+            incident or BotIncident(key=UNREADABLE),
+            can_see=not counts,
+            failures=max(counts.values(), default=0),
+            blind_after=blind_after,
+            last_ok=None,
+            reason=", ".join(over),
+            now=run.now,
+        )
+        names = {f.id: f.name for f in fleet.discovery.folders}
+        reasons = [e for e in fleet.errors if any(f in e for f in over)]
+        return plan_self(
+            decision,
+            chat=self.chat,
+            channels=self._self_channels(),
+            opened=render_unreadable_alert(
+                [(f, names.get(f, "")) for f in over], max(counts.values(), default=0), reasons
+            ),
+            closed=render_unreadable_recovered(),
+        )
 
     async def _probe(self, run: _Run, cluster_id: str) -> ClusterReading | str | None:
         """The cluster read again; None when the cloud says it does not exist; the error for a

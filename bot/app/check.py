@@ -23,7 +23,7 @@ from typing import Any
 from bot.app.cli import EXIT_FAILURE, EXIT_OK, run_main, validate_startup
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
-from bot.config import BotConfig
+from bot.config import BotConfig, Watch
 from bot.errors import (
     BotError,
     CloudRequestError,
@@ -37,6 +37,9 @@ from bot.settings import Settings, reveal
 #: Roles the service account needs, said when the cloud refuses.
 VIEWER_ROLE = "managed-opensearch.viewer"
 EDITOR_ROLE = "managed-opensearch.editor"
+#: What listing a cloud's folders (and an organization's clouds) takes: "Viewing information
+#: about a folder or cloud" in Resource Manager's access management documentation.
+RESOURCE_MANAGER_ROLE = "resource-manager.viewer"
 
 
 @dataclass(frozen=True)
@@ -223,10 +226,19 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
                 return [Finding(False, "cloud credentials", detail + _remedy(settings))]
             found.append(finding)
             taken = taken or took
+        if config.watch.finds_folders:
+            try:
+                clouds, took = await _check_clouds(cloud, config.watch)
+            except Unauthenticated as exc:
+                detail = f"the cloud refused the IAM token from {source} ({exc}); "
+                return [Finding(False, "cloud credentials", detail + _remedy(settings))]
+            found.extend(clouds)
+            taken = taken or took
     finally:
         await cloud.aclose()
     if not taken:
-        why = "the cloud did not answer" if probes else "nothing to read is configured"
+        configured = probes or config.watch.finds_folders
+        why = "the cloud did not answer" if configured else "nothing to read is configured"
         detail = f"IAM token from {source} (not verified: {why})"
         return [Finding(True, "cloud credentials", detail, warning=True), *found]
     return [Finding(True, "cloud credentials", f"IAM token from {source}"), *found]
@@ -251,6 +263,96 @@ async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding
         return Finding(False, what, str(exc)), True
     except BotError as exc:
         return Finding(False, what, str(exc)), False
+
+
+async def _check_clouds(cloud: CloudClient, watch: Watch) -> tuple[list[Finding], bool]:
+    """One line per watched cloud (its folders and clusters), one per folder of it that cannot
+    be read and why, and whether the cloud took the token. Unauthenticated is the caller's."""
+    findings: list[Finding] = []
+    taken = False
+    cloud_ids = list(dict.fromkeys(watch.clouds))
+    if watch.organization:
+        what = f"organization {watch.organization}"
+        try:
+            page = await cloud.all_clouds(watch.organization)
+        except Unauthenticated:
+            raise
+        except PermissionDenied as exc:
+            taken = True
+            detail = (
+                f"the service account cannot list its clouds; grant {RESOURCE_MANAGER_ROLE} on "
+                f"the organization (or name them in watch.clouds). The cloud says: {exc}"
+            )
+            findings.append(Finding(False, what, detail))
+        except BotError as exc:
+            findings.append(Finding(False, what, _unreachable_or(exc)))
+        else:
+            taken = True
+            count = len(page.clouds)
+            findings.append(Finding(True, what, f"{count} cloud{'s' if count != 1 else ''}"))
+            cloud_ids.extend(c.id for c in page.clouds if c.id not in cloud_ids)
+    for cloud_id in cloud_ids:
+        more, took = await _check_one_cloud(cloud, cloud_id, watch)
+        findings.extend(more)
+        taken = taken or took
+    return findings, taken
+
+
+async def _check_one_cloud(
+    cloud: CloudClient, cloud_id: str, watch: Watch
+) -> tuple[list[Finding], bool]:
+    try:
+        name = (await cloud.get_cloud(cloud_id)).name
+    except Unauthenticated:
+        raise
+    except BotError:
+        name = ""
+    what = f"cloud {name} ({cloud_id})" if name else f"cloud {cloud_id}"
+    try:
+        page = await cloud.all_folders(cloud_id)
+    except Unauthenticated:
+        raise
+    except PermissionDenied as exc:
+        detail = (
+            f"the service account cannot list its folders; grant {RESOURCE_MANAGER_ROLE} on "
+            f"the cloud. The cloud says: {exc}"
+        )
+        return [Finding(False, what, detail)], True
+    except BotError as exc:
+        return [Finding(False, what, _unreachable_or(exc))], False
+    excluded = watch.exclude.folder if watch.exclude is not None else None
+    active = [f for f in page.folders if f.active and f.id != excluded]
+    inactive = sum(1 for f in page.folders if not f.active)
+    clusters = 0
+    unreadable: list[Finding] = []
+    for folder in active:
+        label = f"folder {folder.name} ({folder.id})" if folder.name else f"folder {folder.id}"
+        try:
+            clusters += sum([1 async for _ in cloud.list_clusters(folder.id)])
+        except Unauthenticated:
+            raise
+        except PermissionDenied as exc:
+            detail = (
+                f"in {what}, cannot be read: its clusters are not watched; grant {VIEWER_ROLE} "
+                f"on it or on the cloud, or leave it out with watch.exclude: "
+                f"{{folder: {folder.id}}}. The cloud says: {exc}"
+            )
+            unreadable.append(Finding(False, label, detail))
+        except BotError as exc:
+            unreadable.append(Finding(False, label, f"in {what}: {_unreachable_or(exc)}"))
+    detail = (
+        f"{len(active)} active folder{'s' if len(active) != 1 else ''}, "
+        f"{clusters} OpenSearch cluster{'s' if clusters != 1 else ''}"
+    )
+    if inactive:
+        detail += f" ({inactive} folder{'s' if inactive != 1 else ''} being deleted, not watched)"
+    if unreadable:
+        detail += f"; {len(unreadable)} cannot be read (below)"
+    return [Finding(not unreadable, what, detail), *unreadable], True
+
+
+def _unreachable_or(exc: BotError) -> str:
+    return f"unreachable: {exc}" if isinstance(exc, CloudRequestError) else str(exc)
 
 
 async def _count_clusters(cloud: CloudClient, folder: str) -> str:

@@ -36,6 +36,7 @@ from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import Fleet, demo_fleet
 from bot.demo.simcloud.history import SimHistory, demo_history, replay_times
 from bot.errors import BotError
+from bot.fleet.discovery import directory_for
 from bot.fleet.lookup import resolve_cluster
 from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
@@ -69,6 +70,8 @@ Console commands:
   :sweep    run the staleness check now and show the alerts it posts (run it twice: no repeats)
   :storm    an Object Storage outage loses two days of backups of a whole folder: :sweep then
             shows one grouped alert for it instead of one per cluster
+  :newfolder  a team creates a folder with a cluster in the watched cloud: :sweep then says
+            once that it watches it, and checks it like the rest
   :digest   post the daily digest now and show it
   :report   post last month's freshness report now (the ledger starts 100 days back)
   :drill <cluster>  a restore drill now: restore its backup, wait for health, delete, post
@@ -141,13 +144,16 @@ async def _until_ctrl_c(main: Coroutine[Any, Any, None]) -> None:
 
 
 def demo_config(fleet: Fleet, locale: str = SOURCE_LOCALE) -> BotConfig:
-    """Watch every simulated folder; a digest to the team, alerts on production to on-call, in
-    ``locale``."""
+    """Watch every folder of the simulated cloud (``watch.clouds``: a folder created later is
+    watched too) and name today's (where commands look clusters up by name); a digest to the
+    team, alerts on production to on-call, in ``locale``."""
+    clouds = f"[{fleet.clouds[0].id}]" if fleet.clouds else "[]"
     folders = ", ".join(fleet.folder_ids())
     return parse_config(
         f"""
 locale: {locale}
 watch:
+  clouds: {clouds}
   folders: [{folders}]
 digests:
   - channel: {TEAM_CHANNEL}
@@ -267,6 +273,7 @@ class Demo:
                     YC_MDB_ENDPOINT=sim.url,
                     YC_IAM_ENDPOINT=sim.url,
                     YC_OPERATION_ENDPOINT=sim.url,
+                    YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
                     YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
                     DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
                 )
@@ -389,6 +396,8 @@ class Demo:
                 out.write(f"-- report: {made.key.split(':manual:')[0]} queued\n")
         elif verb == ":storm":
             self._storm(rest.strip(), out, now)
+        elif verb == ":newfolder":
+            self._new_folder(parts, out, now)
         elif verb == ":click":
             await self._click(rest, parts, slack, out, now)
         elif verb == ":ack":
@@ -396,14 +405,26 @@ class Demo:
         elif verb == ":drill":
             await self._drill(rest.strip(), parts, out, now)
         elif verb == ":folders":
-            for folder in parts.config.watch.folders:
-                out.write(f"  {folder}\n")
+            assert self._sim is not None
+            for folder in self._sim.fleet.folders:
+                out.write(f"  {folder.id}  {folder.name} ({folder.status.lower()})\n")
         elif verb == ":help":
             out.write(HELP)
         else:
             out.write(f"unknown console command {verb}; try :help\n")
         await self._deliver(parts)
         self._show_new_posts(slack, out)
+
+    def _new_folder(self, parts: Components, out: TextIO, now: datetime) -> None:
+        """A folder appears in the watched cloud with a cluster backed up two hours ago; the
+        folder listing is read again at the next sweep (not in five minutes)."""
+        assert self._sim is not None
+        folder = self._sim.add_folder(now=now)
+        directory_for(parts.cloud).forget()
+        out.write(
+            f"-- newfolder: folder {folder.name} ({folder.id}) now holds cluster search-eu; "
+            "run :sweep to see it announced once\n"
+        )
 
     def _storm(self, folder: str, out: TextIO, now: datetime) -> None:
         """Lose the last two days of backups of every cluster in ``folder`` (default: the folder

@@ -1,5 +1,6 @@
 """The Managed OpenSearch REST API, as the bot uses it: backups, clusters, operations, backup
-retention policies and versions.
+retention policies and versions; and Resource Manager's clouds and folders (to watch every
+cluster of a cloud).
 
 Every request goes through :meth:`CloudClient._request`, which adds the IAM token and our
 ``x-client-request-id``, applies the timeout and the process-wide limits, retries what is worth
@@ -36,14 +37,18 @@ from bot.cloud.limits import RequestLimiter
 from bot.cloud.models import (
     Backup,
     BackupPage,
+    CloudPage,
     Cluster,
     ClusterPage,
     DecodeError,
+    Folder,
+    FolderPage,
     Host,
     HostPage,
     Operation,
     OperationPage,
     PolicyPage,
+    ResourceCloud,
     RestoreRequest,
     RetentionPolicy,
     SkippedItem,
@@ -51,7 +56,9 @@ from bot.cloud.models import (
     VersionPage,
     decode,
     decode_backup_page,
+    decode_cloud_page,
     decode_cluster_page,
+    decode_folder_page,
     decode_host_page,
     decode_operation_page,
     decode_policy_page,
@@ -68,6 +75,7 @@ from bot.cloud.session import (
 )
 from bot.cloud.validation import (
     MAX_PAGE_TOKEN_LENGTH,
+    MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH,
     path_segment,
     validate_id,
     validate_page_size,
@@ -85,6 +93,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 MDB_PREFIX = "/managed-opensearch/v1"
+RESOURCE_MANAGER_PREFIX = "/resource-manager/v1"
 
 #: Called once per HTTP attempt with (API method, outcome, seconds); outcome is the status
 #: ("200", "429"...), "timeout" or "error".
@@ -119,6 +128,8 @@ class _Listing(Generic[_P, _Item]):
     items: Callable[[_P], tuple[_Item, ...]]
     #: Builds the page of every page's items and skipped items (its token empty).
     join: Callable[[tuple[_Item, ...], str, tuple[SkippedItem, ...]], _P]
+    #: The longest page token the request takes (the proto's ``length`` of ``page_token``).
+    max_token: int = MAX_PAGE_TOKEN_LENGTH
 
 
 _CLUSTER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
@@ -142,6 +153,20 @@ _POLICIES: _Listing[PolicyPage, RetentionPolicy] = _Listing(
 _VERSIONS: _Listing[VersionPage, Version] = _Listing(
     "Versions.list", decode_version_page, lambda page: page.versions, VersionPage
 )
+_FOLDERS: _Listing[FolderPage, Folder] = _Listing(
+    "Folder.list",
+    decode_folder_page,
+    lambda page: page.folders,
+    FolderPage,
+    MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH,
+)
+_CLOUDS: _Listing[CloudPage, ResourceCloud] = _Listing(
+    "Cloud.list",
+    decode_cloud_page,
+    lambda page: page.clouds,
+    CloudPage,
+    MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH,
+)
 
 
 @dataclass(frozen=True)
@@ -154,10 +179,12 @@ class _Query(Generic[_P, _Item]):
 
 
 class CloudClient:
-    """Async client of the Managed OpenSearch and Operation REST APIs.
+    """Async client of the Managed OpenSearch, Operation and Resource Manager REST APIs.
 
     One per process: it holds the aiohttp session (an injected one, or its own) and the limiter
-    that bounds requests in flight for the whole bot.
+    that bounds requests in flight for the whole bot. ``resource_manager_endpoint`` defaults to
+    ``mdb_endpoint`` (the simulated cloud serves every API on one port; :meth:`from_settings`
+    always names it).
     """
 
     def __init__(
@@ -166,6 +193,7 @@ class CloudClient:
         mdb_endpoint: str,
         operation_endpoint: str,
         auth: TokenProvider,
+        resource_manager_endpoint: str | None = None,
         session: aiohttp.ClientSession | SessionSource | None = None,
         max_in_flight: int = 16,
         background_in_flight: int | None = None,
@@ -178,6 +206,7 @@ class CloudClient:
     ) -> None:
         self.mdb_endpoint = mdb_endpoint.rstrip("/")
         self.operation_endpoint = operation_endpoint.rstrip("/")
+        self.resource_manager_endpoint = (resource_manager_endpoint or mdb_endpoint).rstrip("/")
         self._auth = auth
         self._sessions = (
             as_source(session)
@@ -220,6 +249,7 @@ class CloudClient:
         return cls(
             mdb_endpoint=settings.yc_mdb_endpoint,
             operation_endpoint=settings.yc_operation_endpoint,
+            resource_manager_endpoint=settings.yc_resource_manager_endpoint,
             auth=build_token_provider(settings, sessions),
             session=sessions,
             max_in_flight=settings.yc_max_in_flight,
@@ -522,6 +552,64 @@ class CloudClient:
         self._answered.add(endpoint)
         return result
 
+    # --- Resource Manager: clouds and folders ---------------------------------------------------
+
+    def _folders(self, cloud_id: str) -> _Query[FolderPage, Folder]:
+        validate_id("cloud id", cloud_id)
+        url = f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/folders"
+        return _Query(_FOLDERS, url, {"cloudId": cloud_id})
+
+    async def list_folders_page(
+        self, cloud_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> FolderPage:
+        """One page of a cloud's folders (Folder.list); its tokens may be 2,000 characters."""
+        return await self._page(self._folders(cloud_id), page_size, page_token)
+
+    async def all_folders(self, cloud_id: str, *, page_size: int = 1000) -> FolderPage:
+        """Every folder of a cloud, whatever its status (Folder.list, every page)."""
+        return await self._all(self._folders(cloud_id), page_size)
+
+    async def get_folder(self, folder_id: str) -> Folder:
+        """One folder by id (Folder.get): its name, cloud and status."""
+        validate_id("folder id", folder_id)
+        body = await self._request(
+            "GET",
+            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/folders/"
+            f"{path_segment(folder_id)}",
+            api_method="Folder.get",
+        )
+        return self._parse(Folder, body, "Folder.get")
+
+    def _clouds(self, organization_id: str) -> _Query[CloudPage, ResourceCloud]:
+        params = {}
+        if organization_id:
+            validate_id("organization id", organization_id)
+            params["organizationId"] = organization_id
+        url = f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/clouds"
+        return _Query(_CLOUDS, url, params)
+
+    async def list_clouds_page(
+        self, organization_id: str = "", *, page_size: int = 100, page_token: str = ""
+    ) -> CloudPage:
+        """One page of the clouds of an organization (Cloud.list; every cloud the account may
+        see when ``organization_id`` is empty)."""
+        return await self._page(self._clouds(organization_id), page_size, page_token)
+
+    async def all_clouds(self, organization_id: str = "", *, page_size: int = 1000) -> CloudPage:
+        """Every cloud of an organization (Cloud.list, every page)."""
+        return await self._all(self._clouds(organization_id), page_size)
+
+    async def get_cloud(self, cloud_id: str) -> ResourceCloud:
+        """One cloud by id (Cloud.get): its name and organization."""
+        validate_id("cloud id", cloud_id)
+        body = await self._request(
+            "GET",
+            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/clouds/"
+            f"{path_segment(cloud_id)}",
+            api_method="Cloud.get",
+        )
+        return self._parse(ResourceCloud, body, "Cloud.get")
+
     # --- operations -----------------------------------------------------------------------------
 
     async def get_operation(self, operation_id: str) -> Operation:
@@ -540,13 +628,16 @@ class CloudClient:
         """One page of a listing, checked: its token can be sent back, its unreadable items are
         logged and counted."""
         api_method = query.listing.api_method
-        params = {**query.params, **self._page_params(page_size, page_token)}
+        params = {
+            **query.params,
+            **self._page_params(page_size, page_token, query.listing.max_token),
+        }
         body = await self._request("GET", query.url, api_method=api_method, params=params)
         try:
             page = query.listing.decode(body)
         except DecodeError as exc:
             raise self._malformed(api_method, exc) from None
-        self._check_page(page.next_page_token, page.skipped, api_method)
+        self._check_page(page.next_page_token, page.skipped, api_method, query.listing.max_token)
         return page
 
     def _pages(self, query: _Query[_P, Any], page_size: int) -> AsyncIterator[_P]:
@@ -596,21 +687,30 @@ class CloudClient:
         )
 
     @staticmethod
-    def _page_params(page_size: int, page_token: str) -> dict[str, str]:
+    def _page_params(
+        page_size: int, page_token: str, max_token: int = MAX_PAGE_TOKEN_LENGTH
+    ) -> dict[str, str]:
         validate_page_size(page_size)
-        validate_page_token(page_token)
+        validate_page_token(page_token, max_length=max_token)
         params = {"pageSize": str(page_size)}
         if page_token:
             params["pageToken"] = page_token
         return params
 
-    def _check_page(self, token: str, skipped: tuple[SkippedItem, ...], api_method: str) -> None:
-        # The token goes back as a request field limited to 100 characters: one longer is the
-        # cloud's mistake, and must not be blamed on whoever asks for the next page.
-        if len(token) > MAX_PAGE_TOKEN_LENGTH:
+    def _check_page(
+        self,
+        token: str,
+        skipped: tuple[SkippedItem, ...],
+        api_method: str,
+        max_token: int = MAX_PAGE_TOKEN_LENGTH,
+    ) -> None:
+        # The token goes back as a request field limited to 100 characters (2,000 for Resource
+        # Manager): one longer is the cloud's mistake, and must not be blamed on whoever asks
+        # for the next page.
+        if len(token) > max_token:
             raise MalformedResponse(
                 f"the cloud answered {api_method} with a page token of {len(token)} characters; "
-                f"its requests take at most {MAX_PAGE_TOKEN_LENGTH}"
+                f"its requests take at most {max_token}"
             )
         for item in skipped:
             logger.warning("%s: %s", api_method, item)

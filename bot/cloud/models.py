@@ -253,6 +253,15 @@ class VersionStatus(OpenEnum):
     EOL = "EOL"
 
 
+class FolderStatus(OpenEnum):
+    """``yandex.cloud.resourcemanager.v1.Folder.Status``."""
+
+    STATUS_UNSPECIFIED = "STATUS_UNSPECIFIED"
+    ACTIVE = "ACTIVE"
+    DELETING = "DELETING"
+    PENDING_DELETION = "PENDING_DELETION"
+
+
 class WeekDay(OpenEnum):
     WEEK_DAY_UNSPECIFIED = "WEEK_DAY_UNSPECIFIED"
     MON = "MON"
@@ -275,6 +284,7 @@ OpenGroupRole = Annotated[GroupRole, PlainValidator(GroupRole.decode), _ENUM_OUT
 OpenVersionStatus = Annotated[VersionStatus, PlainValidator(VersionStatus.decode), _ENUM_OUT]
 OpenHostHealth = Annotated[HostHealth, PlainValidator(HostHealth.decode), _ENUM_OUT]
 OpenHostType = Annotated[HostType, PlainValidator(HostType.decode), _ENUM_OUT]
+OpenFolderStatus = Annotated[FolderStatus, PlainValidator(FolderStatus.decode), _ENUM_OUT]
 
 
 class CloudModel(BaseModel):
@@ -627,6 +637,34 @@ class Version(CloudModel):
     eol_at: UTCDateTime | None = None
 
 
+class Folder(CloudModel):
+    """``yandex.cloud.resourcemanager.v1.Folder``: a folder of a cloud (Resource Manager)."""
+
+    id: Id
+    cloud_id: str = ""
+    created_at: UTCDateTime | None = None
+    name: str = ""
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    status: OpenFolderStatus = FolderStatus.STATUS_UNSPECIFIED
+
+    @property
+    def active(self) -> bool:
+        """Whether the folder is in use (not being deleted)."""
+        return self.status is FolderStatus.ACTIVE
+
+
+class ResourceCloud(CloudModel):
+    """``yandex.cloud.resourcemanager.v1.Cloud``: a cloud of an organization."""
+
+    id: Id
+    created_at: UTCDateTime | None = None
+    name: str = ""
+    description: str = ""
+    organization_id: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
 # --- ordering ------------------------------------------------------------------------------------
 
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
@@ -771,8 +809,36 @@ class HostPage:
     skipped: tuple[SkippedItem, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class FolderPage:
+    """One page of Folder.list."""
+
+    folders: tuple[Folder, ...]
+    next_page_token: str
+    skipped: tuple[SkippedItem, ...] = ()
+
+
 class _HostList(CloudModel):
     hosts: tuple[Host, ...] = ()
+    next_page_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloudPage:
+    """One page of Cloud.list."""
+
+    clouds: tuple[ResourceCloud, ...]
+    next_page_token: str
+    skipped: tuple[SkippedItem, ...] = ()
+
+
+class _FolderList(CloudModel):
+    folders: tuple[Folder, ...] = ()
+    next_page_token: str = ""
+
+
+class _CloudList(CloudModel):
+    clouds: tuple[ResourceCloud, ...] = ()
     next_page_token: str = ""
 
 
@@ -946,3 +1012,21 @@ def decode_host_page(body: bytes) -> HostPage:
         return HostPage(whole.hosts, whole.next_page_token)
     items, token, skipped = _decode_list(body, "hosts", Host, "host")
     return HostPage(tuple(items), token, tuple(skipped))
+
+
+def decode_folder_page(body: bytes) -> FolderPage:
+    """A page of folders; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast(_FolderList, body)
+    if whole is not None:
+        return FolderPage(whole.folders, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "folders", Folder, "folder")
+    return FolderPage(tuple(items), token, tuple(skipped))
+
+
+def decode_cloud_page(body: bytes) -> CloudPage:
+    """A page of clouds; an item that cannot be read is left out and named in ``skipped``."""
+    whole = _fast(_CloudList, body)
+    if whole is not None:
+        return CloudPage(whole.clouds, whole.next_page_token)
+    items, token, skipped = _decode_list(body, "clouds", ResourceCloud, "cloud")
+    return CloudPage(tuple(items), token, tuple(skipped))

@@ -3,10 +3,10 @@ sent, and the encoding of ids into URL paths.
 
 The limits are the ``(yandex.cloud.length)`` and ``(yandex.cloud.value)`` options of each request
 message, and nothing more: cluster and folder ids are at most 50 characters, page sizes 0 to
-1000, page tokens at most 100 characters; a backup id (``GetBackupRequest``) and an operation id
-(``GetOperationRequest``) are only required. An id is percent-encoded into its path segment
-(:func:`path_segment`), so any id reaches the cloud as it is; only "." and "..", which no URL can
-carry as a segment, are refused.
+1000, page tokens at most 100 characters (2,000 for Resource Manager's listings); a backup id
+(``GetBackupRequest``) and an operation id (``GetOperationRequest``) are only required. An id is
+percent-encoded into its path segment (:func:`path_segment`), so any id reaches the cloud as it
+is; only "." and "..", which no URL can carry as a segment, are refused.
 
 Pure functions, shared by the client and the command layer, so that a person typing
 ``/backups list <id>`` gets the same plain answer as code calling the client.
@@ -22,6 +22,8 @@ from bot.errors import InvalidArgument
 MAX_ID_LENGTH = 50
 #: Longest page token the API accepts (``length: "<=100"``).
 MAX_PAGE_TOKEN_LENGTH = 100
+#: Longest page token Resource Manager's listings accept (``length: "<=2000"``).
+MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH = 2000
 #: Largest page size the API accepts; 0 means the server's default (100).
 MAX_PAGE_SIZE = 1000
 
@@ -61,11 +63,11 @@ def validate_page_size(value: int) -> int:
     return value
 
 
-def validate_page_token(value: str) -> str:
-    """Return ``value`` if it is an acceptable page token (at most 100 characters)."""
-    if len(value) > MAX_PAGE_TOKEN_LENGTH:
+def validate_page_token(value: str, *, max_length: int = MAX_PAGE_TOKEN_LENGTH) -> str:
+    """Return ``value`` if it is an acceptable page token (at most 100 characters, or the
+    listing's own ``max_length``: 2,000 for Resource Manager's)."""
+    if len(value) > max_length:
         raise InvalidArgument(
-            f"page token is {len(value)} characters long; "
-            f"the cloud allows at most {MAX_PAGE_TOKEN_LENGTH}"
+            f"page token is {len(value)} characters long; the cloud allows at most {max_length}"
         )
     return value

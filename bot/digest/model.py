@@ -183,6 +183,7 @@ def build_digest(
     shrink_threshold: float = 0.3,
     only_problems: bool = False,
     group_by: Sequence[str] = (),
+    folder_names: Mapping[str, str] | None = None,
 ) -> Digest:
     """Rows, counts, groups and figures for a digest.
 
@@ -201,7 +202,7 @@ def build_digest(
     for item in items:
         key = group_key(item.cluster, group_by)
         if key not in labels:
-            labels[key] = group_label(item.cluster, group_by)
+            labels[key] = group_label(item.cluster, group_by, folder_names)
             group_counts[key] = dict.fromkeys(STATE_ORDER, 0)
         row = _row(item, previous.get(item.cluster.id), shrink_threshold, key)
         counts[row.report.state] += 1

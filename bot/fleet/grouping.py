@@ -11,7 +11,7 @@ for people in the current locale, not yet escaped for mrkdwn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from bot.cloud.models import Cluster, Environment
@@ -49,17 +49,25 @@ def group_key(cluster: Cluster, group_by: Sequence[str]) -> str:
     return "|".join(parts)
 
 
-def group_label(cluster: Cluster, group_by: Sequence[str]) -> str:
+def group_label(
+    cluster: Cluster, group_by: Sequence[str], folder_names: Mapping[str, str] | None = None
+) -> str:
     """The group as a person reads it: ``folder b1g...``, ``team=search``, ``(no team)``,
-    ``all clusters``; several keys are joined with `` · ``."""
+    ``all clusters``; several keys are joined with `` · ``. A folder whose name is known
+    (``folder_names``: found in a watched cloud) reads ``folder team-search (b1g...)``."""
     if not group_by:
         return _(WHOLE_ROUTE_LABEL)
     parts = []
     for key in group_by:
         value = _value(cluster, key)
         if key == FOLDER:
-            said = _("folder {id}").format(id=value) if value is not None else None
-            parts.append(said or _("(no folder)"))
+            name = (folder_names or {}).get(value or "")
+            if value is None:
+                parts.append(_("(no folder)"))
+            elif name:
+                parts.append(_("folder {name} ({id})").format(name=name, id=value))
+            else:
+                parts.append(_("folder {id}").format(id=value))
         elif key == ENVIRONMENT:
             parts.append(value if value is not None else _("(no environment)"))
         else:

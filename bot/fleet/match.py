@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.cloud.models import Cluster
 from bot.config import BotConfig, Match
@@ -42,21 +42,44 @@ def route_key(kind: str, channel: str, match: Match) -> str:
     return f"{kind}:{channel}:{digest}"
 
 
-def watched(config: BotConfig, cluster: Cluster) -> bool:
-    """True when the cluster is in a watched folder or listed by id or name, and passes
-    ``watch.only`` when that is given. A restore drill's throwaway cluster is never watched (no
-    alert, no digest row about it)."""
+def watched(config: BotConfig, cluster: Cluster, found: Collection[str] | None = None) -> bool:
+    """True when the cluster is in a watched folder (``watch.folders``, or ``found``: the
+    folders found in ``watch.clouds``) or listed by id or name, passes ``watch.only`` when that
+    is given, and is not left out by ``watch.exclude``. A restore drill's throwaway cluster is
+    never watched (no alert, no digest row about it).
+
+    ``found`` None means the clouds' folders are not known here: a cluster of any folder counts
+    as found when the config watches clouds (a re-read must not retire a cluster for that)."""
     if DRILL_LABEL in cluster.labels:
         return False
     watch = config.watch
+    in_found = (watch.finds_folders if found is None else cluster.folder_id in found) and bool(
+        cluster.folder_id
+    )
     listed = (
         cluster.folder_id in watch.folders
+        or in_found
         or cluster.id in watch.clusters
         or (bool(cluster.name) and cluster.name in watch.clusters)
     )
     if not listed:
         return False
+    if watch.exclude is not None and matches(watch.exclude, cluster):
+        return False
     return not watch.only or any(matches(only, cluster) for only in watch.only)
+
+
+def excluded_folder(config: BotConfig, folder_id: str) -> bool:
+    """Whether ``watch.exclude`` leaves out a whole folder (a match on the folder alone): then
+    its clusters are not even listed."""
+    exclude = config.watch.exclude
+    return (
+        exclude is not None
+        and exclude.folder == folder_id
+        and exclude.cluster is None
+        and not exclude.labels
+        and exclude.environment is None
+    )
 
 
 def folder_allowed(folder_id: str, allowed: Sequence[str]) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot import clock
@@ -41,7 +41,8 @@ from bot.cloud.models import (
 )
 from bot.config import BotConfig, Freshness, Match
 from bot.errors import BotError, CloudError
-from bot.fleet.match import matches, watched
+from bot.fleet.discovery import Discovery, directory_for
+from bot.fleet.match import excluded_folder, matches, watched
 from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_operation
 from bot.freshness.explain import TrendPoint, explain, merge_trend
 from bot.freshness.model import FreshnessReport, MaxAgeSource
@@ -142,6 +143,16 @@ class FleetReading:
     #: not be read and were left out (the reading is incomplete either way).
     errors: tuple[str, ...]
     requests: int  # cloud requests this reading made (for benches)
+    #: What ``watch.clouds`` and ``watch.organization`` gave (empty when the config names none).
+    discovery: Discovery = field(default_factory=Discovery)
+    #: Folders whose clusters could not be listed this time: what is in them is unknown.
+    unlisted: frozenset[str] = frozenset()
+
+    @property
+    def found_folders(self) -> frozenset[str] | None:
+        """The folders found in the watched clouds; None when none are watched (then
+        :func:`bot.fleet.match.watched` needs no list)."""
+        return self.discovery.folder_ids() if self.discovery.clouds else None
 
     def by_id(self) -> dict[str, ClusterReading]:
         return {reading.cluster.id: reading for reading in self.clusters}
@@ -174,19 +185,30 @@ async def read_fleet(
     match: Match | None = None,
     now: datetime | None = None,
 ) -> FleetReading:
-    """Read every watched cluster (``watch.folders`` and ``watch.clusters``) that passes
-    ``watch.only`` and the optional ``match``, and the state of its backups; the clusters come
-    by name (then id), whatever order the cloud lists them in. ``now`` (default: the clock)
-    decides whose freshness is in question, and so whose operations are read."""
+    """Read every watched cluster (the folders of ``watch.clouds``, ``watch.folders`` and
+    ``watch.clusters``) that passes ``watch.only``, ``watch.exclude`` and the optional
+    ``match``, and the state of its backups; the clusters come by name (then id), whatever
+    order the cloud lists them in. ``now`` (default: the clock) decides whose freshness is in
+    question, and so whose operations are read."""
     depth = _depth(config.freshness, now, False)
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
 
-    folders = list(dict.fromkeys(config.watch.folders))
+    discovery = await directory_for(cloud).discover(cloud, config.watch, now=depth.now)
+    counter.requests += discovery.requests
+    errors.extend(discovery.problems())
+    found_folders = discovery.folder_ids() if discovery.clouds else None
+    folders = [
+        folder
+        for folder in dict.fromkeys([*config.watch.folders, *(f.id for f in discovery.folders)])
+        if not excluded_folder(config, folder)
+    ]
     listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
+    unlisted: set[str] = set()
     for folder_id, result in zip(folders, listed, strict=True):
         if isinstance(result, str):
+            unlisted.add(folder_id)
             said = _("the clusters of folder {folder} could not be listed: {reason}")
             errors.append(said.format(folder=folder_id, reason=result))
             continue
@@ -216,7 +238,8 @@ async def read_fleet(
         (
             cluster
             for cluster in found.values()
-            if watched(config, cluster) and (match is None or matches(match, cluster))
+            if watched(config, cluster, found_folders)
+            and (match is None or matches(match, cluster))
         ),
         key=lambda cluster: (cluster.display_name, cluster.id),
     )
@@ -225,7 +248,13 @@ async def read_fleet(
         of = _("of {cluster}, {item}")
         name = reading.cluster.display_name
         errors.extend(of.format(cluster=name, item=item) for item in reading.skipped)
-    return FleetReading(clusters=tuple(readings), errors=tuple(errors), requests=counter.requests)
+    return FleetReading(
+        clusters=tuple(readings),
+        errors=tuple(errors),
+        requests=counter.requests,
+        discovery=discovery,
+        unlisted=frozenset(unlisted),
+    )
 
 
 async def read_cluster(

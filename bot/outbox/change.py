@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.alerts.model import AlertEntry, AlertGroup, BotIncident
+from bot.alerts.model import AlertEntry, AlertGroup, BotIncident, CoverageEntry
 from bot.digest.model import ClusterFigures
 from bot.drills.model import DrillRecord
 from bot.ledger.model import Observation
@@ -69,6 +69,8 @@ class Change:
     ledger: tuple[Observation, ...] = ()
     #: A drill's result, written only if nobody reported it first (else roll back).
     finish_drill: DrillRecord | None = None
+    #: Clusters the bot starts or stops watching, saved with the posts that say so.
+    coverage: list[CoverageEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -82,6 +84,7 @@ class Change:
             or self.markers
             or self.ledger
             or self.finish_drill is not None
+            or self.coverage
         )
 
 

@@ -43,6 +43,7 @@ class PostKind(enum.StrEnum):
     OPERATION = "operation"  # what became of a backup someone started
     REPORT = "report"  # the monthly freshness report
     DRILL = "drill"  # a restore drill's result, or a leftover drill cluster deleted
+    COVERAGE = "coverage"  # a cluster the bot starts or stops watching, in an alert route
     FILE = "file"  # a file shared in a thread (or a channel): a digest's table, a report
 
     @property

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.alerts.model import AlertStatus
 from bot.outbox.change import Change, Committed, OutboxState
 from bot.store.claims import Claims, write_run_finish
+from bot.store.coverage import Coverage, write_coverage
 from bot.store.db import Database, apply_migrations, create_engine
 from bot.store.drills import Drills, write_drill
 from bot.store.facts import Facts, write_marker
@@ -56,6 +57,7 @@ class Store:
         self.operations = Operations(self._db)
         self.ledger = Ledger(self._db)
         self.drills = Drills(self._db)
+        self.coverage = Coverage(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -128,6 +130,8 @@ class Store:
                 drill = change.finish_drill
                 if drill is not None and not await write_drill(conn, drill, finishing=True):
                     raise Stale  # reported by someone else
+                for entry in change.coverage:
+                    await write_coverage(conn, entry)
         except Stale:
             return None
         return Committed(tuple(saved_alerts), tuple(saved_groups), tuple(saved_incidents))

@@ -314,3 +314,19 @@ drills = Table(
     Column("hosts", Integer, nullable=True),
     Index("ix_drills_cluster_id_started_at", "cluster_id", "started_at"),
 )
+
+
+#: The clusters the bot watches or watched (bot.alerts.model.CoverageEntry): a cluster seen for
+#: the first time, or no longer, is said once from here.
+coverage = Table(
+    "coverage",
+    metadata,
+    Column("cluster_id", String(KEY_LENGTH), primary_key=True),
+    Column("folder_id", String(KEY_LENGTH), nullable=False),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column("watching", Boolean, nullable=False),
+    Column("first_seen", UTCDateTime(), nullable=True),
+    Column("last_seen", UTCDateTime(), nullable=True),
+    Column("environment", String(KEY_LENGTH), nullable=False),
+    Column("labels", Text, nullable=False),  # JSON object
+)

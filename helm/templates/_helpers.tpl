@@ -71,8 +71,8 @@ these values on purpose: helm checks the schema before any template runs, and it
 {{- fail "no bot token: set secrets.slackBotToken to the app's xoxb- token, or existingSecret to a Secret of yours that holds SLACK_BOT_TOKEN" }}
 {{- end }}
 {{- $watch := .Values.config.watch | default dict }}
-{{- if and (not $watch.folders) (not $watch.clusters) }}
-{{- fail "nothing is watched: set config.watch.folders or config.watch.clusters (folder and cluster ids)" }}
+{{- if and (not $watch.clouds) (not $watch.organization) (not $watch.folders) (not $watch.clusters) }}
+{{- fail "nothing is watched: set config.watch.clouds (every folder of a cloud), config.watch.folders or config.watch.clusters" }}
 {{- end }}
 {{- if and (gt (int .Values.replicaCount) 1) (not (include "backups-bot.postgres" .)) }}
 {{- fail "replicaCount > 1 needs PostgreSQL: set database.url to postgresql+asyncpg://... (SQLite is one file on one volume)" }}

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.demo.fake_slack import FakeSlack
-from bot.demo.simcloud import SimCloud
+from bot.demo.simcloud import SimCloud, demo_fleet
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
@@ -50,12 +50,18 @@ def _env(sim: SimCloud, slack: FakeSlack, tmp_path: Path, **extra: str) -> dict[
         YC_MDB_ENDPOINT=sim.url,
         YC_IAM_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
         BACKUPS_BOT_CONFIG=str(config),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
     )
     env.update(extra)
     return env
+
+
+def _watch(env: dict[str, str], text: str) -> None:
+    """Make the config of ``env`` the given one."""
+    Path(env["BACKUPS_BOT_CONFIG"]).write_text(text, encoding="utf-8")
 
 
 async def _check(env: dict[str, str], cwd: Path) -> tuple[int, str]:
@@ -127,6 +133,59 @@ async def test_it_names_the_role_when_a_folder_is_forbidden(
     assert code == 1
     expected = f"FAIL  folder {folder}: the service account cannot read it; grant "
     assert expected + "managed-opensearch.viewer" in out
+
+
+async def test_it_says_what_each_watched_cloud_gives(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    cloud = sim.fleet.clouds[0]
+    env = _env(sim, slack, tmp_path)
+    _watch(env, f"watch:\n  clouds: [{cloud.id}]\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 0, out
+    assert f"ok    cloud cloud-1 ({cloud.id}): 2 active folders, 4 OpenSearch clusters" in out
+    assert "ok    cloud credentials: IAM token from YC_IAM_TOKEN" in out
+
+
+async def test_it_names_the_folders_of_an_organization_it_cannot_read_and_why(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    async with SimCloud(SimConfig(), fleet=demo_fleet(datetime.now(UTC))) as org:
+        env = _env(org, slack, tmp_path)
+        organization = org.fleet.clouds[0].organization_id
+        _watch(env, f"watch:\n  organization: {organization}\n")
+        code, out = await _check(env, tmp_path)
+        platform, sandbox = org.fleet.clouds
+        restricted = next(f for f in org.fleet.folders if f.unreadable)
+    assert code == 1
+    lines = out.splitlines()
+    assert f"ok    organization {organization}: 2 clouds" in lines
+    assert (
+        f"ok    cloud platform ({platform.id}): 3 active folders, 30 OpenSearch clusters" in lines
+    )
+    assert (
+        f"FAIL  cloud sandbox ({sandbox.id}): 1 active folder, 0 OpenSearch clusters "
+        "(2 folders being deleted, not watched); 1 cannot be read (below)"
+    ) in lines
+    [line] = [
+        x for x in lines if x.startswith(f"FAIL  folder finance-restricted ({restricted.id})")
+    ]
+    assert "grant managed-opensearch.viewer" in line
+    assert f"watch.exclude: {{folder: {restricted.id}}}" in line
+    assert "Permission denied" in line
+
+
+async def test_it_names_the_resource_manager_role_when_a_cloud_is_forbidden(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    _watch(env, "watch:\n  clouds: [b1gnosuchcloud000001]\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    assert (
+        "FAIL  cloud b1gnosuchcloud000001: the service account cannot list its folders; grant "
+        "resource-manager.viewer on the cloud"
+    ) in out
 
 
 async def test_a_broken_config_is_one_line_and_the_rest_still_runs(

@@ -177,3 +177,14 @@ def test_the_demos_drill_restores_reports_and_leaves_nothing_running() -> None:
     assert "restored in" in line
     assert line.endswith("deleted")
     assert "Restore drill of *search-prod-eu* passed" in out
+
+
+def test_a_new_folder_is_announced_once_by_the_next_sweep() -> None:
+    done = _demo("\n".join([":sweep", ":newfolder", ":sweep", ":sweep", ""]))
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in out + done.stderr
+    assert "-- newfolder: folder team-search" in out
+    # Said once, in on-call's channel (the cluster is PRODUCTION), by the sweep after it.
+    assert out.count("Now watching `search-eu` in folder `team-search`") == 1
+    assert "its newest backup is" in out

@@ -48,6 +48,12 @@ from yandex.cloud.mdb.opensearch.v1 import (
 )
 from yandex.cloud.mdb.v1 import backup_retention_policy_pb2, version_pb2
 from yandex.cloud.operation import operation_pb2
+from yandex.cloud.resourcemanager.v1 import (
+    cloud_pb2,
+    cloud_service_pb2,
+    folder_pb2,
+    folder_service_pb2,
+)
 
 from bot.cloud.client import CloudClient
 from bot.cloud.models import (
@@ -57,6 +63,8 @@ from bot.cloud.models import (
     ClusterStatus,
     CronTab,
     Environment,
+    Folder,
+    FolderStatus,
     GroupRole,
     Host,
     HostHealth,
@@ -66,6 +74,7 @@ from bot.cloud.models import (
     OpenEnum,
     OpenSearchConfig,
     Operation,
+    ResourceCloud,
     Resources,
     RestoreNodeGroup,
     RestoreRequest,
@@ -299,6 +308,48 @@ def sdk_versions() -> list[version_pb2.Version]:
     ]
 
 
+def sdk_folders() -> list[folder_pb2.Folder]:
+    """A folder of every status, one from a newer API's status, one with only an id."""
+    return [
+        folder_pb2.Folder(
+            id="b1gfolder00000000001",
+            cloud_id="b1gcloud000000000001",
+            created_at=_ts(1700000000, 500_000_000),
+            name="team-search",
+            description="search <team> & friends",
+            labels={"owner": "search"},
+            status=folder_pb2.Folder.ACTIVE,
+        ),
+        folder_pb2.Folder(
+            id="b1gfolder00000000002",
+            cloud_id="b1gcloud000000000001",
+            name="old-analytics",
+            status=folder_pb2.Folder.PENDING_DELETION,
+        ),
+        folder_pb2.Folder(
+            id="b1gfolder00000000003",
+            cloud_id="b1gcloud000000000001",
+            name="legacy-reports",
+            status=folder_pb2.Folder.DELETING,
+        ),
+        folder_pb2.Folder(id="b1gfolder00000000004", status=7),
+    ]
+
+
+def sdk_clouds() -> list[cloud_pb2.Cloud]:
+    return [
+        cloud_pb2.Cloud(
+            id="b1gcloud000000000001",
+            created_at=_ts(1600000000, 1_000),
+            name="platform",
+            description="the <platform> cloud",
+            organization_id="bpforganization00001",
+            labels={"env": "prod"},
+        ),
+        cloud_pb2.Cloud(id="b1gcloud000000000002", name="sandbox"),
+    ]
+
+
 # --- the ways a server may write them ------------------------------------------------------------
 
 WAYS = {
@@ -524,6 +575,33 @@ def cases() -> Iterator[Any]:
             lambda got: [(got, sdk_delete())],
         ),
     ]
+    folders, clouds = sdk_folders(), sdk_clouds()
+    resources += [
+        (
+            "Folder.get",
+            folders[0],
+            lambda c: c.get_folder(folders[0].id),
+            lambda got: [(got, folders[0])],
+        ),
+        (
+            "Folder.list",
+            folder_service_pb2.ListFoldersResponse(folders=folders, next_page_token="n" * 1500),
+            lambda c: c.list_folders_page("b1gcloud000000000001"),
+            lambda got: list(zip(got.folders, folders, strict=True)),
+        ),
+        (
+            "Cloud.get",
+            clouds[0],
+            lambda c: c.get_cloud(clouds[0].id),
+            lambda got: [(got, clouds[0])],
+        ),
+        (
+            "Cloud.list",
+            cloud_service_pb2.ListCloudsResponse(clouds=clouds, next_page_token="c" * 2000),
+            lambda c: c.list_clouds_page("bpforganization00001"),
+            lambda got: list(zip(got.clouds, clouds, strict=True)),
+        ),
+    ]
     for name, message, call, pairs in resources:
         for way, text in writings(message):
             yield pytest.param(message, text, call, pairs, id=f"{name}, {way}")
@@ -599,6 +677,8 @@ def test_every_field_the_models_read_exists_in_the_sdks_messages() -> None:
         (CronTab(), backup_retention_policy_pb2.CronTab()),
         (Version(), version_pb2.Version()),
         (Host(), cluster_pb2.Host()),
+        (Folder(id="f"), folder_pb2.Folder()),
+        (ResourceCloud(id="c"), cloud_pb2.Cloud()),
     ):
         descriptor = proto.DESCRIPTOR
         for name, info in type(ours).model_fields.items():
@@ -619,6 +699,7 @@ def test_every_enum_of_the_models_is_the_sdks_names_in_proto_order() -> None:
         (WeekDay, weekday),
         (HostHealth, cluster_pb2.Host.Health.DESCRIPTOR),
         (HostType, cluster_pb2.Host.Type.DESCRIPTOR),
+        (FolderStatus, folder_pb2.Folder.Status.DESCRIPTOR),
     ):
         assert [(m.value, m.number) for m in ours] == [(v.name, v.number) for v in proto.values]
         for value in proto.values:
@@ -684,3 +765,14 @@ async def test_the_sdks_hosts_tell_alive_from_not_yet_and_from_a_newer_value(
     page = await client.list_cluster_hosts_page("c9qdrill000000000001")
     assert [h.alive for h in page.hosts] == [True, False, False]
     assert page.hosts[2].health.is_known is False
+
+
+async def test_the_sdks_folders_say_which_are_active(wire: Wire, client: CloudClient) -> None:
+    wire.body = json_format.MessageToJson(
+        folder_service_pb2.ListFoldersResponse(folders=sdk_folders()), use_integers_for_enums=True
+    )
+    page = await client.list_folders_page("b1gcloud000000000001")
+    assert [f.active for f in page.folders] == [True, False, False, False]
+    # A status from a newer API is kept as sent, and is not ACTIVE.
+    assert page.folders[3].status.value == "7"
+    assert not page.folders[3].status.is_known

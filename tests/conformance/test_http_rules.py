@@ -23,6 +23,7 @@ from yandex.cloud.mdb.opensearch.v1 import (
     versions_service_pb2,
 )
 from yandex.cloud.operation import operation_service_pb2
+from yandex.cloud.resourcemanager.v1 import cloud_service_pb2, folder_service_pb2
 
 from bot.cloud.client import CloudClient
 from bot.cloud.models import RestoreNodeGroup, RestoreRequest
@@ -32,6 +33,10 @@ CLUSTER = "c9qcluster00000000001"
 FOLDER = "b1gfolder00000000001"
 BACKUP = f"{CLUSTER}:snapshot-20261120t101500"
 OPERATION = "c9qoperation000000001"
+CLOUD = "b1gcloud000000000001"
+ORGANIZATION = "bpforganization00001"
+#: Resource Manager's page tokens may be 2,000 characters long (MDB's only 100).
+LONG_TOKEN = "t" * 2000
 
 Call = Callable[[CloudClient], Awaitable[Any]]
 
@@ -136,6 +141,30 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
         "List",
         lambda c: c.list_versions_page(page_size=1000, page_token="tok"),
         {"page_size": "1000", "page_token": "tok"},
+    ),
+    (
+        folder_service_pb2.DESCRIPTOR.services_by_name["FolderService"],
+        "List",
+        lambda c: c.list_folders_page(CLOUD, page_size=1000, page_token=LONG_TOKEN),
+        {"cloud_id": CLOUD, "page_size": "1000", "page_token": LONG_TOKEN},
+    ),
+    (
+        folder_service_pb2.DESCRIPTOR.services_by_name["FolderService"],
+        "Get",
+        lambda c: c.get_folder(FOLDER),
+        {"folder_id": FOLDER},
+    ),
+    (
+        cloud_service_pb2.DESCRIPTOR.services_by_name["CloudService"],
+        "List",
+        lambda c: c.list_clouds_page(ORGANIZATION, page_size=10, page_token=LONG_TOKEN),
+        {"organization_id": ORGANIZATION, "page_size": "10", "page_token": LONG_TOKEN},
+    ),
+    (
+        cloud_service_pb2.DESCRIPTOR.services_by_name["CloudService"],
+        "Get",
+        lambda c: c.get_cloud(CLOUD),
+        {"cloud_id": CLOUD},
     ),
 ]
 
@@ -246,6 +275,10 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "restore_cluster",
         "list_cluster_hosts_page",
         "delete_cluster",
+        "list_folders_page",
+        "get_folder",
+        "list_clouds_page",
+        "get_cloud",
     }
     assert len(RPCS) == len(senders)
     assert {f"{s.name}.{rpc}" for s, rpc, _, _ in RPCS} == {
@@ -262,6 +295,10 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "ClusterService.Restore",
         "ClusterService.ListHosts",
         "ClusterService.Delete",
+        "FolderService.List",
+        "FolderService.Get",
+        "CloudService.List",
+        "CloudService.Get",
     }
     for name in senders:
         assert callable(getattr(CloudClient, name))
@@ -293,3 +330,25 @@ async def test_the_restore_body_is_the_sdks_request_field_by_field(
     # The name and label values meet the request's own patterns.
     assert re.fullmatch(r"[a-zA-Z0-9_-]{1,63}", message.name)
     assert all(re.fullmatch(r"[-_0-9a-z]{0,63}", v) for v in message.labels.values())
+
+
+def _length_limit(service: Any, rpc: str, field_name: str) -> int:
+    """The ``(yandex.cloud.length)`` limit of a request field, as "<=N" in the proto."""
+    fd = service.methods_by_name[rpc].input_type.fields_by_name[field_name]
+    options = {d.name: v for d, v in fd.GetOptions().ListFields()}
+    limit = str(options["length"])
+    assert limit.startswith("<="), limit
+    return int(limit[2:])
+
+
+def test_the_clients_page_token_limits_are_the_protos() -> None:
+    # Resource Manager's listings take tokens of up to 2,000 characters, MDB's 100: a client
+    # held to 100 everywhere could never page through a large cloud's folders.
+    from bot.cloud.validation import MAX_PAGE_TOKEN_LENGTH, MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH
+
+    folders = folder_service_pb2.DESCRIPTOR.services_by_name["FolderService"]
+    clouds = cloud_service_pb2.DESCRIPTOR.services_by_name["CloudService"]
+    clusters = cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"]
+    assert _length_limit(folders, "List", "page_token") == MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH
+    assert _length_limit(clouds, "List", "page_token") == MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH
+    assert _length_limit(clusters, "List", "page_token") == MAX_PAGE_TOKEN_LENGTH

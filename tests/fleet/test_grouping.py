@@ -105,3 +105,12 @@ def test_a_group_key_is_spelled_the_same_way_it_is_stored() -> None:
     assert group_key(odd, keys) == (
         "folder=b1gsearchfolder|environment=PRODUCTION|label:team=a%2Fb%7Cc%3Dd%20%C3%A9|label:tier"
     )
+
+
+def test_a_folder_with_a_known_name_is_named_with_its_id() -> None:
+    cluster = Cluster(id="c9qx", folder_id="b1gfolder0000000001")
+    names = {"b1gfolder0000000001": "team-search"}
+    assert group_label(cluster, ["folder"], names) == "folder team-search (b1gfolder0000000001)"
+    # A folder whose name could not be read shows its id, as before.
+    assert group_label(cluster, ["folder"], {}) == "folder b1gfolder0000000001"
+    assert group_label(cluster, ["folder"]) == "folder b1gfolder0000000001"

@@ -128,3 +128,30 @@ def test_route_keys_stay_what_they_were_when_incidents_were_stored() -> None:
     )
     assert route_key("alert", "C0ONCALL", match) == "alert:C0ONCALL:1b28ace7"
     assert route_key("digest", "C0TEAM", Match()) == "digest:C0TEAM:44136fa3"
+
+
+def test_a_cluster_of_a_found_folder_is_watched_unless_excluded() -> None:
+    clouds = BotConfig(watch=Watch(clouds=["b1gcloud"]))
+    assert watched(clouds, CLUSTER, {CLUSTER.folder_id})
+    assert not watched(clouds, CLUSTER, {"b1gotherfolder"})
+    # Where the clouds' folders are not known, a cluster of any folder counts as found: a
+    # re-read must not retire it for that.
+    assert watched(clouds, CLUSTER, None)
+    assert not watched(BotConfig(watch=Watch(folders=["b1gotherfolder"])), CLUSTER, None)
+    excluded = BotConfig(watch=Watch(clouds=["b1gcloud"], exclude=Match(labels={"team": "search"})))
+    assert not watched(excluded, CLUSTER, {CLUSTER.folder_id})
+    # exclude wins over a listing by id too.
+    by_id = BotConfig(watch=Watch(clusters=[CLUSTER.id], exclude=Match(cluster="orders-prod")))
+    assert not watched(by_id, CLUSTER)
+
+
+def test_a_folder_alone_in_exclude_leaves_the_folder_unread() -> None:
+    from bot.fleet.match import excluded_folder
+
+    config = BotConfig(watch=Watch(clouds=["c"], exclude=Match(folder="b1gleftout")))
+    assert excluded_folder(config, "b1gleftout")
+    assert not excluded_folder(config, "b1gother")
+    narrower = BotConfig(
+        watch=Watch(clouds=["c"], exclude=Match(folder="b1gleftout", environment="PRESTABLE"))
+    )
+    assert not excluded_folder(narrower, "b1gleftout")

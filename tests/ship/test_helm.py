@@ -360,8 +360,8 @@ REFUSALS = [
     ),
     pytest.param(
         {"config": {"watch": {"folders": [], "clusters": []}}},
-        "nothing is watched: set config.watch.folders or config.watch.clusters (folder and "
-        "cluster ids)",
+        "nothing is watched: set config.watch.clouds (every folder of a cloud), "
+        "config.watch.folders or config.watch.clusters",
         id="nothing-watched",
     ),
     pytest.param(

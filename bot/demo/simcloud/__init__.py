@@ -1,4 +1,5 @@
-"""A simulated Yandex Cloud (Managed OpenSearch, Operation, IAM, metadata) on loopback.
+"""A simulated Yandex Cloud (Managed OpenSearch, Operation, Resource Manager, IAM, metadata)
+on loopback.
 
 Used by the tests, the benchmark and ``backups-bot demo``; also runs standalone with
 ``python -m bot.demo.simcloud --port 8080``.
@@ -12,9 +13,11 @@ from bot.demo.simcloud.fleet import (
     SimCluster,
     SimFolder,
     SimHost,
+    SimResourceCloud,
     SimSchedule,
     demo_fleet,
     generate_fleet,
+    new_folder,
 )
 from bot.demo.simcloud.server import DRILL_LABEL, Fault, SimCloud, SimOperation, SimRequest
 
@@ -31,6 +34,7 @@ __all__ = [
     "SimHost",
     "SimOperation",
     "SimRequest",
+    "SimResourceCloud",
     "SimSchedule",
     "SimServiceAccountKey",
     "demo_fleet",
@@ -38,4 +42,5 @@ __all__ = [
     "encode_cluster",
     "encode_timestamp",
     "generate_fleet",
+    "new_folder",
 ]

@@ -53,9 +53,12 @@ async def serve(args: argparse.Namespace) -> None:
     url = await sim.start(args.host, args.port)
     print(f"simulated cloud at {url} ({len(sim.fleet.clusters)} clusters)", flush=True)
     for folder in sim.fleet.folders:
-        print(f"  folder {folder.id} ({folder.name})", flush=True)
+        print(f"  folder {folder.id} ({folder.name}, {folder.status})", flush=True)
+    for cloud in sim.fleet.clouds:
+        print(f"  cloud {cloud.id} ({cloud.name})", flush=True)
     print(
-        f"  use YC_MDB_ENDPOINT=YC_OPERATION_ENDPOINT=YC_IAM_ENDPOINT={url} "
+        f"  use YC_MDB_ENDPOINT=YC_OPERATION_ENDPOINT=YC_IAM_ENDPOINT="
+        f"YC_RESOURCE_MANAGER_ENDPOINT={url} "
         f"YC_IAM_TOKEN={DEFAULT_STATIC_TOKEN}",
         flush=True,
     )

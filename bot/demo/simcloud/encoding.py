@@ -15,10 +15,12 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimClusterOperation,
+    SimFolder,
     SimHost,
     SimMaintenance,
     SimNodeGroup,
     SimPolicy,
+    SimResourceCloud,
     SimSchedule,
     SimVersion,
 )
@@ -303,6 +305,39 @@ def encode_version(version: SimVersion, *, enums_as_numbers: bool = False) -> di
     out: dict[str, Any] = {"id": version.id, "name": version.id}
     _put(out, "status", _enum(version.status, VERSION_STATUS_NUMBERS, enums_as_numbers))
     _put(out, "updatableTo", list(version.updatable_to))
+    return out
+
+
+FOLDER_STATUS_NUMBERS = {
+    "STATUS_UNSPECIFIED": 0,
+    "ACTIVE": 1,
+    "DELETING": 2,
+    "PENDING_DELETION": 3,
+}
+
+
+def encode_folder(
+    folder: SimFolder, *, enums_as_numbers: bool = False, nanos: bool = False
+) -> dict[str, Any]:
+    """A ``yandex.cloud.resourcemanager.v1.Folder``."""
+    out: dict[str, Any] = {"id": folder.id}
+    _put(out, "cloudId", folder.cloud_id)
+    if folder.created_at is not None:
+        out["createdAt"] = encode_timestamp(folder.created_at, nanos=nanos)
+    _put(out, "name", folder.name)
+    _put(out, "description", folder.description)
+    _put(out, "status", _enum(folder.status, FOLDER_STATUS_NUMBERS, enums_as_numbers))
+    return out
+
+
+def encode_resource_cloud(cloud: SimResourceCloud, *, nanos: bool = False) -> dict[str, Any]:
+    """A ``yandex.cloud.resourcemanager.v1.Cloud``."""
+    out: dict[str, Any] = {"id": cloud.id}
+    if cloud.created_at is not None:
+        out["createdAt"] = encode_timestamp(cloud.created_at, nanos=nanos)
+    _put(out, "name", cloud.name)
+    _put(out, "description", cloud.description)
+    _put(out, "organizationId", cloud.organization_id)
     return out
 
 

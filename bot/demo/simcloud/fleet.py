@@ -135,10 +135,30 @@ def default_versions() -> list[SimVersion]:
 
 @dataclass
 class SimFolder:
-    """A folder of the simulated cloud."""
+    """A folder of the simulated cloud (Resource Manager's ``Folder``)."""
 
     id: str
     name: str
+    #: The cloud it belongs to ("": none the simulator lists, as in a fleet built by hand).
+    cloud_id: str = ""
+    #: ACTIVE, DELETING or PENDING_DELETION.
+    status: str = "ACTIVE"
+    #: The bot's account lacks a role on it: Folder.get, Cluster.list and Backup.list answer
+    #: 403 PERMISSION_DENIED (Folder.list still lists it: that takes a role on the cloud).
+    unreadable: bool = False
+    description: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass
+class SimResourceCloud:
+    """A cloud of the simulated organization (Resource Manager's ``Cloud``)."""
+
+    id: str
+    name: str
+    organization_id: str = ""
+    description: str = ""
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -212,6 +232,8 @@ class Fleet:
     """Folders, clusters and their backups. Backups of a cluster are kept newest first."""
 
     folders: list[SimFolder] = field(default_factory=list)
+    #: The clouds Resource Manager lists (their folders name them by ``cloud_id``).
+    clouds: list[SimResourceCloud] = field(default_factory=list)
     clusters: dict[str, SimCluster] = field(default_factory=dict)
     backups: dict[str, list[SimBackup]] = field(default_factory=dict)
     #: The versions the service lists; None: the versions endpoint answers 404.
@@ -250,8 +272,23 @@ class Fleet:
         return len(items) - len(kept)
 
     def folder_ids(self) -> list[str]:
-        """Ids of every folder."""
-        return [f.id for f in self.folders]
+        """Ids of the folders a config would name: the ACTIVE ones the bot may read (the demo's
+        and the tests' ``watch.folders``). Every folder is in :attr:`folders`."""
+        return [f.id for f in self.folders if f.status == "ACTIVE" and not f.unreadable]
+
+    def folder(self, folder_id: str) -> SimFolder | None:
+        """A folder by id, or None."""
+        return next((f for f in self.folders if f.id == folder_id), None)
+
+    def folders_of(self, cloud_id: str) -> list[SimFolder]:
+        """The folders of a cloud, in creation order, whatever their status."""
+        return [f for f in self.folders if f.cloud_id == cloud_id]
+
+    def clouds_of(self, organization_id: str) -> list[SimResourceCloud]:
+        """The clouds of an organization (every cloud for "")."""
+        return [
+            c for c in self.clouds if not organization_id or c.organization_id == organization_id
+        ]
 
     def clusters_in(self, folder_id: str) -> list[SimCluster]:
         """Clusters of one folder, in creation order."""
@@ -373,8 +410,16 @@ def generate_fleet(config: SimConfig, now: datetime) -> Fleet:
     """A fleet of ``config.folders`` x ``config.clusters_per_folder`` clusters, from the seed."""
     rng = random.Random(config.seed)
     fleet = Fleet()
+    # The cloud's ids come from a generator of their own: the folders', clusters' and backups'
+    # stay what they were before the simulator had clouds.
+    cloud_rng = random.Random(f"clouds:{config.seed}")
+    organization = make_id("bpf", cloud_rng)
+    cloud = SimResourceCloud(
+        id=make_id("b1g", cloud_rng), name="cloud-1", organization_id=organization
+    )
+    fleet.clouds.append(cloud)
     for f in range(config.folders):
-        folder = SimFolder(id=make_id("b1g", rng), name=f"folder-{f + 1}")
+        folder = SimFolder(id=make_id("b1g", rng), name=f"folder-{f + 1}", cloud_id=cloud.id)
         fleet.folders.append(folder)
         for c in range(config.clusters_per_folder):
             product = rng.choice(_PRODUCTS)
@@ -460,6 +505,13 @@ _DEMO: tuple[tuple[int, str, str, str, str, str | None, float | None, int], ...]
     (2, "promo-search", "PRESTABLE", "standard", "marketing", None, 40, 10),
 )
 _DEMO_FOLDERS = ("search-platform", "observability", "commerce")
+#: The demo organization's second cloud: folders being deleted, and an ACTIVE one the bot may not
+#: read; none of them holds a cluster the bot can see.
+_SANDBOX_FOLDERS = (
+    ("legacy-reports", "DELETING", False),
+    ("old-analytics", "PENDING_DELETION", False),
+    ("finance-restricted", "ACTIVE", True),
+)
 _STOPPED = frozenset({"logs-archive"})
 _UNREADABLE = frozenset({"payments-audit"})
 #: (status, health) of the clusters that are not RUNNING and ALIVE (besides the stopped one).
@@ -554,7 +606,80 @@ def demo_fleet(now: datetime) -> Fleet:
             now=now,
         )
     _demo_explanations(fleet, now, rng)
+    _demo_organization(fleet, now)
     return fleet
+
+
+def _demo_organization(fleet: Fleet, now: datetime) -> None:
+    """The demo's organization: the three folders in the cloud ``platform``, and a cloud
+    ``sandbox`` with folders of every status. Ids from a generator of their own, so that the
+    folders', clusters' and backups' stay what they were."""
+    rng = random.Random(20261121)
+    organization = make_id("bpf", rng)
+    platform = SimResourceCloud(
+        id=make_id("b1g", rng),
+        name="platform",
+        organization_id=organization,
+        created_at=now - timedelta(days=1500),
+    )
+    sandbox = SimResourceCloud(
+        id=make_id("b1g", rng),
+        name="sandbox",
+        organization_id=organization,
+        created_at=now - timedelta(days=400),
+    )
+    fleet.clouds.extend((platform, sandbox))
+    for folder in fleet.folders:
+        folder.cloud_id = platform.id
+    for name, status, unreadable in _SANDBOX_FOLDERS:
+        fleet.folders.append(
+            SimFolder(
+                id=make_id("b1g", rng),
+                name=name,
+                cloud_id=sandbox.id,
+                status=status,
+                unreadable=unreadable,
+                created_at=now - timedelta(days=rng.randint(30, 300)),
+            )
+        )
+
+
+def new_folder(fleet: Fleet, now: datetime, *, cloud_id: str = "", name: str = "") -> SimFolder:
+    """A folder created now in ``cloud_id`` (default: the first cloud), with one new cluster
+    ``search-eu`` whose newest backup is two hours old: what a team does between two sweeps
+    (the demo's ``:newfolder``, the coverage tests)."""
+    rng = random.Random(f"new-folder:{len(fleet.folders)}")
+    cloud = cloud_id or (fleet.clouds[0].id if fleet.clouds else "")
+    count = sum(1 for f in fleet.folders if f.name.startswith("team-search"))
+    folder = SimFolder(
+        id=make_id("b1g", rng),
+        name=name or ("team-search" if count == 0 else f"team-search-{count + 1}"),
+        cloud_id=cloud,
+        created_at=now,
+    )
+    fleet.folders.append(folder)
+    suffix = "" if count == 0 else f"-{count + 1}"
+    cluster = fleet.add_cluster(
+        SimCluster(
+            id=make_id("c9q", rng),
+            folder_id=folder.id,
+            name=f"search-eu{suffix}",
+            description="search team, production",
+            created_at=now - timedelta(days=2),
+            labels={"tier": "critical", "team": "search"},
+            schedule=SimSchedule(kind="daily", hour=(now.hour - 2) % 24, minute=0),
+            version="2.17",
+        )
+    )
+    _make_backups(
+        fleet,
+        cluster,
+        rng,
+        newest=now - timedelta(hours=2),
+        count=3,
+        base_size=40 * GIB,
+    )
+    return folder
 
 
 def _demo_explanations(fleet: Fleet, now: datetime, rng: random.Random) -> None:

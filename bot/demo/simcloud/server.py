@@ -30,9 +30,11 @@ from bot.demo.simcloud.encoding import (
     MDB_TYPE,
     encode_backup,
     encode_cluster,
+    encode_folder,
     encode_host,
     encode_operation,
     encode_policy,
+    encode_resource_cloud,
     encode_timestamp,
     encode_version,
     error_body,
@@ -43,17 +45,26 @@ from bot.demo.simcloud.fleet import (
     SimBackup,
     SimCluster,
     SimClusterOperation,
+    SimFolder,
     SimHost,
     SimNodeGroup,
+    SimResourceCloud,
     backup_id_for,
     generate_fleet,
     make_id,
+    new_folder,
 )
 
 MDB = "/managed-opensearch/v1"
+RESOURCE_MANAGER = "/resource-manager/v1"
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 MAX_ID = 50
 MAX_TOKEN = 100
+#: Resource Manager's listings take page tokens of up to 2,000 characters, and its tokens are
+#: long: the simulator's are this long, so that a client held to 100 fails.
+MAX_RM_TOKEN = 2000
+RM_TOKEN_LENGTH = 600
+_PERMISSION_DENIED = "Permission denied"
 #: gRPC codes by HTTP status, as the gateway pairs them (the default where a status has
 #: several: 400 is also FAILED_PRECONDITION and OUT_OF_RANGE, 409 also ABORTED).
 GRPC_CODES = {
@@ -442,6 +453,10 @@ class SimCloud:
         app.router.add_get(MDB + "/backups/{backupId}", self._get_backup)
         app.router.add_get(MDB + "/backups", self._list_folder_backups)
         app.router.add_get("/operations/{operationId}", self._get_operation)
+        app.router.add_get(RESOURCE_MANAGER + "/folders/{folderId}", self._get_folder)
+        app.router.add_get(RESOURCE_MANAGER + "/folders", self._list_folders)
+        app.router.add_get(RESOURCE_MANAGER + "/clouds/{cloudId}", self._get_resource_cloud)
+        app.router.add_get(RESOURCE_MANAGER + "/clouds", self._list_resource_clouds)
         app.router.add_post("/iam/v1/tokens", self._iam_tokens)
         app.router.add_get(METADATA_TOKEN_PATH, self._metadata_token)
         return app
@@ -484,7 +499,7 @@ class SimCloud:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             return self._fault_response(fault, request_id)
-        api = request.path.startswith((MDB, "/operations/"))
+        api = request.path.startswith((MDB, "/operations/", RESOURCE_MANAGER))
         try:
             if api:
                 self._chaos()
@@ -575,7 +590,15 @@ class SimCloud:
             )
         return value
 
-    def _page(self, request: web.Request, items: Sequence[_T], scope: str) -> tuple[list[_T], str]:
+    def _page(
+        self,
+        request: web.Request,
+        items: Sequence[_T],
+        scope: str,
+        *,
+        max_token: int = MAX_TOKEN,
+        token_length: int = 0,
+    ) -> tuple[list[_T], str]:
         raw_size = request.query.get("pageSize", "0")
         try:
             size = int(raw_size)
@@ -589,17 +612,17 @@ class SimCloud:
         if self.config.max_page_size is not None:
             size = min(size, self.config.max_page_size)
         token = request.query.get("pageToken", "")
-        if len(token) > MAX_TOKEN:
+        if len(token) > max_token:
             raise _ApiError(
                 400,
                 "Request validation error: page_token: "
-                f"The maximum string length in characters is {MAX_TOKEN}",
+                f"The maximum string length in characters is {max_token}",
             )
         offset, empties = _decode_token(token, scope) if token else (0, 0)
         cfg = self.config
         if empties < cfg.empty_pages or self._random_empty(scope, offset, empties):
             self._stats.empty_pages += 1
-            return [], _encode_token(scope, offset, empties + 1)
+            return [], _encode_token(scope, offset, empties + 1, token_length)
         ordered = self._ordered(scope, items)
         chunk = list(ordered[offset : offset + size])
         end = offset + len(chunk)
@@ -608,10 +631,10 @@ class SimCloud:
             # cost too.
             self._stats.empty_pages += 1
         if end < len(ordered):
-            return chunk, _encode_token(scope, end, empties)
+            return chunk, _encode_token(scope, end, empties, token_length)
         if chunk and self._random_empty(scope, -1, empties):
             # A last page that still carries a token: the page after it is empty and final.
-            return chunk, _encode_token(scope, end, empties + 1)
+            return chunk, _encode_token(scope, end, empties + 1, token_length)
         return chunk, ""
 
     def _random_empty(self, scope: str, offset: int, empties: int) -> bool:
@@ -649,7 +672,8 @@ class SimCloud:
 
     def _folder(self, request: web.Request) -> str:
         folder_id = self._check_id("folder_id", request.query.get("folderId", ""))
-        if folder_id not in self.fleet.folder_ids():
+        folder = self.fleet.folder(folder_id)
+        if folder is None or folder.unreadable:
             raise _ApiError(403, f"Permission denied to folder {folder_id}")
         return folder_id
 
@@ -1098,6 +1122,92 @@ class SimCloud:
                 out["response"] = {"@type": f"{MDB_TYPE}.Cluster", **self._cluster_json(cluster)}
         return out
 
+    # --- Resource Manager -----------------------------------------------------------------------
+
+    def add_folder(
+        self, *, cloud_id: str = "", name: str = "", now: datetime | None = None
+    ) -> SimFolder:
+        """A folder appears in a cloud (default: the first), with a cluster whose newest backup
+        is two hours old at ``now`` (default: the clock): what the demo's ``:newfolder`` does."""
+        return new_folder(self.fleet, now or clock.now(), cloud_id=cloud_id, name=name)
+
+    def set_folder(
+        self, folder_id: str, *, status: str | None = None, unreadable: bool | None = None
+    ) -> None:
+        """Put a folder in a status (ACTIVE, DELETING, PENDING_DELETION), or make it unreadable
+        (403 PERMISSION_DENIED on Folder.get, Cluster.list and Backup.list)."""
+        folder = self.fleet.folder(folder_id)
+        if folder is None:
+            raise KeyError(folder_id)
+        if status is not None:
+            folder.status = status
+        if unreadable is not None:
+            folder.unreadable = unreadable
+
+    def _rm_cloud(self, cloud_id: str) -> SimResourceCloud:
+        self._check_id("cloud_id", cloud_id)
+        cloud = next((c for c in self.fleet.clouds if c.id == cloud_id), None)
+        if cloud is None:
+            # Resource Manager does not say whether a cloud it will not show exists.
+            raise _ApiError(403, _PERMISSION_DENIED)
+        return cloud
+
+    def _folder_json(self, folder: SimFolder) -> dict[str, Any]:
+        cfg = self.config
+        return encode_folder(
+            folder,
+            enums_as_numbers=_chance(cfg.seed, "enum", folder.id) < cfg.enum_number_rate,
+            nanos=_chance(cfg.seed, "nanos", folder.id) < cfg.nanos_rate,
+        )
+
+    async def _list_folders(self, request: web.Request) -> web.Response:
+        cloud = self._rm_cloud(request.query.get("cloudId", ""))
+        items, token = self._page(
+            request,
+            self.fleet.folders_of(cloud.id),
+            "rf:" + cloud.id,
+            max_token=MAX_RM_TOKEN,
+            token_length=RM_TOKEN_LENGTH,
+        )
+        return _page_response("folders", [_dumps(self._folder_json(f)) for f in items], token)
+
+    async def _get_folder(self, request: web.Request) -> web.Response:
+        folder_id = self._check_id("folder_id", request.match_info["folderId"])
+        folder = self.fleet.folder(folder_id)
+        if folder is None or folder.unreadable:
+            raise _ApiError(403, _PERMISSION_DENIED)
+        return web.json_response(self._folder_json(folder))
+
+    async def _list_resource_clouds(self, request: web.Request) -> web.Response:
+        organization = request.query.get("organizationId", "")
+        if len(organization) > MAX_ID:
+            self._check_id("organization_id", organization)
+        clouds = self.fleet.clouds_of(organization)
+        items, token = self._page(
+            request,
+            clouds,
+            "rc:" + organization,
+            max_token=MAX_RM_TOKEN,
+            token_length=RM_TOKEN_LENGTH,
+        )
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_resource_cloud(c, nanos=_chance(cfg.seed, "nanos", c.id) < cfg.nanos_rate)
+            )
+            for c in items
+        ]
+        return _page_response("clouds", encoded, token)
+
+    async def _get_resource_cloud(self, request: web.Request) -> web.Response:
+        cloud = self._rm_cloud(request.match_info["cloudId"])
+        cfg = self.config
+        return web.json_response(
+            encode_resource_cloud(
+                cloud, nanos=_chance(cfg.seed, "nanos", cloud.id) < cfg.nanos_rate
+            )
+        )
+
     # --- IAM and metadata -----------------------------------------------------------------------
 
     def _issue(self, ttl: timedelta, source: str) -> tuple[str, datetime]:
@@ -1201,15 +1311,19 @@ def _scope_hash(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:10]
 
 
-def _encode_token(scope: str, offset: int, empties: int) -> str:
+def _encode_token(scope: str, offset: int, empties: int, length: int = 0) -> str:
+    """An opaque page token; with ``length``, padded to about that many characters (Resource
+    Manager's are long)."""
     raw = f"{_scope_hash(scope)}.{offset}.{empties}"
+    if length:
+        raw += "." + _scope_hash(f"{scope}:{offset}") * (length * 3 // 4 // 10 + 1)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _decode_token(token: str, scope: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        digest, offset, empties = raw.split(".")
+        digest, offset, empties = raw.split(".")[:3]
         if digest != _scope_hash(scope):
             raise ValueError(digest)
         return int(offset), int(empties)

@@ -56,7 +56,7 @@ def test_every_id_passes_the_clients_own_checks() -> None:
 
 def test_the_demo_fleet_is_realistic_and_covers_every_case() -> None:
     fleet = demo_fleet(NOW)
-    assert len(fleet.folders) == 3
+    assert len(fleet.folder_ids()) == 3
     assert 25 <= len(fleet.clusters) <= 35
     names = {c.name for c in fleet.clusters.values()}
     assert {"search-prod-eu", "logs-staging"} <= names
@@ -122,3 +122,26 @@ def test_a_generated_fresh_scheduled_cluster_has_the_backup_of_its_latest_slot()
         assert slot == last_slot(cluster.schedule, newest.started_at)
         assert newest.created_at <= NOW
         assert NOW - slot < cluster.schedule.interval + timedelta(minutes=42)
+
+
+def test_the_demo_organization_has_two_clouds_and_folders_of_every_status() -> None:
+    fleet = demo_fleet(NOW)
+    platform, sandbox = fleet.clouds
+    assert (platform.name, sandbox.name) == ("platform", "sandbox")
+    assert platform.organization_id == sandbox.organization_id
+    # The three folders with clusters are the platform's; the sandbox holds every status.
+    assert {f.id for f in fleet.folders_of(platform.id)} == set(fleet.folder_ids())
+    statuses = {f.status for f in fleet.folders_of(sandbox.id)}
+    assert statuses == {"ACTIVE", "DELETING", "PENDING_DELETION"}
+    assert [f.name for f in fleet.folders if f.unreadable] == ["finance-restricted"]
+    for folder in fleet.folders:
+        validate_id("folder id", folder.id)
+    for cloud in fleet.clouds:
+        validate_id("cloud id", cloud.id)
+
+
+def test_the_demo_organization_leaves_the_clusters_as_they_were() -> None:
+    # The clouds' ids come from a generator of their own: the fleet's ids do not move.
+    one, two = demo_fleet(NOW), demo_fleet(NOW)
+    assert list(one.clusters) == list(two.clusters)
+    assert [f.id for f in one.folders] == [f.id for f in two.folders]
