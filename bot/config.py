@@ -436,8 +436,8 @@ class Slo(_Strict):
 
 
 class ReportRoute(_Strict):
-    """A monthly freshness report: one post with the last month's figures and worst clusters
-    (the CSV attached once the file post kind is merged)."""
+    """A monthly freshness report: one post with the last month's figures and worst clusters,
+    and the CSV of every cluster in its thread."""
 
     channel: str
     #: The first Monday of the month, 10:00 (APScheduler's cron: the day and weekday both hold).

@@ -20,11 +20,11 @@ from bot.chat.card import Chat
 from bot.config import BotConfig, Match, ReportRoute
 from bot.fleet.match import folder_allowed, matches
 from bot.i18n.catalog import _
-from bot.ledger.messages import render_slo
+from bot.ledger.messages import render_slo, report_csv
 from bot.ledger.policy import FleetLedger, daily_shares, ledger_of, month_period
 from bot.ledger.service import cluster_of, target_for
 from bot.outbox.change import Change, RunFinish
-from bot.outbox.posts import OutboundPost, PostKind, make_post
+from bot.outbox.posts import FileUpload, OutboundPost, PostKind, make_file_post, make_post
 from bot.slack.blocks import SLACK
 from bot.store import Store
 from bot.store.claims import SKIPPED_CLAIM
@@ -81,8 +81,8 @@ class MonthlyReporter:
         if not await self.store.claims.claim_run(key, self.owner, now=now, lease=lease):
             return ReportResult(key, skipped=SKIPPED_CLAIM)
         try:
-            post = await self._post(route, month, now)
-            change = Change(posts=[post], finish_run=RunFinish(key, self.owner, now))
+            post, table = await self._posts(route, month, now)
+            change = Change(posts=[post, table], finish_run=RunFinish(key, self.owner, now))
             if await self.store.commit(change, now=now) is None:
                 return ReportResult(key, skipped=SKIPPED_CLAIM)
         except BaseException:
@@ -93,7 +93,11 @@ class MonthlyReporter:
             self._queued()
         return ReportResult(key, post=post)
 
-    async def _post(self, route: ReportRoute, month: str, now: datetime) -> OutboundPost:
+    async def _posts(
+        self, route: ReportRoute, month: str, now: datetime
+    ) -> tuple[OutboundPost, OutboundPost]:
+        """The report's post, and the CSV of every cluster (one row each) in its thread: a file
+        delivered through the outbox exactly once, like every post."""
         start, end = month_period(month)
         allowed = self.config.visible_folders()
         histories = [
@@ -119,6 +123,15 @@ class MonthlyReporter:
             daily=daily,
             to_date=now < end,
         )
-        return make_post(
+        post = make_post(
             PostKind.REPORT, route.channel, card, chat=self.chat, subject=f"report {month}"
         )
+        table = FileUpload(
+            filename=f"backup-freshness-{month}.csv",
+            title=_("Backup freshness, {month}: every cluster").format(month=month),
+            content=report_csv(fleet, month=month).encode("utf-8"),
+        )
+        file_post = make_file_post(
+            route.channel, table, subject=f"report {month} table", parent=(post.id, None)
+        )
+        return post, file_post

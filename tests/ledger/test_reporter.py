@@ -54,12 +54,21 @@ async def test_each_route_gets_last_months_report_once(
     assert (await replica_b.run(shop, now=DEC_7)).post is not None
     await deliver(executor)
 
-    [team_post] = fake_slack.messages("C0TEAM")
+    [team_post] = fake_slack.top_level("C0TEAM")
     assert team_post["text"].startswith("Backup freshness of every watched cluster, 2026-11")
     assert "orders-prod: 90.28 %" in str(team_post["blocks"])
-    [shop_post] = fake_slack.messages("C0SHOP")
+    [shop_post] = fake_slack.top_level("C0SHOP")
     assert "the clusters of this report" in shop_post["text"]
     assert "logs-prod" not in str(shop_post["blocks"])
+    # The full table, one row per cluster, once, in the report's thread.
+    [table] = fake_slack.files("C0TEAM")
+    assert table["name"] == "backup-freshness-2026-11.csv"
+    assert table["thread_ts"] == team_post["ts"]
+    rows = table["content"].decode("utf-8").splitlines()
+    assert len(rows) == 3  # the header and two clusters
+    assert any(row.startswith("orders-prod,") or ",orders-prod," in row for row in rows)
+    [shop_table] = fake_slack.files("C0SHOP")
+    assert b"logs-prod" not in shop_table["content"]
 
 
 def test_last_month_is_the_routes_own() -> None:
