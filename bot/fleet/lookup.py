@@ -15,11 +15,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from bot import clock
+from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster
 from bot.cloud.validation import validate_id
 from bot.commands.strings import WHAT_CLUSTER_ID
 from bot.config import BotConfig
 from bot.errors import BotError, InvalidArgument, NotFound, UsageError
+from bot.fleet.discovery import directory_for
 from bot.fleet.match import folder_allowed
 from bot.i18n.catalog import N_, _, ngettext
 
@@ -261,11 +264,19 @@ class ClusterFinder:
         self.cache = ClusterCache(ttl)
 
     async def find(self, ref: str) -> Cluster:
-        """The cluster ``ref`` names (see :func:`resolve_cluster`)."""
+        """The cluster ``ref`` names (see :func:`resolve_cluster`). A name is looked for in the
+        folders the config names and, with ``watch.clouds`` or ``watch.organization``, in the
+        folders found there (the sweep's own cached listing: a config that names only clouds
+        finds its clusters by name too)."""
+        folders = self.config.search_folders()
+        watch = self.config.watch
+        if watch.finds_folders and isinstance(self.cloud, CloudClient) and not looks_like_id(ref):
+            found = await directory_for(self.cloud).discover(self.cloud, watch, now=clock.now())
+            folders = list(dict.fromkeys([*folders, *sorted(found.folder_ids())]))
         return await resolve_cluster(
             self.cloud,
             ref,
-            folders=self.config.search_folders(),
+            folders=folders,
             allowed_folders=self.config.visible_folders(),
             cache=self.cache,
         )

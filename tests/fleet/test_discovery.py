@@ -13,9 +13,13 @@ from bot import clock
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
 from bot.demo.simcloud import SimCloud, SimConfig, demo_fleet
+from bot.errors import NotFound
 from bot.fleet.discovery import CACHE_TTL, directory_for
+from bot.fleet.lookup import ClusterFinder
 from bot.fleet.reader import FleetReading, read_fleet
-from tests.world import make_cloud
+from bot.slack.blocks import SLACK
+from bot.store import Store
+from tests.world import make_cloud, make_features
 
 FOLDERS = r"^/resource-manager/v1/folders$"
 FOLDER_GET = r"^/resource-manager/v1/folders/[^/]+$"
@@ -172,3 +176,28 @@ def test_each_client_has_a_directory_of_its_own(org: SimCloud) -> None:
     one, two = make_cloud(org), make_cloud(org)
     assert directory_for(one) is directory_for(one)
     assert directory_for(one) is not directory_for(two)
+
+
+async def test_a_config_that_names_only_clouds_finds_its_clusters_by_name(
+    org: SimCloud, client: CloudClient
+) -> None:
+    watched = config(clouds=[platform(org)])
+    assert watched.search_folders() == []  # no folder named: only the clouds' listing can help
+    name = next(c.name for c in org.fleet.clusters.values() if c.name)
+    found = await ClusterFinder(client, watched).find(name.upper())  # names as people type them
+    assert found.name == name
+    with pytest.raises(NotFound):
+        await ClusterFinder(client, watched).find("no-such-cluster-anywhere")
+
+
+async def test_clusters_without_a_folder_shows_the_clouds_folders(
+    org: SimCloud, client: CloudClient, store: Store
+) -> None:
+    features = make_features(client, store, config(clouds=[platform(org)]))
+    try:
+        card = await features.queries.clusters_view(None, now=clock.now())
+    finally:
+        await features.backups.aclose()
+    shown = str(SLACK.render(card)["blocks"])
+    some = sorted(c.name for c in org.fleet.clusters.values() if c.name)[:3]
+    assert all(name in shown for name in some), some
