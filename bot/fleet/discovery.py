@@ -226,3 +226,14 @@ def directory_for(cloud: CloudClient) -> FolderDirectory:
         directory = FolderDirectory()
         _DIRECTORIES[cloud] = directory
     return directory
+
+
+async def folders_with_found(
+    cloud: CloudClient, watch: Watch, named: list[str], *, now: datetime
+) -> list[str]:
+    """``named`` folders, then those found in ``watch.clouds`` and ``watch.organization`` (the
+    sweep's own cached listing), each once: where a command looks when a config names clouds."""
+    if not watch.finds_folders:
+        return list(dict.fromkeys(named))
+    found = await directory_for(cloud).discover(cloud, watch, now=now)
+    return list(dict.fromkeys([*named, *sorted(found.folder_ids())]))

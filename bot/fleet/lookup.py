@@ -22,7 +22,7 @@ from bot.cloud.validation import validate_id
 from bot.commands.strings import WHAT_CLUSTER_ID
 from bot.config import BotConfig
 from bot.errors import BotError, InvalidArgument, NotFound, UsageError
-from bot.fleet.discovery import directory_for
+from bot.fleet.discovery import folders_with_found
 from bot.fleet.match import folder_allowed
 from bot.i18n.catalog import N_, _, ngettext
 
@@ -269,10 +269,10 @@ class ClusterFinder:
         folders found there (the sweep's own cached listing: a config that names only clouds
         finds its clusters by name too)."""
         folders = self.config.search_folders()
-        watch = self.config.watch
-        if watch.finds_folders and isinstance(self.cloud, CloudClient) and not looks_like_id(ref):
-            found = await directory_for(self.cloud).discover(self.cloud, watch, now=clock.now())
-            folders = list(dict.fromkeys([*folders, *sorted(found.folder_ids())]))
+        if isinstance(self.cloud, CloudClient) and not looks_like_id(ref):
+            folders = await folders_with_found(
+                self.cloud, self.config.watch, folders, now=clock.now()
+            )
         return await resolve_cluster(
             self.cloud,
             ref,

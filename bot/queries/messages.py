@@ -304,7 +304,6 @@ def _folder_group(
     name = esc(label, _NAME_CLIP)
     if not ordered:
         return [Divider(), Text(say(s.FOLDER_CLUSTER_EMPTY, cluster=name))]
-    total = max(total, len(ordered))
     head = say(s.FOLDER_CLUSTER, cluster=name, count=s.count_backups(total))
     rows = [_folder_row(b, now) for b in ordered[:per_cluster]]
     if total > per_cluster:

@@ -40,7 +40,7 @@ from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.messages import render_status
 from bot.digest.model import DigestInput, build_digest
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
-from bot.fleet.discovery import directory_for
+from bot.fleet.discovery import folders_with_found
 from bot.fleet.lookup import ClusterFinder, looks_like_id
 from bot.fleet.match import folder_allowed
 from bot.fleet.reader import ClusterReading, read_clusters, read_fleet
@@ -338,11 +338,8 @@ class Queries:
         """One page of the clusters of a folder (default: the watched folders) with their
         freshness, worst first, from row ``offset``; a Next page button leads on."""
         if folder_id is None:
-            folders = list(dict.fromkeys(self.config.watch.folders))
             watch = self.config.watch
-            if watch.finds_folders:  # and the folders found in the watched clouds
-                found = await directory_for(self.cloud).discover(self.cloud, watch, now=now)
-                folders = list(dict.fromkeys([*folders, *sorted(found.folder_ids())]))
+            folders = await folders_with_found(self.cloud, watch, watch.folders, now=now)
             if not folders:
                 raise UsageError(
                     _("the bot watches no folder, so there is no default"),
