@@ -242,13 +242,20 @@ async def settle(w: World) -> datetime:
                     )
                 ).scalars()
             )
+            # A sweep has read the last backups (with nothing open, no post says so).
+            histories = await store.ledger.histories(
+                start=w.started_at - timedelta(days=1), end=clock.now() + timedelta(hours=2)
+            )
+        kept = {b.backup_id for h in histories for b in h.backups}
         minute = clock.now().strftime("%Y-%m-%dT%H:%M")
-        return waiting is None and any(s.endswith(minute) for s in digests)
+        return waiting is None and last <= kept and any(s.endswith(minute) for s in digests)
 
     # Every cluster gets a backup that keeps it fresh past the test's end: the open incidents
     # resolve at the next sweep, and then nothing changes any more.
-    for cluster_id in CLUSTERS:
-        w.sim.add_backup(cluster_id, created_at=clock.now() + timedelta(hours=1))
+    last = {
+        w.sim.add_backup(cluster_id, created_at=clock.now() + timedelta(hours=1)).id
+        for cluster_id in CLUSTERS
+    }
     await wait_until(settled, timeout=90, interval=0.5, what="every post delivered")
     return clock.now()
 
