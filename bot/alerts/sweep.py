@@ -41,7 +41,7 @@ from bot.alerts.plan import RouteView, Step, plan_route, plan_self
 from bot.alerts.policy import ActionKind
 from bot.alerts.self_policy import BLIND, evaluate_blind
 from bot.cloud.limits import background_lane
-from bot.cloud.models import Cluster, ClusterHealth, ClusterStatus
+from bot.cloud.models import Cluster
 from bot.config import AlertRoute
 from bot.errors import BotError, NotFound
 from bot.fleet.job import FleetJob
@@ -658,21 +658,7 @@ class Sweeper(FleetJob):
                 continue
             cluster = reading.cluster
             max_age = max_age_for(cluster, self.config.freshness, reading.policies or ())
-            out.append(
-                observation_of(
-                    cluster_id=cluster.id,
-                    name=cluster.name,
-                    folder_id=cluster.folder_id,
-                    labels=dict(cluster.labels),
-                    environment=str(cluster.environment),
-                    at=now,
-                    backups=reading.seen,
-                    max_age=max_age.value,
-                    max_age_source=max_age.source.value,
-                    stopped=cluster.status in (ClusterStatus.STOPPED, ClusterStatus.STOPPING),
-                    dead=cluster.health == ClusterHealth.DEAD,
-                )
-            )
+            out.append(observation_of(cluster, at=now, backups=reading.seen, max_age=max_age))
         return tuple(out)
 
     # --- schedules -----------------------------------------------------------------------------

@@ -214,18 +214,13 @@ async def seed_ledger(
             max_age = max_age_for(cluster, config.freshness, reading.policies or ())
             observations.append(
                 observation_of(
-                    cluster_id=cluster.id,
-                    name=cluster.name,
-                    folder_id=cluster.folder_id,
-                    labels=dict(cluster.labels),
-                    environment=str(cluster.environment),
+                    cluster,
                     at=at,
                     backups=[
                         SeenBackup(b.id, b.created_at, b.started_at, b.size_bytes)
                         for b in history.listed_at(cluster.id, at)
                     ],
-                    max_age=max_age.value,
-                    max_age_source=max_age.source.value,
+                    max_age=max_age,
                     stopped=history.stopped_at(cluster.id, at),
                     dead=False,
                 )

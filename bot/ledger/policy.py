@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.cloud.models import Cluster, ClusterHealth, ClusterStatus
+from bot.freshness.model import MaxAge
 from bot.ledger.model import (
     ClusterHistory,
     ClusterState,
@@ -348,30 +350,30 @@ def daily_shares(
 
 
 def observation_of(
+    cluster: Cluster,
     *,
-    cluster_id: str,
-    name: str,
-    folder_id: str,
     at: datetime,
     backups: Iterable[SeenBackup],
-    max_age: timedelta,
-    max_age_source: str,
-    stopped: bool,
-    dead: bool,
-    labels: dict[str, str] | None = None,
-    environment: str = "",
+    max_age: MaxAge,
+    stopped: bool | None = None,
+    dead: bool | None = None,
 ) -> Observation:
-    """What one read saw of a cluster, as the ledger keeps it."""
+    """What one read saw of ``cluster``, as the ledger keeps it. Stopped and dead are the
+    cluster's status and health as read, unless the caller knows better (a replayed past)."""
+    if stopped is None:
+        stopped = cluster.status in (ClusterStatus.STOPPED, ClusterStatus.STOPPING)
+    if dead is None:
+        dead = cluster.health == ClusterHealth.DEAD
     state = ClusterState.STOPPED if stopped else ClusterState.DEAD if dead else ClusterState.RUNNING
     return Observation(
-        cluster_id=cluster_id,
+        cluster_id=cluster.id,
         at=at,
         backups=tuple(sorted(backups, key=lambda b: (b.completed_at, b.backup_id))),
-        max_age=max_age,
-        max_age_source=max_age_source,
+        max_age=max_age.value,
+        max_age_source=max_age.source.value,
         state=state,
-        name=name,
-        folder_id=folder_id,
-        labels=tuple(sorted((labels or {}).items())),
-        environment=environment,
+        name=cluster.name,
+        folder_id=cluster.folder_id,
+        labels=tuple(sorted(dict(cluster.labels).items())),
+        environment=str(cluster.environment),
     )
