@@ -18,10 +18,11 @@ from bot.alerts.sweep import alert_route_key
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.commands.messages import render_ack
 from bot.commands.router import CommandRoute
-from bot.config import AlertRoute, BotConfig, Match, Watch
+from bot.config import Access, AccessRule, AlertRoute, BotConfig, Match, Watch
 from bot.demo.fake_slack import (
     FakeSlack,
     home_action_form,
+    home_action_payload,
     home_opened_event,
     signed_headers,
 )
@@ -284,3 +285,80 @@ async def test_the_fake_keeps_a_published_tab_per_person(fake_slack: FakeSlack) 
     shown = fake_slack.home("U1")
     assert shown is not None
     assert len(shown["blocks"]) == 100
+
+
+async def test_over_socket_mode_the_tab_opens_and_a_click_on_it_is_answered_on_it(
+    fake_slack: FakeSlack, sim: SimCloud, home_store: Store
+) -> None:
+    await seeded(home_store)
+    feature = Acknowledging()
+    async with running_bot(
+        fake_slack,
+        sim.url,
+        config=CONFIG,
+        features=[feature],
+        home=HomeService(home_store, CONFIG),
+        socket_mode=True,
+    ) as bot:
+        await fake_slack.send_envelope("events_api", home_opened_event(ONCALLER))
+        await wait_until(lambda: fake_slack.home(ONCALLER) is not None, what="the tab")
+        view = fake_slack.home(ONCALLER)
+        assert view is not None
+        value = button_value(view, ACKNOWLEDGE.id, "c9qmine0000000000001")
+        await fake_slack.send_envelope(
+            "interactive", home_action_payload(ACKNOWLEDGE.id, value, user_id=ONCALLER)
+        )
+        await wait_until(
+            lambda: len(fake_slack.calls_to("views.publish")) == 2, what="the tab again"
+        )
+        assert await bot.in_flight.drain(10)
+    assert feature.calls == [("c9qmine0000000000001", ONCALLER, "")]
+
+
+async def test_the_tab_and_the_answer_on_it_are_in_the_persons_language(
+    sim: SimCloud, home_store: Store
+) -> None:
+    await seeded(home_store)
+    async with FakeSlack(locales={ONCALLER: "ru-RU"}) as fake:
+        async with running_bot(
+            fake,
+            sim.url,
+            config=CONFIG,
+            features=[Acknowledging()],
+            home=HomeService(home_store, CONFIG),
+        ) as bot:
+            await open_home(bot, ONCALLER)
+            await wait_until(lambda: fake.home(ONCALLER) is not None, what="the tab")
+        view = fake.home(ONCALLER)
+    assert view is not None
+    said = texts(view)
+    assert "Бэкапы: ваше дежурство" in said
+    assert "Подтвердить" in said  # the alert's Acknowledge, as the alert says it in Russian
+
+
+async def test_a_click_on_the_tab_that_access_rules_refuse_is_refused_on_the_tab(
+    fake_slack: FakeSlack, sim: SimCloud, home_store: Store
+) -> None:
+    await seeded(home_store)
+    only_in_oncall = CONFIG.model_copy(
+        update={
+            "access": Access(
+                rules=[AccessRule(commands=["snooze"], users=[ONCALLER], channels=["C0ONCALL"])]
+            )
+        }
+    )
+    feature = Acknowledging()
+    async with running_bot(
+        fake_slack,
+        sim.url,
+        config=only_in_oncall,
+        features=[feature],
+        home=HomeService(home_store, only_in_oncall),
+    ) as bot:
+        value = json.dumps({"c": "c9qmine0000000000001", "r": alert_route_key(MINE)})
+        await click_home(bot, ACKNOWLEDGE.id, value, ONCALLER)
+        await wait_until(lambda: fake_slack.home(ONCALLER) is not None, what="the tab")
+    assert not feature.calls
+    view = fake_slack.home(ONCALLER)
+    assert view is not None
+    assert "C0ONCALL" in view["blocks"][1]["text"]["text"]
