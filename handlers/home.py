@@ -18,12 +18,13 @@ from bot import clock
 from bot.chat.actions import Invocation
 from bot.commands.router import Reply, Router
 from bot.errors import SlackError
+from bot.home.messages import click_notice, is_short
 from bot.home.service import HomeService
 from bot.i18n.catalog import use_locale
 from bot.ops.logging import bind_request_id
 from bot.slack.notifier import SlackNotifier
 from bot.slack.views import home_view
-from handlers import InFlight, Respond
+from handlers import InFlight, Respond, deliver
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,12 @@ def answer_on_home(notifier: SlackNotifier, router: Router, home: HomeService) -
     (which also shows what the click changed)."""
 
     async def respond(reply: Reply, inv: Invocation) -> None:
-        notice = "\n".join(card.text for card in reply.messages if card.text)
+        # A list or a table (with its Next page) is sent in the app's direct message, where its
+        # buttons work as anywhere; the tab says the answer's first words and where it is.
+        sent = not all(is_short(card) for card in reply.messages)
+        if sent:
+            await deliver(notifier, None, reply, channel_id="", user_id=inv.user_id)
+        notice = click_notice(reply.messages, sent=sent)
         await publish_home(notifier, router, home, inv.user_id, notice=notice or None)
 
     return respond

@@ -42,6 +42,7 @@ from bot.fleet.discovery import directory_for
 from bot.fleet.lookup import resolve_cluster
 from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
+from bot.home.messages import click_notice, is_short
 from bot.home.service import HomeService
 from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
 from bot.i18n.units import human_duration
@@ -482,9 +483,17 @@ class Demo:
             # A click on the Home tab: no channel and no message; answered on the tab.
             inv = await self._invocation(parts, "", None)
             reply = await parts.router.run_action(found.action_id, found.value, inv, now=now)
+            # As the Slack handler does: a list or a table goes to the app's direct message.
+            sent = not all(is_short(card) for card in reply.messages)
+            if sent:
+                assert parts.notifier is not None
+                with use_locale(self.locale):
+                    for card in reply.messages:
+                        await parts.notifier.post(DEMO_USER, SLACK.render(card))
             await self._deliver(parts)
             self._show_new_posts(slack, out)
-            notice = "\n".join(card.text for card in reply.messages if card.text)
+            with use_locale(self.locale):
+                notice = click_notice(reply.messages, sent=sent)
             await self._home(parts, slack, out, now, notice=notice or None)
             return
         inv = await self._invocation(parts, found.channel, found.ts)
@@ -666,7 +675,10 @@ class Demo:
                 where = "updated in place"
             ts = _ts_of(slack, call)
             number = self._number(channel_id, ts)
-            out.write(f"\n[{number}] #{channel} ({where}):\n")
+            if channel_id.startswith(("U", "W")):  # the app's direct message with the person
+                out.write(f"\n[{number}] direct message to @{channel} ({where}):\n")
+            else:
+                out.write(f"\n[{number}] #{channel} ({where}):\n")
             payload: dict[str, Any] = {
                 k: call.args[k] for k in ("text", "blocks") if k in call.args
             }

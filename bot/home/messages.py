@@ -16,7 +16,7 @@ from bot.alerts.actions import START_BACKUP, UNSNOOZE, AlertRef
 from bot.alerts.messages import alert_buttons
 from bot.alerts.model import AlertEntry, AlertStatus
 from bot.alerts.plan import cluster_of
-from bot.chat.card import Buttons, Card, Divider, Header, Note, Part, Text
+from bot.chat.card import Buttons, Card, Divider, Fields, Header, Note, Part, Text
 from bot.chat.mrkdwn import escape, mention
 from bot.chat.pack import clip, cut_escaped, escape_clipped
 from bot.commands import strings as s
@@ -202,3 +202,18 @@ def _silence_parts(silences: Sequence[Part]) -> list[Part]:
     if silences:
         return list(silences)[:SILENCE_BLOCKS]
     return [Text(_("*Your silences*: none."))]
+
+
+def is_short(card: Card) -> bool:
+    """Whether an answer to a click from the tab can be said at the top of the tab: a line or
+    two (an acknowledgement, a refusal with its hint), not a list, a table or buttons."""
+    return not any(isinstance(part, Buttons | Fields | Header) for part in card.parts)
+
+
+def click_notice(cards: Sequence[Card], *, sent: bool) -> str:
+    """What the tab says at its top after a click: the answer's own words (mrkdwn), and, when
+    the full answer was sent as a message (``sent``), where to find it."""
+    said = "\n".join(card.text for card in cards if card.text)
+    if sent:
+        said += "\n" + _(":envelope: The full answer is in the bot's Messages tab.")
+    return said.strip()

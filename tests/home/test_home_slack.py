@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot import clock
-from bot.alerts.actions import ACKNOWLEDGE, SNOOZE_4H, AlertRef
+from bot.alerts.actions import ACKNOWLEDGE, LIST_BACKUPS, SNOOZE_4H, AlertRef
 from bot.alerts.model import AlertEntry, AlertStatus, Seen
 from bot.alerts.sweep import alert_route_key
 from bot.chat.actions import Answer, BoundAction, Invocation
@@ -32,7 +32,7 @@ from bot.home.service import HomeService
 from bot.outbox.change import Change
 from bot.store import Store
 from bot.store.facts import MARKER_LAST_SWEEP
-from tests.slack.harness import FOLDER, SIGNING_SECRET, RunningBot, running_bot
+from tests.slack.harness import FOLDER, LOGS, SIGNING_SECRET, RunningBot, running_bot
 from tests.waiting import wait_until
 
 ONCALLER = "U0HOMEONCALL"
@@ -362,3 +362,28 @@ async def test_a_click_on_the_tab_that_access_rules_refuse_is_refused_on_the_tab
     view = fake_slack.home(ONCALLER)
     assert view is not None
     assert "C0ONCALL" in view["blocks"][1]["text"]["text"]
+
+
+async def test_a_list_asked_from_the_tab_goes_to_the_apps_dm_and_the_tab_says_so(
+    fake_slack: FakeSlack, sim: SimCloud, home_store: Store
+) -> None:
+    await seeded(home_store)
+    async with running_bot(
+        fake_slack,
+        sim.url,
+        config=CONFIG,
+        features=[Acknowledging()],
+        home=HomeService(home_store, CONFIG),
+    ) as bot:
+        # The real list (the queries feature), of a cluster the simulated cloud has.
+        value = json.dumps({"c": LOGS, "r": alert_route_key(MINE)})
+        await click_home(bot, LIST_BACKUPS.id, value, ONCALLER)
+        await wait_until(lambda: fake_slack.home(ONCALLER) is not None, what="the tab")
+    [posted] = [c.args for c in fake_slack.calls_to("chat.postMessage")]
+    assert posted["channel"] == ONCALLER
+    assert posted["blocks"][-1]["elements"][0]["action_id"] == "list_next_page"
+    view = fake_slack.home(ONCALLER)
+    assert view is not None
+    notice = view["blocks"][1]["text"]["text"]
+    assert "logs-prod" in notice
+    assert "Messages tab" in notice
