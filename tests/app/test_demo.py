@@ -198,6 +198,8 @@ def test_the_home_tab_and_clicks_by_message_number_or_cluster_with_slacks_confir
                 ":home",
                 # On the Home tab (the newest message naming it): answered on the tab.
                 ":click search-prod-asia Snooze 4 h",
+                # A list asked from the tab goes to the app's direct message.
+                ":click traces-prod List backups",
                 # By the message's number: the first alert, in #oncall.
                 ":click 1 Acknowledge",
                 # A button Slack asks about first: the question, then n cancels, y confirms.
@@ -225,6 +227,8 @@ def test_the_home_tab_and_clicks_by_message_number_or_cluster_with_slacks_confir
     assert "Snoozed alerts for `search-prod-asia`" in out or "Snoozed the alert" in out
     assert "*Your snoozes* (1)" in out
     assert "[Unsnooze]" in out
+    assert "direct message to @you (posted):" in out
+    assert "The full answer is in the bot's Messages tab." in out
     # Message 1 by its number: acknowledged, updated in place under the same number.
     assert "[1] #oncall (updated in place):" in out
     assert "ACKNOWLEDGED* by @you" in out
