@@ -88,6 +88,8 @@ class InFlight:
 
 
 RunReply = Callable[[Invocation], Awaitable[Reply]]
+#: Where a reply goes instead of a response URL or the channel (a click from the Home tab).
+Respond = Callable[[Reply, Invocation], Awaitable[None]]
 
 
 def answer(
@@ -100,9 +102,11 @@ def answer(
     channel_id: str,
     response_url: str | None,
     message_ts: str | None = None,
+    respond: Respond | None = None,
 ) -> None:
     """Start answering, after the acknowledgement, in a task ``in_flight`` tracks; returns at
-    once so that the listener (and with it the acknowledgement) is not held up."""
+    once so that the listener (and with it the acknowledgement) is not held up. ``respond``
+    takes the reply instead of the response URL or the channel."""
     in_flight.start(
         _answer(
             notifier,
@@ -112,6 +116,7 @@ def answer(
             channel_id=channel_id,
             response_url=response_url,
             message_ts=message_ts,
+            respond=respond,
         ),
         name=f"answer {user_id}",
     )
@@ -126,6 +131,7 @@ async def _answer(
     channel_id: str,
     response_url: str | None,
     message_ts: str | None,
+    respond: Respond | None = None,
 ) -> None:
     """Find the user's groups, run, deliver. Never silent: a bug here still sends the person
     an error id that is in the log. The response URL is a bearer URL: while the answer is in
@@ -145,7 +151,10 @@ async def _answer(
             with use_locale(router.locale_for(inv)):
                 reply = Reply([render_error(exc, correlation_id=error_id)], ok=False)
         with use_locale(router.locale_for(inv)):  # the renderer's own words, in the reply's
-            await deliver(notifier, response_url, reply, channel_id=channel_id, user_id=user_id)
+            if respond is not None:
+                await respond(reply, inv)
+            else:
+                await deliver(notifier, response_url, reply, channel_id=channel_id, user_id=user_id)
         # One closing line per command or button: how it ended, and how long it took.
         outcome = "ok" if reply.ok else ("usage error" if reply.usage_error else "error")
         log.info(
@@ -218,6 +227,9 @@ async def _send(
         await notifier.respond(
             response_url, payload, ephemeral=reply.ephemeral, replace_original=replace
         )
+    elif not channel_id:
+        # A click from a view (no channel, no response URL): the app's direct message.
+        await notifier.post(user_id, payload)
     elif reply.ephemeral:
         await notifier.post_ephemeral(channel_id, user_id, payload)
     else:

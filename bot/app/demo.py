@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+import re
 import signal
 import sys
 import tempfile
@@ -40,6 +42,8 @@ from bot.fleet.discovery import directory_for
 from bot.fleet.lookup import resolve_cluster
 from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
+from bot.home.messages import click_notice, is_short
+from bot.home.service import HomeService
 from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
 from bot.i18n.units import human_duration
 from bot.ledger.model import SeenBackup
@@ -49,6 +53,7 @@ from bot.outbox.change import Change
 from bot.outbox.pacing import Pace
 from bot.settings import Settings
 from bot.slack.blocks import SLACK
+from bot.slack.views import home_view
 from bot.store import Store
 
 TEAM_CHANNEL = "C0DEMOTEAM"
@@ -76,7 +81,11 @@ Console commands:
   :report   post last month's freshness report now (the ledger starts 100 days back)
   :drill <cluster>  a restore drill now: restore its backup, wait for health, delete, post
   :click <button>  press a button of the messages shown, e.g. :click Snooze 4 h, :click Next page
+            (the newest message's); name the message by its [number] or a cluster in it:
+            :click 3 Acknowledge, :click search-prod-asia Snooze 4 h. A button Slack asks
+            about first shows its question: y confirms, anything else cancels
   :ack <cluster>   press Acknowledge on that cluster's alert
+  :home     open the bot's Home tab in Slack: your incidents, snoozes and the fleet
   :folders  the simulated folders     :help  this text     :quit (or Ctrl-D)  leave
 """
 
@@ -240,6 +249,13 @@ class Demo:
         self._sim: SimCloud | None = None
         #: Buttons of the messages shown so far, newest last, for ``:click``.
         self._buttons: list[_Button] = []
+        #: Messages shown so far: the last number given, and the number of each posted one (by
+        #: channel and ts), so an update in place keeps its message's number.
+        self._numbered = 0
+        self._numbers: dict[tuple[str, str], int] = {}
+        self._home_number: int | None = None
+        #: A button whose confirmation dialog is open: the next line answers it.
+        self._pending: _Button | None = None
 
     async def main(self, stdin: TextIO, stdout: TextIO) -> None:
         now = clock_now()
@@ -301,6 +317,11 @@ class Demo:
             if line is None:  # Ctrl-D
                 return
             text = line.strip()
+            if self._pending is not None:
+                if not interactive:
+                    out.write(f"> {text}\n")
+                await self._answer_confirm(text, parts, slack, out)
+                continue
             if not interactive and text:
                 # Piped input: echo it, so the output reads as a transcript.
                 out.write(f"/backups {text.removeprefix('/backups').strip()}\n")
@@ -344,34 +365,162 @@ class Demo:
             with use_locale(self.locale):  # what the person reads: in their language
                 payload = SLACK.render(message)
                 shown = render(payload, names=NAMES, color=self.color)
-            out.write(shown + "\n")
-            self._remember_buttons(payload, TEAM_CHANNEL, None)
+            number = self._number()
+            out.write(f"[{number}] {shown}\n")
+            self._remember_buttons(payload, TEAM_CHANNEL, None, number)
 
-    def _remember_buttons(self, payload: dict[str, Any], channel: str, ts: str | None) -> None:
+    def _number(self, channel: str = "", ts: str | None = None) -> int:
+        """The console number of a message: a new one, or the one a posted message was given."""
+        if ts is not None and (channel, ts) in self._numbers:
+            return self._numbers[(channel, ts)]
+        self._numbered += 1
+        if ts is not None:
+            self._numbers[(channel, ts)] = self._numbered
+        return self._numbered
+
+    def _remember_buttons(
+        self,
+        payload: dict[str, Any],
+        channel: str,
+        ts: str | None,
+        number: int,
+        *,
+        home: bool = False,
+    ) -> None:
+        # A message shown again (updated in place, the tab published anew) has only its new
+        # buttons.
+        self._buttons = [b for b in self._buttons if b.number != number]
+        near: list[str] = []
         for block in payload.get("blocks") or []:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if block.get("type") != "actions":
+                near.append(json.dumps(block, ensure_ascii=False))
+                continue
+            for element in block.get("elements", []):
                 if element.get("type") == "button":
-                    label = str(element.get("text", {}).get("text", ""))
                     self._buttons.append(
-                        _Button(label, element["action_id"], element.get("value", ""), channel, ts)
+                        _Button(
+                            _plain_text(element.get("text")),
+                            element["action_id"],
+                            element.get("value", ""),
+                            channel,
+                            ts,
+                            number=number,
+                            near="\n".join(near),
+                            confirm=element.get("confirm"),
+                            home=home,
+                        )
                     )
+            near = []
+
+    def _find_button(self, text: str) -> _Button | None:
+        """The newest button whose label starts with ``text``; or, when ``text`` starts with a
+        message's number or a cluster's name or id, the newest such button of that message (or
+        near that cluster's name)."""
+        wanted = text.strip().lower()
+        if not wanted:
+            return None
+        newest = list(reversed(self._buttons))
+        found = next((b for b in newest if b.label.lower().startswith(wanted)), None)
+        if found is not None:
+            return found
+        which, _sep, label = wanted.partition(" ")
+        label = label.strip()
+        if not label:
+            return None
+        labelled = [b for b in newest if b.label.lower().startswith(label)]
+        number = which.removeprefix("#").strip("[]")
+        if number.isdigit():
+            return next((b for b in labelled if b.number == int(number)), None)
+        return next(
+            (b for b in labelled if _names_in(b.near, which) or f'"{which}"' in b.value.lower()),
+            None,
+        )
 
     async def _click(
         self, label: str, parts: Components, slack: FakeSlack, out: TextIO, now: Any
     ) -> None:
-        wanted = label.strip().lower()
-        found = next(
-            (b for b in reversed(self._buttons) if wanted and b.label.lower().startswith(wanted)),
-            None,
-        )
+        found = self._find_button(label)
         if found is None:
             known = ", ".join(dict.fromkeys(f"[{b.label}]" for b in self._buttons)) or "none yet"
             out.write(f"no button {label!r} on the messages shown; buttons: {known}\n")
+            return
+        if found.confirm is not None:
+            # Slack asks before the button acts; the next line answers.
+            confirm = found.confirm
+            out.write(
+                f"-- Slack asks first: {_plain_text(confirm.get('title'))}\n"
+                f"   {_plain_text(confirm.get('text'))}\n"
+                f"   [{_plain_text(confirm.get('confirm'))}] [{_plain_text(confirm.get('deny'))}]"
+                "  (y confirms, anything else cancels)\n"
+            )
+            self._pending = found
+            return
+        await self._press(found, parts, slack, out, now)
+
+    async def _answer_confirm(
+        self, text: str, parts: Components, slack: FakeSlack, out: TextIO
+    ) -> None:
+        pressed, self._pending = self._pending, None
+        assert pressed is not None
+        confirm = pressed.confirm or {}
+        said = text.strip().lower()
+        if said in ("y", "yes", _plain_text(confirm.get("confirm")).lower()):
+            await self._press(pressed, parts, slack, out, clock_now())
+            await self._deliver(parts)
+            self._show_new_posts(slack, out)
+        else:
+            out.write("-- cancelled: the button did nothing\n")
+
+    async def _press(
+        self, found: _Button, parts: Components, slack: FakeSlack, out: TextIO, now: Any
+    ) -> None:
+        if found.home:
+            # A click on the Home tab: no channel and no message; answered on the tab.
+            inv = await self._invocation(parts, "", None)
+            reply = await parts.router.run_action(found.action_id, found.value, inv, now=now)
+            # As the Slack handler does: a list or a table goes to the app's direct message.
+            sent = not all(is_short(card) for card in reply.messages)
+            if sent:
+                assert parts.notifier is not None
+                with use_locale(self.locale):
+                    for card in reply.messages:
+                        await parts.notifier.post(DEMO_USER, SLACK.render(card))
+            await self._deliver(parts)
+            self._show_new_posts(slack, out)
+            with use_locale(self.locale):
+                notice = click_notice(reply.messages, sent=sent)
+            await self._home(parts, slack, out, now, notice=notice or None)
             return
         inv = await self._invocation(parts, found.channel, found.ts)
         reply = await parts.router.run_action(found.action_id, found.value, inv, now=now)
         self._show_reply(reply, out)
         await self._deliver(parts)
+
+    async def _home(
+        self,
+        parts: Components,
+        slack: FakeSlack,
+        out: TextIO,
+        now: datetime,
+        *,
+        notice: str | None = None,
+    ) -> None:
+        """Open the Home tab: rendered from the store as the bot does on app_home_opened,
+        published to the fake Slack, and shown as Slack would show it."""
+        assert parts.notifier is not None
+        home = HomeService(parts.store, parts.config)
+        inv = await self._invocation(parts, "", None)
+        with use_locale(parts.router.locale_for(inv)):
+            view = home_view(await home.render(DEMO_USER, now=now, notice=notice))
+        await parts.notifier.publish_home(DEMO_USER, view)
+        shown = slack.home(DEMO_USER) or view
+        if self._home_number is None:
+            self._home_number = self._number()
+        where = "opened" if notice is None else "published anew after the click"
+        out.write(f"\n[{self._home_number}] Home tab of @you ({where}):\n")
+        with use_locale(self.locale):
+            out.write(render_console(shown, names=NAMES, color=self.color) + "\n")
+        self._remember_buttons(shown, "", None, self._home_number, home=True)
 
     async def _console_command(
         self, text: str, parts: Components, slack: FakeSlack, out: TextIO, now: Any
@@ -397,6 +546,8 @@ class Demo:
             await self._click(rest, parts, slack, out, now)
         elif verb == ":ack":
             await self._ack(rest.strip(), parts, out, now)
+        elif verb == ":home":
+            await self._home(parts, slack, out, now)
         elif verb == ":drill":
             await self._drill(rest.strip(), parts, out, now)
         elif verb == ":folders":
@@ -503,7 +654,7 @@ class Demo:
             if call.method == "files.completeUploadExternal":
                 channel = NAMES.get(call.args.get("channel_id", ""), "?")
                 where = "in the thread" if call.args.get("thread_ts") else "posted"
-                out.write(f"\n#{channel} ({where}):\n")
+                out.write(f"\n[{self._number()}] #{channel} ({where}):\n")
                 for file in slack.files(call.args.get("channel_id")):
                     if file["ts"] == _ts_of_share(slack, call):
                         size = len(file["content"])
@@ -512,16 +663,22 @@ class Demo:
                 continue
             if call.method not in ("chat.postMessage", "chat.update"):
                 continue
-            channel = NAMES.get(call.args.get("channel", ""), call.args.get("channel", "?"))
+            channel_id = str(call.args.get("channel", ""))
+            channel = NAMES.get(channel_id, channel_id or "?")
             where = "in the thread" if call.args.get("thread_ts") else "posted"
             if call.method == "chat.update":
                 where = "updated in place"
-            out.write(f"\n#{channel} ({where}):\n")
+            ts = _ts_of(slack, call)
+            number = self._number(channel_id, ts)
+            if channel_id.startswith(("U", "W")):  # the app's direct message with the person
+                out.write(f"\n[{number}] direct message to @{channel} ({where}):\n")
+            else:
+                out.write(f"\n[{number}] #{channel} ({where}):\n")
             payload: dict[str, Any] = {
                 k: call.args[k] for k in ("text", "blocks") if k in call.args
             }
             out.write(render_console(payload, names=NAMES, color=self.color) + "\n")
-            self._remember_buttons(payload, call.args.get("channel", ""), _ts_of(slack, call))
+            self._remember_buttons(payload, channel_id, ts, number)
 
 
 @dataclass(frozen=True)
@@ -531,6 +688,24 @@ class _Button:
     value: str
     channel: str
     ts: str | None  # the message carrying it, once posted
+    #: The message's number in the console ([3]), and the text of the blocks above the button
+    #: (where its cluster is named), to press it by either.
+    number: int = 0
+    near: str = ""
+    #: The question Slack asks before the button acts (its ``confirm`` object), if any.
+    confirm: dict[str, Any] | None = None
+    #: On the Home tab (no channel, no message): answered on the tab.
+    home: bool = False
+
+
+def _plain_text(obj: Any) -> str:
+    return str(obj.get("text", "")) if isinstance(obj, dict) else ""
+
+
+def _names_in(text: str, name: str) -> bool:
+    """Whether ``name`` (a cluster's, or its id) stands in ``text`` as a whole word."""
+    pattern = r"(?<![\w-])" + re.escape(name.lower()) + r"(?![\w-])"
+    return re.search(pattern, text.lower()) is not None
 
 
 def _ts_of_share(slack: FakeSlack, call: Any) -> str | None:

@@ -117,12 +117,12 @@ class BackupService:
     async def _from_alert(self, ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
         """An alert's *Start backup now* (its confirm dialog was the asking); the outcome goes
         in the alert's thread."""
+        channel, thread_ts = inv.channel_id, inv.message_ts
+        if not channel:
+            # Pressed on the Home tab (a view: no channel, no message): the alert's own thread.
+            channel, thread_ts = await self._alert_thread(ref.cluster_id) or ("", None)
         message = await self.start(
-            ref.cluster_id,
-            user=inv.user_id,
-            channel=inv.channel_id,
-            thread_ts=inv.message_ts,
-            now=now,
+            ref.cluster_id, user=inv.user_id, channel=channel, thread_ts=thread_ts, now=now
         )
         return Answer([message])
 

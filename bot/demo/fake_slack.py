@@ -69,6 +69,13 @@ What it does as Slack does, and where that was learned (the numbers are Slack's)
   ``thread_ts`` is ``invalid_thread_ts`` (``"0"``: jenkinsci/slack-plugin#584, ``""``:
   vercel/chat#268); a well-formed one that is no message is accepted and the reply is visible
   nowhere in the channel (python-slack-sdk#840).
+- **The Home tab** (docs.slack.dev, views.publish): ``user_id`` and ``view`` (an object, or
+  JSON text as a form sends it) are required, the view's ``type`` must be ``home``, and it holds
+  at most 100 blocks (Block Kit reference, "Views"), each within the same limits as a
+  message's, with no two sharing a ``block_id``; otherwise ``invalid_arguments`` with
+  ``response_metadata.messages`` (``[ERROR] ... [json-pointer:/view/blocks]``). A user id that
+  is not one (``U...``/``W...``) is ``user_not_found``. :meth:`FakeSlack.home` reads what a
+  person's tab shows.
 - **response_url** refusals answer HTTP 4xx with the error as a plain-text body. Slack takes at
   most 5 posts to one response URL in 30 minutes; so does the fake
   (:attr:`FakeSlack.response_url_uses`, per URL, not timed). The answer past the limit (404
@@ -89,6 +96,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -108,6 +116,8 @@ from aiohttp import WSMsgType, web
 
 #: Slack's limit on blocks in one message.
 MAX_BLOCKS = 50
+#: Slack's limit on blocks in a view (a modal or the Home tab).
+MAX_VIEW_BLOCKS = 100
 
 #: A server error page as a load balancer in front of Slack sends it: not JSON.
 HTML_ERROR_PAGE = (
@@ -524,6 +534,84 @@ def block_action_form(action_id: str, value: str, *, response_url: str, **kw: An
     return urlencode({"payload": json.dumps(payload)})
 
 
+def home_action_payload(
+    action_id: str,
+    value: str,
+    *,
+    user_id: str = "U0TESTUSER",
+    view_id: str = "V0TESTHOME",
+    team_id: str = "T0TESTTEAM",
+) -> dict[str, Any]:
+    """A ``block_actions`` payload for a click on the app's Home tab, as Slack sends it: the
+    container is the view, and there is no channel, message or response URL."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "example"},
+        "user": {"id": user_id, "username": "tester", "team_id": team_id},
+        "api_app_id": "A0TESTAPP",
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": f"{int(time.time())}.1.{uuid.uuid4().hex[:16]}",
+        "view": {
+            "id": view_id,
+            "team_id": team_id,
+            "type": "home",
+            "blocks": [],
+            "private_metadata": "",
+            "callback_id": "backups_home",
+            "state": {"values": {}},
+            "hash": "1700000000.abcdef",
+            "app_id": "A0TESTAPP",
+            "bot_id": "B0TESTBOT",
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "text": {"type": "plain_text", "text": "button"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def home_action_form(action_id: str, value: str, **kw: Any) -> str:
+    """A click on the Home tab as Slack posts it over HTTP: ``payload=<json>`` urlencoded."""
+    return urlencode({"payload": json.dumps(home_action_payload(action_id, value, **kw))})
+
+
+def home_opened_event(
+    user_id: str = "U0TESTUSER", *, tab: str = "home", team_id: str = "T0TESTTEAM"
+) -> dict[str, Any]:
+    """The Events API body Slack sends when a person opens the app's Home (or Messages) tab."""
+    now = time.time()
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "api_app_id": "A0TESTAPP",
+        "event": {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D0TESTDM",
+            "tab": tab,
+            "event_ts": f"{now:.6f}",
+        },
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(now),
+        "authorizations": [
+            {
+                "team_id": team_id,
+                "user_id": "U0TESTBOT",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+    }
+
+
 class FakeSlack:
     """The Slack Web API, response URLs and Socket Mode, served on loopback."""
 
@@ -585,6 +673,8 @@ class FakeSlack:
         #: Upload tickets by file id: (filename, length, bytes once uploaded).
         self._uploads: dict[str, tuple[str, int, bytes | None]] = {}
         self._shared: list[dict[str, Any]] = []
+        #: Each person's Home tab as last published (views.publish).
+        self._home: dict[str, dict[str, Any]] = {}
         self._last_ts = 0
         self._stopping = asyncio.Event()
         self._sockets: list[_Socket] = []
@@ -685,6 +775,11 @@ class FakeSlack:
                     first += 1
                 best = max(best, last - first + 1)
         return best
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab ``user_id`` sees: the view last published for them, if any."""
+        view = self._home.get(user_id)
+        return dict(view) if view is not None else None
 
     def ephemeral_messages(self) -> list[dict[str, Any]]:
         """Messages sent with chat.postEphemeral."""
@@ -1037,6 +1132,7 @@ class FakeSlack:
             "apps.connections.open": self._connections_open,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "views.publish": self._views_publish,
         }.get(method)
         if handler is None:
             return self._error("unknown_method")
@@ -1379,6 +1475,43 @@ class FakeSlack:
             }
         )
         return web.json_response({"ok": True, "message_ts": self._next_ts()})
+
+    def _views_publish(self, args: dict[str, Any]) -> web.Response:
+        user_id = args.get("user_id")
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                view = None
+        problems: list[str] = []
+        if not isinstance(user_id, str) or not user_id:
+            problems.append("missing required field: user_id")
+        if not isinstance(view, dict):
+            problems.append("missing required field: view [json-pointer:/view]")
+        elif view.get("type") != "home":
+            problems.append("must be 'home' [json-pointer:/view/type]")
+        elif not isinstance(view.get("blocks"), list):
+            problems.append("missing required field: blocks [json-pointer:/view/blocks]")
+        else:
+            blocks = view["blocks"]
+            limits = dataclasses.replace(self.limits, blocks=MAX_VIEW_BLOCKS)
+            problems += [
+                p.replace("[json-pointer:/blocks", "[json-pointer:/view/blocks")
+                for p in _block_problems(blocks, limits)
+            ]
+            ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and "block_id" in b]
+            if len(ids) != len(set(ids)):
+                problems.append("duplicate block_id [json-pointer:/view/blocks]")
+        if problems:
+            return web.json_response(_Problem("invalid_arguments", tuple(problems)).body())
+        assert isinstance(user_id, str)
+        assert isinstance(view, dict)
+        if not user_id.startswith(("U", "W")):
+            return self._error("user_not_found")
+        view_id = f"V{uuid.uuid4().hex[:10].upper()}"
+        self._home[user_id] = {**view, "id": view_id}
+        return web.json_response({"ok": True, "view": {**view, "id": view_id}})
 
     def _read_problem(self, method: str, args: Mapping[str, Any]) -> web.Response | None:
         """The refusal of a history read before any message is looked at, or None."""

@@ -103,3 +103,15 @@ class StartedBackup:
     requested_at: datetime
     finished_at: datetime | None = None
     outcome: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """What the ledger last kept of a cluster: its newest backup, the maximum age and the state
+    in force now (enough to say fresh, stale, never or stopped without reading the cloud)."""
+
+    cluster_id: str
+    last_seen_at: datetime
+    newest_backup_at: datetime | None
+    max_age: timedelta | None
+    state: ClusterState

@@ -358,6 +358,11 @@ class SlackNotifier:
         await self._call("chat.update", {"channel": channel, "ts": ts, **payload})
         log.info("updated %s in %s", ts, channel)
 
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """Show ``view`` as ``user``'s Home tab of the app (views.publish), replacing it."""
+        await self._call("views.publish", {"user_id": user, "view": view})
+        log.info("published the Home tab of %s", user)
+
     async def post_ephemeral(self, channel: str, user: str, payload: dict[str, Any]) -> None:
         """Show ``payload`` to one person in ``channel`` (when there is no response URL)."""
         await self._call("chat.postEphemeral", {"channel": channel, "user": user, **payload})

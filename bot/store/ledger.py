@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, and_, bindparam, delete, func, select, update
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ledger.model import (
     ClusterHistory,
     ClusterState,
+    Latest,
     MaxAgeChange,
     Observation,
     SeenBackup,
@@ -217,6 +218,13 @@ def _labels(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """A time read back through an aggregate, in UTC (SQLite's come back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _state(value: str) -> ClusterState:
     try:
         return ClusterState(value)
@@ -337,6 +345,43 @@ class Ledger:
                 ),
                 states=_from_start(sorted(states[row.cluster_id], key=lambda s: s.since), start),
                 spans=tuple(sorted(spans[row.cluster_id], key=lambda s: s.start)),
+            )
+            for row in clusters
+        ]
+
+    async def latest(self) -> list[Latest]:
+        """Every cluster the ledger keeps, as last seen: its newest backup, and the maximum age
+        and state in force now; by cluster id. Four reads, none per cluster."""
+        cc, bc, mc, sc = ledger_clusters.c, ledger_backups.c, ledger_max_ages.c, ledger_states.c
+        async with self._db.reading() as conn:
+            clusters = list(
+                await conn.execute(select(cc.cluster_id, cc.last_seen_at).order_by(cc.cluster_id))
+            )
+            newest = {
+                row.cluster_id: row.newest
+                for row in await conn.execute(
+                    select(bc.cluster_id, func.max(bc.completed_at).label("newest")).group_by(
+                        bc.cluster_id
+                    )
+                )
+            }
+            max_ages: dict[str, timedelta] = {}
+            for row in await conn.execute(
+                select(mc.cluster_id, mc.max_age_seconds).order_by(mc.cluster_id, mc.since)
+            ):
+                max_ages[row.cluster_id] = timedelta(seconds=row.max_age_seconds)
+            states: dict[str, ClusterState] = {}
+            for row in await conn.execute(
+                select(sc.cluster_id, sc.state).order_by(sc.cluster_id, sc.since)
+            ):
+                states[row.cluster_id] = _state(row.state)
+        return [
+            Latest(
+                cluster_id=row.cluster_id,
+                last_seen_at=row.last_seen_at,
+                newest_backup_at=_aware(newest.get(row.cluster_id)),
+                max_age=max_ages.get(row.cluster_id),
+                state=states.get(row.cluster_id, ClusterState.RUNNING),
             )
             for row in clusters
         ]

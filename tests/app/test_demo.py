@@ -188,3 +188,52 @@ def test_a_new_folder_is_announced_once_by_the_next_sweep() -> None:
     # Said once, in on-call's channel (the cluster is PRODUCTION), by the sweep after it.
     assert out.count("Now watching `search-eu` in folder `team-search`") == 1
     assert "its newest backup is" in out
+
+
+def test_the_home_tab_and_clicks_by_message_number_or_cluster_with_slacks_confirm() -> None:
+    done = _demo(
+        "\n".join(
+            [
+                ":sweep",
+                ":home",
+                # On the Home tab (the newest message naming it): answered on the tab.
+                ":click search-prod-asia Snooze 4 h",
+                # A list asked from the tab goes to the app's direct message.
+                ":click traces-prod List backups",
+                # By the message's number: the first alert, in #oncall.
+                ":click 1 Acknowledge",
+                # A button Slack asks about first: the question, then n cancels, y confirms.
+                ":click traces-prod Start backup now",
+                "n",
+                ":click traces-prod Start backup now",
+                "y",
+                ":click 99 Acknowledge",
+                "",
+            ]
+        )
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in out + done.stderr
+    # Every message shown has its number; the tab too.
+    assert "\n[1] #oncall (posted):" in out
+    assert "Home tab of @you (opened):" in out
+    assert "Backups: your on-call view" in out
+    assert "*The fleet:* 30 clusters watched" in out
+    assert "last sweep" in out
+    assert "Open incidents on every route* (4)" in out
+    # The snooze pressed on the tab is said on the tab, published anew, and listed as mine.
+    assert "Home tab of @you (published anew after the click):" in out
+    assert "Snoozed alerts for `search-prod-asia`" in out or "Snoozed the alert" in out
+    assert "*Your snoozes* (1)" in out
+    assert "[Unsnooze]" in out
+    assert "direct message to @you (posted):" in out
+    assert "The full answer is in the bot's Messages tab." in out
+    # Message 1 by its number: acknowledged, updated in place under the same number.
+    assert "[1] #oncall (updated in place):" in out
+    assert "ACKNOWLEDGED* by @you" in out
+    # Slack's question before a backup starts: cancelled, then confirmed.
+    assert out.count("-- Slack asks first: Start a backup now?") == 2
+    assert "-- cancelled: the button did nothing" in out
+    assert "Started a backup of `traces-prod`" in out
+    assert "no button '99 Acknowledge'" in out

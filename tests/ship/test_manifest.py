@@ -73,3 +73,19 @@ def test_display_information_fits_slacks_limits(manifest: dict[str, Any]) -> Non
     assert len(info["description"]) <= 140
     assert 175 <= len(info["long_description"]) <= 4000
     assert manifest["features"]["bot_user"]["display_name"]
+
+
+def test_the_home_tab_is_on_and_its_event_is_the_one_subscribed(manifest: dict[str, Any]) -> None:
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True
+    # A click from the Home tab of a process without the store is answered in the app's DM,
+    # where nobody can type.
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is True
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+
+
+def test_every_event_the_handlers_listen_for_is_subscribed(manifest: dict[str, Any]) -> None:
+    import handlers.home
+
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [handlers.home.EVENT]

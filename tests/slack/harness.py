@@ -21,6 +21,7 @@ from bot.config import Access, AccessRule, BotConfig, Watch
 from bot.demo.fake_slack import FakeSlack, block_action_form, signed_headers, slash_command_form
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN
 from bot.demo.simcloud.fleet import GIB, Fleet, SimBackup, SimCluster, SimFolder
+from bot.home.service import HomeService
 from bot.ops.http import ServerLimits
 from bot.queries.service import Queries
 from bot.settings import Settings
@@ -207,6 +208,7 @@ async def running_bot(
     socket_mode: bool = False,
     routes: RoutesHook | None = None,
     limits: ServerLimits | None = None,
+    home: HomeService | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Start the real app (HTTP mode on a free port, or Socket Mode to the fake) and stop it;
     ``routes`` adds routes to the HTTP server (as serve adds /healthz)."""
@@ -220,7 +222,7 @@ async def running_bot(
         config, [Queries(cloud, config, chat=SLACK), asking, *features], declared=DECLARED_ACTIONS
     )
     in_flight = InFlight()
-    app = build_bolt_app(settings, router=router, notifier=notifier, in_flight=in_flight)
+    app = build_bolt_app(settings, router=router, notifier=notifier, in_flight=in_flight, home=home)
     session = aiohttp.ClientSession()
     bot = RunningBot(fake, settings, router, in_flight, session)
     try:
