@@ -216,7 +216,7 @@ async def test_it_says_the_scopes_allow_exactly_once_delivery(
     code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
     assert code == 0, out
     assert "ok    slack scopes: posting, and exactly-once delivery (history scopes)" in out
-    assert "ok    slack delivery: 0 post(s) waiting to be sent, 0 given up" in out
+    assert "ok    slack delivery: 0 posts waiting to be sent, 0 given up" in out
 
 
 async def test_a_token_without_history_scopes_is_a_warning_about_at_least_once(
@@ -252,7 +252,7 @@ async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
     [line] = [line for line in out.splitlines() if line.startswith("FAIL  slack delivery")]
     assert "Slack refuses channel C0GONE (not_in_channel)" in line
     assert "invite the bot" in line
-    assert "ok    slack delivery: 1 post(s) waiting to be sent, 0 given up" in out
+    assert "ok    slack delivery: 1 post waiting to be sent, 0 given up" in out
 
 
 # --- unreachable is not refused ------------------------------------------------------------------
