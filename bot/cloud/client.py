@@ -711,10 +711,13 @@ class CloudClient:
         # for the next page.
         if len(token) > max_token:
             raise MalformedResponse(
-                _(
-                    "the cloud answered {method} with a page token of {length} characters; its "
-                    "requests take at most {most}"
-                ).format(method=api_method, length=len(token), most=max_token)
+                ngettext(
+                    "the cloud answered {method} with a page token of {n} character; its "
+                    "requests take at most {most}",
+                    "the cloud answered {method} with a page token of {n} characters; its "
+                    "requests take at most {most}",
+                    len(token),
+                ).format(method=api_method, n=len(token), most=max_token)
             )
         for item in skipped:
             logger.warning("%s: %s", api_method, item)

@@ -191,6 +191,7 @@ READ_BY_PEOPLE = (
     "bot/cloud/client.py",
     "bot/cloud/failures.py",
     "bot/cloud/session.py",
+    "bot/cloud/validation.py",
 )
 #: Modules whose ValueError is a refusal a person reads (pydantic turns a validator's into the
 #: config's refusal; a duration's is quoted by it), not a bug of ours.
