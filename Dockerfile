@@ -31,7 +31,7 @@ RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --only-binary :all
 
 # The sources before the README: a README edit (often) rebuilds only the small layer below,
 # and the wheel layer after it.
-COPY pyproject.toml ./
+COPY pyproject.toml setup.py ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY README.md ./

@@ -33,9 +33,9 @@ from pydantic.fields import FieldInfo
 
 from bot.cloud.models import Environment
 from bot.cron import cron_trigger
-from bot.durations import format_duration, parse_duration
+from bot.durations import ZeroDuration, format_duration, parse_duration
 from bot.errors import ConfigError
-from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale
+from bot.i18n.catalog import N_, SOURCE_LOCALE, _, available_locales, supported_locale
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -63,45 +63,61 @@ def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         if value <= timedelta(0):
             raise ValueError(
-                f"{format_duration(value)} is not positive; write a positive duration, like 15m"
+                _("{value} is not positive; write a positive duration, like 15m").format(
+                    value=format_duration(value)
+                )
             )
         return value
     if isinstance(value, bool):
-        raise ValueError(f"{str(value).lower()} is not a duration; write one like 90m, 26h or 7d")
+        raise ValueError(
+            _("{value} is not a duration; write one like 90m, 26h or 7d").format(
+                value=str(value).lower()
+            )
+        )
     if isinstance(value, int | float):
         if value <= 0:
             raise ValueError(
-                f"{value} is not a duration; a duration is positive and carries a unit: "
-                "write one like 15m or 2h"
+                _(
+                    "{value} is not a duration; a duration is positive and carries a unit: "
+                    "write one like 15m or 2h"
+                ).format(value=value)
             )
         if value != int(value):
-            raise ValueError(f"{value} has no unit; write a whole number and a unit, like 15m")
-        number = int(value)
+            raise ValueError(
+                _("{value} has no unit; write a whole number and a unit, like 15m").format(
+                    value=value
+                )
+            )
         raise ValueError(
-            f"{number} has no unit; write {number}m for minutes, {number}s for seconds "
-            f"(or {number}h, {number}d)"
+            _("{n} has no unit; write {n}m for minutes, {n}s for seconds (or {n}h, {n}d)").format(
+                n=int(value)
+            )
         )
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("-"):
             positive = text[1:].strip() or "15m"
             raise ValueError(
-                f"{value!r} is negative; a duration must be positive: write {positive}"
+                _("{value} is negative; a duration must be positive: write {positive}").format(
+                    value=repr(value), positive=positive
+                )
             )
         try:
             return parse_duration(value)
-        except ValueError as exc:
-            if "is zero" not in str(exc):
-                raise  # its message already says what to write
-            raise ValueError(f"{exc}: write one like 90m, 26h or 7d") from None
-    raise ValueError("expected a duration; write one like 90m, 26h or 7d")
+        except ZeroDuration as exc:
+            raise ValueError(
+                _("{problem}: write one like 90m, 26h or 7d").format(problem=exc)
+            ) from None
+        # any other ValueError: its message already says what to write
+    raise ValueError(_("expected a duration; write one like 90m, 26h or 7d"))
 
 
 def _longest(delta: timedelta) -> timedelta:
     if delta > LONGEST:
         raise ValueError(
-            f"{format_duration(delta)} is longer than any duration here can be; "
-            f"write {format_duration(LONGEST)} or less"
+            _("{value} is longer than any duration here can be; write {most} or less").format(
+                value=format_duration(delta), most=format_duration(LONGEST)
+            )
         )
     return delta
 
@@ -115,20 +131,31 @@ Duration = Annotated[
 
 
 def _within(least: timedelta, most: timedelta, *, why: str = "") -> AfterValidator:
-    """A duration between ``least`` and ``most`` (both allowed); ``why`` says what the bound is
-    for, in the refusal."""
-    because = f" ({why})" if why else ""
+    """A duration between ``least`` and ``most`` (both allowed); ``why`` (marked with ``N_``)
+    says what the bound is for, in the refusal."""
 
     def check(delta: timedelta) -> timedelta:
         if delta < least:
+            said = (
+                _("{value} is too short ({why}); write {least} or more")
+                if why
+                else _("{value} is too short; write {least} or more")
+            )
             raise ValueError(
-                f"{format_duration(delta)} is too short{because}; "
-                f"write {format_duration(least)} or more"
+                said.format(
+                    value=format_duration(delta), why=why and _(why), least=format_duration(least)
+                )
             )
         if delta > most:
+            said = (
+                _("{value} is too long ({why}); write {most} or less")
+                if why
+                else _("{value} is too long; write {most} or less")
+            )
             raise ValueError(
-                f"{format_duration(delta)} is too long{because}; "
-                f"write {format_duration(most)} or less"
+                said.format(
+                    value=format_duration(delta), why=why and _(why), most=format_duration(most)
+                )
             )
         return delta
 
@@ -141,7 +168,7 @@ FOLDER = "folder"
 ENVIRONMENT = "environment"
 LABEL_PREFIX = "label:"
 
-_HOW = "use folder, environment or label:<name>"
+_HOW = N_("{key} is not a grouping key; use folder, environment or label:<name>")
 
 
 def check_group_by(keys: Sequence[str]) -> list[str]:
@@ -149,9 +176,11 @@ def check_group_by(keys: Sequence[str]) -> list[str]:
     seen: set[str] = set()
     for key in keys:
         if not isinstance(key, str) or not _is_key(key):
-            raise ValueError(f"{key!r} is not a grouping key; {_HOW}")
+            raise ValueError(_(_HOW).format(key=repr(key)))
         if key in seen:
-            raise ValueError(f"{key!r} is given twice; name each grouping key once")
+            raise ValueError(
+                _("{key} is given twice; name each grouping key once").format(key=repr(key))
+            )
         seen.add(key)
     return list(keys)
 
@@ -172,7 +201,7 @@ class ConfigFileError(ConfigError):
 
 
 #: What a watched config means when it names nothing to watch; check and serve refuse it.
-WATCHES_NOTHING = (
+WATCHES_NOTHING = N_(
     "the config watches nothing: add watch.clouds (every folder of a cloud), watch.folders "
     "or watch.clusters"
 )
@@ -183,10 +212,9 @@ def decode_problem(source: str, raw: bytes, exc: UnicodeDecodeError) -> str:
     before = raw[: exc.start]
     line = before.count(b"\n") + 1
     column = exc.start - (before.rfind(b"\n") + 1) + 1
-    return (
-        f"{source}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); "
-        "save the file as UTF-8"
-    )
+    return _(
+        "{source}:{line}: not UTF-8 (byte {byte} at column {column}); save the file as UTF-8"
+    ).format(source=source, line=line, byte=f"0x{raw[exc.start]:02x}", column=column)
 
 
 class _Strict(BaseModel):
@@ -247,7 +275,9 @@ def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Moscow)") from exc
+        raise ValueError(
+            _("{value} is not an IANA time zone (e.g. Europe/Moscow)").format(value=repr(value))
+        ) from exc
     return value
 
 
@@ -255,12 +285,18 @@ def _check_cron(value: str) -> str:
     fields = value.split()
     if len(fields) != 5:
         raise ValueError(
-            f"{value!r} is not a cron schedule; write five fields: minute hour day month weekday"
+            _(
+                "{value} is not a cron schedule; write five fields: minute hour day month weekday"
+            ).format(value=repr(value))
         )
     try:
         cron_trigger(value, "UTC")
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid cron schedule: {exc}") from None
+        raise ValueError(
+            _("{value} is not a valid cron schedule: {problem}").format(
+                value=repr(value), problem=exc
+            )
+        ) from None
     return value
 
 
@@ -271,7 +307,11 @@ def _check_locale(value: str) -> str:
     locale = supported_locale(value)
     if locale is None:
         speaks = ", ".join(sorted(available_locales()))
-        raise ValueError(f"{value!r} is not a language the bot speaks; write one of: {speaks}")
+        raise ValueError(
+            _("{value} is not a language the bot speaks; write one of: {speaks}").format(
+                value=repr(value), speaks=speaks
+            )
+        )
     return locale
 
 
@@ -289,7 +329,7 @@ class DigestRoute(_Strict):
     match: Match = Field(default_factory=Match)
     #: A digest missed while the bot was down is still posted if it comes back within this.
     misfire_grace: Annotated[
-        Duration, _within(MINUTE, DAY, why="a digest more than a day late is the next one's")
+        Duration, _within(MINUTE, DAY, why=N_("a digest more than a day late is the next one's"))
     ] = timedelta(hours=2)
     #: The digest's problems are shown in groups: by folder, environment or label:<name>.
     group_by: list[str] = Field(default_factory=lambda: ["folder"])
@@ -320,14 +360,16 @@ class AlertRoute(_Strict):
         for item in value:
             if not item or item[0] not in "SUW":
                 raise ValueError(
-                    f"{item!r} is not a user group id (S...) or user id (U... or W...)"
+                    _("{item} is not a user group id (S...) or user id (U... or W...)").format(
+                        item=repr(item)
+                    )
                 )
         return value
 
 
 class Sweep(_Strict):
     every: Annotated[
-        Duration, _within(SECOND, DAY, why="a sweep less often than daily misses a day")
+        Duration, _within(SECOND, DAY, why=N_("a sweep less often than daily misses a day"))
     ] = timedelta(minutes=15)
     blind_after: int = Field(default=3, ge=1, le=10_000)
     #: Where the bot alerts about itself when it cannot read the cloud; default: every alert
@@ -337,7 +379,7 @@ class Sweep(_Strict):
     #: A minute at least (see SHORTEST_SWEEP), an hour at most: a replica that dies holding a
     #: run keeps it from the others that long.
     lease: Annotated[
-        Duration, _within(SECOND, HOUR, why="a dead replica's runs wait that long")
+        Duration, _within(SECOND, HOUR, why=N_("a dead replica's runs wait that long"))
     ] = timedelta(minutes=5)
 
     @field_validator("every", "lease")
@@ -345,15 +387,19 @@ class Sweep(_Strict):
     def _not_too_short(cls, value: timedelta, info: ValidationInfo) -> timedelta:
         shortest = _shortest_sweep(info.context)
         if value < shortest:
-            why = (
-                "a sweep reads the whole fleet, and more often than once a minute only spends "
-                "the cloud's quota"
+            said = (
+                _(
+                    "{value} is too short: a sweep reads the whole fleet, and more often than "
+                    "once a minute only spends the cloud's quota; write {least} or more"
+                )
                 if info.field_name == "every"
-                else "a digest must be built within its lease, or its run is refused at the end"
+                else _(
+                    "{value} is too short: a digest must be built within its lease, or its run "
+                    "is refused at the end; write {least} or more"
+                )
             )
             raise ValueError(
-                f"{format_duration(value)} is too short: {why}; "
-                f"write {format_duration(shortest)} or more"
+                said.format(value=format_duration(value), least=format_duration(shortest))
             )
         return value
 
@@ -407,11 +453,17 @@ def _percent(value: Any) -> Any:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not a percentage; write one like 99.5%") from None
+            raise ValueError(
+                _("{value} is not a percentage; write one like 99.5%").format(value=repr(value))
+            ) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a percentage; write one like 99.5%")
+        raise ValueError(_("expected a percentage; write one like 99.5%"))
     if not 0 < value <= 100:
-        raise ValueError(f"{value}% is not a share of time; write more than 0% and at most 100%")
+        raise ValueError(
+            _("{value}% is not a share of time; write more than 0% and at most 100%").format(
+                value=value
+            )
+        )
     return round(float(value) / 100, 12)
 
 
@@ -485,7 +537,7 @@ class DrillRoute(_Strict):
         _within(
             timedelta(minutes=10),
             timedelta(days=2),
-            why="a drill cluster costs money while it lives",
+            why=N_("a drill cluster costs money while it lives"),
         ),
     ] = timedelta(hours=3)
     #: Drills of this route running at once (each is a cluster).
@@ -507,11 +559,17 @@ class DrillRoute(_Strict):
     def _some_subnet(cls, value: dict[str, str]) -> dict[str, str]:
         if not value:
             raise ValueError(
-                "no subnet; write one per zone, like {ru-central1-a: e9bexamplesubnet01}"
+                _("no subnet; write one per zone, like {example}").format(
+                    example="{ru-central1-a: e9bexamplesubnet01}"
+                )
             )
         for zone, subnet in value.items():
             if not zone or not subnet:
-                raise ValueError(f"{zone!r}: {subnet!r} is not a zone and a subnet id")
+                raise ValueError(
+                    _("{zone}: {subnet} is not a zone and a subnet id").format(
+                        zone=repr(zone), subnet=repr(subnet)
+                    )
+                )
         return value
 
 
@@ -524,7 +582,7 @@ class Ledger(_Strict):
         timedelta,
         BeforeValidator(_duration),
         _within(
-            timedelta(days=32), timedelta(days=3660), why="a month at least, ten years at most"
+            timedelta(days=32), timedelta(days=3660), why=N_("a month at least, ten years at most")
         ),
         PlainSerializer(lambda d: format_duration(d, parts=4), return_type=str),
     ] = timedelta(days=396)
@@ -616,12 +674,19 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
     """'unknown key' with what to write instead: the nearest known key, and all of them."""
     model = _model_at(loc[:-1])
     if model is None:
-        return "unknown key; remove it"
-    known = list(model.model_fields)
-    near = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    where = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int)) or "the top level"
-    hint = f"did you mean {near[0]}? " if near else ""
-    return f"unknown key; {hint}the keys of {where} are {', '.join(known)}"
+        return _("unknown key; remove it")
+    known = ", ".join(model.model_fields)
+    near = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    where = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))
+    if near and where:
+        said = _("unknown key; did you mean {near}? the keys of {where} are {known}")
+    elif near:
+        said = _("unknown key; did you mean {near}? the keys of the top level are {known}")
+    elif where:
+        said = _("unknown key; the keys of {where} are {known}")
+    else:
+        said = _("unknown key; the keys of the top level are {known}")
+    return said.format(near=near[0] if near else "", where=where, known=known)
 
 
 def _field_at(loc: tuple[int | str, ...]) -> FieldInfo | None:
@@ -639,19 +704,29 @@ def _number_hint(loc: tuple[int | str, ...]) -> str:
     """What to write into a numeric key: its range, from the field's own bounds."""
     field = _field_at(loc)
     if field is None:
-        return "write a number"
+        return _("write a number")
     low = high = None
     for item in field.metadata:
         if isinstance(item, annotated_types.Ge):
             low = item.ge
         elif isinstance(item, annotated_types.Le):
             high = item.le
-    kind = "a whole number" if field.annotation is int else "a number"
+    whole = field.annotation is int
     if low is not None and high is not None:
-        return f"write {kind} from {low} to {high}"
-    if low is not None:
-        return f"write {kind} of at least {low}"
-    return f"write {kind}"
+        said = (
+            _("write a whole number from {low} to {high}")
+            if whole
+            else _("write a number from {low} to {high}")
+        )
+    elif low is not None:
+        said = (
+            _("write a whole number of at least {low}")
+            if whole
+            else _("write a number of at least {low}")
+        )
+    else:
+        said = _("write a whole number") if whole else _("write a number")
+    return said.format(low=low, high=high)
 
 
 #: pydantic's error types about a number, answered with the key's range.
@@ -671,6 +746,47 @@ _NUMBER_ERRORS = frozenset(
 )
 
 
+#: pydantic's own sentences, by error type, said in the current locale (its ``ctx`` fills them).
+_PYDANTIC_MESSAGES = {
+    "int_parsing": N_("Input should be a valid integer"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_parsing": N_("Input should be a valid number"),
+    "float_type": N_("Input should be a valid number"),
+    "finite_number": N_("Input should be a finite number"),
+    "bool_parsing": N_("Input should be a valid boolean"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "string_type": N_("Input should be a valid string"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be a mapping of keys"),
+    "model_attributes_type": N_("Input should be a mapping of keys"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "literal_error": N_("Input should be {expected}"),
+    "enum": N_("Input should be {expected}"),
+    "path_type": N_("Input should be a path"),
+}
+
+
+def pydantic_message(err: Mapping[str, Any]) -> str:
+    """The sentence of one pydantic error in the current locale: a validator's own (already
+    said in it), pydantic's translated by its type, else pydantic's English as it is."""
+    if err["type"] in ("value_error", "assertion_error"):
+        cause = (err.get("ctx") or {}).get("error")
+        if cause is not None:
+            return str(cause)
+    known = _PYDANTIC_MESSAGES.get(err["type"])
+    if known is not None:
+        try:
+            return _(known).format(**{k: v for k, v in (err.get("ctx") or {}).items()})
+        except (KeyError, IndexError):
+            pass
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def _nesting_problem(text: str, source: str) -> str | None:
     """Nesting deeper than :data:`MAX_NESTING`, found from YAML's event stream (which, unlike
     composing a document, does not recurse), so a file nested a thousand deep is one line."""
@@ -681,10 +797,10 @@ def _nesting_problem(text: str, source: str) -> str | None:
             if depth > MAX_NESTING:
                 mark = event.start_mark
                 line = mark.line + 1 if mark is not None else 1
-                return (
-                    f"{source}:{line}: nested more than {MAX_NESTING} levels deep; a config "
-                    "needs fewer: write the keys as the example config does"
-                )
+                return _(
+                    "{source}:{line}: nested more than {most} levels deep; a config needs "
+                    "fewer: write the keys as the example config does"
+                ).format(source=source, line=line, most=MAX_NESTING)
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
     return None
@@ -720,9 +836,13 @@ def _cross_problems(config: BotConfig) -> list[tuple[tuple[int | str, ...], str]
             problems.append(
                 (
                     ("digests", index, "misfire_grace"),
-                    f"{format_duration(route.misfire_grace)} is not longer than sweep.lease "
-                    f"({format_duration(lease)}): a digest held by a replica that died is "
-                    "retried after the lease; write a longer grace (or a shorter lease)",
+                    _(
+                        "{value} is not longer than sweep.lease ({lease}): a digest held by a "
+                        "replica that died is retried after the lease; write a longer grace (or "
+                        "a shorter lease)"
+                    ).format(
+                        value=format_duration(route.misfire_grace), lease=format_duration(lease)
+                    ),
                 )
             )
     return problems
@@ -740,21 +860,33 @@ def parse_config(text: str, source: str = "config", *, fast_sweeps: bool = False
         if node is not None and _expanded_size(node, {}) > MAX_VALUES:
             raise ConfigFileError(
                 [
-                    f"{source}:1: the config holds more than {MAX_VALUES:,} values once its "
-                    "aliases are expanded; write it without aliases to aliases"
+                    _(
+                        "{source}:1: the config holds more than {most} values once its aliases "
+                        "are expanded; write it without aliases to aliases"
+                    ).format(source=source, most=f"{MAX_VALUES:,}")
                 ]
             )
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise ConfigFileError([f"{where}: {problem}; fix the YAML syntax there"]) from None
+        problem = getattr(exc, "problem", None) or _("not valid YAML")
+        raise ConfigFileError(
+            [
+                _("{where}: {problem}; fix the YAML syntax there").format(
+                    where=where, problem=problem
+                )
+            ]
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigFileError(
-            [f"{source}:1: the config must be a mapping of keys (watch, digests, ...)"]
+            [
+                _("{source}:1: the config must be a mapping of keys (watch, digests, ...)").format(
+                    source=source
+                )
+            ]
         )
     problems: list[tuple[tuple[int | str, ...], str]] = []
     try:
@@ -762,11 +894,11 @@ def parse_config(text: str, source: str = "config", *, fast_sweeps: bool = False
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
+            msg = pydantic_message(err)
             if err["type"] == "extra_forbidden":
                 msg = _unknown_key(loc)
             elif err["type"] == "missing":
-                msg = "Field required; add it"
+                msg = _("Field required; add it")
             elif err["type"] in _NUMBER_ERRORS:
                 msg = f"{msg}; {_number_hint(loc)}"
             problems.append((loc, msg))
@@ -790,7 +922,11 @@ def load_config(path: Path | None, *, fast_sweeps: bool = False) -> BotConfig:
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ConfigFileError(
-            [f"{path}: cannot read the config file ({reason}); check BACKUPS_BOT_CONFIG"]
+            [
+                _(
+                    "{path}: cannot read the config file ({reason}); check BACKUPS_BOT_CONFIG"
+                ).format(path=path, reason=reason)
+            ]
         ) from None
     try:
         text = raw.decode("utf-8")

@@ -5,21 +5,32 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.i18n.catalog import _
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d{1,6})([smhdw])")
 _WHOLE = re.compile(r"(?:\d{1,6}[smhdw])+")
 
 
+class ZeroDuration(ValueError):
+    """A duration that adds up to nothing (``0m``)."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """Parse ``"26h"``-style text. Raises ValueError with a message a person understands."""
+    """Parse ``"26h"``-style text. Raises ValueError with a message a person understands (in the
+    current locale), ZeroDuration for one that adds up to nothing."""
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned or not _WHOLE.fullmatch(cleaned):
         raise ValueError(
-            f"{text!r} is not a duration; write a number and a unit, like 90m, 26h or 7d"
+            _("{value} is not a duration; write a number and a unit, like 90m, 26h or 7d").format(
+                value=repr(text)
+            )
         )
     seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(cleaned))
     if seconds <= 0:
-        raise ValueError(f"{text!r} is zero; a duration must be positive")
+        raise ZeroDuration(
+            _("{value} is zero; a duration must be positive").format(value=repr(text))
+        )
     return timedelta(seconds=seconds)
 
 

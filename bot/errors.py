@@ -57,7 +57,23 @@ class CloudError(BotError):
 
 
 class AuthError(CloudError):
-    """No IAM token could be obtained (bad key file, exchange refused, metadata unreachable)."""
+    """No IAM token could be obtained (bad key file, exchange refused, metadata unreachable).
+
+    ``unreachable``: IAM or the metadata service gave no answer (try again later); ``refused``:
+    it answered no (the credentials need a change). The message says it in the reader's words,
+    so these tell it to code."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        unreachable: bool = False,
+        refused: bool = False,
+        client_request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, client_request_id=client_request_id)
+        self.unreachable = unreachable
+        self.refused = refused
 
 
 class CloudRequestError(CloudError):

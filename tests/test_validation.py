@@ -148,3 +148,111 @@ def test_postgres_urls_are_accepted_with_or_without_the_driver(
     for url in ("postgresql://bot@db:5432/bot", "postgres://bot@db/bot", "sqlite:///./x.db"):
         monkeypatch.setenv("DATABASE_URL", url)
         assert _details() == [], url
+
+
+# --- in the config's language (issue 23): the same refusals, said in Russian -----------------
+
+RUSSIAN = "locale: ru\n"
+
+
+@pytest.fixture
+def shell_language(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No language from the shell unless a test sets one."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "sweep:\n  every: 0m\n",
+            "sweep.every: '0m' — ноль; длительность должна быть положительной",
+        ),
+        ("sweep:\n  every: 15\n", "sweep.every: у 15 нет единицы; напишите 15m для минут"),
+        ("sweep:\n  every: 10s\n", "sweep.every: 10s — слишком коротко: проверка читает весь парк"),
+        ("freshness:\n  grace: 2x\n", "freshness.grace: '2x' — не длительность"),
+        ("sweep:\n  blind_after: 0\n", "нужно значение не меньше 1; напишите целое число от 1"),
+        ("sweep:\n  blind_after: many\n", "нужно целое число; напишите целое число от 1 до 10000"),
+        ("limits:\n  per_user: 5\n", "limits.per_user: неизвестный ключ; ключи limits: "),
+        ("sweeps:\n  every: 5m\n", "sweeps: неизвестный ключ; может быть, sweep? ключи верхнего"),
+        ("digests:\n  - schedule: '0 9 * * *'\n", "digests.0.channel: обязательное поле; добавьте"),
+        ("digests:\n  - {channel: C1, timezone: Mars}\n", "'Mars' — не часовой пояс IANA"),
+        ("digests:\n  - {channel: C1, schedule: daily}\n", "'daily' — не расписание cron"),
+        ("alerts:\n  - {channel: C1, mention: [bob]}\n", "'bob' — не id группы пользователей"),
+        ("alerts:\n  - {channel: C1, group_by: [team]}\n", "'team' — не ключ группировки"),
+        ("watch: [a\n", "исправьте там синтаксис YAML"),
+    ],
+)
+def test_a_config_fault_is_said_in_the_configs_language(
+    environment: Path, shell_language: pytest.MonkeyPatch, config: str, expected: str
+) -> None:
+    environment.write_text(RUSSIAN + f"watch:\n  folders: [{FOLDER}]\n" + config, "utf-8")
+    if config.startswith("watch:"):
+        environment.write_text(RUSSIAN + config, "utf-8")
+    details = _details()
+    assert len(details) == 1, details
+    assert expected in details[0]
+
+
+def test_a_config_that_names_no_locale_is_refused_in_english(
+    environment: Path, shell_language: pytest.MonkeyPatch
+) -> None:
+    shell_language.setenv("LANG", "ru_RU.UTF-8")  # the config's language wins over the shell's
+    environment.write_text(f"watch:\n  folders: [{FOLDER}]\nsweep:\n  every: 0m\n", "utf-8")
+    [detail] = _details()
+    assert "sweep.every: '0m' is zero; a duration must be positive" in detail
+
+
+def test_a_locale_the_bot_does_not_speak_is_refused_in_the_shells_language(
+    environment: Path, shell_language: pytest.MonkeyPatch
+) -> None:
+    shell_language.setenv("LANG", "ru_RU.UTF-8")
+    environment.write_text(f"locale: de\nwatch:\n  folders: [{FOLDER}]\n", "utf-8")
+    [detail] = _details()
+    assert "locale: 'de' — не язык бота; напишите один из: en, ru" in detail
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        ({"LANG": "ru_RU.UTF-8"}, "файл конфига не читается"),
+        ({"LC_ALL": "ru_RU.UTF-8", "LANG": "en_US.UTF-8"}, "файл конфига не читается"),
+        ({"LC_ALL": "C.UTF-8", "LANG": "ru_RU.UTF-8"}, "cannot read the config file"),
+        ({"LANG": "de_DE.UTF-8"}, "cannot read the config file"),
+        ({}, "cannot read the config file"),
+    ],
+)
+def test_a_config_that_cannot_be_read_is_refused_in_the_shells_language(
+    environment: Path, shell_language: pytest.MonkeyPatch, variables: dict[str, str], said: str
+) -> None:
+    for name, value in variables.items():
+        shell_language.setenv(name, value)
+    shell_language.setenv("BACKUPS_BOT_CONFIG", str(environment.parent))  # a directory
+    [detail] = _details()
+    assert said in detail
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PORT", "70000", "PORT: нужно значение не больше 65535; исправьте переменную (или .env)"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL: 'loud' — не уровень логов; используйте один из: DEBUG"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong-kind", "SLACK_APP_TOKEN не похож на токен уровня"),
+        ("DATABASE_URL", "oracle://bot:pw@db/x", "DATABASE_URL: базы 'oracle' не поддерживаются"),
+    ],
+)
+def test_an_environment_fault_is_said_in_the_configs_language(
+    environment: Path,
+    shell_language: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    expected: str,
+) -> None:
+    environment.write_text(RUSSIAN + f"watch:\n  folders: [{FOLDER}]\n", "utf-8")
+    shell_language.setenv(name, value)
+    details = _details()
+    assert len(details) == 1, details
+    assert expected in details[0]
+    assert "pw" not in details[0]

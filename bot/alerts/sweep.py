@@ -378,7 +378,10 @@ class Sweeper(FleetJob):
     async def _read(self, now: datetime) -> tuple[FleetReading, str | None]:
         """The fleet, and why it counts as unreadable (None when the sweep could see)."""
         try:
-            fleet = await read_fleet(self.cloud, self.config, now=now)
+            # The reasons a read words (the cloud's failures, a folder that cannot be listed) are
+            # said as they are made: in the bot's language, which its routes mostly share.
+            with use_locale(self.config.locale):
+                fleet = await read_fleet(self.cloud, self.config, now=now)
         except Exception as exc:  # a sweep must survive anything the read throws
             # A cloud that cannot be read is said by the sweep's result and the scheduler's
             # outage lines (and a self-alert after blind_after sweeps); a bug keeps its traceback.
@@ -589,7 +592,11 @@ class Sweeper(FleetJob):
 
     async def _probe(self, run: _Run, cluster_id: str) -> ClusterReading | str | None:
         """The cluster read again; None when the cloud says it does not exist; the error for a
-        person when it cannot be read."""
+        person when it cannot be read (in the bot's language, as :meth:`_read` says it)."""
+        with use_locale(self.config.locale):
+            return await self._probe_once(run, cluster_id)
+
+    async def _probe_once(self, run: _Run, cluster_id: str) -> ClusterReading | str | None:
         run.requests += 1
         try:
             cluster = await self.cloud.get_cluster(cluster_id)
@@ -616,11 +623,12 @@ class Sweeper(FleetJob):
         """Start reading the clusters of new incidents once more (each once a sweep)."""
         for cluster_id in dict.fromkeys(cluster_ids):
             if cluster_id not in run.rereads:
-                run.rereads[cluster_id] = asyncio.create_task(
-                    read_cluster(
-                        self.cloud, cluster_id, freshness=self.config.freshness, now=run.now
+                with use_locale(self.config.locale):  # the task speaks as the first read did
+                    run.rereads[cluster_id] = asyncio.create_task(
+                        read_cluster(
+                            self.cloud, cluster_id, freshness=self.config.freshness, now=run.now
+                        )
                     )
-                )
                 run.requests += 2
 
     async def _confirm(

@@ -2,8 +2,10 @@
 
 Every check runs even when an earlier one failed, so one run tells everything that is wrong.
 Lines read ``ok    <what>: <detail>`` or ``FAIL  <what>: <reason>``; the exit code is 0 only when
-nothing failed. No line ever contains a token or a key: reasons come from our typed errors and
-Slack's error codes, both free of secrets.
+nothing failed. The marks and the ``<what>`` are the same in every language (scripts read them);
+the detail is in the config's ``locale`` (bot.app.cli.command_line_locale: the shell's language
+for a config that cannot be read). No line ever contains a token or a key: reasons come from
+our typed errors and Slack's error codes, both free of secrets.
 
 A check tells "unreachable" (no answer: DNS, connection, timeout) from "refused" (an answer that
 says no), since what to do differs. It changes nothing anywhere: the database is opened read-only
@@ -20,11 +22,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.app.cli import EXIT_FAILURE, EXIT_OK, run_main, validate_startup
+from bot.app.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Startup,
+    command_line_locale,
+    run_main,
+    validate_startup,
+)
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig, Watch
 from bot.errors import (
+    AuthError,
     BotError,
     CloudRequestError,
     ConfigError,
@@ -32,6 +42,7 @@ from bot.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from bot.i18n.catalog import _, ngettext, use_locale
 from bot.settings import Settings, reveal
 
 #: Roles the service account needs, said when the cloud refuses.
@@ -69,17 +80,17 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     del args
-    findings = run_main(collect())
-    for finding in findings:
-        print(finding.line())
+    with use_locale(command_line_locale()):
+        findings = run_main(collect(validate_startup()))
+        for finding in findings:
+            print(finding.line())
     return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILURE
 
 
-async def collect() -> list[Finding]:
+async def collect(startup: Startup) -> list[Finding]:
     """Every finding, in a stable order: environment, config, Slack, cloud, database. What
     ``serve`` would refuse before connecting anywhere comes from the one validation both share
     (bot.app.cli.validate_startup), so the two accept exactly the same settings."""
-    startup = validate_startup()
     if startup.settings is None:
         return [Finding(False, p.what, p.detail) for p in startup.problems]
     settings = startup.settings
@@ -87,10 +98,10 @@ async def collect() -> list[Finding]:
     def failed(*whats: str) -> list[Finding]:
         return [Finding(False, p.what, p.detail) for p in startup.problems if p.what in whats]
 
-    findings = failed("environment") or [Finding(True, "environment", "variables parse")]
+    findings = failed("environment") or [Finding(True, "environment", _("variables parse"))]
     if startup.config is not None and not failed("config"):
         source = settings.config_path()
-        findings.append(Finding(True, "config", f"{source} is valid"))
+        findings.append(Finding(True, "config", _("{path} is valid").format(path=source)))
     findings += failed("config")
     findings += await _check_slack(settings, failed("slack", "slack mode"))
     findings += failed("cloud credentials") or await _check_cloud(
@@ -107,8 +118,12 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
     if any(p.what == "slack" for p in problems):
         return out  # no token, or not a bot token: Slack's answer would add nothing
     if not any(p.what == "slack mode" for p in problems):
-        mode = "Socket Mode (SLACK_APP_TOKEN is set)" if settings.socket_mode else None
-        out.append(Finding(True, "slack mode", mode or f"HTTP mode on port {settings.port}"))
+        mode = (
+            _("Socket Mode (SLACK_APP_TOKEN is set)")
+            if settings.socket_mode
+            else _("HTTP mode on port {port}").format(port=settings.port)
+        )
+        out.append(Finding(True, "slack mode", mode))
     notifier = SlackNotifier.from_settings(settings)
     try:
         who = await notifier.auth_test()
@@ -118,7 +133,8 @@ async def _check_slack(settings: Settings, problems: list[Finding]) -> list[Find
         out.append(Finding(False, "slack auth.test", str(exc)))
     else:
         team = who.get("team") or who.get("team_id") or "?"
-        out.append(Finding(True, "slack auth.test", f"@{who.get('user', '?')} in {team}"))
+        said = _("{user} in {team}").format(user=f"@{who.get('user', '?')}", team=team)
+        out.append(Finding(True, "slack auth.test", said))
         out.append(_scopes_finding(await notifier.granted_scopes()))
     finally:
         await notifier.aclose()
@@ -129,19 +145,19 @@ def _slack_failure(exc: Any, settings: Settings) -> str:
     """auth.test's failure, said as what it is: no answer, a failing Slack, or a refusal."""
     code = str(exc.code)
     if code == "timeout" or code.startswith("unreachable"):
-        reason = "no answer in time" if code == "timeout" else code.removeprefix("unreachable ")
-        return (
-            f"Slack is unreachable at {settings.slack_api_url} {reason}; check the network "
-            "(a proxy, a firewall) and SLACK_API_URL"
-        )
+        reason = _("no answer in time") if code == "timeout" else code.removeprefix("unreachable ")
+        return _(
+            "Slack is unreachable at {url} {reason}; check the network (a proxy, a firewall) "
+            "and SLACK_API_URL"
+        ).format(url=settings.slack_api_url, reason=reason)
     if code.startswith("http_") or code in ("ratelimited", "unexpected_answer"):
-        return f"Slack did not answer properly ({code}); try again in a minute"
+        return _("Slack did not answer properly ({code}); try again in a minute").format(code=code)
     if code in BAD_TOKEN_CODES:
-        return (
-            f"Slack refused the bot token ({code}); set SLACK_BOT_TOKEN to the app's current "
+        return _(
+            "Slack refused the bot token ({code}); set SLACK_BOT_TOKEN to the app's current "
             "Bot User OAuth Token (xoxb-...)"
-        )
-    return f"Slack refused auth.test ({code})"
+        ).format(code=code)
+    return _("Slack refused auth.test ({code})").format(code=code)
 
 
 def _scopes_finding(granted: frozenset[str] | None) -> Finding:
@@ -149,48 +165,55 @@ def _scopes_finding(granted: frozenset[str] | None) -> Finding:
     from bot.slack.scopes import FILE_SCOPES, HISTORY_SCOPES, LOCALE_SCOPES, POST_SCOPES
 
     if granted is None:
-        return Finding(True, "slack scopes", "Slack did not list them", warning=True)
+        return Finding(True, "slack scopes", _("Slack did not list them"), warning=True)
     missing = sorted(POST_SCOPES - granted)
     if missing:
         return Finding(
             False,
             "slack scopes",
-            f"the token lacks {', '.join(missing)}: nothing can be posted; add them to the "
-            "app (manifest.yaml lists every scope) and reinstall it",
+            _(
+                "the token lacks {scopes}: nothing can be posted; add them to the app "
+                "(manifest.yaml lists every scope) and reinstall it"
+            ).format(scopes=", ".join(missing)),
         )
     lacking = sorted(HISTORY_SCOPES - granted)
     if lacking:
         return Finding(
             True,
             "slack scopes",
-            f"the token lacks {', '.join(lacking)}: delivery is at-least-once (a post whose "
-            "answer Slack loses may appear twice, since the bot cannot look for it); add them "
-            "and reinstall the app",
+            _(
+                "the token lacks {scopes}: delivery is at-least-once (a post whose answer Slack "
+                "loses may appear twice, since the bot cannot look for it); add them and "
+                "reinstall the app"
+            ).format(scopes=", ".join(lacking)),
             warning=True,
         )
     # Each missing optional scope costs one feature, not the bot: one warning says them all.
-    lacking = [
-        f"{', '.join(missing)}: {cost}"
+    costs = [
+        _("{scopes}: {cost}").format(scopes=", ".join(missing), cost=cost)
         for missing, cost in (
             (
                 sorted(LOCALE_SCOPES - granted),
-                "replies are in the channel's language, not each person's Slack language",
+                _("replies are in the channel's language, not each person's Slack language"),
             ),
             (
                 sorted(FILE_SCOPES - granted),
-                "a digest's table of every cluster (a CSV file in its thread) cannot be shared",
+                _("a digest's table of every cluster (a CSV file in its thread) cannot be shared"),
             ),
         )
         if missing
     ]
-    if lacking:
+    if costs:
+        said = costs[0]
+        for cost in costs[1:]:
+            said = _("{first}; and {second}").format(first=said, second=cost)
         return Finding(
             True,
             "slack scopes",
-            f"the token lacks {'; and '.join(lacking)}; add them and reinstall the app",
+            _("the token lacks {costs}; add them and reinstall the app").format(costs=said),
             warning=True,
         )
-    return Finding(True, "slack scopes", "posting, and exactly-once delivery (history scopes)")
+    return Finding(True, "slack scopes", _("posting, and exactly-once delivery (history scopes)"))
 
 
 async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
@@ -222,26 +245,35 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
             try:
                 finding, took = await _probe(what, call)
             except Unauthenticated as exc:
-                detail = f"the cloud refused the IAM token from {source} ({exc}); "
-                return [Finding(False, "cloud credentials", detail + _remedy(settings))]
+                return [Finding(False, "cloud credentials", _refused(source, exc, settings))]
             found.append(finding)
             taken = taken or took
         if config.watch.finds_folders:
             try:
                 clouds, took = await _check_clouds(cloud, config.watch)
             except Unauthenticated as exc:
-                detail = f"the cloud refused the IAM token from {source} ({exc}); "
-                return [Finding(False, "cloud credentials", detail + _remedy(settings))]
+                return [Finding(False, "cloud credentials", _refused(source, exc, settings))]
             found.extend(clouds)
             taken = taken or took
     finally:
         await cloud.aclose()
     if not taken:
         configured = probes or config.watch.finds_folders
-        why = "the cloud did not answer" if configured else "nothing to read is configured"
-        detail = f"IAM token from {source} (not verified: {why})"
+        detail = (
+            _("IAM token from {source} (not verified: the cloud did not answer)")
+            if configured
+            else _("IAM token from {source} (not verified: nothing to read is configured)")
+        ).format(source=source)
         return [Finding(True, "cloud credentials", detail, warning=True), *found]
-    return [Finding(True, "cloud credentials", f"IAM token from {source}"), *found]
+    detail = _("IAM token from {source}").format(source=source)
+    return [Finding(True, "cloud credentials", detail), *found]
+
+
+def _refused(source: str, exc: BotError, settings: Settings) -> str:
+    """The cloud refused the token: from where, the cloud's words, and what to do."""
+    return _("the cloud refused the IAM token from {source} ({error}); {remedy}").format(
+        source=source, error=exc, remedy=_remedy(settings)
+    )
 
 
 async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding, bool]:
@@ -252,12 +284,12 @@ async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding
     except Unauthenticated:
         raise
     except CloudRequestError as exc:
-        return Finding(False, what, f"unreachable: {exc}"), False
+        return Finding(False, what, _unreachable_or(exc)), False
     except PermissionDenied as exc:
-        detail = (
-            f"the service account cannot read it; grant {VIEWER_ROLE} "
-            f"({EDITOR_ROLE} to start backups). The cloud says: {exc}"
-        )
+        detail = _(
+            "the service account cannot read it; grant {viewer} ({editor} to start backups). "
+            "The cloud says: {error}"
+        ).format(viewer=VIEWER_ROLE, editor=EDITOR_ROLE, error=exc)
         return Finding(False, what, detail), True
     except NotFound as exc:
         return Finding(False, what, str(exc)), True
@@ -279,17 +311,18 @@ async def _check_clouds(cloud: CloudClient, watch: Watch) -> tuple[list[Finding]
             raise
         except PermissionDenied as exc:
             taken = True
-            detail = (
-                f"the service account cannot list its clouds; grant {RESOURCE_MANAGER_ROLE} on "
-                f"the organization (or name them in watch.clouds). The cloud says: {exc}"
-            )
+            detail = _(
+                "the service account cannot list its clouds; grant {role} on the organization "
+                "(or name them in watch.clouds). The cloud says: {error}"
+            ).format(role=RESOURCE_MANAGER_ROLE, error=exc)
             findings.append(Finding(False, what, detail))
         except BotError as exc:
             findings.append(Finding(False, what, _unreachable_or(exc)))
         else:
             taken = True
             count = len(page.clouds)
-            findings.append(Finding(True, what, f"{count} cloud{'s' if count != 1 else ''}"))
+            said = ngettext("{n} cloud", "{n} clouds", count).format(n=count)
+            findings.append(Finding(True, what, said))
             cloud_ids.extend(c.id for c in page.clouds if c.id not in cloud_ids)
     for cloud_id in cloud_ids:
         more, took = await _check_one_cloud(cloud, cloud_id, watch)
@@ -313,10 +346,10 @@ async def _check_one_cloud(
     except Unauthenticated:
         raise
     except PermissionDenied as exc:
-        detail = (
-            f"the service account cannot list its folders; grant {RESOURCE_MANAGER_ROLE} on "
-            f"the cloud. The cloud says: {exc}"
-        )
+        detail = _(
+            "the service account cannot list its folders; grant {role} on the cloud. The "
+            "cloud says: {error}"
+        ).format(role=RESOURCE_MANAGER_ROLE, error=exc)
         return [Finding(False, what, detail)], True
     except BotError as exc:
         return [Finding(False, what, _unreachable_or(exc))], False
@@ -328,74 +361,92 @@ async def _check_one_cloud(
     for folder in active:
         label = f"folder {folder.name} ({folder.id})" if folder.name else f"folder {folder.id}"
         try:
-            clusters += sum([1 async for _ in cloud.list_clusters(folder.id)])
+            clusters += sum([1 async for _cluster in cloud.list_clusters(folder.id)])
         except Unauthenticated:
             raise
         except PermissionDenied as exc:
-            detail = (
-                f"in {what}, cannot be read: its clusters are not watched; grant {VIEWER_ROLE} "
-                f"on it or on the cloud, or leave it out with watch.exclude: "
-                f"{{folder: {folder.id}}}. The cloud says: {exc}"
-            )
+            detail = _(
+                "in {cloud}, cannot be read: its clusters are not watched; grant {role} on it "
+                "or on the cloud, or leave it out with watch.exclude: {exclude}. The cloud "
+                "says: {error}"
+            ).format(cloud=what, role=VIEWER_ROLE, exclude=f"{{folder: {folder.id}}}", error=exc)
             unreadable.append(Finding(False, label, detail))
         except BotError as exc:
-            unreadable.append(Finding(False, label, f"in {what}: {_unreachable_or(exc)}"))
-    detail = (
-        f"{len(active)} active folder{'s' if len(active) != 1 else ''}, "
-        f"{clusters} OpenSearch cluster{'s' if clusters != 1 else ''}"
+            said = _("in {cloud}: {problem}").format(cloud=what, problem=_unreachable_or(exc))
+            unreadable.append(Finding(False, label, said))
+    detail = _("{folders}, {clusters}").format(
+        folders=ngettext("{n} active folder", "{n} active folders", len(active)).format(
+            n=len(active)
+        ),
+        clusters=ngettext("{n} OpenSearch cluster", "{n} OpenSearch clusters", clusters).format(
+            n=clusters
+        ),
     )
     if inactive:
-        detail += f" ({inactive} folder{'s' if inactive != 1 else ''} being deleted, not watched)"
+        detail += " " + ngettext(
+            "({n} folder being deleted, not watched)",
+            "({n} folders being deleted, not watched)",
+            inactive,
+        ).format(n=inactive)
     if unreadable:
-        detail += f"; {len(unreadable)} cannot be read (below)"
+        detail += "; " + _("{n} cannot be read (below)").format(n=len(unreadable))
     return [Finding(not unreadable, what, detail), *unreadable], True
 
 
 def _unreachable_or(exc: BotError) -> str:
-    return f"unreachable: {exc}" if isinstance(exc, CloudRequestError) else str(exc)
+    if isinstance(exc, CloudRequestError):
+        return _("unreachable: {error}").format(error=exc)
+    return str(exc)
 
 
 async def _count_clusters(cloud: CloudClient, folder: str) -> str:
     count = 0
-    async for _ in cloud.list_clusters(folder):
+    async for _cluster in cloud.list_clusters(folder):
         count += 1
-    return f"readable, {count} OpenSearch cluster{'s' if count != 1 else ''}"
+    return ngettext(
+        "readable, {n} OpenSearch cluster", "readable, {n} OpenSearch clusters", count
+    ).format(n=count)
 
 
 async def _cluster(cloud: CloudClient, cluster_id: str) -> str:
     cluster = await cloud.get_cluster(cluster_id)
     page = await cloud.list_cluster_backups_page(cluster_id, page_size=1)
-    backups = "has backups" if page.backups else "has no backup yet"
-    return f"readable ({cluster.display_name}, {backups})"
+    said = (
+        _("readable ({cluster}, has backups)")
+        if page.backups
+        else _("readable ({cluster}, has no backup yet)")
+    )
+    return said.format(cluster=cluster.display_name)
 
 
 def _auth_failure(exc: BotError, settings: Settings) -> str:
     """Why no IAM token could be had: IAM (or the metadata service) unreachable, a refusal
     (with what to do), or a local problem such as an unreadable key file (said as it is)."""
     text = str(exc)
-    # bot.cloud.auth words a missing answer so; its errors carry no cause to tell it by.
-    if "could not reach" in text or "did not answer in time" in text:
-        return f"unreachable: {text}"
-    if "refused" in text:
-        return f"{text}; {_remedy(settings)}"
+    if isinstance(exc, AuthError) and exc.unreachable:
+        return _("unreachable: {error}").format(error=text)
+    if isinstance(exc, AuthError) and exc.refused:
+        return _("{error}; {remedy}").format(error=text, remedy=_remedy(settings))
     return text
 
 
 def _remedy(settings: Settings) -> str:
     """What to do when the cloud refuses the credentials, by where they come from."""
     if reveal(settings.yc_iam_token):
-        return (
+        return _(
             "an IAM token lives at most 12 hours: set a new YC_IAM_TOKEN (yc iam create-token), "
             "or better YC_SERVICE_ACCOUNT_KEY_FILE"
         )
     if settings.yc_service_account_key_file is not None:
-        return (
+        return _(
             "the key or its service account may be deleted: create a key "
             "(yc iam key create --service-account-name <name> --output key.json)"
         )
     if reveal(settings.yc_oauth_token):
-        return "the OAuth token was revoked or expired: get a new one, or use a service account key"
-    return (
+        return _(
+            "the OAuth token was revoked or expired: get a new one, or use a service account key"
+        )
+    return _(
         "the VM or node has no service account, or the metadata service is not the cloud's: "
         "attach one, or set YC_SERVICE_ACCOUNT_KEY_FILE"
     )
@@ -405,10 +456,10 @@ def _source(settings: Settings) -> str:
     if reveal(settings.yc_iam_token):
         return "YC_IAM_TOKEN"
     if settings.yc_service_account_key_file is not None:
-        return f"the service account key {settings.yc_service_account_key_file}"
+        return _("the service account key {path}").format(path=settings.yc_service_account_key_file)
     if reveal(settings.yc_oauth_token):
-        return "YC_OAUTH_TOKEN (deprecated for automation: prefer a service account key)"
-    return f"the metadata service at {settings.yc_metadata_url}"
+        return _("YC_OAUTH_TOKEN (deprecated for automation: prefer a service account key)")
+    return _("the metadata service at {url}").format(url=settings.yc_metadata_url)
 
 
 async def _delivery_findings(store: Any) -> list[Finding]:
@@ -418,22 +469,30 @@ async def _delivery_findings(store: Any) -> list[Finding]:
     out = []
     for problem in await store.outbox.channel_problems():
         where = (
-            "the bot token" if problem.channel == EVERY_CHANNEL else f"channel {problem.channel}"
+            _("the bot token")
+            if problem.channel == EVERY_CHANNEL
+            else _("channel {channel}").format(channel=problem.channel)
         )
-        out.append(
-            Finding(
-                False,
-                "slack delivery",
-                f"Slack refuses {where} ({problem.code}) since {problem.since:%Y-%m-%d %H:%M} "
-                "UTC; its posts wait: invite the bot or fix the config, then restart it",
-            )
-        )
+        said = _(
+            "Slack refuses {where} ({code}) since {since} UTC; its posts wait: invite the bot "
+            "or fix the config, then restart it"
+        ).format(where=where, code=problem.code, since=f"{problem.since:%Y-%m-%d %H:%M}")
+        out.append(Finding(False, "slack delivery", said))
     counts = await store.outbox.count_posts()
     waiting = counts.get("pending", 0) + counts.get("sending", 0)
     failed = counts.get("failed", 0)
-    detail = f"{waiting} post(s) waiting to be sent, {failed} given up"
-    out.append(Finding(True, "slack delivery", detail, warning=failed > 0))
+    out.append(Finding(True, "slack delivery", _delivery(waiting, failed), warning=failed > 0))
     return out
+
+
+def _delivery(waiting: int, failed: int) -> str:
+    """How many posts wait in the outbox, and how many were given up."""
+    return _("{waiting}, {failed}").format(
+        waiting=ngettext(
+            "{n} post waiting to be sent", "{n} posts waiting to be sent", waiting
+        ).format(n=waiting),
+        failed=ngettext("{n} given up", "{n} given up", failed).format(n=failed),
+    )
 
 
 async def _check_database(settings: Settings) -> tuple[Finding, ...]:
@@ -455,7 +514,9 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
     where = url.drivername
     if url.get_backend_name() == "sqlite":
         if not is_sqlite_file(url):
-            detail = f"{where}: in memory, so alert state is lost whenever the bot stops"
+            detail = _("{driver}: in memory, so alert state is lost whenever the bot stops").format(
+                driver=where
+            )
             return (Finding(True, "database", detail, warning=True), _no_delivery())
         assert url.database is not None
         opened = _open_sqlite(where, url.database)
@@ -466,7 +527,7 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
         try:
             await reach_database(settings.database_url)  # what serve waits for, same words
         except NotYet as exc:
-            return (Finding(False, "database", f"unreachable: {exc}"),)
+            return (Finding(False, "database", _("unreachable: {error}").format(error=exc)),)
         except ConfigError as exc:
             return (Finding(False, "database", str(exc)),)
         engine = _read_only_postgres(url)
@@ -474,9 +535,13 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
         revision = await _revision(engine)
         head = _head_revision()
         if revision != head:
-            state = "no tables yet" if revision is None else f"schema at {revision}"
-            detail = f"{where}: reachable, {state}; serve migrates it to {head}"
-            return (Finding(True, "database", detail), _no_delivery("the schema is not current"))
+            said = (
+                _("{driver}: reachable, no tables yet; serve migrates it to {head}")
+                if revision is None
+                else _("{driver}: reachable, schema at {revision}; serve migrates it to {head}")
+            )
+            detail = said.format(driver=where, revision=revision, head=head)
+            return (Finding(True, "database", detail), _no_delivery(schema_behind=True))
         from bot.store import Store
 
         delivery = await _delivery_findings(Store(engine))
@@ -488,7 +553,8 @@ async def _check_database(settings: Settings) -> tuple[Finding, ...]:
         return (Finding(False, "database", f"{where}: {type(exc).__name__}: {first}"),)
     finally:
         await engine.dispose()
-    return Finding(True, "database", f"{where}: reachable, migrations applied"), *delivery
+    detail = _("{driver}: reachable, migrations applied").format(driver=where)
+    return Finding(True, "database", detail), *delivery
 
 
 def _open_sqlite(where: str, database: str) -> Any:
@@ -503,18 +569,23 @@ def _sqlite_to_be_made(where: str, path: Path) -> tuple[Finding, ...]:
     """An SQLite file that does not exist yet: fine if serve may make it where it would."""
     parent = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
     if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        detail = f"{where}: {path} does not exist and cannot be made here (no writable {parent})"
-        return (Finding(False, "database", detail + "; fix DATABASE_URL or the directory"),)
-    detail = f"{where}: {path} does not exist yet; serve creates it"
+        detail = _(
+            "{driver}: {path} does not exist and cannot be made here (no writable {parent}); "
+            "fix DATABASE_URL or the directory"
+        ).format(driver=where, path=path, parent=parent)
+        return (Finding(False, "database", detail),)
+    detail = _("{driver}: {path} does not exist yet; serve creates it").format(
+        driver=where, path=path
+    )
     return (Finding(True, "database", detail), _no_delivery())
 
 
-def _no_delivery(why: str = "") -> Finding:
+def _no_delivery(*, schema_behind: bool = False) -> Finding:
     """The delivery line when there is no outbox to read: nothing can be waiting in it."""
-    detail = "0 post(s) waiting to be sent, 0 given up"
-    if why:
-        return Finding(True, "slack delivery", f"not read: {why}", warning=True)
-    return Finding(True, "slack delivery", detail)
+    if schema_behind:
+        detail = _("not read: the schema is not current")
+        return Finding(True, "slack delivery", detail, warning=True)
+    return Finding(True, "slack delivery", _delivery(0, 0))
 
 
 def _read_only_sqlite(path: Path) -> Any:

@@ -17,19 +17,29 @@ import asyncio
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from bot import __version__
-from bot.config import WATCHES_NOTHING, BotConfig, ConfigFileError, decode_problem, load_config
+from bot.config import (
+    WATCHES_NOTHING,
+    BotConfig,
+    ConfigFileError,
+    decode_problem,
+    load_config,
+    pydantic_message,
+)
 from bot.errors import BotError, ConfigError
+from bot.i18n.catalog import N_, SOURCE_LOCALE, _, supported_locale, use_locale
 from bot.ops.logging import log_format_problem, log_level_problem, remove_logging, setup_logging
-from bot.settings import Settings, reveal
+from bot.settings import DEFAULT_CONFIG_PATH, Settings, reveal
 
 #: Modules that provide verbs, in the order they appear in --help.
 VERB_MODULES: list[str] = [
@@ -60,7 +70,13 @@ SECRET_VARIABLES = (
     "YC_OAUTH_TOKEN",
 )
 
-_NO_CONFIG_FILE = "no config file (BACKUPS_BOT_CONFIG is not set, no ./backups-bot.yaml)"
+_NO_CONFIG_FILE = N_("no config file (BACKUPS_BOT_CONFIG is not set, no ./backups-bot.yaml)")
+
+#: Where the language of a person's shell is said, the first set one deciding (as POSIX has it).
+LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+#: The config's top-level ``locale:`` line, read from its text: a config refused for another
+#: reason is still refused in its own language.
+_LOCALE_LINE = re.compile(r"""^locale[ \t]*:[ \t]*['"]?([A-Za-z_-]+)""", re.MULTILINE)
 
 log = logging.getLogger(__name__)
 
@@ -95,20 +111,24 @@ def load_settings() -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError(_dotenv_problem(exc)) from None
     except OSError as exc:
-        raise ConfigError(f".env: cannot be read ({exc.strerror}); fix or remove it") from None
+        raise ConfigError(
+            _(".env: cannot be read ({reason}); fix or remove it").format(reason=exc.strerror)
+        ) from None
 
 
 def settings_problems(exc: ValidationError) -> list[str]:
     """One line per variable that does not parse, named as it is set."""
     return [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}; fix the variable (or .env)"
+        _("{variable}: {problem}; fix the variable (or .env)").format(
+            variable=".".join(str(p) for p in err["loc"]), problem=pydantic_message(err)
+        )
         for err in exc.errors(include_url=False, include_input=False)
     ]
 
 
 def _dotenv_problem(exc: UnicodeDecodeError) -> str:
     raw = exc.object if isinstance(exc.object, bytes) else b""
-    return decode_problem(".env", raw, exc) if raw else ".env: not UTF-8; save it as UTF-8"
+    return decode_problem(".env", raw, exc) if raw else _(".env: not UTF-8; save it as UTF-8")
 
 
 #: Set to 1, ``sweep.every`` and ``sweep.lease`` may go down to a second: for tests and demos
@@ -122,8 +142,51 @@ def fast_sweeps() -> bool:
 
 
 def load_bot_config(settings: Settings) -> BotConfig:
-    """The YAML config named by BACKUPS_BOT_CONFIG (or ./backups-bot.yaml), validated."""
-    return load_config(settings.config_path(), fast_sweeps=fast_sweeps())
+    """The YAML config named by BACKUPS_BOT_CONFIG (or ./backups-bot.yaml), validated; a
+    refusal is said in the config's language (:func:`command_line_locale`)."""
+    path = settings.config_path()
+    with use_locale(config_locale(path)):
+        return load_config(path, fast_sweeps=fast_sweeps())
+
+
+def config_locale(path: Path | None) -> str:
+    """The language the command line speaks about the config at ``path``: its top-level
+    ``locale`` (read from the text, so that a config refused for any other reason is refused in
+    its language); ``en`` for a readable config that names none; for no config, one that cannot
+    be read or one whose ``locale`` the bot does not speak, the shell's (LC_ALL, LC_MESSAGES,
+    LANG: ``ru_RU.UTF-8`` is Russian), else ``en``."""
+    text: str | None = None
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+    if text is not None:
+        found = _LOCALE_LINE.search(text)
+        if found is None:
+            return SOURCE_LOCALE
+        said = supported_locale(found.group(1))
+        if said is not None:
+            return said
+    for name in LANGUAGE_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return supported_locale(value) or SOURCE_LOCALE
+    return SOURCE_LOCALE
+
+
+def command_line_locale() -> str:
+    """The language of what ``check`` prints and of the config refusals: :func:`config_locale`
+    of the config the settings name (or of BACKUPS_BOT_CONFIG, ./backups-bot.yaml, when the
+    settings themselves do not parse)."""
+    try:
+        path = Settings().config_path()
+    except Exception:  # validate_startup says what is wrong; the language is still wanted
+        named = os.environ.get("BACKUPS_BOT_CONFIG", "").strip()
+        path = (
+            Path(named) if named else DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+        )
+    return config_locale(path)
 
 
 def secret_values(settings: Settings) -> Iterator[str]:
@@ -179,7 +242,13 @@ def validate_startup() -> Startup:
     """Everything ``check`` and ``serve`` refuse that can be found without connecting: the
     environment (each variable, LOG_LEVEL, LOG_FORMAT, the form of DATABASE_URL, the Slack
     tokens the mode needs) and the config file (its encoding, syntax, keys and values, and
-    that it watches something). Reaching Slack, the cloud and the database comes after."""
+    that it watches something). Reaching Slack, the cloud and the database comes after. Every
+    problem is said in :func:`command_line_locale`'s language."""
+    with use_locale(command_line_locale()):
+        return _validate_startup()
+
+
+def _validate_startup() -> Startup:
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -202,8 +271,8 @@ def validate_startup() -> Startup:
     else:
         if config.watch.is_empty:
             path = settings.config_path()
-            where = str(path) if path is not None else _NO_CONFIG_FILE
-            problems.append(Problem("config", f"{where}: {WATCHES_NOTHING}"))
+            where = str(path) if path is not None else _(_NO_CONFIG_FILE)
+            problems.append(Problem("config", f"{where}: {_(WATCHES_NOTHING)}"))
     return Startup(settings, config, tuple(problems))
 
 
@@ -222,20 +291,20 @@ def _environment_problems(settings: Settings) -> Iterator[Problem]:
 def _slack_problems(settings: Settings) -> Iterator[Problem]:
     token = reveal(settings.slack_bot_token)
     if not token:
-        yield Problem("slack", "SLACK_BOT_TOKEN is not set (the bot's xoxb- token)")
+        yield Problem("slack", _("SLACK_BOT_TOKEN is not set (the bot's xoxb- token)"))
     elif not token.startswith("xoxb-"):
         yield Problem(
-            "slack", "SLACK_BOT_TOKEN does not look like a bot token; it starts with xoxb-"
+            "slack", _("SLACK_BOT_TOKEN does not look like a bot token; it starts with xoxb-")
         )
     if settings.socket_mode:
         if not reveal(settings.slack_app_token).startswith("xapp-"):
             yield Problem(
-                "slack", "SLACK_APP_TOKEN does not look like an app-level token (xapp-...)"
+                "slack", _("SLACK_APP_TOKEN does not look like an app-level token (xapp-...)")
             )
     elif not reveal(settings.slack_signing_secret):
         yield Problem(
             "slack mode",
-            "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)",
+            _("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"),
         )
 
 

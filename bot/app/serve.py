@@ -401,7 +401,7 @@ async def _first_cloud_read(parts: Components) -> None:
     except (CloudRequestError, ServerError, RateLimited) as exc:
         raise NotYet(f"first cloud read failed: {exc}") from None
     except AuthError as exc:
-        if "could not reach" in str(exc) or "did not answer in time" in str(exc):
+        if exc.unreachable:
             raise NotYet(f"first cloud read failed: {exc}") from None
         log.error("first cloud read failed: %s", exc)
     except Unauthenticated as exc:

@@ -44,6 +44,7 @@ from bot.cloud.session import (
     new_client_request_id,
 )
 from bot.errors import AuthError
+from bot.i18n.catalog import N_, _
 from bot.ops.logging import HELD_SECRETS
 from bot.settings import Settings
 
@@ -198,29 +199,41 @@ class ServiceAccountKey:
 def parse_service_account_key(data: Any, *, source: str) -> ServiceAccountKey:
     """Build a key from the decoded JSON of an authorized key file (``source`` names it)."""
     if not isinstance(data, dict):
-        raise AuthError(f"service account key file {source} is not a JSON object")
+        raise AuthError(
+            _("service account key file {path} is not a JSON object").format(path=source)
+        )
     fields: dict[str, str] = {}
     for name in ("id", "service_account_id", "private_key"):
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
-            raise AuthError(f"service account key file {source} has no {name!r}")
+            raise AuthError(
+                _("service account key file {path} has no {field}").format(
+                    path=source, field=repr(name)
+                )
+            )
         fields[name] = value.strip()
     pem = fields["private_key"]
     # `yc iam key create` writes a "PLEASE DO NOT REMOVE THIS LINE! ..." line before the PEM.
     begin = pem.find("-----BEGIN")
     if begin < 0:
-        raise AuthError(f"service account key file {source}: private_key is not a PEM key")
+        raise AuthError(
+            _("service account key file {path}: private_key is not a PEM key").format(path=source)
+        )
     try:
         key = serialization.load_pem_private_key(pem[begin:].encode(), password=None)
     except (ValueError, TypeError):
         # `from None`: the cause may hold parts of the key; it must not travel with the error.
         raise AuthError(
-            f"service account key file {source}: private_key is not a readable "
-            "unencrypted PEM private key"
+            _(
+                "service account key file {path}: private_key is not a readable unencrypted "
+                "PEM private key"
+            ).format(path=source)
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise AuthError(
-            f"service account key file {source}: private_key is not an RSA key (PS256 needs one)"
+            _(
+                "service account key file {path}: private_key is not an RSA key (PS256 needs one)"
+            ).format(path=source)
         )
     return ServiceAccountKey(
         key_id=fields["id"], service_account_id=fields["service_account_id"], private_key=key
@@ -232,26 +245,35 @@ def load_service_account_key(path: Path) -> ServiceAccountKey:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AuthError(f"service account key file {path} does not exist") from None
+        raise AuthError(
+            _("service account key file {path} does not exist").format(path=path)
+        ) from None
     except IsADirectoryError:
-        raise AuthError(f"service account key file {path} is a directory") from None
+        raise AuthError(
+            _("service account key file {path} is a directory").format(path=path)
+        ) from None
     except PermissionError:
         raise AuthError(
-            f"service account key file {path} cannot be read: permission denied"
+            _("service account key file {path} cannot be read: permission denied").format(path=path)
         ) from None
     except UnicodeDecodeError:
-        raise AuthError(f"service account key file {path} is not UTF-8 text") from None
+        raise AuthError(
+            _("service account key file {path} is not UTF-8 text").format(path=path)
+        ) from None
     except OSError as exc:
         raise AuthError(
-            f"service account key file {path} cannot be read: {exc.strerror or 'I/O error'}"
+            _("service account key file {path} cannot be read: {reason}").format(
+                path=path, reason=exc.strerror or "I/O error"
+            )
         ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         # Only the position: the decoder's object also holds the whole document, key included.
         raise AuthError(
-            f"service account key file {path} is not valid JSON "
-            f"(line {exc.lineno}, column {exc.colno})"
+            _(
+                "service account key file {path} is not valid JSON (line {line}, column {column})"
+            ).format(path=path, line=exc.lineno, column=exc.colno)
         ) from None
     return parse_service_account_key(data, source=str(path))
 
@@ -291,7 +313,7 @@ class StaticTokenProvider:
 
     def __init__(self, token: str) -> None:
         if not token:
-            raise AuthError("the IAM token is empty")
+            raise AuthError(_("the IAM token is empty"))
         self._token = token
 
     def __repr__(self) -> str:
@@ -414,10 +436,12 @@ class RefreshingTokenProvider:
         timeouts: aiohttp.ClientTimeout,
         json_body: Any = None,
         headers: dict[str, str] | None = None,
+        metadata_url: str | None = None,
     ) -> HttpReply:
         """One exchange, tried again on throttling, 5xx and network errors by the policy's loop.
 
-        Returns the final answer. ``what`` names the endpoint in logs and errors; the request
+        Returns the final answer. ``what`` names the endpoint in logs; errors name the metadata
+        service at ``metadata_url`` when it is given, else the IAM endpoint. The request
         carries one ``x-client-request-id`` on every try, as the API client's do. A token
         exchange is a POST but creates nothing that outlives its answer (a second token is
         harmless), so it is tried again without an Idempotency-Key.
@@ -439,9 +463,21 @@ class RefreshingTokenProvider:
         try:
             return await self._retry.run(send, what=f"the {what}", rng=self._rng, now=self._now)
         except TimeoutError:
-            raise AuthError(f"the {what} did not answer in time") from None
+            said = (
+                _("the metadata service at {url} did not answer in time")
+                if metadata_url
+                else _("the IAM endpoint did not answer in time")
+            )
+            raise AuthError(said.format(url=metadata_url), unreachable=True) from None
         except aiohttp.ClientError as exc:
-            raise AuthError(f"could not reach the {what}: {failure_reason(exc)}") from None
+            said = (
+                _("could not reach the metadata service at {url}: {reason}")
+                if metadata_url
+                else _("could not reach the IAM endpoint: {reason}")
+            )
+            raise AuthError(
+                said.format(url=metadata_url, reason=failure_reason(exc)), unreachable=True
+            ) from None
 
     async def aclose(self) -> None:
         """Close the session if the provider made its own."""
@@ -467,6 +503,9 @@ def _error_message(body: bytes, secrets: Iterable[str]) -> str:
 
 class _IamExchangeProvider(RefreshingTokenProvider):
     """Exchanges a credential at ``POST {iam}/iam/v1/tokens`` for an IAM token."""
+
+    #: What a person reads when IAM refuses the exchange (``{answer}``: its status and words).
+    refused: str
 
     def __init__(
         self,
@@ -497,18 +536,16 @@ class _IamExchangeProvider(RefreshingTokenProvider):
         status, body = reply.status, reply.body
         if status != 200:
             detail = _error_message(body, secrets)
-            raise AuthError(
-                f"IAM refused to exchange the {self.kind} for a token (HTTP {status}"
-                + (f": {detail})" if detail else ")")
-            )
+            answer = f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
+            raise AuthError(_(self.refused).format(answer=answer), refused=True)
         try:
             data = json.loads(body)
             value = data["iamToken"]
             expires_at = _DATETIME.validate_python(data["expiresAt"])
         except (ValueError, UnicodeDecodeError, KeyError, TypeError, ValidationError):
-            raise AuthError("IAM answered with a body that is not an IAM token") from None
+            raise AuthError(_("IAM answered with a body that is not an IAM token")) from None
         if not isinstance(value, str) or not value:
-            raise AuthError("IAM answered with an empty IAM token")
+            raise AuthError(_("IAM answered with an empty IAM token"))
         return IamToken(value=value, expires_at=expires_at)
 
 
@@ -516,6 +553,7 @@ class ServiceAccountKeyProvider(_IamExchangeProvider):
     """Signs a JWT with a service account's authorized key and exchanges it at IAM."""
 
     kind = "service account key"
+    refused = N_("IAM refused to exchange the service account key for a token ({answer})")
 
     def __init__(
         self,
@@ -544,6 +582,7 @@ class OAuthTokenProvider(_IamExchangeProvider):
     """Exchanges a Yandex OAuth token at IAM. Deprecated by the cloud for automation."""
 
     kind = "OAuth token"
+    refused = N_("IAM refused to exchange the OAuth token for a token ({answer})")
 
     def __init__(
         self,
@@ -554,7 +593,7 @@ class OAuthTokenProvider(_IamExchangeProvider):
     ) -> None:
         super().__init__(iam_endpoint, session, **kwargs)
         if not oauth_token:
-            raise AuthError("the OAuth token is empty")
+            raise AuthError(_("the OAuth token is empty"))
         self._oauth_token = oauth_token
         self._warned = False
 
@@ -599,12 +638,15 @@ class MetadataTokenProvider(RefreshingTokenProvider):
             url,
             timeouts=METADATA_TIMEOUT,
             headers={"Metadata-Flavor": "Google"},
+            metadata_url=self.metadata_url,
         )
         status, body = reply.status, reply.body
         if status != 200:
             raise AuthError(
-                f"the metadata service at {self.metadata_url} gave no token (HTTP {status}); "
-                "is a service account attached to this VM?"
+                _(
+                    "the metadata service at {url} gave no token (HTTP {status}); is a service "
+                    "account attached to this VM?"
+                ).format(url=self.metadata_url, status=status)
             )
         try:
             data = json.loads(body)
@@ -612,10 +654,10 @@ class MetadataTokenProvider(RefreshingTokenProvider):
             expires_in = float(data["expires_in"])
         except (ValueError, UnicodeDecodeError, KeyError, TypeError):
             raise AuthError(
-                "the metadata service answered with a body that is not a token"
+                _("the metadata service answered with a body that is not a token")
             ) from None
         if not isinstance(value, str) or not value or expires_in <= 0:
-            raise AuthError("the metadata service answered with an empty or expired token")
+            raise AuthError(_("the metadata service answered with an empty or expired token"))
         return IamToken(value=value, expires_at=now + timedelta(seconds=expires_in))
 
 

@@ -88,6 +88,7 @@ from bot.errors import (
     NotFound,
     Unimplemented,
 )
+from bot.i18n.catalog import _, ngettext
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -658,8 +659,9 @@ class CloudClient:
                     return
                 if token in seen:
                     raise MalformedResponse(
-                        "the cloud sent the same page token twice while paging "
-                        f"{query.listing.api_method}"
+                        _("the cloud sent the same page token twice while paging {method}").format(
+                            method=query.listing.api_method
+                        )
                     )
                 seen.add(token)
 
@@ -709,8 +711,13 @@ class CloudClient:
         # for the next page.
         if len(token) > max_token:
             raise MalformedResponse(
-                f"the cloud answered {api_method} with a page token of {len(token)} characters; "
-                f"its requests take at most {max_token}"
+                ngettext(
+                    "the cloud answered {method} with a page token of {n} character; its "
+                    "requests take at most {most}",
+                    "the cloud answered {method} with a page token of {n} characters; its "
+                    "requests take at most {most}",
+                    len(token),
+                ).format(method=api_method, n=len(token), most=max_token)
             )
         for item in skipped:
             logger.warning("%s: %s", api_method, item)
@@ -724,10 +731,12 @@ class CloudClient:
 
     @staticmethod
     def _malformed(api_method: str, exc: DecodeError) -> MalformedResponse:
-        problem = str(exc)
+        problem = str(exc)  # the decoder's own words, technical, as they are
         if not problem.startswith(("a body", "JSON")):
-            problem = f"an unexpected body ({problem})"
-        return MalformedResponse(f"the cloud answered {api_method} with {problem}")
+            said = _("the cloud answered {method} with an unexpected body ({problem})")
+        else:
+            said = _("the cloud answered {method} with {problem}")
+        return MalformedResponse(said.format(method=api_method, problem=problem))
 
     @classmethod
     def _parse(cls, model: type[_Model], body: bytes, api_method: str) -> _Model:
@@ -793,14 +802,18 @@ class CloudClient:
         except TimeoutError:
             tries = policy.attempts
             raise CloudTimeout(
-                f"the cloud did not answer {api_method} within {self.timeout:g} s "
-                f"({tries} attempt{'s' if tries > 1 else ''})",
+                ngettext(
+                    "the cloud did not answer {method} within {seconds} s ({n} attempt)",
+                    "the cloud did not answer {method} within {seconds} s ({n} attempts)",
+                    tries,
+                ).format(method=api_method, seconds=f"{self.timeout:g}", n=tries),
                 client_request_id=client_request_id,
             ) from None
         except aiohttp.ClientError as exc:
             raise CloudRequestError(
-                f"could not reach the cloud at {urlsplit(url).netloc} for {api_method}: "
-                f"{failure_reason(exc)}",
+                _("could not reach the cloud at {host} for {method}: {reason}").format(
+                    host=urlsplit(url).netloc, method=api_method, reason=failure_reason(exc)
+                ),
                 client_request_id=client_request_id,
             ) from None
         if 200 <= reply.status < 300:

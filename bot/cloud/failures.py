@@ -27,6 +27,7 @@ from bot.errors import (
     Unauthenticated,
     Unimplemented,
 )
+from bot.i18n.catalog import N_, _
 
 #: Error types by the gRPC code of the body. CANCELLED and UNKNOWN say nothing of the cause, so
 #: the HTTP status decides for them, as it does for a body without a code.
@@ -57,15 +58,15 @@ _BY_STATUS: dict[int, type[CloudAPIError]] = {
 }
 #: What a person reads when the cloud's body says nothing.
 _DEFAULT_MESSAGES: dict[type[CloudAPIError], str] = {
-    BadRequest: "the cloud refused the request's arguments",
-    FailedPrecondition: "the cloud cannot do this in the object's present state",
-    Unauthenticated: "the cloud refused the IAM token",
-    PermissionDenied: "permission denied",
-    NotFound: "not found",
-    AlreadyExists: "it exists already",
-    Aborted: "another operation on it got there first; try again when it has finished",
-    RateLimited: "the cloud is throttling requests; try again in a minute",
-    Unimplemented: "the cloud does not offer this here",
+    BadRequest: N_("the cloud refused the request's arguments"),
+    FailedPrecondition: N_("the cloud cannot do this in the object's present state"),
+    Unauthenticated: N_("the cloud refused the IAM token"),
+    PermissionDenied: N_("permission denied"),
+    NotFound: N_("not found"),
+    AlreadyExists: N_("it exists already"),
+    Aborted: N_("another operation on it got there first; try again when it has finished"),
+    RateLimited: N_("the cloud is throttling requests; try again in a minute"),
+    Unimplemented: N_("the cloud does not offer this here"),
 }
 
 
@@ -99,8 +100,13 @@ def api_error(reply: HttpReply, *, token: str, client_request_id: str) -> CloudA
         if isinstance(data.get("details"), list):
             details = data["details"]
     kind = error_class(reply.status, code)
-    if not message:
-        message = _DEFAULT_MESSAGES.get(kind, f"the cloud answered HTTP {reply.status}")
+    if not message:  # the cloud said nothing: our words, in the reader's language
+        default = _DEFAULT_MESSAGES.get(kind)
+        message = (
+            _(default)
+            if default is not None
+            else _("the cloud answered HTTP {status}").format(status=reply.status)
+        )
     # A server should never echo the token back; if one does, it stops here.
     if token:
         message = message.replace(token, "***")

@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from bot.i18n.catalog import _
+
 logger = logging.getLogger(__name__)
 
 _PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
@@ -97,11 +99,11 @@ def new_client_request_id() -> str:
 def failure_reason(exc: BaseException) -> str:
     """A few words on why a try got no answer, for logs and errors; never a URL or a header."""
     if isinstance(exc, TimeoutError):
-        return "timeout"
+        return _("timeout")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return exc.os_error.strerror or type(exc.os_error).__name__
+        return exc.os_error.strerror or type(exc.os_error).__name__  # the system's own words
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the server closed the connection"
+        return _("the server closed the connection")
     return type(exc).__name__
 
 

@@ -9,21 +9,26 @@ translated where it is used.
 
 The locale is the current context's (a :mod:`contextvars` variable: each request or job sets its
 own with :func:`use_locale`; English by default). Catalogs are ``bot/locale/<lang>/LC_MESSAGES/
-messages.po``, read with Babel the first time a locale is used and kept: no build step, and they
-ship in the wheel. ``make i18n`` extracts ``bot/locale/messages.pot`` from the code and updates
-the catalogs.
+messages.po``, read the first time a locale is used and kept. The wheel (and so the image) also
+carries each compiled to ``messages.mo`` by the build (setup.py), which records the sha256 of its
+``.po``: the ``.mo`` is read when it matches its ``.po`` (a few milliseconds), else the ``.po`` is
+parsed with Babel (a few hundred: an editable install, or a stale ``.mo``, said in the log).
+``make i18n`` extracts ``bot/locale/messages.pot`` from the code and updates the catalogs.
 """
 
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import IO
 
 from babel.messages.mofile import write_mo
@@ -34,7 +39,12 @@ SOURCE_LOCALE = "en"
 #: The gettext domain: bot/locale/<lang>/LC_MESSAGES/messages.po.
 DOMAIN = "messages"
 
+#: A compiled catalog's Project-Id-Version: this word, then the sha256 of the .po it was made
+#: from (setup.py writes it).
+SOURCE_MARK = "messages.po"
+
 _locale: ContextVar[str] = ContextVar("bot_locale", default=SOURCE_LOCALE)
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -74,11 +84,42 @@ def current_locale() -> str:
 @cache
 def translations(locale: str) -> gettext.NullTranslations:
     """The catalog of ``locale``, read once; none (the English ids) when there is no catalog."""
-    po = resources.files("bot") / "locale" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return load_translations(resources.files("bot") / "locale" / locale / "LC_MESSAGES", locale)
+
+
+def load_translations(directory: Traversable, locale: str) -> gettext.NullTranslations:
+    """The catalog in ``directory``: its compiled ``messages.mo`` when that was made from the
+    ``messages.po`` beside it, else the ``.po`` parsed; none when there is no ``.po``."""
+    po = directory / f"{DOMAIN}.po"
     if not po.is_file():
         return gettext.NullTranslations()
-    with po.open("rb") as source:
-        return read_catalog(source, locale)
+    source = po.read_bytes()
+    mo = directory / f"{DOMAIN}.mo"
+    if mo.is_file():
+        with mo.open("rb") as compiled:
+            shipped = gettext.GNUTranslations(compiled)
+        if compiled_from(shipped) == hashlib.sha256(source).hexdigest():
+            return shipped
+        log.warning("%s is stale (not made from the %s beside it); reading the .po", mo, po.name)
+    return read_catalog(io.BytesIO(source), locale)
+
+
+def compiled_from(compiled: gettext.GNUTranslations) -> str | None:
+    """The sha256 of the .po a compiled catalog was made from, as the build recorded it."""
+    project = compiled.info().get("project-id-version", "")
+    mark, _sep, digest = project.partition(" ")
+    return digest if mark == SOURCE_MARK and digest else None
+
+
+def compile_catalog(po: bytes, locale: str) -> bytes:
+    """The ``.mo`` of a ``.po``'s bytes, as the build makes it (setup.py): only the translated
+    messages, the plural rules of ``locale`` and the ``.po``'s sha256."""
+    catalog = read_po(io.BytesIO(po), locale=locale, domain=DOMAIN)
+    catalog.project = SOURCE_MARK
+    catalog.version = hashlib.sha256(po).hexdigest()
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    return compiled.getvalue()
 
 
 def read_catalog(source: IO[bytes], locale: str) -> gettext.GNUTranslations:

@@ -41,6 +41,7 @@ from typing import Any, TextIO
 from urllib.parse import quote, quote_plus, urlsplit
 
 from bot.errors import ConfigError
+from bot.i18n.catalog import _
 
 REDACTED = "[REDACTED]"
 
@@ -451,14 +452,18 @@ def log_level_problem(level: str) -> str | None:
     """What is wrong with a LOG_LEVEL value, in one line; None when it is a level."""
     if level.strip().upper() in logging.getLevelNamesMapping():
         return None
-    return f"LOG_LEVEL: {level[:40]!r} is not a log level; use one of {', '.join(_LEVELS)}"
+    return _("LOG_LEVEL: {value} is not a log level; use one of {known}").format(
+        value=repr(level[:40]), known=", ".join(_LEVELS)
+    )
 
 
 def log_format_problem(fmt: str) -> str | None:
     """What is wrong with a LOG_FORMAT value, in one line; None when it is a format."""
     if fmt.strip().lower() in _FORMATS:
         return None
-    return f"LOG_FORMAT: {fmt[:40]!r} is not a log format; use one of {', '.join(_FORMATS)}"
+    return _("LOG_FORMAT: {value} is not a log format; use one of {known}").format(
+        value=repr(fmt[:40]), known=", ".join(_FORMATS)
+    )
 
 
 def _level_number(level: str) -> int:

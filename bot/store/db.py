@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.errors import ConfigError, StoreUnavailable
+from bot.i18n.catalog import _
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -72,32 +73,39 @@ def check_database_url(url: str) -> URL:
         parsed = async_url(url)
     except Exception:  # SQLAlchemy's message quotes the whole URL, password and all
         raise ConfigError(
-            f"DATABASE_URL is not a database URL; write one like {URL_EXAMPLES}"
+            _("DATABASE_URL is not a database URL; write one like {examples}").format(
+                examples=URL_EXAMPLES
+            )
         ) from None
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     wanted = SUPPORTED_DRIVERS.get(backend)
     if wanted is None:
         raise ConfigError(
-            f"DATABASE_URL: {backend[:40]!r} databases are not supported; use SQLite or "
-            f"PostgreSQL, e.g. {URL_EXAMPLES}"
+            _(
+                "DATABASE_URL: {backend} databases are not supported; use SQLite or "
+                "PostgreSQL, e.g. {examples}"
+            ).format(backend=repr(backend[:40]), examples=URL_EXAMPLES)
         )
     if driver != wanted:
         raise ConfigError(
-            f"DATABASE_URL: the driver {driver[:40]!r} is not one the bot has; write "
-            f"{backend}+{wanted}://..."
+            _("DATABASE_URL: the driver {driver} is not one the bot has; write {url}").format(
+                driver=repr(driver[:40]), url=f"{backend}+{wanted}://..."
+            )
         )
     if backend == "postgresql" and not parsed.database:
         raise ConfigError(
-            "DATABASE_URL names no PostgreSQL database; add /<database> after the host"
+            _("DATABASE_URL names no PostgreSQL database; add /<database> after the host")
         )
     return parsed
 
 
 def _where(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
-        return f"the SQLite file {url.database}" if is_sqlite_file(url) else "SQLite in memory"
+        if is_sqlite_file(url):
+            return _("the SQLite file {path}").format(path=url.database)
+        return _("SQLite in memory")
     host = url.host or "localhost"
-    return f"PostgreSQL at {host}:{url.port or 5432}"
+    return _("PostgreSQL at {address}").format(address=f"{host}:{url.port or 5432}")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -117,28 +125,36 @@ def describe_connect_failure(url: URL, exc: BaseException, *, timeout: float) ->
     for cause in _causes(exc):
         names = {cls.__name__ for cls in type(cause).__mro__}
         if isinstance(cause, TimeoutError):
-            return f"DATABASE_URL: {where} did not answer within {timeout:g} s; check the host"
+            return _(
+                "DATABASE_URL: {where} did not answer within {seconds} s; check the host"
+            ).format(where=where, seconds=f"{timeout:g}")
         if isinstance(cause, socket.gaierror):
-            return f"DATABASE_URL: the host {url.host} is not known; check the host name"
+            return _("DATABASE_URL: the host {host} is not known; check the host name").format(
+                host=url.host
+            )
         if isinstance(cause, ConnectionRefusedError):
-            return (
-                f"DATABASE_URL: {where} refused the connection; check the host and the port, "
+            return _(
+                "DATABASE_URL: {where} refused the connection; check the host and the port, "
                 "and that the server runs"
-            )
+            ).format(where=where)
         if names & {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
-            return (
-                f"DATABASE_URL: {where} refused the user {url.username or '(none)'}; check the "
-                "user name and its password"
-            )
+            return _(
+                "DATABASE_URL: {where} refused the user {user}; check the user name and its "
+                "password"
+            ).format(where=where, user=url.username or "(none)")
         if "InvalidCatalogNameError" in names:
-            return f"DATABASE_URL: {where} has no database {url.database}; create it first"
+            return _("DATABASE_URL: {where} has no database {database}; create it first").format(
+                where=where, database=url.database
+            )
         if isinstance(cause, sqlite3.DatabaseError | OSError):
             reason = cause.strerror if isinstance(cause, OSError) else str(cause)
-            return (
-                f"DATABASE_URL: cannot open {where} ({str(reason)[:100]}); check that the path "
-                "is a database file in a directory the bot may write"
-            )
-    return f"DATABASE_URL: cannot reach {where} ({type(exc).__name__}); check DATABASE_URL"
+            return _(
+                "DATABASE_URL: cannot open {where} ({reason}); check that the path is a "
+                "database file in a directory the bot may write"
+            ).format(where=where, reason=str(reason)[:100])
+    return _("DATABASE_URL: cannot reach {where} ({error}); check DATABASE_URL").format(
+        where=where, error=type(exc).__name__
+    )
 
 
 async def probe_database(url: str, *, timeout: float = POSTGRES_CONNECT_TIMEOUT) -> None:  # noqa: ASYNC109

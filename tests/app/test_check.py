@@ -216,7 +216,7 @@ async def test_it_says_the_scopes_allow_exactly_once_delivery(
     code, out = await _check(_env(sim, slack, tmp_path), tmp_path)
     assert code == 0, out
     assert "ok    slack scopes: posting, and exactly-once delivery (history scopes)" in out
-    assert "ok    slack delivery: 0 post(s) waiting to be sent, 0 given up" in out
+    assert "ok    slack delivery: 0 posts waiting to be sent, 0 given up" in out
 
 
 async def test_a_token_without_history_scopes_is_a_warning_about_at_least_once(
@@ -252,7 +252,7 @@ async def test_a_channel_that_refuses_the_bot_fails_the_check_with_what_to_do(
     [line] = [line for line in out.splitlines() if line.startswith("FAIL  slack delivery")]
     assert "Slack refuses channel C0GONE (not_in_channel)" in line
     assert "invite the bot" in line
-    assert "ok    slack delivery: 1 post(s) waiting to be sent, 0 given up" in out
+    assert "ok    slack delivery: 1 post waiting to be sent, 0 given up" in out
 
 
 # --- unreachable is not refused ------------------------------------------------------------------
@@ -375,3 +375,117 @@ async def test_a_database_that_does_not_answer_is_said_to_be_unreachable(
     assert line.startswith(
         f"FAIL  database: unreachable: DATABASE_URL: PostgreSQL at 127.0.0.1:{port}"
     )
+
+
+# --- in the config's language (issue 23): the details in Russian, the marks and names as ever ----
+
+
+def _russian(env: dict[str, str], watch: str) -> None:
+    """The config of ``env`` in Russian, watching ``watch``; the shell says nothing."""
+    _watch(env, f"locale: ru\nwatch:\n{watch}")
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        env.pop(name, None)
+
+
+async def test_a_good_config_in_russian_is_checked_in_russian(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path)
+    folder = sim.fleet.folder_ids()[0]
+    _russian(env, f"  folders: [{folder}]\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert all(line.startswith("ok  ") for line in lines), out
+    assert "ok    environment: переменные разобраны" in lines
+    assert f"ok    config: {env['BACKUPS_BOT_CONFIG']} в порядке" in lines
+    assert "ok    slack mode: режим HTTP на порту 3000" in lines
+    assert "ok    slack auth.test: @backups-bot в Example" in lines
+    assert f"ok    folder {folder}: читается, 2 кластера OpenSearch" in lines
+    assert "ok    cloud credentials: IAM-токен из YC_IAM_TOKEN" in lines
+    assert "ok    slack delivery: 0 сообщений ждут отправки, 0 брошено" in lines
+    assert any(line.startswith("ok    database: sqlite+aiosqlite: ") for line in lines), out
+
+
+async def test_each_kind_of_refusal_is_said_in_russian_with_the_same_exit_code(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(
+        sim,
+        slack,
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-wrong-token-abcdef",
+        YC_IAM_TOKEN="not-a-token-the-cloud-knows",
+        DATABASE_URL="oracle://bot:pw-secret@db/x",
+        LOG_LEVEL="loud",
+    )
+    del env["SLACK_SIGNING_SECRET"]
+    folder = sim.fleet.folder_ids()[0]
+    _russian(env, f"  folders: [{folder}]\nsweep:\n  every: 15\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    expected = [
+        "FAIL  environment: LOG_LEVEL: 'loud' — не уровень логов; используйте один из: DEBUG",
+        "FAIL  config: ",
+        "FAIL  slack mode: для режима HTTP нужен SLACK_SIGNING_SECRET",
+        "FAIL  slack auth.test: Slack отклонил токен бота (invalid_auth); задайте",
+        "FAIL  database: DATABASE_URL: базы 'oracle' не поддерживаются",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in fails), (start, out)
+    [config] = [line for line in fails if line.startswith("FAIL  config: ")]
+    assert config.endswith(
+        "sweep.every: у 15 нет единицы; напишите 15m для минут, 15s для секунд (или 15h, 15d)"
+    )
+    assert "pw-secret" not in out
+
+
+async def test_a_refused_token_is_said_in_russian(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = _env(sim, slack, tmp_path, YC_IAM_TOKEN="not-a-token-the-cloud-knows")
+    _russian(env, f"  folders: [{sim.fleet.folder_ids()[0]}]\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    [cloud] = [line for line in out.splitlines() if "cloud credentials" in line]
+    assert cloud.startswith("FAIL  cloud credentials: облако отклонило IAM-токен из YC_IAM_TOKEN")
+    assert cloud.endswith(
+        "IAM-токен живёт не больше 12 часов: задайте новый YC_IAM_TOKEN (yc iam create-token), "
+        "а лучше YC_SERVICE_ACCOUNT_KEY_FILE"
+    )
+
+
+async def test_an_unreachable_cloud_is_said_in_russian(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"
+    env = _env(sim, slack, tmp_path, YC_MDB_ENDPOINT=nobody)
+    folder = sim.fleet.folder_ids()[0]
+    _russian(env, f"  folders: [{folder}]\n")
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    lines = out.splitlines()
+    [line] = [line for line in lines if line.startswith(f"FAIL  folder {folder}:")]
+    assert line.startswith(
+        f"FAIL  folder {folder}: недоступно: не удалось достучаться до облака (127.0.0.1:"
+    ), line
+    assert (
+        "warn  cloud credentials: IAM-токен из YC_IAM_TOKEN (не проверен: облако не ответило)"
+    ) in lines
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("ru_RU.UTF-8", "файл конфига не читается"), ("C.UTF-8", "cannot read the config file")],
+)
+async def test_a_config_that_cannot_be_read_is_refused_in_the_shells_language(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path, lang: str, said: str
+) -> None:
+    env = _env(sim, slack, tmp_path, BACKUPS_BOT_CONFIG=str(tmp_path), LANG=lang)
+    env.pop("LC_ALL", None)
+    env.pop("LC_MESSAGES", None)
+    code, out = await _check(env, tmp_path)
+    assert code == 1
+    [config] = [line for line in out.splitlines() if line.startswith("FAIL  config: ")]
+    assert said in config

@@ -30,6 +30,7 @@ from bot.cloud.client import CloudClient
 from bot.cloud.retry import RetryPolicy
 from bot.demo.simcloud import SimCloud, SimConfig, SimServiceAccountKey
 from bot.errors import AuthError, Unauthenticated
+from bot.i18n.catalog import use_locale
 from bot.settings import Settings
 from tests.cloud.helpers import FAST_RETRY, FakeNow, private_pem, public_pem
 
@@ -217,8 +218,20 @@ async def test_no_metadata_service_is_an_auth_error_that_says_where(
 ) -> None:
     url = f"http://127.0.0.1:{unused_tcp_port}"
     provider = MetadataTokenProvider(url, retry=FAST_AUTH_RETRY)
-    with pytest.raises(AuthError, match=f"could not reach the metadata service at {url}"):
+    with pytest.raises(AuthError, match=f"could not reach the metadata service at {url}") as err:
         await provider.token()
+    assert err.value.unreachable
+    assert not err.value.refused
+    await provider.aclose()
+
+
+async def test_no_metadata_service_is_said_in_the_readers_language(unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}"
+    provider = MetadataTokenProvider(url, retry=FAST_AUTH_RETRY)
+    with use_locale("ru"), pytest.raises(AuthError) as err:
+        await provider.token()
+    assert str(err.value).startswith(f"не удалось достучаться до сервиса метаданных {url}: ")
+    assert err.value.unreachable
     await provider.aclose()
 
 

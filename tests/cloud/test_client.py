@@ -43,6 +43,7 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
+from bot.i18n.catalog import use_locale
 from bot.settings import Settings
 from tests.cloud.helpers import FAST_RETRY
 from tests.waiting import wait_until
@@ -491,6 +492,15 @@ async def test_a_cloud_that_does_not_answer_in_time_is_a_timeout(sim: SimCloud) 
     assert len(sim.requests) == 2
 
 
+async def test_a_timeout_is_said_in_the_readers_language_with_its_attempts(sim: SimCloud) -> None:
+    sim.inject_fault(BACKUPS, 200, times=None, delay=0.5)
+    policy = RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002)
+    async with make_client(sim, timeout=0.1, retry=policy) as client:
+        with use_locale("ru"), pytest.raises(CloudTimeout) as err:
+            await client.list_cluster_backups_page(first_cluster(sim))
+    assert str(err.value) == ("облако не ответило на Cluster.listBackups за 0.1 с (2 попытки)")
+
+
 async def test_a_timeout_is_retried_and_can_succeed(sim: SimCloud) -> None:
     sim.inject_fault(BACKUPS, 200, times=1, delay=0.5)
     async with make_client(sim, timeout=0.1) as client:
@@ -514,6 +524,20 @@ async def test_a_refused_connection_is_a_request_error(unused_tcp_port: int) -> 
             await client.get_cluster("c1")
     assert not isinstance(err.value, CloudTimeout)
     assert seen == ["error"] * FAST_RETRY.attempts
+
+
+async def test_a_refused_connection_is_said_in_the_readers_language(unused_tcp_port: int) -> None:
+    url = f"http://127.0.0.1:{unused_tcp_port}"
+    async with CloudClient(
+        mdb_endpoint=url,
+        operation_endpoint=url,
+        auth=StaticTokenProvider("t1.x"),
+        retry=FAST_RETRY,
+    ) as client:
+        with use_locale("ru"), pytest.raises(CloudRequestError) as err:
+            await client.get_cluster("c1")
+    prefix = f"не удалось достучаться до облака (127.0.0.1:{unused_tcp_port}) для Cluster.get: "
+    assert str(err.value).startswith(prefix)
 
 
 async def test_the_observer_hears_every_attempt(sim: SimCloud) -> None:

@@ -25,6 +25,7 @@ from bot.errors import (
     Unauthenticated,
     Unimplemented,
 )
+from bot.i18n.catalog import use_locale
 
 CLIENT_ID = "5f0c6f4e-2b7a-4c61-9d1e-6a3c1f2b9e10"
 
@@ -176,3 +177,28 @@ def test_a_token_the_cloud_echoes_is_scrubbed_from_message_and_details() -> None
     assert token not in str(err) + repr(err.details)
     assert str(err) == "token *** expired"
     assert err.details == [{"token": "***"}]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message"),
+    [
+        (403, 7, "доступ запрещён"),
+        (404, None, "не найдено"),
+        (429, None, "облако ограничивает частоту запросов; попробуйте через минуту"),
+        (503, None, "облако ответило HTTP 503"),
+    ],
+)
+def test_our_words_for_a_silent_body_are_in_the_readers_language(
+    status: int, code: int | None, message: str
+) -> None:
+    body: Any = {"code": code, "message": ""} if code is not None else b""
+    with use_locale("ru"):
+        err = api_error(reply(status, body), token="", client_request_id=CLIENT_ID)
+    assert str(err) == message
+
+
+def test_the_clouds_own_words_stay_as_sent_in_every_language() -> None:
+    body = status_body(7, "Permission denied to folder b1gexample")
+    with use_locale("ru"):
+        err = api_error(reply(403, body), token="", client_request_id=CLIENT_ID)
+    assert str(err) == "Permission denied to folder b1gexample"

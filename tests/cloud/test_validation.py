@@ -13,6 +13,7 @@ from bot.cloud.session import proxy_configured
 from bot.cloud.validation import path_segment, validate_id, validate_page_size, validate_page_token
 from bot.demo.simcloud import SimCloud
 from bot.errors import InvalidArgument, NotFound
+from bot.i18n.catalog import use_locale
 
 
 def test_it_accepts_an_id_of_exactly_50_characters() -> None:
@@ -194,3 +195,13 @@ def test_a_page_size_that_is_not_a_number_is_named_by_its_type() -> None:
     with pytest.raises(InvalidArgument) as err:
         validate_page_size("10")  # type: ignore[arg-type]
     assert str(err.value) == "page size must be a whole number, not str"
+
+
+def test_a_refused_argument_is_said_in_the_readers_language() -> None:
+    with use_locale("ru"):
+        with pytest.raises(InvalidArgument) as long:
+            validate_id("cluster id", "c" * 51)
+        with pytest.raises(InvalidArgument) as dots:
+            validate_id("operation id", "..", max_length=None)
+    assert str(long.value) == "id кластера длиной 51 символ; облако принимает не больше 50"
+    assert str(dots.value) == "id операции '..' — это не id"

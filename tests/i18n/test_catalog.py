@@ -182,7 +182,62 @@ READ_BY_PEOPLE = (
     "bot/freshness/policy.py",
     "bot/i18n/units.py",
     "bot/outbox/messages.py",
+    # `check`, the config refusals and the cloud's error sentences (they reach people through
+    # `check`, the command line and the {reason} of alerts and replies).
+    "bot/app/check.py",
+    "bot/config.py",
+    "bot/durations.py",
+    "bot/cloud/auth.py",
+    "bot/cloud/client.py",
+    "bot/cloud/failures.py",
+    "bot/cloud/session.py",
+    "bot/cloud/validation.py",
 )
+#: Modules whose ValueError is a refusal a person reads (pydantic turns a validator's into the
+#: config's refusal; a duration's is quoted by it), not a bug of ours.
+VALUE_ERRORS_READ = frozenset({"bot/config.py", "bot/durations.py"})
+#: Literals of those modules that are names, not sentences, said the same in every language:
+#: `check`'s marks and what each line is about (scripts read them), roles, the cloud's method
+#: names and endpoints, the kinds of id the request validation names, and the kinds of
+#: credential the token providers log.
+NAMES = frozenset(
+    {
+        "ok  ",
+        "organization ",
+        "cloud ",
+        "cluster ",
+        "managed-opensearch.viewer",
+        "managed-opensearch.editor",
+        "resource-manager.viewer",
+        "{folder: ",
+        "30 9 * * mon-fri",
+        "0 10 1-7 * mon",
+        "s2.micro",
+        "(top)",
+        "https://iam.api.cloud.yandex.net",
+        "IAM token",
+        "refreshing token",
+        "service account key",
+        "OAuth token",
+        "metadata service",
+        "metadata service at ",
+        "IAM endpoint",
+        "HTTP ",
+        "the ",
+        "I/O error",
+        "-----BEGIN",
+        "Google",
+        "Bearer ",
+        " (client request id ",
+        "a body",
+    }
+)
+#: The calls whose arguments at these places are names: `check`'s findings and problems (what a
+#: line is about; ``failed`` picks them by it), and the kind of id the request validation names.
+_LABEL_ARGS = {"Finding": slice(1, 2), "Problem": slice(0, 1), "failed": slice(None)}
+_LABEL_ARGS["validate_id"] = slice(0, 1)
+#: The cloud's RPC method names (Cluster.listBackups) and a config's field description.
+_METHOD = re.compile(r"[A-Z][A-Za-z]*\.[a-z][A-Za-z]*|cluster id or name|_[A-Z][a-z]+")
 #: Symbols, the same in every language for now: the time zone, the product, byte units (the
 #: localisation issue gives sizes to Babel, units and separators together).
 SYMBOLS = ("UTC", "OpenSearch", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
@@ -225,33 +280,42 @@ def _is_name(node: ast.expr, *names: str) -> bool:
     return isinstance(node, ast.Name) and node.id in names
 
 
-def _exempt_call(call: ast.Call) -> list[ast.AST]:
+def _exempt_call(call: ast.Call, bug_errors: frozenset[str] = _BUG_ERRORS) -> list[ast.AST]:
     """What of a call holds no word for a person: all of a catalog call (its ids are in the
-    catalog), a log line, a regular expression, a bug's message; the keys ``.get`` looks up."""
+    catalog), a log line, a regular expression, a bug's message; the keys ``.get`` looks up;
+    a finding's label; the command line's help (English, like the verbs)."""
     func = call.func
-    if _is_name(func, *CATALOG_CALLS, *_BUG_ERRORS, *_BABEL_CALLS):
+    if _is_name(func, *CATALOG_CALLS, *bug_errors, *_BABEL_CALLS):
         return [call]
+    exempt: list[ast.AST] = [
+        k.value for k in call.keywords if k.arg in ("help", "description", "what", "name")
+    ]
+    if isinstance(func, ast.Name) and func.id in _LABEL_ARGS:
+        exempt += call.args[_LABEL_ARGS[func.id]]
     if isinstance(func, ast.Attribute):
         if func.attr in _LOG_CALLS and _is_name(func.value, *_LOGGERS):
             return [call]
         if _is_name(func.value, "re"):
             return [call]
-        if func.attr in ("get", "partition", "split"):
-            return list(call.args)
-    return []
+        if func.attr in ("get", "partition", "split", "startswith", "removeprefix"):
+            return [*exempt, *call.args]
+    return exempt
 
 
-def _exempt_nodes(tree: ast.Module) -> set[int]:
+def _exempt_nodes(tree: ast.Module, bug_errors: frozenset[str] = _BUG_ERRORS) -> set[int]:
     """ids of the literals that are no words for a person: docstrings, what :func:`_exempt_call`
-    says, dict keys, subscripts, compared values and an outbox post's subject (for the log)."""
+    says, dict keys, subscripts, compared values, an outbox post's subject (for the log), a
+    repr and a SQL or URL the code sends."""
     exempt: list[ast.AST] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__repr__":
+            exempt.append(node)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 exempt.append(body[0])
         elif isinstance(node, ast.Call):
-            exempt += _exempt_call(node)
+            exempt += _exempt_call(node, bug_errors)
         elif isinstance(node, ast.Dict):
             exempt += [key for key in node.keys if key is not None]
         elif isinstance(node, ast.Subscript):
@@ -266,15 +330,24 @@ def _exempt_nodes(tree: ast.Module) -> set[int]:
 def _literals_with_words(path: Path, root: Path = ROOT) -> list[str]:
     """Every literal of ``path`` with words in it that is not exempt, and its line."""
     tree = parse(path)
-    exempt = _exempt_nodes(tree)
+    module = path.relative_to(root).as_posix()
+    bug_errors = _BUG_ERRORS - {"ValueError"} if module in VALUE_ERRORS_READ else _BUG_ERRORS
+    exempt = _exempt_nodes(tree, bug_errors)
     return [
-        f"{path.relative_to(root)}:{node.lineno}: {node.value!r}"
+        f"{module}:{node.lineno}: {node.value!r}"
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in exempt
+        and node.value not in NAMES
+        and not _METHOD.fullmatch(node.value)
+        and not _SENT.search(node.value)
         and _has_words(node.value)
     ]
+
+
+#: What the code sends, not says: SQL, a database URL and its query, a file suffix.
+_SENT = re.compile(r"^(?:PRAGMA|SELECT|BEGIN)\b|^sqlite\+|^[?&][a-z]+=|^-wal$|^[/:][\w/:.-]*$")
 
 
 def test_no_sentence_a_person_reads_is_outside_the_catalog() -> None:
@@ -313,6 +386,33 @@ def test_the_scan_finds_words_and_only_words(
     tmp_path: Path, source: str, flagged: list[str]
 ) -> None:
     module = tmp_path / "m.py"
+    module.write_text(source + "\n", encoding="utf-8")
+    found = [line.split(": ", 1)[1] for line in _literals_with_words(module, tmp_path)]
+    assert found == flagged
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ('raise ValueError("2x is not a duration")', ["'2x is not a duration'"]),
+        ('raise ValueError(_("{value} is not a duration"))', []),
+        ('Finding(True, "slack mode", "HTTP mode on port 3000")', ["'HTTP mode on port 3000'"]),
+        ('Finding(True, "slack mode", _("HTTP mode on port {port}"))', []),
+        ('findings = failed("cloud credentials")', []),
+        ('parser.add_parser("check", help="validate the config")', []),
+        (
+            'said = f"{where}: in memory, so alert state is lost"',
+            ["': in memory, so alert state is lost'"],
+        ),
+        ('API = "Cluster.listBackups"', []),
+    ],
+)
+def test_the_scan_of_check_and_the_config_reads_their_refusals(
+    tmp_path: Path, source: str, flagged: list[str]
+) -> None:
+    """In bot/config.py a ValueError is a refusal a person reads; a finding's label is a name."""
+    module = tmp_path / "bot" / "config.py"
+    module.parent.mkdir()
     module.write_text(source + "\n", encoding="utf-8")
     found = [line.split(": ", 1)[1] for line in _literals_with_words(module, tmp_path)]
     assert found == flagged

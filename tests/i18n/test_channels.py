@@ -15,9 +15,11 @@ from bot.outbox.executor import DeliveryExecutor
 from bot.store import Store
 from tests.world import (
     CONSOLE_URL,
+    IDS,
     NOW,
     ONCALL_CHANNEL,
     TEAM_CHANNEL,
+    HoldingSim,
     deliver,
     make_config,
     sweep_and_deliver,
@@ -76,3 +78,24 @@ async def test_alerts_and_the_digest_speak_their_routes_language(
     assert top["text"].startswith("Сводка по бэкапам · пн 2 мар. 2026: "), top["text"]
     assert "stale" not in top["text"]
     assert "fresh" not in top["text"]
+
+
+async def test_a_reason_the_sweep_reads_is_in_the_bots_language(
+    sim: HoldingSim,
+    cloud: CloudClient,
+    store: Store,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
+) -> None:
+    # The stale cluster's operations cannot be read, and the cloud's answer says nothing: the
+    # alert quotes our words for it, in the bot's language (its route names none).
+    sim.inject_fault(
+        rf"/clusters/{IDS.stale}/operations", 403, times=None, body={"code": 7, "message": ""}
+    )
+    config = make_config().model_copy(update={"locale": "ru"})
+    await sweep_and_deliver(
+        Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="a"), executor, now=NOW
+    )
+    [alert] = [m for m in fake_slack.messages(ONCALL_CHANNEL) if "orders-prod" in str(m)]
+    assert "доступ запрещён" in str(alert), alert
+    assert "permission denied" not in str(alert)
