@@ -14,8 +14,7 @@ from bot.chat.mrkdwn import escape
 from bot.freshness.sparkline import sparkline
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import human_duration, utc_time
-from bot.ledger.drills import ClusterDrills, MonthDrills
-from bot.ledger.policy import ClusterLedger, FleetLedger
+from bot.ledger.policy import ClusterDrills, ClusterLedger, FleetLedger, MonthDrills
 
 #: The clusters below target an ``slo`` card names, worst first.
 WORST_SHOWN = 10

@@ -20,14 +20,15 @@ from bot.errors import UsageError
 from bot.fleet.match import folder_allowed, matches
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import human_bytes, human_duration
-from bot.ledger.drills import MonthDrills, month_drills
 from bot.ledger.messages import Event, render_history, render_slo
 from bot.ledger.model import ClusterHistory, ClusterState
 from bot.ledger.policy import (
     ClusterLedger,
     FleetLedger,
+    MonthDrills,
     daily_shares,
     ledger_of,
+    month_drills,
     month_of,
     month_period,
 )

@@ -16,7 +16,7 @@ from bot.app.cli import main
 from bot.config import BotConfig
 from bot.demo.fake_slack import FakeSlack
 from bot.drills.model import DrillOutcome, DrillRecord, DrillStep
-from bot.ledger.drills import month_drills
+from bot.ledger.policy import month_drills
 from bot.ledger.reporter import MonthlyReporter
 from bot.outbox.change import Change
 from bot.outbox.executor import DeliveryExecutor
