@@ -23,7 +23,8 @@ from typing import Any
 from bot.app.cli import EXIT_FAILURE, EXIT_OK, run_main, validate_startup
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
-from bot.config import BotConfig, Watch
+from bot.cloud.models import ResourcePreset
+from bot.config import BotConfig, DrillRoute, Watch
 from bot.errors import (
     BotError,
     CloudRequestError,
@@ -32,6 +33,7 @@ from bot.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from bot.i18n.units import human_duration
 from bot.settings import Settings, reveal
 
 #: Roles the service account needs, said when the cloud refuses.
@@ -40,6 +42,8 @@ EDITOR_ROLE = "managed-opensearch.editor"
 #: What listing a cloud's folders (and an organization's clouds) takes: "Viewing information
 #: about a folder or cloud" in Resource Manager's access management documentation.
 RESOURCE_MANAGER_ROLE = "resource-manager.viewer"
+#: What a restore drill's network takes (the README's "Restore drills": vpc.user on it).
+DRILL_ROLE = "vpc.user"
 
 
 @dataclass(frozen=True)
@@ -234,17 +238,27 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
                 return [Finding(False, "cloud credentials", detail + _remedy(settings))]
             found.extend(clouds)
             taken = taken or took
+        for index, route in enumerate(config.drills):
+            try:
+                drills, took = await _check_drill_route(cloud, index, route)
+            except Unauthenticated as exc:
+                detail = f"the cloud refused the IAM token from {source} ({exc}); "
+                return [Finding(False, "cloud credentials", detail + _remedy(settings))]
+            found.extend(drills)
+            taken = taken or took
     finally:
         await cloud.aclose()
     if not taken:
-        configured = probes or config.watch.finds_folders
+        configured = probes or config.watch.finds_folders or config.drills
         why = "the cloud did not answer" if configured else "nothing to read is configured"
         detail = f"IAM token from {source} (not verified: {why})"
         return [Finding(True, "cloud credentials", detail, warning=True), *found]
     return [Finding(True, "cloud credentials", f"IAM token from {source}"), *found]
 
 
-async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding, bool]:
+async def _probe(
+    what: str, call: Callable[[], Awaitable[str]], *, role: str = VIEWER_ROLE
+) -> tuple[Finding, bool]:
     """One read's finding, and whether the cloud took the token (it answered past its check).
     Unauthenticated is left to the caller: it is about every read, not this one."""
     try:
@@ -254,11 +268,11 @@ async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding
     except CloudRequestError as exc:
         return Finding(False, what, f"unreachable: {exc}"), False
     except PermissionDenied as exc:
-        detail = (
-            f"the service account cannot read it; grant {VIEWER_ROLE} "
-            f"({EDITOR_ROLE} to start backups). The cloud says: {exc}"
-        )
+        grant = f"{role} ({EDITOR_ROLE} to start backups)" if role == VIEWER_ROLE else role
+        detail = f"the service account cannot read it; grant {grant}. The cloud says: {exc}"
         return Finding(False, what, detail), True
+    except ConfigError as exc:
+        return Finding(False, what, str(exc)), True
     except NotFound as exc:
         return Finding(False, what, str(exc)), True
     except BotError as exc:
@@ -349,6 +363,86 @@ async def _check_one_cloud(
     if unreadable:
         detail += f"; {len(unreadable)} cannot be read (below)"
     return [Finding(not unreadable, what, detail), *unreadable], True
+
+
+async def _check_drill_route(
+    cloud: CloudClient, index: int, route: DrillRoute
+) -> tuple[list[Finding], bool]:
+    """A ``drills:`` route against the cloud, creating nothing: its network exists, each subnet
+    exists in that network and in its zone, the resource preset is offered in those zones; and
+    what one drill may cost at most (hosts × preset × time limit, in the preset's figures).
+    Unauthenticated is the caller's."""
+    where = f"drills.{index}"
+    findings: list[Finding] = []
+    taken = False
+
+    async def network() -> str:
+        found = await cloud.get_network(route.network)
+        folder = f" (folder {found.folder_id})" if found.folder_id else ""
+        return f"{found.name or found.id}{folder} exists"
+
+    def subnet(zone: str, subnet_id: str) -> Callable[[], Awaitable[str]]:
+        async def read() -> str:
+            found = await cloud.get_subnet(subnet_id)
+            if found.network_id and found.network_id != route.network:
+                raise ConfigError(
+                    f"it is in network {found.network_id}, not in {route.network}; "
+                    "name a subnet of the drill's network"
+                )
+            if found.zone_id and found.zone_id != zone:
+                raise ConfigError(f"it is in zone {found.zone_id}, not in {zone}")
+            return f"exists in {zone}, network {route.network}"
+
+        return read
+
+    for what, call in (
+        (f"{where} network {route.network}", network),
+        *(
+            (f"{where} subnet {subnet_id}", subnet(zone, subnet_id))
+            for zone, subnet_id in route.subnets.items()
+        ),
+    ):
+        finding, took = await _probe(what, call, role=DRILL_ROLE)
+        findings.append(finding)
+        taken = taken or took
+    what = f"{where} preset {route.preset}"
+    preset: ResourcePreset | None = None
+
+    async def read_preset() -> str:
+        nonlocal preset
+        preset = await cloud.get_resource_preset(route.preset)
+        missing = sorted(set(route.subnets) - set(preset.zone_ids)) if preset.zone_ids else []
+        if missing:
+            raise ConfigError(f"not offered in {', '.join(missing)}")
+        return f"offered: {_preset_figures(preset)} per host"
+
+    finding, took = await _probe(what, read_preset, role=VIEWER_ROLE)
+    findings.append(finding)
+    taken = taken or took
+    findings.append(Finding(True, f"{where} cost", _drill_cost(route, preset)))
+    return findings, taken
+
+
+def _preset_figures(preset: ResourcePreset) -> str:
+    memory = preset.memory / 1024**3
+    return f"{preset.cores} cores, {memory:g} GiB memory"
+
+
+def _drill_cost(route: DrillRoute, preset: ResourcePreset | None) -> str:
+    """What one drill of ``route`` may cost at most, in the preset's figures."""
+    hours = route.time_limit.total_seconds() / 3600
+    host_hours = route.hosts * hours
+    hosts = f"{route.hosts} host{'s' if route.hosts != 1 else ''}"
+    said = f"at most {hosts} of {route.preset}"
+    if preset is not None:
+        said += f" ({_preset_figures(preset)} each)"
+    said += f" for up to {human_duration(route.time_limit)}: {host_hours:g} host-hours"
+    if preset is not None:
+        core_hours = host_hours * preset.cores
+        gib_hours = host_hours * preset.memory / 1024**3
+        said += f" ({core_hours:g} core-hours, {gib_hours:g} GiB-hours of memory)"
+    disk = f"{route.disk} GiB" if route.disk else "the backup's size (at least 10 GiB)"
+    return f"{said}, plus {disk} of {route.disk_type} per host; nothing is created by check"
 
 
 def _unreachable_or(exc: BotError) -> str:
