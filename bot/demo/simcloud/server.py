@@ -54,6 +54,7 @@ from bot.demo.simcloud.fleet import (
     make_id,
     new_folder,
 )
+from bot.demo.simcloud.opensearch import OpenSearchEndpoint
 
 MDB = "/managed-opensearch/v1"
 RESOURCE_MANAGER = "/resource-manager/v1"
@@ -232,6 +233,8 @@ class SimCloud:
         #: else does (``GET /vpc/v1/...`` of another id is NOT_FOUND). See :meth:`add_network`.
         self.networks: dict[str, str] = {}
         self.subnets: dict[str, tuple[str, str]] = {}
+        #: The restored clusters' OpenSearch REST API, once :meth:`serve_opensearch` started it.
+        self.opensearch: OpenSearchEndpoint | None = None
         self._faults: list[Fault] = []
         self._encoded: dict[str, str] = {}
         self._orders: dict[str, list[str]] = {}
@@ -264,9 +267,21 @@ class SimCloud:
 
     async def stop(self) -> None:
         """Stop listening."""
+        if self.opensearch is not None:
+            await self.opensearch.stop()
+            self.opensearch = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def serve_opensearch(self) -> OpenSearchEndpoint:
+        """Give clusters restored from now on an OpenSearch REST API on 127.0.0.1 (their hosts
+        are named ``127.0.0.1``), over HTTPS under a CA of its own (``ca_file``)."""
+        if self.opensearch is None:
+            endpoint = OpenSearchEndpoint()
+            await endpoint.start()
+            self.opensearch = endpoint
+        return self.opensearch
 
     async def __aenter__(self) -> SimCloud:
         await self.start()
@@ -1010,9 +1025,10 @@ class SimCloud:
             )
             for index in range(count):
                 zone = str(zones[index % len(zones)])
+                host_name = f"rc1{zone[-1]}-{make_id('', self._rng)[:16]}.mdb.yandexcloud.net"
                 hosts.append(
                     SimHost(
-                        name=f"rc1{zone[-1]}-{make_id('', self._rng)[:16]}.mdb.yandexcloud.net",
+                        name="127.0.0.1" if self.opensearch is not None else host_name,
                         zone_id=zone,
                         node_group=node_groups[-1].name,
                         preset=node_groups[-1].preset,
@@ -1055,6 +1071,10 @@ class SimCloud:
             error_message=error,
         )
         self.operations[operation.id] = operation
+        if self.opensearch is not None:
+            self.opensearch.restored(
+                str(spec["adminPassword"]), backup_id, int(backup.indices_total)
+            )
         self.restored.append(cluster_id)
         if key:
             self._by_key[key] = operation.id
