@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot import clock
 from bot.cloud.client import CloudClient
 from bot.demo.simcloud import SimCloud
-from bot.drills.model import DrillOutcome, drill_id
+from bot.drills.model import DrillOutcome, DrillRecord, drill_id
 from bot.outbox.posts import PostKind
 from bot.store import Store
 from tests.drills.conftest import drill_config, make_runner
@@ -83,4 +84,40 @@ async def test_a_host_the_ca_does_not_vouch_for_fails_the_drill(
     assert "no host answered the OpenSearch REST API" in record.error
     assert "certificate" in record.error.lower()
     assert endpoint.asked == 0
+    assert drill_sim.labelled() == []
+
+
+async def test_a_drill_taken_over_cannot_verify_without_the_password(
+    drill_sim: SimCloud, drill_cloud: CloudClient, store: Store
+) -> None:
+    endpoint = await drill_sim.serve_opensearch()
+    route = drill_config(
+        verify="opensearch", verify_port=endpoint.port, verify_ca_file=str(endpoint.ca_file)
+    ).drills[0]
+    source = await drill_cloud.get_cluster(IDS.fresh)
+    drill = drill_id(IDS.fresh, PERIOD)
+    # The first process recorded the drill and asked for the restore, then died: its password
+    # died with it (it is never stored).
+    record = await store.drills.start_drill(
+        DrillRecord(
+            id=drill,
+            cluster_id=source.id,
+            cluster_name=source.name,
+            folder_id=route.folder,
+            channel=route.channel,
+            time_limit=route.time_limit,
+            started_at=clock.now(),
+        )
+    )
+    # (the first process's restore step, as it ran before it died)
+    await make_runner(drill_cloud, store, owner="replica-a")._restore(route, source, record)
+    taken = await make_runner(drill_cloud, store, owner="replica-b").run(
+        route, source, drill=drill, now=record.started_at
+    )
+    assert taken is not None
+    assert taken.outcome == DrillOutcome.FAILED
+    assert taken.failed_step == "verify"
+    assert "the admin password is known only to the process that restored" in taken.error
+    assert endpoint.asked == 0
+    assert len(drill_sim.restored) == 1  # the same cluster, not a second
     assert drill_sim.labelled() == []
