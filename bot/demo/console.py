@@ -54,6 +54,7 @@ EMOJI = {
     "floppy_disk": "💾",
     "wrench": "🔧",
     "alarm_clock": "⏰",
+    "test_tube": "🧪",
 }
 
 
