@@ -545,6 +545,11 @@ class DrillRoute(_Strict):
     #: none: the restore completes and the cluster is healthy; opensearch: also count the
     #: indices over the OpenSearch REST API (the bot must reach the drill cluster's hosts).
     verify: Literal["none", "opensearch"] = "none"
+    #: With ``verify: opensearch``: the port of the hosts' REST API, and the CA file (PEM) its
+    #: certificates are checked against (None: the system's trust store; the cloud's hosts use
+    #: Yandex Cloud's CA, https://storage.yandexcloud.net/cloud-certs/CA.pem).
+    verify_port: int = Field(default=9200, ge=1, le=65535)
+    verify_ca_file: str | None = None
     channel: str
     #: The restore time the team promises; a drill slower than this is flagged.
     rto_target: Annotated[Duration, _within(MINUTE, timedelta(days=7))] | None = None

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default="https://resource-manager.api.cloud.yandex.net",
         alias="YC_RESOURCE_MANAGER_ENDPOINT",
     )
+    yc_vpc_endpoint: str = Field(
+        default="https://vpc.api.cloud.yandex.net", alias="YC_VPC_ENDPOINT"
+    )
     yc_iam_token: SecretStr | None = Field(default=None, alias="YC_IAM_TOKEN")
     yc_oauth_token: SecretStr | None = Field(default=None, alias="YC_OAUTH_TOKEN")
     yc_service_account_key_file: Path | None = Field(

@@ -142,6 +142,7 @@ KEYS: dict[str, tuple[str, str, str]] = {
     "drills.0.time_limit": ("duration", DRILL + "    time_limit: {v}\n", "3h"),
     "drills.0.max_concurrent": ("count", DRILL + "    max_concurrent: {v}\n", "1"),
     "drills.0.hosts": ("count", DRILL + "    hosts: {v}\n", "1"),
+    "drills.0.verify_port": ("count", DRILL + "    verify_port: {v}\n", "9200"),
 }
 
 #: What no key of a kind takes: zero (unless it means "no limit"), negatives, bare numbers for

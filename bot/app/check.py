@@ -32,7 +32,8 @@ from bot.app.cli import (
 )
 from bot.app.startup import BAD_TOKEN_CODES, NotYet, reach_database
 from bot.cloud.client import CloudClient
-from bot.config import BotConfig, Watch
+from bot.cloud.models import ResourcePreset
+from bot.config import BotConfig, DrillRoute, Watch
 from bot.errors import (
     AuthError,
     BotError,
@@ -43,6 +44,7 @@ from bot.errors import (
     Unauthenticated,
 )
 from bot.i18n.catalog import _, ngettext, use_locale
+from bot.i18n.units import human_duration
 from bot.settings import Settings, reveal
 
 #: Roles the service account needs, said when the cloud refuses.
@@ -51,6 +53,8 @@ EDITOR_ROLE = "managed-opensearch.editor"
 #: What listing a cloud's folders (and an organization's clouds) takes: "Viewing information
 #: about a folder or cloud" in Resource Manager's access management documentation.
 RESOURCE_MANAGER_ROLE = "resource-manager.viewer"
+#: What a restore drill's network takes (the README's "Restore drills": vpc.user on it).
+DRILL_ROLE = "vpc.user"
 
 
 @dataclass(frozen=True)
@@ -255,10 +259,17 @@ async def _check_cloud(settings: Settings, config: BotConfig) -> list[Finding]:
                 return [Finding(False, "cloud credentials", _refused(source, exc, settings))]
             found.extend(clouds)
             taken = taken or took
+        for index, route in enumerate(config.drills):
+            try:
+                drills, took = await _check_drill_route(cloud, index, route)
+            except Unauthenticated as exc:
+                return [Finding(False, "cloud credentials", _refused(source, exc, settings))]
+            found.extend(drills)
+            taken = taken or took
     finally:
         await cloud.aclose()
     if not taken:
-        configured = probes or config.watch.finds_folders
+        configured = probes or config.watch.finds_folders or config.drills
         detail = (
             _("IAM token from {source} (not verified: the cloud did not answer)")
             if configured
@@ -276,7 +287,9 @@ def _refused(source: str, exc: BotError, settings: Settings) -> str:
     )
 
 
-async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding, bool]:
+async def _probe(
+    what: str, call: Callable[[], Awaitable[str]], *, role: str = VIEWER_ROLE
+) -> tuple[Finding, bool]:
     """One read's finding, and whether the cloud took the token (it answered past its check).
     Unauthenticated is left to the caller: it is about every read, not this one."""
     try:
@@ -286,11 +299,18 @@ async def _probe(what: str, call: Callable[[], Awaitable[str]]) -> tuple[Finding
     except CloudRequestError as exc:
         return Finding(False, what, _unreachable_or(exc)), False
     except PermissionDenied as exc:
-        detail = _(
-            "the service account cannot read it; grant {viewer} ({editor} to start backups). "
-            "The cloud says: {error}"
-        ).format(viewer=VIEWER_ROLE, editor=EDITOR_ROLE, error=exc)
+        if role == VIEWER_ROLE:
+            detail = _(
+                "the service account cannot read it; grant {viewer} ({editor} to start backups). "
+                "The cloud says: {error}"
+            ).format(viewer=VIEWER_ROLE, editor=EDITOR_ROLE, error=exc)
+        else:
+            detail = _(
+                "the service account cannot read it; grant {role}. The cloud says: {error}"
+            ).format(role=role, error=exc)
         return Finding(False, what, detail), True
+    except ConfigError as exc:
+        return Finding(False, what, str(exc)), True
     except NotFound as exc:
         return Finding(False, what, str(exc)), True
     except BotError as exc:
@@ -391,6 +411,111 @@ async def _check_one_cloud(
     if unreadable:
         detail += "; " + _("{n} cannot be read (below)").format(n=len(unreadable))
     return [Finding(not unreadable, what, detail), *unreadable], True
+
+
+async def _check_drill_route(
+    cloud: CloudClient, index: int, route: DrillRoute
+) -> tuple[list[Finding], bool]:
+    """A ``drills:`` route against the cloud, creating nothing: its network exists, each subnet
+    exists in that network and in its zone, the resource preset is offered in those zones; and
+    what one drill may cost at most (hosts × preset × time limit, in the preset's figures).
+    Unauthenticated is the caller's."""
+    where = f"drills.{index}"
+    findings: list[Finding] = []
+    taken = False
+
+    async def network() -> str:
+        found = await cloud.get_network(route.network)
+        name = found.name or found.id
+        if found.folder_id:
+            return _("{network} (folder {folder}) exists").format(
+                network=name, folder=found.folder_id
+            )
+        return _("{network} exists").format(network=name)
+
+    def subnet(zone: str, subnet_id: str) -> Callable[[], Awaitable[str]]:
+        async def read() -> str:
+            found = await cloud.get_subnet(subnet_id)
+            if found.network_id and found.network_id != route.network:
+                raise ConfigError(
+                    _(
+                        "it is in network {found}, not in {network}; "
+                        "name a subnet of the drill's network"
+                    ).format(found=found.network_id, network=route.network)
+                )
+            if found.zone_id and found.zone_id != zone:
+                raise ConfigError(
+                    _("it is in zone {found}, not in {zone}").format(found=found.zone_id, zone=zone)
+                )
+            return _("exists in {zone}, network {network}").format(zone=zone, network=route.network)
+
+        return read
+
+    for what, call in (
+        (f"{where} network {route.network}", network),
+        *(
+            (f"{where} subnet {subnet_id}", subnet(zone, subnet_id))
+            for zone, subnet_id in route.subnets.items()
+        ),
+    ):
+        finding, took = await _probe(what, call, role=DRILL_ROLE)
+        findings.append(finding)
+        taken = taken or took
+    what = f"{where} preset {route.preset}"
+    preset: ResourcePreset | None = None
+
+    async def read_preset() -> str:
+        nonlocal preset
+        preset = await cloud.get_resource_preset(route.preset)
+        missing = sorted(set(route.subnets) - set(preset.zone_ids)) if preset.zone_ids else []
+        if missing:
+            raise ConfigError(_("not offered in {zones}").format(zones=", ".join(missing)))
+        return _("offered: {figures} per host").format(figures=_preset_figures(preset))
+
+    finding, took = await _probe(what, read_preset, role=VIEWER_ROLE)
+    findings.append(finding)
+    taken = taken or took
+    findings.append(Finding(True, f"{where} cost", _drill_cost(route, preset)))
+    return findings, taken
+
+
+def _preset_figures(preset: ResourcePreset) -> str:
+    return _("{cores} cores, {memory} GiB memory").format(
+        cores=preset.cores, memory=f"{preset.memory / 1024**3:g}"
+    )
+
+
+def _drill_cost(route: DrillRoute, preset: ResourcePreset | None) -> str:
+    """What one drill of ``route`` may cost at most, in the preset's figures."""
+    hours = route.time_limit.total_seconds() / 3600
+    host_hours = route.hosts * hours
+    hosts = ngettext(
+        "at most {n} host of {preset}", "at most {n} hosts of {preset}", route.hosts
+    ).format(n=route.hosts, preset=route.preset)
+    figures = (
+        ""
+        if preset is None
+        else " " + _("({figures} each)").format(figures=_preset_figures(preset))
+    )
+    said = _("{hosts}{figures} for up to {limit}: {host_hours} host-hours").format(
+        hosts=hosts,
+        figures=figures,
+        limit=human_duration(route.time_limit),
+        host_hours=f"{host_hours:g}",
+    )
+    if preset is not None:
+        said += " " + _("({core_hours} core-hours, {gib_hours} GiB-hours of memory)").format(
+            core_hours=f"{host_hours * preset.cores:g}",
+            gib_hours=f"{host_hours * preset.memory / 1024**3:g}",
+        )
+    disk = (
+        _("{size} GiB").format(size=route.disk)
+        if route.disk
+        else _("the backup's size (at least 10 GiB)")
+    )
+    return _("{said}, plus {disk} of {disk_type} per host; nothing is created by check").format(
+        said=said, disk=disk, disk_type=route.disk_type
+    )
 
 
 def _unreachable_or(exc: BotError) -> str:

@@ -60,6 +60,9 @@ TEAM_CHANNEL = "C0DEMOTEAM"
 ONCALL_CHANNEL = "C0DEMOONCALL"
 ONCALL_GROUP = "S0DEMOONCALL"
 DEMO_USER = "U0DEMOUSER"
+#: The demo drill route's network and subnet (the simulated cloud has them).
+DEMO_NETWORK = "enpdemonetwork000001"
+DEMO_SUBNET = "e9bdemosubnet0000001"
 #: How the console shows ids: channels and the on-call group by name, as Slack would.
 NAMES = {
     TEAM_CHANNEL: "team-search",
@@ -182,8 +185,8 @@ drills:
   - match: {{environment: PRODUCTION}}
     schedule: "0 3 1 1 *"
     folder: {fleet.folder_ids()[0]}
-    network: enpdemonetwork000001
-    subnets: {{ru-central1-a: e9bdemosubnet0000001}}
+    network: {DEMO_NETWORK}
+    subnets: {{ru-central1-a: {DEMO_SUBNET}}}
     preset: s2.micro
     time_limit: 1h
     channel: {TEAM_CHANNEL}
@@ -285,6 +288,7 @@ class Demo:
                     YC_IAM_ENDPOINT=sim.url,
                     YC_OPERATION_ENDPOINT=sim.url,
                     YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
+                    YC_VPC_ENDPOINT=sim.url,
                     YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
                     DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
                 )
@@ -292,6 +296,8 @@ class Demo:
                 # The fake Slack takes posts as fast as they come: no need to wait a second each.
                 pace = Pace(posts_per_second=50, post_burst=10, updates_per_second=50)
                 self._sim = sim
+                # The drill route's network and subnet, so that `check` finds them.
+                sim.add_network(DEMO_NETWORK, fleet.folder_ids()[0], {"ru-central1-a": DEMO_SUBNET})
                 async with open_components(settings, config, role="demo", pace=pace) as parts:
                     # The ledger as a bot watching since months ago would have kept it.
                     await seed_ledger(parts.store, parts.cloud, config, demo_history(fleet, now))

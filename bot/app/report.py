@@ -60,7 +60,8 @@ async def _report(settings: Settings, config: BotConfig, month: str | None, *, a
     async with await Store.open(settings.database_url) as store:
         service = LedgerService(store, config)
         if as_csv:
-            fleet, _histories, _scope = await service.fleet(None, month, now=now)
-            return report_csv(fleet, month=month)
+            fleet, histories, _scope = await service.fleet(None, month, now=now)
+            drills = await service.drills(histories, fleet)
+            return report_csv(fleet, month=month, drills=drills)
         card = await service.slo(None, month, now=now)
     return render_console(SLACK.render(card)) + "\n"

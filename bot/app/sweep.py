@@ -8,6 +8,11 @@ before then: a channel Slack refuses, a Retry-After past it; what is not out sta
 and the messages are printed as the demo console renders them, or as Slack payloads with
 ``--json``.
 
+Like every sweep of ``serve``, it then runs the restore drills' reaper (when ``drills:`` is
+configured): leftover drill clusters past their time limit are deleted and reported once; with
+``--dry-run`` it only says which it would delete. It starts no drill (``backups-bot drill``
+does).
+
 Exit status: 0 done, 1 the cloud could not be read or a post is not (yet) in Slack, 2 a usage
 or configuration error.
 """
@@ -16,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.alerts.sweep import SweepResult
@@ -25,10 +33,13 @@ from bot.app.wiring import open_components
 from bot.clock import now as clock_now
 from bot.config import BotConfig
 from bot.demo.console import render_console
+from bot.drills.service import DrillService
 from bot.outbox.change import QueuedPost
 from bot.outbox.executor import DrainResult
 from bot.outbox.posts import OutboundPost
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: Seconds the verbs wait for what they queued to be in Slack, by default.
 DELIVERY_WAIT = 120.0
@@ -70,23 +81,48 @@ def run(args: argparse.Namespace) -> int:
     """The ``sweep`` verb's handler."""
     settings = load_settings()
     config = load_bot_config(settings)
-    result, drained = run_main(
+    result, drained, reaped = run_main(
         _sweep(settings, config, dry_run=args.dry_run, wait=max(args.wait, 0.0))
     )
-    _print(result, drained, as_json=args.json)
+    _print(result, drained, reaped, as_json=args.json)
     delivered = drained is None or drained.ok
     return EXIT_OK if result.ok and delivered else EXIT_FAILURE
 
 
+@dataclass
+class Reaped:
+    """What the drills' reaper did after the sweep: the leftover drill clusters it deleted (or,
+    in a dry run, would delete) and the posts that report them."""
+
+    clusters: list[str] = field(default_factory=list)
+    posts: list[OutboundPost] = field(default_factory=list)
+
+
 async def _sweep(
     settings: Settings, config: BotConfig, *, dry_run: bool, wait: float
-) -> tuple[SweepResult, DrainResult | None]:
+) -> tuple[SweepResult, DrainResult | None, Reaped]:
     async with open_components(settings, config, role="sweep-cli", slack=not dry_run) as parts:
-        result = await parts.sweeper.run(now=clock_now(), dry_run=dry_run, manual=True)
+        now = clock_now()
+        result = await parts.sweeper.run(now=now, dry_run=dry_run, manual=True)
+        reaped = await _reap(parts.drills, now=now, dry_run=dry_run)
         drained = None
-        if not dry_run and result.posts and parts.executor is not None:
-            drained = await parts.executor.deliver([p.id for p in result.posts], timeout=wait)
-        return result, drained
+        posts = [*result.posts, *reaped.posts]
+        if not dry_run and posts and parts.executor is not None:
+            drained = await parts.executor.deliver([p.id for p in posts], timeout=wait)
+        return result, drained, reaped
+
+
+async def _reap(drills: DrillService, *, now: datetime, dry_run: bool) -> Reaped:
+    """The reaper's pass of every sweep (serve's run it after theirs, with the drills' other
+    duties); a failure is logged and does not fail the sweep, as in ``serve``."""
+    reaped = Reaped()
+    if not drills.enabled:
+        return reaped
+    try:
+        reaped.clusters = await drills.reaper.reap(now=now, dry_run=dry_run, reported=reaped.posts)
+    except Exception:
+        log.exception("the restore drills' reaper failed after the sweep")
+    return reaped
 
 
 def outcome_line(post: QueuedPost) -> str:
@@ -101,20 +137,26 @@ def outcome_line(post: QueuedPost) -> str:
     return f"{post.describe()}: still queued{why}; `backups-bot serve` delivers it"
 
 
-def _print(result: SweepResult, drained: DrainResult | None, *, as_json: bool) -> None:
+def _print(
+    result: SweepResult, drained: DrainResult | None, reaped: Reaped, *, as_json: bool
+) -> None:
     if as_json:
-        print(json.dumps(_json(result, drained), indent=2, ensure_ascii=False))
+        print(json.dumps(_json(result, drained, reaped), indent=2, ensure_ascii=False))
         return
     stream = sys.stdout if result.ok else sys.stderr
     if result.dry_run:
         print(f"# {result.summary()}")
         for error in result.fleet_errors:
             print(f"# warning: {error}")
+        for cluster_id in reaped.clusters:
+            print(f"# would delete leftover drill cluster {cluster_id}")
         for post in result.posts:
             print(f"# {post.describe()}")
             print(render_console(post.payload))
             print()
         return
+    for cluster_id in reaped.clusters:
+        print(f"deleted leftover drill cluster {cluster_id}")
     if drained is not None:
         for queued in drained.posts:
             ok = queued.state in ("sent", "superseded")
@@ -124,7 +166,7 @@ def _print(result: SweepResult, drained: DrainResult | None, *, as_json: bool) -
     print(result.summary(), file=stream)
 
 
-def _json(result: SweepResult, drained: DrainResult | None) -> dict[str, Any]:
+def _json(result: SweepResult, drained: DrainResult | None, reaped: Reaped) -> dict[str, Any]:
     delivered = {p.id: p for p in drained.posts} if drained is not None else {}
     return {
         "slot": result.slot,
@@ -138,7 +180,10 @@ def _json(result: SweepResult, drained: DrainResult | None) -> dict[str, Any]:
         "errors": list(result.fleet_errors),
         "unconfirmed": list(result.unconfirmed),
         "doubted": list(result.doubted),
-        "posts": [post_json(post, delivered.get(post.id)) for post in result.posts],
+        "posts": [
+            post_json(post, delivered.get(post.id)) for post in [*result.posts, *reaped.posts]
+        ],
+        "reaped": list(reaped.clusters),
     }
 
 

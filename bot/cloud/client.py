@@ -45,13 +45,16 @@ from bot.cloud.models import (
     FolderPage,
     Host,
     HostPage,
+    Network,
     Operation,
     OperationPage,
     PolicyPage,
     ResourceCloud,
+    ResourcePreset,
     RestoreRequest,
     RetentionPolicy,
     SkippedItem,
+    Subnet,
     Version,
     VersionPage,
     decode,
@@ -95,6 +98,7 @@ logger = logging.getLogger(__name__)
 
 MDB_PREFIX = "/managed-opensearch/v1"
 RESOURCE_MANAGER_PREFIX = "/resource-manager/v1"
+VPC_PREFIX = "/vpc/v1"
 
 #: Called once per HTTP attempt with (API method, outcome, seconds); outcome is the status
 #: ("200", "429"...), "timeout" or "error".
@@ -195,6 +199,7 @@ class CloudClient:
         operation_endpoint: str,
         auth: TokenProvider,
         resource_manager_endpoint: str | None = None,
+        vpc_endpoint: str | None = None,
         session: aiohttp.ClientSession | SessionSource | None = None,
         max_in_flight: int = 16,
         background_in_flight: int | None = None,
@@ -208,6 +213,7 @@ class CloudClient:
         self.mdb_endpoint = mdb_endpoint.rstrip("/")
         self.operation_endpoint = operation_endpoint.rstrip("/")
         self.resource_manager_endpoint = (resource_manager_endpoint or mdb_endpoint).rstrip("/")
+        self.vpc_endpoint = (vpc_endpoint or mdb_endpoint).rstrip("/")
         self._auth = auth
         self._sessions = (
             as_source(session)
@@ -251,6 +257,7 @@ class CloudClient:
             mdb_endpoint=settings.yc_mdb_endpoint,
             operation_endpoint=settings.yc_operation_endpoint,
             resource_manager_endpoint=settings.yc_resource_manager_endpoint,
+            vpc_endpoint=settings.yc_vpc_endpoint,
             auth=build_token_provider(settings, sessions),
             session=sessions,
             max_in_flight=settings.yc_max_in_flight,
@@ -610,6 +617,38 @@ class CloudClient:
             api_method="Cloud.get",
         )
         return self._parse(ResourceCloud, body, "Cloud.get")
+
+    # --- what a restore drill needs: its network, subnets and resource preset --------------------
+
+    async def get_network(self, network_id: str) -> Network:
+        """One network by id (VPC Network.get)."""
+        validate_id("network id", network_id)
+        body = await self._request(
+            "GET",
+            f"{self.vpc_endpoint}{VPC_PREFIX}/networks/{path_segment(network_id)}",
+            api_method="Network.get",
+        )
+        return self._parse(Network, body, "Network.get")
+
+    async def get_subnet(self, subnet_id: str) -> Subnet:
+        """One subnet by id (VPC Subnet.get): its network and zone."""
+        validate_id("subnet id", subnet_id)
+        body = await self._request(
+            "GET",
+            f"{self.vpc_endpoint}{VPC_PREFIX}/subnets/{path_segment(subnet_id)}",
+            api_method="Subnet.get",
+        )
+        return self._parse(Subnet, body, "Subnet.get")
+
+    async def get_resource_preset(self, preset_id: str) -> ResourcePreset:
+        """One host class the service offers (ResourcePreset.get): its zones, cores, memory."""
+        validate_id("resource preset id", preset_id)
+        body = await self._request(
+            "GET",
+            f"{self.mdb_endpoint}{MDB_PREFIX}/resourcePresets/{path_segment(preset_id)}",
+            api_method="ResourcePreset.get",
+        )
+        return self._parse(ResourcePreset, body, "ResourcePreset.get")
 
     # --- operations -----------------------------------------------------------------------------
 

@@ -654,6 +654,34 @@ class Folder(CloudModel):
         return self.status is FolderStatus.ACTIVE
 
 
+class Network(CloudModel):
+    """``yandex.cloud.vpc.v1.Network``: a cloud network (VPC), as restore drills need it."""
+
+    id: Id
+    folder_id: str = ""
+    name: str = ""
+
+
+class Subnet(CloudModel):
+    """``yandex.cloud.vpc.v1.Subnet``: a subnet of a network, in one zone."""
+
+    id: Id
+    folder_id: str = ""
+    name: str = ""
+    network_id: str = ""
+    zone_id: str = ""
+
+
+class ResourcePreset(CloudModel):
+    """``yandex.cloud.mdb.opensearch.v1.ResourcePreset``: a host class the service offers, with
+    the zones it is offered in; ``memory`` in bytes."""
+
+    id: Id
+    zone_ids: tuple[str, ...] = ()
+    cores: Int64 = 0
+    memory: Int64 = 0
+
+
 class ResourceCloud(CloudModel):
     """``yandex.cloud.resourcemanager.v1.Cloud``: a cloud of an organization."""
 

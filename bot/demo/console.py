@@ -55,6 +55,7 @@ EMOJI = {
     "wrench": "🔧",
     "alarm_clock": "⏰",
     "envelope": "✉️",
+    "test_tube": "🧪",
 }
 
 

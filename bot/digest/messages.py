@@ -293,6 +293,11 @@ _CSV_COLUMNS = (
     "size_change_bytes",
     "backups_change",
     "note",
+    # Restore drills (empty where no drill route covers the cluster; "never" where one does and
+    # no drill has finished yet). Last, so that the older columns keep their places.
+    "last_drill_at",
+    "last_drill_result",
+    "last_drill_restore_minutes",
 )
 
 
@@ -318,6 +323,12 @@ def digest_table(digest: Digest, *, title: str, filename: str, left: int = 0) ->
         newest = row.newest
         environment = environment_word(cluster)
         note = report.reason or ""
+        drill = row.last_drill
+        drill_result = (
+            ("passed" if drill.passed else "failed")
+            if drill is not None
+            else ("never" if row.drilled else "")
+        )
         explanation = report.explanation
         if not note and explanation is not None:
             note = condition_short(explanation.condition)
@@ -338,6 +349,11 @@ def digest_table(digest: Digest, *, title: str, filename: str, left: int = 0) ->
                 row.size_delta,
                 row.count_delta,
                 note,
+                drill.at.isoformat() if drill is not None else "",
+                drill_result,
+                f"{drill.restore_time.total_seconds() / 60:.0f}"
+                if drill is not None and drill.restore_time is not None
+                else "",
             )
         )
     n = digest.cluster_count
@@ -584,7 +600,41 @@ def _digest_counts(digest: Digest, *, emoji: bool) -> list[str]:
 def _digest_summary(digest: Digest) -> str:
     counts = " · ".join(_digest_counts(digest, emoji=True))
     total = _("Newest backups total {size}").format(size=format_bytes(digest.total_size_bytes))
-    return f"*{_clusters(digest.cluster_count)}*: {counts}\n{total}"
+    summary = f"*{_clusters(digest.cluster_count)}*: {counts}\n{total}"
+    drills = drill_flags(digest)
+    return f"{summary}\n:test_tube: {drills}" if drills else summary
+
+
+def drill_flags(digest: Digest) -> str:
+    """One line on the restore drills, when something is wrong: "2 clusters never drilled ·
+    1 last drill failed" (a cluster counts as never drilled only when a drills: route covers
+    it); empty otherwise."""
+    parts = []
+    if digest.never_drilled:
+        n = digest.never_drilled
+        parts.append(
+            ngettext("{n} cluster never drilled", "{n} clusters never drilled", n).format(n=n)
+        )
+    if digest.drill_failed:
+        n = digest.drill_failed
+        parts.append(ngettext("{n} last drill failed", "{n} last drills failed", n).format(n=n))
+    return " · ".join(parts)
+
+
+def _drill_line(row: DigestRow) -> str | None:
+    """The row's restore drill: its last result, date and restore time, or that it was never
+    drilled (only where a drills: route covers it)."""
+    drill = row.last_drill
+    if drill is None:
+        return ":test_tube: " + _("Never restore-drilled") if row.drilled else None
+    when = units.day(drill.at.date())
+    if not drill.passed:
+        return ":x: " + _("Last restore drill failed ({date})").format(date=when)
+    if drill.restore_time is None:
+        return ":test_tube: " + _("Last restore drill passed ({date})").format(date=when)
+    return ":test_tube: " + _("Last restore drill passed ({date}), restored in {time}").format(
+        date=when, time=say_duration(drill.restore_time)
+    )
 
 
 def _digest_row(
@@ -605,6 +655,8 @@ def _digest_row(
     if cluster.folder_id and folder:
         head.append(_("folder {id}").format(id=id_code(cluster.folder_id)))
     lines = [" · ".join(head), _digest_state_line(row)]
+    if (drill := _drill_line(row)) is not None:
+        lines.append(drill)
     lines += detail_lines(
         report.explanation, report.state, now, full=detailed, error_limit=SHORT_ERROR_ESCAPED
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.cloud.models import Backup, Cluster
+from bot.drills.model import DrillOutcome, DrillRecord
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.freshness.policy import backups_newest_first
@@ -78,6 +79,28 @@ def worst_first_key(cluster: Cluster, report: FreshnessReport, *, shrunk: bool =
 
 
 @dataclass(frozen=True, slots=True)
+class LastDrill:
+    """A cluster's newest finished restore drill, as the digest shows it."""
+
+    at: datetime  # when it started
+    passed: bool
+    restore_time: timedelta | None  # from the restore request to the restored cluster
+    error: str = ""  # why it failed, in the cloud's (or the bot's) words
+
+
+def last_drill(record: DrillRecord | None) -> LastDrill | None:
+    """A finished drill as the digest shows it (None for none, or one not finished)."""
+    if record is None or record.outcome is None:
+        return None
+    return LastDrill(
+        at=record.started_at,
+        passed=record.outcome == DrillOutcome.PASSED,
+        restore_time=record.restore_time,
+        error=record.error,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class DigestInput:
     """One watched cluster as the sweep saw it. ``backups`` is None when they could not be read.
 
@@ -89,6 +112,10 @@ class DigestInput:
     report: FreshnessReport
     backups: Sequence[Backup] | None
     backup_count: int | None = None
+    #: Its newest finished restore drill, if any; ``drilled`` says whether a ``drills:`` route
+    #: covers it (only then does "never drilled" mean something).
+    last_drill: LastDrill | None = None
+    drilled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +130,18 @@ class DigestRow:
     count_delta: int | None
     shrunk: bool  # newest is much smaller than the backup before it
     group: str = ""  # the key of its group (bot.fleet.grouping.group_key)
+    last_drill: LastDrill | None = None
+    drilled: bool = False  # a drills: route covers it
+
+    @property
+    def never_drilled(self) -> bool:
+        """Drills are configured for it and none has finished yet."""
+        return self.drilled and self.last_drill is None
+
+    @property
+    def drill_failed(self) -> bool:
+        """Its newest finished drill failed."""
+        return self.last_drill is not None and not self.last_drill.passed
 
     @property
     def restore_would_not_fit(self) -> bool:
@@ -165,6 +204,10 @@ class Digest:
     #: whose rows are all hidden, by label.
     groups: tuple[DigestGroup, ...] = ()
     group_by: tuple[str, ...] = ()
+    #: Over every cluster (also hidden ones): drills configured and none finished yet, and
+    #: the newest drill failed.
+    never_drilled: int = 0
+    drill_failed: int = 0
 
     @property
     def cluster_count(self) -> int:
@@ -199,6 +242,7 @@ def build_digest(
     group_counts: dict[str, dict[FreshnessState, int]] = {}
     labels: dict[str, str] = {}
     total = 0
+    never_drilled = drill_failed = 0
     for item in items:
         key = group_key(item.cluster, group_by)
         if key not in labels:
@@ -206,6 +250,8 @@ def build_digest(
             group_counts[key] = dict.fromkeys(STATE_ORDER, 0)
         row = _row(item, previous.get(item.cluster.id), shrink_threshold, key)
         counts[row.report.state] += 1
+        never_drilled += row.never_drilled
+        drill_failed += row.drill_failed
         group_counts[key][row.report.state] += 1
         if row.newest is not None:
             total += row.newest.size_bytes
@@ -228,6 +274,8 @@ def build_digest(
         figures=tuple(figures),
         groups=_groups(rows, group_counts, labels),
         group_by=tuple(group_by),
+        never_drilled=never_drilled,
+        drill_failed=drill_failed,
     )
 
 
@@ -258,7 +306,18 @@ def _row(
 ) -> DigestRow:
     if item.backups is None:
         return DigestRow(
-            item.cluster, item.report, None, None, None, None, None, None, False, group
+            item.cluster,
+            item.report,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            group,
+            last_drill=item.last_drill,
+            drilled=item.drilled,
         )
     ordered = backups_newest_first(item.backups)
     newest = ordered[0] if ordered else None
@@ -282,6 +341,8 @@ def _row(
         count_delta=count_delta,
         shrunk=_shrunk(newest, prior, threshold),
         group=group,
+        last_drill=item.last_drill,
+        drilled=item.drilled,
     )
 
 

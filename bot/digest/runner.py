@@ -30,7 +30,16 @@ from bot.cloud.limits import background_lane
 from bot.config import BotConfig, DigestRoute
 from bot.cron import times_of_day
 from bot.digest.messages import digest_title, render_digest
-from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest, figures_of
+from bot.digest.model import (
+    ClusterFigures,
+    Digest,
+    DigestInput,
+    build_digest,
+    figures_of,
+    last_drill,
+)
+from bot.drills.model import DrillRecord
+from bot.drills.plan import route_for
 from bot.fleet.job import FleetJob
 from bot.fleet.match import route_key
 from bot.fleet.reader import FleetReading, read_fleet
@@ -279,8 +288,9 @@ class DigestRunner(FleetJob):
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
+        drills = await self.store.drills.last_drills() if self.config.drills else {}
         digest = build_digest(
-            self._inputs(fleet, had_schedule, now),
+            self._inputs(fleet, had_schedule, now, drills),
             previous,
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
@@ -306,7 +316,11 @@ class DigestRunner(FleetJob):
         return _Built(digest, rendered.messages(), figures, fleet.errors, rendered.table)
 
     def _inputs(
-        self, fleet: FleetReading, had_schedule: set[str], now: datetime
+        self,
+        fleet: FleetReading,
+        had_schedule: set[str],
+        now: datetime,
+        drills: dict[str, DrillRecord],
     ) -> list[DigestInput]:
         items = []
         for reading in fleet.clusters:
@@ -315,7 +329,16 @@ class DigestRunner(FleetJob):
             report = reading.report(
                 self.config.freshness, now=now, had_schedule=cluster.id in had_schedule
             )
-            items.append(DigestInput(cluster, report, backups, backup_count=reading.count))
+            items.append(
+                DigestInput(
+                    cluster,
+                    report,
+                    backups,
+                    backup_count=reading.count,
+                    last_drill=last_drill(drills.get(cluster.id)),
+                    drilled=route_for(self.config.drills, cluster) is not None,
+                )
+            )
         return items
 
     async def _release(self, claim: str) -> None:

@@ -22,7 +22,7 @@ from bot.drills.model import DRILL_LABEL
 from bot.drills.plan import leftovers
 from bot.errors import CloudError, NotFound
 from bot.outbox.change import Change
-from bot.outbox.posts import PostKind, make_post
+from bot.outbox.posts import OutboundPost, PostKind, make_post
 from bot.slack.blocks import SLACK
 from bot.store import Store
 
@@ -61,8 +61,16 @@ class DrillReaper:
                 out[route.folder] = route
         return out
 
-    async def reap(self, *, now: datetime) -> list[str]:
-        """Delete the drill clusters due for it; the ids of those whose delete the cloud took."""
+    async def reap(
+        self,
+        *,
+        now: datetime,
+        dry_run: bool = False,
+        reported: list[OutboundPost] | None = None,
+    ) -> list[str]:
+        """Delete the drill clusters due for it; the ids of those whose delete the cloud took
+        (with ``dry_run``: of those it would delete, touching nothing). The posts it queues are
+        appended to ``reported`` when given (the one-shot sweep delivers them)."""
         deleted: list[str] = []
         for folder, route in self._routes_by_folder().items():
             try:
@@ -84,9 +92,13 @@ class DrillReaper:
                 now=now,
             )
             for cluster in due:
-                if await self._delete(cluster):
+                if dry_run:
                     deleted.append(cluster.id)
-                    await self._report(cluster, route, now)
+                elif await self._delete(cluster):
+                    deleted.append(cluster.id)
+                    post = await self._report(cluster, route, now)
+                    if post is not None and reported is not None:
+                        reported.append(post)
         return deleted
 
     async def _delete(self, cluster: Cluster) -> bool:
@@ -106,10 +118,12 @@ class DrillReaper:
         )
         return True
 
-    async def _report(self, cluster: Cluster, route: DrillRoute, now: datetime) -> None:
+    async def _report(
+        self, cluster: Cluster, route: DrillRoute, now: datetime
+    ) -> OutboundPost | None:
         marker = reported_marker(cluster.id)
         if await self.store.facts.get_marker(marker) is not None:
-            return
+            return None
         age = now - cluster.created_at if cluster.created_at else None
         post = make_post(
             PostKind.DRILL,
@@ -121,3 +135,4 @@ class DrillReaper:
         await self.store.commit(Change(posts=[post], markers={marker: now}), now=now)
         if self.queued is not None:
             self.queued()
+        return post

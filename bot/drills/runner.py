@@ -26,6 +26,7 @@ from bot.alerts.model import BotIncident, BotIncidentStatus
 from bot.chat.card import Chat
 from bot.cloud.client import CloudClient
 from bot.cloud.models import Cluster, ClusterStatus, RestoreRequest
+from bot.cloud.opensearch_rest import count_indices
 from bot.config import DrillRoute
 from bot.drills.messages import render_drill_resolved, render_drill_result
 from bot.drills.model import (
@@ -90,6 +91,9 @@ class DrillRunner:
         self.queued = queued
         self.chat = chat
         self._passwords = passwords
+        #: The admin password of each drill this process restored, in memory only, for
+        #: ``verify: opensearch``; dropped when the drill ends.
+        self._admin: dict[str, str] = {}
 
     async def run(
         self,
@@ -145,13 +149,16 @@ class DrillRunner:
         try:
             record = await self._restore(route, source, record)
             record = await self._wait_restored(record, key)
-            record = await self._wait_healthy(record, key)
+            record, hosts = await self._wait_healthy(record, key)
+            if route.verify == "opensearch":
+                await self._verify(route, record, hosts)
         except _Failed as failure:
             record = record.failed(failure.step, failure.error)
         except Exception as exc:
             log.exception("drill %s failed unexpectedly", record.id)
             record = record.failed("restore", f"the bot failed: {type(exc).__name__}")
         finally:
+            self._admin.pop(record.id, None)
             record = await self._delete(route, record, key)
         outcome = DrillOutcome.FAILED if record.failed_step else DrillOutcome.PASSED
         return record.at(DrillStep.DONE, outcome=outcome, finished_at=clock.now())
@@ -182,14 +189,16 @@ class DrillRunner:
         backup = choose_backup(page.backups, route, drill=record.id, now=record.started_at)
         if backup is None:
             raise _Failed("backup", "the cluster has no backup to restore")
+        password = self._passwords()
         request: RestoreRequest = restore_request(
             route,
             source,
             backup,
             drill=record.id,
-            admin_password=self._passwords(),
+            admin_password=password,
             now=record.started_at,
         )
+        self._admin[record.id] = password
         record = await self._save(
             record.at(DrillStep.RESTORING, backup_id=backup.id, backup_indices=backup.indices_total)
         )
@@ -245,8 +254,9 @@ class DrillRunner:
             await self._tick(record, key, "restore")
         return await self._save(record.at(DrillStep.WAITING, restored_at=clock.now()))
 
-    async def _wait_healthy(self, record: DrillRecord, key: str) -> DrillRecord:
-        """Wait until the cluster is RUNNING and every one of its hosts ALIVE."""
+    async def _wait_healthy(self, record: DrillRecord, key: str) -> tuple[DrillRecord, list[str]]:
+        """Wait until the cluster is RUNNING and every one of its hosts ALIVE; the record, and
+        the hosts' names."""
         while True:
             try:
                 cluster = await self.cloud.get_cluster(record.drill_cluster_id)
@@ -259,9 +269,34 @@ class DrillRunner:
             except CloudError as exc:
                 log.warning("drill %s: cannot read the cluster now: %s", record.id, exc)
             await self._tick(record, key, "health")
-        return await self._save(
+        record = await self._save(
             record.at(DrillStep.VERIFYING, healthy_at=clock.now(), hosts=len(hosts))
         )
+        return record, [host.name for host in hosts if host.name]
+
+    async def _verify(self, route: DrillRoute, record: DrillRecord, hosts: list[str]) -> None:
+        """``verify: opensearch``: the restored cluster lists at least as many indices as the
+        backup holds (``indicesTotal``), read over its REST API with the generated password."""
+        password = self._admin.get(record.id)
+        if password is None:
+            raise _Failed(
+                "verify",
+                "the admin password is known only to the process that restored the cluster "
+                "(it is never stored), and that process is gone; the next drill checks the data",
+            )
+        try:
+            count = await count_indices(
+                hosts, password=password, port=route.verify_port, ca_file=route.verify_ca_file
+            )
+        except (CloudError, OSError) as exc:
+            raise _Failed("verify", str(exc)) from None
+        expected = record.backup_indices
+        log.info("drill %s: the restored cluster lists %d indices", record.id, count)
+        if expected is not None and count < expected:
+            raise _Failed(
+                "verify",
+                f"the restored cluster lists {count} indices; the backup holds {expected}",
+            )
 
     async def _request_delete(self, record: DrillRecord) -> None:
         if record.drill_cluster_id:

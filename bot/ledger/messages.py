@@ -14,7 +14,7 @@ from bot.chat.mrkdwn import escape
 from bot.freshness.sparkline import sparkline
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import human_duration, utc_time
-from bot.ledger.policy import ClusterLedger, FleetLedger
+from bot.ledger.policy import ClusterDrills, ClusterLedger, FleetLedger, MonthDrills
 
 #: The clusters below target an ``slo`` card names, worst first.
 WORST_SHOWN = 10
@@ -40,9 +40,12 @@ def render_slo(
     month: str,
     daily: Sequence[float | None],
     to_date: bool,
+    drills: MonthDrills | None = None,
 ) -> Card:
     """The share within the objective of ``scope`` over ``month``, its clusters below target
-    worst first with their worst gap, the share per day and the error budget left."""
+    worst first with their worst gap, the share per day and the error budget left; with
+    ``drills``, which clusters the month's restore drills proved restorable and how fast
+    against their target."""
     title = (
         _("Backup freshness of {scope}, {month} to date")
         if to_date
@@ -88,6 +91,8 @@ def render_slo(
             parts.append(Note([_("and {count} more").format(count=len(below) - WORST_SHOWN)]))
     else:
         parts.append(Text(_("Every cluster is at or above its target.")))
+    if drills:
+        parts += _drill_parts(drills)
     notes = []
     stopped = sum((c.stopped for c in fleet.clusters), start=fleet.observed * 0)
     unknown = sum((c.unknown for c in fleet.clusters), start=fleet.observed * 0)
@@ -109,6 +114,67 @@ def render_slo(
     )
     parts.append(Note(notes))
     return Card(f"{title}: {percent(fleet.share)}", parts)
+
+
+def _drill_parts(drills: MonthDrills) -> list[Part]:
+    """The month's restore drills: how many drilled clusters were proven restorable, each
+    (worst first: no drill passed, over its target, the slowest) with its slowest restore
+    against ``rto_target``, and how many a drill route covers went undrilled."""
+    parts: list[Part] = []
+    count = len(drills.clusters)
+    if count:
+        heading = ngettext(
+            "*Restore drills:* {proven} of {count} drilled cluster proven restorable "
+            "(a drill passed):",
+            "*Restore drills:* {proven} of {count} drilled clusters proven restorable "
+            "(a drill passed):",
+            count,
+        ).format(proven=len(drills.proven), count=count)
+        ordered = drills.worst_first()
+        lines = [_drill_line(c) for c in ordered[:WORST_SHOWN]]
+        parts.append(Text("\n".join([heading, *lines])))
+        if count > WORST_SHOWN:
+            parts.append(Note([_("and {count} more").format(count=count - WORST_SHOWN)]))
+    else:
+        parts.append(Text(_("*Restore drills:* no cluster was drilled in this period.")))
+    if drills.undrilled:
+        n = len(drills.undrilled)
+        parts.append(
+            Note(
+                [
+                    ngettext(
+                        "{count} cluster a drill route covers was not drilled in this period.",
+                        "{count} clusters a drill route covers were not drilled in this period.",
+                        n,
+                    ).format(count=n)
+                ]
+            )
+        )
+    return parts
+
+
+def _drill_line(c: ClusterDrills) -> str:
+    cluster = escape(c.display_name)
+    if not c.proven:
+        return ":x: " + ngettext(
+            "{cluster}: no drill passed ({failed} failed)",
+            "{cluster}: no drill passed ({failed} failed)",
+            c.failed,
+        ).format(cluster=cluster, failed=c.failed)
+    slowest = c.slowest
+    if slowest is None:
+        return ":white_check_mark: " + _("{cluster}: passed").format(cluster=cluster)
+    if c.rto_target is None:
+        return ":white_check_mark: " + _("{cluster}: restored in {time}").format(
+            cluster=cluster, time=human_duration(slowest)
+        )
+    if c.within_target:
+        return ":white_check_mark: " + _("{cluster}: restored in {time} (target {target})").format(
+            cluster=cluster, time=human_duration(slowest), target=human_duration(c.rto_target)
+        )
+    return ":warning: " + _(
+        "{cluster}: restored in {time}, slower than its target {target}"
+    ).format(cluster=cluster, time=human_duration(slowest), target=human_duration(c.rto_target))
 
 
 def _cluster_line(c: ClusterLedger) -> str:
@@ -195,6 +261,12 @@ CSV_COLUMNS = (
     "longest_gap_start",
     "error_budget_hours",
     "error_budget_left_hours",
+    # Restore drills finished in the month (empty where no drill finished): a cluster with a
+    # passed drill was proven restorable; its slowest restore against its route's rto_target.
+    "drills_passed",
+    "drills_failed",
+    "slowest_restore_minutes",
+    "rto_target_minutes",
 )
 
 
@@ -202,7 +274,11 @@ def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.2f}"
 
 
-def report_csv(fleet: FleetLedger, *, month: str) -> str:
+def _minutes(delta: timedelta | None) -> str:
+    return "" if delta is None else f"{delta.total_seconds() / 60:.0f}"
+
+
+def report_csv(fleet: FleetLedger, *, month: str, drills: MonthDrills | None = None) -> str:
     """The month's figures as CSV (RFC 4180, comma-separated, a header row), one row per
     cluster, worst share first: what ``backups-bot report --csv`` prints and the monthly report
     attaches."""
@@ -216,6 +292,7 @@ def report_csv(fleet: FleetLedger, *, month: str) -> str:
     for c in ordered:
         gap = c.longest_gap
         recoveries = c.recoveries
+        drilled = drills.of(c.cluster_id) if drills is not None else None
         writer.writerow(
             (
                 c.cluster_id,
@@ -234,6 +311,10 @@ def report_csv(fleet: FleetLedger, *, month: str) -> str:
                 gap.start.strftime("%Y-%m-%dT%H:%M:%SZ") if gap is not None else "",
                 _hours(c.budget),
                 _hours(c.budget_remaining),
+                drilled.passed if drilled is not None else "",
+                drilled.failed if drilled is not None else "",
+                _minutes(drilled.slowest) if drilled is not None else "",
+                _minutes(drilled.rto_target) if drilled is not None else "",
             )
         )
     return out.getvalue()

@@ -22,7 +22,7 @@ from bot.fleet.match import folder_allowed, matches
 from bot.i18n.catalog import _
 from bot.ledger.messages import render_slo, report_csv
 from bot.ledger.policy import FleetLedger, daily_shares, ledger_of, month_period
-from bot.ledger.service import cluster_of, target_for
+from bot.ledger.service import cluster_of, drills_of, target_for
 from bot.outbox.change import Change, RunFinish
 from bot.outbox.posts import FileUpload, OutboundPost, PostKind, make_file_post, make_post
 from bot.slack.blocks import SLACK
@@ -114,6 +114,7 @@ class MonthlyReporter:
         )
         fleet = FleetLedger(start, end, slo.target, figures)
         daily = daily_shares(histories, start=start, end=end, now=now, target=slo.target)
+        drills = await drills_of(self.store, self.config, histories, start=start, end=end)
         card = render_slo(
             fleet,
             scope=_("every watched cluster")
@@ -122,6 +123,7 @@ class MonthlyReporter:
             month=month,
             daily=daily,
             to_date=now < end,
+            drills=drills,
         )
         post = make_post(
             PostKind.REPORT, route.channel, card, chat=self.chat, subject=f"report {month}"
@@ -129,7 +131,7 @@ class MonthlyReporter:
         table = FileUpload(
             filename=f"backup-freshness-{month}.csv",
             title=_("Backup freshness, {month}: every cluster").format(month=month),
-            content=report_csv(fleet, month=month).encode("utf-8"),
+            content=report_csv(fleet, month=month, drills=drills).encode("utf-8"),
         )
         file_post = make_file_post(
             route.channel, table, subject=f"report {month} table", parent=(post.id, None)

@@ -14,7 +14,8 @@ from bot.chat.mrkdwn import code, escape, mention
 from bot.cloud.models import Cluster
 from bot.commands.grammar import HistoryCmd, SloCmd
 from bot.commands.router import CommandRoute
-from bot.config import BotConfig, Match, Slo
+from bot.config import BotConfig, DrillRoute, Match, Slo
+from bot.drills.plan import route_for
 from bot.errors import UsageError
 from bot.fleet.match import folder_allowed, matches
 from bot.i18n.catalog import _, ngettext
@@ -24,8 +25,10 @@ from bot.ledger.model import ClusterHistory, ClusterState
 from bot.ledger.policy import (
     ClusterLedger,
     FleetLedger,
+    MonthDrills,
     daily_shares,
     ledger_of,
+    month_drills,
     month_of,
     month_period,
 )
@@ -67,6 +70,37 @@ def scope_match(target: str) -> Match | None:
         return Match.model_validate({"environment": rest})
     name, _eq, value = rest.partition("=")
     return Match(labels={name: value})
+
+
+async def drills_of(
+    store: Store,
+    config: BotConfig,
+    histories: Sequence[ClusterHistory],
+    *,
+    start: datetime,
+    end: datetime,
+) -> MonthDrills | None:
+    """The restore drills of ``histories``' clusters that finished in ``[start, end)``, read
+    from the drills table, each against its drill route's ``rto_target``; None when drills are
+    not configured and none finished (the report then says nothing of drills)."""
+    records = await store.drills.finished_between(start, end)
+    if not config.drills and not records:
+        return None
+    by_id = {h.cluster_id: h for h in histories}
+
+    def route(cluster_id: str) -> DrillRoute | None:
+        return route_for(config.drills, cluster_of(by_id[cluster_id]))
+
+    def target(cluster_id: str) -> timedelta | None:
+        found = route(cluster_id)
+        return found.rto_target if found is not None else None
+
+    return month_drills(
+        records,
+        [(h.cluster_id, h.name) for h in histories],
+        rto_target=target,
+        covered=lambda cluster_id: route(cluster_id) is not None,
+    )
 
 
 async def month_to_date(store: Store, config: BotConfig, *, now: datetime) -> list[ClusterLedger]:
@@ -134,7 +168,14 @@ class LedgerService:
             month=month or month_of(now),
             daily=daily,
             to_date=now < fleet.end,
+            drills=await self.drills(chosen, fleet),
         )
+
+    async def drills(
+        self, histories: Sequence[ClusterHistory], fleet: FleetLedger
+    ) -> MonthDrills | None:
+        """The restore drills of ``histories`` in ``fleet``'s period."""
+        return await drills_of(self.store, self.config, histories, start=fleet.start, end=fleet.end)
 
     async def history(self, cluster: str, days: int, *, now: datetime) -> Card:
         start = now - timedelta(days=days)

@@ -38,7 +38,8 @@ from bot.commands.router import CommandRoute
 from bot.config import BotConfig
 from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.messages import render_status
-from bot.digest.model import DigestInput, build_digest
+from bot.digest.model import DigestInput, build_digest, last_drill
+from bot.drills.plan import route_for
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
 from bot.fleet.discovery import folders_with_found
 from bot.fleet.lookup import ClusterFinder, looks_like_id
@@ -394,12 +395,19 @@ class Queries:
             buttons = await self._alert_buttons(cluster)
         if errors and not readings:
             raise CloudError(errors[0])
+        drills = (
+            await self.store.drills.last_drills()
+            if self.store is not None and self.config.drills
+            else {}
+        )
         items = [
             DigestInput(
                 cluster=r.cluster,
                 report=self._report(r, had, now),
                 backups=r.backups,
                 backup_count=r.count,
+                last_drill=last_drill(drills.get(r.cluster.id)),
+                drilled=route_for(self.config.drills, r.cluster) is not None,
             )
             for r in readings
         ]

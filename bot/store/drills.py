@@ -3,7 +3,7 @@ step as it is reached, and its result in the same transaction as the post that r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
@@ -92,6 +92,18 @@ class Drills:
         async with self._db.reading() as conn:
             rows = await conn.execute(select(drills).where(drills.c.id.in_(ids)))
             return {record.id: record for record in map(_record, rows)}
+
+    async def finished_between(self, start: datetime, end: datetime) -> list[DrillRecord]:
+        """The drills that finished in ``[start, end)``, the oldest first (what the monthly
+        report says of the month: the ledger reads its drills here)."""
+        c = drills.c
+        query = (
+            select(drills)
+            .where(c.finished_at.is_not(None), c.finished_at >= start, c.finished_at < end)
+            .order_by(c.finished_at, c.id)
+        )
+        async with self._db.reading() as conn:
+            return [_record(row) for row in await conn.execute(query)]
 
     async def last_drills(self) -> dict[str, DrillRecord]:
         """Each cluster's newest finished drill, by cluster id."""

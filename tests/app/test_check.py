@@ -51,6 +51,7 @@ def _env(sim: SimCloud, slack: FakeSlack, tmp_path: Path, **extra: str) -> dict[
         YC_IAM_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
+        YC_VPC_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
         BACKUPS_BOT_CONFIG=str(config),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
@@ -489,3 +490,84 @@ async def test_a_config_that_cannot_be_read_is_refused_in_the_shells_language(
     assert code == 1
     [config] = [line for line in out.splitlines() if line.startswith("FAIL  config: ")]
     assert said in config
+
+
+def _drill_route(folder: str, *, network: str, subnet: str, preset: str = "s2.small") -> str:
+    return (
+        f"drills:\n"
+        f"  - {{folder: {folder}, network: {network}, subnets: {{ru-central1-a: {subnet}}},\n"
+        f"     preset: {preset}, hosts: 3, time_limit: 2h, channel: C0TEAM}}\n"
+    )
+
+
+async def test_it_validates_a_drill_route_against_the_cloud_and_says_its_cost(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    folder = sim.fleet.folder_ids()[0]
+    sim.add_network("enpchecknetwork00001", folder, {"ru-central1-a": "e9bchecksubnet000001"})
+    env = _env(sim, slack, tmp_path)
+    _watch(
+        env,
+        f"watch:\n  folders: [{folder}]\n"
+        + _drill_route(folder, network="enpchecknetwork00001", subnet="e9bchecksubnet000001"),
+    )
+    code, out = await _check(env, tmp_path)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert (
+        f"ok    drills.0 network enpchecknetwork00001: net-0001 (folder {folder}) exists" in lines
+    )
+    assert (
+        "ok    drills.0 subnet e9bchecksubnet000001: exists in ru-central1-a, "
+        "network enpchecknetwork00001"
+    ) in lines
+    assert "ok    drills.0 preset s2.small: offered: 4 cores, 16 GiB memory per host" in lines
+    [cost] = [line for line in lines if line.startswith("ok    drills.0 cost: ")]
+    assert "at most 3 hosts of s2.small (4 cores, 16 GiB memory each) for up to 2h" in cost
+    assert "6 host-hours (24 core-hours, 96 GiB-hours of memory)" in cost
+    # Nothing was created, or asked to be.
+    assert [r for r in sim.requests if r.method != "GET" and "/iam/" not in r.path] == []
+    assert sim.restored == []
+
+
+async def test_a_drill_route_whose_network_subnet_or_preset_is_not_there_fails(
+    sim: SimCloud, slack: FakeSlack, tmp_path: Path
+) -> None:
+    folder = sim.fleet.folder_ids()[0]
+    # A subnet of another network than the route's.
+    sim.add_network("enpothernetwork00001", folder, {"ru-central1-a": "e9bothersubnet000001"})
+    env = _env(sim, slack, tmp_path)
+    _watch(
+        env,
+        f"watch:\n  folders: [{folder}]\n"
+        + _drill_route(
+            folder, network="enpmissingnetwork001", subnet="e9bothersubnet000001", preset="x9.huge"
+        )
+        + "  - {folder: "
+        + folder
+        + ", network: enpothernetwork00001, subnets: {ru-central1-a: e9bmissingsubnet0001},"
+        " channel: C0TEAM}\n",
+    )
+    code, out = await _check(env, tmp_path)
+    assert code == 1, out
+    lines = out.splitlines()
+    assert (
+        "FAIL  drills.0 network enpmissingnetwork001: Network enpmissingnetwork001 not found"
+        in (lines)
+    )
+    assert (
+        "FAIL  drills.0 subnet e9bothersubnet000001: it is in network enpothernetwork00001, "
+        "not in enpmissingnetwork001; name a subnet of the drill's network"
+    ) in lines
+    assert "FAIL  drills.0 preset x9.huge: Resource preset x9.huge not found" in lines
+    # The cost is still said, in host-hours (the preset's figures are unknown).
+    assert any(
+        line.startswith(
+            "ok    drills.0 cost: at most 3 hosts of x9.huge for up to 2h: 6 host-hours"
+        )
+        for line in lines
+    )
+    assert "FAIL  drills.1 subnet e9bmissingsubnet0001: Subnet e9bmissingsubnet0001 not found" in (
+        lines
+    )
+    assert "ok    drills.1 network enpothernetwork00001" in out

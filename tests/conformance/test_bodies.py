@@ -44,6 +44,7 @@ from yandex.cloud.mdb.opensearch.v1 import (
     cluster_pb2,
     cluster_service_pb2,
     maintenance_pb2,
+    resource_preset_pb2,
     versions_service_pb2,
 )
 from yandex.cloud.mdb.v1 import backup_retention_policy_pb2, version_pb2
@@ -54,6 +55,7 @@ from yandex.cloud.resourcemanager.v1 import (
     folder_pb2,
     folder_service_pb2,
 )
+from yandex.cloud.vpc.v1 import network_pb2, subnet_pb2
 
 from bot.cloud.client import CloudClient
 from bot.cloud.models import (
@@ -70,15 +72,18 @@ from bot.cloud.models import (
     HostHealth,
     HostType,
     MaintenanceOperation,
+    Network,
     NodeGroup,
     OpenEnum,
     OpenSearchConfig,
     Operation,
     ResourceCloud,
+    ResourcePreset,
     Resources,
     RestoreNodeGroup,
     RestoreRequest,
     RetentionPolicy,
+    Subnet,
     Version,
     VersionStatus,
     WeekDay,
@@ -602,9 +607,51 @@ def cases() -> Iterator[Any]:
             lambda got: list(zip(got.clouds, clouds, strict=True)),
         ),
     ]
+    network, subnet, preset = sdk_network(), sdk_subnet(), sdk_preset()
+    resources += [
+        (
+            "Network.get",
+            network,
+            lambda c: c.get_network(network.id),
+            lambda got: [(got, network)],
+        ),
+        ("Subnet.get", subnet, lambda c: c.get_subnet(subnet.id), lambda got: [(got, subnet)]),
+        (
+            "ResourcePreset.get",
+            preset,
+            lambda c: c.get_resource_preset(preset.id),
+            lambda got: [(got, preset)],
+        ),
+    ]
     for name, message, call, pairs in resources:
         for way, text in writings(message):
             yield pytest.param(message, text, call, pairs, id=f"{name}, {way}")
+
+
+def sdk_network() -> network_pb2.Network:
+    return network_pb2.Network(
+        id="enpnetwork0000000001", folder_id="b1gfolder00000000001", name="drills"
+    )
+
+
+def sdk_subnet() -> subnet_pb2.Subnet:
+    return subnet_pb2.Subnet(
+        id="e9bsubnet00000000001",
+        folder_id="b1gfolder00000000001",
+        name="drills-a",
+        network_id="enpnetwork0000000001",
+        zone_id="ru-central1-a",
+        v4_cidr_blocks=["10.1.0.0/24"],
+    )
+
+
+def sdk_preset() -> resource_preset_pb2.ResourcePreset:
+    return resource_preset_pb2.ResourcePreset(
+        id="s2.micro",
+        zone_ids=["ru-central1-a", "ru-central1-b", "ru-central1-d"],
+        cores=2,
+        memory=8 * 1024**3,
+    )
 
 
 @pytest.mark.parametrize(("message", "text", "call", "pairs"), list(cases()))
@@ -679,6 +726,9 @@ def test_every_field_the_models_read_exists_in_the_sdks_messages() -> None:
         (Host(), cluster_pb2.Host()),
         (Folder(id="f"), folder_pb2.Folder()),
         (ResourceCloud(id="c"), cloud_pb2.Cloud()),
+        (Network(id="n"), network_pb2.Network()),
+        (Subnet(id="s"), subnet_pb2.Subnet()),
+        (ResourcePreset(id="p"), resource_preset_pb2.ResourcePreset()),
     ):
         descriptor = proto.DESCRIPTOR
         for name, info in type(ours).model_fields.items():

@@ -20,10 +20,12 @@ from yandex.cloud.mdb.opensearch.v1 import (
     backup_service_pb2,
     cluster_pb2,
     cluster_service_pb2,
+    resource_preset_service_pb2,
     versions_service_pb2,
 )
 from yandex.cloud.operation import operation_service_pb2
 from yandex.cloud.resourcemanager.v1 import cloud_service_pb2, folder_service_pb2
+from yandex.cloud.vpc.v1 import network_service_pb2, subnet_service_pb2
 
 from bot.cloud.client import CloudClient
 from bot.cloud.models import RestoreNodeGroup, RestoreRequest
@@ -166,6 +168,25 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
         lambda c: c.get_cloud(CLOUD),
         {"cloud_id": CLOUD},
     ),
+    # What `check` reads of a drill route: its network, subnets and resource preset.
+    (
+        network_service_pb2.DESCRIPTOR.services_by_name["NetworkService"],
+        "Get",
+        lambda c: c.get_network("enpnetwork0000000001"),
+        {"network_id": "enpnetwork0000000001"},
+    ),
+    (
+        subnet_service_pb2.DESCRIPTOR.services_by_name["SubnetService"],
+        "Get",
+        lambda c: c.get_subnet("e9bsubnet00000000001"),
+        {"subnet_id": "e9bsubnet00000000001"},
+    ),
+    (
+        resource_preset_service_pb2.DESCRIPTOR.services_by_name["ResourcePresetService"],
+        "Get",
+        lambda c: c.get_resource_preset("s2.micro"),
+        {"resource_preset_id": "s2.micro"},
+    ),
 ]
 
 #: A minimal valid answer for each RPC, so that the client returns normally.
@@ -279,6 +300,9 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "get_folder",
         "list_clouds_page",
         "get_cloud",
+        "get_network",
+        "get_subnet",
+        "get_resource_preset",
     }
     assert len(RPCS) == len(senders)
     assert {f"{s.name}.{rpc}" for s, rpc, _, _ in RPCS} == {
@@ -299,6 +323,9 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "FolderService.Get",
         "CloudService.List",
         "CloudService.Get",
+        "NetworkService.Get",
+        "SubnetService.Get",
+        "ResourcePresetService.Get",
     }
     for name in senders:
         assert callable(getattr(CloudClient, name))

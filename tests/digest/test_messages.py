@@ -23,7 +23,7 @@ from bot.digest.messages import (
     render_status,
     visible_length,
 )
-from bot.digest.model import ClusterFigures, Digest, DigestInput, build_digest
+from bot.digest.model import ClusterFigures, Digest, DigestInput, LastDrill, build_digest
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.slack.blocks import SLACK
 from tests.cards import (
@@ -69,8 +69,22 @@ def many(n: int, name: str = "cluster") -> list[DigestInput]:
             age=timedelta(hours=3 + i % 40),
             reason="the cloud answered 503" if state == FreshnessState.UNKNOWN else "",
         )
-        out.append(DigestInput(c, rep, backups))
+        out.append(DigestInput(c, rep, backups, **drilled(i)))
     return out
+
+
+def drilled(i: int) -> dict[str, Any]:
+    """Cluster ``i``'s restore drills, in turn: none configured, never drilled, passed, failed."""
+    kind = i % 4
+    if kind == 0:
+        return {}
+    if kind == 1:
+        return {"drilled": True}
+    at = NOW - timedelta(days=3 + i % 20)
+    return {
+        "drilled": True,
+        "last_drill": LastDrill(at, passed=kind == 2, restore_time=timedelta(minutes=23)),
+    }
 
 
 @dataclass(frozen=True)
@@ -141,9 +155,78 @@ def test_the_digest_summarises_then_names_each_problem_in_one_line() -> None:
     header, row = table.content.decode().splitlines()
     assert header.startswith("cluster,cluster_id,folder_id,environment,state,")
     assert row.startswith("orders-prod,c9qcluster000000001,b1gfolder0000000001,PRODUCTION,stale,")
-    assert row.endswith(",6442450944,42,2,-3221225472,1,")
+    # ... then the note, and the three drill columns (no drills: route covers it).
+    assert row.endswith(",6442450944,42,2,-3221225472,1,,,,")
     assert table.filename == "d.csv"
     assert table.comment == "Every watched cluster, 1 in all, as a table."
+
+
+def test_the_digest_shows_each_clusters_last_drill_and_flags_the_undrilled_and_failed() -> None:
+    old = NOW - timedelta(days=3)
+    items = [
+        # Covered by no drills: route: neither flagged nor a drill line.
+        DigestInput(cluster("logs-dev", id="c9qdev"), report(FreshnessState.STALE), []),
+        DigestInput(
+            cluster("orders-prod", id="c9qnever"), report(FreshnessState.STALE), [], drilled=True
+        ),
+        DigestInput(
+            cluster("search-prod", id="c9qfailed"),
+            report(FreshnessState.STALE),
+            [],
+            drilled=True,
+            last_drill=LastDrill(old, passed=False, restore_time=None, error="corrupted"),
+        ),
+        DigestInput(
+            cluster("users-prod", id="c9qpassed"),
+            report(FreshnessState.STALE),
+            [],
+            drilled=True,
+            last_drill=LastDrill(old, passed=True, restore_time=timedelta(minutes=23)),
+        ),
+    ]
+    digest = digest_of(items)
+    assert (digest.never_drilled, digest.drill_failed) == (1, 1)
+    rendered = top_of(digest, table_name="d.csv")
+    summary = rendered.top.blocks[1]["text"]["text"]
+    assert summary.endswith("\n:test_tube: 1 cluster never drilled · 1 last drill failed")
+    assert visible_length(all_text([rendered.top])) <= TOP_VISIBLE
+    # Each row says its drill, in status (and the digest's thread) alike.
+    page = slack(
+        render_status(digest, title="Backups status", console_url=CONSOLE, limits=SLACK.limits)
+    )
+    paragraphs = "\n\n".join(texts_of(page.blocks)).split("\n\n")
+    rows = {
+        cid: next(s for s in paragraphs if cid in s)
+        for cid in ("c9qdev", "c9qnever", "c9qfailed", "c9qpassed")
+    }
+    assert "drill" not in rows["c9qdev"]
+    assert ":test_tube: Never restore-drilled" in rows["c9qnever"]
+    assert ":x: Last restore drill failed (Tue 11 Mar 2025)" in rows["c9qfailed"]
+    assert "Last restore drill passed (Tue 11 Mar 2025), restored in 23m" in rows["c9qpassed"]
+    # The file has the date, the result and the restore time in minutes, in its last columns.
+    assert rendered.cards.table is not None
+    header, *lines = rendered.cards.table.content.decode().splitlines()
+    assert header.endswith(",note,last_drill_at,last_drill_result,last_drill_restore_minutes")
+    cells = {line.split(",")[1]: line.split(",")[-3:] for line in lines}
+    assert cells["c9qdev"] == ["", "", ""]
+    assert cells["c9qnever"] == ["", "never", ""]
+    assert cells["c9qfailed"] == [old.isoformat(), "failed", ""]
+    assert cells["c9qpassed"] == [old.isoformat(), "passed", "23"]
+
+
+def test_a_fleet_whose_drills_are_all_well_has_no_drill_line_on_top() -> None:
+    passed = LastDrill(NOW - timedelta(days=1), passed=True, restore_time=timedelta(minutes=5))
+    items = [
+        DigestInput(
+            cluster("orders-prod"),
+            report(FreshnessState.FRESH, 3),
+            [],
+            drilled=True,
+            last_drill=passed,
+        )
+    ]
+    rendered = top_of(digest_of(items))
+    assert "drill" not in all_text([rendered.top])
 
 
 def test_thread_rows_name_their_folder_when_the_digest_is_not_grouped_by_folder() -> None:

@@ -34,7 +34,9 @@ from bot.digest.runner import (
     fires_once_a_day,
     run_key,
 )
+from bot.drills.model import DrillOutcome, DrillRecord, DrillStep
 from bot.freshness.memory import FACT_HAD_SCHEDULE
+from bot.i18n.catalog import ngettext
 from bot.ops.metrics import Metrics
 from bot.outbox.change import Change, OutboxState, RunFinish
 from bot.outbox.executor import DeliveryExecutor
@@ -50,6 +52,7 @@ from bot.slack.notifier import SlackNotifier
 from bot.store import Store
 from bot.store.claims import SKIPPED_CLAIM
 from bot.store.facts import MARKER_LAST_DIGEST
+from tests.drills.conftest import drill_config
 from tests.store.conftest import OpenStore
 from tests.store.conftest import postgres_store_url as postgres_store_url  # (a fixture)
 from tests.waiting import wait_until
@@ -185,11 +188,52 @@ async def test_the_next_days_digest_shows_what_changed_and_flags_a_shrunk_backup
     # logs-prod, nothing elsewhere; the first digest had nothing to compare with.
     before, after = (f["content"].decode() for f in fake_slack.files(TEAM_CHANNEL))
     [fresh_row] = [row for row in after.splitlines() if f",{IDS.fresh}," in row]
-    assert fresh_row.endswith(f",{-3 * GIB},1,")
+    # (then the note and the three drill columns, empty: no drills are configured)
+    assert fresh_row.endswith(f",{-3 * GIB},1,,,,")
     [stale_row] = [row for row in after.splitlines() if f",{IDS.stale}," in row]
-    assert stale_row.endswith(",0,0,")
+    assert stale_row.endswith(",0,0,,,,")
     [first_row] = [row for row in before.splitlines() if f",{IDS.stale}," in row]
-    assert first_row.endswith(",,,")
+    assert first_row.endswith(",,,,,,")
+
+
+async def test_the_digest_shows_the_last_drills_from_the_store(
+    cloud: CloudClient, store: Store, notifier: SlackNotifier, fake_slack: FakeSlack
+) -> None:
+    config = drill_config()
+    started = NOW - timedelta(days=2)
+    for cluster_id, outcome, restored in (
+        (IDS.fresh, DrillOutcome.FAILED, None),
+        (IDS.stale, DrillOutcome.PASSED, started + timedelta(minutes=23)),
+    ):
+        await store.drills.start_drill(
+            DrillRecord(
+                id=f"d{cluster_id[:10]}",
+                cluster_id=cluster_id,
+                cluster_name="",
+                folder_id=FOLDER,
+                channel=TEAM_CHANNEL,
+                time_limit=timedelta(hours=1),
+                started_at=started,
+                step=DrillStep.DONE,
+                restored_at=restored,
+                finished_at=started + timedelta(minutes=40),
+                outcome=outcome,
+            )
+        )
+    [result] = await runner(cloud, store, notifier, config).run_all(now=NOW)
+    await deliver_with(store, notifier)
+    assert result.digest is not None
+    never = result.digest.never_drilled
+    assert never >= 1  # the other PRODUCTION clusters the drill route covers
+    assert result.digest.drill_failed == 1
+    [top] = top_posts(fake_slack, TEAM_CHANNEL)
+    flags = ngettext("{n} cluster never drilled", "{n} clusters never drilled", never)
+    assert f":test_tube: {flags.format(n=never)} · 1 last drill failed" in sections(top)[0]
+    [table] = [f["content"].decode() for f in fake_slack.files(TEAM_CHANNEL)]
+    cells = {row.split(",")[1]: row.split(",")[-3:] for row in table.splitlines()[1:]}
+    assert cells[IDS.fresh] == [started.isoformat(), "failed", ""]
+    assert cells[IDS.stale] == [started.isoformat(), "passed", "23"]
+    assert cells[IDS.never] == ["", "never", ""]
 
 
 async def test_a_cluster_whose_schedule_was_removed_is_reported_as_unscheduled(

@@ -28,6 +28,7 @@ from bot.drills.service import DrillService
 from bot.store import Store
 from tests.app.test_serve import BOT_TOKEN, REPO
 from tests.drills.conftest import FAST, NETWORK, SUBNET
+from tests.drills.test_service import leftover
 from tests.waiting import wait_until
 from tests.world import FOLDER, IDS, TEAM_CHANNEL, make_cloud, make_fleet, seed_backups
 
@@ -110,11 +111,15 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def drill(w: World, *args: str) -> asyncio.subprocess.Process:
+    return await verb(w, "drill", *args)
+
+
+async def verb(w: World, name: str, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "drill",
+        name,
         *args,
         env=w.env,
         stdout=asyncio.subprocess.PIPE,
@@ -166,6 +171,26 @@ async def test_a_cluster_no_route_matches_is_a_usage_error(world: World) -> None
     assert code == 2, out
     assert "No drills: route matches" in out
     assert world.sim.restored == []
+
+
+async def test_the_one_shot_sweep_runs_the_reaper_too(world: World) -> None:
+    cluster = leftover(world.sim, age=timedelta(hours=2))
+    # A dry run says what it would delete, and deletes nothing.
+    code, out = await finish(await verb(world, "sweep", "--dry-run"))
+    assert code == 0, out
+    assert f"would delete leftover drill cluster {cluster.id}" in out
+    assert [r for r in world.sim.requests if r.method == "DELETE"] == []
+    code, out = await finish(await verb(world, "sweep", "--wait", "30"))
+    assert code == 0, out
+    assert f"deleted leftover drill cluster {cluster.id}" in out
+    await wait_until(lambda: world.sim.labelled() == [], what="the leftover deleted")
+    (post,) = [m for m in world.slack.messages(TEAM_CHANNEL) if cluster.id in m["text"]]
+    assert "leftover" in post["text"]
+    # The next one-shot sweep finds nothing left and reports nothing again.
+    code, out = await finish(await verb(world, "sweep", "--json"))
+    assert code == 0, out
+    assert '"reaped": []' in out
+    assert len([m for m in world.slack.messages() if cluster.id in m["text"]]) == 1
 
 
 #: Where the process is killed: (method, path) of the request it is waiting for.

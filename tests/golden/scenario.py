@@ -210,6 +210,7 @@ async def record() -> list[dict[str, Any]]:
                 YC_IAM_ENDPOINT=sim.url,
                 YC_OPERATION_ENDPOINT=sim.url,
                 YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
+                YC_VPC_ENDPOINT=sim.url,
                 YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
                 DATABASE_URL=f"sqlite+aiosqlite:///{Path(tmp) / 'golden.db'}",
             )

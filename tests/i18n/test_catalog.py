@@ -209,6 +209,12 @@ NAMES = frozenset(
         "managed-opensearch.viewer",
         "managed-opensearch.editor",
         "resource-manager.viewer",
+        "vpc.user",
+        # A drill route's line labels: drills.<n> network|subnet|preset <id>.
+        "drills.",
+        " network ",
+        " subnet ",
+        " preset ",
         "{folder: ",
         "30 9 * * mon-fri",
         "0 10 1-7 * mon",

@@ -83,8 +83,21 @@ def _skeleton(path: Path) -> list[dict[str, Any]]:
 # --- values and schema ---------------------------------------------------------------------------
 
 
+#: A drill route as the schema wants it (the required keys).
+_DRILL = {
+    "folder": "b1gf",
+    "network": "enpn",
+    "subnets": {"ru-central1-a": "e9bs"},
+    "channel": "C0",
+}
+
+
 def test_default_values_validate_against_the_schema() -> None:
     _validator().validate(_values())
+
+
+def test_a_drill_route_with_its_rto_target_validates() -> None:
+    _validator().validate(_with(**{"config.drills": [{**_DRILL, "rto_target": "45m"}]}))
 
 
 @pytest.mark.parametrize(
@@ -104,6 +117,7 @@ def test_default_values_validate_against_the_schema() -> None:
         ({"resources.requests.gpu": 1}, "an unknown resource"),
         ({"yandexCloud.maxInFlight": 0}, "no cloud requests at all"),
         ({"yandexCloud.backgroundInFlight": "16"}, "a share that is not a number"),
+        ({"config.drills": [{**_DRILL, "rto_target": "an hour"}]}, "an rto_target not a duration"),
     ],
 )
 def test_bad_values_are_refused(changes: dict[str, Any], why: str) -> None:

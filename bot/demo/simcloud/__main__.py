@@ -58,7 +58,7 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"  cloud {cloud.id} ({cloud.name})", flush=True)
     print(
         f"  use YC_MDB_ENDPOINT=YC_OPERATION_ENDPOINT=YC_IAM_ENDPOINT="
-        f"YC_RESOURCE_MANAGER_ENDPOINT={url} "
+        f"YC_RESOURCE_MANAGER_ENDPOINT=YC_VPC_ENDPOINT={url} "
         f"YC_IAM_TOKEN={DEFAULT_STATIC_TOKEN}",
         flush=True,
     )

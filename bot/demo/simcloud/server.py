@@ -54,9 +54,16 @@ from bot.demo.simcloud.fleet import (
     make_id,
     new_folder,
 )
+from bot.demo.simcloud.opensearch import OpenSearchEndpoint
 
 MDB = "/managed-opensearch/v1"
 RESOURCE_MANAGER = "/resource-manager/v1"
+VPC = "/vpc/v1"
+
+#: The resource presets the simulated service offers: id -> (cores, memory in GiB); each in
+#: every zone of :data:`PRESET_ZONES`.
+PRESETS = {"s2.micro": (2, 8), "s2.small": (4, 16), "s2.medium": (8, 32), "s3-c2-m8": (2, 8)}
+PRESET_ZONES = ("ru-central1-a", "ru-central1-b", "ru-central1-d")
 METADATA_TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"  # noqa: S105
 MAX_ID = 50
 MAX_TOKEN = 100
@@ -222,6 +229,12 @@ class SimCloud:
         #: Clusters restored, and clusters deleted, through the API (ids, in order).
         self.restored: list[str] = []
         self.deleted: list[str] = []
+        #: The networks (id -> folder) and subnets (id -> (network, zone)) that exist; nothing
+        #: else does (``GET /vpc/v1/...`` of another id is NOT_FOUND). See :meth:`add_network`.
+        self.networks: dict[str, str] = {}
+        self.subnets: dict[str, tuple[str, str]] = {}
+        #: The restored clusters' OpenSearch REST API, once :meth:`serve_opensearch` started it.
+        self.opensearch: OpenSearchEndpoint | None = None
         self._faults: list[Fault] = []
         self._encoded: dict[str, str] = {}
         self._orders: dict[str, list[str]] = {}
@@ -233,6 +246,12 @@ class SimCloud:
 
     def __repr__(self) -> str:
         return f"SimCloud(url={self.url!r}, clusters={len(self.fleet.clusters)})"
+
+    def add_network(self, network_id: str, folder_id: str, subnets: dict[str, str]) -> None:
+        """Make a network in ``folder_id`` with ``subnets`` (zone -> subnet id) exist."""
+        self.networks[network_id] = folder_id
+        for zone, subnet_id in subnets.items():
+            self.subnets[subnet_id] = (network_id, zone)
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -248,9 +267,21 @@ class SimCloud:
 
     async def stop(self) -> None:
         """Stop listening."""
+        if self.opensearch is not None:
+            await self.opensearch.stop()
+            self.opensearch = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def serve_opensearch(self) -> OpenSearchEndpoint:
+        """Give clusters restored from now on an OpenSearch REST API on 127.0.0.1 (their hosts
+        are named ``127.0.0.1``), over HTTPS under a CA of its own (``ca_file``)."""
+        if self.opensearch is None:
+            endpoint = OpenSearchEndpoint()
+            await endpoint.start()
+            self.opensearch = endpoint
+        return self.opensearch
 
     async def __aenter__(self) -> SimCloud:
         await self.start()
@@ -457,6 +488,9 @@ class SimCloud:
         app.router.add_get(RESOURCE_MANAGER + "/folders", self._list_folders)
         app.router.add_get(RESOURCE_MANAGER + "/clouds/{cloudId}", self._get_resource_cloud)
         app.router.add_get(RESOURCE_MANAGER + "/clouds", self._list_resource_clouds)
+        app.router.add_get(VPC + "/networks/{networkId}", self._get_network)
+        app.router.add_get(VPC + "/subnets/{subnetId}", self._get_subnet)
+        app.router.add_get(MDB + "/resourcePresets/{presetId}", self._get_resource_preset)
         app.router.add_post("/iam/v1/tokens", self._iam_tokens)
         app.router.add_get(METADATA_TOKEN_PATH, self._metadata_token)
         return app
@@ -991,9 +1025,10 @@ class SimCloud:
             )
             for index in range(count):
                 zone = str(zones[index % len(zones)])
+                host_name = f"rc1{zone[-1]}-{make_id('', self._rng)[:16]}.mdb.yandexcloud.net"
                 hosts.append(
                     SimHost(
-                        name=f"rc1{zone[-1]}-{make_id('', self._rng)[:16]}.mdb.yandexcloud.net",
+                        name="127.0.0.1" if self.opensearch is not None else host_name,
                         zone_id=zone,
                         node_group=node_groups[-1].name,
                         preset=node_groups[-1].preset,
@@ -1036,6 +1071,10 @@ class SimCloud:
             error_message=error,
         )
         self.operations[operation.id] = operation
+        if self.opensearch is not None:
+            self.opensearch.restored(
+                str(spec["adminPassword"]), backup_id, int(backup.indices_total)
+            )
         self.restored.append(cluster_id)
         if key:
             self._by_key[key] = operation.id
@@ -1170,6 +1209,47 @@ class SimCloud:
             token_length=RM_TOKEN_LENGTH,
         )
         return _page_response("folders", [_dumps(self._folder_json(f)) for f in items], token)
+
+    async def _get_network(self, request: web.Request) -> web.Response:
+        network_id = self._check_id("network_id", request.match_info["networkId"])
+        folder_id = self.networks.get(network_id)
+        if folder_id is None:
+            raise _ApiError(404, f"Network {network_id} not found")
+        return web.json_response(
+            {"id": network_id, "folderId": folder_id, "name": f"net-{network_id[-4:]}"}
+        )
+
+    async def _get_subnet(self, request: web.Request) -> web.Response:
+        subnet_id = self._check_id("subnet_id", request.match_info["subnetId"])
+        found = self.subnets.get(subnet_id)
+        if found is None:
+            raise _ApiError(404, f"Subnet {subnet_id} not found")
+        network_id, zone = found
+        return web.json_response(
+            {
+                "id": subnet_id,
+                "folderId": self.networks.get(network_id, ""),
+                "name": f"subnet-{zone}",
+                "networkId": network_id,
+                "zoneId": zone,
+                "v4CidrBlocks": ["10.1.0.0/24"],
+            }
+        )
+
+    async def _get_resource_preset(self, request: web.Request) -> web.Response:
+        preset_id = self._check_id("resource_preset_id", request.match_info["presetId"])
+        figures = PRESETS.get(preset_id)
+        if figures is None:
+            raise _ApiError(404, f"Resource preset {preset_id} not found")
+        cores, memory_gib = figures
+        return web.json_response(
+            {
+                "id": preset_id,
+                "zoneIds": list(PRESET_ZONES),
+                "cores": str(cores),
+                "memory": str(memory_gib * 1024**3),
+            }
+        )
 
     async def _get_folder(self, request: web.Request) -> web.Response:
         folder_id = self._check_id("folder_id", request.match_info["folderId"])
