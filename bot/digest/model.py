@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.cloud.models import Backup, Cluster
@@ -165,6 +165,8 @@ class Digest:
     #: whose rows are all hidden, by label.
     groups: tuple[DigestGroup, ...] = ()
     group_by: tuple[str, ...] = ()
+    #: Folder names by id, where known: a row names its cluster's folder by name.
+    folder_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cluster_count(self) -> int:
@@ -228,6 +230,7 @@ def build_digest(
         figures=tuple(figures),
         groups=_groups(rows, group_counts, labels),
         group_by=tuple(group_by),
+        folder_names=dict(folder_names or {}),
     )
 
 

@@ -26,7 +26,7 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -149,6 +149,9 @@ class FleetReading:
     discovery: Discovery = field(default_factory=Discovery)
     #: Folders whose clusters could not be listed this time: what is in them is unknown.
     unlisted: frozenset[str] = frozenset()
+    #: The names of the read clusters' folders, by id, where known (found in a watched cloud,
+    #: or read by id and cached: :meth:`bot.fleet.discovery.FolderDirectory.folder_names`).
+    folder_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def found_folders(self) -> frozenset[str] | None:
@@ -245,7 +248,14 @@ async def read_fleet(
         ),
         key=lambda cluster: (cluster.display_name, cluster.id),
     )
-    readings = await _read_in_pool(cloud, selected, counter, depth)
+    directory = directory_for(cloud)
+    names, readings = await asyncio.gather(
+        directory.folder_names(
+            cloud, [c.folder_id for c in selected if c.folder_id], now=depth.now
+        ),
+        _read_in_pool(cloud, selected, counter, depth),
+    )
+    counter.requests += names.requests
     for reading in readings:
         of = _("of {cluster}, {item}")
         name = reading.cluster.display_name
@@ -256,6 +266,10 @@ async def read_fleet(
         requests=counter.requests,
         discovery=discovery,
         unlisted=frozenset(unlisted),
+        folder_names={
+            **{f.id: f.name for f in discovery.folders if f.name},
+            **names.names,
+        },
     )
 
 
