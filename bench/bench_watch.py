@@ -14,7 +14,8 @@ digest it reports
   ``listOperations`` per stale cluster (why it is late; a fresh one costs none), the empty pages
   with a next-page token the simulator served (the API's contract allows them, so a reader must
   follow them), and for the sweep the confirming re-read (``get`` + ``listBackups`` +
-  ``listOperations``, and the policies of one with no schedule) of each new incident;
+  ``listOperations``, and the policies of one with no schedule) of each new incident, and the
+  watched folder's name (Folder.get, once per client and 5 minutes: the sweep's);
 * the sweep and the digest queue their posts in the outbox; delivering them to Slack is
   measured by ``bench/bench_delivery.py``;
 * the time lower bound ``ceil(requests / concurrency) * latency``, and the ratios (target:
@@ -234,7 +235,12 @@ async def one_pass(
             reads = CLUSTERS + sim.policy_reads + sim.stale
             rereads = 3 * sim.stale + sim.stale_unscheduled
             sweep.requests = sim.requests()
-            sweep.bound_requests = listing_pages + reads + rereads + sim.empty_pages() - empty
+            # A new client reads each watched folder's name once (Folder.get, kept 5 minutes:
+            # the digest after it asks none).
+            names = len(sim.folder_ids)
+            sweep.bound_requests = (
+                listing_pages + names + reads + rereads + sim.empty_pages() - empty
+            )
             sweep.detail = result.summary()
             if not result.ok or result.skipped:
                 raise SystemExit(f"the sweep did not complete: {result.summary()}")
