@@ -12,11 +12,13 @@ import pytest
 from bot.app.wiring import Features
 from bot.cloud.client import CloudClient
 from bot.config import BotConfig
+from bot.demo.simcloud.fleet import SimCluster, SimSchedule
 from bot.demo.simcloud.server import SimCloud
+from bot.digest.runner import DigestRunner
 from bot.fleet.reader import read_fleet
 from bot.slack.blocks import SLACK
 from bot.store import Store
-from tests.world import FOLDER, NOW, make_config, make_features
+from tests.world import CONSOLE_URL, FOLDER, NOW, make_config, make_features
 
 FOLDER_GET = r"^/resource-manager/v1/folders/[^/]+$"
 
@@ -101,3 +103,29 @@ async def test_clusters_names_the_folder_and_gives_its_id_in_the_context_line(
     blocks = SLACK.render(card)["blocks"]
     contexts = [str(b) for b in blocks if b["type"] == "context"]
     assert any(f"watched: folder id `{FOLDER}`" in c for c in contexts)
+
+
+async def test_a_digest_grouped_by_folder_heads_the_group_by_name_with_the_id_below(
+    sim: SimCloud, cloud: CloudClient, store: Store, config: BotConfig
+) -> None:
+    # More problems than the top post shows: the rest go to the thread, under group headings.
+    for n in range(12):
+        cluster_id = f"c9qstale{n:012d}"
+        sim.fleet.add_cluster(
+            SimCluster(
+                id=cluster_id,
+                folder_id=FOLDER,
+                name=f"stale-{n:02d}",
+                created_at=NOW - timedelta(days=300),
+                schedule=SimSchedule("daily", hour=3, minute=0),
+            )
+        )
+        sim.add_backup(cluster_id, created_at=NOW - timedelta(days=3))
+    runner = DigestRunner(cloud, store, config, console_url=CONSOLE_URL, owner="r")
+
+    [result] = await runner.run_all(now=NOW, dry_run=True)
+
+    thread = " ".join(str(SLACK.render(m)["blocks"]) for m in result.messages[1:])
+    assert "*folder watched* · " in thread
+    assert f"folder id `{FOLDER}`" in thread
+    assert f"folder watched ({FOLDER})" not in thread
