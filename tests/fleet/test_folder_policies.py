@@ -7,12 +7,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from bot.cloud.client import CloudClient
+from bot.demo.simcloud.config import SimConfig
 from bot.demo.simcloud.fleet import SimCluster, SimPolicy
 from bot.demo.simcloud.server import SimCloud
+from bot.errors import PermissionDenied
 from bot.fleet.reader import read_clusters, read_fleet
 from bot.freshness.model import FreshnessState
-from tests.world import FOLDER, IDS, NOW, make_config
+from tests.world import FOLDER, IDS, NOW, make_cloud, make_config, make_fleet
 
 FOLDER_POLICIES = r"/folders/[^/]+/retention_policies$"
 CLUSTER_POLICIES = r"/clusters/[^/]+/retention_policies$"
@@ -119,3 +123,24 @@ async def test_a_folder_listing_that_fails_is_each_of_its_clusters_error_not_a_g
     # The default maximum age is all that is left, and could be wrong: unknown, not fresh.
     report = policy.report(make_config().freshness, now=NOW)
     assert report.state is FreshnessState.UNKNOWN
+
+
+async def test_the_simulated_cloud_pages_a_folders_policies_and_names_each_ones_cluster() -> None:
+    async with SimCloud(SimConfig(max_page_size=1), make_fleet()) as sim:
+        add_policy_cluster(sim)
+        sim.fleet.clusters[IDS.never].policies = [SimPolicy("p2", "nightly")]
+        sim.fleet.clusters[IDS.other].policies = [SimPolicy("p3", "elsewhere")]
+        cloud = make_cloud(sim)
+        try:
+            page = await cloud.all_folder_retention_policies(FOLDER)
+            assert page is not None
+            assert sorted((p.cluster_id, p.policy_name) for p in page.policies) == [
+                (IDS.never, "nightly"),
+                (POLICY_CLUSTER, "four-a-day"),
+            ]
+            assert len(sim.requests_to(FOLDER_POLICIES)) >= 2  # a page each, and more
+            sim.set_folder(FOLDER, unreadable=True)
+            with pytest.raises(PermissionDenied):
+                await cloud.all_folder_retention_policies(FOLDER)
+        finally:
+            await cloud.aclose()
