@@ -18,7 +18,9 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 - its operations (Cluster.listOperations, every page), only when its freshness is in question
   (stale, never backed up, or past a slot with no backup), or always in ``full``: they hold the
   failed backup attempts a Backup cannot show;
-- the versions the service lists, once per ``full`` reading (for restore readiness).
+- the versions the service lists, once per ``full`` reading (for restore readiness);
+- the names of the read clusters' folders not found in a watched cloud (Folder.get, kept
+  5 minutes by :class:`bot.fleet.discovery.FolderDirectory`), while the clusters are read.
 
 :meth:`ClusterReading.report` turns a reading into its freshness report, explanation attached.
 """
