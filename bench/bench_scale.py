@@ -8,9 +8,10 @@ before serving) runs in another process, as the real cloud is another machine. F
 prints
 
 * the cloud requests made (the simulator's request log) against their lower bound: the listing
-  pages, one ``listBackups`` per cluster, one retention-policy listing per cluster with no
-  snapshot schedule, one ``listOperations`` per stale cluster, and the empty pages with a token
-  the simulator served;
+  pages, one ``listBackups`` per cluster, the retention policies of the clusters with no
+  snapshot schedule (one ListByFolder listing of the folder, a page per 1,000 policies), one
+  ``listOperations`` per stale cluster, the folder's name (Folder.get, once a process), and the
+  empty pages with a token the simulator served;
 * the wall time against the time bound ``ceil(bound / in flight) * latency`` (16 requests in
   flight: the background lane's share);
 * the process's peak RSS and its CPU time (user + system), and CPU per request;
@@ -98,6 +99,7 @@ def bench_size(clusters: int, workdir: Path) -> list[Run]:
         env = {
             **os.environ,
             "YC_MDB_ENDPOINT": sim.url,
+            "YC_RESOURCE_MANAGER_ENDPOINT": sim.url,
             "YC_OPERATION_ENDPOINT": sim.url,
             "YC_IAM_ENDPOINT": sim.url,
             "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
@@ -111,7 +113,8 @@ def bench_size(clusters: int, workdir: Path) -> list[Run]:
             sim.clear_requests()
             empty = sim.empty_pages()
             status, wall, rss, cpu = _run_verb(verb, env)
-            bound = listing_pages + clusters + sim.unscheduled + sim.stale
+            # Each run is a new process: it reads the watched folder's name once (Folder.get).
+            bound = listing_pages + len(sim.folder_ids) + clusters + sim.policy_reads + sim.stale
             bound += sim.empty_pages() - empty
             load = os.getloadavg()[0]
             runs.append(Run(verb, clusters, sim.requests(), bound, wall, rss, cpu, load, status))

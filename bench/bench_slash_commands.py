@@ -178,6 +178,7 @@ async def serve_bot(
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=api_url,
         YC_MDB_ENDPOINT=cloud_url,
+        YC_RESOURCE_MANAGER_ENDPOINT=cloud_url,
         YC_OPERATION_ENDPOINT=cloud_url,
         YC_IAM_ENDPOINT=cloud_url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,

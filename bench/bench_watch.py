@@ -8,12 +8,14 @@ digest it reports
 
 * the wall time;
 * the API requests made (from the simulated cloud's request log) against their lower bound: the
-  cluster listing pages, one ``listBackups`` per cluster, one retention-policy listing per
-  cluster with no snapshot schedule (its policies may set its maximum age), one
+  cluster listing pages, one ``listBackups`` per cluster, the retention policies of the clusters
+  with no snapshot schedule (their policies may set their maximum age: one ListByFolder listing
+  for a folder with two or more of them, a page per 1,000 policies, else one per cluster), one
   ``listOperations`` per stale cluster (why it is late; a fresh one costs none), the empty pages
   with a next-page token the simulator served (the API's contract allows them, so a reader must
   follow them), and for the sweep the confirming re-read (``get`` + ``listBackups`` +
-  ``listOperations``, and the policies of one with no schedule) of each new incident;
+  ``listOperations``, and the policies of one with no schedule) of each new incident, and the
+  watched folder's name (Folder.get, once per client and 5 minutes: the sweep's);
 * the sweep and the digest queue their posts in the outbox; delivering them to Slack is
   measured by ``bench/bench_delivery.py``;
 * the time lower bound ``ceil(requests / concurrency) * latency``, and the ratios (target:
@@ -85,9 +87,14 @@ class SimProcess:
             target=_serve_sim, args=(child, sim_config, now), name="simcloud", daemon=True
         )
         self._process.start()
-        self.url, self.folder_ids, self.unscheduled, self.stale, self.stale_unscheduled = (
-            self._conn.recv()
-        )
+        (
+            self.url,
+            self.folder_ids,
+            self.unscheduled,
+            self.stale,
+            self.stale_unscheduled,
+            self.policy_reads,
+        ) = self._conn.recv()
 
     def _ask(self, *command: str) -> Any:
         self._conn.send(command)
@@ -113,10 +120,14 @@ class SimProcess:
         return rss
 
 
-def _kinds(sim: SimCloud, now: datetime) -> tuple[int, int, int]:
+def _kinds(sim: SimCloud, now: datetime) -> tuple[int, int, int, int]:
     """Clusters with no snapshot schedule, stale ones (older than their schedule's period plus
-    the 2 h grace, or a day and 2 h), and stale ones with no schedule."""
+    the 2 h grace, or a day and 2 h), stale ones with no schedule, and the retention-policy
+    requests a reading of the fleet needs: a folder with two or more clusters with no schedule
+    lists its policies at once (ListByFolder, a page per 1,000), one with one asks for it."""
     unscheduled = stale = both = 0
+    wanting: dict[str, int] = {}
+    policies: dict[str, int] = {}
     for cluster in sim.fleet.clusters.values():
         newest = sim.fleet.newest_backup(cluster.id)
         period = cluster.schedule.interval if cluster.schedule else timedelta(days=1)
@@ -124,7 +135,15 @@ def _kinds(sim: SimCloud, now: datetime) -> tuple[int, int, int]:
         unscheduled += cluster.schedule is None
         stale += late
         both += late and cluster.schedule is None
-    return unscheduled, stale, both
+        wanting[cluster.folder_id] = wanting.get(cluster.folder_id, 0) + (cluster.schedule is None)
+        policies[cluster.folder_id] = policies.get(cluster.folder_id, 0) + len(
+            cluster.policies or ()
+        )
+    policy_reads = sum(
+        max(1, math.ceil(policies[folder] / PAGE_SIZE)) if n > 1 else n
+        for folder, n in wanting.items()
+    )
+    return unscheduled, stale, both, policy_reads
 
 
 def _serve_sim(conn: Connection, sim_config: SimConfig, now: datetime) -> None:
@@ -213,10 +232,15 @@ async def one_pass(
             if trace:
                 sweep.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
             # Every stale cluster opens an incident (one route matches all), re-read once.
-            reads = CLUSTERS + sim.unscheduled + sim.stale
+            reads = CLUSTERS + sim.policy_reads + sim.stale
             rereads = 3 * sim.stale + sim.stale_unscheduled
             sweep.requests = sim.requests()
-            sweep.bound_requests = listing_pages + reads + rereads + sim.empty_pages() - empty
+            # A new client reads each watched folder's name once (Folder.get, kept 5 minutes:
+            # the digest after it asks none).
+            names = len(sim.folder_ids)
+            sweep.bound_requests = (
+                listing_pages + names + reads + rereads + sim.empty_pages() - empty
+            )
             sweep.detail = result.summary()
             if not result.ok or result.skipped:
                 raise SystemExit(f"the sweep did not complete: {result.summary()}")
@@ -233,7 +257,7 @@ async def one_pass(
                 digest.py_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
             digest.requests = sim.requests()
             digest.bound_requests = (
-                listing_pages + CLUSTERS + sim.unscheduled + sim.stale + sim.empty_pages() - empty
+                listing_pages + CLUSTERS + sim.policy_reads + sim.stale + sim.empty_pages() - empty
             )
             digest.detail = posted.summary()
             if posted.status != DigestStatus.QUEUED:

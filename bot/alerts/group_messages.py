@@ -29,6 +29,7 @@ from bot.chat.mrkdwn import mention as mention_of
 from bot.chat.pack import escape_clipped, pack
 from bot.cloud.models import Cluster
 from bot.config import AlertRoute
+from bot.fleet.grouping import folder_context
 from bot.freshness.attempts import AttemptOutcome
 from bot.freshness.messages import (
     STATE_EMOJI,
@@ -36,6 +37,7 @@ from bot.freshness.messages import (
     condition_short,
     console_backups_url,
     cut,
+    id_code,
     slack_date,
     state_count,
 )
@@ -303,6 +305,10 @@ def render_group_alert(
         _("checked {when}").format(when=slack_date(now)),
         _("one post for the whole group; each cluster resolves on its own"),
     ]
+    folder_id = folder_context(group.group_key, group.label)
+    if folder_id is not None:
+        # The title names the folder; its id, which a person copies, in the context line.
+        notes.insert(0, _("folder id {id}").format(id=id_code(folder_id)))
     # What a phone shows before the buttons is the status and the cause; the rows come after.
     lead: list[Part] = [Text(status)]
     if group.is_open:

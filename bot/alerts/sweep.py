@@ -461,7 +461,7 @@ class Sweeper(FleetJob):
             seen,
             groups,
             locale=self.config.locale_of(route),
-            folder_names={f.id: f.name for f in fleet.discovery.folders if f.name},
+            folder_names=dict(fleet.folder_names),
         )
         return plan_route(view, steps, chat=self.chat, console_url=self.console_url, now=run.now)
 
@@ -553,7 +553,7 @@ class Sweeper(FleetJob):
             gone,
             routes=self.config.alerts,
             chat=self.chat,
-            folder_names={f.id: f.name for f in fleet.discovery.folders},
+            folder_names=dict(fleet.folder_names),
             now=run.now,
             retired=set(run.doubted),
         )

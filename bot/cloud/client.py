@@ -10,8 +10,8 @@ listing is read by one paging loop, :meth:`CloudClient._pages`. The methods abov
 paths and models.
 
 Retention policies and versions are not offered everywhere: where their endpoint answers 404
-(for a cluster) or 501 (for every cluster), the client remembers it for the life of the process
-and answers None from then on without asking again.
+(for a cluster, or a folder when listed by folder) or 501 (for every one), the client remembers
+it for the life of the process and answers None from then on without asking again.
 """
 
 from __future__ import annotations
@@ -155,6 +155,12 @@ _OPERATIONS: _Listing[OperationPage, Operation] = _Listing(
 _POLICIES: _Listing[PolicyPage, RetentionPolicy] = _Listing(
     "BackupRetentionPolicy.list", decode_policy_page, lambda page: page.policies, PolicyPage
 )
+_FOLDER_POLICIES: _Listing[PolicyPage, RetentionPolicy] = _Listing(
+    "BackupRetentionPolicy.listByFolder",
+    decode_policy_page,
+    lambda page: page.policies,
+    PolicyPage,
+)
 _VERSIONS: _Listing[VersionPage, Version] = _Listing(
     "Versions.list", decode_version_page, lambda page: page.versions, VersionPage
 )
@@ -230,7 +236,8 @@ class CloudClient:
         self._on_skipped = on_skipped
         self._rng = rng or random.Random()
         #: Optional endpoints found not offered ("retention_policies", "retention_policies:<id>",
-        #: "versions"): asked once per process, never again.
+        #: "retention_policies_by_folder[:<folder id>]", "versions"): asked once per process,
+        #: never again.
         self._not_offered: set[str] = set()
         #: Optional endpoints that have answered once (until then, one request at a time).
         self._answered: set[str] = set()
@@ -505,6 +512,43 @@ class CloudClient:
         return await self._optional(
             "retention_policies",
             f"retention_policies:{cluster_id}",
+            lambda: self._all(query, page_size),
+        )
+
+    def _folder_retention_policies(self, folder_id: str) -> _Query[PolicyPage, RetentionPolicy]:
+        validate_id("folder id", folder_id)
+        url = (
+            f"{self.mdb_endpoint}{MDB_PREFIX}/folders/{path_segment(folder_id)}/retention_policies"
+        )
+        return _Query(_FOLDER_POLICIES, url)
+
+    async def list_folder_retention_policies_page(
+        self, folder_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> PolicyPage:
+        """One page of the backup retention policies of every cluster in a folder
+        (BackupRetentionPolicyService.ListByFolder). Raises like any request, 404 and 501
+        included (see :meth:`all_folder_retention_policies`)."""
+        return await self._page(self._folder_retention_policies(folder_id), page_size, page_token)
+
+    def may_offer_folder_retention_policies(self, folder_id: str) -> bool:
+        """False once the cloud said it lists no retention policies by folder (for this folder,
+        or for any): then :meth:`all_folder_retention_policies` answers None without a request."""
+        keys = {"retention_policies_by_folder", f"retention_policies_by_folder:{folder_id}"}
+        return not keys & self._not_offered
+
+    async def all_folder_retention_policies(
+        self, folder_id: str, *, page_size: int = 1000
+    ) -> PolicyPage | None:
+        """Every backup retention policy of every cluster in a folder, in one listing
+        (ListByFolder), or None where the API does not list them by folder: NOT_FOUND for this
+        folder, or UNIMPLEMENTED for any, is remembered for the life of the process, as for
+        :meth:`all_retention_policies` (whose per-cluster listing is then the way). Each
+        policy names its cluster (``cluster_id``)."""
+        query = self._folder_retention_policies(folder_id)
+        validate_page_size(page_size)
+        return await self._optional(
+            "retention_policies_by_folder",
+            f"retention_policies_by_folder:{folder_id}",
             lambda: self._all(query, page_size),
         )
 

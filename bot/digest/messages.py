@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +21,7 @@ from bot.commands import strings
 from bot.commands.strings import BUTTON_NEXT_PAGE, PREFIX
 from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
 from bot.digest.model import STATE_ORDER, Digest, DigestGroup, DigestRow
+from bot.fleet.grouping import folder_context
 from bot.freshness.messages import (
     SHORT_ERROR_ESCAPED,
     STATE_EMOJI,
@@ -146,7 +147,10 @@ def render_digest(
         (i for i in notable if i not in in_top), key=lambda i: (group_rank[rows[i].group], i)
     )
     texts = LazyRows(
-        len(rows), lambda i: _digest_row(rows[i], console_url, now, folder=not by_folder)
+        len(rows),
+        lambda i: _digest_row(
+            rows[i], console_url, now, folder=not by_folder, folder_names=digest.folder_names
+        ),
     )
     thread, shown = _digest_thread(title, rows, texts, rest, groups, grouped, limits)
     left = len(rest) - shown
@@ -377,6 +381,29 @@ def digest_table(digest: Digest, *, title: str, filename: str, left: int = 0) ->
     )
 
 
+#: The most folders whose ids a context line names (the rest are counted).
+FOLDER_IDS_MAX = 5
+
+
+def folder_ids_line(
+    folder_names: Mapping[str, str], folder_ids: Sequence[str], *, most: int = FOLDER_IDS_MAX
+) -> str:
+    """The ids of the folders a message names by name, for its context line: ``team-search:
+    folder id `b1g...``` each, the first ``most`` of them, then how many more; "" when no
+    folder is named by name (one shown by its id needs no line)."""
+    named = [f for f in dict.fromkeys(folder_ids) if f and folder_names.get(f)]
+    said = [
+        escape_clipped(folder_names[f], _GROUP_LABEL_MAX)
+        + ": "
+        + _("folder id {id}").format(id=id_code(f))
+        for f in named[:most]
+    ]
+    if len(named) > most:
+        more = len(named) - most
+        said.append(ngettext("and {n} more", "and {n} more", more).format(n=more))
+    return " · ".join(said)
+
+
 def _digest_lead(
     digest: Digest,
     title: str,
@@ -385,8 +412,11 @@ def _digest_lead(
     *,
     warning_escaped: int = _WARNING_ESCAPED,
     warnings_max: int = _WARNINGS_MAX,
+    context: str = "",
 ) -> list[Part]:
     notes = [_("Generated {when}").format(when=slack_date(digest.generated_at))]
+    if context:
+        notes.append(context)
     if digest.only_problems and digest.hidden_count:
         hidden = digest.hidden_count
         notes.append(
@@ -420,7 +450,12 @@ def _group_heading(group: DigestGroup, *, continued: bool = False) -> str:
     label = f"*{escape_clipped(group.label, _GROUP_LABEL_MAX)}*"
     if continued:
         label = _("{group} (continued)").format(group=label)
-    return f"{label} · {counts}"
+    heading = f"{label} · {counts}"
+    folder_id = folder_context(group.key, group.label)
+    if folder_id is not None:
+        # The title names the folder; its id, which a person copies, on a line of its own.
+        heading += "\n" + _("folder id {id}").format(id=id_code(folder_id))
+    return heading
 
 
 def _digest_thread(
@@ -505,18 +540,27 @@ def render_status(
     offset: int = 0,
     detailed: bool = False,
     buttons: Buttons | None = None,
+    folder_ids: Sequence[str] = (),
 ) -> Card:
     """One page of ``/backups status``: every row worst first, from row ``offset``, as many as
     fit one message, with a Next page button for the rest (its value holds ``target`` and the
     next offset, so the page after survives a restart). ``detailed`` (the status of one
     cluster) adds to each row its retention policies, restore readiness and backup trend, and
-    leaves out the fleet's counts; ``buttons`` (its open alert's) follow its row."""
+    leaves out the fleet's counts; ``buttons`` (its open alert's) follow its row. A folder
+    named by its name (``digest.folder_names``: the rows' folders, and ``folder_ids``, the one
+    the title names) has its id in the context line under the title."""
     total = len(digest.rows)
     offset = max(0, offset)
     window = digest.rows[offset:]
     texts: Sequence[str] = LazyRows(
         len(window),
-        lambda i: _digest_row(window[i], console_url, digest.generated_at, detailed=detailed),
+        lambda i: _digest_row(
+            window[i],
+            console_url,
+            digest.generated_at,
+            detailed=detailed,
+            folder_names=digest.folder_names,
+        ),
     )
     if not texts:
         if total == 0 and offset == 0:
@@ -561,12 +605,17 @@ def render_status(
         return text
 
     head: list[Part]
+    # The folders its title and rows name by name: their ids, in the context line.
+    context = folder_ids_line(
+        digest.folder_names, [*folder_ids, *(r.cluster.folder_id for r in digest.rows)]
+    )
     if offset == 0 and detailed:
         # One cluster: its row says its state; "1 cluster: 0 fresh · 1 stale ..." says nothing.
         generated = _("Generated {when}").format(when=slack_date(digest.generated_at))
-        head = [Header(plain(cut(title, limits.header))), Note([generated])]
+        said = " · ".join(n for n in (generated, context) if n)
+        head = [Header(plain(cut(title, limits.header))), Note([said])]
     elif offset == 0:
-        head = _digest_lead(digest, title, limits, warnings)
+        head = _digest_lead(digest, title, limits, warnings, context=context)
     else:
         title_text = escape_clipped(title, _TITLE_ESCAPED)
         head = [Note([f"*{title_text}* · " + _(strings.VIEW_FROM_ROW).format(n=offset + 1)])]
@@ -644,15 +693,20 @@ def _digest_row(
     *,
     folder: bool = True,
     detailed: bool = False,
+    folder_names: Mapping[str, str] | None = None,
 ) -> str:
     """One cluster's row at ``now``; ``folder=False`` leaves out the folder (its group heading
-    names it); ``detailed`` adds policies, restore readiness and the trend."""
+    names it), else it is named by its name where ``folder_names`` knows it, by its id where
+    not; ``detailed`` adds policies, restore readiness and the trend."""
     cluster, report = row.cluster, row.report
     head = [f"{STATE_EMOJI[report.state]} *{cluster_link(cluster, console_url)}*"]
     environment = environment_word(cluster)
     if environment is not None:
         head.append(environment)
-    if cluster.folder_id and folder:
+    folder_name = (folder_names or {}).get(cluster.folder_id)
+    if cluster.folder_id and folder and folder_name:
+        head.append(_("folder {name}").format(name=escape_clipped(folder_name, _GROUP_LABEL_MAX)))
+    elif cluster.folder_id and folder:
         head.append(_("folder {id}").format(id=id_code(cluster.folder_id)))
     lines = [" · ".join(head), _digest_state_line(row)]
     if (drill := _drill_line(row)) is not None:

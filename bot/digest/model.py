@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.cloud.models import Backup, Cluster
@@ -208,6 +208,8 @@ class Digest:
     #: the newest drill failed.
     never_drilled: int = 0
     drill_failed: int = 0
+    #: Folder names by id, where known: a row names its cluster's folder by name.
+    folder_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cluster_count(self) -> int:
@@ -276,6 +278,7 @@ def build_digest(
         group_by=tuple(group_by),
         never_drilled=never_drilled,
         drill_failed=drill_failed,
+        folder_names=dict(folder_names or {}),
     )
 
 

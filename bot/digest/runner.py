@@ -296,7 +296,7 @@ class DigestRunner(FleetJob):
             shrink_threshold=self.config.freshness.shrink_warning,
             only_problems=route.only_problems,
             group_by=route.group_by,
-            folder_names={f.id: f.name for f in fleet.discovery.folders if f.name},
+            folder_names=dict(fleet.folder_names),
         )
         figures = figures_of(digest)
         if fleet.errors:

@@ -8,6 +8,10 @@ short (or empty) drops nothing; a folder the cloud says is gone, being deleted, 
 readable is dropped. A cloud that cannot be listed keeps the folders it had last (and says why):
 blind is no reason to stop watching.
 
+The names of folders named by id (``watch.folders``) are read one by one (Folder.get) and kept
+for as long (:meth:`FolderDirectory.folder_names`): messages show a folder by its name, its id
+beside it.
+
 One :class:`FolderDirectory` per client (so per process), got with :func:`directory_for`.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -76,6 +81,15 @@ class Discovery:
         return (*self.errors, *(c.error for c in self.clouds if c.error))
 
 
+@dataclass(frozen=True, slots=True)
+class FolderNames:
+    """Folder names by id (a folder whose name could not be read is not there), and how many
+    requests reading them made."""
+
+    names: Mapping[str, str]
+    requests: int = 0
+
+
 @dataclass
 class _Listed:
     at: datetime
@@ -92,12 +106,50 @@ class FolderDirectory:
         default_factory=dict
     )
     _names: dict[str, str] = field(default_factory=dict)
+    #: Names of folders read by themselves (Folder.get): when, and the name ("" when the
+    #: folder could not be read).
+    _folder_names: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def forget(self) -> None:
         """Drop every cached listing (the next discovery lists again)."""
         self._clouds.clear()
         self._organization.clear()
+        self._folder_names.clear()
+
+    async def folder_names(
+        self, cloud: CloudClient, folder_ids: Iterable[str], *, now: datetime
+    ) -> FolderNames:
+        """The names of folders named by id (``watch.folders``, a command's folder), each read
+        by itself (Folder.get) and kept for ``ttl``; a folder found in a watched cloud has its
+        name from the listing. A folder whose name cannot be read (denied, gone, an outage) has
+        none, so it is shown by its id: that is no problem of the reading's, and no alert."""
+        wanted = list(dict.fromkeys(folder_ids))
+        names: dict[str, str] = {}
+        ask: list[str] = []
+        for folder_id in wanted:
+            found = self.folder(folder_id)
+            cached = self._folder_names.get(folder_id)
+            if found is not None and found.name:
+                names[folder_id] = found.name
+            elif cached is not None and now - cached[0] < self.ttl:
+                if cached[1]:
+                    names[folder_id] = cached[1]
+            else:
+                ask.append(folder_id)
+        got = await asyncio.gather(*(self._folder_name(cloud, f) for f in ask))
+        for folder_id, name in zip(ask, got, strict=True):
+            self._folder_names[folder_id] = (now, name)
+            if name:
+                names[folder_id] = name
+        return FolderNames(names, len(ask))
+
+    async def _folder_name(self, cloud: CloudClient, folder_id: str) -> str:
+        try:
+            got = await cloud.get_folder(folder_id)
+        except BotError:
+            return ""
+        return got.name
 
     def folder(self, folder_id: str) -> FoundFolder | None:
         """A folder found in some cloud (by the last listing), or None."""

@@ -12,7 +12,7 @@ for people in the current locale, not yet escaped for mrkdwn.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from bot.cloud.models import Cluster, Environment
 from bot.config import ENVIRONMENT, FOLDER, LABEL_PREFIX
@@ -52,9 +52,10 @@ def group_key(cluster: Cluster, group_by: Sequence[str]) -> str:
 def group_label(
     cluster: Cluster, group_by: Sequence[str], folder_names: Mapping[str, str] | None = None
 ) -> str:
-    """The group as a person reads it: ``folder b1g...``, ``team=search``, ``(no team)``,
-    ``all clusters``; several keys are joined with `` · ``. A folder whose name is known
-    (``folder_names``: found in a watched cloud) reads ``folder team-search (b1g...)``."""
+    """The group as a person reads it: ``folder team-search``, ``team=search``, ``(no team)``,
+    ``all clusters``; several keys are joined with `` · ``. A folder is named by its name where
+    ``folder_names`` knows it (its id is then said beside the title: :func:`group_folder_id`),
+    else by its id, ``folder b1g...``."""
     if not group_by:
         return _(WHOLE_ROUTE_LABEL)
     parts = []
@@ -65,7 +66,7 @@ def group_label(
             if value is None:
                 parts.append(_("(no folder)"))
             elif name:
-                parts.append(_("folder {name} ({id})").format(name=name, id=value))
+                parts.append(_("folder {name}").format(name=name))
             else:
                 parts.append(_("folder {id}").format(id=value))
         elif key == ENVIRONMENT:
@@ -75,3 +76,22 @@ def group_label(
             absent = _("(no {label})").format(label=name)
             parts.append(f"{name}={value}" if value is not None else absent)
     return " · ".join(parts)
+
+
+def group_folder_id(key: str) -> str | None:
+    """The folder id a group key names (``folder=b1g...``), or None when it is not grouped by
+    folder or names no folder: what a message says beside a title that names the folder."""
+    for part in key.split("|"):
+        name, eq, value = part.partition("=")
+        if name == FOLDER and eq:
+            return unquote(value)
+    return None
+
+
+def folder_context(key: str, label: str) -> str | None:
+    """The folder id of a group whose ``label`` names its folder by name (the id is not in
+    it), for a context line beside the title; None when there is nothing to add."""
+    folder_id = group_folder_id(key)
+    if folder_id is None or folder_id in label:
+        return None
+    return folder_id

@@ -11,12 +11,16 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 
 - the cluster's backup retention policies, when they could set its maximum age (it has no
   snapshot schedule and no override matches), or always for one cluster shown in ``full``;
+  where two or more clusters of a folder want them, the folder's are listed in one request
+  (ListByFolder), else (or where the cloud does not list them by folder) one per cluster;
   where the cloud offers none (404, 501) the client remembers it, so that costs one request per
   process;
 - its operations (Cluster.listOperations, every page), only when its freshness is in question
   (stale, never backed up, or past a slot with no backup), or always in ``full``: they hold the
   failed backup attempts a Backup cannot show;
-- the versions the service lists, once per ``full`` reading (for restore readiness).
+- the versions the service lists, once per ``full`` reading (for restore readiness);
+- the names of the read clusters' folders not found in a watched cloud (Folder.get, kept
+  5 minutes by :class:`bot.fleet.discovery.FolderDirectory`), while the clusters are read.
 
 :meth:`ClusterReading.report` turns a reading into its freshness report, explanation attached.
 """
@@ -24,7 +28,7 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -147,6 +151,9 @@ class FleetReading:
     discovery: Discovery = field(default_factory=Discovery)
     #: Folders whose clusters could not be listed this time: what is in them is unknown.
     unlisted: frozenset[str] = frozenset()
+    #: The names of the read clusters' folders, by id, where known (found in a watched cloud,
+    #: or read by id and cached: :meth:`bot.fleet.discovery.FolderDirectory.folder_names`).
+    folder_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def found_folders(self) -> frozenset[str] | None:
@@ -243,7 +250,14 @@ async def read_fleet(
         ),
         key=lambda cluster: (cluster.display_name, cluster.id),
     )
-    readings = await _in_pool(selected, lambda c: _read(cloud, c, counter, depth))
+    directory = directory_for(cloud)
+    names, readings = await asyncio.gather(
+        directory.folder_names(
+            cloud, [c.folder_id for c in selected if c.folder_id], now=depth.now
+        ),
+        _read_in_pool(cloud, selected, counter, depth),
+    )
+    counter.requests += names.requests
     for reading in readings:
         of = _("of {cluster}, {item}")
         name = reading.cluster.display_name
@@ -254,6 +268,10 @@ async def read_fleet(
         requests=counter.requests,
         discovery=discovery,
         unlisted=frozenset(unlisted),
+        folder_names={
+            **{f.id: f.name for f in discovery.folders if f.name},
+            **names.names,
+        },
     )
 
 
@@ -301,7 +319,7 @@ async def read_clusters(
     and what else ``freshness`` and ``full`` call for."""
     depth = _depth(freshness, now, full)
     counter = _Counter()
-    reads = _in_pool(clusters, lambda c: _read(cloud, c, counter, depth))
+    reads = _read_in_pool(cloud, clusters, counter, depth)
     if not depth.full:
         return list(await reads)
     versions, readings = await asyncio.gather(_read_versions(cloud, counter), reads)
@@ -389,16 +407,94 @@ async def _get_cluster(cloud: CloudClient, cluster_id: str, counter: _Counter) -
         return _reason(exc)
 
 
-async def _read(
-    cloud: CloudClient, cluster: Cluster, counter: _Counter, depth: _Depth
-) -> ClusterReading:
-    """The cluster's backups (and policies, when they could set its maximum age), then its
-    operations when its freshness is in question."""
-    wants_policies = depth.full or (
+#: A cluster's retention policies as read: (policies, offered, error), as _read_policies says.
+_Policies = tuple[tuple[RetentionPolicy, ...] | None, bool | None, str]
+
+
+def _wants_policies(cluster: Cluster, depth: _Depth) -> bool:
+    """Whether the cluster's retention policies are read (see the module docstring)."""
+    return depth.full or (
         cluster.snapshot_schedule is None
         and max_age_for(cluster, depth.freshness).source == MaxAgeSource.DEFAULT
     )
-    if wants_policies:
+
+
+async def _read_in_pool(
+    cloud: CloudClient, clusters: Sequence[Cluster], counter: _Counter, depth: _Depth
+) -> list[ClusterReading]:
+    """Every cluster read by the pool, the retention policies of a folder with two or more
+    clusters that want them read first in one listing (ListByFolder) where the cloud offers it."""
+    known = await _folder_policies(cloud, clusters, counter, depth)
+    return await _in_pool(clusters, lambda c: _read(cloud, c, counter, depth, known.get(c.id)))
+
+
+async def _folder_policies(
+    cloud: CloudClient, clusters: Sequence[Cluster], counter: _Counter, depth: _Depth
+) -> dict[str, _Policies]:
+    """The policies of the clusters whose folder lists them in one request (by cluster id).
+
+    A folder is listed when two or more of ``clusters`` in it want their policies, so that
+    this never costs more requests than one per cluster. Where the cloud does not list by
+    folder (404 for the folder, 501 for any: learnt once), its clusters are left out and read
+    one by one; another error is each of its clusters' error, as a per-cluster read's would be.
+    """
+    by_folder: dict[str, list[Cluster]] = {}
+    for cluster in clusters:
+        if cluster.folder_id and _wants_policies(cluster, depth):
+            by_folder.setdefault(cluster.folder_id, []).append(cluster)
+    folders = [
+        f
+        for f, members in by_folder.items()
+        if len(members) > 1 and cloud.may_offer_folder_retention_policies(f)
+    ]
+    listed = await asyncio.gather(*(_list_folder_policies(cloud, f, counter) for f in folders))
+    known: dict[str, _Policies] = {}
+    for folder_id, result in zip(folders, listed, strict=True):
+        if result is None:
+            continue  # not offered by folder: read per cluster
+        for cluster in by_folder[folder_id]:
+            if isinstance(result, str):
+                said = _("the retention policies of {cluster} could not be read: {reason}")
+                known[cluster.id] = (
+                    None,
+                    None,
+                    said.format(cluster=cluster.display_name, reason=result),
+                )
+            else:
+                owned = tuple(p for p in result if p.cluster_id == cluster.id)
+                known[cluster.id] = (owned, True, "")
+    return known
+
+
+async def _list_folder_policies(
+    cloud: CloudClient, folder_id: str, counter: _Counter
+) -> tuple[RetentionPolicy, ...] | str | None:
+    """A folder's policies; None where not listed by folder; the reason when not read."""
+    counter.requests += 1
+    try:
+        page = await cloud.all_folder_retention_policies(folder_id, page_size=PAGE_SIZE)
+    except BotError as exc:
+        return _reason(exc)
+    return page.policies if page is not None else None
+
+
+async def _read(
+    cloud: CloudClient,
+    cluster: Cluster,
+    counter: _Counter,
+    depth: _Depth,
+    known: _Policies | None = None,
+) -> ClusterReading:
+    """The cluster's backups (and policies, when they could set its maximum age: ``known``
+    when its folder's listing had them), then its operations when its freshness is in
+    question."""
+    wants_policies = _wants_policies(cluster, depth)
+    if wants_policies and known is not None:
+        reading = await _read_backups(cloud, cluster, counter)
+        reading = replace(
+            reading, policies=known[0], policies_offered=known[1], policies_error=known[2]
+        )
+    elif wants_policies:
         reading, policies = await asyncio.gather(
             _read_backups(cloud, cluster, counter), _read_policies(cloud, cluster, counter)
         )
@@ -419,9 +515,7 @@ async def _read(
     return replace(reading, attempts=attempts, operations_error=error)
 
 
-async def _read_policies(
-    cloud: CloudClient, cluster: Cluster, counter: _Counter
-) -> tuple[tuple[RetentionPolicy, ...] | None, bool | None, str]:
+async def _read_policies(cloud: CloudClient, cluster: Cluster, counter: _Counter) -> _Policies:
     """(policies, offered, error): the policies, or None with offered False where the cloud
     offers none, or None with the error for a person."""
     if cloud.may_offer_retention_policies(cluster.id):

@@ -408,16 +408,19 @@ def render_clusters(
     offset: int = 0,
     target: str | None = None,
     limits: Limits,
+    context: str = "",
 ) -> Card:
     """One page of clusters with their newest backup, its age and freshness, worst first (the
     order of :func:`bot.digest.model.worst_first_key`), from row ``offset``; a Next page button
-    (value: ``target``, the folder asked for or None, and the next offset) shows the rest."""
+    (value: ``target``, the folder asked for or None, and the next offset) shows the rest.
+    ``folder_label`` names the folders (by name where known); ``context`` (mrkdwn: their ids)
+    opens the footer's context line."""
     folder = esc(folder_label, _NAME_CLIP)
     if not rows:
-        return Card(
-            say(s.CLUSTERS_EMPTY, folder=esc(folder_label, _NAME_CLIP)),
-            [Text(say(s.CLUSTERS_EMPTY, folder=folder))],
-        )
+        empty: list[Part] = [Text(say(s.CLUSTERS_EMPTY, folder=folder))]
+        if context:
+            empty.append(Note([context]))
+        return Card(say(s.CLUSTERS_EMPTY, folder=esc(folder_label, _NAME_CLIP)), empty)
     offset = max(0, offset)
     ordered = sorted(rows, key=lambda r: worst_first_key(r.cluster, r.report))
     window = ordered[offset:]
@@ -442,7 +445,7 @@ def render_clusters(
     def foot(left: int) -> list[Part]:
         shown = shown_of(left)
         remaining = total - offset - shown
-        notes = [summary]
+        notes = [context, summary] if context else [summary]
         if shown and (offset or remaining > 0):
             notes.append(say(s.VIEW_ROWS, first=offset + 1, last=offset + shown, total=total))
         buttons: list[Part] = []

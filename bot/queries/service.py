@@ -12,7 +12,7 @@ import asyncio
 import heapq
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -37,11 +37,11 @@ from bot.commands.grammar import DEFAULT_LIMIT, ClustersCmd, FolderCmd, GetCmd, 
 from bot.commands.router import CommandRoute
 from bot.config import BotConfig
 from bot.digest.actions import STATUS_NEXT_PAGE, ViewPage
-from bot.digest.messages import render_status
+from bot.digest.messages import folder_ids_line, render_status
 from bot.digest.model import DigestInput, build_digest, last_drill
 from bot.drills.plan import route_for
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
-from bot.fleet.discovery import folders_with_found
+from bot.fleet.discovery import directory_for, folders_with_found
 from bot.fleet.lookup import ClusterFinder, looks_like_id
 from bot.fleet.match import folder_allowed
 from bot.fleet.reader import ClusterReading, read_clusters, read_fleet
@@ -360,14 +360,22 @@ class Queries:
         )
         had = await self._had_schedule()
         rows = [ClusterRow(r.cluster, self._report(r, had, now)) for r in readings]
+        names = await self._folder_names(folders, now)
         return rc.render_clusters(
-            ", ".join(folders),
+            ", ".join(names.get(f) or f for f in folders),
             rows,
             now=now,
             offset=offset,
             target=folder_id,
             limits=self.chat.limits,
+            context=folder_ids_line(names, folders),
         )
+
+    async def _folder_names(self, folder_ids: Sequence[str], now: datetime) -> Mapping[str, str]:
+        """The folders' names where they can be read (cached; a folder whose name cannot be
+        read is shown by its id, and that is no error of the answer's)."""
+        directory = directory_for(self.cloud)
+        return (await directory.folder_names(self.cloud, folder_ids, now=now)).names
 
     async def status_view(self, target: str | None, *, now: datetime, offset: int = 0) -> Card:
         """The digest view, now, in one message: for a cluster (id or name), a folder id, or
@@ -376,20 +384,25 @@ class Queries:
         freshness = self.config.freshness
         one = False  # the status of one cluster: in full (policies, restore, trend)
         buttons: Buttons | None = None
+        folder_ids: list[str] = []  # the folder the title names
         if target is None:
             title = _("Backups status")
             fleet = await read_fleet(self.cloud, self.config, now=now)
             readings, errors = list(fleet.clusters), list(fleet.errors)
+            names = fleet.folder_names
         elif target in self.config.watch.folders or target in self.config.visible_folders():
-            title = _("Backups status of folder {folder}").format(folder=target)
+            names = await self._folder_names([target], now)
+            title = _("Backups status of folder {folder}").format(folder=names.get(target, target))
+            folder_ids = [target]
             clusters = [c async for c in self.cloud.list_clusters(target)]
             readings = await read_clusters(self.cloud, clusters, freshness=freshness, now=now)
             errors = []
         else:
             cluster = await self.finder.find(target)
             title = _("Backups status of {cluster}").format(cluster=cluster.display_name)
-            readings = await read_clusters(
-                self.cloud, [cluster], freshness=freshness, now=now, full=True
+            readings, names = await asyncio.gather(
+                read_clusters(self.cloud, [cluster], freshness=freshness, now=now, full=True),
+                self._folder_names([cluster.folder_id] if cluster.folder_id else [], now),
             )
             errors, one = [], True
             buttons = await self._alert_buttons(cluster)
@@ -412,7 +425,11 @@ class Queries:
             for r in readings
         ]
         digest = build_digest(
-            items, {}, now=now, shrink_threshold=self.config.freshness.shrink_warning
+            items,
+            {},
+            now=now,
+            shrink_threshold=self.config.freshness.shrink_warning,
+            folder_names=names,
         )
         return render_status(
             digest,
@@ -424,6 +441,7 @@ class Queries:
             offset=offset,
             detailed=one,
             buttons=buttons,
+            folder_ids=folder_ids,
         )
 
     async def _alert_buttons(self, cluster: Cluster) -> Buttons | None:

@@ -198,4 +198,6 @@ async def test_a_grouped_alert_names_the_folder_found_in_a_cloud(
     )
     result = await sweep_and_deliver(sweeper(cloud, store, config), executor, now=NOW)
     [group] = [p for p in result.posts if p.kind is PostKind.GROUP_ALERT]
-    assert f"folder watched ({FOLDER})" in str(group.payload)
+    assert group.subject.startswith("group folder watched ")
+    contexts = [b for b in group.payload["blocks"] if b["type"] == "context"]
+    assert any(f"folder id `{FOLDER}`" in str(b) for b in contexts)

@@ -43,7 +43,8 @@ from tests.world import (
 
 #: Stale clusters added to the fleet; with orders-prod and new-cluster, 22 in the folder.
 STORM = 20
-LABEL = f"folder {FOLDER}"
+#: The folder's name (Folder.get): the title names it, its id is in the context line.
+LABEL = "folder watched"
 GROUP = f"group {LABEL}"
 
 
@@ -141,6 +142,9 @@ async def test_a_storm_is_one_post_with_one_mention_naming_every_cluster_in_it_o
     assert post["text"] == (
         f"FIRING: 22 clusters in {LABEL} have no fresh backup <!subteam^{ONCALL_GROUP}>"
     )
+    assert FOLDER not in post["text"]
+    contexts = [b for b in post["blocks"] if b["type"] == "context"]
+    assert any(f"folder id `{FOLDER}`" in str(b) for b in contexts)
     assert mentions(fake_slack.messages(ONCALL_CHANNEL)) == 1
     rest = thread(fake_slack)
     assert rest  # 15 rows fit the post; the other 7 are in its thread

@@ -57,6 +57,7 @@ def environment(sim: SimCloud, slack: FakeSlack, database_url: str, config: Path
     env.update(
         PYTHONPATH=str(REPO),
         YC_MDB_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
         SLACK_BOT_TOKEN=slack.bot_token,

@@ -84,8 +84,10 @@ async def test_clusters_view_shows_the_watched_folder_with_each_state(
 ) -> None:
     message = await watch.queries.clusters_view(None, now=NOW)
 
-    assert message.text.startswith(f"Clusters in {FOLDER}: ")
+    # The folder by its name (Folder.get), its id in the context line.
+    assert message.text.startswith("Clusters in watched: ")
     shown = str(SLACK.render(message)["blocks"])
+    assert f"watched: folder id `{FOLDER}`" in shown
     for name in ("orders-prod", "logs-prod", "archive", "new-cluster", "search-pre"):
         assert name in shown
     assert "elsewhere" not in shown

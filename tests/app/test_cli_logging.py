@@ -115,6 +115,7 @@ async def test_the_sweep_verb_writes_json_log_lines_without_secrets(tmp_path: Pa
     env.update(
         PYTHONPATH=str(REPO),
         YC_MDB_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        YC_RESOURCE_MANAGER_ENDPOINT=f"http://127.0.0.1:{free_port()}",
         YC_IAM_TOKEN=IAM_TOKEN,
         YC_REQUEST_TIMEOUT="2",
         BACKUPS_BOT_CONFIG=str(config),

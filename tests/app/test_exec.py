@@ -28,6 +28,7 @@ def _env(cloud_url: str, config: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YC_", "SLACK_"))}
     env.update(
         YC_MDB_ENDPOINT=cloud_url,
+        YC_RESOURCE_MANAGER_ENDPOINT=cloud_url,
         YC_OPERATION_ENDPOINT=cloud_url,
         YC_IAM_ENDPOINT=cloud_url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,

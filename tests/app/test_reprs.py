@@ -92,6 +92,7 @@ def large_cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim
     monkeypatch.chdir(tmp_path)
     for name, value in {
         "YC_MDB_ENDPOINT": sim.url,
+        "YC_RESOURCE_MANAGER_ENDPOINT": sim.url,
         "YC_OPERATION_ENDPOINT": sim.url,
         "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'state.db'}",

@@ -99,6 +99,7 @@ def serve_env(
     env.update(
         PYTHONPATH=str(REPO),
         YC_MDB_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_IAM_ENDPOINT=sim.url,
         YC_IAM_TOKEN=IAM_TOKEN,
@@ -679,7 +680,12 @@ async def test_a_cloud_that_does_not_answer_at_start_is_read_once_it_does(
     cloud_port = free_port()
     nobody = f"http://127.0.0.1:{cloud_port}"
     env = serve_env(sim, slack, database_url=database_url, config=config_file, port=free_port())
-    env.update(YC_MDB_ENDPOINT=nobody, YC_OPERATION_ENDPOINT=nobody, YC_IAM_ENDPOINT=nobody)
+    env.update(
+        YC_MDB_ENDPOINT=nobody,
+        YC_OPERATION_ENDPOINT=nobody,
+        YC_IAM_ENDPOINT=nobody,
+        YC_RESOURCE_MANAGER_ENDPOINT=nobody,
+    )
     try:
         async with serving(env, tmp_path) as serve:
             # The cloud does not hold the start up: it serves, not ready, and says why.

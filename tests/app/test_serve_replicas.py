@@ -211,6 +211,7 @@ async def test_a_replica_that_never_read_the_cloud_itself_is_ready_while_its_twi
             config=config_file,
             port=free_port(),
             YC_MDB_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+            YC_RESOURCE_MANAGER_ENDPOINT=f"http://127.0.0.1:{free_port()}",
         )
         blind = await stack.enter_async_context(serving(blind_env, tmp_path))
         await blind.wait_serving()

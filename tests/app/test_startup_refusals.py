@@ -223,6 +223,7 @@ def _environment(case: Case, sim: SimCloud, slack: FakeSlack, tmp: Path) -> dict
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.api_url,
         YC_MDB_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_IAM_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,

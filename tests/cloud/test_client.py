@@ -832,6 +832,7 @@ async def test_a_client_from_settings_reaches_the_sim(sim: SimCloud) -> None:
     settings = Settings.model_validate(
         {
             "YC_MDB_ENDPOINT": sim.url + "/",
+            "YC_RESOURCE_MANAGER_ENDPOINT": sim.url + "/",
             "YC_OPERATION_ENDPOINT": sim.url,
             "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
             "YC_MAX_IN_FLIGHT": 4,

@@ -121,6 +121,14 @@ RPCS: list[tuple[Any, str, Call, dict[str, str]]] = [
         {"cluster_id": CLUSTER, "page_size": "1000", "page_token": "tok"},
     ),
     (
+        backup_retention_policy_service_pb2.DESCRIPTOR.services_by_name[
+            "BackupRetentionPolicyService"
+        ],
+        "ListByFolder",
+        lambda c: c.list_folder_retention_policies_page(FOLDER, page_size=1000, page_token="tok"),
+        {"folder_id": FOLDER, "page_size": "1000", "page_token": "tok"},
+    ),
+    (
         cluster_service_pb2.DESCRIPTOR.services_by_name["ClusterService"],
         "Restore",
         lambda c: c.restore_cluster(RESTORE, idempotency_key=str(uuid.uuid4())),
@@ -292,6 +300,7 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "get_operation",
         "list_cluster_operations_page",
         "list_retention_policies_page",
+        "list_folder_retention_policies_page",
         "list_versions_page",
         "restore_cluster",
         "list_cluster_hosts_page",
@@ -315,6 +324,7 @@ def test_every_rpc_the_client_calls_is_checked() -> None:
         "OperationService.Get",
         "ClusterService.ListOperations",
         "BackupRetentionPolicyService.List",
+        "BackupRetentionPolicyService.ListByFolder",
         "VersionsService.List",
         "ClusterService.Restore",
         "ClusterService.ListHosts",

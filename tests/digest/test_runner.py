@@ -681,6 +681,7 @@ def cli_env(tmp_path: Path, sim: SimCloud, slack: FakeSlack, config: BotConfig) 
     return {
         "PATH": os.environ.get("PATH", ""),
         "YC_MDB_ENDPOINT": sim.url,
+        "YC_RESOURCE_MANAGER_ENDPOINT": sim.url,
         "YC_OPERATION_ENDPOINT": sim.url,
         "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
         "SLACK_BOT_TOKEN": slack.bot_token,

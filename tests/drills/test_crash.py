@@ -94,6 +94,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     env.update(
         PYTHONPATH=str(REPO),
         YC_MDB_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_IAM_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,

@@ -8,7 +8,7 @@ import pytest
 from bot.cloud.models import Cluster, Environment
 from bot.config import AlertRoute, DigestRoute, check_group_by, parse_config
 from bot.errors import ConfigError
-from bot.fleet.grouping import group_key, group_label
+from bot.fleet.grouping import folder_context, group_folder_id, group_key, group_label
 
 SEARCH = Cluster(
     id="c9qsearch",
@@ -107,10 +107,18 @@ def test_a_group_key_is_spelled_the_same_way_it_is_stored() -> None:
     )
 
 
-def test_a_folder_with_a_known_name_is_named_with_its_id() -> None:
-    cluster = Cluster(id="c9qx", folder_id="b1gfolder0000000001")
+def test_a_folder_with_a_known_name_is_named_and_its_id_said_beside() -> None:
+    cluster = Cluster(id="c9qx", folder_id="b1gfolder0000000001", labels={"team": "a|b"})
     names = {"b1gfolder0000000001": "team-search"}
-    assert group_label(cluster, ["folder"], names) == "folder team-search (b1gfolder0000000001)"
+    label = group_label(cluster, ["folder"], names)
+    assert label == "folder team-search"
+    key = group_key(cluster, ["label:team", "folder"])
+    assert group_folder_id(key) == "b1gfolder0000000001"
+    assert folder_context(key, label) == "b1gfolder0000000001"
+    # A title that already shows the id (no name, or a group opened before names) adds none.
+    assert folder_context(key, "folder b1gfolder0000000001") is None
+    assert group_folder_id(group_key(cluster, ["label:team"])) is None
+    assert group_folder_id(group_key(Cluster(id="c9qy"), ["folder"])) is None
     # A folder whose name could not be read shows its id, as before.
     assert group_label(cluster, ["folder"], {}) == "folder b1gfolder0000000001"
     assert group_label(cluster, ["folder"]) == "folder b1gfolder0000000001"

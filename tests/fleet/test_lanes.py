@@ -187,6 +187,7 @@ async def test_the_sweep_and_digest_verbs_read_within_the_background_share(
     env.update(
         PYTHONPATH=str(REPO),
         YC_MDB_ENDPOINT=big_sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=big_sim.url,
         YC_OPERATION_ENDPOINT=big_sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,
         YC_MAX_IN_FLIGHT="8",

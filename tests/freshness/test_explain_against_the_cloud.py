@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +54,8 @@ from tests.world import (
 
 OPERATIONS = r"/clusters/[^/]+/operations$"
 POLICIES = r"/retention_policies$"
+CLUSTER_POLICIES = r"/clusters/[^/]+/retention_policies$"
+FOLDER_POLICIES = r"/folders/[^/]+/retention_policies$"
 HOSTILE = "<!channel> Snapshot failed: repository `yc-backups` is read-only & throttled"
 
 
@@ -179,11 +182,18 @@ async def test_a_sweep_over_an_all_fresh_fleet_makes_no_list_operations_request(
     assert result.posted == []
     assert sim.requests_to(OPERATIONS) == []
     # The clusters with no snapshot schedule had their policies read (they could set the
-    # maximum age); the scheduled ones did not.
-    unscheduled = [c.id for c in sim.fleet.clusters.values() if c.schedule is None]
+    # maximum age); the scheduled ones did not. A folder with two or more of them has its
+    # policies listed in one request (ListByFolder), a folder with one asks for that cluster's.
+    unscheduled: dict[str, list[str]] = {}
+    for c in sim.fleet.clusters.values():
+        if c.schedule is None:
+            unscheduled.setdefault(c.folder_id, []).append(c.id)
     assert unscheduled
-    asked = sorted(r.path.split("/")[-2] for r in sim.requests_to(POLICIES))
-    assert asked == sorted(unscheduled)
+    by_folder = sorted(r.path.split("/")[-2] for r in sim.requests_to(FOLDER_POLICIES))
+    by_cluster = sorted(r.path.split("/")[-2] for r in sim.requests_to(CLUSTER_POLICIES))
+    assert by_folder == sorted(f for f, ids in unscheduled.items() if len(ids) > 1)
+    assert by_cluster == sorted(i for ids in unscheduled.values() if len(ids) == 1 for i in ids)
+    assert len(sim.requests_to(POLICIES)) < sum(len(ids) for ids in unscheduled.values())
 
 
 async def test_operations_that_cannot_be_read_are_said_and_change_nothing(
@@ -315,7 +325,9 @@ async def test_a_cluster_without_retention_policies_costs_one_request_per_proces
     sim: SimCloud, store: Store, notifier: SlackNotifier, config: BotConfig
 ) -> None:
     # new-cluster has no snapshot schedule: its policies could set its maximum age. The cloud
-    # answers 404 for it: asked once, then never again by this process.
+    # answers 404 for it: asked once, then never again by this process. (The cloud here lists
+    # no policies by folder, so each cluster's are asked for.)
+    sim.config = replace(sim.config, retention_policies_by_folder=False)
     sim.fleet.clusters[IDS.never].policies = None
     add_cluster(sim, "c9qpolicyprod0000008", "policy-prod")  # offered, none: asked each sweep
     cloud = make_cloud(sim)
@@ -329,7 +341,9 @@ async def test_a_cluster_without_retention_policies_costs_one_request_per_proces
         )
     finally:
         await cloud.aclose()
-    asked = [r.path.split("/")[-2] for r in sim.requests_to(POLICIES)]
+    # The folder's listing answered 501 once: never asked again.
+    assert len(sim.requests_to(FOLDER_POLICIES)) == 1
+    asked = [r.path.split("/")[-2] for r in sim.requests_to(CLUSTER_POLICIES)]
     assert asked.count(IDS.never) == 1
     # Three sweeps, and the re-read that confirms its new incident (it has no backup) once.
     assert asked.count("c9qpolicyprod0000008") == 4
@@ -354,8 +368,10 @@ async def test_a_service_without_retention_policies_costs_one_request_per_proces
             await service(cloud, store, notifier, config).queries.status_view("logs-prod", now=NOW)
         finally:
             await cloud.aclose()
-        # 501 for the first cluster asked: the endpoint is not offered, for any cluster.
-        assert len(sim.requests_to(POLICIES)) == 1
+        # 501 for the first folder and the first cluster asked: neither listing is offered,
+        # for any folder or cluster.
+        assert len(sim.requests_to(FOLDER_POLICIES)) == 1
+        assert len(sim.requests_to(CLUSTER_POLICIES)) == 1
 
 
 # --- 4. restore readiness ----------------------------------------------------------------------

@@ -62,6 +62,7 @@ async def cli_env(
     monkeypatch.chdir(tmp_path)
     for name, value in {
         "YC_MDB_ENDPOINT": sim.url,
+        "YC_RESOURCE_MANAGER_ENDPOINT": sim.url,
         "YC_OPERATION_ENDPOINT": sim.url,
         "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,
         "SLACK_BOT_TOKEN": fake_slack.bot_token,

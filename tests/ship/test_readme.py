@@ -183,6 +183,7 @@ async def _exec(sim: SimCloud, tmp_path: Path, *words: str) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YC_", "DATABASE"))}
     env.update(
         YC_MDB_ENDPOINT=sim.url,
+        YC_RESOURCE_MANAGER_ENDPOINT=sim.url,
         YC_OPERATION_ENDPOINT=sim.url,
         YC_IAM_ENDPOINT=sim.url,
         YC_IAM_TOKEN=DEFAULT_STATIC_TOKEN,

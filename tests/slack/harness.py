@@ -116,6 +116,7 @@ def make_settings(slack_api_url: str, cloud_url: str, *, socket_mode: bool = Fal
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_api_url,
         "YC_MDB_ENDPOINT": cloud_url,
+        "YC_RESOURCE_MANAGER_ENDPOINT": cloud_url,
         "YC_OPERATION_ENDPOINT": cloud_url,
         "YC_IAM_ENDPOINT": cloud_url,
         "YC_IAM_TOKEN": DEFAULT_STATIC_TOKEN,

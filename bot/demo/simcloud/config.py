@@ -66,6 +66,9 @@ class SimConfig:
     #: them answers 501, as an API that does not implement them; a cluster whose policies are
     #: None answers 404).
     retention_policies: bool = True
+    #: Whether they are also listed by folder (ListByFolder); False: that request answers 501
+    #: and the bot reads them per cluster.
+    retention_policies_by_folder: bool = True
 
     # The freedoms the API's contract allows and the real cloud may take (see DESIGN.md). On by
     # default, so that the whole test suite, the benchmarks and the demo meet them; a test that

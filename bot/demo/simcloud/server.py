@@ -478,6 +478,9 @@ class SimCloud:
         app.router.add_get(
             MDB + "/clusters/{clusterId}/retention_policies", self._list_retention_policies
         )
+        app.router.add_get(
+            MDB + "/folders/{folderId}/retention_policies", self._list_folder_retention_policies
+        )
         app.router.add_get(MDB + "/versions", self._list_versions)
         app.router.add_get(MDB + "/clusters/{clusterId}", self._get_cluster)
         app.router.add_get(MDB + "/clusters", self._list_clusters)
@@ -811,6 +814,34 @@ class SimCloud:
                 )
             )
             for policy in items
+        ]
+        return _page_response("policies", encoded, token)
+
+    async def _list_folder_retention_policies(self, request: web.Request) -> web.Response:
+        if not (self.config.retention_policies and self.config.retention_policies_by_folder):
+            raise _ApiError(501, "Method not implemented")
+        folder_id = self._check_id("folder_id", request.match_info["folderId"])
+        folder = self.fleet.folder(folder_id)
+        if folder is None or folder.unreadable:
+            raise _ApiError(403, f"Permission denied to folder {folder_id}")
+        owned = [
+            (cluster.id, policy)
+            for cluster in self.fleet.clusters.values()
+            if cluster.folder_id == folder_id and cluster.policies is not None
+            for policy in cluster.policies
+        ]
+        items, token = self._page(request, owned, "pf:" + folder_id)
+        cfg = self.config
+        encoded = [
+            _dumps(
+                encode_policy(
+                    policy,
+                    cluster_id,
+                    int64_as_numbers=_chance(cfg.seed, "int64", policy.policy_id)
+                    < cfg.int64_number_rate,
+                )
+            )
+            for cluster_id, policy in items
         ]
         return _page_response("policies", encoded, token)
 
