@@ -78,13 +78,13 @@ def _demo(*args: str) -> str:
 
 def _slack_side(transcript: str) -> str:
     """What Slack shows: after the banner, without the console's own lines (``-- sweep: ...``,
-    ``#oncall (posted):``) and the echoed commands."""
+    ``[3] #oncall (posted):``) and the echoed commands."""
     after_banner = transcript[transcript.index("\n/backups ") :]
     return "\n".join(
         line
         for line in after_banner.splitlines()
         if not line.startswith(("-- ", "/backups "))
-        and not re.fullmatch(r"#[\w-]+ \((posted|in the thread)\):", line)
+        and not re.fullmatch(r"(\[\d+\] )?#[\w-]+ \((posted|in the thread)\):", line)
         and "Snapshot failed" not in line
     )
 
