@@ -41,6 +41,7 @@ from bot.outbox.pacing import Pace
 from bot.queries import actions as query_actions
 from bot.queries.service import Queries
 from bot.settings import Settings
+from bot.silences.service import SilenceService
 from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
@@ -131,6 +132,7 @@ def build_features(
         queued=queued,
     )
     ledger = LedgerService(store, config)
+    silences = SilenceService(store, config)
     drills = DrillService(
         cloud,
         store,
@@ -143,7 +145,7 @@ def build_features(
     )
     router = Router(
         config,
-        [queries, backups, alerts, ledger, drills],
+        [queries, backups, alerts, ledger, drills, silences],
         declared=DECLARED_ACTIONS,
         metrics=metrics,
     )

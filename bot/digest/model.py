@@ -17,6 +17,7 @@ from bot.cloud.models import Backup, Cluster
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.freshness.policy import backups_newest_first
+from bot.silences.model import Silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,8 @@ class DigestInput:
     report: FreshnessReport
     backups: Sequence[Backup] | None
     backup_count: int | None = None
+    #: The silence that holds it now (bot.silences): its row says so.
+    silence: Silence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class DigestRow:
     count_delta: int | None
     shrunk: bool  # newest is much smaller than the backup before it
     group: str = ""  # the key of its group (bot.fleet.grouping.group_key)
+    silence: Silence | None = None  # the silence that holds it now
 
     @property
     def restore_would_not_fit(self) -> bool:
@@ -258,7 +262,17 @@ def _row(
 ) -> DigestRow:
     if item.backups is None:
         return DigestRow(
-            item.cluster, item.report, None, None, None, None, None, None, False, group
+            item.cluster,
+            item.report,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            group,
+            item.silence,
         )
     ordered = backups_newest_first(item.backups)
     newest = ordered[0] if ordered else None
@@ -282,6 +296,7 @@ def _row(
         count_delta=count_delta,
         shrunk=_shrunk(newest, prior, threshold),
         group=group,
+        silence=item.silence,
     )
 
 

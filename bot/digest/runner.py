@@ -20,6 +20,7 @@ since "what changed since the last digest" should be since the last one people s
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -45,6 +46,8 @@ from bot.outbox.posts import (
     make_post,
     new_post_id,
 )
+from bot.silences.model import Silence
+from bot.silences.policy import silence_for
 from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
@@ -279,8 +282,9 @@ class DigestRunner(FleetJob):
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
+        silences = await self.store.silences.active(now)
         digest = build_digest(
-            self._inputs(fleet, had_schedule, now),
+            self._inputs(fleet, had_schedule, now, silences),
             previous,
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
@@ -306,7 +310,11 @@ class DigestRunner(FleetJob):
         return _Built(digest, rendered.messages(), figures, fleet.errors, rendered.table)
 
     def _inputs(
-        self, fleet: FleetReading, had_schedule: set[str], now: datetime
+        self,
+        fleet: FleetReading,
+        had_schedule: set[str],
+        now: datetime,
+        silences: Sequence[Silence] = (),
     ) -> list[DigestInput]:
         items = []
         for reading in fleet.clusters:
@@ -315,7 +323,15 @@ class DigestRunner(FleetJob):
             report = reading.report(
                 self.config.freshness, now=now, had_schedule=cluster.id in had_schedule
             )
-            items.append(DigestInput(cluster, report, backups, backup_count=reading.count))
+            items.append(
+                DigestInput(
+                    cluster,
+                    report,
+                    backups,
+                    backup_count=reading.count,
+                    silence=silence_for(silences, cluster, now),
+                )
+            )
         return items
 
     async def _release(self, claim: str) -> None:

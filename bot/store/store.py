@@ -4,7 +4,8 @@
 ``claims`` (run claims), ``incidents`` (alerts, grouped alerts, the bot's own incidents),
 ``outbox`` (queued posts, parked channels), ``facts`` (facts, markers, the sweep failure count),
 ``figures`` (digest figures), ``operations`` (backups started from Slack), ``ledger``
-(the freshness ledger) and ``drills`` (restore drills). Each repository
+(the freshness ledger), ``drills`` (restore drills), ``coverage`` (the clusters watched)
+and ``silences`` (clusters not paged for a while). Each repository
 call is one short transaction; :meth:`Store.commit` is the unit of work that writes one decision
 whole. Races between replicas are settled in the database, never in Python: the loser gets
 ``False`` or ``None`` ("another process got there first"), never an exception. All datetimes go
@@ -38,6 +39,7 @@ from bot.store.incidents import (
 from bot.store.ledger import Ledger, write_observations
 from bot.store.operations import Operations, write_operation_finish
 from bot.store.outbox import Outbox, write_posts
+from bot.store.silences import Silences
 from bot.store.sql import Stale
 from bot.store.tables import alert_groups, alerts, operations, outbox, run_claims
 
@@ -58,6 +60,7 @@ class Store:
         self.ledger = Ledger(self._db)
         self.drills = Drills(self._db)
         self.coverage = Coverage(self._db)
+        self.silences = Silences(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:

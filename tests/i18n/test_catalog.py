@@ -182,6 +182,8 @@ READ_BY_PEOPLE = (
     "bot/freshness/policy.py",
     "bot/i18n/units.py",
     "bot/outbox/messages.py",
+    "bot/silences/messages.py",
+    "bot/silences/service.py",
 )
 #: Symbols, the same in every language for now: the time zone, the product, byte units (the
 #: localisation issue gives sizes to Babel, units and separators together).
@@ -209,6 +211,7 @@ _COMMANDS = frozenset(
     {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
     | {"slo", "history"}
     | {"drills", "drill"}
+    | {"silence", "silences", "unsilence"}
 )
 _TYPED = re.compile(r"--[a-z-]+|/backups")
 
