@@ -342,6 +342,9 @@ def _silence_over(nxt: AlertEntry, now: datetime) -> Decision:
     ):
         nxt = replace(nxt, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
     if not nxt.has_message:
+        # Its alert is first posted now: that is when it opened for on-call (and the escalation
+        # clock starts), though it went stale before (stale_since keeps that).
+        nxt = replace(nxt, opened_at=now)
         return Decision(nxt, (Action(ActionKind.POST_ALERT, Reason.SILENCE_ENDED),))
     return Decision(
         nxt,

@@ -52,6 +52,8 @@ def test_the_end_of_a_silence_is_said_once_and_a_recovery_forgets_it() -> None:
         (ActionKind.POST_ALERT, Reason.SILENCE_ENDED)
     ]
     assert over.entry.silence_id is None
+    # Its alert is first posted now: the escalation clock starts here; the outage does not.
+    assert (over.entry.opened_at, over.entry.stale_since) == (after, held.stale_since)
     posted = replace(held, message_id="p1")
     over = evaluate(posted, STALE, route=ROUTE, route_key=KEY, now=after)
     assert [a.kind for a in over.actions] == [ActionKind.UPDATE_ALERT, ActionKind.POST_REMINDER]
