@@ -138,9 +138,7 @@ def render_alert(
     elif same_sweep and entry.status == AlertStatus.FIRING:
         status_line += " · " + same_sweep_words()
     if entry.escalated_at is not None and entry.status == AlertStatus.FIRING:
-        status_line += " · :arrow_double_up: " + _("escalated {when}").format(
-            when=slack_date(entry.escalated_at)
-        )
+        status_line += " · " + escalated_words(entry.escalated_at)
     problem = _alert_problem(report, entry, now)
     clause = _clause(report)
     if clause:
@@ -219,6 +217,11 @@ def _labels_field(labels: dict[str, str], limits: Limits) -> str:
 
 def _and_more(n: int) -> str:
     return ngettext("and {n} more", "and {n} more", n).format(n=n)
+
+
+def escalated_words(when: datetime) -> str:
+    """``⏫ escalated <when>``: a firing alert that was escalated says so."""
+    return ":arrow_double_up: " + _("escalated {when}").format(when=slack_date(when))
 
 
 def same_sweep_words() -> str:

@@ -112,6 +112,38 @@ async def test_an_unanswered_alert_escalates_once_and_its_reminders_then_mention
     assert entry.escalated_at == NOW + timedelta(minutes=30)
 
 
+async def test_a_storm_that_nobody_answers_escalates_in_its_thread(
+    cloud: CloudClient,
+    store: Store,
+    fake_slack: FakeSlack,
+    executor: DeliveryExecutor,
+) -> None:
+    config = make_config(
+        alerts=[
+            {
+                "channel": ONCALL_CHANNEL,
+                "mention": [ONCALL_GROUP],
+                "match": {"environment": "PRODUCTION"},
+                "group_after": 1,
+                "escalate_after": "30m",
+                "escalate_to": [LEADS],
+            }
+        ]
+    )
+    sweep = Sweeper(cloud, store, config, console_url=CONSOLE_URL, owner="a")
+    first = await sweep_and_deliver(sweep, executor, now=NOW)
+    assert [kind for kind, _ in kinds(first.posts)] == [PostKind.GROUP_ALERT]
+    [storm] = [m for m in fake_slack.messages(ONCALL_CHANNEL) if not m.get("thread_ts")]
+    up = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=30))
+    assert PostKind.REMINDER in [kind for kind, _ in kinds(up.posts)]
+    thread_of_storm = replies(fake_slack.messages(ONCALL_CHANNEL), storm["ts"])
+    assert mentions(thread_of_storm, LEADS) == 1
+    [storm] = [m for m in fake_slack.messages(ONCALL_CHANNEL) if not m.get("thread_ts")]
+    assert ":arrow_double_up: escalated" in str(storm["blocks"])
+    calm = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(minutes=45))
+    assert calm.posts == ()
+
+
 async def test_an_alert_links_its_routes_runbook_and_the_click_is_answered(
     cloud: CloudClient,
     store: Store,
