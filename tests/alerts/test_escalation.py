@@ -21,6 +21,7 @@ from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import PostKind
 from bot.slack.blocks import SLACK
 from bot.store import Store
+from tests.alerts.test_phone_budget import BUDGET, before_first_button
 from tests.world import (
     CONSOLE_URL,
     FOLDER,
@@ -94,7 +95,9 @@ async def test_an_unanswered_alert_escalates_once_and_its_reminders_then_mention
     )
     assert mentions([escalation], LEADS) == 1
     assert mentions([escalation], ONCALL_GROUP) == 0
-    assert ":arrow_double_up: escalated" in str(alert_of(fake_slack, "new-cluster")["blocks"])
+    escalated = alert_of(fake_slack, "new-cluster")
+    assert ":arrow_double_up: escalated" in str(escalated["blocks"])
+    assert len(before_first_button(escalated)) <= BUDGET  # the marker keeps it phone-sized
     assert mentions(thread(fake_slack, "orders-prod"), LEADS) == 0
 
     # Not again.

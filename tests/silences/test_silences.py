@@ -18,6 +18,7 @@ from bot.outbox.executor import DeliveryExecutor
 from bot.outbox.posts import PostKind
 from bot.slack.blocks import SLACK
 from bot.store import Store
+from tests.alerts.test_phone_budget import BUDGET, before_first_button
 from tests.cards import texts_of
 from tests.store.conftest import OpenStore
 from tests.world import (
@@ -140,6 +141,7 @@ async def test_silencing_an_open_alert_stops_its_reminders_and_unsilence_resumes
     assert "silenced until" in str(orders["blocks"])
     assert f"(silence {n})" in str(orders["blocks"])
     assert mentions([orders]) == 0
+    assert len(before_first_button(orders)) <= BUDGET
     reminded = await sweep_and_deliver(sweep, executor, now=NOW + timedelta(hours=4))
     assert (REMINDER, IDS.stale) not in kinds(reminded.posts)
 
