@@ -18,7 +18,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.model import AlertStatus
@@ -41,7 +41,7 @@ from bot.store.operations import Operations, write_operation_finish
 from bot.store.outbox import Outbox, write_posts
 from bot.store.silences import Silences
 from bot.store.sql import Stale
-from bot.store.tables import alert_groups, alerts, operations, outbox, run_claims
+from bot.store.tables import alert_groups, alerts, operations, outbox, run_claims, silences
 
 
 class Store:
@@ -141,9 +141,10 @@ class Store:
 
     async def prune(self, *, before: datetime) -> int:
         """Forget history older than ``before``: finished run claims, finished started backups,
-        incidents and grouped alerts resolved before it, and delivered posts no open incident
-        still refers to. Open or unfinished work is never touched. Returns the number of rows
-        removed. Without this the claims table grows by a row every sweep."""
+        incidents and grouped alerts resolved before it, silences over before it, and delivered
+        posts no open incident still refers to. Open or unfinished work is never touched.
+        Returns the number of rows removed. Without this the claims table grows by a row every
+        sweep."""
         removed = 0
         o, a, g = outbox.c, alerts.c, alert_groups.c
         child = outbox.alias("child").c
@@ -168,6 +169,11 @@ class Store:
                 ),
                 delete(alert_groups).where(
                     alert_groups.c.resolved_at.is_not(None), alert_groups.c.resolved_at < before
+                ),
+                # A silence over (run out or lifted) before it: nothing refers to it any more
+                # (an incident it held said its end at the first sweep after).
+                delete(silences).where(
+                    or_(silences.c.ends_at < before, silences.c.lifted_at < before)
                 ),
                 delete(outbox).where(
                     o.state.in_(OutboxState.DONE),

@@ -220,3 +220,22 @@ async def test_access_rules_apply_to_the_silence_commands(cloud: CloudClient, st
     # Listing is not limited by a rule on silencing.
     assert (await watch.router.run("silences", OTHER, now=NOW)).ok
     assert (await watch.router.run(f"unsilence {silence.id}", LEAD, now=NOW)).ok
+
+
+async def test_silences_over_long_ago_are_pruned_and_those_that_hold_are_kept(
+    store: Store,
+) -> None:
+    over = await store.silences.add(
+        "folder:b1gold", by="U0A", now=NOW - timedelta(days=40), ends_at=NOW - timedelta(days=39)
+    )
+    lifted = await store.silences.add(
+        "logs-prod", by="U0A", now=NOW - timedelta(days=40), ends_at=NOW + timedelta(days=1)
+    )
+    assert await store.silences.lift(lifted.id, by="U0B", now=NOW - timedelta(days=35))
+    holding = await store.silences.add(
+        "label:team=shop", by="U0A", now=NOW - timedelta(days=1), ends_at=NOW + timedelta(days=2)
+    )
+    assert await store.prune(before=NOW - timedelta(days=30)) >= 2
+    assert await store.silences.get(over.id) is None
+    assert await store.silences.get(lifted.id) is None
+    assert [s.id for s in await store.silences.active(NOW)] == [holding.id]
