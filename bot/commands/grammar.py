@@ -532,7 +532,7 @@ def _positionals(
     return args
 
 
-def _parse_duration(words: list[str]) -> timedelta:
+def _parse_duration(words: list[str], *, silence: bool = False) -> timedelta:
     # "1h 30m" arrives as two tokens; parse_duration ignores spaces, so join them back.
     value = " ".join(words)
     hint = _(s.HINT_DURATION).format(prefix=s.PREFIX)
@@ -542,9 +542,14 @@ def _parse_duration(words: list[str]) -> timedelta:
         raise UsageError(_(s.BAD_DURATION).format(value=_show(value)), hint=hint) from None
     if duration > MAX_SNOOZE:
         most = format_duration(MAX_SNOOZE)
+        too_long, too_long_hint = (
+            (s.SILENCE_TOO_LONG, s.HINT_SILENCE_TOO_LONG)
+            if silence
+            else (s.DURATION_TOO_LONG, s.HINT_DURATION_TOO_LONG)
+        )
         raise InvalidArgument(
-            _(s.DURATION_TOO_LONG).format(max=most, value=_show(value)),
-            hint=_(s.HINT_DURATION_TOO_LONG).format(max=most, prefix=s.PREFIX),
+            _(too_long).format(max=most, value=_show(value)),
+            hint=_(too_long_hint).format(max=most, prefix=s.PREFIX),
         )
     return duration
 
@@ -576,7 +581,7 @@ def _parse_silence(parsed: _Parsed) -> SilenceCmd:
             _(s.MISSING_ARGUMENT).format(command=verb, what=_(s.WHAT_DURATION)),
             hint=_usage_hint(verb),
         )
-    duration = _parse_duration(words[:taken])
+    duration = _parse_duration(words[:taken], silence=True)
     reason = " ".join(words[taken:]).strip()
     if len(reason) > MAX_REASON_LENGTH:
         raise InvalidArgument(

@@ -248,6 +248,11 @@ HINT_DURATION_TOO_LONG = N_(
     "Snooze for {max} or less, e.g. `{prefix} snooze <cluster> 1d`; check the backups instead "
     "if it stays stale."
 )
+SILENCE_TOO_LONG = N_("A silence lasts at most {max}; I got `{value}`.")
+HINT_SILENCE_TOO_LONG = N_(
+    "Silence for {max} or less, e.g. `{prefix} silence folder:<id> 7d`, and set another when it "
+    "ends if you must."
+)
 
 #: What each positional argument is called in messages.
 WHAT_CLUSTER = N_("cluster id or name")

@@ -150,7 +150,7 @@ def test_each_command_has_the_name_access_rules_use() -> None:
         ("silence", "needs a match or cluster"),
         ("silence folder:b1gf", "needs a duration"),
         ("silence folder:b1gf soon", "`soon` is not a duration"),
-        ("silence folder:b1gf 31d", "at most"),
+        ("silence folder:b1gf 31d", "A silence lasts at most 30d; I got `31d`."),
         ("silence <b1gf> 1h", "is not a cluster"),
         ("silence folder:b1gf 1h " + "x" * 201, "at most 200 characters"),
         ("unsilence", "needs a silence id"),
