@@ -28,6 +28,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 
@@ -351,10 +352,17 @@ class AlertRoute(_Strict):
     group_by: list[str] = Field(default_factory=list)
     #: More clusters than this of one group going stale in one sweep are alerted as the group.
     group_after: int = Field(default=5, ge=1, le=1000)
+    #: A firing alert that nobody acknowledged or snoozed within this of its opening mentions
+    #: ``escalate_to`` once in its thread; its later reminders mention them with on-call.
+    escalate_after: Annotated[Duration, _within(MINUTE, timedelta(days=7))] | None = None
+    escalate_to: list[str] = Field(default_factory=list)
+    #: A link button on the route's alerts: a URL template with ``{cluster}`` (the name),
+    #: ``{cluster_id}`` and ``{folder}``, each URL-encoded when filled in.
+    runbook_url: str | None = None
 
     _group_by = field_validator("group_by")(classmethod(lambda cls, v: check_group_by(v)))
 
-    @field_validator("mention")
+    @field_validator("mention", "escalate_to")
     @classmethod
     def _mention_ids(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -365,6 +373,32 @@ class AlertRoute(_Strict):
                     )
                 )
         return value
+
+    @field_validator("runbook_url")
+    @classmethod
+    def _runbook_template(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(_("{value} is not an http(s) URL").format(value=repr(value)))
+        try:
+            value.format(cluster="x", cluster_id="x", folder="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                _(
+                    "{value}: a runbook URL may use {{cluster}}, {{cluster_id}} and {{folder}} "
+                    "only ({error})"
+                ).format(value=repr(value), error=exc)
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _escalation_whole(self) -> AlertRoute:
+        if (self.escalate_after is None) != (not self.escalate_to):
+            raise ValueError(
+                _("escalate_after and escalate_to go together: how long, and whom to mention")
+            )
+        return self
 
 
 class Sweep(_Strict):

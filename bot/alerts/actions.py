@@ -64,6 +64,11 @@ LIST_BACKUPS: Action[AlertRef] = Action(
 START_BACKUP: Action[AlertRef] = Action(
     "alert_backup", N_("Start backup now"), "backup", ALERT_CODEC, emoji=True
 )
+#: A link to the route's runbook (``runbook_url``): the browser opens it; the click that Slack
+#: sends the bot as well is answered with nothing to say.
+RUNBOOK: Action[AlertRef] = Action(
+    "alert_runbook", N_("Runbook"), "list", ALERT_CODEC, reaches_cloud=False, emoji=True
+)
 
 ACKNOWLEDGE_ALL: Action[str] = Action(
     "group_ack", N_("Acknowledge all"), "snooze", GROUP_CODEC, emoji=True
@@ -89,6 +94,7 @@ ACTIONS: tuple[Action[Any], ...] = (
     SNOOZE_24H,
     LIST_BACKUPS,
     START_BACKUP,
+    RUNBOOK,
     ACKNOWLEDGE_ALL,
     UNACKNOWLEDGE_ALL,
     UNSNOOZE_ALL,

@@ -21,7 +21,7 @@ from bot.alerts.actions import (
     UNACKNOWLEDGE_ALL,
     UNSNOOZE_ALL,
 )
-from bot.alerts.messages import same_sweep_words
+from bot.alerts.messages import escalated_words, same_sweep_words
 from bot.alerts.model import AlertEntry, AlertGroup, AlertStatus
 from bot.chat.card import Buttons, Card, Divider, Limits, Note, Part, Text
 from bot.chat.mrkdwn import code, escape, link, mention
@@ -283,6 +283,13 @@ def render_group_alert(
             head = f":rotating_light: *{firing_word}* {mentions}".rstrip()
             if same_sweep:
                 head += " · " + same_sweep_words()
+            escalated = [
+                m.entry.escalated_at
+                for m in open_members
+                if m.entry.status == AlertStatus.FIRING and m.entry.escalated_at is not None
+            ]
+            if escalated:
+                head += " · " + escalated_words(min(escalated))
         else:
             head = _held_head(open_members)
         stale = ngettext(

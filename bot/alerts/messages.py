@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from bot.alerts.actions import (
     ACKNOWLEDGE,
     LIST_BACKUPS,
+    RUNBOOK,
     SNOOZE_4H,
     SNOOZE_24H,
     START_BACKUP,
@@ -45,6 +47,7 @@ from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeS
 from bot.freshness.schedules import say_schedule
 from bot.i18n.catalog import N_, _, ngettext
 from bot.i18n.units import say_duration
+from bot.silences.messages import silenced_marker
 
 #: Action ids of the alert's buttons; handlers/ listens for these.
 
@@ -127,9 +130,15 @@ def render_alert(
     Unacknowledge).
     """
     mention_ids = tuple(route.mention if mention is None else mention)
+    if entry.silenced:
+        mention_ids = ()  # a silenced cluster pages nobody
     status_line = _alert_status_line(entry, mention_ids)
-    if same_sweep and entry.status == AlertStatus.FIRING:
+    if entry.silenced:
+        status_line += " · " + silenced_words(entry)
+    elif same_sweep and entry.status == AlertStatus.FIRING:
         status_line += " · " + same_sweep_words()
+    if entry.escalated_at is not None and entry.status == AlertStatus.FIRING:
+        status_line += " · " + escalated_words(entry.escalated_at)
     problem = _alert_problem(report, entry, now)
     clause = _clause(report)
     if clause:
@@ -140,7 +149,7 @@ def render_alert(
     )
     parts: list[Part] = [Text(headline, anchor="alert_headline")]
     if entry.status.is_open:
-        parts.append(alert_buttons(entry, cluster))
+        parts.append(alert_buttons(entry, cluster, runbook=runbook_link(route, cluster)))
     parts.append(Note([*rest, *_alert_facts(entry, cluster, report, limits, now)]))
     return Card(_alert_fallback(entry, cluster, report, mention_ids), parts)
 
@@ -210,9 +219,19 @@ def _and_more(n: int) -> str:
     return ngettext("and {n} more", "and {n} more", n).format(n=n)
 
 
+def escalated_words(when: datetime) -> str:
+    """``⏫ escalated <when>``: a firing alert that was escalated says so."""
+    return ":arrow_double_up: " + _("escalated {when}").format(when=slack_date(when))
+
+
 def same_sweep_words() -> str:
     """What a post says in place of mentioning on-call a second time in one sweep."""
     return _("same sweep as the post above that mentioned on-call")
+
+
+def silenced_words(entry: AlertEntry) -> str:
+    """What an alert of a silenced incident says in place of paging."""
+    return silenced_marker(entry.silence_id, entry.silenced_until)
 
 
 def _alert_status_line(entry: AlertEntry, mention_ids: Sequence[str]) -> str:
@@ -278,8 +297,20 @@ def _alert_problem(report: FreshnessReport, entry: AlertEntry, now: datetime) ->
     return _("the newest backup is older than the maximum of {limit}").format(limit=limit)
 
 
-def alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
-    """The buttons of an open incident's alert (also under ``status <cluster>``)."""
+def runbook_link(route: AlertRoute, cluster: Cluster) -> str | None:
+    """The route's ``runbook_url`` for ``cluster``, each value URL-encoded; None without one."""
+    if route.runbook_url is None:
+        return None
+    return route.runbook_url.format(
+        cluster=quote(cluster.name or cluster.id, safe=""),
+        cluster_id=quote(cluster.id, safe=""),
+        folder=quote(cluster.folder_id, safe=""),
+    )
+
+
+def alert_buttons(entry: AlertEntry, cluster: Cluster, *, runbook: str | None = None) -> Buttons:
+    """The buttons of an open incident's alert (also under ``status <cluster>``); ``runbook``:
+    the link of its route's runbook, for a link button."""
     ref = AlertRef(entry.cluster_id, entry.route_key)
     buttons = []
     if entry.status == AlertStatus.ACKNOWLEDGED:
@@ -303,6 +334,8 @@ def alert_buttons(entry: AlertEntry, cluster: Cluster) -> Buttons:
             deny=_("Cancel"),
         )
         buttons.append(START_BACKUP.button(ref, confirm=confirm))
+    if runbook is not None:
+        buttons.append(RUNBOOK.button(ref, url=runbook))
     return Buttons(buttons, anchor="alert_actions")
 
 
@@ -344,8 +377,12 @@ def render_reminder(
     report: FreshnessReport,
     now: datetime,
     mention_ids: Sequence[str] = (),
+    silence_over: int | None = None,
+    escalated_after: timedelta | None = None,
 ) -> Card:
-    """A reminder in the alert's thread: the cluster is still without a fresh backup."""
+    """A reminder in the alert's thread: the cluster is still without a fresh backup;
+    ``silence_over``: the id of the silence whose end this reminder says; ``escalated_after``:
+    this reminder escalates the alert, nobody having answered it within that."""
     name = f"*{escape(cluster_name(cluster))}*"
     outage = say_duration(outage_duration(entry, now))
     limit = say_duration(report.max_age.value)
@@ -367,6 +404,16 @@ def render_reminder(
     text = ":alarm_clock: " + _("{what}; stale for {outage}.").format(what=said, outage=outage)
     if mention_ids:
         text += " " + " ".join(mention(slack_id) for slack_id in mention_ids)
+    if escalated_after is not None:
+        up = ":arrow_double_up: " + _(
+            "Escalated: nobody acknowledged or snoozed this alert within {after}."
+        ).format(after=say_duration(escalated_after))
+        text = f"{up}\n{text}"
+    if silence_over is not None:
+        over = ":bell: " + _("Silence {id} is over and this alert is still open.").format(
+            id=silence_over
+        )
+        text = f"{over}\n{text}"
     lines = [text]
     attempt = attempt_line(report.explanation, now, state=report.state)
     if attempt:

@@ -114,6 +114,22 @@ class AlertEntry:
     folder_id: str = ""
     #: What the last reading said of its freshness (None before it was first remembered).
     seen: Seen | None = None
+    #: The silence that held it at the last sweep (bot.silences), and until when: it is not
+    #: paged meanwhile, and the silence's end is said once, when a sweep finds it over.
+    silence_id: int | None = None
+    silenced_until: datetime | None = None
+    #: When it was escalated to the route's ``escalate_to`` (once per incident), if it was.
+    escalated_at: datetime | None = None
+
+    @property
+    def silenced(self) -> bool:
+        return self.silence_id is not None
+
+    @property
+    def has_message(self) -> bool:
+        """Whether it has its own alert message or a grouped one (an incident opened while
+        silenced has neither, until the silence ends)."""
+        return self.message_id is not None or self.message_ts is not None or bool(self.group_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,7 +247,53 @@ def _plan_new_single(
         reason=step.reason,
         post_id=post_id,
     )
-    return Change(alerts=[entry], posts=[post])
+    posts = [post]
+    over = _silence_over(step)
+    if over is not None:
+        # Opened while silenced: the alert it never had is posted now, and its thread says why.
+        notice = render_reminder(
+            entry, cluster=step.cluster, report=step.report, now=now, silence_over=over
+        )
+        posts.append(
+            make_post(
+                PostKind.REMINDER,
+                view.route.channel,
+                notice,
+                chat=chat,
+                subject=step.cluster_id,
+                reason=Reason.SILENCE_ENDED.value,
+                parent=(post_id, None),
+            )
+        )
+    return Change(alerts=[entry], posts=posts)
+
+
+def _escalating(step: Step) -> bool:
+    return any(a.reason == Reason.ESCALATED for a in step.decision.actions)
+
+
+def _reminder_mentions(
+    route: AlertRoute, entry: AlertEntry, pings: Pings, *, escalating: bool
+) -> tuple[str, ...]:
+    """Whom a reminder mentions: the escalation targets alone when it escalates (once); after
+    that, on-call (once per sweep) and the targets; before, on-call while it fires."""
+    if escalating:
+        return tuple(route.escalate_to)
+    if entry.status != AlertStatus.FIRING or entry.silenced:
+        return ()
+    mention = pings.take()
+    if entry.escalated_at is not None:
+        mention += tuple(m for m in route.escalate_to if m not in mention)
+    return mention
+
+
+def _silence_over(step: Step) -> int | None:
+    """The id of the silence whose end this step says, if it says one."""
+    if step.before is None or step.before.silence_id is None:
+        return None
+    if not any(a.reason == Reason.SILENCE_ENDED for a in step.decision.actions):
+        return None
+    return step.before.silence_id
 
 
 def _plan_single(
@@ -288,7 +334,7 @@ def _plan_single(
                 posts.append(about(PostKind.RESOLVED, message))
         return Change(alerts=[entry], posts=posts)
 
-    if entry.status.is_open and not has_message and entry.group_id is None:
+    if entry.status.is_open and not has_message and entry.group_id is None and not entry.silenced:
         # An incident whose alert never reached Slack (opened by a version of the bot that
         # posted before it saved, and killed in between): post it now.
         return _plan_new_single(
@@ -300,12 +346,15 @@ def _plan_single(
         resolved = render_resolved(entry, cluster=step.cluster, report=step.report, now=now)
         reply = about(PostKind.RESOLVED, resolved)
     elif ActionKind.POST_REMINDER in kinds and has_message:
+        escalating = _escalating(step)
         reminder = render_reminder(
             entry,
             cluster=step.cluster,
             report=step.report,
             now=now,
-            mention_ids=pings.take(),
+            mention_ids=_reminder_mentions(view.route, entry, pings, escalating=escalating),
+            silence_over=_silence_over(step),
+            escalated_after=view.route.escalate_after if escalating else None,
         )
         reply = about(PostKind.REMINDER, reminder)
     posts = []
@@ -446,10 +495,14 @@ def _plan_group(
     ]
     reminders = [s for s in steps if s.decision.has(ActionKind.POST_REMINDER)]
     snooze_over = any(
-        a.reason == Reason.SNOOZE_EXPIRED for s in reminders for a in s.decision.actions
+        a.reason in (Reason.SNOOZE_EXPIRED, Reason.SILENCE_ENDED)
+        for s in reminders
+        for a in s.decision.actions
     )
+    escalating = any(_escalating(s) for s in reminders)
     reminder_due = bool(reminders) and (
         snooze_over
+        or escalating
         or group.last_reminded_at is None
         or now - group.last_reminded_at >= route.repeat
     )
@@ -516,8 +569,13 @@ def _plan_group(
                 )
             )
     if reminder_due and still_open:
-        firing = any(m.entry.status == AlertStatus.FIRING for m in still_open)
+        firing = any(
+            m.entry.status == AlertStatus.FIRING and not m.entry.silenced for m in still_open
+        )
         mention = pings.take() if firing else ()
+        if any(m.entry.escalated_at is not None for m in still_open):
+            # A member escalated (now or before): its targets hear every reminder after it.
+            mention += tuple(m for m in route.escalate_to if m not in mention)
         message = render_group_reminder(nxt, still_open, mention_ids=mention, now=now)
         posts.append(
             make_post(

@@ -18,6 +18,7 @@ from bot.config import AlertRoute
 from bot.errors import UsageError
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.i18n.catalog import N_, _
+from bot.silences.model import Silence
 
 
 class ActionKind(enum.StrEnum):
@@ -40,6 +41,9 @@ class Reason(enum.StrEnum):
     SNOOZED = "snoozed"
     UNSNOOZED = "unsnoozed"
     UNACKNOWLEDGED = "unacknowledged"
+    SILENCED = "silenced"  # a silence holds the cluster: no page, the alert says so
+    SILENCE_ENDED = "silence_ended"  # it ran out or was lifted while the incident is open
+    ESCALATED = "escalated"  # nobody acknowledged or snoozed it within the route's escalate_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ def evaluate(
     route: AlertRoute,
     route_key: str,
     now: datetime,
+    silence: Silence | None = None,
 ) -> Decision:
     """What the sweep does with one cluster's freshness report for one alert route.
 
@@ -82,6 +87,10 @@ def evaluate(
     - FRESH, STOPPED or UNSCHEDULED resolves an open incident: the alert message is updated, and a
       resolved notice is posted when ``route.send_resolved``.
     - UNKNOWN changes nothing: being blind is not a reason to open or to close an incident.
+    - ``silence`` (the one holding the cluster now, bot.silences) pages nobody: an incident
+      still opens, with no alert post, and an open one gets no reminder (its alert says it is
+      silenced). When the silence is over and the incident still open, that is said once: in
+      its thread, or by posting the alert it never had.
     """
     if entry is None:
         entry = AlertEntry(cluster_id=report.cluster_id, route_key=route_key, channel=route.channel)
@@ -97,7 +106,10 @@ def evaluate(
 
     if not entry.status.is_open:
         if state.fires:
-            return Decision(_open_incident(entry, report, route, now), (_act_post_new(),))
+            opened = _open_incident(entry, report, route, now)
+            if silence is not None:
+                return Decision(_hushed(opened, silence))
+            return Decision(opened, (_act_post_new(),))
         return Decision(entry)
 
     if not state.fires:
@@ -108,6 +120,11 @@ def evaluate(
     nxt = replace(entry, last_state=state, newest_backup_at=report.newest_backup_at)
     if nxt.stale_since is None:
         nxt = replace(nxt, stale_since=_stale_since(report, now))
+
+    if silence is not None:
+        return _while_silenced(entry, nxt, silence, changed=changed, now=now)
+    if entry.silenced:
+        return _silence_over(nxt, now)
 
     if entry.status == AlertStatus.SNOOZED and (
         entry.snoozed_until is None or now >= entry.snoozed_until
@@ -123,6 +140,13 @@ def evaluate(
         actions.append(Action(ActionKind.POST_REMINDER, Reason.SNOOZE_EXPIRED))
         return Decision(nxt, tuple(actions))
 
+    if _escalation_due(entry, route, now):
+        # Said once, in the thread, to the route's escalation targets (the plan mentions them);
+        # the reminder interval starts again from here.
+        nxt = replace(nxt, escalated_at=now, last_notified_at=now)
+        actions.append(Action(ActionKind.UPDATE_ALERT, Reason.ESCALATED))
+        actions.append(Action(ActionKind.POST_REMINDER, Reason.ESCALATED))
+        return Decision(nxt, tuple(actions))
     if changed:
         actions.append(Action(ActionKind.UPDATE_ALERT, Reason.STATE_CHANGED))
     if entry.status == AlertStatus.FIRING and _reminder_due(entry, route.repeat, now):
@@ -137,7 +161,14 @@ def retire(entry: AlertEntry, *, route: AlertRoute, now: datetime) -> Decision:
     for a deleted cluster would stay open (and remind) forever. Not for a cluster that merely
     could not be read: that is UNKNOWN, and changes nothing."""
     _require_open(entry, N_("cannot retire this alert: it is {status}, not open"))
-    nxt = replace(entry, status=AlertStatus.RESOLVED, resolved_at=now, snoozed_until=None)
+    nxt = replace(
+        entry,
+        status=AlertStatus.RESOLVED,
+        resolved_at=now,
+        snoozed_until=None,
+        silence_id=None,
+        silenced_until=None,
+    )
     actions = [Action(ActionKind.UPDATE_ALERT, Reason.NO_LONGER_WATCHED)]
     if route.send_resolved:
         actions.append(Action(ActionKind.POST_RESOLVED, Reason.NO_LONGER_WATCHED))
@@ -268,6 +299,8 @@ def _resolve(
         resolved_at=now,
         snoozed_until=None,
         snoozed_by=None,
+        silence_id=None,
+        silenced_until=None,
         last_state=report.state,
         newest_backup_at=report.newest_backup_at,
     )
@@ -277,12 +310,72 @@ def _resolve(
     return Decision(nxt, tuple(actions))
 
 
+def _hushed(entry: AlertEntry, silence: Silence) -> AlertEntry:
+    return replace(entry, silence_id=silence.id, silenced_until=silence.ends_at)
+
+
+def _while_silenced(
+    entry: AlertEntry, nxt: AlertEntry, silence: Silence, *, changed: bool, now: datetime
+) -> Decision:
+    """An open incident a silence holds: no reminder; its alert says so when the silence is
+    new to it, and a snooze that runs out meanwhile just ends."""
+    nxt = _hushed(nxt, silence)
+    actions: list[Action] = []
+    if entry.status == AlertStatus.SNOOZED and (
+        entry.snoozed_until is None or now >= entry.snoozed_until
+    ):
+        nxt = replace(nxt, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
+        changed = True
+    if entry.silence_id != silence.id or entry.silenced_until != silence.ends_at:
+        actions.append(Action(ActionKind.UPDATE_ALERT, Reason.SILENCED))
+    elif changed:
+        actions.append(Action(ActionKind.UPDATE_ALERT, Reason.STATE_CHANGED))
+    return Decision(nxt, tuple(actions))
+
+
+def _silence_over(nxt: AlertEntry, now: datetime) -> Decision:
+    """The silence that held an open incident is over: said once, in the alert's thread (the
+    reminder interval starts again from here), or by the alert it never had."""
+    nxt = replace(nxt, silence_id=None, silenced_until=None, last_notified_at=now)
+    if nxt.status == AlertStatus.SNOOZED and (
+        nxt.snoozed_until is None or now >= nxt.snoozed_until
+    ):
+        nxt = replace(nxt, status=AlertStatus.FIRING, snoozed_until=None, snoozed_by=None)
+    if not nxt.has_message:
+        # Its alert is first posted now: that is when it opened for on-call (and the escalation
+        # clock starts), though it went stale before (stale_since keeps that).
+        nxt = replace(nxt, opened_at=now)
+        return Decision(nxt, (Action(ActionKind.POST_ALERT, Reason.SILENCE_ENDED),))
+    return Decision(
+        nxt,
+        (
+            Action(ActionKind.UPDATE_ALERT, Reason.SILENCE_ENDED),
+            Action(ActionKind.POST_REMINDER, Reason.SILENCE_ENDED),
+        ),
+    )
+
+
 def _stale_since(report: FreshnessReport, now: datetime) -> datetime:
     """When the cluster went stale: its newest backup's time plus the maximum age. A cluster that
     never had a backup has no such moment; the incident's opening stands in for it."""
     if report.newest_backup_at is None:
         return now
     return min(now, report.newest_backup_at + report.max_age.value)
+
+
+def _escalation_due(entry: AlertEntry, route: AlertRoute, now: datetime) -> bool:
+    """A FIRING incident (not acknowledged, snoozed or silenced) older than the route's
+    ``escalate_after`` that was not escalated yet."""
+    return (
+        route.escalate_after is not None
+        and bool(route.escalate_to)
+        and entry.status == AlertStatus.FIRING
+        and entry.escalated_at is None
+        and not entry.silenced
+        and entry.has_message
+        and entry.opened_at is not None
+        and now - entry.opened_at >= route.escalate_after
+    )
 
 
 def _reminder_due(entry: AlertEntry, repeat: timedelta, now: datetime) -> bool:

@@ -20,6 +20,7 @@ from bot.alerts import policy
 from bot.alerts.actions import (
     ACKNOWLEDGE,
     ACKNOWLEDGE_ALL,
+    RUNBOOK,
     SNOOZE_4H,
     SNOOZE_24H,
     SNOOZE_ALL_4H,
@@ -170,6 +171,12 @@ class AlertService:
         yield UNSNOOZE_ALL.bind(unsnooze_all)
         yield SNOOZE_ALL_4H.bind(snoozing_all(timedelta(hours=4)))
         yield SNOOZE_ALL_24H.bind(snoozing_all(timedelta(hours=24)))
+
+        async def runbook(ref: AlertRef, inv: Invocation, now: datetime) -> Answer:
+            # The link opened in the person's browser; nothing more to say.
+            return Answer([])
+
+        yield RUNBOOK.bind(runbook)
 
     # --- one cluster, all its routes: the commands ----------------------------------------------
 

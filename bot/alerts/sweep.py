@@ -58,6 +58,8 @@ from bot.ops.metrics import ClusterFigures
 from bot.ops.outages import dependency_of, describe
 from bot.outbox.change import Change
 from bot.outbox.posts import OutboundPost, PostKind
+from bot.silences.model import Silence
+from bot.silences.policy import silence_for
 from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
@@ -187,6 +189,11 @@ class _Run:
     #: The confirming re-reads, started together and awaited in cluster order.
     rereads: dict[str, asyncio.Task[ClusterReading]] = field(default_factory=dict)
     requests: int = 0
+    #: The silences that hold at ``now``, read once (bot.silences): who is not paged.
+    silences: tuple[Silence, ...] = ()
+
+    def silence_for(self, cluster: Cluster) -> Silence | None:
+        return silence_for(self.silences, cluster, self.now)
 
 
 @dataclass(eq=False, repr=False)
@@ -286,6 +293,7 @@ class Sweeper(FleetJob):
 
     async def _sweep(self, key: str, now: datetime, dry_run: bool) -> SweepResult:
         run = _Run(now=now, dry_run=dry_run)
+        run.silences = tuple(await self.store.silences.active(now))
         fleet, read_failure = await self._read(now)
         run.requests += fleet.requests
         blind = read_failure is not None
@@ -447,7 +455,12 @@ class Sweeper(FleetJob):
                     continue
                 cluster, report = confirmed
                 decision = alerts.evaluate(
-                    step.before, report, route=route, route_key=key, now=run.now
+                    step.before,
+                    report,
+                    route=route,
+                    route_key=key,
+                    now=run.now,
+                    silence=run.silence_for(cluster),
                 )
                 if not decision.has(ActionKind.POST_ALERT):
                     continue
@@ -475,7 +488,14 @@ class Sweeper(FleetJob):
         had_schedule: set[str],
     ) -> Step:
         report = self._classify(reading, had_schedule, run.now)
-        decision = alerts.evaluate(stored, report, route=route, route_key=key, now=run.now)
+        decision = alerts.evaluate(
+            stored,
+            report,
+            route=route,
+            route_key=key,
+            now=run.now,
+            silence=run.silence_for(reading.cluster),
+        )
         return Step(reading.cluster, report, stored, decision)
 
     async def _doubt(
@@ -712,9 +732,14 @@ def _matters(step: Step) -> bool:
     reached Slack (from before the outbox) and must be posted now."""
     entry = step.decision.entry
     if step.decision.actions or step.before is None or entry != step.before:
-        return bool(step.decision.actions) or (step.before is not None and entry != step.before)
+        return (
+            bool(step.decision.actions)
+            or (step.before is not None and entry != step.before)
+            or (step.before is None and entry.status.is_open)  # opened while silenced
+        )
     return (
         entry.status.is_open
+        and not entry.silenced
         and entry.message_id is None
         and entry.message_ts is None
         and entry.group_id is None

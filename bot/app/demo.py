@@ -43,7 +43,6 @@ from bot.fleet.lookup import resolve_cluster
 from bot.fleet.reader import read_fleet
 from bot.freshness.policy import max_age_for
 from bot.home.messages import click_notice, is_short
-from bot.home.service import HomeService
 from bot.i18n.catalog import SOURCE_LOCALE, available_locales, supported_locale, use_locale
 from bot.i18n.units import human_duration
 from bot.ledger.model import SeenBackup
@@ -514,7 +513,7 @@ class Demo:
         """Open the Home tab: rendered from the store as the bot does on app_home_opened,
         published to the fake Slack, and shown as Slack would show it."""
         assert parts.notifier is not None
-        home = HomeService(parts.store, parts.config)
+        home = parts.home
         inv = await self._invocation(parts, "", None)
         with use_locale(parts.router.locale_for(inv)):
             view = home_view(await home.render(DEMO_USER, now=now, notice=notice))

@@ -50,7 +50,6 @@ from bot.errors import (
     ServerError,
     Unauthenticated,
 )
-from bot.home.service import HomeService
 from bot.ledger.reporter import MonthlyReporter
 from bot.ops.health import Check, CheckFailed, Readiness, add_ops_routes, fresh_within
 from bot.ops.http import HttpServer, raise_open_file_limit, start_server
@@ -253,7 +252,7 @@ async def _run(
         router=parts.router,
         notifier=parts.notifier,
         in_flight=in_flight,
-        home=HomeService(parts.store, config),
+        home=parts.home,
     )
     readiness.add_check("database", parts.store.ping)
     allowed = 3 * config.sweep.every.total_seconds() + 60

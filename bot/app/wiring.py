@@ -33,6 +33,7 @@ from bot.drills import actions as drill_actions
 from bot.drills.service import DrillService
 from bot.fleet.job import FleetJob
 from bot.fleet.lookup import ClusterFinder
+from bot.home.service import HomeService
 from bot.ledger.service import LedgerService
 from bot.ops.metrics import Metrics
 from bot.outbox.executor import DeliveryExecutor
@@ -41,6 +42,7 @@ from bot.outbox.pacing import Pace
 from bot.queries import actions as query_actions
 from bot.queries.service import Queries
 from bot.settings import Settings
+from bot.silences.service import SilenceService
 from bot.slack.blocks import SLACK
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
@@ -82,6 +84,7 @@ class Components:
     owner: str
     executor: DeliveryExecutor | None
     drills: DrillService
+    home: HomeService
 
 
 @dataclass
@@ -94,6 +97,7 @@ class Features:
     backups: BackupService | None = None
     alerts: AlertService | None = None
     drills: DrillService | None = None
+    home: HomeService | None = None
 
 
 def build_features(
@@ -131,6 +135,7 @@ def build_features(
         queued=queued,
     )
     ledger = LedgerService(store, config)
+    silences = SilenceService(store, config)
     drills = DrillService(
         cloud,
         store,
@@ -143,11 +148,12 @@ def build_features(
     )
     router = Router(
         config,
-        [queries, backups, alerts, ledger, drills],
+        [queries, backups, alerts, ledger, drills, silences],
         declared=DECLARED_ACTIONS,
         metrics=metrics,
     )
-    return Features(queries, router, backups, alerts, drills)
+    home = HomeService(store, config, silences=silences.home_parts)
+    return Features(queries, router, backups, alerts, drills, home)
 
 
 @asynccontextmanager
@@ -221,6 +227,8 @@ async def open_components(
         stack.push_async_callback(features.backups.aclose)
         drills = features.drills
         assert drills is not None
+        home = features.home
+        assert home is not None
         stack.push_async_callback(drills.aclose)
         yield Components(
             settings=settings,
@@ -238,4 +246,5 @@ async def open_components(
             owner=owner,
             executor=executor,
             drills=drills,
+            home=home,
         )

@@ -96,15 +96,22 @@ class Action(Generic[V]):
         return self.codec.encode(value)
 
     def button(
-        self, value: V, *, style: Style | None = None, confirm: Confirm | None = None
+        self,
+        value: V,
+        *,
+        style: Style | None = None,
+        confirm: Confirm | None = None,
+        url: str | None = None,
     ) -> Button:
-        """The button of a card that sends this action with ``value``."""
+        """The button of a card that sends this action with ``value`` (and, given a ``url``,
+        opens it too: the click still comes to the bot, which answers it)."""
         return Button(
             self.id,
             _(self.label),
             self.value(value),
             style=style,
             confirm=confirm,
+            url=url,
             emoji=self.emoji,
         )
 

@@ -70,7 +70,8 @@ def _unique(items: Sequence[str]) -> list[str]:
 
 
 #: Commands that change something in the cloud: allowed only to those a rule names, never by
-#: default ("no rule: everyone may read" covers reading, snoozing and acknowledging).
+#: default ("no rule: everyone may read" covers reading, snoozing, silencing and acknowledging;
+#: a rule naming ``silence`` and ``unsilence`` limits them as one naming ``snooze`` does).
 PRIVILEGED_COMMANDS = frozenset({"backup", "drill"})
 
 

@@ -30,6 +30,8 @@ MAX_ID_LENGTH = 50
 MAX_BACKUP_ID_LENGTH = 100
 MAX_PAGE_FLAG_LENGTH = 100
 MAX_SNOOZE = timedelta(days=30)
+#: The most characters of a silence's reason (bot.silences.model.MAX_REASON).
+MAX_REASON_LENGTH = 200
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _BACKUP_ID = re.compile(r"[A-Za-z0-9_.:-]+")
@@ -135,6 +137,28 @@ class DrillCmd:
     name: ClassVar[str] = "drill"
 
 
+@dataclass(frozen=True, slots=True)
+class SilenceCmd:
+    #: A match as the config writes it (``folder:<id>``, ``label:<k>=<v>``,
+    #: ``environment:<ENV>``), or a cluster id or name.
+    match: str
+    duration: timedelta
+    reason: str = ""
+    name: ClassVar[str] = "silence"
+
+
+@dataclass(frozen=True, slots=True)
+class SilencesCmd:
+    share: bool = False
+    name: ClassVar[str] = "silences"
+
+
+@dataclass(frozen=True, slots=True)
+class UnsilenceCmd:
+    silence_id: int
+    name: ClassVar[str] = "unsilence"
+
+
 Command = (
     HelpCmd
     | ListCmd
@@ -149,6 +173,9 @@ Command = (
     | HistoryCmd
     | DrillsCmd
     | DrillCmd
+    | SilenceCmd
+    | SilencesCmd
+    | UnsilenceCmd
 )
 
 COMMAND_NAMES: tuple[str, ...] = (
@@ -165,6 +192,9 @@ COMMAND_NAMES: tuple[str, ...] = (
     "history",
     "drills",
     "drill",
+    "silence",
+    "silences",
+    "unsilence",
 )
 
 #: Russian words taken for a command where they can mean only that one. The commands stay
@@ -194,6 +224,12 @@ MAX_DAYS = 400
 _MONTH_VALUE = re.compile(r"(\d{4})-(\d{2})")
 #: What ``slo`` takes: an id or name, or a match as the config writes it.
 _SCOPE = re.compile(r"(?:folder:|environment:|label:[A-Za-z0-9_.\-/]{1,63}=)?[A-Za-z0-9_.\-]{1,63}")
+#: What ``silence`` takes: the same, and ``cluster:<id-or-name>``.
+_SILENCE_MATCH = re.compile(
+    r"(?:folder:|environment:|cluster:|label:[A-Za-z0-9_.\-/]{1,63}=)?[A-Za-z0-9_.\-]{1,63}"
+)
+#: A silence's id as people type it back: ``3`` or ``#3``.
+_SILENCE_ID = re.compile(r"#?([0-9]{1,9})")
 
 _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "help": (),
@@ -209,6 +245,9 @@ _FLAGS_OF: dict[str, tuple[str, ...]] = {
     "history": (_DAYS, _SHARE),
     "drills": (_SHARE,),
     "drill": (),
+    "silence": (),
+    "silences": (_SHARE,),
+    "unsilence": (),
 }
 
 #: Examples used in hints, per command.
@@ -226,6 +265,9 @@ _EXAMPLE: dict[str, str] = {
     "history": "history logs-prod --days 30",
     "drills": "drills c9qexamplecluster001",
     "drill": "drill c9qexamplecluster001",
+    "silence": "silence folder:b1gexamplefolder0001 6h planned maintenance",
+    "silences": "silences",
+    "unsilence": "unsilence 3",
 }
 
 
@@ -490,7 +532,7 @@ def _positionals(
     return args
 
 
-def _parse_duration(words: list[str]) -> timedelta:
+def _parse_duration(words: list[str], *, silence: bool = False) -> timedelta:
     # "1h 30m" arrives as two tokens; parse_duration ignores spaces, so join them back.
     value = " ".join(words)
     hint = _(s.HINT_DURATION).format(prefix=s.PREFIX)
@@ -500,11 +542,61 @@ def _parse_duration(words: list[str]) -> timedelta:
         raise UsageError(_(s.BAD_DURATION).format(value=_show(value)), hint=hint) from None
     if duration > MAX_SNOOZE:
         most = format_duration(MAX_SNOOZE)
+        too_long, too_long_hint = (
+            (s.SILENCE_TOO_LONG, s.HINT_SILENCE_TOO_LONG)
+            if silence
+            else (s.DURATION_TOO_LONG, s.HINT_DURATION_TOO_LONG)
+        )
         raise InvalidArgument(
-            _(s.DURATION_TOO_LONG).format(max=most, value=_show(value)),
-            hint=_(s.HINT_DURATION_TOO_LONG).format(max=most, prefix=s.PREFIX),
+            _(too_long).format(max=most, value=_show(value)),
+            hint=_(too_long_hint).format(max=most, prefix=s.PREFIX),
         )
     return duration
+
+
+def _parse_silence(parsed: _Parsed) -> SilenceCmd:
+    """``silence <match> <duration> [reason...]``: the duration is the words after the match
+    that read as one ("1h 30m" is two), the reason the rest."""
+    verb = "silence"
+    found = parsed.positionals
+    if not found:
+        raise UsageError(
+            _(s.MISSING_ARGUMENT).format(command=verb, what=_(s.WHAT_MATCH)),
+            hint=_usage_hint(verb),
+        )
+    match = found[0]
+    if not _SILENCE_MATCH.fullmatch(match):
+        raise InvalidArgument(_(s.BAD_SCOPE).format(value=_show(match)), hint=_usage_hint(verb))
+    words = found[1:]
+    taken = 0
+    while taken < len(words) and _is_duration(words[taken]):
+        taken += 1
+    if taken == 0:
+        if words:
+            raise UsageError(
+                _(s.BAD_DURATION).format(value=_show(words[0])),
+                hint=_(s.HINT_SILENCE_DURATION).format(prefix=s.PREFIX),
+            )
+        raise UsageError(
+            _(s.MISSING_ARGUMENT).format(command=verb, what=_(s.WHAT_DURATION)),
+            hint=_usage_hint(verb),
+        )
+    duration = _parse_duration(words[:taken], silence=True)
+    reason = " ".join(words[taken:]).strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidArgument(
+            _(s.REASON_TOO_LONG).format(max=MAX_REASON_LENGTH, length=len(reason)),
+            hint=_usage_hint(verb),
+        )
+    return SilenceCmd(match=match, duration=duration, reason=reason)
+
+
+def _is_duration(word: str) -> bool:
+    try:
+        parse_duration(word)
+    except (ValueError, OverflowError):
+        return False
+    return True
 
 
 def _parse_help(args: list[str]) -> HelpCmd:
@@ -617,5 +709,19 @@ def parse_command(text: str) -> Command:
     if verb == "drill":
         (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
         return DrillCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))
+    if verb == "silence":
+        return _parse_silence(parsed)
+    if verb == "silences":
+        _positionals(verb, parsed, s.WHAT_SILENCE, required=0, allowed=0)
+        return SilencesCmd(share=share)
+    if verb == "unsilence":
+        (given,) = _positionals(verb, parsed, s.WHAT_SILENCE, required=1, allowed=1)
+        found_id = _SILENCE_ID.fullmatch(given)
+        if found_id is None:
+            raise InvalidArgument(
+                _(s.BAD_SILENCE_ID).format(value=_show(given)),
+                hint=_(s.HINT_SILENCE_ID).format(prefix=s.PREFIX),
+            )
+        return UnsilenceCmd(silence_id=int(found_id.group(1)))
     (cluster,) = _positionals(verb, parsed, s.WHAT_CLUSTER, required=1, allowed=1)
     return BackupCmd(cluster=_check_id(cluster, s.WHAT_CLUSTER_ID))

@@ -149,6 +149,37 @@ COMMAND_HELP: tuple[CommandHelp, ...] = (
         ("drill logs-prod",),
     ),
     CommandHelp(
+        "silence",
+        N_("silence <match> <duration> [<reason>]"),
+        N_("page nobody about a set of clusters for a while"),
+        N_(
+            "A match is written as the config's: `folder:<id>`, `label:<name>=<value>`, "
+            "`environment:<ENV>`, or a cluster id or name. Their incidents still open and show "
+            "as silenced in the digest and in `status`, but nobody is mentioned and no alert or "
+            "reminder is posted. It ends by itself (at most 30d); if an alert is still open "
+            "then, its thread says so."
+        ),
+        (
+            "silence folder:b1gexamplefolder0001 6h planned maintenance",
+            "silence label:team=search 2d",
+            "silence logs-prod 90m",
+        ),
+    ),
+    CommandHelp(
+        "silences",
+        N_("silences [--share]"),
+        N_("the silences that hold now"),
+        N_("Each with its id, its match, who set it, until when and why."),
+        ("silences",),
+    ),
+    CommandHelp(
+        "unsilence",
+        N_("unsilence <id>"),
+        N_("end a silence early"),
+        N_("Alerts for its clusters resume at the next check."),
+        ("unsilence 3",),
+    ),
+    CommandHelp(
         "help",
         N_("help [<command>]"),
         N_("this help, or the help of one command"),
@@ -217,6 +248,11 @@ HINT_DURATION_TOO_LONG = N_(
     "Snooze for {max} or less, e.g. `{prefix} snooze <cluster> 1d`; check the backups instead "
     "if it stays stale."
 )
+SILENCE_TOO_LONG = N_("A silence lasts at most {max}; I got `{value}`.")
+HINT_SILENCE_TOO_LONG = N_(
+    "Silence for {max} or less, e.g. `{prefix} silence folder:<id> 7d`, and set another when it "
+    "ends if you must."
+)
 
 #: What each positional argument is called in messages.
 WHAT_CLUSTER = N_("cluster id or name")
@@ -235,6 +271,15 @@ BAD_SCOPE = N_(
     "(`folder:<id>`, `label:<name>=<value>`, `environment:<ENV>`)."
 )
 WHAT_DURATION = N_("duration")
+WHAT_MATCH = N_("match or cluster")
+WHAT_SILENCE = N_("silence id")
+BAD_SILENCE_ID = N_("`{value}` is not a silence id.")
+HINT_SILENCE_ID = N_("Type `{prefix} silences` to see the silences and their ids.")
+HINT_SILENCE_DURATION = N_(
+    "Write the match, then how long, then why, e.g. "
+    "`{prefix} silence folder:<id> 6h planned maintenance`."
+)
+REASON_TOO_LONG = N_("A reason is at most {max} characters; yours is {length}.")
 WHAT_TOPIC = N_("command name")
 
 

@@ -43,6 +43,7 @@ from bot.i18n import units
 from bot.i18n.catalog import _, ngettext
 from bot.i18n.units import format_bytes, format_signed, format_signed_bytes, say_duration
 from bot.outbox.posts import FileUpload
+from bot.silences.messages import silenced_marker
 
 #: Rows of ``/backups status`` and of the digest's thread parts are packed within the chat's
 #: limits; the digest's top post is a summary a phone shows on one screen: the counts, then the
@@ -215,6 +216,8 @@ def _problem_line(row: DigestRow, console_url: str) -> str:
         )
     elif row.restore_would_not_fit:
         parts.append(":warning: " + _("the newest backup would not fit a restore"))
+    if row.silence is not None:
+        parts.append(silenced_marker(row.silence.id, row.silence.ends_at))
     return " · ".join(parts)
 
 
@@ -708,6 +711,8 @@ def _digest_row(
         head.append(_("folder {name}").format(name=escape_clipped(folder_name, _GROUP_LABEL_MAX)))
     elif cluster.folder_id and folder:
         head.append(_("folder {id}").format(id=id_code(cluster.folder_id)))
+    if row.silence is not None:
+        head.append(silenced_marker(row.silence.id, row.silence.ends_at))
     lines = [" · ".join(head), _digest_state_line(row)]
     if (drill := _drill_line(row)) is not None:
         lines.append(drill)

@@ -18,6 +18,7 @@ from bot.drills.model import DrillOutcome, DrillRecord
 from bot.fleet.grouping import group_key, group_label
 from bot.freshness.model import FreshnessReport, FreshnessState
 from bot.freshness.policy import backups_newest_first
+from bot.silences.model import Silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ class DigestInput:
     #: covers it (only then does "never drilled" mean something).
     last_drill: LastDrill | None = None
     drilled: bool = False
+    #: The silence that holds it now (bot.silences): its row says so.
+    silence: Silence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,8 @@ class DigestRow:
     def drill_failed(self) -> bool:
         """Its newest finished drill failed."""
         return self.last_drill is not None and not self.last_drill.passed
+
+    silence: Silence | None = None  # the silence that holds it now
 
     @property
     def restore_would_not_fit(self) -> bool:
@@ -321,6 +326,7 @@ def _row(
             group,
             last_drill=item.last_drill,
             drilled=item.drilled,
+            silence=item.silence,
         )
     ordered = backups_newest_first(item.backups)
     newest = ordered[0] if ordered else None
@@ -346,6 +352,7 @@ def _row(
         group=group,
         last_drill=item.last_drill,
         drilled=item.drilled,
+        silence=item.silence,
     )
 
 

@@ -20,6 +20,7 @@ since "what changed since the last digest" should be since the last one people s
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -54,6 +55,8 @@ from bot.outbox.posts import (
     make_post,
     new_post_id,
 )
+from bot.silences.model import Silence
+from bot.silences.policy import silence_for
 from bot.store.claims import SKIPPED_CLAIM
 
 log = logging.getLogger(__name__)
@@ -289,8 +292,9 @@ class DigestRunner(FleetJob):
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
         drills = await self.store.drills.last_drills() if self.config.drills else {}
+        silences = await self.store.silences.active(now)
         digest = build_digest(
-            self._inputs(fleet, had_schedule, now, drills),
+            self._inputs(fleet, had_schedule, now, drills, silences),
             previous,
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
@@ -321,6 +325,7 @@ class DigestRunner(FleetJob):
         had_schedule: set[str],
         now: datetime,
         drills: dict[str, DrillRecord],
+        silences: Sequence[Silence] = (),
     ) -> list[DigestInput]:
         items = []
         for reading in fleet.clusters:
@@ -337,6 +342,7 @@ class DigestRunner(FleetJob):
                     backup_count=reading.count,
                     last_drill=last_drill(drills.get(cluster.id)),
                     drilled=route_for(self.config.drills, cluster) is not None,
+                    silence=silence_for(silences, cluster, now),
                 )
             )
         return items

@@ -27,6 +27,32 @@ def matches(match: Match, cluster: Cluster) -> bool:
     return all(cluster.labels.get(key) == value for key, value in match.labels.items())
 
 
+def parse_match(text: str) -> Match:
+    """A match as a person writes it, in the config's own terms: ``folder:<id>``,
+    ``label:<name>=<value>``, ``environment:<ENV>``, or a bare cluster id or name. Raises
+    ValueError for one it cannot read (an unknown environment, a label without ``=``)."""
+    kind, sep, rest = text.partition(":")
+    if not sep:
+        return Match(cluster=text)
+    if not rest:
+        raise ValueError(f"nothing after {kind}:")
+    if kind == "folder":
+        return Match(folder=rest)
+    if kind == "cluster":
+        return Match(cluster=rest)
+    if kind == "environment":
+        try:
+            return Match.model_validate({"environment": rest})
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise ValueError(f"unknown environment {rest}") from exc
+    if kind == "label":
+        name, eq, value = rest.partition("=")
+        if not eq or not name:
+            raise ValueError("a label is written name=value")
+        return Match(labels={name: value})
+    raise ValueError(f"unknown match kind {kind}")
+
+
 def route_key(kind: str, channel: str, match: Match) -> str:
     """A short key that names a route as long as its kind, channel and match stay the same.
 

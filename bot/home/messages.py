@@ -198,7 +198,7 @@ def _snooze_parts(data: HomeData) -> list[Part]:
 
 def _silence_parts(silences: Sequence[Part]) -> list[Part]:
     """YOUR SILENCES: where the silences feature shows the person's own silences (its parts,
-    within :data:`SILENCE_BLOCKS`). Until it is wired in, the tab says where they will be."""
+    within :data:`SILENCE_BLOCKS`); with none, the tab says so."""
     if silences:
         return list(silences)[:SILENCE_BLOCKS]
     return [Text(_("*Your silences*: none."))]

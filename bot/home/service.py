@@ -22,7 +22,7 @@ from bot.store import Store
 from bot.store.facts import MARKER_LAST_DIGEST, MARKER_LAST_SWEEP
 
 #: What the silences feature shows one person on their Home tab (their own silences), as parts;
-#: None until it is wired in (``HomeService(silences=...)``).
+#: The wiring passes bot.silences' ``SilenceService.home_parts``; None shows none.
 SilenceParts = Callable[[str, datetime], Awaitable[Sequence[Part]]]
 
 
@@ -34,7 +34,7 @@ class HomeService:
     ) -> None:
         self.store = store
         self.config = config
-        #: YOUR SILENCES: the silences feature's parts for the person, once it is wired in.
+        #: YOUR SILENCES: the silences feature's parts for the person.
         self.silences = silences
 
     async def read(self, user_id: str, *, now: datetime) -> HomeData:

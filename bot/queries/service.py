@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts.actions import LIST_BACKUPS, AlertRef
-from bot.alerts.messages import alert_buttons
+from bot.alerts.messages import alert_buttons, runbook_link
 from bot.chat.actions import Answer, BoundAction, Invocation
 from bot.chat.card import Buttons, Card, Chat
 from bot.cloud.client import CloudClient
@@ -43,7 +43,7 @@ from bot.drills.plan import route_for
 from bot.errors import BotError, CloudError, InvalidArgument, NotFound, UsageError
 from bot.fleet.discovery import directory_for, folders_with_found
 from bot.fleet.lookup import ClusterFinder, looks_like_id
-from bot.fleet.match import folder_allowed
+from bot.fleet.match import folder_allowed, route_key
 from bot.fleet.reader import ClusterReading, read_clusters, read_fleet
 from bot.freshness.attempts import AttemptHistory, backup_attempts
 from bot.freshness.explain import Explanation, explain, trend_of
@@ -55,6 +55,7 @@ from bot.i18n.catalog import N_, _
 from bot.queries import messages as rc
 from bot.queries.actions import CLUSTERS_NEXT_PAGE, LIST_NEXT_PAGE, ListPage
 from bot.queries.messages import ClusterRow
+from bot.silences.policy import silence_for
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -413,6 +414,7 @@ class Queries:
             if self.store is not None and self.config.drills
             else {}
         )
+        silences = await self.store.silences.active(now) if self.store is not None else []
         items = [
             DigestInput(
                 cluster=r.cluster,
@@ -421,6 +423,7 @@ class Queries:
                 backup_count=r.count,
                 last_drill=last_drill(drills.get(r.cluster.id)),
                 drilled=route_for(self.config.drills, r.cluster) is not None,
+                silence=silence_for(silences, r.cluster, now),
             )
             for r in readings
         ]
@@ -450,7 +453,16 @@ class Queries:
             return None
         for entry in await self.store.incidents.list_alerts(open_only=True):
             if entry.cluster_id == cluster.id:
-                return alert_buttons(entry, cluster)
+                route = next(
+                    (
+                        r
+                        for r in self.config.alerts
+                        if route_key("alert", r.channel, r.match) == entry.route_key
+                    ),
+                    None,
+                )
+                runbook = runbook_link(route, cluster) if route is not None else None
+                return alert_buttons(entry, cluster, runbook=runbook)
         return None
 
     async def _had_schedule(self) -> set[str]:

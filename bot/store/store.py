@@ -4,7 +4,8 @@
 ``claims`` (run claims), ``incidents`` (alerts, grouped alerts, the bot's own incidents),
 ``outbox`` (queued posts, parked channels), ``facts`` (facts, markers, the sweep failure count),
 ``figures`` (digest figures), ``operations`` (backups started from Slack), ``ledger``
-(the freshness ledger) and ``drills`` (restore drills). Each repository
+(the freshness ledger), ``drills`` (restore drills), ``coverage`` (the clusters watched)
+and ``silences`` (clusters not paged for a while). Each repository
 call is one short transaction; :meth:`Store.commit` is the unit of work that writes one decision
 whole. Races between replicas are settled in the database, never in Python: the loser gets
 ``False`` or ``None`` ("another process got there first"), never an exception. All datetimes go
@@ -17,7 +18,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.model import AlertStatus
@@ -38,8 +39,9 @@ from bot.store.incidents import (
 from bot.store.ledger import Ledger, write_observations
 from bot.store.operations import Operations, write_operation_finish
 from bot.store.outbox import Outbox, write_posts
+from bot.store.silences import Silences
 from bot.store.sql import Stale
-from bot.store.tables import alert_groups, alerts, operations, outbox, run_claims
+from bot.store.tables import alert_groups, alerts, operations, outbox, run_claims, silences
 
 
 class Store:
@@ -58,6 +60,7 @@ class Store:
         self.ledger = Ledger(self._db)
         self.drills = Drills(self._db)
         self.coverage = Coverage(self._db)
+        self.silences = Silences(self._db)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -138,9 +141,10 @@ class Store:
 
     async def prune(self, *, before: datetime) -> int:
         """Forget history older than ``before``: finished run claims, finished started backups,
-        incidents and grouped alerts resolved before it, and delivered posts no open incident
-        still refers to. Open or unfinished work is never touched. Returns the number of rows
-        removed. Without this the claims table grows by a row every sweep."""
+        incidents and grouped alerts resolved before it, silences over before it, and delivered
+        posts no open incident still refers to. Open or unfinished work is never touched.
+        Returns the number of rows removed. Without this the claims table grows by a row every
+        sweep."""
         removed = 0
         o, a, g = outbox.c, alerts.c, alert_groups.c
         child = outbox.alias("child").c
@@ -165,6 +169,11 @@ class Store:
                 ),
                 delete(alert_groups).where(
                     alert_groups.c.resolved_at.is_not(None), alert_groups.c.resolved_at < before
+                ),
+                # A silence over (run out or lifted) before it: nothing refers to it any more
+                # (an incident it held said its end at the first sweep after).
+                delete(silences).where(
+                    or_(silences.c.ends_at < before, silences.c.lifted_at < before)
                 ),
                 delete(outbox).where(
                     o.state.in_(OutboxState.DONE),

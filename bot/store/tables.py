@@ -106,6 +106,11 @@ alerts = Table(
     Column("folder_id", String(KEY_LENGTH), nullable=True),
     #: What was last read of the cluster's freshness (JSON, see bot.alerts.model.Seen).
     Column("seen", Text, nullable=True),
+    #: The silence that held the incident at the last sweep, and until when (bot.silences).
+    Column("silence_id", Integer, nullable=True),
+    Column("silenced_until", UTCDateTime(), nullable=True),
+    #: When the incident was escalated to its route's ``escalate_to`` (once).
+    Column("escalated_at", UTCDateTime(), nullable=True),
     Index(None, "route_key", "status"),
 )
 
@@ -313,6 +318,23 @@ drills = Table(
     Column("error", Text, nullable=False),
     Column("hosts", Integer, nullable=True),
     Index("ix_drills_cluster_id_started_at", "cluster_id", "started_at"),
+)
+
+
+#: Silences (bot.silences.model.Silence): clusters, written as a match, that are not paged until
+#: ``ends_at`` (or until lifted). The id is what people type to lift one.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("match", String(KEY_LENGTH), nullable=False),
+    Column("created_by", String(KEY_LENGTH), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("lifted_by", String(KEY_LENGTH), nullable=True),
+    Column("lifted_at", UTCDateTime(), nullable=True),
+    Index("ix_silences_ends_at", "ends_at"),
 )
 
 

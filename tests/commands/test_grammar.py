@@ -20,9 +20,12 @@ from bot.commands.grammar import (
     HelpCmd,
     HistoryCmd,
     ListCmd,
+    SilenceCmd,
+    SilencesCmd,
     SloCmd,
     SnoozeCmd,
     StatusCmd,
+    UnsilenceCmd,
     UnsnoozeCmd,
     parse_command,
     tokenize,
@@ -95,6 +98,23 @@ HELP_HINT = "Type `/backups help` to see every command."
         ("list c_1-2", ListCmd("c_1-2")),
         ("list <http://logs-prod|logs-prod>", ListCmd("logs-prod")),
         ("status <http://b1gfolder>", StatusCmd(target="b1gfolder")),
+        (
+            "silence folder:b1gf 6h planned maintenance",
+            SilenceCmd("folder:b1gf", timedelta(hours=6), "planned maintenance"),
+        ),
+        (
+            "silence label:team=search 1h 30m",
+            SilenceCmd("label:team=search", timedelta(minutes=90)),
+        ),
+        ("silence logs-prod 2d", SilenceCmd("logs-prod", timedelta(days=2))),
+        (
+            "silence environment:PRODUCTION 4h “big migration”",
+            SilenceCmd("environment:PRODUCTION", timedelta(hours=4), "big migration"),
+        ),
+        ("silences", SilencesCmd()),
+        ("silences --share", SilencesCmd(share=True)),
+        ("unsilence 3", UnsilenceCmd(3)),
+        ("unsilence #12", UnsilenceCmd(12)),
     ],
 )
 def test_it_parses_every_command(text: str, expected: Command) -> None:
@@ -116,9 +136,33 @@ def test_each_command_has_the_name_access_rules_use() -> None:
         HistoryCmd.name,
         DrillsCmd.name,
         DrillCmd.name,
+        SilenceCmd.name,
+        SilencesCmd.name,
+        UnsilenceCmd.name,
     ]
     assert tuple(names) == COMMAND_NAMES
     assert parse_command("list c1").name == "list"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("silence", "needs a match or cluster"),
+        ("silence folder:b1gf", "needs a duration"),
+        ("silence folder:b1gf soon", "`soon` is not a duration"),
+        ("silence folder:b1gf 31d", "A silence lasts at most 30d; I got `31d`."),
+        ("silence <b1gf> 1h", "is not a cluster"),
+        ("silence folder:b1gf 1h " + "x" * 201, "at most 200 characters"),
+        ("unsilence", "needs a silence id"),
+        ("unsilence abc", "is not a silence id"),
+        ("silences extra", "takes no arguments"),
+    ],
+)
+def test_silence_mistakes_say_what_to_type(text: str, says: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_command(text)
+    assert says in str(raised.value)
+    assert raised.value.hint
 
 
 def test_list_defaults_to_ten_rows_without_a_token() -> None:

@@ -11,8 +11,11 @@ from bot.freshness.model import FreshnessState
 from bot.home.service import HomeService
 from bot.ledger.model import ClusterState, Observation, SeenBackup
 from bot.outbox.change import Change
+from bot.silences.service import SilenceService
+from bot.slack.views import home_view
 from bot.store import Store
 from bot.store.facts import MARKER_LAST_DIGEST, MARKER_LAST_SWEEP
+from tests.home.test_home_view import texts
 
 NOW = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
 
@@ -67,3 +70,24 @@ async def test_the_fleet_is_counted_by_state_from_the_ledger(home_store: Store) 
     assert data.last_digest == NOW - timedelta(hours=20)
     assert not data.incidents
     assert not data.routes_mention_user
+
+
+async def test_the_tab_lists_the_persons_own_silences_and_no_one_elses(home_store: Store) -> None:
+    config = BotConfig(watch=Watch(folders=["b1g"]))
+    home = HomeService(home_store, config, silences=SilenceService(home_store, config).home_parts)
+    later = NOW + timedelta(hours=4)
+    await home_store.silences.add(
+        "folder:b1g", by="U1", now=NOW, ends_at=later, reason="planned *maintenance*"
+    )
+    await home_store.silences.add("label:team=search", by="U2", now=NOW, ends_at=later)
+    await home_store.silences.add("cluster:gone", by="U1", now=NOW - timedelta(days=2), ends_at=NOW)
+
+    mine = texts(home_view(await home.render("U1", now=NOW)))
+    assert "*Your silences* (1)" in mine
+    assert "`folder:b1g`" in mine
+    assert "maintenance" in mine  # the reason
+    assert "label:team=search" not in mine  # U2's
+    assert "cluster:gone" not in mine  # over
+    assert "/backups unsilence &lt;id&gt;" in mine
+    theirs = texts(home_view(await home.render("U3", now=NOW)))
+    assert "*Your silences*: none." in theirs

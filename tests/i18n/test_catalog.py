@@ -192,6 +192,8 @@ READ_BY_PEOPLE = (
     "bot/cloud/failures.py",
     "bot/cloud/session.py",
     "bot/cloud/validation.py",
+    "bot/silences/messages.py",
+    "bot/silences/service.py",
 )
 #: Modules whose ValueError is a refusal a person reads (pydantic turns a validator's into the
 #: config's refusal; a duration's is quoted by it), not a bug of ours.
@@ -270,6 +272,7 @@ _COMMANDS = frozenset(
     {"list", "get", "folder", "clusters", "status", "snooze", "unsnooze", "backup", "help"}
     | {"slo", "history"}
     | {"drills", "drill"}
+    | {"silence", "silences", "unsilence"}
 )
 _TYPED = re.compile(r"--[a-z-]+|/backups")
 

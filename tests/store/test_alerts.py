@@ -49,6 +49,9 @@ def _full_entry() -> AlertEntry:
             attempt_code=13,
             failed_in_a_row=2,
         ),
+        silence_id=7,
+        silenced_until=NOW + timedelta(hours=6),
+        escalated_at=NOW - timedelta(minutes=30),
     )
 
 

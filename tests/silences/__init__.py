@@ -1,0 +1,1 @@
+"""Silences: sets of clusters not paged for a while."""
