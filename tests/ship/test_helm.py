@@ -18,6 +18,7 @@ import yaml
 
 from bot import __version__
 from bot.config import BotConfig, parse_config
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -474,3 +475,27 @@ def test_the_network_policy_admits_whom_it_is_told_on_the_http_port(tmp_path: Pa
             "ports": [{"port": 80, "protocol": "TCP"}],
         }
     ]
+
+
+def test_the_prometheus_rule_is_off_by_default_and_asks_for_series_the_bot_exports(
+    tmp_path: Path,
+) -> None:
+    assert "PrometheusRule" not in _rendered(tmp_path, {})
+    layer = {"metrics": {"prometheusRule": {"enabled": True, "for": "30m", "severity": "page"}}}
+    rule = _rendered(tmp_path, layer)["PrometheusRule"]
+    rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert {r["alert"] for r in rules} == {
+        "OpenSearchBackupStale",
+        "OpenSearchBackupsBotNotSweeping",
+    }
+    assert {r["for"] for r in rules} == {"30m"}
+    assert {r["labels"]["severity"] for r in rules} == {"page"}
+    # Every series a rule reads is one the bot exports, with the labels the rule groups by.
+    exported = {metric.name: metric for metric in Metrics().registry.collect()}
+    for r in rules:
+        for name in re.findall(r"backups_bot_\w+", r["expr"]):
+            assert name in exported, name
+    stale = next(r for r in rules if r["alert"] == "OpenSearchBackupStale")
+    assert 'state=~"stale|never"' in stale["expr"]
+    # Prometheus fills {{ $labels.x }}, not helm: the annotations keep them.
+    assert "{{ $labels.cluster }}" in stale["annotations"]["summary"]
