@@ -56,6 +56,8 @@ EMOJI = {
     "alarm_clock": "⏰",
     "envelope": "✉️",
     "test_tube": "🧪",
+    "no_bell": "🔕",
+    "arrow_forward": "▶️",
 }
 
 

@@ -25,6 +25,7 @@ from bot.freshness.messages import slack_date, state_count
 from bot.freshness.model import FreshnessState
 from bot.home.model import MAX_INCIDENTS, MAX_SNOOZES, SILENCE_BLOCKS, HomeData
 from bot.i18n.catalog import _, ngettext
+from bot.silences.messages import silenced_marker
 
 _NAME_ESCAPED = 120
 _WHY_ESCAPED = 120
@@ -139,6 +140,9 @@ def _incident_line(entry: AlertEntry) -> str:
         )
     elif entry.status == AlertStatus.SNOOZED and entry.snoozed_until is not None:
         status = _(":zzz: *snoozed* until {until}").format(until=slack_date(entry.snoozed_until))
+    elif entry.silenced:
+        # Held by a silence: nobody was paged, and the tab says so rather than "firing".
+        status = silenced_marker(entry.silence_id, entry.silenced_until)
     else:
         status = _(":rotating_light: *firing*")
     state = entry.last_state or FreshnessState.UNKNOWN

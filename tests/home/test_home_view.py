@@ -120,6 +120,16 @@ def test_own_snoozes_have_an_unsnooze_button_each() -> None:
     assert "Your snoozes* (3)" in texts(view)
 
 
+def test_a_silenced_incident_says_so_and_not_firing() -> None:
+    held = entry(1, silence_id=3, silenced_until=NOW + timedelta(hours=4))
+    said = texts(home_view(render_home(data([held, entry(2)]))))
+    silenced, firing = (line for line in said.splitlines() if "search-" in line)
+    assert "silenced until" in silenced
+    assert "(silence 3)" in silenced
+    assert "firing" not in silenced
+    assert "*firing*" in firing
+
+
 def test_nothing_open_says_so_and_a_person_no_route_names_is_told_why() -> None:
     view = home_view(render_home(data([], routes_mention_user=False, last_sweep=None)))
     said = texts(view)
