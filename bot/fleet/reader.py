@@ -43,12 +43,12 @@ from bot.config import BotConfig, Freshness, Match
 from bot.errors import BotError, CloudError
 from bot.fleet.discovery import Discovery, directory_for
 from bot.fleet.match import excluded_folder, matches, watched
+from bot.fleet.seen import EMPTY, PackedSeen
 from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_operation
 from bot.freshness.explain import TrendPoint, explain, merge_trend
 from bot.freshness.model import FreshnessReport, MaxAgeSource
 from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
 from bot.i18n.catalog import _
-from bot.ledger.model import SeenBackup
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
@@ -80,8 +80,9 @@ class ClusterReading:
     policies_error: str = ""  # why they could not be read
     #: The versions the service lists (a ``full`` reading only); None when not read.
     versions: tuple[Version, ...] | None = None
-    #: Every completed backup listed, as the freshness ledger keeps it (id, times, size).
-    seen: tuple[SeenBackup, ...] = ()
+    #: Every completed backup listed, as the freshness ledger keeps it (id, times, size),
+    #: packed; empty when the reading was asked not to keep them (a digest needs none).
+    seen: PackedSeen = EMPTY
 
     @property
     def backups(self) -> list[Backup] | None:
@@ -172,10 +173,13 @@ class _Depth:
     freshness: Freshness
     now: datetime
     full: bool = False
+    ledger: bool = True  # keep every listed backup for the freshness ledger (``seen``)
 
 
-def _depth(freshness: Freshness | None, now: datetime | None, full: bool) -> _Depth:
-    return _Depth(freshness or Freshness(), now or clock.now(), full)
+def _depth(
+    freshness: Freshness | None, now: datetime | None, full: bool, ledger: bool = True
+) -> _Depth:
+    return _Depth(freshness or Freshness(), now or clock.now(), full, ledger)
 
 
 async def read_fleet(
@@ -184,13 +188,15 @@ async def read_fleet(
     *,
     match: Match | None = None,
     now: datetime | None = None,
+    ledger: bool = True,
 ) -> FleetReading:
     """Read every watched cluster (the folders of ``watch.clouds``, ``watch.folders`` and
     ``watch.clusters``) that passes ``watch.only``, ``watch.exclude`` and the optional
     ``match``, and the state of its backups; the clusters come by name (then id), whatever
     order the cloud lists them in. ``now`` (default: the clock) decides whose freshness is in
-    question, and so whose operations are read."""
-    depth = _depth(config.freshness, now, False)
+    question, and so whose operations are read. ``ledger=False`` keeps no ``seen`` (a digest
+    needs none: at 10,000 clusters they are most of a reading's memory)."""
+    depth = _depth(config.freshness, now, False, ledger)
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
@@ -400,13 +406,14 @@ async def _read(
     )
     if wants_policies:
         reading, policies = await asyncio.gather(
-            _read_backups(cloud, cluster, counter), _read_policies(cloud, cluster, counter)
+            _read_backups(cloud, cluster, counter, depth.ledger),
+            _read_policies(cloud, cluster, counter),
         )
         reading = replace(
             reading, policies=policies[0], policies_offered=policies[1], policies_error=policies[2]
         )
     else:
-        reading = await _read_backups(cloud, cluster, counter)
+        reading = await _read_backups(cloud, cluster, counter, depth.ledger)
     if reading.error is not None:
         return reading
     if not depth.full:
@@ -480,13 +487,15 @@ async def _read_versions(cloud: CloudClient, counter: _Counter) -> tuple[Version
     return page.versions if page is not None else None
 
 
-async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter) -> ClusterReading:
+async def _read_backups(
+    cloud: CloudClient, cluster: Cluster, counter: _Counter, ledger: bool = True
+) -> ClusterReading:
     newest: Backup | None = None
     previous: Backup | None = None
     count = 0
     trend: tuple[TrendPoint, ...] = ()
     skipped: list[str] = []
-    listed: list[SeenBackup] = []
+    listed = PackedSeen() if ledger else EMPTY
     token = ""
     seen: set[str] = set()
     try:
@@ -498,12 +507,8 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
             for backup in page.backups:
                 count += 1
                 newest, previous = _keep_newest_two(newest, previous, backup)
-                if backup.created_at is not None:
-                    listed.append(
-                        SeenBackup(
-                            backup.id, backup.created_at, backup.started_at, backup.size_bytes
-                        )
-                    )
+                if ledger and backup.created_at is not None:
+                    listed.add(backup.id, backup.created_at, backup.started_at, backup.size_bytes)
             trend = merge_trend(trend, page.backups)
             skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
@@ -530,5 +535,5 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
         error=None,
         skipped=tuple(skipped),
         trend=trend,
-        seen=tuple(listed),
+        seen=listed.freeze() if ledger else EMPTY,
     )
