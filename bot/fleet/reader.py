@@ -24,6 +24,7 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,8 +37,12 @@ from bot.cloud.models import (
     Operation,
     RetentionPolicy,
     SkippedItem,
+    SlimBackup,
     Version,
+    backup_of,
     newest_first_key,
+    slim_int,
+    slim_time,
 )
 from bot.config import BotConfig, Freshness, Match
 from bot.errors import BotError, CloudError
@@ -45,7 +50,7 @@ from bot.fleet.discovery import Discovery, directory_for
 from bot.fleet.match import excluded_folder, matches, watched
 from bot.fleet.seen import EMPTY, PackedSeen
 from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_operation
-from bot.freshness.explain import TrendPoint, explain, merge_trend
+from bot.freshness.explain import TREND_LENGTH, TrendPoint, explain
 from bot.freshness.model import FreshnessReport, MaxAgeSource
 from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
 from bot.i18n.catalog import _
@@ -359,6 +364,21 @@ def _keep_newest_two(
     return newest, previous
 
 
+def _slim_key(item: SlimBackup) -> tuple[datetime, str]:
+    created = item.get("created_at")
+    assert created is not None  # only completed backups are keyed
+    return created, item["id"]
+
+
+def _trend_point(item: SlimBackup) -> TrendPoint:
+    created = slim_time(item["created_at"])
+    started = item.get("started_at")
+    duration = None
+    if started is not None:
+        duration = max(0.0, (created - slim_time(started)).total_seconds())
+    return TrendPoint(created, slim_int(item.get("size_bytes", 0)), duration)
+
+
 def _reason(exc: BotError) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
@@ -490,10 +510,15 @@ async def _read_versions(cloud: CloudClient, counter: _Counter) -> tuple[Version
 async def _read_backups(
     cloud: CloudClient, cluster: Cluster, counter: _Counter, ledger: bool = True
 ) -> ClusterReading:
-    newest: Backup | None = None
-    previous: Backup | None = None
+    """The cluster's backups, folded page by page into what a reading keeps (the newest two,
+    the trend's newest few, the count, and for the ledger every completed one, packed); the
+    pages are read slim (:meth:`CloudClient.list_cluster_backups_slim_page`) and let go."""
+    newest: SlimBackup | None = None
+    previous: SlimBackup | None = None
+    newest_key: tuple[datetime, str] | None = None
+    previous_key: tuple[datetime, str] | None = None
+    kept: list[SlimBackup] = []  # the trend's candidates, at most TREND_LENGTH
     count = 0
-    trend: tuple[TrendPoint, ...] = ()
     skipped: list[str] = []
     listed = PackedSeen() if ledger else EMPTY
     token = ""
@@ -501,15 +526,28 @@ async def _read_backups(
     try:
         while True:
             counter.requests += 1
-            page = await cloud.list_cluster_backups_page(
+            page = await cloud.list_cluster_backups_slim_page(
                 cluster.id, page_size=PAGE_SIZE, page_token=token
             )
-            for backup in page.backups:
-                count += 1
-                newest, previous = _keep_newest_two(newest, previous, backup)
-                if ledger and backup.created_at is not None:
-                    listed.add(backup.id, backup.created_at, backup.started_at, backup.size_bytes)
-            trend = merge_trend(trend, page.backups)
+            count += len(page.backups)
+            done: list[SlimBackup] = []
+            for item in page.backups:
+                created = item.get("created_at")
+                if created is None:  # not completed: not counted as done
+                    continue
+                done.append(item)
+                if ledger:
+                    size = item.get("size_bytes", 0)
+                    listed.add(item["id"], created, item.get("started_at"), slim_int(size))
+                # The API's order means nothing: every backup is compared, in the order of
+                # bot.cloud.models.newest_first (completion time, then id).
+                key = (created, item["id"])
+                if newest_key is None or key > newest_key:
+                    previous, previous_key = newest, newest_key
+                    newest, newest_key = item, key
+                elif previous_key is None or key > previous_key:
+                    previous, previous_key = item, key
+            kept = heapq.nlargest(TREND_LENGTH, [*kept, *done], key=_slim_key)
             skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
             if not token:
@@ -529,11 +567,11 @@ async def _read_backups(
         )
     return ClusterReading(
         cluster=cluster,
-        newest=newest,
-        previous=previous,
+        newest=backup_of(newest) if newest is not None else None,
+        previous=backup_of(previous) if previous is not None else None,
         count=count,
         error=None,
         skipped=tuple(skipped),
-        trend=trend,
+        trend=tuple(_trend_point(item) for item in reversed(kept)),
         seen=listed.freeze() if ledger else EMPTY,
     )
