@@ -63,9 +63,10 @@ PAGE_SIZE = 1000
 READERS = 32
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ClusterReading:
-    """One cluster and where its backups stand."""
+    """One cluster and where its backups stand. Its repr is one short line, whatever the
+    cluster holds (a reading's repr may end up in a log line or an exception)."""
 
     cluster: Cluster
     newest: Backup | None  # the newest completed backup
@@ -88,6 +89,13 @@ class ClusterReading:
     #: Every completed backup listed, as the freshness ledger keeps it (id, times, size),
     #: packed; empty when the reading was asked not to keep them (a digest needs none).
     seen: PackedSeen = EMPTY
+
+    def __repr__(self) -> str:
+        newest = self.newest.id if self.newest is not None else None
+        return (
+            f"ClusterReading(cluster={self.cluster.id!r}, count={self.count!r}, "
+            f"newest={newest!r}, error={self.error is not None})"
+        )
 
     @property
     def backups(self) -> list[Backup] | None:
@@ -140,9 +148,10 @@ class ClusterReading:
         return replace(report, explanation=explanation)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class FleetReading:
-    """Every watched cluster's reading, and what could not be listed at all."""
+    """Every watched cluster's reading, and what could not be listed at all. Its repr counts
+    them: the repr of every reading of 10,000 clusters is some 100 MB of text."""
 
     clusters: tuple[ClusterReading, ...]
     #: Folders or clusters that could not be listed at all, and items of a listing that could
@@ -153,6 +162,12 @@ class FleetReading:
     discovery: Discovery = field(default_factory=Discovery)
     #: Folders whose clusters could not be listed this time: what is in them is unknown.
     unlisted: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        return (
+            f"FleetReading({len(self.clusters)} clusters, {len(self.errors)} errors, "
+            f"{self.requests} requests)"
+        )
 
     @property
     def found_folders(self) -> frozenset[str] | None:
