@@ -275,7 +275,7 @@ class DigestRunner(FleetJob):
     async def _build_said(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         with background_lane():  # behind people's requests, within the background share
             fleet = await read_fleet(
-                self.cloud, self.config, match=route.match, now=now, ledger=False
+                self.cloud, self.config, match=route.match, now=now, ledger=False, trend=False
             )
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)

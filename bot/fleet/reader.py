@@ -194,12 +194,17 @@ class _Depth:
     now: datetime
     full: bool = False
     ledger: bool = True  # keep every listed backup for the freshness ledger (``seen``)
+    trend: bool = True  # keep the newest backups' sizes and durations (``trend``)
 
 
 def _depth(
-    freshness: Freshness | None, now: datetime | None, full: bool, ledger: bool = True
+    freshness: Freshness | None,
+    now: datetime | None,
+    full: bool,
+    ledger: bool = True,
+    trend: bool = True,
 ) -> _Depth:
-    return _Depth(freshness or Freshness(), now or clock.now(), full, ledger)
+    return _Depth(freshness or Freshness(), now or clock.now(), full, ledger, trend)
 
 
 async def read_fleet(
@@ -209,14 +214,16 @@ async def read_fleet(
     match: Match | None = None,
     now: datetime | None = None,
     ledger: bool = True,
+    trend: bool = True,
 ) -> FleetReading:
     """Read every watched cluster (the folders of ``watch.clouds``, ``watch.folders`` and
     ``watch.clusters``) that passes ``watch.only``, ``watch.exclude`` and the optional
     ``match``, and the state of its backups; the clusters come by name (then id), whatever
     order the cloud lists them in. ``now`` (default: the clock) decides whose freshness is in
-    question, and so whose operations are read. ``ledger=False`` keeps no ``seen`` (a digest
-    needs none: at 10,000 clusters they are most of a reading's memory)."""
-    depth = _depth(config.freshness, now, False, ledger)
+    question, and so whose operations are read. ``ledger=False`` keeps no ``seen`` and
+    ``trend=False`` no ``trend`` (a digest shows neither: at 10,000 clusters they are most of
+    a reading's memory)."""
+    depth = _depth(config.freshness, now, False, ledger, trend)
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
@@ -441,14 +448,14 @@ async def _read(
     )
     if wants_policies:
         reading, policies = await asyncio.gather(
-            _read_backups(cloud, cluster, counter, depth.ledger),
+            _read_backups(cloud, cluster, counter, depth.ledger, depth.trend),
             _read_policies(cloud, cluster, counter),
         )
         reading = replace(
             reading, policies=policies[0], policies_offered=policies[1], policies_error=policies[2]
         )
     else:
-        reading = await _read_backups(cloud, cluster, counter, depth.ledger)
+        reading = await _read_backups(cloud, cluster, counter, depth.ledger, depth.trend)
     if reading.error is not None:
         return reading
     if not depth.full:
@@ -523,7 +530,11 @@ async def _read_versions(cloud: CloudClient, counter: _Counter) -> tuple[Version
 
 
 async def _read_backups(
-    cloud: CloudClient, cluster: Cluster, counter: _Counter, ledger: bool = True
+    cloud: CloudClient,
+    cluster: Cluster,
+    counter: _Counter,
+    ledger: bool = True,
+    trend: bool = True,
 ) -> ClusterReading:
     """The cluster's backups, folded page by page into what a reading keeps (the newest two,
     the trend's newest few, the count, and for the ledger every completed one, packed); the
@@ -550,7 +561,8 @@ async def _read_backups(
                 created = item.get("created_at")
                 if created is None:  # not completed: not counted as done
                     continue
-                done.append(item)
+                if trend:
+                    done.append(item)
                 if ledger:
                     size = item.get("size_bytes", 0)
                     listed.add(item["id"], created, item.get("started_at"), slim_int(size))
@@ -562,7 +574,8 @@ async def _read_backups(
                     newest, newest_key = item, key
                 elif previous_key is None or key > previous_key:
                     previous, previous_key = item, key
-            kept = heapq.nlargest(TREND_LENGTH, [*kept, *done], key=_slim_key)
+            if trend:
+                kept = heapq.nlargest(TREND_LENGTH, [*kept, *done], key=_slim_key)
             skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
             if not token:
