@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import reprlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -63,6 +64,12 @@ PAGE_SIZE = 1000
 READERS = 32
 
 
+def _short_repr(value: object, **fields: object) -> str:
+    """``Name(key=value, ...)`` of a few fields, each cut to 200 characters."""
+    said = ", ".join(f"{key}={reprlib.repr(field)[:200]}" for key, field in fields.items())
+    return f"{type(value).__name__}({said})"
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class ClusterReading:
     """One cluster and where its backups stand. Its repr is one short line, whatever the
@@ -92,9 +99,8 @@ class ClusterReading:
 
     def __repr__(self) -> str:
         newest = self.newest.id if self.newest is not None else None
-        return (
-            f"ClusterReading(cluster={self.cluster.id!r}, count={self.count!r}, "
-            f"newest={newest!r}, error={self.error is not None})"
+        return _short_repr(
+            self, cluster=self.cluster.id, count=self.count, newest=newest, error=self.error
         )
 
     @property
@@ -164,9 +170,8 @@ class FleetReading:
     unlisted: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
-        return (
-            f"FleetReading({len(self.clusters)} clusters, {len(self.errors)} errors, "
-            f"{self.requests} requests)"
+        return _short_repr(
+            self, clusters=len(self.clusters), errors=len(self.errors), requests=self.requests
         )
 
     @property
