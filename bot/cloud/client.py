@@ -54,11 +54,14 @@ from bot.cloud.models import (
     RestoreRequest,
     RetentionPolicy,
     SkippedItem,
+    SlimBackup,
+    SlimBackupPage,
     Subnet,
     Version,
     VersionPage,
     decode,
     decode_backup_page,
+    decode_backup_page_slim,
     decode_cloud_page,
     decode_cluster_page,
     decode_folder_page,
@@ -139,6 +142,9 @@ class _Listing(Generic[_P, _Item]):
 
 _CLUSTER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
     "Cluster.listBackups", decode_backup_page, lambda page: page.backups, BackupPage
+)
+_CLUSTER_BACKUPS_SLIM: _Listing[SlimBackupPage, SlimBackup] = _Listing(
+    "Cluster.listBackups", decode_backup_page_slim, lambda page: page.backups, SlimBackupPage
 )
 _FOLDER_BACKUPS: _Listing[BackupPage, Backup] = _Listing(
     "Backup.list", decode_backup_page, lambda page: page.backups, BackupPage
@@ -314,6 +320,14 @@ class CloudClient:
     ) -> BackupPage:
         """One page of a cluster's backups (Cluster.listBackups)."""
         return await self._page(self._cluster_backups(cluster_id), page_size, page_token)
+
+    async def list_cluster_backups_slim_page(
+        self, cluster_id: str, *, page_size: int = 100, page_token: str = ""
+    ) -> SlimBackupPage:
+        """One page of a cluster's backups (Cluster.listBackups) as plain dicts, for a reader
+        that keeps few of them (see :func:`bot.cloud.models.decode_backup_page_slim`)."""
+        query = _Query(_CLUSTER_BACKUPS_SLIM, self._cluster_backups(cluster_id).url)
+        return await self._page(query, page_size, page_token)
 
     async def all_cluster_backups(self, cluster_id: str, *, page_size: int = 1000) -> BackupPage:
         """Every page of a cluster's backups at once (Cluster.listBackups): all the backups, in

@@ -286,7 +286,9 @@ class DigestRunner(FleetJob):
 
     async def _build_said(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
         with background_lane():  # behind people's requests, within the background share
-            fleet = await read_fleet(self.cloud, self.config, match=route.match, now=now)
+            fleet = await read_fleet(
+                self.cloud, self.config, match=route.match, now=now, ledger=False, trend=False
+            )
         for error in fleet.errors:
             log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)

@@ -28,6 +28,8 @@ What else is read, and when (each request costs, and a sweep of a fresh fleet sh
 from __future__ import annotations
 
 import asyncio
+import heapq
+import reprlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,19 +42,23 @@ from bot.cloud.models import (
     Operation,
     RetentionPolicy,
     SkippedItem,
+    SlimBackup,
     Version,
+    backup_of,
     newest_first_key,
+    slim_int,
+    slim_time,
 )
 from bot.config import BotConfig, Freshness, Match
 from bot.errors import BotError, CloudError
 from bot.fleet.discovery import Discovery, directory_for
 from bot.fleet.match import excluded_folder, matches, watched
+from bot.fleet.seen import EMPTY, PackedSeen
 from bot.freshness.attempts import AttemptHistory, backup_attempts, is_backup_operation
-from bot.freshness.explain import TrendPoint, explain, merge_trend
+from bot.freshness.explain import TREND_LENGTH, TrendPoint, explain
 from bot.freshness.model import FreshnessReport, MaxAgeSource
 from bot.freshness.policy import classify, in_question, max_age_for, missed_slot, schedule_for
 from bot.i18n.catalog import _
-from bot.ledger.model import SeenBackup
 
 #: Page size of every list call: the API's maximum, to keep the number of requests down.
 PAGE_SIZE = 1000
@@ -62,9 +68,16 @@ PAGE_SIZE = 1000
 READERS = 32
 
 
-@dataclass(frozen=True, slots=True)
+def _short_repr(value: object, **fields: object) -> str:
+    """``Name(key=value, ...)`` of a few fields, each cut to 200 characters."""
+    said = ", ".join(f"{key}={reprlib.repr(field)[:200]}" for key, field in fields.items())
+    return f"{type(value).__name__}({said})"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class ClusterReading:
-    """One cluster and where its backups stand."""
+    """One cluster and where its backups stand. Its repr is one short line, whatever the
+    cluster holds (a reading's repr may end up in a log line or an exception)."""
 
     cluster: Cluster
     newest: Backup | None  # the newest completed backup
@@ -84,8 +97,15 @@ class ClusterReading:
     policies_error: str = ""  # why they could not be read
     #: The versions the service lists (a ``full`` reading only); None when not read.
     versions: tuple[Version, ...] | None = None
-    #: Every completed backup listed, as the freshness ledger keeps it (id, times, size).
-    seen: tuple[SeenBackup, ...] = ()
+    #: Every completed backup listed, as the freshness ledger keeps it (id, times, size),
+    #: packed; empty when the reading was asked not to keep them (a digest needs none).
+    seen: PackedSeen = EMPTY
+
+    def __repr__(self) -> str:
+        newest = self.newest.id if self.newest is not None else None
+        return _short_repr(
+            self, cluster=self.cluster.id, count=self.count, newest=newest, error=self.error
+        )
 
     @property
     def backups(self) -> list[Backup] | None:
@@ -138,9 +158,10 @@ class ClusterReading:
         return replace(report, explanation=explanation)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class FleetReading:
-    """Every watched cluster's reading, and what could not be listed at all."""
+    """Every watched cluster's reading, and what could not be listed at all. Its repr counts
+    them: the repr of every reading of 10,000 clusters is some 100 MB of text."""
 
     clusters: tuple[ClusterReading, ...]
     #: Folders or clusters that could not be listed at all, and items of a listing that could
@@ -154,6 +175,11 @@ class FleetReading:
     #: The names of the read clusters' folders, by id, where known (found in a watched cloud,
     #: or read by id and cached: :meth:`bot.fleet.discovery.FolderDirectory.folder_names`).
     folder_names: Mapping[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return _short_repr(
+            self, clusters=len(self.clusters), errors=len(self.errors), requests=self.requests
+        )
 
     @property
     def found_folders(self) -> frozenset[str] | None:
@@ -179,10 +205,18 @@ class _Depth:
     freshness: Freshness
     now: datetime
     full: bool = False
+    ledger: bool = True  # keep every listed backup for the freshness ledger (``seen``)
+    trend: bool = True  # keep the newest backups' sizes and durations (``trend``)
 
 
-def _depth(freshness: Freshness | None, now: datetime | None, full: bool) -> _Depth:
-    return _Depth(freshness or Freshness(), now or clock.now(), full)
+def _depth(
+    freshness: Freshness | None,
+    now: datetime | None,
+    full: bool,
+    ledger: bool = True,
+    trend: bool = True,
+) -> _Depth:
+    return _Depth(freshness or Freshness(), now or clock.now(), full, ledger, trend)
 
 
 async def read_fleet(
@@ -191,13 +225,17 @@ async def read_fleet(
     *,
     match: Match | None = None,
     now: datetime | None = None,
+    ledger: bool = True,
+    trend: bool = True,
 ) -> FleetReading:
     """Read every watched cluster (the folders of ``watch.clouds``, ``watch.folders`` and
     ``watch.clusters``) that passes ``watch.only``, ``watch.exclude`` and the optional
     ``match``, and the state of its backups; the clusters come by name (then id), whatever
     order the cloud lists them in. ``now`` (default: the clock) decides whose freshness is in
-    question, and so whose operations are read."""
-    depth = _depth(config.freshness, now, False)
+    question, and so whose operations are read. ``ledger=False`` keeps no ``seen`` and
+    ``trend=False`` no ``trend`` (a digest shows neither: at 10,000 clusters they are most of
+    a reading's memory)."""
+    depth = _depth(config.freshness, now, False, ledger, trend)
     counter = _Counter()
     errors: list[str] = []
     found: dict[str, Cluster] = {}
@@ -371,6 +409,21 @@ def _keep_newest_two(
     return newest, previous
 
 
+def _slim_key(item: SlimBackup) -> tuple[datetime, str]:
+    created = item.get("created_at")
+    assert created is not None  # only completed backups are keyed
+    return created, item["id"]
+
+
+def _trend_point(item: SlimBackup) -> TrendPoint:
+    created = slim_time(item["created_at"])
+    started = item.get("started_at")
+    duration = None
+    if started is not None:
+        duration = max(0.0, (created - slim_time(started)).total_seconds())
+    return TrendPoint(created, slim_int(item.get("size_bytes", 0)), duration)
+
+
 def _reason(exc: BotError) -> str:
     text = str(exc).strip()
     return text or type(exc).__name__
@@ -490,19 +543,20 @@ async def _read(
     question."""
     wants_policies = _wants_policies(cluster, depth)
     if wants_policies and known is not None:
-        reading = await _read_backups(cloud, cluster, counter)
+        reading = await _read_backups(cloud, cluster, counter, depth.ledger, depth.trend)
         reading = replace(
             reading, policies=known[0], policies_offered=known[1], policies_error=known[2]
         )
     elif wants_policies:
         reading, policies = await asyncio.gather(
-            _read_backups(cloud, cluster, counter), _read_policies(cloud, cluster, counter)
+            _read_backups(cloud, cluster, counter, depth.ledger, depth.trend),
+            _read_policies(cloud, cluster, counter),
         )
         reading = replace(
             reading, policies=policies[0], policies_offered=policies[1], policies_error=policies[2]
         )
     else:
-        reading = await _read_backups(cloud, cluster, counter)
+        reading = await _read_backups(cloud, cluster, counter, depth.ledger, depth.trend)
     if reading.error is not None:
         return reading
     if not depth.full:
@@ -574,31 +628,53 @@ async def _read_versions(cloud: CloudClient, counter: _Counter) -> tuple[Version
     return page.versions if page is not None else None
 
 
-async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter) -> ClusterReading:
-    newest: Backup | None = None
-    previous: Backup | None = None
+async def _read_backups(
+    cloud: CloudClient,
+    cluster: Cluster,
+    counter: _Counter,
+    ledger: bool = True,
+    trend: bool = True,
+) -> ClusterReading:
+    """The cluster's backups, folded page by page into what a reading keeps (the newest two,
+    the trend's newest few, the count, and for the ledger every completed one, packed); the
+    pages are read slim (:meth:`CloudClient.list_cluster_backups_slim_page`) and let go."""
+    newest: SlimBackup | None = None
+    previous: SlimBackup | None = None
+    newest_key: tuple[datetime, str] | None = None
+    previous_key: tuple[datetime, str] | None = None
+    kept: list[SlimBackup] = []  # the trend's candidates, at most TREND_LENGTH
     count = 0
-    trend: tuple[TrendPoint, ...] = ()
     skipped: list[str] = []
-    listed: list[SeenBackup] = []
+    listed = PackedSeen() if ledger else EMPTY
     token = ""
     seen: set[str] = set()
     try:
         while True:
             counter.requests += 1
-            page = await cloud.list_cluster_backups_page(
+            page = await cloud.list_cluster_backups_slim_page(
                 cluster.id, page_size=PAGE_SIZE, page_token=token
             )
-            for backup in page.backups:
-                count += 1
-                newest, previous = _keep_newest_two(newest, previous, backup)
-                if backup.created_at is not None:
-                    listed.append(
-                        SeenBackup(
-                            backup.id, backup.created_at, backup.started_at, backup.size_bytes
-                        )
-                    )
-            trend = merge_trend(trend, page.backups)
+            count += len(page.backups)
+            done: list[SlimBackup] = []
+            for item in page.backups:
+                created = item.get("created_at")
+                if created is None:  # not completed: not counted as done
+                    continue
+                if trend:
+                    done.append(item)
+                if ledger:
+                    size = item.get("size_bytes", 0)
+                    listed.add(item["id"], created, item.get("started_at"), slim_int(size))
+                # The API's order means nothing: every backup is compared, in the order of
+                # bot.cloud.models.newest_first (completion time, then id).
+                key = (created, item["id"])
+                if newest_key is None or key > newest_key:
+                    previous, previous_key = newest, newest_key
+                    newest, newest_key = item, key
+                elif previous_key is None or key > previous_key:
+                    previous, previous_key = item, key
+            if trend:
+                kept = heapq.nlargest(TREND_LENGTH, [*kept, *done], key=_slim_key)
             skipped.extend(str(item) for item in page.skipped)
             token = page.next_page_token
             if not token:
@@ -618,11 +694,11 @@ async def _read_backups(cloud: CloudClient, cluster: Cluster, counter: _Counter)
         )
     return ClusterReading(
         cluster=cluster,
-        newest=newest,
-        previous=previous,
+        newest=backup_of(newest) if newest is not None else None,
+        previous=backup_of(previous) if previous is not None else None,
         count=count,
         error=None,
         skipped=tuple(skipped),
-        trend=trend,
-        seen=tuple(listed),
+        trend=tuple(_trend_point(item) for item in reversed(kept)),
+        seen=listed.freeze() if ledger else EMPTY,
     )

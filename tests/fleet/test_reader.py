@@ -153,3 +153,19 @@ async def test_a_large_fleet_is_read_by_a_bounded_pool_of_readers_in_name_order(
     names = [(r.cluster.display_name, r.cluster.id) for r in fleet.clusters]
     assert names == sorted(names)
     assert all(r.count == 2 for r in fleet.clusters)
+
+
+async def test_a_digest_reading_keeps_neither_the_ledger_backups_nor_the_trend(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    whole = await read_fleet(cloud, make_config())
+    slim = await read_fleet(cloud, make_config(), ledger=False, trend=False)
+
+    assert [r.cluster.id for r in slim.clusters] == [r.cluster.id for r in whole.clusters]
+    for kept, full in zip(slim.clusters, whole.clusters, strict=True):
+        assert (kept.newest, kept.previous, kept.count) == (full.newest, full.previous, full.count)
+        assert not kept.seen
+        assert kept.trend == ()
+    fresh = whole.by_id()[IDS.fresh]
+    assert len(fresh.seen) == fresh.count
+    assert len(fresh.trend) >= 2
