@@ -211,18 +211,21 @@ def render_backup(
     explanation: Explanation | None = None,
     missing: Sequence[str] = (),
     limits: Limits,
+    folder_name: str | None = None,
 ) -> Card:
     """One backup in full: times, every size figure, version, and its index names.
 
     ``explanation`` (of its cluster, with ``restore`` judged for this backup) adds whether a
     restore would work, the cluster's state and last backup attempt, its retention policies and
     the trend of its last backups; ``missing`` (plain text) say what of that could not be read.
+    ``folder_name``, where known, names its folder beside the id.
     """
     title = say(s.BACKUP_TITLE, id=code_text(backup.id))
+    folder = backup.folder_id or s.UNKNOWN_VALUE
     of = say(
         s.BACKUP_OF,
         cluster=code_text(backup.source_cluster_id or s.UNKNOWN_VALUE),
-        folder=code_text(backup.folder_id or s.UNKNOWN_VALUE),
+        folder=code_text(f"{folder_name} ({folder})" if folder_name else folder),
     )
     fields = [
         _field(

@@ -233,9 +233,17 @@ class Queries:
                     id=backup_id
                 ),
             )
-        explanation, missing = await self._backup_details(backup, now=now)
+        (explanation, missing), names = await asyncio.gather(
+            self._backup_details(backup, now=now),
+            self._folder_names([backup.folder_id] if backup.folder_id else [], now),
+        )
         return rc.render_backup(
-            backup, now=now, explanation=explanation, missing=missing, limits=self.chat.limits
+            backup,
+            now=now,
+            explanation=explanation,
+            missing=missing,
+            limits=self.chat.limits,
+            folder_name=names.get(backup.folder_id or ""),
         )
 
     async def _backup_details(

@@ -129,3 +129,18 @@ async def test_a_digest_grouped_by_folder_heads_the_group_by_name_with_the_id_be
     assert "*folder watched* · " in thread
     assert f"folder id `{FOLDER}`" in thread
     assert f"folder watched ({FOLDER})" not in thread
+
+
+@pytest.mark.parametrize(("status", "said"), [(None, f"watched ({FOLDER})"), (403, FOLDER)])
+async def test_get_names_the_backups_folder_beside_its_id_where_it_can(
+    sim: SimCloud, features: Features, status: int | None, said: str
+) -> None:
+    if status is not None:
+        sim.inject_fault(FOLDER_GET, status, times=None)
+    cluster_id = next(iter(sim.fleet.clusters))
+    backup = sim.fleet.newest_backup(cluster_id)
+    assert backup is not None
+
+    card = await features.queries.get_backup(backup.id, now=NOW)
+
+    assert f"in folder `{said}`" in str(SLACK.render(card)["blocks"])
