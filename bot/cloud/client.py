@@ -80,6 +80,7 @@ from bot.cloud.session import (
     new_client_request_id,
 )
 from bot.cloud.validation import (
+    MAX_ID_LENGTH,
     MAX_PAGE_TOKEN_LENGTH,
     MAX_RESOURCE_MANAGER_PAGE_TOKEN_LENGTH,
     path_segment,
@@ -353,13 +354,14 @@ class CloudClient:
 
     async def get_backup(self, backup_id: str) -> Backup:
         """One backup by id (Backup.get). The proto sets no length limit on the id."""
-        validate_id("backup id", backup_id, max_length=None)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/backups/{path_segment(backup_id)}",
+        return await self._get(
+            Backup,
+            f"{self.mdb_endpoint}{MDB_PREFIX}/backups",
+            backup_id,
+            what="backup id",
             api_method="Backup.get",
+            max_length=None,
         )
-        return self._parse(Backup, body, "Backup.get")
 
     # --- clusters -------------------------------------------------------------------------------
 
@@ -380,13 +382,13 @@ class CloudClient:
 
     async def get_cluster(self, cluster_id: str) -> Cluster:
         """One cluster by id (Cluster.get)."""
-        validate_id("cluster id", cluster_id)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters/{path_segment(cluster_id)}",
+        return await self._get(
+            Cluster,
+            f"{self.mdb_endpoint}{MDB_PREFIX}/clusters",
+            cluster_id,
+            what="cluster id",
             api_method="Cluster.get",
         )
-        return self._parse(Cluster, body, "Cluster.get")
 
     async def backup_cluster(
         self, cluster_id: str, *, idempotency_key: str | None = None
@@ -637,14 +639,13 @@ class CloudClient:
 
     async def get_folder(self, folder_id: str) -> Folder:
         """One folder by id (Folder.get): its name, cloud and status."""
-        validate_id("folder id", folder_id)
-        body = await self._request(
-            "GET",
-            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/folders/"
-            f"{path_segment(folder_id)}",
+        return await self._get(
+            Folder,
+            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/folders",
+            folder_id,
+            what="folder id",
             api_method="Folder.get",
         )
-        return self._parse(Folder, body, "Folder.get")
 
     def _clouds(self, organization_id: str) -> _Query[CloudPage, ResourceCloud]:
         params = {}
@@ -667,58 +668,76 @@ class CloudClient:
 
     async def get_cloud(self, cloud_id: str) -> ResourceCloud:
         """One cloud by id (Cloud.get): its name and organization."""
-        validate_id("cloud id", cloud_id)
-        body = await self._request(
-            "GET",
-            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/clouds/"
-            f"{path_segment(cloud_id)}",
+        return await self._get(
+            ResourceCloud,
+            f"{self.resource_manager_endpoint}{RESOURCE_MANAGER_PREFIX}/clouds",
+            cloud_id,
+            what="cloud id",
             api_method="Cloud.get",
         )
-        return self._parse(ResourceCloud, body, "Cloud.get")
 
     # --- what a restore drill needs: its network, subnets and resource preset --------------------
 
     async def get_network(self, network_id: str) -> Network:
         """One network by id (VPC Network.get)."""
-        validate_id("network id", network_id)
-        body = await self._request(
-            "GET",
-            f"{self.vpc_endpoint}{VPC_PREFIX}/networks/{path_segment(network_id)}",
+        return await self._get(
+            Network,
+            f"{self.vpc_endpoint}{VPC_PREFIX}/networks",
+            network_id,
+            what="network id",
             api_method="Network.get",
         )
-        return self._parse(Network, body, "Network.get")
 
     async def get_subnet(self, subnet_id: str) -> Subnet:
         """One subnet by id (VPC Subnet.get): its network and zone."""
-        validate_id("subnet id", subnet_id)
-        body = await self._request(
-            "GET",
-            f"{self.vpc_endpoint}{VPC_PREFIX}/subnets/{path_segment(subnet_id)}",
+        return await self._get(
+            Subnet,
+            f"{self.vpc_endpoint}{VPC_PREFIX}/subnets",
+            subnet_id,
+            what="subnet id",
             api_method="Subnet.get",
         )
-        return self._parse(Subnet, body, "Subnet.get")
 
     async def get_resource_preset(self, preset_id: str) -> ResourcePreset:
         """One host class the service offers (ResourcePreset.get): its zones, cores, memory."""
-        validate_id("resource preset id", preset_id)
-        body = await self._request(
-            "GET",
-            f"{self.mdb_endpoint}{MDB_PREFIX}/resourcePresets/{path_segment(preset_id)}",
+        return await self._get(
+            ResourcePreset,
+            f"{self.mdb_endpoint}{MDB_PREFIX}/resourcePresets",
+            preset_id,
+            what="resource preset id",
             api_method="ResourcePreset.get",
         )
-        return self._parse(ResourcePreset, body, "ResourcePreset.get")
 
     # --- operations -----------------------------------------------------------------------------
 
     async def get_operation(self, operation_id: str) -> Operation:
         """One operation by id (Operation.get). The proto sets no length limit on the id."""
-        validate_id("operation id", operation_id, max_length=None)
-        body = await self._request(
-            "GET",
-            f"{self.operation_endpoint}/operations/{path_segment(operation_id)}",
+        return await self._get(
+            Operation,
+            f"{self.operation_endpoint}/operations",
+            operation_id,
+            what="operation id",
             api_method="Operation.get",
+            max_length=None,
         )
-        return self._parse(Operation, body, "Operation.get")
+
+    async def _get(
+        self,
+        model: type[_Model],
+        collection: str,
+        item_id: str,
+        *,
+        what: str,
+        api_method: str,
+        max_length: int | None = MAX_ID_LENGTH,
+    ) -> _Model:
+        """One resource by id: ``GET <collection>/<id>``, the id checked as ``what`` (its
+        proto's length limit, None where it declares none) and the answer read as ``model``."""
+        validate_id(what, item_id, max_length=max_length)
+        body = await self._request(
+            "GET", f"{collection}/{path_segment(item_id)}", api_method=api_method
+        )
+        return self._parse(model, body, api_method)
 
     # --- paging: one loop for every listing -----------------------------------------------------
 
