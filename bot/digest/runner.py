@@ -20,7 +20,7 @@ since "what changed since the last digest" should be since the last one people s
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -38,12 +38,14 @@ from bot.digest.model import (
     build_digest,
     figures_of,
     last_drill,
+    shown_backup,
+    shown_cluster,
 )
 from bot.drills.model import DrillRecord
 from bot.drills.plan import route_for
 from bot.fleet.job import FleetJob
 from bot.fleet.match import route_key
-from bot.fleet.reader import FleetReading, read_fleet
+from bot.fleet.reader import ClusterReading, read_fleet
 from bot.freshness.memory import had_schedule_ids
 from bot.i18n.catalog import use_locale
 from bot.outbox.change import Change, RunFinish
@@ -285,18 +287,25 @@ class DigestRunner(FleetJob):
             return await self._build_said(route, key, now, day)
 
     async def _build_said(self, route: DigestRoute, key: str, now: datetime, day: date) -> _Built:
-        with background_lane():  # behind people's requests, within the background share
-            fleet = await read_fleet(
-                self.cloud, self.config, match=route.match, now=now, ledger=False, trend=False
-            )
-        for error in fleet.errors:
-            log.warning("digest for %s: %s", route.channel, error)
         had_schedule = await had_schedule_ids(self.store)
         previous = await self.store.figures.get_figures(key)
         drills = await self.store.drills.last_drills() if self.config.drills else {}
         silences = await self.store.silences.active(now)
+        fold = self._folder(had_schedule, now, drills, silences)
+        with background_lane():  # behind people's requests, within the background share
+            fleet = await read_fleet(
+                self.cloud,
+                self.config,
+                match=route.match,
+                now=now,
+                ledger=False,
+                trend=False,
+                fold=fold,
+            )
+        for error in fleet.errors:
+            log.warning("digest for %s: %s", route.channel, error)
         digest = build_digest(
-            self._inputs(fleet, had_schedule, now, drills, silences),
+            [item for item in fleet.folded if isinstance(item, DigestInput)],
             previous,
             now=now,
             shrink_threshold=self.config.freshness.shrink_warning,
@@ -321,33 +330,34 @@ class DigestRunner(FleetJob):
         )
         return _Built(digest, rendered.messages(), figures, fleet.errors, rendered.table)
 
-    def _inputs(
+    def _folder(
         self,
-        fleet: FleetReading,
         had_schedule: set[str],
         now: datetime,
         drills: dict[str, DrillRecord],
         silences: Sequence[Silence] = (),
-    ) -> list[DigestInput]:
-        items = []
-        for reading in fleet.clusters:
+    ) -> Callable[[ClusterReading], DigestInput]:
+        """What the digest keeps of a cluster's reading, made as soon as it is read (the
+        reading, its cluster's config and its backups' indices are let go then): its report,
+        the cluster and its newest two backups as a row shows them, its drill and silence."""
+
+        def fold(reading: ClusterReading) -> DigestInput:
             cluster = reading.cluster
-            backups = reading.backups
             report = reading.report(
                 self.config.freshness, now=now, had_schedule=cluster.id in had_schedule
             )
-            items.append(
-                DigestInput(
-                    cluster,
-                    report,
-                    backups,
-                    backup_count=reading.count,
-                    last_drill=last_drill(drills.get(cluster.id)),
-                    drilled=route_for(self.config.drills, cluster) is not None,
-                    silence=silence_for(silences, cluster, now),
-                )
+            backups = reading.backups
+            return DigestInput(
+                shown_cluster(cluster),
+                report,
+                [shown_backup(b) for b in backups] if backups is not None else None,
+                backup_count=reading.count,
+                last_drill=last_drill(drills.get(cluster.id)),
+                drilled=route_for(self.config.drills, cluster) is not None,
+                silence=silence_for(silences, cluster, now),
             )
-        return items
+
+        return fold
 
     async def _release(self, claim: str) -> None:
         try:

@@ -30,9 +30,11 @@ from __future__ import annotations
 import asyncio
 import heapq
 import reprlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from bot import clock
 from bot.cloud.client import CloudClient
@@ -66,6 +68,8 @@ PAGE_SIZE = 1000
 #: (10,000 waiting tasks hold 10,000 coroutines and their pages); the client's limiter still
 #: bounds the requests in flight, so more readers than that buy nothing.
 READERS = 32
+
+_T = TypeVar("_T")
 
 
 def _short_repr(value: object, **fields: object) -> str:
@@ -163,6 +167,7 @@ class FleetReading:
     """Every watched cluster's reading, and what could not be listed at all. Its repr counts
     them: the repr of every reading of 10,000 clusters is some 100 MB of text."""
 
+    #: Every cluster's reading, by name then id; empty when the reading was folded (``folded``).
     clusters: tuple[ClusterReading, ...]
     #: Folders or clusters that could not be listed at all, and items of a listing that could
     #: not be read and were left out (the reading is incomplete either way).
@@ -175,10 +180,16 @@ class FleetReading:
     #: The names of the read clusters' folders, by id, where known (found in a watched cloud,
     #: or read by id and cached: :meth:`bot.fleet.discovery.FolderDirectory.folder_names`).
     folder_names: Mapping[str, str] = field(default_factory=dict)
+    #: What ``read_fleet``'s ``fold`` made of each cluster's reading, in the same order as
+    #: ``clusters`` would be (then ``clusters`` is empty: each reading was let go once folded).
+    folded: tuple[object, ...] = ()
 
     def __repr__(self) -> str:
         return _short_repr(
-            self, clusters=len(self.clusters), errors=len(self.errors), requests=self.requests
+            self,
+            clusters=len(self.clusters) or len(self.folded),
+            errors=len(self.errors),
+            requests=self.requests,
         )
 
     @property
@@ -227,6 +238,7 @@ async def read_fleet(
     now: datetime | None = None,
     ledger: bool = True,
     trend: bool = True,
+    fold: Callable[[ClusterReading], object] | None = None,
 ) -> FleetReading:
     """Read every watched cluster (the folders of ``watch.clouds``, ``watch.folders`` and
     ``watch.clusters``) that passes ``watch.only``, ``watch.exclude`` and the optional
@@ -234,11 +246,13 @@ async def read_fleet(
     order the cloud lists them in. ``now`` (default: the clock) decides whose freshness is in
     question, and so whose operations are read. ``ledger=False`` keeps no ``seen`` and
     ``trend=False`` no ``trend`` (a digest shows neither: at 10,000 clusters they are most of
-    a reading's memory)."""
+    a reading's memory). With ``fold``, each cluster's reading is turned into what the caller
+    keeps of it as soon as it is read, and the reading (and the listed cluster) let go: the
+    result's ``folded`` holds those, its ``clusters`` nothing (a digest of 10,000 clusters
+    keeps a few values of each, not every cluster's models until the end)."""
     depth = _depth(config.freshness, now, False, ledger, trend)
     counter = _Counter()
     errors: list[str] = []
-    found: dict[str, Cluster] = {}
 
     discovery = await directory_for(cloud).discover(cloud, config.watch, now=depth.now)
     counter.requests += discovery.requests
@@ -249,8 +263,67 @@ async def read_fleet(
         for folder in dict.fromkeys([*config.watch.folders, *(f.id for f in discovery.folders)])
         if not excluded_folder(config, folder)
     ]
-    listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
     unlisted: set[str] = set()
+    found = await _found(cloud, config, folders, counter, errors, unlisted)
+    # By name, then id: the API lists in no particular order, and the sweep posts its alerts
+    # in the reading's order, which must not change from one listing to the next.
+    selected = sorted(
+        (
+            cluster
+            for cluster in found.values()
+            if watched(config, cluster, found_folders)
+            and (match is None or matches(match, cluster))
+        ),
+        key=lambda cluster: (cluster.display_name, cluster.id),
+    )
+    # The listing's models are let go as the pool reads them (it empties ``selected``): a
+    # cluster's config is most of its memory, and only its reading needs it.
+    del found
+    directory = directory_for(cloud)
+
+    def keep(reading: ClusterReading) -> tuple[tuple[str, ...], object]:
+        """What the reading's skipped backups say, and what is kept of the reading."""
+        of = _("of {cluster}, {item}")
+        name = reading.cluster.display_name
+        told = tuple(of.format(cluster=name, item=item) for item in reading.skipped)
+        return told, (reading if fold is None else fold(reading))
+
+    names, kept = await asyncio.gather(
+        directory.folder_names(
+            cloud, [c.folder_id for c in selected if c.folder_id], now=depth.now
+        ),
+        _read_in_pool(cloud, selected, counter, depth, keep),
+    )
+    counter.requests += names.requests
+    for told, _value in kept:
+        errors.extend(told)
+    values = [value for _told, value in kept]
+    return FleetReading(
+        clusters=tuple(v for v in values if isinstance(v, ClusterReading)) if fold is None else (),
+        folded=tuple(values) if fold is not None else (),
+        errors=tuple(errors),
+        requests=counter.requests,
+        discovery=discovery,
+        unlisted=frozenset(unlisted),
+        folder_names={
+            **{f.id: f.name for f in discovery.folders if f.name},
+            **names.names,
+        },
+    )
+
+
+async def _found(
+    cloud: CloudClient,
+    config: BotConfig,
+    folders: Sequence[str],
+    counter: _Counter,
+    errors: list[str],
+    unlisted: set[str],
+) -> dict[str, Cluster]:
+    """The clusters of ``folders`` and of ``watch.clusters``, by id; what could not be listed
+    goes to ``errors`` (and such folders to ``unlisted``)."""
+    found: dict[str, Cluster] = {}
+    listed = await asyncio.gather(*(_list_folder(cloud, f, counter) for f in folders))
     for folder_id, result in zip(folders, listed, strict=True):
         if isinstance(result, str):
             unlisted.add(folder_id)
@@ -277,40 +350,7 @@ async def read_fleet(
             continue
         found.setdefault(got.id, got)
 
-    # By name, then id: the API lists in no particular order, and the sweep posts its alerts
-    # in the reading's order, which must not change from one listing to the next.
-    selected = sorted(
-        (
-            cluster
-            for cluster in found.values()
-            if watched(config, cluster, found_folders)
-            and (match is None or matches(match, cluster))
-        ),
-        key=lambda cluster: (cluster.display_name, cluster.id),
-    )
-    directory = directory_for(cloud)
-    names, readings = await asyncio.gather(
-        directory.folder_names(
-            cloud, [c.folder_id for c in selected if c.folder_id], now=depth.now
-        ),
-        _read_in_pool(cloud, selected, counter, depth),
-    )
-    counter.requests += names.requests
-    for reading in readings:
-        of = _("of {cluster}, {item}")
-        name = reading.cluster.display_name
-        errors.extend(of.format(cluster=name, item=item) for item in reading.skipped)
-    return FleetReading(
-        clusters=tuple(readings),
-        errors=tuple(errors),
-        requests=counter.requests,
-        discovery=discovery,
-        unlisted=frozenset(unlisted),
-        folder_names={
-            **{f.id: f.name for f in discovery.folders if f.name},
-            **names.names,
-        },
-    )
+    return found
 
 
 async def read_cluster(
@@ -357,7 +397,7 @@ async def read_clusters(
     and what else ``freshness`` and ``full`` call for."""
     depth = _depth(freshness, now, full)
     counter = _Counter()
-    reads = _read_in_pool(cloud, clusters, counter, depth)
+    reads = _read_in_pool(cloud, list(clusters), counter, depth, lambda reading: reading)
     if not depth.full:
         return list(await reads)
     versions, readings = await asyncio.gather(_read_versions(cloud, counter), reads)
@@ -377,20 +417,27 @@ def newest_two(backups: Sequence[Backup]) -> tuple[Backup | None, Backup | None]
 
 
 async def _in_pool(
-    clusters: Sequence[Cluster],
+    clusters: list[Cluster],
     read: Callable[[Cluster], Awaitable[ClusterReading]],
+    keep: Callable[[ClusterReading], _T],
     readers: int = READERS,
-) -> list[ClusterReading]:
-    """``read`` of every cluster, in their order, by at most ``readers`` tasks at once."""
-    results: list[ClusterReading | None] = [None] * len(clusters)
-    queue = iter(range(len(clusters)))
+) -> list[_T]:
+    """``keep`` of ``read`` of every cluster, in their order, by at most ``readers`` tasks at
+    once. It takes the clusters out of ``clusters`` (which it empties), and lets each cluster
+    and its reading go once ``keep`` has made what is kept of it."""
+    count = len(clusters)
+    results: list[tuple[_T] | None] = [None] * count
+    queue = deque(enumerate(clusters))
+    clusters.clear()
 
     async def reader() -> None:
-        for index in queue:  # shared: each index is taken by one reader
-            results[index] = await read(clusters[index])
+        while queue:  # shared: each cluster is taken by one reader
+            index, cluster = queue.popleft()
+            results[index] = (keep(await read(cluster)),)
+            del cluster
 
-    await asyncio.gather(*(reader() for _ in range(min(readers, len(clusters)))))
-    return [r for r in results if r is not None]
+    await asyncio.gather(*(reader() for _ in range(min(readers, count))))
+    return [r[0] for r in results if r is not None]
 
 
 def _keep_newest_two(
@@ -473,12 +520,19 @@ def _wants_policies(cluster: Cluster, depth: _Depth) -> bool:
 
 
 async def _read_in_pool(
-    cloud: CloudClient, clusters: Sequence[Cluster], counter: _Counter, depth: _Depth
-) -> list[ClusterReading]:
-    """Every cluster read by the pool, the retention policies of a folder with two or more
-    clusters that want them read first in one listing (ListByFolder) where the cloud offers it."""
+    cloud: CloudClient,
+    clusters: list[Cluster],
+    counter: _Counter,
+    depth: _Depth,
+    keep: Callable[[ClusterReading], _T],
+) -> list[_T]:
+    """What ``keep`` makes of every cluster's reading by the pool (which empties ``clusters``),
+    the retention policies of a folder with two or more clusters that want them read first in
+    one listing (ListByFolder) where the cloud offers it."""
     known = await _folder_policies(cloud, clusters, counter, depth)
-    return await _in_pool(clusters, lambda c: _read(cloud, c, counter, depth, known.get(c.id)))
+    return await _in_pool(
+        clusters, lambda c: _read(cloud, c, counter, depth, known.get(c.id)), keep
+    )
 
 
 async def _folder_policies(

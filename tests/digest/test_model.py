@@ -16,8 +16,11 @@ from bot.digest.model import (
     DigestRow,
     build_digest,
     figures_of,
+    shown_backup,
+    shown_cluster,
     worst_first_key,
 )
+from bot.fleet.grouping import group_key
 from bot.freshness.explain import Explanation
 from bot.freshness.model import FreshnessReport, FreshnessState, MaxAge, MaxAgeSource
 from bot.freshness.restore import RestoreReadiness
@@ -555,3 +558,39 @@ def test_a_bare_row_and_digest_belong_to_no_group() -> None:
         shrunk=False,
     )
     assert bare.group == ""
+
+
+def test_what_a_digest_keeps_of_a_cluster_and_a_backup_is_what_it_shows() -> None:
+    cluster = Cluster.model_validate(
+        {
+            "id": "c9qkept",
+            "name": "kept",
+            "folderId": "b1gfolder1",
+            "labels": {"team": "search"},
+            "environment": "PRODUCTION",
+            "status": "RUNNING",
+            "health": "ALIVE",
+            "createdAt": "2025-01-02T03:04:05Z",
+            "config": {},
+        }
+    )
+    shown = shown_cluster(cluster)
+    assert shown.config is None
+    assert cluster.config is not None
+    assert shown.planned_operation is None
+    kept = ("id", "folder_id", "name", "labels", "environment", "status", "health", "created_at")
+    assert [getattr(shown, f) for f in kept] == [getattr(cluster, f) for f in kept]
+    assert shown.display_name == cluster.display_name
+    assert group_key(shown, ("folder", "environment", "team")) == group_key(
+        cluster, ("folder", "environment", "team")
+    )
+
+    full = Backup(id="b1", created_at=NOW, size_bytes=5 * GIB, indices_total=2, indices=("a", "b"))
+    small = shown_backup(full)
+    assert small.indices == ()
+    assert (small.id, small.created_at, small.size_bytes, small.indices_total) == (
+        full.id,
+        full.created_at,
+        full.size_bytes,
+        full.indices_total,
+    )

@@ -12,7 +12,7 @@ from bot.config import Match
 from bot.demo.simcloud.config import DEFAULT_STATIC_TOKEN, SimConfig
 from bot.demo.simcloud.fleet import generate_fleet
 from bot.demo.simcloud.server import SimCloud
-from bot.fleet.reader import READERS, read_cluster, read_fleet
+from bot.fleet.reader import READERS, ClusterReading, read_cluster, read_fleet
 from tests.waiting import wait_until
 from tests.world import FOLDER, IDS, NOW, OTHER_FOLDER, HoldingSim, make_cloud, make_config
 
@@ -169,3 +169,22 @@ async def test_a_digest_reading_keeps_neither_the_ledger_backups_nor_the_trend(
     fresh = whole.by_id()[IDS.fresh]
     assert len(fresh.seen) == fresh.count
     assert len(fresh.trend) >= 2
+
+
+async def test_a_folded_reading_keeps_what_the_fold_made_of_each_reading_in_order(
+    sim: SimCloud, cloud: CloudClient
+) -> None:
+    whole = await read_fleet(cloud, make_config(), ledger=False, trend=False)
+    made: list[str] = []
+
+    def fold(reading: ClusterReading) -> tuple[str, int | None]:
+        made.append(reading.cluster.id)
+        return reading.cluster.id, reading.count
+
+    folded = await read_fleet(cloud, make_config(), ledger=False, trend=False, fold=fold)
+
+    assert folded.clusters == ()
+    assert folded.folded == tuple((r.cluster.id, r.count) for r in whole.clusters)
+    assert sorted(made) == sorted(r.cluster.id for r in whole.clusters)  # each folded once
+    assert folded.errors == whole.errors
+    assert folded.folder_names == whole.folder_names
