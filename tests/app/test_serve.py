@@ -523,10 +523,13 @@ async def test_a_bad_bot_token_stops_it_at_once_with_one_line(
     )
     started = time.monotonic()
     async with serving(env, tmp_path) as serve:
-        code = await serve.wait_exit(20)
+        # A refused token is not waited out like an unreachable Slack (that retries for as long
+        # as it takes): the process exits. The bound only catches a collapse; it took 16 s once
+        # beside a second suite and four CPU hogs (load 10 on two cores), about a second on a quiet one.
+        code = await serve.wait_exit(60)
     assert code != 0
     assert code == 2  # a configuration error, as refused tokens always were
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60
     output = serve.output()
     assert wrong not in output
     assert_clean_logs(serve)
