@@ -525,7 +525,8 @@ async def test_a_bad_bot_token_stops_it_at_once_with_one_line(
     async with serving(env, tmp_path) as serve:
         # A refused token is not waited out like an unreachable Slack (that retries for as long
         # as it takes): the process exits. The bound only catches a collapse; it took 16 s once
-        # beside a second suite and four CPU hogs (load 10 on two cores), about a second on a quiet one.
+        # beside a second suite and four CPU hogs (load 10 on two cores), about a second when
+        # the machine is quiet.
         code = await serve.wait_exit(60)
     assert code != 0
     assert code == 2  # a configuration error, as refused tokens always were
