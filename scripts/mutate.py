@@ -111,6 +111,7 @@ TARGETS: tuple[Target, ...] = (
             "tests/freshness/test_restore.py",
             "tests/freshness/test_schedules.py",
             "tests/outbox/test_posts.py",
+            "tests/silences/test_policy.py",
             "tests/slack/test_answers.py",
             "tests/test_durations.py",
         ),
